@@ -1,0 +1,64 @@
+// A small argument parser shaped like Nix's: flags with a fixed number of values, repeated flags
+// collected in order, `--` ending flags, positional arguments kept in order.
+import { UsageError } from './command.js';
+
+export interface FlagSpec {
+  /** Number of values the flag takes (0 for a boolean). */
+  arity: number;
+  /** Other spellings, e.g. ['-o'] for '--out-link'. */
+  aliases?: string[];
+}
+
+export interface ParsedArgs {
+  /** Flag name (as spelled in the spec) → list of occurrences, each a list of values. */
+  flags: Map<string, string[][]>;
+  positional: string[];
+}
+
+export function parseArgs(argv: string[], spec: Record<string, FlagSpec>): ParsedArgs {
+  const byName = new Map<string, [string, FlagSpec]>();
+  for (const [name, s] of Object.entries(spec)) {
+    byName.set(name, [name, s]);
+    for (const a of s.aliases ?? []) byName.set(a, [name, s]);
+  }
+  const flags = new Map<string, string[][]>();
+  const positional: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      positional.push(...argv.slice(i + 1));
+      break;
+    }
+    if (a.startsWith('-') && a !== '-') {
+      const hit = byName.get(a);
+      if (!hit) throw new UsageError(`unrecognised flag '${a}'`);
+      const [name, s] = hit;
+      if (i + s.arity >= argv.length + 0 && argv.length - i - 1 < s.arity) {
+        throw new UsageError(`flag '${a}' requires ${s.arity} argument${s.arity === 1 ? '' : 's'}`);
+      }
+      const values = argv.slice(i + 1, i + 1 + s.arity);
+      i += s.arity;
+      const list = flags.get(name) ?? [];
+      list.push(values);
+      flags.set(name, list);
+    } else {
+      positional.push(a);
+    }
+  }
+  return { flags, positional };
+}
+
+export function flagSet(p: ParsedArgs, name: string): boolean {
+  return p.flags.has(name);
+}
+
+/** The value of the last occurrence of a one-value flag. */
+export function flagValue(p: ParsedArgs, name: string): string | undefined {
+  const l = p.flags.get(name);
+  return l ? l[l.length - 1]![0] : undefined;
+}
+
+/** All occurrences of a flag, each a list of its values. */
+export function flagValues(p: ParsedArgs, name: string): string[][] {
+  return p.flags.get(name) ?? [];
+}

@@ -1,0 +1,89 @@
+// Entry point of `bin/tix`: global options, dispatch to a subcommand, and error reporting.
+import type { Command, CommandContext, GlobalOptions } from './command.js';
+import { commands } from './commands/index.js';
+import { reportError } from './report-error.js';
+
+/** Removes the options every command accepts (wherever they appear) and returns them. */
+export function extractGlobalOptions(argv: string[]): { rest: string[]; global: GlobalOptions } {
+  const global: GlobalOptions = { options: new Map(), showTrace: false, debug: false, json: false };
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      rest.push(...argv.slice(i));
+      break;
+    }
+    if (a === '--option' && i + 2 < argv.length) {
+      global.options.set(argv[i + 1]!, argv[i + 2]!);
+      i += 2;
+    } else if (a === '--store' && i + 1 < argv.length) {
+      global.store = argv[++i]!;
+    } else if (a === '--show-trace') {
+      global.showTrace = true;
+    } else if (a === '--debug') {
+      global.debug = true;
+      global.showTrace = true;
+    } else {
+      rest.push(a);
+    }
+  }
+  return { rest, global };
+}
+
+/** Finds the command whose name is the longest prefix of argv. */
+export function findCommand(argv: string[]): { command: Command; args: string[] } | undefined {
+  let best: Command | undefined;
+  for (const c of commands) {
+    if (c.name.length <= argv.length && c.name.every((w, i) => argv[i] === w)) {
+      if (!best || c.name.length > best.name.length) best = c;
+    }
+  }
+  return best ? { command: best, args: argv.slice(best.name.length) } : undefined;
+}
+
+export function usage(): string {
+  const lines = ['usage: tix COMMAND [ARGS...] [--store URI] [--option NAME VALUE] [--show-trace]', '', 'commands:'];
+  const sorted = [...commands].sort((a, b) => a.name.join(' ').localeCompare(b.name.join(' ')));
+  for (const c of sorted) lines.push(`  ${c.name.join(' ').padEnd(22)} ${c.summary}`);
+  return lines.join('\n') + '\n';
+}
+
+export async function runTix(argv: string[], base: Omit<CommandContext, 'global'>): Promise<number> {
+  const { rest, global } = extractGlobalOptions(argv);
+  const ctx: CommandContext = { ...base, global };
+  try {
+    if (rest.length === 0 || rest[0] === '--help' || rest[0] === 'help') {
+      ctx.out.write(usage());
+      return rest.length === 0 ? 1 : 0;
+    }
+    if (rest[0] === '--version') {
+      ctx.out.write('tix 0.1.0 (Nix-compatible with Nix 2.8)\n');
+      return 0;
+    }
+    const found = findCommand(rest);
+    if (!found) {
+      ctx.err.write(`error: unknown command '${rest.join(' ')}'\n\n${usage()}`);
+      return 1;
+    }
+    return await found.command.run(found.args, ctx);
+  } catch (e) {
+    return reportError(e, ctx.err, { showTrace: global.showTrace });
+  }
+}
+
+export function main(argv: string[]): void {
+  runTix(argv, {
+    out: process.stdout,
+    err: process.stderr,
+    stdin: () => process.stdin,
+    env: process.env,
+    cwd: process.cwd(),
+  }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e) => {
+      process.exitCode = reportError(e, process.stderr, { showTrace: true });
+    },
+  );
+}

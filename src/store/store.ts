@@ -1,0 +1,96 @@
+// The Store interface: what every backend (local, memory, serve over ssh, daemon, binary cache)
+// implements. Paths are full store paths ("/nix/store/<hash>-<name>") in the store's logical
+// store dir. Backends live one per file beside this one; `openStore(uri)` in open.ts picks one.
+
+/** What Nix calls ValidPathInfo: everything recorded about a valid store path. */
+export interface ValidPathInfo {
+  path: string;
+  /** Full `.drv` path or undefined. */
+  deriver?: string;
+  /** "sha256:<base16>" exactly as the SQLite `hash` column stores it. */
+  narHash: string;
+  narSize: number;
+  /** Full store paths, sorted byte-wise; may include `path` itself. */
+  references: string[];
+  /** Unix seconds. */
+  registrationTime: number;
+  /** True when built on this machine. */
+  ultimate: boolean;
+  /** "keyname:base64sig" strings. */
+  sigs: string[];
+  /** Content-address string ("text:sha256:<nix32>", "fixed:r:sha256:<nix32>", …) or undefined. */
+  ca?: string;
+}
+
+/** Nix's BuildResult status codes (numeric values are on the wire). */
+export const BuildStatus = {
+  Built: 0,
+  Substituted: 1,
+  AlreadyValid: 2,
+  PermanentFailure: 3,
+  InputRejected: 4,
+  OutputRejected: 5,
+  TransientFailure: 6,
+  CachedFailure: 7,
+  TimedOut: 8,
+  MiscFailure: 9,
+  DependencyFailed: 10,
+  LogLimitExceeded: 11,
+  NotDeterministic: 12,
+  ResolvesToAlreadyValid: 13,
+  NoSubstituters: 14,
+} as const;
+export type BuildStatus = (typeof BuildStatus)[keyof typeof BuildStatus];
+
+export interface BuildResult {
+  status: BuildStatus;
+  errorMsg: string;
+  timesBuilt: number;
+  isNonDeterministic: boolean;
+  startTime: number;
+  stopTime: number;
+  /** Output name -> output store path, for outputs that were built or already valid. */
+  builtOutputs: Map<string, string>;
+}
+
+/** Nix's BuildMode (wire values). */
+export const BuildMode = { Normal: 0, Repair: 1, Check: 2 } as const;
+export type BuildMode = (typeof BuildMode)[keyof typeof BuildMode];
+
+/** A path to realise: an opaque store path, or outputs of a derivation ("*" = all). */
+export type DerivedPath = { kind: 'opaque'; path: string } | { kind: 'built'; drvPath: string; outputs: string[] };
+
+export interface AddToStoreOptions {
+  /** Verify signatures against trusted keys (a remote/untrusted source). */
+  checkSigs?: boolean;
+  /** Re-write the path even if valid. */
+  repair?: boolean;
+}
+
+/** Options that every backend understands; anything else is backend-specific. */
+export interface Store {
+  /** The URI this store was opened with, canonicalised (e.g. "local?root=/x", "ssh://host"). */
+  readonly uri: string;
+  /** Logical store dir, "/nix/store" by default. */
+  readonly storeDir: string;
+
+  isValidPath(path: string): Promise<boolean>;
+  /** The subset of `paths` that is valid. */
+  queryValidPaths(paths: Iterable<string>): Promise<Set<string>>;
+  queryPathInfo(path: string): Promise<ValidPathInfo | undefined>;
+  queryReferrers(path: string): Promise<string[]>;
+  /** Output name -> path for a valid `.drv` (from DerivationOutputs or the parsed drv). */
+  queryDerivationOutputMap(drvPath: string): Promise<Map<string, string>>;
+  /** The NAR serialisation of a valid path, streamed. */
+  narFromPath(path: string): AsyncIterable<Uint8Array>;
+  /**
+   * Register a path from its NAR. Atomic: the path becomes valid only after the NAR was unpacked,
+   * its hash and size checked against `info`, and its references recorded.
+   */
+  addToStoreNar(info: ValidPathInfo, nar: AsyncIterable<Uint8Array>, opts?: AddToStoreOptions): Promise<void>;
+  /** Add a text file (a `.drv` or `builtins.toFile`); returns its store path. Idempotent. */
+  addTextToStore(name: string, text: Uint8Array | string, references: string[]): Promise<string>;
+  /** Protect a path from GC for the lifetime of this store handle. */
+  addTempRoot(path: string): Promise<void>;
+  close(): Promise<void>;
+}
