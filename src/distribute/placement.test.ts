@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { type Candidate, chooseMachine, explainRejections } from './placement.js';
+
+function m(name: string, over: Partial<Candidate> = {}): Candidate {
+  return {
+    name,
+    systems: ['x86_64-linux'],
+    maxJobs: 2,
+    speedFactor: 1,
+    supportedFeatures: [],
+    mandatoryFeatures: [],
+    running: 0,
+    isLocal: false,
+    ...over,
+  };
+}
+const req = { system: 'x86_64-linux', requiredFeatures: [] as string[] };
+
+test('prefers the least load per speed, then the higher speed factor', () => {
+  const a = m('a', { running: 1, speedFactor: 1 });
+  const b = m('b', { running: 1, speedFactor: 4, maxJobs: 8 });
+  const r = chooseMachine([a, b], req);
+  assert.equal(r.kind === 'chosen' && r.machine.name, 'b');
+  const c = m('c', { speedFactor: 2 });
+  const d = m('d', { speedFactor: 3 });
+  const r2 = chooseMachine([c, d], req);
+  assert.equal(r2.kind === 'chosen' && r2.machine.name, 'd');
+});
+
+test('the local machine ranks below remote machines with a free slot', () => {
+  const local = m('local', { isLocal: true, speedFactor: 100 });
+  const remote = m('r', { running: 1 });
+  const r = chooseMachine([local, remote], req);
+  assert.equal(r.kind === 'chosen' && r.machine.name, 'r');
+  const r2 = chooseMachine([local, m('r', { running: 2 })], req);
+  assert.equal(r2.kind === 'chosen' && r2.machine.name, 'local');
+});
+
+test('system, supported and mandatory features are matched as Nix does', () => {
+  const arm = m('arm', { systems: ['aarch64-linux'] });
+  const kvm = m('kvm', { supportedFeatures: ['kvm'] });
+  const bench = m('bench', { mandatoryFeatures: ['benchmark'] });
+  const r = chooseMachine([arm, kvm, bench], { system: 'x86_64-linux', requiredFeatures: ['kvm'] });
+  assert.equal(r.kind === 'chosen' && r.machine.name, 'kvm');
+  const r2 = chooseMachine([arm, kvm, bench], { system: 'x86_64-linux', requiredFeatures: ['benchmark'] });
+  assert.equal(r2.kind === 'chosen' && r2.machine.name, 'bench');
+  const r3 = chooseMachine([arm, kvm, bench], { system: 'x86_64-linux', requiredFeatures: [] });
+  assert.equal(r3.kind === 'chosen' && r3.machine.name, 'kvm');
+  const r4 = chooseMachine([arm], { system: 'builtin', requiredFeatures: [] });
+  assert.equal(r4.kind === 'chosen' && r4.machine.name, 'arm');
+});
+
+test('maxJobs is never exceeded: full machines make the result busy', () => {
+  const r = chooseMachine([m('a', { running: 2 }), m('b', { running: 2 })], req);
+  assert.equal(r.kind, 'busy');
+});
+
+test('no possible machine gives one message naming every machine and its reason', () => {
+  const r = chooseMachine(
+    [
+      m('ssh://arm', { systems: ['aarch64-linux'] }),
+      m('ssh://dead', { unavailable: 'down since 12:00:00 (connection refused), retry in 4s' }),
+      m('ssh://bench', { mandatoryFeatures: ['benchmark'] }),
+      m('local', { isLocal: true, maxJobs: 0 }),
+    ],
+    { system: 'x86_64-linux', requiredFeatures: ['big-parallel'] },
+  );
+  assert.equal(r.kind, 'impossible');
+  const text = explainRejections('/nix/store/x-a.drv', req, r.kind === 'impossible' ? r.rejections : []);
+  assert.match(text, /ssh:\/\/arm: system 'x86_64-linux' not in \[aarch64-linux\]/);
+  assert.match(text, /ssh:\/\/dead: missing feature big-parallel/);
+  assert.match(text, /local: missing feature big-parallel/);
+  const r2 = chooseMachine([m('ssh://dead', { unavailable: 'down since 12:00:00' }), m('local', { isLocal: true, maxJobs: 0 })], req);
+  assert.equal(r2.kind, 'impossible');
+  const t2 = explainRejections('/nix/store/x-a.drv', req, r2.kind === 'impossible' ? r2.rejections : []);
+  assert.match(t2, /ssh:\/\/dead: down since 12:00:00/);
+  assert.match(t2, /local: local builds disabled \(max-jobs = 0\)/);
+});
