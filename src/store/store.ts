@@ -1,6 +1,7 @@
 // The Store interface: what every backend (local, memory, serve over ssh, daemon, binary cache)
 // implements. Paths are full store paths ("/nix/store/<hash>-<name>") in the store's logical
 // store dir. Backends live one per file beside this one; `openStore(uri)` in open.ts picks one.
+import type { BasicDerivation } from '../formats/derivation.js';
 
 /** What Nix calls ValidPathInfo: everything recorded about a valid store path. */
 export interface ValidPathInfo {
@@ -67,6 +68,29 @@ export interface AddToStoreOptions {
   repair?: boolean;
 }
 
+/** Options a client sends with a remote build (serve BuildOptions; worker SetOptions). */
+export interface BuildOptions {
+  /** Seconds without output before the build is killed; 0 = none. */
+  maxSilentTime: number;
+  /** Seconds the build may take; 0 = none. */
+  buildTimeout: number;
+  /** Bytes of log allowed; 0 = none. */
+  maxLogSize: number;
+  keepFailed: boolean;
+}
+
+/**
+ * A store that can build a BasicDerivation it is sent (serve BuildDerivation, worker
+ * BuildDerivation). `onLog` receives the builder's output as it arrives.
+ */
+export interface BuildingStore extends Store {
+  buildDerivation(
+    drvPath: string,
+    drv: BasicDerivation,
+    opts: BuildOptions & { onLog?: (chunk: Uint8Array) => void },
+  ): Promise<BuildResult>;
+}
+
 /** Options that every backend understands; anything else is backend-specific. */
 export interface Store {
   /** The URI this store was opened with, canonicalised (e.g. "local?root=/x", "ssh://host"). */
@@ -75,8 +99,11 @@ export interface Store {
   readonly storeDir: string;
 
   isValidPath(path: string): Promise<boolean>;
-  /** The subset of `paths` that is valid. */
-  queryValidPaths(paths: Iterable<string>): Promise<Set<string>>;
+  /**
+   * The subset of `paths` that is valid. With `substitute`, the store may first try to fetch
+   * missing paths from its own substituters (serve protocol's flag, builders-use-substitutes).
+   */
+  queryValidPaths(paths: Iterable<string>, opts?: { substitute?: boolean }): Promise<Set<string>>;
   queryPathInfo(path: string): Promise<ValidPathInfo | undefined>;
   queryReferrers(path: string): Promise<string[]>;
   /** Output name -> path for a valid `.drv` (from DerivationOutputs or the parsed drv). */
@@ -88,6 +115,14 @@ export interface Store {
    * its hash and size checked against `info`, and its references recorded.
    */
   addToStoreNar(info: ValidPathInfo, nar: AsyncIterable<Uint8Array>, opts?: AddToStoreOptions): Promise<void>;
+  /**
+   * Optional batched form of addToStoreNar: paths arrive in the given order (references first)
+   * in one stream (worker AddMultipleToStore, serve pipelining). Same atomicity per path.
+   */
+  addMultipleToStore?(
+    items: Iterable<{ info: ValidPathInfo; nar: () => AsyncIterable<Uint8Array> }>,
+    opts?: AddToStoreOptions,
+  ): Promise<void>;
   /** Add a text file (a `.drv` or `builtins.toFile`); returns its store path. Idempotent. */
   addTextToStore(name: string, text: Uint8Array | string, references: string[]): Promise<string>;
   /** Protect a path from GC for the lifetime of this store handle. */

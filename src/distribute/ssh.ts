@@ -1,0 +1,100 @@
+// The system `ssh` as a Transport: one long-lived session per connection (no ControlMaster),
+// running the remote program's command line. A host key from the machines file is pinned through
+// a temporary known_hosts file and `HostKeyAlias=<host>`, so it is checked whatever the port and
+// whatever the user's own known_hosts says. As in Nix, the host name `localhost` runs the command
+// locally without ssh.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StoreError } from '../store/errors.js';
+import { openExecTransport } from './exec.js';
+import { spawnTransport, type Transport, type TransportOptions } from './transport.js';
+
+export interface SshTarget {
+  /** `[user@]host[:port]`, `[user@][v6addr]:port`, or an alias from the ssh config. */
+  authority: string;
+  /** Identity file (`ssh-key=`, machines field 3). */
+  sshKey?: string;
+  /** Base64 of the host's public key line (machines field 8, `base64-ssh-public-host-key=`). */
+  sshPublicHostKey?: string;
+  /** `ssh -C` (`compress=true`). */
+  compress?: boolean;
+}
+
+export interface SshTransportOptions extends TransportOptions {
+  /** Extra ssh arguments; defaults to the words of $NIX_SSHOPTS. */
+  sshOpts?: string[];
+}
+
+/** Splits `[user@]host[:port]` (IPv6 in brackets) into its parts. */
+export function parseAuthority(authority: string): { user?: string; host: string; port?: number } {
+  const at = authority.lastIndexOf('@');
+  const user = at >= 0 ? authority.slice(0, at) : undefined;
+  const rest = at >= 0 ? authority.slice(at + 1) : authority;
+  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(rest);
+  if (v6) return { user, host: v6[1]!, port: v6[2] ? Number(v6[2]) : undefined };
+  const hp = /^([^:]+):(\d+)$/.exec(rest);
+  if (hp) return { user, host: hp[1]!, port: Number(hp[2]) };
+  if (rest === '') throw new StoreError('BAD_URI', `cannot parse ssh authority '${authority}': empty host`);
+  return { user, host: rest };
+}
+
+/** The public key line encoded in a machines-file host key field. */
+export function decodeHostKey(base64: string, host: string): string {
+  const line = Buffer.from(base64, 'base64').toString('utf8').trim();
+  if (!/^[a-z0-9@.-]+ [A-Za-z0-9+/=]+( .*)?$/.test(line)) {
+    throw new StoreError(
+      'BAD_URI',
+      `cannot use the host key of '${host}': '${base64}' is not a base64 public key line`,
+    );
+  }
+  return line.split(' ').slice(0, 2).join(' ');
+}
+
+export function openSshTransport(
+  target: SshTarget,
+  command: string,
+  opts: SshTransportOptions = {},
+): Transport {
+  const { user, host, port } = parseAuthority(target.authority);
+  if (host === 'localhost' && port === undefined && user === undefined)
+    return openExecTransport(command, opts);
+  const args: string[] = [];
+  let tmp: string | undefined;
+  if (target.sshPublicHostKey) {
+    const key = decodeHostKey(target.sshPublicHostKey, host);
+    tmp = mkdtempSync(join(tmpdir(), 'tix-ssh-'));
+    writeFileSync(join(tmp, 'known_hosts'), `${host} ${key}\n`);
+    args.push('-o', `UserKnownHostsFile=${join(tmp, 'known_hosts')}`, '-o', 'GlobalKnownHostsFile=/dev/null');
+    args.push('-o', `HostKeyAlias=${host}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'CheckHostIP=no');
+  }
+  args.push('-x', '-a', '-o', 'ControlMaster=no', '-o', 'ControlPath=none', '-o', 'BatchMode=yes');
+  args.push(...(opts.sshOpts ?? splitWords(process.env.NIX_SSHOPTS ?? '')));
+  if (target.sshKey) args.push('-i', target.sshKey);
+  if (target.compress) args.push('-C');
+  if (port !== undefined) args.push('-p', String(port));
+  args.push('--', user ? `${user}@${host}` : host, command);
+  const transport = spawnTransport(host, 'ssh', args, {
+    ...opts,
+    explain: (stderr) => {
+      if (
+        target.sshPublicHostKey &&
+        /Host key verification failed|HOST IDENTIFICATION HAS CHANGED/.test(stderr)
+      ) {
+        return new StoreError('HOST_KEY', `host key of '${host}' does not match the pinned key`);
+      }
+      const detail = stderr.trim().split('\n').filter(Boolean).slice(-3).join('; ');
+      return new StoreError('CONNECTION', `cannot connect to '${host}'${detail ? `: ${detail}` : ''}`);
+    },
+  });
+  if (tmp) {
+    const dir = tmp;
+    void transport.exited.then(() => rmSync(dir, { recursive: true, force: true }));
+  }
+  return transport;
+}
+
+/** Whitespace-separated words, as Nix 2.8 splits NIX_SSHOPTS (no quoting). */
+export function splitWords(s: string): string[] {
+  return s.split(/\s+/).filter((w) => w !== '');
+}

@@ -1,0 +1,96 @@
+// A Transport is a byte pipe to a remote protocol server (`nix-store --serve`, `nix-daemon
+// --stdio`): the remote program's stdin/stdout, with its stderr (build logs, ssh errors) handed to
+// a callback. One file per backend: ssh.ts (system ssh), exec.ts (a local command).
+import { spawn } from 'node:child_process';
+import { StoreError } from '../store/errors.js';
+import { StreamInput } from './stream-input.js';
+import { StreamOutput } from './stream-output.js';
+
+export interface Transport {
+  /** What the user named (host alias, command), for messages: "cannot connect to 'NAME'". */
+  readonly name: string;
+  readonly input: StreamInput;
+  readonly output: StreamOutput;
+  /** Resolves when the remote process (ssh or the command) exited. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** The last few KiB of stderr, for error messages. */
+  stderrTail(): string;
+  /** Rewrites a failure seen before the protocol started into the transport's own error, if any. */
+  explainFailure(): StoreError | undefined;
+  /** Closes stdin, waits (bounded) for exit, then kills. */
+  close(): Promise<void>;
+}
+
+export interface TransportOptions {
+  /** Receives the remote's stderr (builder output on `ssh://`, ssh's own diagnostics). */
+  onStderr?: (chunk: Uint8Array) => void;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Keeps the last `max` bytes of a stream as text. */
+export class TailBuffer {
+  private text = '';
+  constructor(private readonly max = 8192) {}
+  push(chunk: Uint8Array): void {
+    this.text += Buffer.from(chunk).toString('utf8');
+    if (this.text.length > this.max) this.text = this.text.slice(-this.max);
+  }
+  toString(): string {
+    return this.text;
+  }
+}
+
+/**
+ * A Transport over a spawned process's stdio. `explain` turns an early failure (process exited
+ * before the protocol got going) into a specific error, e.g. a host key mismatch.
+ */
+export function spawnTransport(
+  name: string,
+  file: string,
+  args: string[],
+  opts: TransportOptions & { explain?: (stderr: string, code: number | null) => StoreError | undefined },
+): Transport {
+  const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? process.env });
+  const tail = new TailBuffer();
+  let status: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  let spawnError: Error | undefined;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('error', (e) => {
+      spawnError = e;
+      status = { code: null, signal: null };
+      resolve(status);
+    });
+    child.once('exit', (code, signal) => {
+      status = { code, signal };
+      resolve(status);
+    });
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    const chunk = new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+    tail.push(chunk);
+    opts.onStderr?.(chunk);
+  });
+  const input = new StreamInput(child.stdout);
+  const output = new StreamOutput(child.stdin);
+  return {
+    name,
+    input,
+    output,
+    exited,
+    stderrTail: () => tail.toString(),
+    explainFailure() {
+      if (spawnError)
+        return new StoreError('CONNECTION', `cannot connect to '${name}': ${spawnError.message}`);
+      return opts.explain?.(tail.toString(), status?.code ?? null);
+    },
+    async close() {
+      await output.end();
+      if (status) return;
+      const timer = setTimeout(() => child.kill('SIGKILL'), 2000);
+      const term = setTimeout(() => child.kill('SIGTERM'), 500);
+      await exited;
+      clearTimeout(timer);
+      clearTimeout(term);
+    },
+  };
+}

@@ -1,0 +1,182 @@
+import { sortedUniqueUtf8 } from './byte-order.js';
+import { FormatError } from './errors.js';
+import { compressHash, type Hash, hashBytes, printHash } from './hash.js';
+import { isNix32Char, toNix32 } from './nix32.js';
+
+/** A store path split into its two parts; the store dir is kept outside. */
+export interface StorePath {
+  /** 32 nix32 characters. */
+  hashPart: string;
+  name: string;
+}
+
+export const HASH_PART_LENGTH = 32;
+export const MAX_NAME_LENGTH = 211;
+
+const NAME_CHAR = /^[0-9a-zA-Z+\-._?=]*$/;
+
+/** Nix 2.8 name rules: 1..211 characters from [0-9a-zA-Z+-._?=]. */
+export function validateStorePathName(name: string): void {
+  if (name.length === 0)
+    throw new FormatError('BAD_STORE_PATH', 'invalid store path name: the name is empty');
+  if (name.length > MAX_NAME_LENGTH) {
+    throw new FormatError(
+      'BAD_STORE_PATH',
+      `invalid store path name '${name}': longer than ${MAX_NAME_LENGTH} characters`,
+    );
+  }
+  if (!NAME_CHAR.test(name)) {
+    const bad = [...name].find((c) => !NAME_CHAR.test(c));
+    throw new FormatError('BAD_STORE_PATH', `invalid store path name '${name}': illegal character '${bad}'`);
+  }
+}
+
+/** Parses "<32 nix32 chars>-<name>". */
+export function parseStorePathBase(base: string): StorePath {
+  if (base.length < HASH_PART_LENGTH + 2) {
+    throw new FormatError('BAD_STORE_PATH', `invalid store path '${base}': too short to be a store path`);
+  }
+  for (let i = 0; i < HASH_PART_LENGTH; i++) {
+    if (!isNix32Char(base[i]!)) {
+      throw new FormatError(
+        'BAD_STORE_PATH',
+        `invalid store path '${base}': illegal base-32 character '${base[i]}' in the hash part`,
+      );
+    }
+  }
+  if (base[HASH_PART_LENGTH] !== '-') {
+    throw new FormatError('BAD_STORE_PATH', `invalid store path '${base}': expected '-' after the hash part`);
+  }
+  const name = base.slice(HASH_PART_LENGTH + 1);
+  try {
+    validateStorePathName(name);
+  } catch (e) {
+    throw new FormatError('BAD_STORE_PATH', `invalid store path '${base}': ${(e as Error).message}`);
+  }
+  return { hashPart: base.slice(0, HASH_PART_LENGTH), name };
+}
+
+/** Resolves "//", "." and ".." and drops a trailing "/" (no file-system access); `p` must be absolute. */
+export function canonPath(p: string): string {
+  if (!p.startsWith('/')) throw new FormatError('BAD_STORE_PATH', `invalid path '${p}': not absolute`);
+  const parts: string[] = [];
+  for (const seg of p.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') parts.pop();
+    else parts.push(seg);
+  }
+  return `/${parts.join('/')}`;
+}
+
+/** Parses a full store path; its parent after canonicalisation must be exactly `storeDir`. */
+export function parseStorePath(path: string, storeDir: string): StorePath {
+  const p = canonPath(path);
+  const slash = p.lastIndexOf('/');
+  if (p.slice(0, slash) !== storeDir || slash === p.length - 1) {
+    throw new FormatError(
+      'BAD_STORE_PATH',
+      `invalid store path '${path}': not in the Nix store '${storeDir}'`,
+    );
+  }
+  return parseStorePathBase(p.slice(slash + 1));
+}
+
+/** Like parseStorePath but the text must already be exactly `storeDir/<base>` (as in .drv files). */
+export function parseStorePathExact(path: string, storeDir: string): StorePath {
+  if (!path.startsWith(`${storeDir}/`) || path.indexOf('/', storeDir.length + 1) >= 0) {
+    throw new FormatError(
+      'BAD_STORE_PATH',
+      `invalid store path '${path}': not in the Nix store '${storeDir}'`,
+    );
+  }
+  return parseStorePathBase(path.slice(storeDir.length + 1));
+}
+
+export function isStorePath(path: string, storeDir: string): boolean {
+  try {
+    parseStorePathExact(path, storeDir);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function printStorePath(sp: StorePath, storeDir: string): string {
+  return `${storeDir}/${sp.hashPart}-${sp.name}`;
+}
+
+/** The base name ("<hash>-<name>") of a full store path, without validation. */
+export function storePathBaseName(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+/** The fingerprint Nix hashes to name a store path: "<type>:<algo>:<hex>:<storeDir>:<name>". */
+export function storePathFingerprint(type: string, innerHash: Hash, name: string, storeDir: string): string {
+  return `${type}:${printHash(innerHash, 'base16', { prefix: true })}:${storeDir}:${name}`;
+}
+
+export function makeStorePath(type: string, innerHash: Hash, name: string, storeDir: string): string {
+  validateStorePathName(name);
+  const fp = storePathFingerprint(type, innerHash, name, storeDir);
+  return `${storeDir}/${toNix32(compressHash(hashBytes('sha256', fp).digest, 20))}-${name}`;
+}
+
+function makeType(type: string, references: Iterable<string>, selfReference: boolean): string {
+  let t = type;
+  for (const r of sortedUniqueUtf8(references)) t += `:${r}`;
+  if (selfReference) t += ':self';
+  return t;
+}
+
+/** Path of a text object (builtins.toFile, .drv): `textHash` is the sha256 of the contents. */
+export function makeTextPath(
+  name: string,
+  textHash: Hash,
+  references: Iterable<string>,
+  storeDir: string,
+): string {
+  if (textHash.algo !== 'sha256') {
+    throw new FormatError(
+      'BAD_HASH',
+      `cannot make text path '${name}': text hashes must be sha256, not '${textHash.algo}'`,
+    );
+  }
+  return makeStorePath(makeType('text', references, false), textHash, name, storeDir);
+}
+
+export type FileIngestionMethod = 'flat' | 'recursive';
+
+/**
+ * Path of a fixed-output object. NAR/sha256 uses the "source" type (with references and
+ * `selfReference`); every other method/algorithm hashes "fixed:out:<r:?><algo>:<hex>:" and allows
+ * no references.
+ */
+export function makeFixedOutputPath(
+  name: string,
+  ca: { method: FileIngestionMethod; hash: Hash },
+  opts: { references?: Iterable<string>; selfReference?: boolean; storeDir: string },
+): string {
+  const refs = [...(opts.references ?? [])];
+  if (ca.method === 'recursive' && ca.hash.algo === 'sha256') {
+    return makeStorePath(makeType('source', refs, opts.selfReference ?? false), ca.hash, name, opts.storeDir);
+  }
+  if (refs.length > 0 || opts.selfReference) {
+    throw new FormatError(
+      'BAD_STORE_PATH',
+      `cannot make fixed-output path '${name}': only recursive sha256 objects may have references`,
+    );
+  }
+  const prefix = ca.method === 'recursive' ? 'r:' : '';
+  const inner = hashBytes('sha256', `fixed:out:${prefix}${printHash(ca.hash, 'base16', { prefix: true })}:`);
+  return makeStorePath('output:out', inner, name, opts.storeDir);
+}
+
+/** "out" → drvName, any other output o → "drvName-o". */
+export function outputPathName(drvName: string, outputName: string): string {
+  return outputName === 'out' ? drvName : `${drvName}-${outputName}`;
+}
+
+/** Path of an input-addressed output; `drvHash` is the masked hashDerivationModulo. */
+export function makeOutputPath(outputName: string, drvHash: Hash, drvName: string, storeDir: string): string {
+  return makeStorePath(`output:${outputName}`, drvHash, outputPathName(drvName, outputName), storeDir);
+}
