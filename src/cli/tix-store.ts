@@ -1,0 +1,90 @@
+// Entry point of `bin/tix-store`: the server side of remote stores. `tix-store --serve [--write]`
+// speaks the serve protocol on stdin/stdout against this machine's store (`--store URI`, else
+// $TIX_STORE, else the `store` setting), like `nix-store --serve [--write]`; build logs and the
+// final `error: …` go to stderr.
+
+import type { LocalBuildStore } from '../build/local-store-view.js';
+import { StreamInput } from '../distribute/stream-input.js';
+import { StreamOutput } from '../distribute/stream-output.js';
+import { serveStore } from '../server/serve.js';
+import { localServeBuilder } from '../server/serve-build.js';
+import type { Store } from '../store/store.js';
+import { cliSettings } from './cli-settings.js';
+import type { CommandContext } from './command.js';
+import { openCliStore } from './open-store.js';
+import { reportError } from './report-error.js';
+import { extractGlobalOptions } from './tix.js';
+
+const USAGE = 'usage: tix-store --serve [--write] [--store URI] [--option NAME VALUE]\n';
+
+export async function runTixStore(argv: string[], ctx: Omit<CommandContext, 'global'>): Promise<number> {
+  const { rest, global } = extractGlobalOptions(argv);
+  const full: CommandContext = { ...ctx, global };
+  let serve = false;
+  let write = false;
+  for (const a of rest) {
+    if (a === '--serve') serve = true;
+    else if (a === '--write') write = true;
+    else {
+      ctx.err.write(`error: unknown argument '${a}'\n${USAGE}`);
+      return 1;
+    }
+  }
+  if (!serve) {
+    ctx.err.write(USAGE);
+    return 1;
+  }
+  let store: Store | undefined;
+  try {
+    const settings = cliSettings(full);
+    store = await openCliStore(full, settings);
+    const builder = isLocalBuildStore(store)
+      ? localServeBuilder(store, {
+          sandbox: sandboxMode(settings.get('sandbox')),
+          sandboxPaths: settings.get('sandbox-paths'),
+          buildCores: settings.get('cores') || undefined,
+          keepFailed: settings.get('keep-failed'),
+        })
+      : undefined;
+    const input = new StreamInput(process.stdin);
+    const output = new StreamOutput(process.stdout);
+    await serveStore(
+      store,
+      {
+        pull: input.pull,
+        onEnd: (f) => input.onEnd(f),
+        write: (chunks) => output.write(chunks),
+        log: (chunk) => ctx.err.write(chunk),
+      },
+      { write, builder },
+    );
+    await output.end();
+    return 0;
+  } catch (e) {
+    return reportError(e, ctx.err, { showTrace: global.showTrace });
+  } finally {
+    await store?.close();
+  }
+}
+
+function sandboxMode(v: boolean | 'relaxed'): 'true' | 'false' | 'relaxed' {
+  return v === 'relaxed' ? 'relaxed' : v ? 'true' : 'false';
+}
+
+function isLocalBuildStore(s: Store): s is LocalBuildStore {
+  return 'realStoreDir' in s && typeof (s as Partial<LocalBuildStore>).lockPaths === 'function';
+}
+
+export function main(argv: string[]): void {
+  runTixStore(argv, {
+    out: process.stdout,
+    err: process.stderr,
+    stdin: () => process.stdin,
+    env: process.env,
+    cwd: process.cwd(),
+  }).then(
+    // stdin may still be open (the client keeps its end): exit explicitly once stderr is out.
+    (code) => process.stderr.write('', () => process.exit(code)),
+    (e) => process.stderr.write(`error (internal): ${(e as Error).stack ?? e}\n`, () => process.exit(1)),
+  );
+}

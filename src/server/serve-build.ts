@@ -1,0 +1,80 @@
+// The ServeBuilder of a machine's own store: BuildDerivation and BuildPaths run through the local
+// build layer (src/build), logs go to the serve session's stderr line by line.
+import { buildDerivationLocally, type LocalBuildOptions } from '../build/build-one.js';
+import { exitCodeFor, isSuccess } from '../build/errors.js';
+import type { LocalBuildStore } from '../build/local-store-view.js';
+import type { ServeBuildOptions } from '../store/serve-protocol.js';
+import type { BuildResult } from '../store/store.js';
+import type { ServeBuilder } from './serve.js';
+
+type Opts = ServeBuildOptions & { onLog: (chunk: Uint8Array) => void; signal: AbortSignal };
+
+export function localServeBuilder(store: LocalBuildStore, base: LocalBuildOptions = {}): ServeBuilder {
+  const enc = new TextEncoder();
+  const buildOpts = (o: Opts): LocalBuildOptions => ({
+    ...base,
+    maxSilentTime: o.maxSilentTime,
+    timeout: o.buildTimeout,
+    keepFailed: o.keepFailed,
+    onLogLine: (line) => o.onLog(enc.encode(`${line}\n`)),
+    signal: o.signal,
+  });
+  return {
+    buildDerivation: (drvPath, drv, o) => buildDerivationLocally(store, drvPath, drv, buildOpts(o)),
+    async buildPaths(paths, o) {
+      const results = new Map<string, BuildResult>();
+      // Depth-first over input derivations, each built once, inputs before their dependents.
+      const build = async (drvPath: string): Promise<BuildResult> => {
+        const known = results.get(drvPath);
+        if (known) return known;
+        const drv = store.readDerivation(drvPath);
+        for (const input of [...drv.inputDrvs.keys()].sort()) {
+          const r = await build(input);
+          if (!isSuccess(r)) {
+            const failed: BuildResult = {
+              ...r,
+              status: 10,
+              errorMsg: `dependency '${input}' of '${drvPath}' failed`,
+            };
+            results.set(drvPath, failed);
+            return failed;
+          }
+        }
+        const r = await buildDerivationLocally(store, drvPath, drv, buildOpts(o));
+        results.set(drvPath, r);
+        return r;
+      };
+      const messages: string[] = [];
+      for (const entry of paths) {
+        const bang = entry.indexOf('!');
+        const path = bang < 0 ? entry : entry.slice(0, bang);
+        if (path.endsWith('.drv') && (bang >= 0 || (await store.isValidPath(path)))) {
+          const r = await build(path);
+          if (!isSuccess(r)) messages.push(r.errorMsg);
+        } else if (!(await store.isValidPath(path))) {
+          messages.push(`path '${path}' is not valid`);
+          results.set(path, { ...failure, errorMsg: messages.at(-1)! });
+        }
+      }
+      if (messages.length === 0) return { status: 0, message: '' };
+      const status = exitCodeFor(results.values()) || 1;
+      return {
+        status,
+        message:
+          messages.length === 1
+            ? messages[0]!
+            : `build of ${messages.length} paths failed: ${messages.join('; ')}`,
+      };
+    },
+  };
+}
+
+const failure: BuildResult = {
+  status: 9,
+  errorMsg: '',
+  timesBuilt: 0,
+  isNonDeterministic: false,
+  startTime: 0,
+  stopTime: 0,
+  builtOutputs: new Map(),
+};

@@ -1,0 +1,98 @@
+// The `nix-store --export` stream used by serve ImportPaths (4) and ExportPaths (5): per path
+// `1`, NAR, "NIXE", path, references, deriver, `0` (no legacy signature); `0` after the last.
+
+import { HashSink, printHash } from '../formats/hash.js';
+import { nullNarSink, parseNarFrom } from '../formats/nar.js';
+import { StoreError } from '../store/errors.js';
+import { EXPORT_MAGIC } from '../store/serve-protocol.js';
+import { type WireIn, WireOut } from '../store/serve-wire.js';
+import type { Store, ValidPathInfo } from '../store/store.js';
+
+/** Reads an export stream and adds each path (signature checks off, as nix-store does). */
+export async function importPaths(store: Store, inp: WireIn): Promise<string[]> {
+  const imported: string[] = [];
+  for (;;) {
+    const at = inp.position;
+    const more = await inp.u64();
+    if (more === 0) return imported;
+    if (more !== 1) {
+      throw new StoreError(
+        'BAD_INFO',
+        `input doesn't look like something created by 'nix-store --export' at byte ${at}`,
+      );
+    }
+    // The NAR has no length prefix: parse it to find its end, keeping a copy and its hash.
+    const chunks: Uint8Array[] = [];
+    const sink = new HashSink('sha256');
+    inp.r.startTap((b) => {
+      chunks.push(b.slice());
+      sink.update(b);
+    });
+    const { narSize } = await parseNarFrom(inp.r, nullNarSink);
+    await inp.r.endTap();
+    if ((await inp.u64()) !== EXPORT_MAGIC) {
+      throw new StoreError('BAD_INFO', 'Nix archive cannot be imported; wrong format');
+    }
+    const path = await inp.string();
+    const references = await inp.strings();
+    const deriver = await inp.string();
+    if ((await inp.u64()) !== 0) await inp.string(); // a legacy signature: ignored
+    const info: ValidPathInfo = {
+      path,
+      deriver: deriver || undefined,
+      narHash: printHash(sink.finish(), 'base16', { prefix: true }),
+      narSize,
+      references,
+      registrationTime: Math.floor(Date.now() / 1000),
+      ultimate: false,
+      sigs: [],
+    };
+    await store.addToStoreNar(info, fromArray(chunks), { checkSigs: false });
+    imported.push(path);
+  }
+}
+
+/** Writes the export stream of `paths` (references first within the set). */
+export async function exportPaths(
+  store: Store,
+  paths: string[],
+  write: (chunks: Uint8Array[]) => Promise<void>,
+): Promise<void> {
+  const infos = new Map<string, ValidPathInfo>();
+  for (const p of paths) {
+    const info = await store.queryPathInfo(p);
+    if (!info) throw new StoreError('INVALID_PATH', `path '${p}' is not valid`);
+    infos.set(p, info);
+  }
+  const out = new WireOut();
+  for (const p of referencesFirst(infos)) {
+    const info = infos.get(p)!;
+    await write(out.u64(1).take());
+    for await (const chunk of store.narFromPath(p)) await write([chunk]);
+    out
+      .u64(EXPORT_MAGIC)
+      .string(p)
+      .strings(info.references)
+      .string(info.deriver ?? '')
+      .u64(0);
+    await write(out.take());
+  }
+  await write(out.u64(0).take());
+}
+
+function referencesFirst(infos: Map<string, ValidPathInfo>): string[] {
+  const order: string[] = [];
+  const done = new Set<string>();
+  const visit = (p: string, depth: number) => {
+    if (done.has(p) || depth > infos.size) return;
+    done.add(p);
+    for (const r of infos.get(p)!.references) if (r !== p && infos.has(r)) visit(r, depth + 1);
+    order.push(p);
+  };
+  for (const p of [...infos.keys()].sort()) visit(p, 0);
+  return order;
+}
+
+async function* fromArray(chunks: Uint8Array[]): AsyncGenerator<Uint8Array> {
+  yield* chunks;
+}

@@ -1,0 +1,131 @@
+// Content-addressed additions from this machine: a file or tree copied from outside the store
+// (`nix-store --add`, `--add-fixed`, `builtins.path`) and text files (`builtins.toFile`, `.drv`).
+// The copy is made first, then hashed — so what is hashed is exactly what is installed.
+import { chmodSync, closeSync, constants, fsyncSync, futimesSync, openSync, readSync, writeSync } from 'node:fs';
+import { printContentAddress } from '../formats/content-address.js';
+import { type Hash, type HashAlgo, hashBytes, HashSink, printHash } from '../formats/hash.js';
+import { makeFixedOutputPath, makeTextPath } from '../formats/store-path.js';
+import { FormatError } from '../formats/errors.js';
+import { copyFlatFileSync, copyTreeSync } from './copy-tree.js';
+import { StoreError } from './errors.js';
+import { canonicaliseTreeSync, removeTreeSync, STORE_MTIME } from './fs-util.js';
+import { installSync, tempEntryPath } from './install.js';
+import type { LocalStore } from './local.js';
+import { dumpPathSync, type FileType } from './nar-dump-disk.js';
+import { assertPathName, assertStorePath } from './store-paths.js';
+import type { ValidPathInfo } from './store.js';
+
+export interface AddPathOptions {
+  name: string;
+  method: 'flat' | 'recursive';
+  /** Default sha256. */
+  hashAlgo?: HashAlgo;
+  /** Applied to every entry below the root (full source path, entry type); false leaves it out. */
+  filter?: (path: string, type: FileType) => boolean;
+  /** Only for recursive sha256. */
+  references?: string[];
+}
+
+function hashFileSync(path: string, algo: HashAlgo): Hash {
+  const h = new HashSink(algo);
+  const fd = openSync(path, constants.O_RDONLY);
+  try {
+    const buf = Buffer.allocUnsafe(1024 * 1024);
+    for (let n = readSync(fd, buf); n > 0; n = readSync(fd, buf)) h.update(buf.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return h.finish();
+}
+
+/** narHash and narSize of a tree, plus its NAR hash under `extra` when that is not sha256. */
+function hashNar(path: string, extra?: HashAlgo): { narHash: Hash; narSize: number; extraHash?: Hash } {
+  const nar = new HashSink('sha256');
+  const other = extra && extra !== 'sha256' ? new HashSink(extra) : undefined;
+  for (const chunk of dumpPathSync(path)) {
+    nar.update(chunk);
+    other?.update(chunk);
+  }
+  const narHash = nar.finish();
+  return { narHash, narSize: nar.bytesSeen, extraHash: other ? other.finish() : narHash };
+}
+
+function formatToStore(e: unknown): never {
+  if (e instanceof FormatError) throw new StoreError('BAD_INFO', e.message, { cause: e });
+  throw e;
+}
+
+export function addPathSync(store: LocalStore, srcPath: string, opts: AddPathOptions): ValidPathInfo {
+  assertPathName(opts.name);
+  const algo = opts.hashAlgo ?? 'sha256';
+  const references = opts.references ?? [];
+  for (const r of references) assertStorePath(r, store.storeDir);
+  const temp = tempEntryPath(store, 'add');
+  try {
+    if (opts.method === 'flat') copyFlatFileSync(srcPath, temp, { fsync: store.fsync });
+    else copyTreeSync(srcPath, temp, { filter: opts.filter, fsync: store.fsync });
+    canonicaliseTreeSync(temp);
+    const { narHash, narSize, extraHash } = hashNar(temp, opts.method === 'recursive' ? algo : undefined);
+    const caHash = opts.method === 'flat' ? hashFileSync(temp, algo) : extraHash!;
+    let path: string;
+    try {
+      path = makeFixedOutputPath(opts.name, { method: opts.method, hash: caHash }, { references, storeDir: store.storeDir });
+    } catch (e) {
+      formatToStore(e);
+    }
+    const info: ValidPathInfo = {
+      path,
+      narHash: printHash(narHash, 'base16', { prefix: true }),
+      narSize,
+      references,
+      registrationTime: 0,
+      ultimate: false,
+      sigs: [],
+      ca: printContentAddress({ method: opts.method, hash: caHash }),
+    };
+    return installSync(store, temp, info);
+  } finally {
+    removeTreeSync(temp);
+  }
+}
+
+export function addTextSync(store: LocalStore, name: string, text: Uint8Array | string, references: string[]): string {
+  assertPathName(name);
+  for (const r of references) assertStorePath(r, store.storeDir);
+  const bytes = typeof text === 'string' ? Buffer.from(text) : text;
+  const hash = hashBytes('sha256', bytes);
+  let path: string;
+  try {
+    path = makeTextPath(name, hash, references, store.storeDir);
+  } catch (e) {
+    formatToStore(e);
+  }
+  store.addTempRootSync(path);
+  if (store.db.isValid(path)) return path;
+  const temp = tempEntryPath(store, name);
+  try {
+    const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o444);
+    try {
+      for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+      if (store.fsync) fsyncSync(fd);
+      futimesSync(fd, STORE_MTIME, STORE_MTIME);
+    } finally {
+      closeSync(fd);
+    }
+    chmodSync(temp, 0o444);
+    const { narHash, narSize } = hashNar(temp);
+    installSync(store, temp, {
+      path,
+      narHash: printHash(narHash, 'base16', { prefix: true }),
+      narSize,
+      references,
+      registrationTime: 0,
+      ultimate: false,
+      sigs: [],
+      ca: printContentAddress({ method: 'text', hash }),
+    });
+    return path;
+  } finally {
+    removeTreeSync(temp);
+  }
+}

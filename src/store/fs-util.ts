@@ -1,0 +1,80 @@
+// File-system helpers for store paths: canonical metadata (what Nix gives every store object:
+// files 0444 or 0555, directories 0555, mtime 1), removal of read-only trees, fsync of
+// directories. Paths are walked as raw bytes so that names that are not UTF-8 survive.
+import { chmodSync, closeSync, constants, fsyncSync, lstatSync, lutimesSync, openSync, readdirSync, rmSync, utimesSync } from 'node:fs';
+
+/** The mtime of every store object (seconds since the epoch). */
+export const STORE_MTIME = 1;
+
+const SLASH = Buffer.from('/');
+
+export function childPath(dir: Buffer, name: Buffer): Buffer {
+  return Buffer.concat([dir, SLASH, name]);
+}
+
+function canonicalise(path: Buffer): void {
+  const st = lstatSync(path);
+  if (st.isSymbolicLink()) {
+    if (st.mtimeMs !== STORE_MTIME * 1000) lutimesSync(path, STORE_MTIME, STORE_MTIME);
+    return;
+  }
+  if (st.isDirectory()) {
+    for (const name of readdirSync(path, { encoding: 'buffer' })) canonicalise(childPath(path, name));
+  }
+  const mode = st.isDirectory() || st.mode & 0o100 ? 0o555 : 0o444;
+  if ((st.mode & 0o7777) !== mode) chmodSync(path, mode);
+  if (st.mtimeMs !== STORE_MTIME * 1000) utimesSync(path, STORE_MTIME, STORE_MTIME);
+}
+
+/** Gives `path` and everything below it canonical permissions and mtime (children first). */
+export function canonicaliseTreeSync(path: string): void {
+  canonicalise(Buffer.from(path));
+}
+
+function makeWritable(path: Buffer): void {
+  const st = lstatSync(path);
+  if (!st.isDirectory()) return;
+  if ((st.mode & 0o700) !== 0o700) chmodSync(path, (st.mode & 0o7777) | 0o700);
+  for (const name of readdirSync(path, { encoding: 'buffer' })) makeWritable(childPath(path, name));
+}
+
+/** Removes `path` (file, symlink or tree, read-only or not); no error if it does not exist. */
+export function removeTreeSync(path: string): void {
+  try {
+    rmSync(path, { recursive: true, force: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EACCES' && (e as NodeJS.ErrnoException).code !== 'EPERM') throw e;
+    makeWritable(Buffer.from(path));
+    rmSync(path, { recursive: true, force: true });
+  }
+}
+
+/** Flushes a directory's entries (after creating or renaming something in it). */
+export function fsyncDirSync(dir: string): void {
+  const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Bytes deleting `path` frees, counted as Nix's GC does: sizes of the non-directories that have no
+ * other hard link. 0 if it does not exist.
+ */
+export function freedBytesSync(path: string): number {
+  const walk = (p: Buffer): number => {
+    const st = lstatSync(p);
+    if (!st.isDirectory()) return st.nlink === 1 ? st.size : 0;
+    let n = 0;
+    for (const name of readdirSync(p, { encoding: 'buffer' })) n += walk(childPath(p, name));
+    return n;
+  };
+  try {
+    return walk(Buffer.from(path));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw e;
+  }
+}

@@ -1,0 +1,279 @@
+// LocalStore: a Nix store on this machine's file system — the store objects under `realStoreDir`
+// (a chroot-style `<root>/nix/store` whose logical name stays `/nix/store`), Nix's SQLite schema in
+// `<stateDir>/db`, roots under `<stateDir>/{gcroots,profiles,temproots}`. Adding is atomic:
+// unpack to a temporary name beside the target, check, fsync, rename, then register in one
+// transaction. The pieces live in the files imported below; this class holds the state.
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Derivation, derivationName, isDerivationPath, parseDerivation } from '../formats/derivation.js';
+import type { Hash } from '../formats/hash.js';
+import { addPathSync, addTextSync, type AddPathOptions } from './add-path.js';
+import { addToStoreNar } from './add-nar.js';
+import { openStoreDb, type StoreDb } from './db.js';
+import { StoreError } from './errors.js';
+import { type CollectGarbageOptions, type GcResult, collectGarbage } from './gc.js';
+import { lockFiles, type PathLock } from './locks.js';
+import { dumpPath } from './nar-dump-disk.js';
+import { registerValidPaths } from './register.js';
+import { addIndirectRoot, addPermRoot, type GcRoot, listRoots, type RootsContext } from './roots.js';
+import { assertStorePath } from './store-paths.js';
+import type { AddToStoreOptions, Store, ValidPathInfo } from './store.js';
+import { acquireTempRoots, releaseTempRoots, type TempRoots } from './temp-roots.js';
+import { type VerifyOptions, type VerifyResult, verifyStore } from './verify.js';
+
+export interface LocalStoreOptions {
+  /** Chroot-style root: store objects in `<root><storeDir>`, state in `<root>/nix/var/tix`. */
+  root: string;
+  /** Logical store dir, default "/nix/store". */
+  storeDir?: string;
+  /** Overrides of the physical locations derived from `root`. */
+  realStoreDir?: string;
+  stateDir?: string;
+  logDir?: string;
+  /** The URI to report; default "local?root=<root>". */
+  uri?: string;
+  /** fsync files and directories before registering (default true). */
+  fsync?: boolean;
+  /** GC: a live output keeps its `.drv` (default true). */
+  keepDerivations?: boolean;
+  /** GC: a live `.drv` keeps its outputs (default false). */
+  keepOutputs?: boolean;
+  /** addToStoreNar with checkSigs: require a content address or a signature by one of these keys. */
+  requireSigs?: boolean;
+  trustedPublicKeys?: string[];
+  /** GC: treat store paths used by running processes (/proc) as roots (default true). */
+  runtimeRoots?: boolean;
+}
+
+export class LocalStore implements Store {
+  readonly uri: string;
+  readonly storeDir: string;
+  readonly root: string;
+  readonly realStoreDir: string;
+  readonly stateDir: string;
+  readonly logDir: string;
+  readonly db: StoreDb;
+  readonly tempRoots: TempRoots;
+  readonly fsync: boolean;
+  readonly keepDerivations: boolean;
+  readonly keepOutputs: boolean;
+  readonly requireSigs: boolean;
+  readonly trustedPublicKeys: string[];
+  readonly runtimeRoots: boolean;
+  /** hashDerivationModulo of derivations read so far (derivations are immutable). */
+  readonly drvHashes = new Map<string, Hash>();
+  #closed = false;
+
+  constructor(opts: LocalStoreOptions) {
+    this.root = opts.root;
+    this.storeDir = opts.storeDir ?? '/nix/store';
+    this.realStoreDir = opts.realStoreDir ?? (opts.root === '/' ? this.storeDir : join(opts.root, this.storeDir));
+    this.stateDir = opts.stateDir ?? join(opts.root, 'nix/var/tix');
+    this.logDir = opts.logDir ?? join(this.stateDir, 'log');
+    this.uri = opts.uri ?? `local?root=${opts.root}`;
+    this.fsync = opts.fsync ?? true;
+    this.keepDerivations = opts.keepDerivations ?? true;
+    this.keepOutputs = opts.keepOutputs ?? false;
+    this.requireSigs = opts.requireSigs ?? true;
+    this.trustedPublicKeys = opts.trustedPublicKeys ?? [];
+    this.runtimeRoots = opts.runtimeRoots ?? true;
+    mkdirSync(this.realStoreDir, { recursive: true });
+    for (const d of ['gcroots', 'profiles', 'temproots']) mkdirSync(join(this.stateDir, d), { recursive: true });
+    mkdirSync(this.logDir, { recursive: true });
+    this.db = openStoreDb(join(this.stateDir, 'db'));
+    this.tempRoots = acquireTempRoots(this.stateDir);
+  }
+
+  /** Where a logical store path lives on disk. */
+  toRealPath(storePath: string): string {
+    if (!storePath.startsWith(`${this.storeDir}/`)) {
+      throw new StoreError('NOT_IN_STORE', `path '${storePath}' is not in the Nix store '${this.storeDir}'`);
+    }
+    return this.realStoreDir + storePath.slice(this.storeDir.length);
+  }
+
+  #checked(path: string): string {
+    assertStorePath(path, this.storeDir);
+    return path;
+  }
+
+  isValidPathSync(path: string): boolean {
+    return this.db.isValid(this.#checked(path));
+  }
+
+  async isValidPath(path: string): Promise<boolean> {
+    return this.isValidPathSync(path);
+  }
+
+  async queryValidPaths(paths: Iterable<string>): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (const p of paths) if (this.isValidPathSync(p)) out.add(p);
+    return out;
+  }
+
+  queryPathInfoSync(path: string): ValidPathInfo | undefined {
+    return this.db.queryPathInfo(this.#checked(path));
+  }
+
+  async queryPathInfo(path: string): Promise<ValidPathInfo | undefined> {
+    return this.queryPathInfoSync(path);
+  }
+
+  async queryReferrers(path: string): Promise<string[]> {
+    return this.db.queryReferrers(this.#checked(path));
+  }
+
+  /** Valid derivations that name `path` as an output. */
+  async queryValidDerivers(path: string): Promise<string[]> {
+    return this.db.queryValidDerivers(this.#checked(path));
+  }
+
+  async queryPathFromHashPart(hashPart: string): Promise<string | undefined> {
+    return this.db.queryPathFromHashPart(this.storeDir, hashPart);
+  }
+
+  async queryAllValidPaths(): Promise<string[]> {
+    return this.db.allValidPaths();
+  }
+
+  async queryDerivationOutputMap(drvPath: string): Promise<Map<string, string>> {
+    if (!this.isValidPathSync(drvPath)) throw new StoreError('INVALID_PATH', `path '${drvPath}' is not valid`);
+    const fromDb = this.db.queryDerivationOutputs(drvPath);
+    if (fromDb.size > 0) return fromDb;
+    const out = new Map<string, string>();
+    for (const [name, o] of this.readDerivation(drvPath).outputs) if (o.path) out.set(name, o.path);
+    return out;
+  }
+
+  /** Parses a `.drv` file of this store (it need not be valid yet, only present on disk). */
+  readDerivation(drvPath: string): Derivation {
+    this.#checked(drvPath);
+    if (!isDerivationPath(drvPath)) throw new StoreError('BAD_PATH', `path '${drvPath}' is not a derivation`);
+    let text: Buffer;
+    try {
+      text = readFileSync(this.toRealPath(drvPath));
+    } catch (e) {
+      throw new StoreError('INVALID_PATH', `cannot read derivation '${drvPath}': ${(e as Error).message}`, { cause: e });
+    }
+    return parseDerivation(text, { name: derivationName(drvPath), path: drvPath, storeDir: this.storeDir });
+  }
+
+  /** Where the build log of `drvPath` goes (uncompressed); its directory exists. */
+  buildLogPath(drvPath: string): string {
+    this.#checked(drvPath);
+    const base = drvPath.slice(this.storeDir.length + 1);
+    const dir = join(this.logDir, 'drvs', base.slice(0, 2));
+    mkdirSync(dir, { recursive: true });
+    return join(dir, base.slice(2));
+  }
+
+  async *narFromPath(path: string): AsyncIterable<Uint8Array> {
+    if (!this.isValidPathSync(path)) throw new StoreError('INVALID_PATH', `path '${path}' is not valid`);
+    yield* dumpPath(this.toRealPath(path));
+  }
+
+  addToStoreNar(info: ValidPathInfo, nar: AsyncIterable<Uint8Array>, opts: AddToStoreOptions = {}): Promise<void> {
+    return addToStoreNar(this, info, nar, opts);
+  }
+
+  addTextToStoreSync(name: string, text: Uint8Array | string, references: string[]): string {
+    return addTextSync(this, name, text, references);
+  }
+
+  async addTextToStore(name: string, text: Uint8Array | string, references: string[]): Promise<string> {
+    return this.addTextToStoreSync(name, text, references);
+  }
+
+  /** Copies `srcPath` into the store, content-addressed (`nix-store --add[-fixed]`, `builtins.path`). */
+  addPathToStoreSync(srcPath: string, opts: AddPathOptions): ValidPathInfo {
+    return addPathSync(this, srcPath, opts);
+  }
+
+  /** As addPathToStoreSync (the copy itself runs synchronously). */
+  async addPathToStore(srcPath: string, opts: AddPathOptions): Promise<ValidPathInfo> {
+    return this.addPathToStoreSync(srcPath, opts);
+  }
+
+  /**
+   * Registers paths whose files are already in place, in one transaction (references must be
+   * valid or in the batch; `.drv` outputs are checked and recorded in DerivationOutputs).
+   */
+  registerValidPaths(infos: ValidPathInfo[]): void {
+    registerValidPaths(this, infos);
+  }
+
+  /** Adds signatures to a valid path. */
+  async addSignatures(path: string, sigs: string[]): Promise<void> {
+    const info = this.queryPathInfoSync(path);
+    if (!info) throw new StoreError('INVALID_PATH', `path '${path}' is not valid`);
+    this.db.setSignatures(path, [...new Set([...info.sigs, ...sigs])]);
+  }
+
+  /** Per-path locks (`<real path>.lock`), across processes. */
+  lockPaths(paths: string[], opts: { wait?: boolean } = {}): Promise<PathLock | undefined> {
+    return lockFiles(
+      paths.map((p) => `${this.toRealPath(this.#checked(p))}.lock`),
+      opts,
+    );
+  }
+
+  async addTempRoot(path: string): Promise<void> {
+    await this.tempRoots.add(this.#checked(path));
+  }
+
+  addTempRootSync(path: string): void {
+    this.tempRoots.addSync(this.#checked(path));
+  }
+
+  async addIndirectRoot(linkPath: string): Promise<void> {
+    addIndirectRoot(this.stateDir, linkPath);
+  }
+
+  async addPermRoot(storePath: string, linkPath: string): Promise<string> {
+    await this.addTempRoot(storePath);
+    return addPermRoot(this.rootsContext(), storePath, linkPath);
+  }
+
+  rootsContext(): RootsContext {
+    return {
+      storeDir: this.storeDir,
+      realStoreDir: this.realStoreDir,
+      stateDir: this.stateDir,
+      isValid: (p) => this.db.isValid(p),
+    };
+  }
+
+  /** Every root with where it was found (links, "{temp:<pid>}", /proc entries). */
+  async listRoots(): Promise<GcRoot[]> {
+    return listRoots(this.rootsContext(), { runtime: this.runtimeRoots });
+  }
+
+  /**
+   * Root link -> store path. Temp roots are keyed "{temp:<pid>}"; a process's second and later
+   * temp roots get "{temp:<pid>}#<n>" so that none is lost (listRoots keeps the plain keys).
+   */
+  async findRoots(): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const r of await this.listRoots()) {
+      let key = r.link;
+      for (let n = 2; out.has(key) && out.get(key) !== r.path; n++) key = `${r.link}#${n}`;
+      out.set(key, r.path);
+    }
+    return out;
+  }
+
+  collectGarbage(opts: CollectGarbageOptions): Promise<GcResult> {
+    return collectGarbage(this, opts);
+  }
+
+  verifyStore(opts: VerifyOptions): Promise<VerifyResult> {
+    return verifyStore(this, opts);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    releaseTempRoots(this.tempRoots);
+    this.db.close();
+  }
+}

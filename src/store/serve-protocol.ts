@@ -1,0 +1,248 @@
+// The serve protocol (`nix-store --serve`, `ssh://` stores) as Nix 2.8.0 speaks it: version 2.7.
+// Encoders and decoders for the structured values; the client (serve.ts) and the server
+// (src/server/serve.ts) share them. Layouts: reference/distributed-builds.md §5.
+import { compareUtf8, sortedUniqueUtf8 } from '../formats/byte-order.js';
+import type { BasicDerivation, DerivationOutput } from '../formats/derivation.js';
+import { derivationName } from '../formats/derivation.js';
+import { hashDerivationModulo } from '../formats/derivation-hash.js';
+import { parseHash, printHash } from '../formats/hash.js';
+import { StoreError } from './errors.js';
+import type { WireIn, WireOut } from './serve-wire.js';
+import type { BuildOptions, BuildResult, BuildStatus, ValidPathInfo } from './store.js';
+
+export const SERVE_MAGIC_1 = 0x390c9deb;
+export const SERVE_MAGIC_2 = 0x5452eecb;
+/** What Nix 2.8.0 speaks and what tix speaks: 2.7. */
+export const SERVE_PROTOCOL_VERSION = 0x207;
+
+export const ServeOp = {
+  QueryValidPaths: 1,
+  QueryPathInfos: 2,
+  DumpStorePath: 3,
+  ImportPaths: 4,
+  ExportPaths: 5,
+  BuildPaths: 6,
+  QueryClosure: 7,
+  BuildDerivation: 8,
+  AddToStoreNar: 9,
+} as const;
+
+/** "nix-store --export" marker after each NAR ("NIXE"). */
+export const EXPORT_MAGIC = 0x4558494e;
+
+export function minor(version: number): number {
+  return version & 0xff;
+}
+
+/** BuildOptions as they travel: the store-level options plus the two legacy repeat fields. */
+export interface ServeBuildOptions extends BuildOptions {
+  nrRepeats: number;
+  enforceDeterminism: boolean;
+}
+
+export const DEFAULT_BUILD_OPTIONS: ServeBuildOptions = {
+  maxSilentTime: 0,
+  buildTimeout: 0,
+  maxLogSize: 0,
+  keepFailed: false,
+  nrRepeats: 0,
+  enforceDeterminism: true,
+};
+
+export function writeBuildOptions(out: WireOut, o: ServeBuildOptions, version: number): void {
+  out.u64(o.maxSilentTime).u64(o.buildTimeout);
+  if (minor(version) >= 2) out.u64(o.maxLogSize);
+  if (minor(version) >= 3) out.u64(o.nrRepeats).bool(o.enforceDeterminism);
+  if (minor(version) >= 7) out.bool(o.keepFailed);
+}
+
+export async function readBuildOptions(inp: WireIn, version: number): Promise<ServeBuildOptions> {
+  const o = { ...DEFAULT_BUILD_OPTIONS, enforceDeterminism: false };
+  o.maxSilentTime = await inp.u64();
+  o.buildTimeout = await inp.u64();
+  if (minor(version) >= 2) o.maxLogSize = await inp.u64();
+  if (minor(version) >= 3) {
+    o.nrRepeats = await inp.u64();
+    o.enforceDeterminism = await inp.bool();
+  }
+  if (minor(version) >= 7) o.keepFailed = await inp.bool();
+  return o;
+}
+
+export function writeBasicDerivation(out: WireOut, drv: BasicDerivation): void {
+  const outputs = [...drv.outputs].sort(([a], [b]) => compareUtf8(a, b));
+  out.u64(outputs.length);
+  for (const [name, o] of outputs) out.string(name).string(o.path).string(o.hashAlgo).string(o.hash);
+  out.strings(sortedUniqueUtf8(drv.inputSrcs));
+  out.string(drv.system).string(drv.builder).strings(drv.args);
+  out.stringMap([...drv.env].sort(([a], [b]) => compareUtf8(a, b)));
+}
+
+/** Reads a BasicDerivation; its name comes from the `.drv` path, as in Nix. */
+export async function readBasicDerivation(inp: WireIn, drvPath: string): Promise<BasicDerivation> {
+  const n = await inp.u64();
+  const outputs = new Map<string, DerivationOutput>();
+  for (let i = 0; i < n; i++) {
+    const name = await inp.string();
+    outputs.set(name, { path: await inp.string(), hashAlgo: await inp.string(), hash: await inp.string() });
+  }
+  const inputSrcs = sortedUniqueUtf8(await inp.strings());
+  const system = await inp.string();
+  const builder = await inp.string();
+  const args = await inp.strings();
+  const env = await inp.stringMap();
+  return { name: derivationName(drvPath), outputs, inputSrcs, system, builder, args, env };
+}
+
+/** Serve-flavour UnkeyedValidPathInfo (QueryPathInfos reply); narHash as `sha256:<nix32>`. */
+export function writeServePathInfo(out: WireOut, info: ValidPathInfo, version: number): void {
+  out.string(info.deriver ?? '').strings(sortedUniqueUtf8(info.references));
+  out.u64(info.narSize).u64(info.narSize);
+  if (minor(version) >= 4) {
+    out.string(printHash(parseHash(info.narHash), 'nix32', { prefix: true }));
+    out.string(info.ca ?? '').strings(sortedUniqueUtf8(info.sigs));
+  }
+}
+
+export async function readServePathInfo(inp: WireIn, path: string, version: number): Promise<ValidPathInfo> {
+  const deriver = await inp.string();
+  const references = sortedUniqueUtf8(await inp.strings());
+  await inp.u64(); // downloadSize
+  const narSize = await inp.u64();
+  let narHash = '';
+  let ca: string | undefined;
+  let sigs: string[] = [];
+  if (minor(version) >= 4) {
+    const h = await inp.string();
+    if (h !== '') narHash = canonicalNarHash(h);
+    ca = (await inp.string()) || undefined;
+    sigs = sortedUniqueUtf8(await inp.strings());
+  }
+  return {
+    path,
+    deriver: deriver || undefined,
+    narHash,
+    narSize,
+    references,
+    registrationTime: 0,
+    ultimate: false,
+    sigs,
+    ca,
+  };
+}
+
+/** Any hash syntax (default sha256) → "sha256:<base16>", the form ValidPathInfo keeps. */
+export function canonicalNarHash(text: string): string {
+  const h = parseHash(text, text.includes(':') || text.includes('-') ? {} : { algo: 'sha256' });
+  return printHash(h, 'base16', { prefix: true });
+}
+
+/** The AddToStoreNar request after the opcode. */
+export function writeAddToStoreNarHeader(out: WireOut, info: ValidPathInfo): void {
+  out.string(info.path).string(info.deriver ?? '');
+  out.string(printHash(parseHash(info.narHash), 'base16'));
+  out.strings(sortedUniqueUtf8(info.references));
+  out.u64(info.registrationTime).u64(info.narSize).bool(info.ultimate);
+  out.strings(sortedUniqueUtf8(info.sigs)).string(info.ca ?? '');
+}
+
+export async function readAddToStoreNarHeader(inp: WireIn): Promise<ValidPathInfo> {
+  const path = await inp.string();
+  const deriver = await inp.string();
+  const narHash = canonicalNarHash(await inp.string());
+  const references = sortedUniqueUtf8(await inp.strings());
+  const registrationTime = await inp.u64();
+  const narSize = await inp.u64();
+  const ultimate = await inp.bool();
+  const sigs = sortedUniqueUtf8(await inp.strings());
+  const ca = (await inp.string()) || undefined;
+  return {
+    path,
+    deriver: deriver || undefined,
+    narHash,
+    references,
+    registrationTime,
+    narSize,
+    ultimate,
+    sigs,
+    ca,
+  };
+}
+
+/** The DrvOutput id Nix 2.8 keys builtOutputs by: `sha256:<hash modulo, base16>!<output>`. */
+export function drvOutputId(drv: BasicDerivation, outputName: string, storeDir: string): string {
+  const h = hashDerivationModulo(
+    { ...drv, inputDrvs: new Map() },
+    {
+      maskOutputs: true,
+      storeDir,
+      inputHash: () => {
+        throw new Error('a BasicDerivation has no input derivations');
+      },
+    },
+  );
+  return `${printHash(h, 'base16', { prefix: true })}!${outputName}`;
+}
+
+/** Realisation JSON as Nix 2.8 writes it (compact, keys sorted, outPath as a base name). */
+export function realisationJson(id: string, outPath: string): string {
+  const base = outPath.slice(outPath.lastIndexOf('/') + 1);
+  return JSON.stringify({ dependentRealisations: {}, id, outPath: base, signatures: [] });
+}
+
+/**
+ * BuildResult as a 2.8.0 server writes it: status, errorMsg, times (≥ 2.3), then the DrvOutput →
+ * Realisation JSON map, which 2.8.0 sends to every client version (its version check is broken).
+ */
+export function writeBuildResult(
+  out: WireOut,
+  r: BuildResult,
+  opts: { version: number; drv: BasicDerivation; storeDir: string },
+): void {
+  out.u64(r.status).string(r.errorMsg);
+  if (minor(opts.version) >= 3) {
+    out.u64(r.timesBuilt).bool(r.isNonDeterministic).u64(r.startTime).u64(r.stopTime);
+  }
+  const entries = [...r.builtOutputs].map(([name, path]) => {
+    const id = drvOutputId(opts.drv, name, opts.storeDir);
+    return [id, realisationJson(id, path)] as [string, string];
+  });
+  out.stringMap(entries.sort(([a], [b]) => compareUtf8(a, b)));
+}
+
+/** Reads a BuildResult (serve < 2.8 shapes); builtOutputs become output name → full path. */
+export async function readBuildResult(inp: WireIn, version: number, storeDir: string): Promise<BuildResult> {
+  const status = (await inp.u64()) as BuildStatus;
+  const errorMsg = await inp.string();
+  const r: BuildResult = {
+    status,
+    errorMsg,
+    timesBuilt: 0,
+    isNonDeterministic: false,
+    startTime: 0,
+    stopTime: 0,
+    builtOutputs: new Map(),
+  };
+  if (minor(version) >= 3) {
+    r.timesBuilt = await inp.u64();
+    r.isNonDeterministic = await inp.bool();
+    r.startTime = await inp.u64();
+    r.stopTime = await inp.u64();
+  }
+  if (minor(version) >= 6) {
+    for (const [id, json] of await inp.stringMap()) {
+      const bang = id.lastIndexOf('!');
+      let outPath: unknown;
+      try {
+        outPath = (JSON.parse(json) as { outPath?: unknown }).outPath;
+      } catch {
+        outPath = undefined;
+      }
+      if (bang < 0 || typeof outPath !== 'string') {
+        throw new StoreError('BAD_INFO', `cannot read build result: bad realisation '${id}' → '${json}'`);
+      }
+      r.builtOutputs.set(id.slice(bang + 1), `${storeDir}/${outPath}`);
+    }
+  }
+  return r;
+}

@@ -1,0 +1,51 @@
+// Validation of store path arguments, turning format errors into StoreErrors.
+import { FormatError } from '../formats/errors.js';
+import { type Hash, parseHash, printHash } from '../formats/hash.js';
+import { parseStorePathBase, validateStorePathName } from '../formats/store-path.js';
+import { StoreError } from './errors.js';
+
+/** Throws unless `path` is exactly `<storeDir>/<hash>-<name>`. */
+export function assertStorePath(path: string, storeDir: string): void {
+  if (typeof path !== 'string' || !path.startsWith(`${storeDir}/`)) {
+    throw new StoreError('NOT_IN_STORE', `path '${path}' is not in the Nix store '${storeDir}'`);
+  }
+  const base = path.slice(storeDir.length + 1);
+  try {
+    if (base.includes('/')) throw new FormatError('BAD_STORE_PATH', `'${path}' is not a store path but a path inside one`);
+    parseStorePathBase(base);
+  } catch (e) {
+    if (e instanceof FormatError) throw new StoreError('BAD_PATH', `invalid store path '${path}': ${e.message}`, { cause: e });
+    throw e;
+  }
+}
+
+export function assertPathName(name: string): void {
+  try {
+    validateStorePathName(name);
+  } catch (e) {
+    if (e instanceof FormatError) throw new StoreError('BAD_PATH', e.message, { cause: e });
+    throw e;
+  }
+}
+
+/** Parses a narHash in any of Nix's encodings; must be SHA-256. */
+export function parseNarHash(text: string, path: string): Hash {
+  let h: Hash;
+  try {
+    h = parseHash(text, text.includes(':') || text.includes('-') ? {} : { algo: 'sha256' });
+  } catch (e) {
+    throw new StoreError('BAD_INFO', `invalid NAR hash '${text}' for path '${path}': ${(e as Error).message}`, { cause: e });
+  }
+  if (h.algo !== 'sha256') throw new StoreError('BAD_INFO', `invalid NAR hash '${text}' for path '${path}': not SHA-256`);
+  return h;
+}
+
+/** "sha256:<base16>", the form the database stores. */
+export function canonicalNarHash(text: string, path: string): string {
+  return printHash(parseNarHash(text, path), 'base16', { prefix: true });
+}
+
+/** The name part of a valid store path. */
+export function storePathName(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 34);
+}

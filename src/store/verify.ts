@@ -1,0 +1,99 @@
+// verifyStore: every valid path must exist (a vanished path without referrers is dropped from the
+// database); with checkContents its NAR hash and size must match; with repair, broken paths are
+// restored from `repairSource` when one is given. Leftovers (see leftovers.ts) are removed.
+import { lstatSync } from 'node:fs';
+import { sortUtf8 } from '../formats/byte-order.js';
+import { hashEquals, HashSink, printHash } from '../formats/hash.js';
+import { StoreError } from './errors.js';
+import { removeTreeSync } from './fs-util.js';
+import { acquireGcLock } from './gc-lock.js';
+import { findLeftovers, removeLeftover } from './leftovers.js';
+import type { LocalStore } from './local.js';
+import { dumpPathSync } from './nar-dump-disk.js';
+import { parseNarHash } from './store-paths.js';
+import type { ValidPathInfo } from './store.js';
+
+export interface VerifyOptions {
+  checkContents: boolean;
+  repair: boolean;
+  /** Where a good copy of a broken path can be fetched from (its NAR), e.g. a substituter. */
+  repairSource?: (info: ValidPathInfo) => Promise<AsyncIterable<Uint8Array> | undefined>;
+}
+
+export interface VerifyResult {
+  /** Problems left unresolved. */
+  errors: string[];
+  /** What was fixed: repaired paths, vanished paths removed from the database, leftovers removed. */
+  fixed: string[];
+}
+
+function exists(p: string): boolean {
+  try {
+    lstatSync(p);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw e;
+  }
+}
+
+export async function verifyStore(store: LocalStore, opts: VerifyOptions): Promise<VerifyResult> {
+  const res: VerifyResult = { errors: [], fixed: [] };
+  const release = await acquireGcLock(store.stateDir, store.tempRoots);
+  const broken: Array<{ info: ValidPathInfo; problem: string }> = [];
+  try {
+    for (const path of sortUtf8(store.db.allValidPaths())) {
+      const info = store.db.queryPathInfo(path);
+      if (!info) continue;
+      const real = store.toRealPath(path);
+      if (!exists(real)) {
+        const referrers = store.db.queryReferrers(path).filter((r) => r !== path);
+        if (referrers.length === 0) {
+          store.db.transaction(() => store.db.invalidatePath(path));
+          res.fixed.push(`path '${path}' disappeared, removed it from the database`);
+        } else {
+          broken.push({ info, problem: `path '${path}' disappeared, but it still has valid referrers` });
+        }
+        continue;
+      }
+      if (!opts.checkContents) continue;
+      const h = new HashSink('sha256');
+      for (const chunk of dumpPathSync(real)) h.update(chunk);
+      const got = h.finish();
+      const expected = parseNarHash(info.narHash, path);
+      if (!hashEquals(got, expected)) {
+        broken.push({
+          info,
+          problem: `path '${path}' was modified: expected hash '${printHash(expected, 'nix32', { prefix: true })}', got '${printHash(got, 'nix32', { prefix: true })}'`,
+        });
+      } else if (info.narSize !== h.bytesSeen) {
+        if (info.narSize === 0 || opts.repair) {
+          store.db.registerValidPaths([{ ...info, narSize: h.bytesSeen }], new Map());
+          res.fixed.push(`path '${path}' had NAR size ${info.narSize}, recorded ${h.bytesSeen}`);
+        } else {
+          res.errors.push(`path '${path}' has NAR size ${h.bytesSeen}, but ${info.narSize} is recorded`);
+        }
+      }
+    }
+    for (const l of findLeftovers(store, new Set(store.tempRoots.paths))) {
+      if (await removeLeftover(l, removeTreeSync)) res.fixed.push(`removed leftover '${l.real}'`);
+    }
+  } finally {
+    release();
+  }
+  for (const { info, problem } of broken) {
+    const nar = opts.repair && opts.repairSource ? await opts.repairSource(info) : undefined;
+    if (!nar) {
+      res.errors.push(opts.repair ? `${problem}; cannot repair it: no source for a good copy` : problem);
+      continue;
+    }
+    try {
+      await store.addToStoreNar(info, nar, { repair: true });
+      res.fixed.push(`${problem}; repaired`);
+    } catch (e) {
+      if (!(e instanceof StoreError)) throw e;
+      res.errors.push(`${problem}; repair failed: ${e.message}`);
+    }
+  }
+  return res;
+}
