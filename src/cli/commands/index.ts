@@ -1,4 +1,37 @@
 // Every `tix` subcommand, one module each. Add new commands here.
 import type { Command } from '../command.js';
+import { build } from './build.js';
+import { derivationAdd } from './derivation-add.js';
+import { derivationShow } from './derivation-show.js';
+import { hashToBase16, hashToBase32, hashToBase64, hashToSri } from './hash-convert.js';
+import { hashFile, hashPath } from './hash-path.js';
+import { log } from './log.js';
+import { pathInfo } from './path-info.js';
+import { storeAdd } from './store-add.js';
+import { storeDelete } from './store-delete.js';
+import { storeDump } from './store-dump.js';
+import { storeGc } from './store-gc.js';
+import { storeRealise } from './store-realise.js';
+import { storeRestore } from './store-restore.js';
+import { storeVerify } from './store-verify.js';
 
-export const commands: Command[] = [];
+export const commands: Command[] = [
+  storeAdd,
+  storeDump,
+  storeRestore,
+  storeGc,
+  storeDelete,
+  storeVerify,
+  hashPath,
+  hashFile,
+  hashToBase16,
+  hashToBase32,
+  hashToBase64,
+  hashToSri,
+  pathInfo,
+  derivationShow,
+  derivationAdd,
+  log,
+  storeRealise,
+  build,
+];

@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { parseByteCount } from '../gc-format.js';
+import { runCli } from '../run-cli.test-util.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'tix-gc-'));
+const root = join(tmp, 'root');
+const store = ['--store', `local?root=${root}`];
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+const add = async (name: string, text: string) => {
+  writeFileSync(join(tmp, name), text);
+  const r = await runCli([...store, 'store', 'add', name], { cwd: tmp });
+  assert.equal(r.code, 0, r.stderr);
+  return r.stdout.trim();
+};
+
+describe('tix store gc / delete / verify', () => {
+  let live = '';
+  let dead = '';
+  before(async () => {
+    live = await add('live.txt', 'keep me\n');
+    dead = await add('dead.txt', 'delete me\n');
+    mkdirSync(join(root, 'nix/var/tix/gcroots'), { recursive: true });
+    symlinkSync(live, join(root, 'nix/var/tix/gcroots/my-root'));
+  });
+
+  it('lists live and dead paths', async () => {
+    const l = await runCli([...store, 'store', 'gc', '--print-live'], { cwd: tmp });
+    assert.equal(l.code, 0, l.stderr);
+    assert.ok(l.stdout.split('\n').includes(live));
+    assert.ok(!l.stdout.includes(dead));
+    const d = await runCli([...store, 'store', 'gc', '--print-dead'], { cwd: tmp });
+    assert.ok(d.stdout.split('\n').includes(dead));
+    assert.ok(!d.stdout.includes(live));
+    const roots = await runCli([...store, 'store', 'gc', '--print-roots'], { cwd: tmp });
+    assert.ok(
+      roots.stdout.includes(`${join(root, 'nix/var/tix/gcroots/my-root')} -> ${live}\n`),
+      roots.stdout,
+    );
+  });
+
+  it('refuses to delete a live path, printing the summary first as Nix does', async () => {
+    const r = await runCli([...store, 'store', 'delete', live], { cwd: tmp });
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, '0 store paths deleted, 0.00 MiB freed\n');
+    assert.match(r.stderr, /^error: .*'\/nix\/store\/.*-live\.txt'.*alive/);
+  });
+
+  it('collects garbage and reports it', async () => {
+    const r = await runCli([...store, 'store', 'gc'], { cwd: tmp });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^1 store paths deleted, \d+\.\d\d MiB freed\n$/);
+    assert.ok(r.stderr.includes(`deleting '${dead}'`));
+    const info = await runCli([...store, 'path-info', dead], { cwd: tmp });
+    assert.equal(info.code, 1);
+    assert.equal((await runCli([...store, 'path-info', live], { cwd: tmp })).stdout, `${live}\n`);
+  });
+
+  it('deletes a path once its root is gone', async () => {
+    unlinkSync(join(root, 'nix/var/tix/gcroots/my-root'));
+    const r = await runCli([...store, 'store', 'delete', live], { cwd: tmp });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^1 store paths deleted, /);
+  });
+
+  it('verifies contents and reports a modified path', async () => {
+    const p = await add('v.txt', 'original\n');
+    const ok = await runCli([...store, 'store', 'verify', '--check-contents'], { cwd: tmp });
+    assert.equal(ok.code, 0, ok.stderr);
+    const real = join(root, p);
+    chmodSync(real, 0o644);
+    writeFileSync(real, 'tampered\n');
+    const bad = await runCli([...store, 'store', 'verify', '--check-contents'], { cwd: tmp });
+    assert.equal(bad.code, 1);
+    assert.ok(bad.stderr.includes(p), bad.stderr);
+  });
+
+  it('parses --max-freed sizes with K/M/G/T suffixes', () => {
+    assert.equal(parseByteCount('--max-freed', '10'), 10);
+    assert.equal(parseByteCount('--max-freed', '2K'), 2048);
+    assert.equal(parseByteCount('--max-freed', '1G'), 1024 ** 3);
+    assert.equal(parseByteCount('--max-freed', '-5'), 0);
+    assert.throws(() => parseByteCount('--max-freed', '1X'), /requires an integer argument/);
+  });
+});

@@ -1,0 +1,112 @@
+// Realising derived paths for `tix store realise` and `tix build`: argument syntax
+// (`X.drv`, `X.drv!out,dev`, `X.drv^out`, opaque paths), build settings from flags and
+// configuration, progress and failures on stderr as Nix prints them, and nix-build's `result`
+// links (registered as indirect GC roots).
+import { isSuccess } from '../build/errors.js';
+import { type BuildPathsResult, buildPaths } from '../build/goals.js';
+import type { LocalBuildStore } from '../build/local-store-view.js';
+import type { Settings } from '../config/settings.js';
+import { isDerivationPath } from '../formats/derivation.js';
+import type { DerivedPath, Store } from '../store/store.js';
+import { type FlagSpec, flagSet, flagValue, type ParsedArgs } from './args.js';
+import { CliError } from './cli-error.js';
+import type { FlagSetting } from './cli-settings.js';
+import type { CommandContext } from './command.js';
+import { storePathArg } from './store-paths.js';
+
+/** Flags shared by the building commands; each maps to a setting of the same name. */
+export const BUILD_FLAGS: Record<string, FlagSpec> = {
+  '--max-jobs': { arity: 1, aliases: ['-j'] },
+  '--cores': { arity: 1 },
+  '--keep-going': { arity: 0, aliases: ['-k'] },
+  '--keep-failed': { arity: 0, aliases: ['-K'] },
+  '--max-silent-time': { arity: 1 },
+  '--timeout': { arity: 1 },
+  '--sandbox': { arity: 1 },
+};
+
+/** The settings given by build flags, for cliSettings(). */
+export function buildFlagSettings(args: ParsedArgs): FlagSetting[] {
+  const out: FlagSetting[] = [];
+  for (const flag of ['--max-jobs', '--cores', '--max-silent-time', '--timeout', '--sandbox']) {
+    const v = flagValue(args, flag);
+    if (v !== undefined) out.push([flag.slice(2), v, flag]);
+  }
+  for (const flag of ['--keep-going', '--keep-failed']) {
+    if (flagSet(args, flag)) out.push([flag.slice(2), 'true', flag]);
+  }
+  return out;
+}
+
+/** Parses `PATH`, `DRV!out,dev` or `DRV^out` (symlinks into the store allowed). */
+export function parseDerivedPathArg(arg: string, opts: { cwd: string; storeDir: string }): DerivedPath {
+  const m = /^(.*\.drv)[!^]([^/!^]*)$/.exec(arg);
+  const path = storePathArg(m ? m[1]! : arg, opts);
+  if (!isDerivationPath(path)) {
+    if (m) throw new CliError('BAD_INPUT', `cannot select outputs of '${path}': it is not a derivation`);
+    return { kind: 'opaque', path };
+  }
+  const outputs = m ? m[2]!.split(',').filter((o) => o !== '') : ['*'];
+  return { kind: 'built', drvPath: path, outputs: outputs.length > 0 ? outputs : ['*'] };
+}
+
+function asBuildStore(store: Store): LocalBuildStore {
+  for (const m of [
+    'readDerivation',
+    'registerValidPaths',
+    'lockPaths',
+    'toRealPath',
+    'isValidPathSync',
+    'buildLogPath',
+  ]) {
+    if (typeof (store as unknown as Record<string, unknown>)[m] !== 'function') {
+      throw new CliError('UNSUPPORTED', `store '${store.uri}' cannot build derivations locally`);
+    }
+  }
+  return store as LocalBuildStore;
+}
+
+/** Builds what `paths` need, printing progress and failures to ctx.err. Throws BuildError on failure. */
+export async function realisePaths(
+  store: Store,
+  paths: DerivedPath[],
+  settings: Settings,
+  ctx: CommandContext,
+): Promise<BuildPathsResult> {
+  const buildStore = asBuildStore(store);
+  const sandbox = settings.get('sandbox');
+  return buildPaths(buildStore, paths, {
+    maxJobs: settings.get('max-jobs'),
+    keepGoing: settings.get('keep-going'),
+    onStart: (job) => ctx.err.write(`building '${job.drvPath}'...\n`),
+    onResult: (_drvPath, r) => {
+      if (!isSuccess(r) && r.errorMsg) ctx.err.write(`error: ${r.errorMsg}\n`);
+    },
+    local: {
+      sandbox: sandbox === 'relaxed' ? 'relaxed' : sandbox ? 'true' : 'false',
+      sandboxPaths:
+        settings.origin('sandbox-paths') === 'default' ? undefined : settings.get('sandbox-paths'),
+      buildCores: settings.get('cores'),
+      maxSilentTime: settings.get('max-silent-time'),
+      timeout: settings.get('timeout'),
+      logLines: settings.get('log-lines'),
+      keepFailed: settings.get('keep-failed'),
+      systems: [settings.get('system'), ...settings.get('extra-platforms')],
+      systemFeatures: settings.get('system-features'),
+      callerEnv: ctx.env,
+      onLogLine: (line) => ctx.err.write(`${line}\n`),
+    },
+  });
+}
+
+/** Output paths of each top-level derived path: outputs in name order, opaque paths as given. */
+export function realisedOutputs(
+  paths: DerivedPath[],
+  res: BuildPathsResult,
+): { path: DerivedPath; outputs: [string, string][] }[] {
+  return paths.map((p) => {
+    if (p.kind === 'opaque') return { path: p, outputs: [['', p.path]] };
+    const m = res.outputs.get(p.drvPath) ?? new Map<string, string>();
+    return { path: p, outputs: [...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) };
+  });
+}

@@ -1,0 +1,31 @@
+// Operations only some stores have (the local store has all of them). Commands ask for one by
+// method name and get a clear error on a store without it, instead of a crash.
+import type { Store } from '../store/store.js';
+import { CliError } from './cli-error.js';
+
+export type GcAction = 'deleteDead' | 'returnLive' | 'returnDead' | 'deleteSpecific';
+
+export interface StoreCapabilities {
+  collectGarbage(opts: {
+    action: GcAction;
+    paths?: string[];
+    maxFreed?: number;
+    ignoreLiveness?: boolean;
+  }): Promise<{ paths: string[]; bytesFreed: number }>;
+  verifyStore(opts: { checkContents: boolean; repair: boolean }): Promise<{ errors: string[] }>;
+  buildLogPath(drvPath: string): string;
+  addIndirectRoot(linkPath: string): Promise<void>;
+  findRoots(): Promise<Map<string, string>>;
+}
+
+export function requireCapability<K extends keyof StoreCapabilities>(
+  store: Store,
+  method: K,
+  what: string,
+): Pick<StoreCapabilities, K> {
+  const fn = (store as unknown as Record<string, unknown>)[method];
+  if (typeof fn !== 'function') {
+    throw new CliError('UNSUPPORTED', `store '${store.uri}' does not support ${what}`);
+  }
+  return store as unknown as Pick<StoreCapabilities, K>;
+}

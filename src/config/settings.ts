@@ -1,0 +1,102 @@
+// A set of setting values with where each came from. `set` applies one `name = value` the way
+// Nix's Config::set does (aliases, `extra-NAME` appending to list settings) and turns anything it
+// cannot apply into a warning: a Nix setting tix does not implement, or a name nobody knows.
+import { ConfigError, type ConfigOrigin, formatOrigin } from './errors.js';
+import {
+  type DefaultContext,
+  SETTING_BY_NAME,
+  SETTINGS,
+  type SettingName,
+  type SettingValues,
+} from './registry.js';
+import { UNSUPPORTED_SETTINGS } from './unsupported.js';
+import { appendSettingValue, isAppendable, parseSettingValue, printSettingValue } from './values.js';
+
+export interface SettingEntry {
+  name: SettingName;
+  /** The value as `nix show-config` prints it. */
+  value: string;
+  /** "default", or the place that set it last ("/etc/tix/tix.conf:3", "TIX_CONFIG:1", "--option"). */
+  origin: string;
+  description: string;
+}
+
+export class Settings {
+  readonly #values = new Map<SettingName, unknown>();
+  readonly #origins = new Map<SettingName, string>();
+  /** Complaints that did not stop loading, without the "warning: " prefix, in order, deduplicated. */
+  readonly warnings: string[] = [];
+  /** Settings given by the user (not the system file), name → value text: what a client forwards to a daemon. */
+  readonly overridden = new Map<string, string>();
+
+  constructor(defaults: DefaultContext) {
+    for (const [name, def] of Object.entries(SETTINGS) as [SettingName, (typeof SETTINGS)[SettingName]][]) {
+      this.#values.set(name, def.default(defaults));
+    }
+  }
+
+  get<K extends SettingName>(name: K): SettingValues[K] {
+    return this.#values.get(name) as SettingValues[K];
+  }
+
+  /** The value of a supported setting (name or alias) as nix.conf text; undefined for other names. */
+  text(name: string): string | undefined {
+    const target = SETTING_BY_NAME.get(name);
+    return target === undefined
+      ? undefined
+      : printSettingValue(SETTINGS[target].type, this.#values.get(target));
+  }
+
+  /** Where the current value of `name` came from ("default" if nobody set it). */
+  origin(name: SettingName): string {
+    return this.#origins.get(name) ?? 'default';
+  }
+
+  /**
+   * Applies `name = value` from `origin`. Throws ConfigError('BAD_SETTING') for a value of the wrong
+   * type; records a warning for unsupported or unknown names. `override` marks user-level settings.
+   */
+  set(name: string, value: string, origin: ConfigOrigin, opts: { override?: boolean } = {}): void {
+    const where = ` in '${formatOrigin(origin)}'`;
+    let target = SETTING_BY_NAME.get(name);
+    let append = false;
+    if (target === undefined && name.startsWith('extra-')) {
+      const base = SETTING_BY_NAME.get(name.slice(6));
+      if (base !== undefined && isAppendable(SETTINGS[base].type)) {
+        target = base;
+        append = true;
+      }
+    }
+    if (target === undefined) {
+      const bare = name.startsWith('extra-') ? name.slice(6) : name;
+      const why = UNSUPPORTED_SETTINGS.get(name) ?? UNSUPPORTED_SETTINGS.get(bare);
+      if (why !== undefined) this.#warn(`ignoring setting '${name}'${where}: not supported by tix (${why})`);
+      else this.#warn(`unknown setting '${name}'${where}`);
+      return;
+    }
+    const def = SETTINGS[target];
+    const parsed = parseSettingValue(def.type, target, value, { where, warn: (m) => this.#warn(m) });
+    this.#values.set(
+      target,
+      append ? appendSettingValue(def.type, this.#values.get(target), parsed) : parsed,
+    );
+    this.#origins.set(target, formatOrigin(origin));
+    if (opts.override) this.overridden.set(name, value);
+  }
+
+  /** Every supported setting, sorted by name, as `tix show-config` lists them. */
+  entries(): SettingEntry[] {
+    return (Object.keys(SETTINGS) as SettingName[]).sort().map((name) => ({
+      name,
+      value: printSettingValue(SETTINGS[name].type, this.#values.get(name)),
+      origin: this.origin(name),
+      description: SETTINGS[name].description,
+    }));
+  }
+
+  #warn(message: string): void {
+    if (!this.warnings.includes(message)) this.warnings.push(message);
+  }
+}
+
+export { ConfigError };
