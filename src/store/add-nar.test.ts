@@ -6,23 +6,38 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { hashBytes, printHash } from '../formats/hash.js';
 import { type NarTree, narFromBytesTree } from '../formats/nar.js';
-import { generateSecretKey, printPublicKey, signFingerprint, toPublicKey } from '../formats/signing.js';
 import { fingerprint } from '../formats/narinfo.js';
+import { generateSecretKey, printPublicKey, signFingerprint, toPublicKey } from '../formats/signing.js';
 import { makeFixedOutputPath } from '../formats/store-path.js';
 import type { LocalStore } from './local.js';
 import type { ValidPathInfo } from './store.js';
-import { collect, importLine, makeLocalStore, removeDir, runChild, tempDir, waitForLine } from './test-util.js';
+import {
+  collect,
+  importLine,
+  makeLocalStore,
+  removeDir,
+  runChild,
+  tempDir,
+  waitForLine,
+} from './test-util.js';
 
 const tree: NarTree = {
   type: 'directory',
   entries: {
-    bin: { type: 'directory', entries: { hello: { type: 'regular', executable: true, contents: '#!/bin/sh\necho hello\n' } } },
+    bin: {
+      type: 'directory',
+      entries: { hello: { type: 'regular', executable: true, contents: '#!/bin/sh\necho hello\n' } },
+    },
     share: { type: 'symlink', target: 'bin' },
     'data.bin': { type: 'regular', contents: new Uint8Array(100_000).fill(3) },
   },
 };
 
-async function infoFor(nar: Uint8Array, name: string, extra: Partial<ValidPathInfo> = {}): Promise<ValidPathInfo> {
+async function infoFor(
+  nar: Uint8Array,
+  name: string,
+  extra: Partial<ValidPathInfo> = {},
+): Promise<ValidPathInfo> {
   const narHash = hashBytes('sha256', nar);
   const path = makeFixedOutputPath(name, { method: 'recursive', hash: narHash }, { storeDir: '/nix/store' });
   return {
@@ -69,12 +84,15 @@ describe('LocalStore.addToStoreNar', () => {
     assert.deepEqual(tempEntries(store), []);
     // Adding again is a no-op that still consumes the stream.
     let consumed = 0;
-    await store.addToStoreNar(info, (async function* () {
-      for await (const c of chunks(nar)) {
-        consumed += c.length;
-        yield c;
-      }
-    })());
+    await store.addToStoreNar(
+      info,
+      (async function* () {
+        for await (const c of chunks(nar)) {
+          consumed += c.length;
+          yield c;
+        }
+      })(),
+    );
     assert.equal(consumed, nar.length);
   });
 
@@ -113,10 +131,18 @@ describe('LocalStore.addToStoreNar', () => {
 
   it('invalid store paths and missing references are refused', async () => {
     const info = await infoFor(nar, 'pkg');
-    await assert.rejects(store.addToStoreNar({ ...info, path: '/nix/store/not-a-store-path' }, chunks(nar)), { code: 'BAD_PATH' });
-    await assert.rejects(store.addToStoreNar({ ...info, path: '/tmp/x' }, chunks(nar)), { code: 'NOT_IN_STORE' });
+    await assert.rejects(store.addToStoreNar({ ...info, path: '/nix/store/not-a-store-path' }, chunks(nar)), {
+      code: 'BAD_PATH',
+    });
+    await assert.rejects(store.addToStoreNar({ ...info, path: '/tmp/x' }, chunks(nar)), {
+      code: 'NOT_IN_STORE',
+    });
     const missing = '/nix/store/00000000000000000000000000000000-missing';
-    const withRef = { ...info, path: '/nix/store/11111111111111111111111111111111-with-ref', references: [missing] };
+    const withRef = {
+      ...info,
+      path: '/nix/store/11111111111111111111111111111111-with-ref',
+      references: [missing],
+    };
     await assert.rejects(store.addToStoreNar(withRef, chunks(nar)), { code: 'BAD_INFO' });
     assert.equal(await store.isValidPath(withRef.path), false);
     assert.equal(existsSync(store.toRealPath(withRef.path)), false);
@@ -126,18 +152,28 @@ describe('LocalStore.addToStoreNar', () => {
   it('a content address that does not match the contents is refused', async () => {
     const info = await infoFor(nar, 'ca');
     const wrong = printHash(hashBytes('sha256', 'x'), 'nix32', { prefix: true });
-    await assert.rejects(store.addToStoreNar({ ...info, ca: `fixed:r:${wrong}` }, chunks(nar)), { code: 'HASH_MISMATCH' });
+    await assert.rejects(store.addToStoreNar({ ...info, ca: `fixed:r:${wrong}` }, chunks(nar)), {
+      code: 'HASH_MISMATCH',
+    });
     await store.addToStoreNar({ ...info, ca: `fixed:r:${info.narHash}` }, chunks(nar));
     assert.equal((await store.queryPathInfo(info.path))?.ca?.startsWith('fixed:r:sha256:'), true);
   });
 
   it('checkSigs wants a trusted signature (or a content address)', async () => {
     const sk = generateSecretKey('test-key-1');
-    const signed = makeLocalStore({ trustedPublicKeys: [printPublicKey(toPublicKey(sk))], root: join(tempDir(), 'r') });
+    const signed = makeLocalStore({
+      trustedPublicKeys: [printPublicKey(toPublicKey(sk))],
+      root: join(tempDir(), 'r'),
+    });
     try {
       const n2 = await narFromBytesTree({ type: 'regular', contents: 'signed' });
-      const info = { ...(await infoFor(n2, 'signed')), path: '/nix/store/22222222222222222222222222222222-signed' };
-      await assert.rejects(signed.store.addToStoreNar(info, chunks(n2), { checkSigs: true }), { code: 'SIGNATURE' });
+      const info = {
+        ...(await infoFor(n2, 'signed')),
+        path: '/nix/store/22222222222222222222222222222222-signed',
+      };
+      await assert.rejects(signed.store.addToStoreNar(info, chunks(n2), { checkSigs: true }), {
+        code: 'SIGNATURE',
+      });
       const sig = signFingerprint(sk, fingerprint(info.path, hashBytes('sha256', n2), n2.length, []));
       await signed.store.addToStoreNar({ ...info, sigs: [sig] }, chunks(n2), { checkSigs: true });
       assert.deepEqual((await signed.store.queryPathInfo(info.path))?.sigs, [sig]);

@@ -3,7 +3,7 @@
 // failure the temporary tree is removed and nothing is registered.
 import { readFileSync } from 'node:fs';
 import { FormatError } from '../formats/errors.js';
-import { hashEquals, HashSink, printHash } from '../formats/hash.js';
+import { HashSink, hashEquals, printHash } from '../formats/hash.js';
 import { parseNar } from '../formats/nar-parse.js';
 import { caReproducesPath, HashModuloSink, hashPartOf, parseCa } from './ca-hash.js';
 import { StoreError } from './errors.js';
@@ -14,8 +14,8 @@ import { dumpPathSync } from './nar-dump-disk.js';
 import { diskNarSink } from './nar-restore-disk.js';
 import { normaliseInfo } from './register.js';
 import { checkSignatures } from './signatures.js';
-import { parseNarHash } from './store-paths.js';
 import type { AddToStoreOptions, ValidPathInfo } from './store.js';
+import { parseNarHash } from './store-paths.js';
 
 async function drain(nar: AsyncIterable<Uint8Array>): Promise<void> {
   for await (const _ of nar);
@@ -40,8 +40,9 @@ export function checkContentAddress(store: LocalStore, info: ValidPathInfo, real
   } catch (e) {
     throw new StoreError('BAD_INFO', `cannot add path '${info.path}': ${(e as Error).message}`, { cause: e });
   }
-  if (!caReproducesPath(info.path, ca, info.references, store.storeDir)) throw fail('does not match the store path');
-  let actual;
+  if (!caReproducesPath(info.path, ca, info.references, store.storeDir))
+    throw fail('does not match the store path');
+  let actual: ReturnType<HashSink['finish']>;
   if (ca.method === 'recursive') {
     const self = info.references.includes(info.path) ? hashPartOf(info.path) : undefined;
     const h = new HashModuloSink(ca.hash.algo, self);
@@ -58,7 +59,8 @@ export function checkContentAddress(store: LocalStore, info: ValidPathInfo, real
     h.update(contents);
     actual = h.finish();
   }
-  if (!hashEquals(actual, ca.hash)) throw fail(`does not match the contents (got '${printHash(actual, 'nix32', { prefix: true })}')`);
+  if (!hashEquals(actual, ca.hash))
+    throw fail(`does not match the contents (got '${printHash(actual, 'nix32', { prefix: true })}')`);
 }
 
 export async function addToStoreNar(
@@ -95,7 +97,10 @@ export async function addToStoreNar(
       );
     }
     if (info.narSize !== 0 && info.narSize !== narSize) {
-      throw new StoreError('HASH_MISMATCH', `cannot add path '${info.path}': size mismatch, expected ${info.narSize} bytes, got ${narSize}`);
+      throw new StoreError(
+        'HASH_MISMATCH',
+        `cannot add path '${info.path}': size mismatch, expected ${info.narSize} bytes, got ${narSize}`,
+      );
     }
     checkContentAddress(store, info, temp);
     await install(store, temp, { ...info, narSize }, { repair: opts.repair });

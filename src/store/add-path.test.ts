@@ -77,7 +77,9 @@ describe('addPathToStore is byte-compatible with Nix 2.8', { skip: !hasNix && NO
   });
 
   async function compare(src: string, nixArgs: string[], method: 'flat' | 'recursive', algo: HashAlgo) {
-    const nixPath = nixStore(nixRoot, [...nixArgs, src]).stdout.toString().trim();
+    const nixPath = nixStore(nixRoot, [...nixArgs, src])
+      .stdout.toString()
+      .trim();
     const ours = store.addPathToStoreSync(src, { name: basename(src), method, hashAlgo: algo });
     assert.equal(ours.path, nixPath, `path for ${nixArgs.join(' ')} ${src}`);
     const theirs = nixPathInfo(nixRoot, nixPath);
@@ -98,7 +100,8 @@ describe('addPathToStore is byte-compatible with Nix 2.8', { skip: !hasNix && NO
   }
   for (const algo of ['sha1', 'sha256', 'sha512'] as const) {
     for (const kind of ['file', 'exec']) {
-      it(`nix-store --add-fixed ${algo} ${kind}`, async () => compare(fx[kind]!, ['--add-fixed', algo], 'flat', algo));
+      it(`nix-store --add-fixed ${algo} ${kind}`, async () =>
+        compare(fx[kind]!, ['--add-fixed', algo], 'flat', algo));
     }
     it(`nix-store --add-fixed --recursive ${algo} tree`, async () =>
       compare(fx.tree!, ['--add-fixed', '--recursive', algo], 'recursive', algo));
@@ -109,7 +112,10 @@ describe('addPathToStore is byte-compatible with Nix 2.8', { skip: !hasNix && NO
     const walk = (p: string) => {
       const st = lstatSync(p);
       if (!st.isSymbolicLink()) {
-        assert.ok([0o444, 0o555].includes(st.mode & 0o7777), `mode of ${p}: ${(st.mode & 0o7777).toString(8)}`);
+        assert.ok(
+          [0o444, 0o555].includes(st.mode & 0o7777),
+          `mode of ${p}: ${(st.mode & 0o7777).toString(8)}`,
+        );
         if (st.isDirectory()) assert.equal(st.mode & 0o7777, 0o555);
       }
       assert.equal(st.mtimeMs, 1000, `mtime of ${p}`);
@@ -146,10 +152,16 @@ describe('addPathToStore is byte-compatible with Nix 2.8', { skip: !hasNix && NO
       name: 'StoreError',
       code: 'BAD_PATH',
     });
-    assert.throws(() => store.addPathToStoreSync(fx.file!, { name: 'x', method: 'flat', references: ['/nix/store/x'] }), {
-      name: 'StoreError',
-    });
+    assert.throws(
+      () => store.addPathToStoreSync(fx.file!, { name: 'x', method: 'flat', references: ['/nix/store/x'] }),
+      {
+        name: 'StoreError',
+      },
+    );
     assert.equal((await store.queryAllValidPaths()).length, before);
-    assert.deepEqual(readdirSync(store.realStoreDir).filter((n) => n.startsWith('.tmp-')), []);
+    assert.deepEqual(
+      readdirSync(store.realStoreDir).filter((n) => n.startsWith('.tmp-')),
+      [],
+    );
   });
 });

@@ -1,19 +1,28 @@
 // Content-addressed additions from this machine: a file or tree copied from outside the store
 // (`nix-store --add`, `--add-fixed`, `builtins.path`) and text files (`builtins.toFile`, `.drv`).
 // The copy is made first, then hashed — so what is hashed is exactly what is installed.
-import { chmodSync, closeSync, constants, fsyncSync, futimesSync, openSync, readSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  fsyncSync,
+  futimesSync,
+  openSync,
+  readSync,
+  writeSync,
+} from 'node:fs';
 import { printContentAddress } from '../formats/content-address.js';
-import { type Hash, type HashAlgo, hashBytes, HashSink, printHash } from '../formats/hash.js';
-import { makeFixedOutputPath, makeTextPath } from '../formats/store-path.js';
 import { FormatError } from '../formats/errors.js';
+import { type Hash, type HashAlgo, HashSink, hashBytes, printHash } from '../formats/hash.js';
+import { makeFixedOutputPath, makeTextPath } from '../formats/store-path.js';
 import { copyFlatFileSync, copyTreeSync } from './copy-tree.js';
 import { StoreError } from './errors.js';
 import { canonicaliseTreeSync, removeTreeSync, STORE_MTIME } from './fs-util.js';
 import { installSync, tempEntryPath } from './install.js';
 import type { LocalStore } from './local.js';
 import { dumpPathSync, type FileType } from './nar-dump-disk.js';
-import { assertPathName, assertStorePath } from './store-paths.js';
 import type { ValidPathInfo } from './store.js';
+import { assertPathName, assertStorePath } from './store-paths.js';
 
 export interface AddPathOptions {
   name: string;
@@ -69,7 +78,11 @@ export function addPathSync(store: LocalStore, srcPath: string, opts: AddPathOpt
     const caHash = opts.method === 'flat' ? hashFileSync(temp, algo) : extraHash!;
     let path: string;
     try {
-      path = makeFixedOutputPath(opts.name, { method: opts.method, hash: caHash }, { references, storeDir: store.storeDir });
+      path = makeFixedOutputPath(
+        opts.name,
+        { method: opts.method, hash: caHash },
+        { references, storeDir: store.storeDir },
+      );
     } catch (e) {
       formatToStore(e);
     }
@@ -89,7 +102,12 @@ export function addPathSync(store: LocalStore, srcPath: string, opts: AddPathOpt
   }
 }
 
-export function addTextSync(store: LocalStore, name: string, text: Uint8Array | string, references: string[]): string {
+export function addTextSync(
+  store: LocalStore,
+  name: string,
+  text: Uint8Array | string,
+  references: string[],
+): string {
   assertPathName(name);
   for (const r of references) assertStorePath(r, store.storeDir);
   const bytes = typeof text === 'string' ? Buffer.from(text) : text;

@@ -2,8 +2,12 @@
 // as Nix's HashModuloSink does for NAR hashes (occurrences of the path's own hash part are zeroed
 // and their offsets appended as "|<offset>"), and the trust test (ca + references reproduce the
 // path).
-import { makeContentAddressedPath, parseContentAddress, type ContentAddress } from '../formats/content-address.js';
-import { type Hash, HashSink, type HashAlgo } from '../formats/hash.js';
+import {
+  type ContentAddress,
+  makeContentAddressedPath,
+  parseContentAddress,
+} from '../formats/content-address.js';
+import { type Hash, type HashAlgo, HashSink } from '../formats/hash.js';
 import { parseStorePathBase } from '../formats/store-path.js';
 
 /** Hash of a byte stream with every occurrence of `modulus` zeroed and the offsets appended. */
@@ -53,7 +57,12 @@ export function hashPartOf(path: string): string {
  * Whether `ca`, with `references`, reproduces `path` (Nix's isContentAddressed). A reference to the
  * path itself counts as a self-reference.
  */
-export function caReproducesPath(path: string, ca: ContentAddress, references: string[], storeDir: string): boolean {
+export function caReproducesPath(
+  path: string,
+  ca: ContentAddress,
+  references: string[],
+  storeDir: string,
+): boolean {
   const name = path.slice(storeDir.length + 1 + 33);
   const others = references.filter((r) => r !== path);
   try {

@@ -54,7 +54,10 @@ export function copyTreeSync(src: string, dst: string, opts: { filter?: PathFilt
 /** Copies the contents of the regular file `src` (following symlinks) to `dst`. */
 export function copyFlatFileSync(src: string, dst: string, opts: { fsync: boolean }): void {
   if (!statSync(src).isFile()) {
-    throw new StoreError('UNSUPPORTED', `cannot add path '${src}' with flat hashing: it is not a regular file`);
+    throw new StoreError(
+      'UNSUPPORTED',
+      `cannot add path '${src}' with flat hashing: it is not a regular file`,
+    );
   }
   copyFileSync(src, dst, constants.COPYFILE_EXCL);
   if (opts.fsync) fsyncFile(Buffer.from(dst));

@@ -79,7 +79,9 @@ export class StoreDb {
       ).pluck(),
       invalidate: p('delete from ValidPaths where path = ?'),
       addDrvOut: p('insert or replace into DerivationOutputs (drv, id, path) values (?, ?, ?)'),
-      drvOuts: p('select id, path from DerivationOutputs where drv = (select id from ValidPaths where path = ?)'),
+      drvOuts: p(
+        'select id, path from DerivationOutputs where drv = (select id from ValidPaths where path = ?)',
+      ),
       derivers: p(
         'select v.path from DerivationOutputs d join ValidPaths v on d.drv = v.id where d.path = ?',
       ).pluck(),
@@ -99,7 +101,8 @@ export class StoreDb {
       return this.#db.transaction(fn).immediate();
     } catch (e) {
       if (e instanceof StoreError) throw e;
-      if ((e as { code?: string }).code?.startsWith('SQLITE_')) throw dbError('database operation failed on', this.path, e);
+      if ((e as { code?: string }).code?.startsWith('SQLITE_'))
+        throw dbError('database operation failed on', this.path, e);
       throw e;
     }
   }
@@ -160,7 +163,14 @@ export class StoreDb {
     this.transaction(() => {
       for (const i of infos) {
         if (this.isValid(i.path)) {
-          this.#s.update.run(i.narSize, i.narHash, i.ultimate ? 1 : null, i.sigs.join(' ') || null, i.ca ?? null, i.path);
+          this.#s.update.run(
+            i.narSize,
+            i.narHash,
+            i.ultimate ? 1 : null,
+            i.sigs.join(' ') || null,
+            i.ca ?? null,
+            i.path,
+          );
         } else {
           this.#s.insert.run(
             i.path,

@@ -1,7 +1,18 @@
 // File-system helpers for store paths: canonical metadata (what Nix gives every store object:
 // files 0444 or 0555, directories 0555, mtime 1), removal of read-only trees, fsync of
 // directories. Paths are walked as raw bytes so that names that are not UTF-8 survive.
-import { chmodSync, closeSync, constants, fsyncSync, lstatSync, lutimesSync, openSync, readdirSync, rmSync, utimesSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  fsyncSync,
+  lstatSync,
+  lutimesSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  utimesSync,
+} from 'node:fs';
 
 /** The mtime of every store object (seconds since the epoch). */
 export const STORE_MTIME = 1;
@@ -43,7 +54,8 @@ export function removeTreeSync(path: string): void {
   try {
     rmSync(path, { recursive: true, force: true });
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EACCES' && (e as NodeJS.ErrnoException).code !== 'EPERM') throw e;
+    if ((e as NodeJS.ErrnoException).code !== 'EACCES' && (e as NodeJS.ErrnoException).code !== 'EPERM')
+      throw e;
     makeWritable(Buffer.from(path));
     rmSync(path, { recursive: true, force: true });
   }

@@ -56,7 +56,9 @@ function referrersFirst(store: LocalStore, dead: Set<string>): string[] {
   for (const start of sortUtf8(dead)) {
     if (seen.has(start)) continue;
     seen.add(start);
-    const stack: Array<{ p: string; refs: string[]; i: number }> = [{ p: start, refs: store.db.queryReferrers(start), i: 0 }];
+    const stack: Array<{ p: string; refs: string[]; i: number }> = [
+      { p: start, refs: store.db.queryReferrers(start), i: 0 },
+    ];
     while (stack.length) {
       const top = stack[stack.length - 1]!;
       if (top.i < top.refs.length) {
@@ -109,7 +111,10 @@ export async function collectGarbage(store: LocalStore, opts: CollectGarbageOpti
       for (const p of targets) {
         assertStorePath(p, store.storeDir);
         if (live.has(p) && store.db.isValid(p)) {
-          throw new StoreError('GC', `cannot delete path '${p}' since it is still alive (find its roots with 'tix-store --query --roots')`);
+          throw new StoreError(
+            'GC',
+            `cannot delete path '${p}' since it is still alive (find its roots with 'tix-store --query --roots')`,
+          );
         }
       }
       dead = referrerClosure(store, targets);

@@ -1,8 +1,9 @@
 // The last step of every addition: with the path temp-rooted and locked, move a fully written,
 // canonical, fsync'ed temporary tree to its final name and register it. A crash before the
 // transaction commits leaves at most an invalid entry, which GC and verify remove.
-import { renameSync } from 'node:fs';
+
 import { randomBytes } from 'node:crypto';
+import { renameSync } from 'node:fs';
 import { fsyncDirSync, removeTreeSync } from './fs-util.js';
 import type { LocalStore } from './local.js';
 import { lockFiles, lockFilesSync } from './locks.js';
@@ -35,7 +36,12 @@ function place(store: LocalStore, temp: string, info: ValidPathInfo): void {
  * Installs `temp` as `info.path` unless the path is valid already (then `temp` stays for the caller
  * to remove). Returns the info now recorded.
  */
-export function installSync(store: LocalStore, temp: string, info: ValidPathInfo, opts: { repair?: boolean } = {}): ValidPathInfo {
+export function installSync(
+  store: LocalStore,
+  temp: string,
+  info: ValidPathInfo,
+  opts: { repair?: boolean } = {},
+): ValidPathInfo {
   store.addTempRootSync(info.path);
   const lock = lockFilesSync([`${store.toRealPath(info.path)}.lock`]);
   try {
@@ -46,7 +52,12 @@ export function installSync(store: LocalStore, temp: string, info: ValidPathInfo
   }
 }
 
-export async function install(store: LocalStore, temp: string, info: ValidPathInfo, opts: { repair?: boolean } = {}): Promise<ValidPathInfo> {
+export async function install(
+  store: LocalStore,
+  temp: string,
+  info: ValidPathInfo,
+  opts: { repair?: boolean } = {},
+): Promise<ValidPathInfo> {
   await store.addTempRoot(info.path);
   const lock = (await lockFiles([`${store.toRealPath(info.path)}.lock`]))!;
   try {

@@ -7,17 +7,17 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Derivation, derivationName, isDerivationPath, parseDerivation } from '../formats/derivation.js';
 import type { Hash } from '../formats/hash.js';
-import { addPathSync, addTextSync, type AddPathOptions } from './add-path.js';
 import { addToStoreNar } from './add-nar.js';
+import { type AddPathOptions, addPathSync, addTextSync } from './add-path.js';
 import { openStoreDb, type StoreDb } from './db.js';
 import { StoreError } from './errors.js';
-import { type CollectGarbageOptions, type GcResult, collectGarbage } from './gc.js';
+import { type CollectGarbageOptions, collectGarbage, type GcResult } from './gc.js';
 import { lockFiles, type PathLock } from './locks.js';
 import { dumpPath } from './nar-dump-disk.js';
 import { registerValidPaths } from './register.js';
 import { addIndirectRoot, addPermRoot, type GcRoot, listRoots, type RootsContext } from './roots.js';
-import { assertStorePath } from './store-paths.js';
 import type { AddToStoreOptions, Store, ValidPathInfo } from './store.js';
+import { assertStorePath } from './store-paths.js';
 import { acquireTempRoots, releaseTempRoots, type TempRoots } from './temp-roots.js';
 import { type VerifyOptions, type VerifyResult, verifyStore } from './verify.js';
 
@@ -67,7 +67,8 @@ export class LocalStore implements Store {
   constructor(opts: LocalStoreOptions) {
     this.root = opts.root;
     this.storeDir = opts.storeDir ?? '/nix/store';
-    this.realStoreDir = opts.realStoreDir ?? (opts.root === '/' ? this.storeDir : join(opts.root, this.storeDir));
+    this.realStoreDir =
+      opts.realStoreDir ?? (opts.root === '/' ? this.storeDir : join(opts.root, this.storeDir));
     this.stateDir = opts.stateDir ?? join(opts.root, 'nix/var/tix');
     this.logDir = opts.logDir ?? join(this.stateDir, 'log');
     this.uri = opts.uri ?? `local?root=${opts.root}`;
@@ -78,7 +79,8 @@ export class LocalStore implements Store {
     this.trustedPublicKeys = opts.trustedPublicKeys ?? [];
     this.runtimeRoots = opts.runtimeRoots ?? true;
     mkdirSync(this.realStoreDir, { recursive: true });
-    for (const d of ['gcroots', 'profiles', 'temproots']) mkdirSync(join(this.stateDir, d), { recursive: true });
+    for (const d of ['gcroots', 'profiles', 'temproots'])
+      mkdirSync(join(this.stateDir, d), { recursive: true });
     mkdirSync(this.logDir, { recursive: true });
     this.db = openStoreDb(join(this.stateDir, 'db'));
     this.tempRoots = acquireTempRoots(this.stateDir);
@@ -137,7 +139,8 @@ export class LocalStore implements Store {
   }
 
   async queryDerivationOutputMap(drvPath: string): Promise<Map<string, string>> {
-    if (!this.isValidPathSync(drvPath)) throw new StoreError('INVALID_PATH', `path '${drvPath}' is not valid`);
+    if (!this.isValidPathSync(drvPath))
+      throw new StoreError('INVALID_PATH', `path '${drvPath}' is not valid`);
     const fromDb = this.db.queryDerivationOutputs(drvPath);
     if (fromDb.size > 0) return fromDb;
     const out = new Map<string, string>();
@@ -153,7 +156,9 @@ export class LocalStore implements Store {
     try {
       text = readFileSync(this.toRealPath(drvPath));
     } catch (e) {
-      throw new StoreError('INVALID_PATH', `cannot read derivation '${drvPath}': ${(e as Error).message}`, { cause: e });
+      throw new StoreError('INVALID_PATH', `cannot read derivation '${drvPath}': ${(e as Error).message}`, {
+        cause: e,
+      });
     }
     return parseDerivation(text, { name: derivationName(drvPath), path: drvPath, storeDir: this.storeDir });
   }
@@ -172,7 +177,11 @@ export class LocalStore implements Store {
     yield* dumpPath(this.toRealPath(path));
   }
 
-  addToStoreNar(info: ValidPathInfo, nar: AsyncIterable<Uint8Array>, opts: AddToStoreOptions = {}): Promise<void> {
+  addToStoreNar(
+    info: ValidPathInfo,
+    nar: AsyncIterable<Uint8Array>,
+    opts: AddToStoreOptions = {},
+  ): Promise<void> {
     return addToStoreNar(this, info, nar, opts);
   }
 

@@ -68,7 +68,10 @@ async function acquireOne(file: string, wait: boolean): Promise<number | undefin
  * Takes exclusive locks on all `files` (in byte-wise order, so that two lockers never deadlock).
  * With `wait: false` returns undefined as soon as one is busy (releasing the ones already taken).
  */
-export async function lockFiles(files: Iterable<string>, opts: { wait?: boolean } = {}): Promise<PathLock | undefined> {
+export async function lockFiles(
+  files: Iterable<string>,
+  opts: { wait?: boolean } = {},
+): Promise<PathLock | undefined> {
   const sorted = [...new Set(files)].sort(compareUtf8);
   const held: Array<[string, number]> = [];
   try {

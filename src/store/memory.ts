@@ -3,19 +3,19 @@
 // size, content addresses, references, derivation outputs, signatures when asked.
 import { sortUtf8 } from '../formats/byte-order.js';
 import { printContentAddress } from '../formats/content-address.js';
-import { checkDerivationOutputs, makeInputHasher } from '../formats/derivation-hash.js';
 import { type Derivation, derivationName, isDerivationPath, parseDerivation } from '../formats/derivation.js';
+import { checkDerivationOutputs, makeInputHasher } from '../formats/derivation-hash.js';
 import { FormatError } from '../formats/errors.js';
-import { type Hash, hashBytes, hashEquals, HashSink, printHash } from '../formats/hash.js';
-import { collectBytes, narFromBytesTree, type NarTree, narTreeSink } from '../formats/nar.js';
+import { type Hash, HashSink, hashBytes, hashEquals, printHash } from '../formats/hash.js';
+import { collectBytes, type NarTree, narFromBytesTree, narTreeSink } from '../formats/nar.js';
 import { parseNar } from '../formats/nar-parse.js';
 import { makeTextPath } from '../formats/store-path.js';
 import { caReproducesPath, HashModuloSink, hashPartOf, parseCa } from './ca-hash.js';
 import { StoreError } from './errors.js';
 import { normaliseInfo } from './register.js';
 import { checkSignatures } from './signatures.js';
-import { assertPathName, assertStorePath, parseNarHash } from './store-paths.js';
 import type { AddToStoreOptions, Store, ValidPathInfo } from './store.js';
+import { assertPathName, assertStorePath, parseNarHash } from './store-paths.js';
 
 interface Entry {
   info: ValidPathInfo;
@@ -30,9 +30,18 @@ export interface MemoryStoreOptions {
   trustedPublicKeys?: string[];
 }
 
-function caHashOf(nar: Uint8Array, tree: NarTree, info: ValidPathInfo, method: string, algo: Hash['algo']): Hash | undefined {
+function caHashOf(
+  nar: Uint8Array,
+  tree: NarTree,
+  info: ValidPathInfo,
+  method: string,
+  algo: Hash['algo'],
+): Hash | undefined {
   if (method === 'recursive') {
-    const h = new HashModuloSink(algo, info.references.includes(info.path) ? hashPartOf(info.path) : undefined);
+    const h = new HashModuloSink(
+      algo,
+      info.references.includes(info.path) ? hashPartOf(info.path) : undefined,
+    );
     h.update(nar);
     return h.finish();
   }
@@ -95,7 +104,11 @@ export class MemoryStore implements Store {
     yield e.nar.slice();
   }
 
-  async addToStoreNar(rawInfo: ValidPathInfo, nar: AsyncIterable<Uint8Array>, opts: AddToStoreOptions = {}): Promise<void> {
+  async addToStoreNar(
+    rawInfo: ValidPathInfo,
+    nar: AsyncIterable<Uint8Array>,
+    opts: AddToStoreOptions = {},
+  ): Promise<void> {
     const info = normaliseInfo(rawInfo, this.storeDir);
     if (opts.checkSigs) checkSignatures(info, this);
     if (!opts.repair && this.#paths.has(info.path)) {
@@ -107,7 +120,8 @@ export class MemoryStore implements Store {
     try {
       await parseNar([bytes], sink);
     } catch (e) {
-      if (e instanceof FormatError) throw new StoreError('BAD_NAR', `cannot add path '${info.path}': ${e.message}`, { cause: e });
+      if (e instanceof FormatError)
+        throw new StoreError('BAD_NAR', `cannot add path '${info.path}': ${e.message}`, { cause: e });
       throw e;
     }
     const h = new HashSink('sha256');
@@ -121,13 +135,23 @@ export class MemoryStore implements Store {
       );
     }
     if (info.narSize !== 0 && info.narSize !== bytes.length) {
-      throw new StoreError('HASH_MISMATCH', `cannot add path '${info.path}': size mismatch, expected ${info.narSize} bytes, got ${bytes.length}`);
+      throw new StoreError(
+        'HASH_MISMATCH',
+        `cannot add path '${info.path}': size mismatch, expected ${info.narSize} bytes, got ${bytes.length}`,
+      );
     }
     if (info.ca) {
       const ca = parseCa(info.ca);
       const actual = caHashOf(bytes, sink.root(), info, ca.method, ca.hash.algo);
-      if (!caReproducesPath(info.path, ca, info.references, this.storeDir) || !actual || !hashEquals(actual, ca.hash)) {
-        throw new StoreError('HASH_MISMATCH', `cannot add path '${info.path}': content address '${info.ca}' does not match`);
+      if (
+        !caReproducesPath(info.path, ca, info.references, this.storeDir) ||
+        !actual ||
+        !hashEquals(actual, ca.hash)
+      ) {
+        throw new StoreError(
+          'HASH_MISMATCH',
+          `cannot add path '${info.path}': content address '${info.ca}' does not match`,
+        );
       }
     }
     this.#put({ ...info, narSize: bytes.length }, bytes, sink.root());
@@ -136,22 +160,35 @@ export class MemoryStore implements Store {
   #put(info: ValidPathInfo, nar: Uint8Array, tree: NarTree): void {
     for (const r of info.references) {
       if (r !== info.path && !this.#paths.has(r)) {
-        throw new StoreError('BAD_INFO', `cannot register path '${info.path}': its reference '${r}' is not valid`);
+        throw new StoreError(
+          'BAD_INFO',
+          `cannot register path '${info.path}': its reference '${r}' is not valid`,
+        );
       }
     }
     let drv: Derivation | undefined;
     if (isDerivationPath(info.path)) {
       try {
         if (tree.type !== 'regular') throw new FormatError('BAD_DRV', 'not a regular file');
-        drv = parseDerivation(tree.contents, { name: derivationName(info.path), path: info.path, storeDir: this.storeDir });
-        const inputHash = makeInputHasher((p) => {
-          const d = this.#paths.get(p)?.drv;
-          if (!d) throw new StoreError('INVALID_PATH', `derivation '${p}' is not valid`);
-          return d;
-        }, { storeDir: this.storeDir });
+        drv = parseDerivation(tree.contents, {
+          name: derivationName(info.path),
+          path: info.path,
+          storeDir: this.storeDir,
+        });
+        const inputHash = makeInputHasher(
+          (p) => {
+            const d = this.#paths.get(p)?.drv;
+            if (!d) throw new StoreError('INVALID_PATH', `derivation '${p}' is not valid`);
+            return d;
+          },
+          { storeDir: this.storeDir },
+        );
         checkDerivationOutputs(drv, { inputHash, storeDir: this.storeDir, drvPath: info.path });
       } catch (e) {
-        if (e instanceof FormatError) throw new StoreError('BAD_INFO', `cannot register derivation '${info.path}': ${e.message}`, { cause: e });
+        if (e instanceof FormatError)
+          throw new StoreError('BAD_INFO', `cannot register derivation '${info.path}': ${e.message}`, {
+            cause: e,
+          });
         throw e;
       }
     }

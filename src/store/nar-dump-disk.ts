@@ -2,7 +2,17 @@
 // into the output chunk (no intermediate copy), names are handled as raw bytes (non-UTF-8 names
 // survive), and entries are sorted byte-wise like `nix-store --dump`. Each yielded chunk is a fresh
 // buffer that is never written again, so consumers may keep it.
-import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, type Stats } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readdirSync,
+  readlinkSync,
+  readSync,
+  type Stats,
+} from 'node:fs';
 import { FRAMED, padded } from '../formats/nar-tokens.js';
 import { StoreError } from './errors.js';
 

@@ -2,6 +2,7 @@
 // writing files with their final permissions (0444/0555) and mtime 1; `finish()` then makes the
 // directories canonical (0555, mtime 1) and, with `fsync`, flushes everything to disk.
 import {
+  chmodSync,
   closeSync,
   constants,
   fchmodSync,
@@ -12,7 +13,6 @@ import {
   openSync,
   symlinkSync,
   utimesSync,
-  chmodSync,
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';

@@ -9,7 +9,10 @@ import { MemoryStore } from './memory.js';
 import type { Store } from './store.js';
 
 /** nix.conf-style settings: a Map, an object with get(), or a plain record. */
-export type SettingsLike = Map<string, string> | { get(key: string): string | undefined } | Record<string, unknown>;
+export type SettingsLike =
+  | Map<string, string>
+  | { get(key: string): string | undefined }
+  | Record<string, unknown>;
 
 export interface OpenStoreOptions {
   settings?: SettingsLike;
@@ -71,7 +74,11 @@ export function defaultDaemonSocket(env: NodeJS.ProcessEnv = process.env): strin
 }
 
 /** The store URI to use: `--store` flag > env TIX_STORE > `store` setting > "auto". */
-export function resolveStoreUri(flag: string | undefined, env: NodeJS.ProcessEnv, settings?: SettingsLike): string {
+export function resolveStoreUri(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv,
+  settings?: SettingsLike,
+): string {
   return flag || env.TIX_STORE || getSetting(settings, 'store') || 'auto';
 }
 

@@ -2,13 +2,13 @@
 // files to check their output paths and fill DerivationOutputs, then one database transaction.
 import { lstatSync } from 'node:fs';
 import { sortedUniqueUtf8 } from '../formats/byte-order.js';
-import { FormatError } from '../formats/errors.js';
-import { checkDerivationOutputs, makeInputHasher } from '../formats/derivation-hash.js';
 import { isDerivationPath } from '../formats/derivation.js';
+import { checkDerivationOutputs, makeInputHasher } from '../formats/derivation-hash.js';
+import { FormatError } from '../formats/errors.js';
 import { StoreError } from './errors.js';
 import type { LocalStore } from './local.js';
-import { assertStorePath, canonicalNarHash } from './store-paths.js';
 import type { ValidPathInfo } from './store.js';
+import { assertStorePath, canonicalNarHash } from './store-paths.js';
 
 /** The info as it will be stored: canonical narHash, sorted unique references, a registration time. */
 export function normaliseInfo(info: ValidPathInfo, storeDir: string): ValidPathInfo {
@@ -38,14 +38,19 @@ export function registerValidPaths(store: LocalStore, infos: ValidPathInfo[]): v
   const inputHash = makeInputHasher((p) => store.readDerivation(p), { storeDir: store.storeDir });
   const memoHash = (p: string) => {
     let h = store.drvHashes.get(p);
-    if (!h) store.drvHashes.set(p, (h = inputHash(p)));
+    if (!h) {
+      h = inputHash(p);
+      store.drvHashes.set(p, h);
+    }
     return h;
   };
   for (const i of norm) {
     try {
       lstatSync(store.toRealPath(i.path));
     } catch (e) {
-      throw new StoreError('BAD_INFO', `cannot register path '${i.path}': it is not present in the store`, { cause: e });
+      throw new StoreError('BAD_INFO', `cannot register path '${i.path}': it is not present in the store`, {
+        cause: e,
+      });
     }
     if (!isDerivationPath(i.path)) continue;
     try {
@@ -56,7 +61,9 @@ export function registerValidPaths(store: LocalStore, infos: ValidPathInfo[]): v
       drvOutputs.set(i.path, outs);
     } catch (e) {
       if (e instanceof FormatError) {
-        throw new StoreError('BAD_INFO', `cannot register derivation '${i.path}': ${e.message}`, { cause: e });
+        throw new StoreError('BAD_INFO', `cannot register derivation '${i.path}': ${e.message}`, {
+          cause: e,
+        });
       }
       throw e;
     }

@@ -1,7 +1,16 @@
 // GC roots of a local store: symlinks (direct, or indirect through gcroots/auto) under gcroots/ and
 // profiles/, regular files named like a store path, temp roots of live processes, and runtime
 // roots (store paths in use by running processes, from /proc).
-import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, symlinkSync, unlinkSync } from 'node:fs';
+import {
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  symlinkSync,
+  unlinkSync,
+} from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { hashBytes } from '../formats/hash.js';
 import { toNix32 } from '../formats/nix32.js';
@@ -27,7 +36,10 @@ function errno(e: unknown): string | undefined {
 }
 
 /** The store path (logical) a path inside the store belongs to, or undefined. */
-export function toStorePathIn(ctx: Pick<RootsContext, 'storeDir' | 'realStoreDir'>, target: string): string | undefined {
+export function toStorePathIn(
+  ctx: Pick<RootsContext, 'storeDir' | 'realStoreDir'>,
+  target: string,
+): string | undefined {
   for (const dir of [ctx.storeDir, ctx.realStoreDir]) {
     if (!target.startsWith(`${dir}/`)) continue;
     const base = target.slice(dir.length + 1).split('/')[0]!;
@@ -189,8 +201,14 @@ export function addPermRoot(ctx: RootsContext, storePath: string, linkPath: stri
     if (errno(e) !== 'ENOENT') throw e;
     exists = false;
   }
-  if (exists && (existing === undefined || toStorePathIn(ctx, resolve(dirname(link), existing)) === undefined)) {
-    throw new StoreError('GC', `cannot create symlink '${link}': it already exists and does not point into the store`);
+  if (
+    exists &&
+    (existing === undefined || toStorePathIn(ctx, resolve(dirname(link), existing)) === undefined)
+  ) {
+    throw new StoreError(
+      'GC',
+      `cannot create symlink '${link}': it already exists and does not point into the store`,
+    );
   }
   replaceSymlink(storePath, link);
   addIndirectRoot(ctx.stateDir, link);

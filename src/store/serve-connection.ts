@@ -3,20 +3,20 @@
 // that carries what the remote printed on stderr.
 import type { Transport } from '../distribute/transport.js';
 import { FormatError } from '../formats/errors.js';
+import { WireReader, WireWriter } from '../formats/wire.js';
 import { StoreError } from './errors.js';
 import { SERVE_MAGIC_1, SERVE_MAGIC_2, SERVE_PROTOCOL_VERSION } from './serve-protocol.js';
-import { WireIn, WireOut } from './serve-wire.js';
 
 export class ServeConnection {
-  readonly inp: WireIn;
-  readonly out = new WireOut();
+  readonly inp: WireReader;
+  readonly out = new WireWriter();
   remoteVersion = 0;
   /** Set once the stream is out of step (an aborted request); every later request fails. */
   broken: StoreError | undefined;
   private queue: Promise<void> = Promise.resolve();
 
   constructor(readonly transport: Transport) {
-    this.inp = new WireIn(transport.input.pull);
+    this.inp = new WireReader(transport.input.pull, { what: 'serve protocol stream' });
   }
 
   async handshake(): Promise<void> {
@@ -24,7 +24,7 @@ export class ServeConnection {
     let magic: bigint | undefined;
     try {
       await this.flush();
-      magic = await this.inp.r.u64big();
+      magic = await this.inp.u64big();
     } catch (e) {
       throw await this.failure(e, 'handshake');
     }
@@ -44,7 +44,7 @@ export class ServeConnection {
   }
 
   flush(): Promise<void> {
-    return this.transport.output.write(this.out.take());
+    return this.transport.output.write(this.out.takeChunks());
   }
 
   /** Runs one request/reply exchange exclusively; failures become StoreErrors. */

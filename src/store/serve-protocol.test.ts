@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseDerivation } from '../formats/derivation.js';
 import { readVector } from '../formats/test-vectors.js';
+import { WireReader, WireWriter } from '../formats/wire.js';
 import {
   DEFAULT_BUILD_OPTIONS,
   drvOutputId,
@@ -19,14 +20,13 @@ import {
   writeBuildResult,
   writeServePathInfo,
 } from './serve-protocol.js';
-import { WireIn, WireOut } from './serve-wire.js';
 
 const CAP = 'captures-nix-2.8';
-const wireOf = (rel: string) => new WireIn([new Uint8Array(readVector(rel))]);
+const wireOf = (rel: string) => new WireReader([new Uint8Array(readVector(rel))]);
 const probe4Drv = '/nix/store/hxksjx12i78hiic929ckc0qw7n9ai28i-nix-remote-probe4.drv';
 
-async function assertConsumed(inp: WireIn): Promise<void> {
-  assert.equal(await inp.r.atEnd(), true, `trailing bytes at ${inp.position}`);
+async function assertConsumed(inp: WireReader): Promise<void> {
+  assert.equal(await inp.atEnd(), true, `trailing bytes at ${inp.position}`);
 }
 
 test('BuildOptions vectors 2.1/2.2/2.3/2.7 decode and re-encode byte-exactly', async () => {
@@ -54,7 +54,7 @@ test('BuildOptions vectors 2.1/2.2/2.3/2.7 decode and re-encode byte-exactly', a
     if (v >= 0x207) assert.equal(got.keepFailed, true);
     // The upstream test uses enforceDeterminism = true at 2.3 and false (with keepFailed) at 2.7.
     if (v === 0x203) assert.equal(got.enforceDeterminism, true);
-    const out = new WireOut();
+    const out = new WireWriter();
     writeBuildOptions(out, { ...want, enforceDeterminism: v === 0x203 }, v);
     assert.deepEqual(Buffer.from(out.toBytes()), readVector(`serve-protocol/${rel}`));
   }
@@ -108,7 +108,7 @@ test('UnkeyedValidPathInfo 2.3/2.4 vectors decode and re-encode', async () => {
   assert.equal(x.narHash, 'sha256:15e3c560894cbb27085cf65b5a2ecb18488c999497f4531b6907a7581ce6d527');
   assert.equal(y.ca, 'fixed:r:sha256:1lr187v6dck1rjh2j6svpikcfz53wyl3qrlcbb405zlh13x0khhh');
   assert.equal(y.sigs.length, 2);
-  const out = new WireOut();
+  const out = new WireWriter();
   writeServePathInfo(out, x, 0x204);
   writeServePathInfo(out, y, 0x204);
   assert.deepEqual(Buffer.from(out.toBytes()), readVector('serve-protocol/unkeyed-valid-path-info-2.4.bin'));
@@ -130,7 +130,7 @@ test('QueryPathInfos reply capture decodes and re-encodes', async () => {
   await assertConsumed(inp);
   assert.equal(info.narSize, 408);
   assert.equal(info.ca, 'text:sha256:0xnxvbrwrw968mvsc2r8iv9q7pgy4jqzz77csspd3c7y83akd2hg');
-  const out = new WireOut().string(path);
+  const out = new WireWriter().string(path);
   writeServePathInfo(out, info, 0x207);
   out.string('');
   assert.deepEqual(Buffer.from(out.toBytes()), readVector(rel));
@@ -152,7 +152,7 @@ test('hook capture: BuildDerivation request and BuildResult reply round-trip', a
   assert.deepEqual(opts, { ...DEFAULT_BUILD_OPTIONS });
 
   // Re-encode the whole client stream.
-  const out = new WireOut().u64(SERVE_MAGIC_1).u64(0x207).u64(1).u64(0).u64(0).strings([]);
+  const out = new WireWriter().u64(SERVE_MAGIC_1).u64(0x207).u64(1).u64(0).u64(0).strings([]);
   out.u64(ServeOp.BuildDerivation).string(drvPath);
   writeBasicDerivation(out, drv);
   writeBuildOptions(out, opts, 0x207);
@@ -176,7 +176,7 @@ test('hook capture: BuildDerivation request and BuildResult reply round-trip', a
     [...result.builtOutputs],
     [['out', '/nix/store/pjca4k4wz2sqfnl7avs913lzwn7q6y23-nix-remote-probe4']],
   );
-  const reply = new WireOut().u64(SERVE_MAGIC_2).u64(0x207).strings([]);
+  const reply = new WireWriter().u64(SERVE_MAGIC_2).u64(0x207).strings([]);
   writeBuildResult(reply, result, { version: 0x207, drv, storeDir: '/nix/store' });
   assert.deepEqual(Buffer.from(reply.toBytes()), readVector(`${CAP}/hook-ssh-serve-s2c.bin`));
 });
@@ -195,7 +195,7 @@ test('failed BuildDerivation reply capture round-trips with an empty map', async
     args: [],
     env: new Map(),
   };
-  const out = new WireOut();
+  const out = new WireWriter();
   writeBuildResult(out, r, { version: 0x207, drv, storeDir: '/nix/store' });
   assert.deepEqual(Buffer.from(out.toBytes()), readVector(rel));
 });
@@ -211,7 +211,7 @@ test('AddToStoreNar header from the nix copy capture round-trips (base16 narHash
   assert.equal(info.narHash, 'sha256:1c37d01af40be2e80691de3cc3df44377a699afbb17c68f080964b2fd071fc13');
   assert.equal(info.narSize, 120);
   assert.equal(info.registrationTime, 1795546624);
-  const out = new WireOut();
+  const out = new WireWriter();
   writeAddToStoreNarHeader(out, info);
   assert.deepEqual(Buffer.from(out.toBytes()), readVector(rel).subarray(start, inp.position));
 });

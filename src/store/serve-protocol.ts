@@ -6,8 +6,8 @@ import type { BasicDerivation, DerivationOutput } from '../formats/derivation.js
 import { derivationName } from '../formats/derivation.js';
 import { hashDerivationModulo } from '../formats/derivation-hash.js';
 import { parseHash, printHash } from '../formats/hash.js';
+import type { WireReader, WireWriter } from '../formats/wire.js';
 import { StoreError } from './errors.js';
-import type { WireIn, WireOut } from './serve-wire.js';
 import type { BuildOptions, BuildResult, BuildStatus, ValidPathInfo } from './store.js';
 
 export const SERVE_MAGIC_1 = 0x390c9deb;
@@ -49,14 +49,14 @@ export const DEFAULT_BUILD_OPTIONS: ServeBuildOptions = {
   enforceDeterminism: true,
 };
 
-export function writeBuildOptions(out: WireOut, o: ServeBuildOptions, version: number): void {
+export function writeBuildOptions(out: WireWriter, o: ServeBuildOptions, version: number): void {
   out.u64(o.maxSilentTime).u64(o.buildTimeout);
   if (minor(version) >= 2) out.u64(o.maxLogSize);
   if (minor(version) >= 3) out.u64(o.nrRepeats).bool(o.enforceDeterminism);
   if (minor(version) >= 7) out.bool(o.keepFailed);
 }
 
-export async function readBuildOptions(inp: WireIn, version: number): Promise<ServeBuildOptions> {
+export async function readBuildOptions(inp: WireReader, version: number): Promise<ServeBuildOptions> {
   const o = { ...DEFAULT_BUILD_OPTIONS, enforceDeterminism: false };
   o.maxSilentTime = await inp.u64();
   o.buildTimeout = await inp.u64();
@@ -69,17 +69,17 @@ export async function readBuildOptions(inp: WireIn, version: number): Promise<Se
   return o;
 }
 
-export function writeBasicDerivation(out: WireOut, drv: BasicDerivation): void {
+export function writeBasicDerivation(out: WireWriter, drv: BasicDerivation): void {
   const outputs = [...drv.outputs].sort(([a], [b]) => compareUtf8(a, b));
   out.u64(outputs.length);
   for (const [name, o] of outputs) out.string(name).string(o.path).string(o.hashAlgo).string(o.hash);
   out.strings(sortedUniqueUtf8(drv.inputSrcs));
   out.string(drv.system).string(drv.builder).strings(drv.args);
-  out.stringMap([...drv.env].sort(([a], [b]) => compareUtf8(a, b)));
+  out.stringMap(drv.env);
 }
 
 /** Reads a BasicDerivation; its name comes from the `.drv` path, as in Nix. */
-export async function readBasicDerivation(inp: WireIn, drvPath: string): Promise<BasicDerivation> {
+export async function readBasicDerivation(inp: WireReader, drvPath: string): Promise<BasicDerivation> {
   const n = await inp.u64();
   const outputs = new Map<string, DerivationOutput>();
   for (let i = 0; i < n; i++) {
@@ -95,7 +95,7 @@ export async function readBasicDerivation(inp: WireIn, drvPath: string): Promise
 }
 
 /** Serve-flavour UnkeyedValidPathInfo (QueryPathInfos reply); narHash as `sha256:<nix32>`. */
-export function writeServePathInfo(out: WireOut, info: ValidPathInfo, version: number): void {
+export function writeServePathInfo(out: WireWriter, info: ValidPathInfo, version: number): void {
   out.string(info.deriver ?? '').strings(sortedUniqueUtf8(info.references));
   out.u64(info.narSize).u64(info.narSize);
   if (minor(version) >= 4) {
@@ -104,7 +104,11 @@ export function writeServePathInfo(out: WireOut, info: ValidPathInfo, version: n
   }
 }
 
-export async function readServePathInfo(inp: WireIn, path: string, version: number): Promise<ValidPathInfo> {
+export async function readServePathInfo(
+  inp: WireReader,
+  path: string,
+  version: number,
+): Promise<ValidPathInfo> {
   const deriver = await inp.string();
   const references = sortedUniqueUtf8(await inp.strings());
   await inp.u64(); // downloadSize
@@ -138,7 +142,7 @@ export function canonicalNarHash(text: string): string {
 }
 
 /** The AddToStoreNar request after the opcode. */
-export function writeAddToStoreNarHeader(out: WireOut, info: ValidPathInfo): void {
+export function writeAddToStoreNarHeader(out: WireWriter, info: ValidPathInfo): void {
   out.string(info.path).string(info.deriver ?? '');
   out.string(printHash(parseHash(info.narHash), 'base16'));
   out.strings(sortedUniqueUtf8(info.references));
@@ -146,7 +150,7 @@ export function writeAddToStoreNarHeader(out: WireOut, info: ValidPathInfo): voi
   out.strings(sortedUniqueUtf8(info.sigs)).string(info.ca ?? '');
 }
 
-export async function readAddToStoreNarHeader(inp: WireIn): Promise<ValidPathInfo> {
+export async function readAddToStoreNarHeader(inp: WireReader): Promise<ValidPathInfo> {
   const path = await inp.string();
   const deriver = await inp.string();
   const narHash = canonicalNarHash(await inp.string());
@@ -195,7 +199,7 @@ export function realisationJson(id: string, outPath: string): string {
  * Realisation JSON map, which 2.8.0 sends to every client version (its version check is broken).
  */
 export function writeBuildResult(
-  out: WireOut,
+  out: WireWriter,
   r: BuildResult,
   opts: { version: number; drv: BasicDerivation; storeDir: string },
 ): void {
@@ -207,11 +211,15 @@ export function writeBuildResult(
     const id = drvOutputId(opts.drv, name, opts.storeDir);
     return [id, realisationJson(id, path)] as [string, string];
   });
-  out.stringMap(entries.sort(([a], [b]) => compareUtf8(a, b)));
+  out.stringMap(new Map(entries));
 }
 
 /** Reads a BuildResult (serve < 2.8 shapes); builtOutputs become output name → full path. */
-export async function readBuildResult(inp: WireIn, version: number, storeDir: string): Promise<BuildResult> {
+export async function readBuildResult(
+  inp: WireReader,
+  version: number,
+  storeDir: string,
+): Promise<BuildResult> {
   const status = (await inp.u64()) as BuildStatus;
   const errorMsg = await inp.string();
   const r: BuildResult = {

@@ -8,7 +8,7 @@ import type { Transport } from '../distribute/transport.js';
 import type { BasicDerivation } from '../formats/derivation.js';
 import { parseDerivation } from '../formats/derivation.js';
 import { hashBytes, printHash } from '../formats/hash.js';
-import { narFromBytesTree, narTreeSink, nullNarSink, parseNar, parseNarFrom } from '../formats/nar.js';
+import { narFromBytesTree, narTreeSink, parseNar } from '../formats/nar.js';
 import { makeTextPath } from '../formats/store-path.js';
 import { StoreError } from './errors.js';
 import { ServeConnection } from './serve-connection.js';
@@ -150,10 +150,7 @@ export class ServeStore implements BuildingStore {
     const done = this.conn.request('DumpStorePath', async () => {
       this.conn.out.u64(ServeOp.DumpStorePath).string(path);
       await this.conn.flush();
-      const r = this.conn.inp.r;
-      r.startTap((b) => chan.put(b.slice()));
-      await parseNarFrom(r, nullNarSink);
-      await r.endTap();
+      await this.conn.inp.copyNar((b) => chan.put(b.slice()));
       finished = true;
     });
     done.then(

@@ -5,8 +5,8 @@ import { fingerprint } from '../formats/narinfo.js';
 import { parsePublicKey, verifySignature } from '../formats/signing.js';
 import { caReproducesPath, parseCa } from './ca-hash.js';
 import { StoreError } from './errors.js';
-import { parseNarHash } from './store-paths.js';
 import type { ValidPathInfo } from './store.js';
+import { parseNarHash } from './store-paths.js';
 
 export interface TrustSettings {
   storeDir: string;
@@ -39,6 +39,9 @@ export function isTrusted(info: ValidPathInfo, trust: TrustSettings): boolean {
 
 export function checkSignatures(info: ValidPathInfo, trust: TrustSettings): void {
   if (!isTrusted(info, trust)) {
-    throw new StoreError('SIGNATURE', `cannot add path '${info.path}' because it lacks a signature by a trusted key`);
+    throw new StoreError(
+      'SIGNATURE',
+      `cannot add path '${info.path}' because it lacks a signature by a trusted key`,
+    );
   }
 }

@@ -11,10 +11,12 @@ export function assertStorePath(path: string, storeDir: string): void {
   }
   const base = path.slice(storeDir.length + 1);
   try {
-    if (base.includes('/')) throw new FormatError('BAD_STORE_PATH', `'${path}' is not a store path but a path inside one`);
+    if (base.includes('/'))
+      throw new FormatError('BAD_STORE_PATH', `'${path}' is not a store path but a path inside one`);
     parseStorePathBase(base);
   } catch (e) {
-    if (e instanceof FormatError) throw new StoreError('BAD_PATH', `invalid store path '${path}': ${e.message}`, { cause: e });
+    if (e instanceof FormatError)
+      throw new StoreError('BAD_PATH', `invalid store path '${path}': ${e.message}`, { cause: e });
     throw e;
   }
 }
@@ -34,9 +36,14 @@ export function parseNarHash(text: string, path: string): Hash {
   try {
     h = parseHash(text, text.includes(':') || text.includes('-') ? {} : { algo: 'sha256' });
   } catch (e) {
-    throw new StoreError('BAD_INFO', `invalid NAR hash '${text}' for path '${path}': ${(e as Error).message}`, { cause: e });
+    throw new StoreError(
+      'BAD_INFO',
+      `invalid NAR hash '${text}' for path '${path}': ${(e as Error).message}`,
+      { cause: e },
+    );
   }
-  if (h.algo !== 'sha256') throw new StoreError('BAD_INFO', `invalid NAR hash '${text}' for path '${path}': not SHA-256`);
+  if (h.algo !== 'sha256')
+    throw new StoreError('BAD_INFO', `invalid NAR hash '${text}' for path '${path}': not SHA-256`);
   return h;
 }
 

@@ -59,7 +59,9 @@ export const BuildMode = { Normal: 0, Repair: 1, Check: 2 } as const;
 export type BuildMode = (typeof BuildMode)[keyof typeof BuildMode];
 
 /** A path to realise: an opaque store path, or outputs of a derivation ("*" = all). */
-export type DerivedPath = { kind: 'opaque'; path: string } | { kind: 'built'; drvPath: string; outputs: string[] };
+export type DerivedPath =
+  | { kind: 'opaque'; path: string }
+  | { kind: 'built'; drvPath: string; outputs: string[] };
 
 export interface AddToStoreOptions {
   /** Verify signatures against trusted keys (a remote/untrusted source). */

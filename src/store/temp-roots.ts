@@ -2,7 +2,18 @@
 // and stays exclusively flock'ed while the process lives, so the collector can tell live files from
 // stale ones. Adding a root takes `gc.lock` shared; the collector holds it exclusively, so a root
 // is either seen by a running collection or added only after it has finished.
-import { closeSync, constants, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { flockBlocking, tryFlock, unflock } from './flock.js';
@@ -60,7 +71,10 @@ export class TempRoots {
   /** Adds a temp root, blocking while another process collects garbage. */
   addSync(path: string): void {
     if (this.paths.has(path)) return;
-    if (this.inCollection) return this.#append(path);
+    if (this.inCollection) {
+      this.#append(path);
+      return;
+    }
     const fd = this.#gcLockFd();
     flockBlocking(fd, 'sh');
     try {
@@ -73,13 +87,19 @@ export class TempRoots {
   /** Adds a temp root, waiting (without blocking the event loop) while a collection runs. */
   async add(path: string): Promise<void> {
     if (this.paths.has(path)) return;
-    if (this.inCollection) return this.#append(path);
+    if (this.inCollection) {
+      this.#append(path);
+      return;
+    }
     const fd = this.#gcLockFd();
     let delay = 2;
     while (!tryFlock(fd, 'sh')) {
       await sleep(delay);
       delay = Math.min(delay * 1.5, 100);
-      if (this.inCollection) return this.#append(path);
+      if (this.inCollection) {
+        this.#append(path);
+        return;
+      }
     }
     try {
       this.#append(path);
@@ -180,7 +200,10 @@ export function readTempRoots(stateDir: string): Map<string, string[]> {
         continue;
       }
       const text = readFileSync(file, 'utf8');
-      out.set(pid, text.split('\0').filter((p) => p !== ''));
+      out.set(
+        pid,
+        text.split('\0').filter((p) => p !== ''),
+      );
     } finally {
       closeSync(fd);
     }

@@ -26,7 +26,11 @@ export const hasNix = spawnSync('nix-store', ['--version']).status === 0;
 export const NO_NIX = 'nix-store (Nix 2.8) is not installed';
 
 /** Runs `nix-store --store local?root=<root> ...args` with a private nix.conf. */
-export function nixStore(root: string, args: string[], opts: { input?: Buffer } = {}): SpawnSyncReturns<Buffer> {
+export function nixStore(
+  root: string,
+  args: string[],
+  opts: { input?: Buffer } = {},
+): SpawnSyncReturns<Buffer> {
   const conf = join(root, '..', 'nix-etc');
   mkdirSync(conf, { recursive: true });
   writeFileSync(
@@ -53,7 +57,12 @@ export function importLine(name: string, module: string): string {
 }
 
 /** Starts a child node process running the ES module `code`; resolves with its output. */
-export function runChild(code: string): { done: Promise<{ code: number | null; stdout: string; stderr: string }>; pid: number; kill(sig?: NodeJS.Signals): void; onLine(fn: (line: string) => void): void } {
+export function runChild(code: string): {
+  done: Promise<{ code: number | null; stdout: string; stderr: string }>;
+  pid: number;
+  kill(sig?: NodeJS.Signals): void;
+  onLine(fn: (line: string) => void): void;
+} {
   const child = spawn(process.execPath, childArgs(code), { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -76,7 +85,12 @@ export function runChild(code: string): { done: Promise<{ code: number | null; s
   const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((res) =>
     child.on('close', (code) => res({ code, stdout, stderr })),
   );
-  return { done, pid: child.pid!, kill: (sig = 'SIGKILL') => child.kill(sig), onLine: (fn) => listeners.push(fn) };
+  return {
+    done,
+    pid: child.pid!,
+    kill: (sig = 'SIGKILL') => child.kill(sig),
+    onLine: (fn) => listeners.push(fn),
+  };
 }
 
 /** Resolves when the child prints `line`. */
@@ -89,7 +103,9 @@ export function waitForLine(c: ReturnType<typeof runChild>, line: string, timeou
         res();
       }
     });
-    void c.done.then((r) => rej(new Error(`child exited (${r.code}) before printing '${line}': ${r.stderr}`)));
+    void c.done.then((r) =>
+      rej(new Error(`child exited (${r.code}) before printing '${line}': ${r.stderr}`)),
+    );
   });
 }
 

@@ -3,15 +3,15 @@
 // restored from `repairSource` when one is given. Leftovers (see leftovers.ts) are removed.
 import { lstatSync } from 'node:fs';
 import { sortUtf8 } from '../formats/byte-order.js';
-import { hashEquals, HashSink, printHash } from '../formats/hash.js';
+import { HashSink, hashEquals, printHash } from '../formats/hash.js';
 import { StoreError } from './errors.js';
 import { removeTreeSync } from './fs-util.js';
 import { acquireGcLock } from './gc-lock.js';
 import { findLeftovers, removeLeftover } from './leftovers.js';
 import type { LocalStore } from './local.js';
 import { dumpPathSync } from './nar-dump-disk.js';
-import { parseNarHash } from './store-paths.js';
 import type { ValidPathInfo } from './store.js';
+import { parseNarHash } from './store-paths.js';
 
 export interface VerifyOptions {
   checkContents: boolean;
