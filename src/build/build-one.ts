@@ -1,0 +1,336 @@
+// Builds one derivation on this machine: lock its outputs, skip it if they are valid, run the
+// builder in the sandbox, register the outputs, and describe the outcome as a Nix BuildResult.
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BasicDerivation, Derivation } from '../formats/derivation.js';
+import { isStoreError } from '../store/errors.js';
+import { removeTreeSync } from '../store/fs-util.js';
+import { type BuildResult, BuildStatus } from '../store/store.js';
+import { BuildLog } from './build-log.js';
+import { inputClosure } from './closure.js';
+import { makeBuilderEnv } from './env.js';
+import { BuildError, type FailureFlags } from './errors.js';
+import type { LocalBuildStore } from './local-store-view.js';
+import { registerOutputs } from './outputs.js';
+import { getBoolAttr, getStringsAttr, parseDerivationAttrs } from './parsed-derivation.js';
+import { describeOutcome, runBuilder } from './run-builder.js';
+import {
+  bwrapArgs,
+  bwrapPath,
+  defaultSandboxPaths,
+  parseSandboxPaths,
+  SANDBOX_BUILD_DIR,
+  type SandboxMode,
+  useSandbox,
+  writeSandboxEtc,
+} from './sandbox.js';
+
+export interface LocalBuildOptions {
+  /** The `sandbox` setting; default 'true'. */
+  sandbox?: SandboxMode;
+  /** `sandbox-paths`; default defaultSandboxPaths() (/bin/sh). */
+  sandboxPaths?: string[];
+  /** `extra-sandbox-paths`, added to sandboxPaths. */
+  extraSandboxPaths?: string[];
+  /** `cores` (NIX_BUILD_CORES); default: the number of CPUs. */
+  buildCores?: number;
+  /** `max-silent-time` in seconds; 0 = none. */
+  maxSilentTime?: number;
+  /** `timeout` in seconds; 0 = none. */
+  timeout?: number;
+  /** `log-lines`: how many last log lines go into a failure message; default 10. */
+  logLines?: number;
+  /** Each complete line the builder prints. */
+  onLogLine?: (line: string) => void;
+  /** Parent directory of build directories; default os.tmpdir(). */
+  buildDir?: string;
+  /** `keep-failed`: keep the build directory of a failed build. */
+  keepFailed?: boolean;
+  /** Environment to take `impureEnvVars` from; default process.env. */
+  callerEnv?: Readonly<Record<string, string | undefined>>;
+  /** Output names shown in timeout messages; default all outputs. */
+  wantedOutputs?: string[];
+  /** `system` and `extra-platforms`; default the host's ("x86_64-linux" etc.). */
+  systems?: string[];
+  /** `system-features`; default ['benchmark', 'big-parallel', 'nixos-test', 'kvm' if /dev/kvm]. */
+  systemFeatures?: string[];
+  signal?: AbortSignal;
+}
+
+export type LocalBuildResult = BuildResult & FailureFlags;
+
+export function hostSystem(): string {
+  const arch = { x64: 'x86_64', arm64: 'aarch64', ia32: 'i686', arm: 'armv7l', riscv64: 'riscv64' }[
+    process.arch as string
+  ];
+  const os = process.platform === 'darwin' ? 'darwin' : process.platform;
+  return `${arch ?? process.arch}-${os}`;
+}
+
+export function defaultSystemFeatures(): string[] {
+  const f = ['benchmark', 'big-parallel', 'nixos-test'];
+  try {
+    readdirSync('/dev').includes('kvm') && f.push('kvm');
+  } catch {
+    // no /dev
+  }
+  return f.sort();
+}
+
+export async function buildDerivationLocally(
+  store: LocalBuildStore,
+  drvPath: string,
+  drv: BasicDerivation | Derivation,
+  opts: LocalBuildOptions = {},
+): Promise<LocalBuildResult> {
+  const startTime = Math.floor(Date.now() / 1000);
+  const result = (
+    status: BuildResult['status'],
+    errorMsg: string,
+    extra: Partial<LocalBuildResult> = {},
+  ): LocalBuildResult => ({
+    status,
+    errorMsg,
+    timesBuilt: 0,
+    isNonDeterministic: false,
+    startTime,
+    stopTime: Math.floor(Date.now() / 1000),
+    builtOutputs: new Map(),
+    ...extra,
+  });
+  const outputPaths = new Map<string, string>();
+  for (const [name, out] of drv.outputs) {
+    if (out.path === '')
+      return result(
+        BuildStatus.MiscFailure,
+        `cannot build '${drvPath}': output '${name}' has no known path (floating content-addressed derivations are not supported)`,
+      );
+    outputPaths.set(name, out.path);
+  }
+  const allValid = () => [...outputPaths.values()].every((q) => store.isValidPathSync(q));
+  if (allValid()) return result(BuildStatus.AlreadyValid, '', { builtOutputs: outputPaths });
+
+  let parsed: ReturnType<typeof parseDerivationAttrs>;
+  try {
+    parsed = parseDerivationAttrs(drvPath, drv);
+    checkPlatform(drvPath, drv, parsed, opts);
+  } catch (e) {
+    if (!(e instanceof BuildError)) throw e;
+    return result(BuildStatus.MiscFailure, e.message);
+  }
+
+  for (const q of outputPaths.values()) await store.addTempRoot(q);
+  const lock = await store.lockPaths([...outputPaths.values()], { wait: true });
+  try {
+    if (allValid()) return result(BuildStatus.AlreadyValid, '', { builtOutputs: outputPaths });
+    return await buildLocked(store, drvPath, drv, parsed, opts, result);
+  } finally {
+    lock?.release();
+  }
+}
+
+type MakeResult = (
+  status: BuildResult['status'],
+  errorMsg: string,
+  extra?: Partial<LocalBuildResult>,
+) => LocalBuildResult;
+
+async function buildLocked(
+  store: LocalBuildStore,
+  drvPath: string,
+  drv: BasicDerivation | Derivation,
+  parsed: ReturnType<typeof parseDerivationAttrs>,
+  opts: LocalBuildOptions,
+  result: MakeResult,
+): Promise<LocalBuildResult> {
+  const mode = opts.sandbox ?? 'true';
+  const chrootStore = store.storeDir !== store.realStoreDir;
+  const isolated = useSandbox(mode, {
+    fixedOutput: parsed.isFixedOutput,
+    noChroot: getBoolAttr(parsed, '__noChroot'),
+  });
+  if (mode === 'true' && getBoolAttr(parsed, '__noChroot')) {
+    return result(
+      BuildStatus.MiscFailure,
+      `derivation '${drvPath}' has '__noChroot' set, but that's not allowed when 'sandbox' is 'true'`,
+    );
+  }
+
+  let inputs: string[];
+  try {
+    inputs = await inputClosure(store, drvPath, drv);
+  } catch (e) {
+    if (!(e instanceof BuildError)) throw e;
+    return result(BuildStatus.MiscFailure, e.message);
+  }
+  for (const q of inputs) await store.addTempRoot(q);
+
+  const alreadyValid = new Set(
+    [...drv.outputs].filter(([, o]) => store.isValidPathSync(o.path)).map(([n]) => n),
+  );
+  if (alreadyValid.size > 0 && !isolated) {
+    return result(
+      BuildStatus.MiscFailure,
+      `cannot build '${drvPath}': some of its outputs are already valid and rebuilding them needs the sandbox`,
+    );
+  }
+  // Leftovers of an interrupted build of this derivation (we hold its output locks).
+  const drvHash = drvPath.slice(store.storeDir.length + 1, store.storeDir.length + 33);
+  // Scratch trees follow the store's temporary-entry convention (".tmp-<pid>-…"), so that GC
+  // removes them once their process is gone; ours (same derivation) can go right away.
+  const scratchTag = `-tix-build-${drvHash}-`;
+  for (const name of readdirSync(store.realStoreDir)) {
+    if (/^\.tmp-[0-9]+-/.test(name) && name.includes(scratchTag))
+      removeTreeSync(join(store.realStoreDir, name));
+  }
+  for (const [name, out] of drv.outputs)
+    if (!alreadyValid.has(name)) removeTreeSync(store.toRealPath(out.path));
+
+  const buildParent = opts.buildDir ?? tmpdir();
+  mkdirSync(buildParent, { recursive: true });
+  const buildDirHost = mkdtempSync(join(buildParent, `nix-build-${drv.name}.drv-`));
+  chmodSync(buildDirHost, 0o700);
+  const scratchRoot = join(
+    store.realStoreDir,
+    `.tmp-${process.pid}${scratchTag}${randomBytes(6).toString('hex')}`,
+  );
+  const scratchStore = join(scratchRoot, 'store');
+  const etcDir = join(scratchRoot, 'etc');
+  const buildDirInSandbox = isolated ? SANDBOX_BUILD_DIR : buildDirHost;
+  let failed = true;
+  const log = new BuildLog(store.buildLogPath(drvPath), {
+    logLines: opts.logLines ?? 10,
+    onLine: opts.onLogLine,
+  });
+  try {
+    const inputSet = new Set(inputs);
+    const be = makeBuilderEnv(parsed, {
+      storeDir: store.storeDir,
+      buildDirInSandbox,
+      buildCores: opts.buildCores ?? availableParallelism(),
+      callerEnv: opts.callerEnv ?? process.env,
+      inputPaths: inputSet,
+      pathInfo: (q) => {
+        const info = store.queryPathInfoSync(q);
+        if (!info) throw new BuildError('MISSING_INPUT', `path '${q}' is not valid`);
+        return info;
+      },
+      derivationOutputs: (d) =>
+        [...store.readDerivation(d).outputs.values()].map((o) => o.path).filter((x) => x !== ''),
+    });
+    for (const [name, text] of be.files) writeFileSync(join(buildDirHost, name), text, { mode: 0o644 });
+
+    const sandboxPaths = parseSandboxPaths([
+      ...(opts.sandboxPaths ?? defaultSandboxPaths()),
+      ...(opts.extraSandboxPaths ?? []),
+    ]);
+    if (isolated) {
+      mkdirSync(scratchStore, { recursive: true });
+      chmodSync(scratchStore, 0o1775);
+      writeSandboxEtc(etcDir, { fixedOutput: parsed.isFixedOutput, buildDirInSandbox });
+    } else if (!chrootStore) {
+      // The builder writes straight into the real store; nothing to prepare.
+    }
+    const bwrap = bwrapArgs({
+      isolated,
+      fixedOutput: parsed.isFixedOutput,
+      storeDir: store.storeDir,
+      realStoreDir: store.realStoreDir,
+      scratchStoreDir: scratchStore,
+      etcDir,
+      inputPaths: inputs,
+      buildDirHost,
+      buildDirInSandbox,
+      sandboxPaths,
+      kvm: (opts.systemFeatures ?? defaultSystemFeatures()).includes('kvm'),
+    });
+    const outcome = await runBuilder({
+      command: bwrapPath(),
+      argv: ['--args', '3', '--', drv.builder, ...be.args],
+      argsOnFd3: bwrap,
+      env: be.env,
+      maxSilentTime: opts.maxSilentTime ?? 0,
+      timeout: opts.timeout ?? 0,
+      onOutput: (c) => log.write(c),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    }).catch((e: Error) => {
+      throw new BuildError('SANDBOX', `cannot start the builder of '${drvPath}': ${e.message}`);
+    });
+    log.close();
+    const built = { timesBuilt: 1 };
+    if (outcome.kind === 'silent' || outcome.kind === 'timeout') {
+      const outs = opts.wantedOutputs ?? [...drv.outputs.keys()];
+      const what = `building of '${drvPath}!${outs.length > 0 ? outs.join(',') : '*'}' from .drv file`;
+      const msg =
+        outcome.kind === 'silent'
+          ? `${what} timed out after ${outcome.seconds} seconds of silence`
+          : `${what} timed out after ${outcome.seconds} seconds`;
+      return result(BuildStatus.TimedOut, msg, built);
+    }
+    if (outcome.kind === 'aborted')
+      return result(BuildStatus.MiscFailure, `build of '${drvPath}' was interrupted`, built);
+    if (outcome.kind !== 'exited' || outcome.code !== 0) {
+      let msg = `builder for '${drvPath}' ${describeOutcome(outcome)}`;
+      if (log.tail.length > 0) {
+        msg += `;\nlast ${log.tail.length} log lines:\n${log.tail.map((l) => `> ${l}\n`).join('')}`;
+        msg += `For full logs, run 'tix log ${drvPath}'.`;
+      }
+      const status = parsed.isFixedOutput ? BuildStatus.TransientFailure : BuildStatus.PermanentFailure;
+      return result(status, msg, built);
+    }
+    const actualPaths = new Map<string, string>();
+    for (const [name, out] of drv.outputs) {
+      const base = out.path.slice(store.storeDir.length + 1);
+      actualPaths.set(name, isolated ? join(scratchStore, base) : store.toRealPath(out.path));
+    }
+    try {
+      const reg = await registerOutputs(store, parsed, { actualPaths, inputPaths: inputSet, alreadyValid });
+      if (reg.hashMismatch) {
+        return result(BuildStatus.OutputRejected, reg.hashMismatch.message, { ...built, hashMismatch: true });
+      }
+      failed = false;
+      return result(BuildStatus.Built, '', { ...built, builtOutputs: reg.builtOutputs });
+    } catch (e) {
+      if (!(e instanceof BuildError)) throw e;
+      return result(BuildStatus.OutputRejected, e.message, built);
+    }
+  } catch (e) {
+    if (!(e instanceof BuildError) && !isStoreError(e)) throw e;
+    return result(BuildStatus.MiscFailure, e.message);
+  } finally {
+    log.close();
+    removeTreeSync(scratchRoot);
+    if (failed && opts.keepFailed) {
+      log.note(`note: keeping build directory '${buildDirHost}'`);
+      chmodSync(buildDirHost, 0o755);
+    } else {
+      removeTreeSync(buildDirHost);
+    }
+  }
+}
+
+function checkPlatform(
+  drvPath: string,
+  drv: BasicDerivation,
+  parsed: ReturnType<typeof parseDerivationAttrs>,
+  opts: LocalBuildOptions,
+): void {
+  const systems = opts.systems ?? [hostSystem()];
+  const features = opts.systemFeatures ?? defaultSystemFeatures();
+  const required = getStringsAttr(parsed, 'requiredSystemFeatures') ?? [];
+  if (drv.builder.startsWith('builtin:')) {
+    throw new BuildError(
+      'BAD_DRV',
+      `cannot build '${drvPath}': builtin builder '${drv.builder}' is not supported`,
+    );
+  }
+  const platformOk = systems.includes(drv.system);
+  if (!platformOk || required.some((f) => !features.includes(f))) {
+    throw new BuildError(
+      'NO_SLOT',
+      `a '${drv.system}' with features {${[...new Set(required)].sort().join(', ')}} is required to build '${drvPath}', but I am a '${systems[0]}' with features {${[...features].sort().join(', ')}}`,
+    );
+  }
+}

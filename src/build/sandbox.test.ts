@@ -1,0 +1,197 @@
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { hashBytes, printHash } from '../formats/hash.js';
+import type { LocalStore } from '../store/local.js';
+import { BuildStatus } from '../store/store.js';
+import { buildDerivationLocally, type LocalBuildOptions } from './build-one.js';
+import { exitCodeFor } from './errors.js';
+import { defaultSandboxPaths, parseSandboxPaths, useSandbox } from './sandbox.js';
+import {
+  addTestDerivation,
+  openTixStore,
+  removeDir,
+  sandboxSkipReason,
+  type TestDrvSpec,
+  tempDir,
+} from './test-support.js';
+
+const skip = sandboxSkipReason();
+
+test('sandbox-paths syntax', () => {
+  assert.deepEqual(parseSandboxPaths(['/bin/sh=/bin/busybox', '/usr?', '']), [
+    { target: '/bin/sh', source: '/bin/busybox', optional: false },
+    { target: '/usr', source: '/usr', optional: true },
+  ]);
+  assert.equal(useSandbox('relaxed', { fixedOutput: true, noChroot: false }), false);
+  assert.equal(useSandbox('relaxed', { fixedOutput: false, noChroot: false }), true);
+  assert.equal(useSandbox('true', { fixedOutput: true, noChroot: false }), true);
+  assert.equal(useSandbox('false', { fixedOutput: false, noChroot: false }), false);
+  assert.ok(defaultSandboxPaths()[0]!.startsWith('/bin/sh'));
+});
+
+let dir: string;
+let store: LocalStore;
+let server: Server;
+let port: number;
+
+before(async () => {
+  if (skip) return;
+  dir = tempDir('sandbox');
+  store = openTixStore(dir);
+  server = createServer((_req, res) => res.end('hello\n'));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  port = (server.address() as AddressInfo).port;
+});
+
+after(async () => {
+  if (skip) return;
+  server.close();
+  await store.close();
+  removeDir(dir);
+});
+
+async function build(spec: TestDrvSpec, opts: LocalBuildOptions = {}) {
+  const { drvPath, drv } = addTestDerivation(store, spec);
+  const r = await buildDerivationLocally(store, drvPath, drv, opts);
+  const out = drv.outputs.get('out')!.path;
+  const text = () => readFileSync(store.toRealPath(out), 'utf8');
+  return { r, drvPath, drv, out, text };
+}
+
+test('a builder sees its input closure but no other store path', { skip }, async () => {
+  const secret = store.addTextToStoreSync('secret', 'top secret\n', []);
+  const script = `cat ${secret} > $out 2>/dev/null || echo unreadable > $out; echo ${secret} > $out.ref`;
+  const without = await build({ name: 'peek', script });
+  assert.equal(without.r.status, BuildStatus.Built, without.r.errorMsg);
+  assert.equal(without.text(), 'unreadable\n');
+  assert.deepEqual(store.queryPathInfoSync(without.out)!.references, []);
+  const withIt = await build({
+    name: 'peek2',
+    script: `${script}; cat $out.ref >> $out`,
+    inputSrcs: [secret],
+  });
+  assert.equal(withIt.text(), `top secret\n${secret}\n`);
+  assert.deepEqual(store.queryPathInfoSync(withIt.out)!.references, [secret]);
+});
+
+test('the sandbox root holds only what Nix 2.8 shows; no /root or /home', { skip }, async () => {
+  const { r, text } = await build({
+    name: 'root-view',
+    script:
+      'ls -a / > $out; test -e /root/. && echo ROOT >> $out; test -e /home/. && echo HOME >> $out; id >> $out; hostname >> $out; true',
+  });
+  assert.equal(r.status, BuildStatus.Built, r.errorMsg);
+  assert.match(
+    text(),
+    /^\.\n\.\.\nbin\nbuild\ndev\netc\nnix\nproc\ntmp\nuid=1000\(nixbld\) gid=100\(nixbld\).*\nlocalhost\n$/,
+  );
+});
+
+test('no network for ordinary derivations', { skip }, async () => {
+  const { r, text } = await build({
+    name: 'net',
+    script: `wget -q -T 2 -O - http://127.0.0.1:${port}/ > $out 2>/dev/null && echo reached >> $out || echo blocked > $out`,
+  });
+  assert.equal(r.status, BuildStatus.Built, r.errorMsg);
+  assert.equal(text(), 'blocked\n');
+});
+
+test('a fixed-output derivation reaches the network and its hash is checked', { skip }, async () => {
+  const hash = printHash(hashBytes('sha256', 'hello\n'), 'base16');
+  const { r, text, out } = await build({
+    name: 'fetch',
+    script: `wget -q -O $out http://127.0.0.1:${port}/`,
+    fixed: { hashAlgo: 'sha256', hash },
+  });
+  assert.equal(r.status, BuildStatus.Built, r.errorMsg);
+  assert.equal(text(), 'hello\n');
+  assert.equal(
+    store.queryPathInfoSync(out)!.ca,
+    'fixed:sha256:00xyyr3fi8l6hb839bv3f7yb86yjv7xi1cgh1xnhipym4asvb4aq',
+  );
+});
+
+test("hash mismatch: Nix's message, OutputRejected, exit code 102, path registered under the real hash", {
+  skip,
+}, async () => {
+  const hash = printHash(hashBytes('sha256', 'hello\n'), 'base16');
+  const { r, drvPath } = await build({
+    name: 'fodbad',
+    script: 'echo bye > $out',
+    fixed: { hashAlgo: 'sha256', hash },
+  });
+  assert.equal(r.status, BuildStatus.OutputRejected);
+  assert.equal(
+    r.errorMsg,
+    `hash mismatch in fixed-output derivation '${drvPath}':\n  specified: sha256-WJG1tSLV3whtD/CxEPvZ0hu0/HFjrzTQgoai6Eb2vgM=\n     got:    sha256-q8b9WV/AedMRTUtxpNhLHR0Ped8ecPiBMhLypl2JFt8=`,
+  );
+  assert.equal(exitCodeFor([r]), 102);
+  const valid = (await store.queryValidPaths([])).size; // store still usable
+  assert.equal(valid, 0);
+});
+
+test('max-silent-time kills the whole build', { skip }, async () => {
+  const t0 = Date.now();
+  const { r, drvPath } = await build(
+    { name: 'silent', script: 'echo hi; sleep 30 & sleep 30; echo > $out' },
+    { maxSilentTime: 1 },
+  );
+  assert.equal(r.status, BuildStatus.TimedOut);
+  assert.equal(
+    r.errorMsg,
+    `building of '${drvPath}!out' from .drv file timed out after 1 seconds of silence`,
+  );
+  assert.equal(exitCodeFor([r]), 101);
+  assert.ok(Date.now() - t0 < 10_000);
+});
+
+test('timeout kills a chatty build', { skip }, async () => {
+  const { r, drvPath } = await build(
+    { name: 'chatty', script: 'while true; do echo tick; sleep 0.2; done' },
+    { timeout: 1 },
+  );
+  assert.equal(r.status, BuildStatus.TimedOut);
+  assert.equal(r.errorMsg, `building of '${drvPath}!out' from .drv file timed out after 1 seconds`);
+});
+
+test('a builder that produces no output is rejected as in 2.8', { skip }, async () => {
+  const { r, drvPath, out } = await build({ name: 'noout', script: 'echo' });
+  assert.equal(r.status, BuildStatus.OutputRejected);
+  assert.match(
+    r.errorMsg,
+    new RegExp(
+      `^builder for '${drvPath}' failed to produce output path for output 'out' at '.*${out.slice(11)}'$`,
+    ),
+  );
+  assert.equal(exitCodeFor([r]), 1);
+});
+
+test('logs go to the log file and to the callback, line by line', { skip }, async () => {
+  const lines: string[] = [];
+  const { r, drvPath } = await build(
+    { name: 'logs', script: 'echo one; echo two >&2; printf "x\\ry"; echo > $out' },
+    { onLogLine: (l) => lines.push(l) },
+  );
+  assert.equal(r.status, BuildStatus.Built);
+  assert.deepEqual(lines, ['one', 'two', 'y']);
+  assert.equal(readFileSync(store.buildLogPath(drvPath), 'utf8'), 'one\ntwo\nx\ry');
+});
+
+test('sandbox=false on a chroot-style store: host files visible, outputs in the store', {
+  skip,
+}, async () => {
+  const hostFile = join(dir, 'host.txt');
+  writeFileSync(hostFile, 'from the host\n');
+  const { r, text } = await build(
+    { name: 'nosandbox', script: `PATH=/bin:/usr/bin; cat ${hostFile} > $out; echo $NIX_BUILD_TOP >> $out` },
+    { sandbox: 'false' },
+  );
+  assert.equal(r.status, BuildStatus.Built, r.errorMsg);
+  const [first, top] = text().split('\n');
+  assert.equal(first, 'from the host');
+  assert.match(top!, /\/nix-build-nosandbox\.drv-/);
+});
