@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
-# Installs npm dependencies (building better-sqlite3 from source when no prebuilt binary is reachable)
-# and compiles the TypeScript into dist/. Idempotent.
+# Installs npm dependencies (building better-sqlite3 and fs-ext from source when no prebuilt binary
+# is reachable), builds the small native addon (SO_PEERCRED for the daemon) and compiles the
+# TypeScript into dist/. Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 stamp=node_modules/.tix-lock-stamp
 if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
   npm ci --no-audit --no-fund --loglevel=error
   cp package-lock.json "$stamp"
+fi
+if [ ! -f native/build/Release/peercred.node ] || [ native/peercred.c -nt native/build/Release/peercred.node ]; then
+  nodedir=()
+  [ -f /usr/include/node/node_api.h ] && nodedir=(--nodedir=/usr)
+  (cd native && ../node_modules/.bin/node-gyp rebuild "${nodedir[@]}" --loglevel=error >/dev/null)
 fi
 npx tsc -p tsconfig.json

@@ -74,7 +74,7 @@ export class NixOracle {
     for (let attempt = 1; ; attempt++) {
       const r = spawnSync('nix-store', ['--realise', ...drvPaths], { env: this.env, encoding: 'utf8' });
       if (r.status === 0) return r.stdout.trim().split('\n');
-      if (attempt >= 4 || !r.stderr.includes('failed due to signal 9')) {
+      if (attempt >= 8 || !r.stderr.includes('failed due to signal 9')) {
         throw new Error(`nix-store --realise failed: ${r.stderr}`);
       }
     }

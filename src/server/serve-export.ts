@@ -2,14 +2,13 @@
 // `1`, NAR, "NIXE", path, references, deriver, `0` (no legacy signature); `0` after the last.
 
 import { HashSink, printHash } from '../formats/hash.js';
-import { nullNarSink, parseNarFrom } from '../formats/nar.js';
+import { type WireReader, WireWriter } from '../formats/wire.js';
 import { StoreError } from '../store/errors.js';
 import { EXPORT_MAGIC } from '../store/serve-protocol.js';
-import { type WireIn, WireOut } from '../store/serve-wire.js';
 import type { Store, ValidPathInfo } from '../store/store.js';
 
 /** Reads an export stream and adds each path (signature checks off, as nix-store does). */
-export async function importPaths(store: Store, inp: WireIn): Promise<string[]> {
+export async function importPaths(store: Store, inp: WireReader): Promise<string[]> {
   const imported: string[] = [];
   for (;;) {
     const at = inp.position;
@@ -24,12 +23,10 @@ export async function importPaths(store: Store, inp: WireIn): Promise<string[]> 
     // The NAR has no length prefix: parse it to find its end, keeping a copy and its hash.
     const chunks: Uint8Array[] = [];
     const sink = new HashSink('sha256');
-    inp.r.startTap((b) => {
+    const { narSize } = await inp.copyNar((b) => {
       chunks.push(b.slice());
       sink.update(b);
     });
-    const { narSize } = await parseNarFrom(inp.r, nullNarSink);
-    await inp.r.endTap();
     if ((await inp.u64()) !== EXPORT_MAGIC) {
       throw new StoreError('BAD_INFO', 'Nix archive cannot be imported; wrong format');
     }
@@ -64,10 +61,10 @@ export async function exportPaths(
     if (!info) throw new StoreError('INVALID_PATH', `path '${p}' is not valid`);
     infos.set(p, info);
   }
-  const out = new WireOut();
+  const out = new WireWriter();
   for (const p of referencesFirst(infos)) {
     const info = infos.get(p)!;
-    await write(out.u64(1).take());
+    await write(out.u64(1).takeChunks());
     for await (const chunk of store.narFromPath(p)) await write([chunk]);
     out
       .u64(EXPORT_MAGIC)
@@ -75,9 +72,9 @@ export async function exportPaths(
       .strings(info.references)
       .string(info.deriver ?? '')
       .u64(0);
-    await write(out.take());
+    await write(out.takeChunks());
   }
-  await write(out.u64(0).take());
+  await write(out.u64(0).takeChunks());
 }
 
 function referencesFirst(infos: Map<string, ValidPathInfo>): string[] {

@@ -8,11 +8,11 @@ import { StreamInput } from '../distribute/stream-input.js';
 import { StreamOutput } from '../distribute/stream-output.js';
 import type { Transport } from '../distribute/transport.js';
 import { readVector } from '../formats/test-vectors.js';
+import { WireReader } from '../formats/wire.js';
 import { LocalStore } from '../store/local.js';
 import { ServeStore } from '../store/serve.js';
 import { ServeConnection } from '../store/serve-connection.js';
 import { readBuildResult, SERVE_MAGIC_2 } from '../store/serve-protocol.js';
-import { WireIn } from '../store/serve-wire.js';
 import { serveStore } from './serve.js';
 import { localServeBuilder } from './serve-build.js';
 
@@ -97,8 +97,8 @@ describe('serve protocol server', () => {
   test('replaying the hook capture builds the derivation and answers like Nix 2.8', async () => {
     const r = await runServer(store, readVector(`${CAP}/hook-ssh-serve-c2s.bin`), true);
     assert.equal(r.error, undefined, r.log);
-    const got = new WireIn([new Uint8Array(r.out)]);
-    const want = new WireIn([new Uint8Array(readVector(`${CAP}/hook-ssh-serve-s2c.bin`))]);
+    const got = new WireReader([new Uint8Array(r.out)]);
+    const want = new WireReader([new Uint8Array(readVector(`${CAP}/hook-ssh-serve-s2c.bin`))]);
     for (const w of [got, want]) {
       assert.equal(await w.u64(), SERVE_MAGIC_2);
       assert.equal(await w.u64(), 0x207);
@@ -109,7 +109,7 @@ describe('serve protocol server', () => {
     assert.equal(a.status, b.status, a.errorMsg);
     assert.equal(a.timesBuilt, b.timesBuilt);
     assert.deepEqual(a.builtOutputs, b.builtOutputs);
-    assert.equal(await got.r.atEnd(), true);
+    assert.equal(await got.atEnd(), true);
     // The builder's stdout and stderr went to the log (stderr of `tix-store --serve`).
     assert.match(r.log, /building-on-remote\n/);
     assert.match(r.log, /to-stderr\n/);

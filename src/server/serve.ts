@@ -4,6 +4,7 @@
 // CLI prints as `error: …` on stderr before exiting 1. Layouts: distributed-builds.md §5.
 import { sortedUniqueUtf8 } from '../formats/byte-order.js';
 import type { BasicDerivation } from '../formats/derivation.js';
+import { WireReader, WireWriter } from '../formats/wire.js';
 import { StoreError } from '../store/errors.js';
 import {
   readAddToStoreNarHeader,
@@ -17,7 +18,6 @@ import {
   writeBuildResult,
   writeServePathInfo,
 } from '../store/serve-protocol.js';
-import { WireIn, WireOut } from '../store/serve-wire.js';
 import type { BuildResult, Store } from '../store/store.js';
 import { queryClosure } from './serve-closure.js';
 import { exportPaths, importPaths } from './serve-export.js';
@@ -56,11 +56,11 @@ export interface ServeServerOptions {
 
 /** Serves one session until the client closes its end. */
 export async function serveStore(store: Store, io: ServeServerIo, opts: ServeServerOptions): Promise<void> {
-  const inp = new WireIn(io.pull);
-  const out = new WireOut();
-  const flush = () => io.write(out.take());
+  const inp = new WireReader(io.pull, { what: 'serve protocol stream' });
+  const out = new WireWriter();
+  const flush = () => io.write(out.takeChunks());
 
-  const magic = await inp.r.u64big().catch(() => undefined);
+  const magic = await inp.u64big().catch(() => undefined);
   if (magic !== BigInt(SERVE_MAGIC_1)) throw new StoreError('REMOTE_PROTOCOL', 'protocol mismatch');
   out.u64(SERVE_MAGIC_2).u64(SERVE_PROTOCOL_VERSION);
   await flush();
@@ -84,7 +84,7 @@ export async function serveStore(store: Store, io: ServeServerIo, opts: ServeSer
     }
   };
 
-  while (!(await inp.r.atEnd())) {
+  while (!(await inp.atEnd())) {
     const op = await inp.u64();
     switch (op) {
       case ServeOp.QueryValidPaths: {
@@ -160,14 +160,14 @@ export async function serveStore(store: Store, io: ServeServerIo, opts: ServeSer
           throw new StoreError('BAD_INFO', 'narInfo is too old and missing the narSize field');
         let left = info.narSize;
         const nar = (async function* () {
-          for await (const c of inp.r.stream(left)) {
+          for await (const c of inp.stream(left)) {
             left -= c.length;
             yield c;
           }
         })();
         await store.addToStoreNar(info, nar, { checkSigs: false });
         // The store may skip an already-valid path without reading its NAR.
-        for await (const c of inp.r.stream(left)) void c;
+        for await (const c of inp.stream(left)) void c;
         out.u64(1);
         break;
       }

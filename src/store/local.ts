@@ -9,6 +9,7 @@ import { type Derivation, derivationName, isDerivationPath, parseDerivation } fr
 import type { Hash } from '../formats/hash.js';
 import { addToStoreNar } from './add-nar.js';
 import { type AddPathOptions, addPathSync, addTextSync } from './add-path.js';
+import { type AutoGcSettings, autoGc } from './auto-gc.js';
 import { openStoreDb, type StoreDb } from './db.js';
 import { StoreError } from './errors.js';
 import { type CollectGarbageOptions, collectGarbage, type GcResult } from './gc.js';
@@ -43,6 +44,8 @@ export interface LocalStoreOptions {
   trustedPublicKeys?: string[];
   /** GC: treat store paths used by running processes (/proc) as roots (default true). */
   runtimeRoots?: boolean;
+  /** `min-free` / `max-free`: automatic GC before builds and when adding paths (auto-gc.ts). */
+  autoGc?: AutoGcSettings;
 }
 
 export class LocalStore implements Store {
@@ -60,6 +63,8 @@ export class LocalStore implements Store {
   readonly requireSigs: boolean;
   readonly trustedPublicKeys: string[];
   readonly runtimeRoots: boolean;
+  /** Auto-GC settings (may be set after opening); undefined = off. */
+  autoGcSettings: AutoGcSettings | undefined;
   /** hashDerivationModulo of derivations read so far (derivations are immutable). */
   readonly drvHashes = new Map<string, Hash>();
   #closed = false;
@@ -78,6 +83,7 @@ export class LocalStore implements Store {
     this.requireSigs = opts.requireSigs ?? true;
     this.trustedPublicKeys = opts.trustedPublicKeys ?? [];
     this.runtimeRoots = opts.runtimeRoots ?? true;
+    this.autoGcSettings = opts.autoGc;
     mkdirSync(this.realStoreDir, { recursive: true });
     for (const d of ['gcroots', 'profiles', 'temproots'])
       mkdirSync(join(this.stateDir, d), { recursive: true });
@@ -177,12 +183,18 @@ export class LocalStore implements Store {
     yield* dumpPath(this.toRealPath(path));
   }
 
-  addToStoreNar(
+  async addToStoreNar(
     info: ValidPathInfo,
     nar: AsyncIterable<Uint8Array>,
     opts: AddToStoreOptions = {},
   ): Promise<void> {
+    await this.autoGc();
     return addToStoreNar(this, info, nar, opts);
+  }
+
+  /** Collects garbage when free space is below `min-free` (see auto-gc.ts); checked before builds and adds. */
+  autoGc(): Promise<void> {
+    return this.autoGcSettings ? autoGc(this, this.autoGcSettings) : Promise.resolve();
   }
 
   addTextToStoreSync(name: string, text: Uint8Array | string, references: string[]): string {
@@ -200,6 +212,7 @@ export class LocalStore implements Store {
 
   /** As addPathToStoreSync (the copy itself runs synchronously). */
   async addPathToStore(srcPath: string, opts: AddPathOptions): Promise<ValidPathInfo> {
+    await this.autoGc();
     return this.addPathToStoreSync(srcPath, opts);
   }
 

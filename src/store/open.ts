@@ -3,6 +3,8 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { openBinaryCacheStore } from './binary-cache-open.js';
+import { openDaemonStore } from './daemon-open.js';
 import { StoreError } from './errors.js';
 import { LocalStore } from './local.js';
 import { MemoryStore } from './memory.js';
@@ -119,12 +121,14 @@ export async function openStore(uri: string, opts: OpenStoreOptions = {}): Promi
   const parsed = parseStoreUri(uri);
   const custom = backends.get(parsed.scheme);
   if (parsed.scheme === 'auto') {
-    const daemon = backends.get('daemon');
+    const daemon = backends.get('daemon') ?? openDaemonStore;
     if (daemon && existsSync(defaultDaemonSocket(opts.env))) return daemon(parsed, opts);
     return openLocalStore({ scheme: 'local', rest: '', params: parsed.params }, opts);
   }
   if (custom) return custom(parsed, opts);
   if (parsed.scheme === 'local') return openLocalStore(parsed, opts);
+  if (['file', 'http', 'https'].includes(parsed.scheme)) return openBinaryCacheStore(parsed, opts);
+  if (['daemon', 'unix', 'ssh-ng'].includes(parsed.scheme)) return openDaemonStore(parsed, opts);
   if (parsed.scheme === 'memory') {
     const keys = getSetting(opts.settings, 'trusted-public-keys');
     return new MemoryStore({

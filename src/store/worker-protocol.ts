@@ -164,7 +164,10 @@ export async function readValidPathInfo(
     sigs = sortedUniqueUtf8(await inp.strings());
     ca = (await inp.string()) || undefined;
   }
-  return { path, deriver, narHash, references, registrationTime, narSize, ultimate, sigs, ca };
+  const info: ValidPathInfo = { path, narHash, references, registrationTime, narSize, ultimate, sigs };
+  if (deriver !== undefined) info.deriver = deriver;
+  if (ca !== undefined) info.ca = ca;
+  return info;
 }
 
 /**

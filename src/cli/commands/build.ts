@@ -13,8 +13,8 @@ import {
   buildFlagSettings,
   parseDerivedPathArg,
   realisedOutputs,
-  realisePaths,
 } from '../realise.js';
+import { buildersFlagSettings, realiseWithBuilders } from '../remote-builds.js';
 
 /** nix-build's link name for output `output` of the `counter`-th distinct derivation (0-based). */
 export function outLinkName(base: string, counter: number, output: string): string {
@@ -29,6 +29,7 @@ export const build: Command = {
   async run(argv, ctx) {
     const args = parseArgs(argv, {
       ...BUILD_FLAGS,
+      '--builders': { arity: 1 },
       '--no-out-link': { arity: 0 },
       '--out-link': { arity: 1, aliases: ['-o'] },
     });
@@ -36,7 +37,7 @@ export const build: Command = {
     if (flagSet(args, '--no-out-link') && flagSet(args, '--out-link')) {
       throw new UsageError("'--no-out-link' and '--out-link' conflict");
     }
-    const settings = cliSettings(ctx, buildFlagSettings(args));
+    const settings = cliSettings(ctx, [...buildFlagSettings(args), ...buildersFlagSettings(args)]);
     const linkBase = flagSet(args, '--no-out-link')
       ? undefined
       : resolve(ctx.cwd, flagValue(args, '--out-link') ?? 'result');
@@ -46,7 +47,7 @@ export const build: Command = {
         const paths = args.positional.map((a) =>
           parseDerivedPathArg(a, { cwd: ctx.cwd, storeDir: store.storeDir }),
         );
-        const res = await realisePaths(store, paths, settings, ctx);
+        const res = await realiseWithBuilders(store, paths, settings, ctx);
         const counters = new Map<string, number>();
         const links: [string, string][] = [];
         const printed: string[] = [];

@@ -1,0 +1,77 @@
+// What `tix eval` and `tix instantiate` share: nix-instantiate's flags, the search path from -I
+// and NIX_PATH, and which EvalIO the evaluation worker uses.
+import * as nodePath from 'node:path';
+import type { EvalRequest } from '../../eval/session.js';
+import type { EvalIOSpec } from '../../eval/worker.js';
+import { type FlagSpec, flagSet, flagValues, parseArgs } from '../args.js';
+import { type CommandContext, UsageError } from '../command.js';
+
+export const EVAL_FLAGS: Record<string, FlagSpec> = {
+  '--expr': { arity: 0, aliases: ['-E'] },
+  '--attr': { arity: 1, aliases: ['-A'] },
+  '--arg': { arity: 2 },
+  '--argstr': { arity: 2 },
+  '--include': { arity: 1, aliases: ['-I'] },
+  '--strict': { arity: 0 },
+  '--json': { arity: 0 },
+  '--xml': { arity: 0 },
+  '--no-location': { arity: 0 },
+  '--eval': { arity: 0 },
+  '--read-write-mode': { arity: 0 },
+  '--readonly-mode': { arity: 0 },
+};
+
+/** Splits NIX_PATH on ':' but keeps URLs ("x=https://…") whole. */
+export function splitNixPath(s: string): string[] {
+  const out: string[] = [];
+  for (const part of s.split(':')) {
+    const prev = out[out.length - 1];
+    if (prev !== undefined && part.startsWith('//') && /(^|=)[a-z][a-z0-9+.-]*$/.test(prev))
+      out[out.length - 1] = `${prev}:${part}`;
+    else if (part !== '') out.push(part);
+  }
+  return out;
+}
+
+export function buildRequest(argv: string[], ctx: CommandContext, mode: EvalRequest['mode']): EvalRequest {
+  const p = parseArgs(argv, EVAL_FLAGS);
+  const fromArgs = flagSet(p, '--expr');
+  const positional = p.positional.length > 0 ? p.positional : fromArgs ? [] : ['./default.nix'];
+  if (fromArgs && positional.length === 0) throw new UsageError("'-E' requires an expression");
+  const args: EvalRequest['args'] = [];
+  for (const [name, value] of flagValues(p, '--arg')) args.push({ name: name!, kind: 'expr', value: value! });
+  for (const [name, value] of flagValues(p, '--argstr'))
+    args.push({ name: name!, kind: 'str', value: value! });
+  const includes = flagValues(p, '--include').map((v) => v[0]!);
+  return {
+    mode,
+    exprs: positional.map((text) => ({ kind: fromArgs ? 'expr' : 'file', text })),
+    attrPaths: flagValues(p, '--attr').map((v) => v[0]!),
+    args,
+    strict: flagSet(p, '--strict'),
+    json: flagSet(p, '--json'),
+    xml: flagSet(p, '--xml'),
+    location: !flagSet(p, '--no-location'),
+    nixPath: [...includes, ...splitNixPath(ctx.env.NIX_PATH ?? '')],
+    cwd: ctx.cwd,
+    env: { ...ctx.env },
+    showTrace: ctx.global.showTrace,
+    currentSystem: ctx.global.options.get('system'),
+  };
+}
+
+/**
+ * The EvalIO for evaluation: paths are computed for the store dir (NIX_STORE_DIR or /nix/store);
+ * with `--store local?root=R` (or a plain directory) added paths are also written below R.
+ */
+export function evalIOSpec(ctx: CommandContext): EvalIOSpec {
+  const storeDir = ctx.env.NIX_STORE_DIR ?? '/nix/store';
+  const store = ctx.global.store;
+  let storeWriteDir: string | undefined;
+  if (store) {
+    const m = /^local\?(?:.*&)?root=([^&]+)/.exec(store);
+    if (m) storeWriteDir = nodePath.join(m[1]!, storeDir);
+    else if (store.startsWith('/')) storeWriteDir = nodePath.join(store, storeDir);
+  }
+  return { options: { storeDir, storeWriteDir } };
+}

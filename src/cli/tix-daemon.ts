@@ -1,0 +1,34 @@
+// Entry point of `bin/tix-daemon`, tix's `nix-daemon`: `tix-daemon --stdio` serves one trusted
+// client on stdin/stdout (what `ssh-ng://host?remote-program=tix-daemon` runs on the remote);
+// without `--stdio` it listens on the store's daemon socket like `tix daemon`. Options:
+// `--store URI`, `--option NAME VALUE`, `--listen PATH`.
+import type { CommandContext } from './command.js';
+import { daemon } from './commands/daemon.js';
+import { reportError } from './report-error.js';
+import { extractGlobalOptions } from './tix.js';
+
+export async function runTixDaemon(argv: string[], ctx: Omit<CommandContext, 'global'>): Promise<number> {
+  const { rest, global } = extractGlobalOptions(argv);
+  try {
+    // `--daemon` is accepted and ignored, as by nix-daemon.
+    return await daemon.run(
+      rest.filter((a) => a !== '--daemon'),
+      { ...ctx, global },
+    );
+  } catch (e) {
+    return reportError(e, ctx.err, { showTrace: global.showTrace });
+  }
+}
+
+export function main(argv: string[]): void {
+  runTixDaemon(argv, {
+    out: process.stdout,
+    err: process.stderr,
+    stdin: () => process.stdin,
+    env: process.env,
+    cwd: process.cwd(),
+  }).then(
+    (code) => process.stderr.write('', () => process.exit(code)),
+    (e) => process.stderr.write(`error (internal): ${(e as Error).stack ?? e}\n`, () => process.exit(1)),
+  );
+}

@@ -1,0 +1,159 @@
+// The daemon's WorkerBuilder over this machine's store: BuildPaths and friends run through the
+// local build layer (src/build) with the client's SetOptions applied; each derivation is a Build
+// activity on the client's stderr stream and its output lines are BuildLogLine results.
+import { buildDerivationLocally, type LocalBuildOptions } from '../build/build-one.js';
+import { BuildError, exitCodeFor, isSuccess } from '../build/errors.js';
+import { buildPaths } from '../build/goals.js';
+import type { LocalBuildStore } from '../build/local-store-view.js';
+import type { BasicDerivation } from '../formats/derivation.js';
+import { hashDerivationModulo, makeInputHasher } from '../formats/derivation-hash.js';
+import { printHash } from '../formats/hash.js';
+import { StoreError } from '../store/errors.js';
+import { BuildMode, type BuildResult, BuildStatus, type DerivedPath } from '../store/store.js';
+import { ActivityType, ResultType, Verbosity } from '../store/worker-protocol.js';
+import type { KeyedBuildResult, WorkerBuildContext, WorkerBuilder } from './worker-context.js';
+
+function num(v: string | undefined): number | undefined {
+  if (v === undefined || !/^\d+$/.test(v)) return undefined;
+  return Number(v);
+}
+
+/** The daemon's own build options, overridden by what the client may set. */
+export function clientBuildOptions(base: LocalBuildOptions, ctx: WorkerBuildContext): LocalBuildOptions {
+  const s = ctx.settings;
+  const o = s.overrides;
+  const sandbox = o.get('sandbox');
+  return {
+    ...base,
+    keepFailed: s.keepFailed,
+    maxSilentTime: num(o.get('max-silent-time')) ?? s.maxSilentTime,
+    timeout: num(o.get('timeout')) ?? base.timeout,
+    buildCores: s.buildCores > 0 ? s.buildCores : base.buildCores,
+    sandbox: sandbox === 'true' || sandbox === 'false' || sandbox === 'relaxed' ? sandbox : base.sandbox,
+    signal: ctx.signal,
+  };
+}
+
+function failed(status: BuildResult['status'], errorMsg: string): BuildResult {
+  const now = Math.floor(Date.now() / 1000);
+  return {
+    status,
+    errorMsg,
+    timesBuilt: 0,
+    isNonDeterministic: false,
+    startTime: now,
+    stopTime: now,
+    builtOutputs: new Map(),
+  };
+}
+
+/** Runs one derivation build as a Build activity, forwarding its log lines. */
+async function asActivity(
+  ctx: WorkerBuildContext,
+  drvPath: string,
+  run: (onLogLine: (l: string) => void) => Promise<BuildResult>,
+) {
+  const act = ctx.logger.startActivity(Verbosity.Info, ActivityType.Build, `building '${drvPath}'`, [
+    drvPath,
+    '',
+    1,
+    1,
+  ]);
+  try {
+    const r = await run((line) => ctx.logger.result(act, ResultType.BuildLogLine, [line]));
+    if (!isSuccess(r) && r.errorMsg) ctx.logger.error(r.errorMsg);
+    return r;
+  } finally {
+    ctx.logger.stopActivity(act);
+  }
+}
+
+function checkMode(mode: BuildMode): void {
+  if (mode !== BuildMode.Normal) {
+    throw new StoreError(
+      'UNSUPPORTED',
+      `build mode '${mode === BuildMode.Repair ? 'repair' : 'check'}' is not supported by the tix daemon`,
+    );
+  }
+}
+
+export function localWorkerBuilder(store: LocalBuildStore, base: LocalBuildOptions = {}): WorkerBuilder {
+  const outputIdOf = (drvPath: string) => {
+    const inputHash = makeInputHasher((p) => store.readDerivation(p), { storeDir: store.storeDir });
+    let h: string | undefined;
+    return (name: string) => {
+      h ??= printHash(
+        hashDerivationModulo(store.readDerivation(drvPath), {
+          maskOutputs: true,
+          inputHash,
+          storeDir: store.storeDir,
+        }),
+        'base16',
+        { prefix: true },
+      );
+      return `${h}!${name}`;
+    };
+  };
+
+  return {
+    async buildPaths(paths, ctx) {
+      checkMode(ctx.mode);
+      const local = clientBuildOptions(base, ctx);
+      let results = new Map<string, BuildResult>();
+      let failure: { message: string; exitStatus: number } | undefined;
+      try {
+        const res = await buildPaths(store, paths, {
+          maxJobs: ctx.settings.maxBuildJobs,
+          keepGoing: ctx.settings.keepGoing,
+          executor: (job) =>
+            asActivity(ctx, job.drvPath, (onLogLine) =>
+              buildDerivationLocally(store, job.drvPath, job.drv, {
+                ...local,
+                wantedOutputs: job.wantedOutputs,
+                onLogLine,
+              }),
+            ),
+        });
+        results = res.results;
+      } catch (e) {
+        if (!(e instanceof BuildError)) throw e;
+        results = e.results ?? new Map();
+        failure = {
+          message: e.message,
+          exitStatus: e.results ? exitCodeFor(e.results.values()) || e.exitCode : e.exitCode,
+        };
+      }
+      const keyed: KeyedBuildResult[] = [];
+      for (const p of paths) keyed.push(await keyedResult(p, results, failure));
+      return { results: keyed, failure };
+    },
+
+    async buildDerivation(drvPath: string, drv: BasicDerivation, ctx) {
+      checkMode(ctx.mode);
+      const local = clientBuildOptions(base, ctx);
+      return asActivity(ctx, drvPath, (onLogLine) =>
+        buildDerivationLocally(store, drvPath, drv, { ...local, onLogLine }),
+      );
+    },
+  };
+
+  async function keyedResult(
+    p: DerivedPath,
+    results: Map<string, BuildResult>,
+    failure: { message: string } | undefined,
+  ): Promise<KeyedBuildResult> {
+    if (p.kind === 'opaque') {
+      const valid = store.isValidPathSync(p.path);
+      const result = valid
+        ? failed(BuildStatus.AlreadyValid, '')
+        : failed(BuildStatus.MiscFailure, failure?.message ?? `path '${p.path}' is not valid`);
+      return { path: p, result, outputId: () => '' };
+    }
+    const r =
+      results.get(p.drvPath) ??
+      failed(BuildStatus.MiscFailure, failure?.message ?? `derivation '${p.drvPath}' was not built`);
+    const all = p.outputs.includes('*');
+    const builtOutputs = new Map([...r.builtOutputs].filter(([name]) => all || p.outputs.includes(name)));
+    return { path: p, result: { ...r, builtOutputs }, outputId: outputIdOf(p.drvPath) };
+  }
+}

@@ -1,0 +1,129 @@
+// The daemon side of the worker protocol's stderr stream (Nix's TunnelLogger): log messages,
+// activities and results reach the client only while an operation is "in work" (between
+// startWork and stopWork); messages produced outside are queued until the next startWork. Every
+// byte to the client goes through one ordered queue, so log lines, replies and NARs never interleave.
+import { WireWriter } from '../formats/wire.js';
+import { STDERR, Verbosity } from '../store/worker-protocol.js';
+
+export type LogField = number | bigint | string;
+
+export interface WorkerOutput {
+  write(chunks: Uint8Array[]): Promise<void>;
+}
+
+export class TunnelLogger {
+  #canSend = false;
+  #pending: Uint8Array[] = [];
+  #chain: Promise<void> = Promise.resolve();
+  #failure: unknown;
+  #nextActivity = 1n;
+  readonly #activityBase = BigInt(process.pid) << 32n;
+  /** The client's verbosity (SetOptions); messages above it are dropped. */
+  verbosity: number = Verbosity.Info;
+
+  constructor(
+    private readonly io: WorkerOutput,
+    private readonly minor: number,
+  ) {}
+
+  /** True between startWork and stopWork. */
+  get inWork(): boolean {
+    return this.#canSend;
+  }
+
+  /** Queues bytes for the client, in order; a write failure is kept and reported by flush(). */
+  send(chunks: Uint8Array[]): void {
+    if (chunks.length === 0) return;
+    this.#chain = this.#chain
+      .then(async () => {
+        if (this.#failure === undefined) await this.io.write(chunks);
+      })
+      .catch((e: unknown) => {
+        this.#failure ??= e;
+      });
+  }
+
+  /** Waits until everything queued was written; throws if the client is gone. */
+  async flush(): Promise<void> {
+    await this.#chain;
+    if (this.#failure !== undefined) throw this.#failure;
+  }
+
+  #message(w: WireWriter): void {
+    const bytes = w.takeChunks();
+    if (this.#canSend) this.send(bytes);
+    else this.#pending.push(...bytes);
+  }
+
+  startWork(): void {
+    this.#canSend = true;
+    const p = this.#pending;
+    this.#pending = [];
+    this.send(p);
+  }
+
+  /** Ends the operation with STDERR_LAST, or STDERR_ERROR carrying `error`'s message. */
+  stopWork(error?: { message: string; exitStatus?: number }): void {
+    this.#canSend = false;
+    const w = new WireWriter();
+    if (!error) w.u64(STDERR.LAST);
+    else if (this.minor >= 26)
+      w.u64(STDERR.ERROR).error({ level: Verbosity.Error, message: error.message, traces: [] });
+    else
+      w.u64(STDERR.ERROR)
+        .string(error.message)
+        .u64(error.exitStatus ?? 1);
+    this.send(w.takeChunks());
+  }
+
+  /** A log line (STDERR_NEXT), shown by the client as it is. */
+  log(level: number, text: string): void {
+    if (level > this.verbosity) return;
+    this.#message(new WireWriter().u64(STDERR.NEXT).string(text.endsWith('\n') ? text : `${text}\n`));
+  }
+
+  warn(text: string): void {
+    this.log(Verbosity.Warn, `warning: ${text}`);
+  }
+
+  error(text: string): void {
+    this.log(Verbosity.Error, `error: ${text}`);
+  }
+
+  /** Starts an activity (clients < 1.20 get its text as a log line); returns its id. */
+  startActivity(level: number, type: number, text: string, fields: LogField[] = [], parent = 0n): bigint {
+    const id = this.#activityBase + this.#nextActivity++;
+    if (this.minor < 20) {
+      if (text !== '') this.log(level, `${text}...`);
+      return id;
+    }
+    const w = new WireWriter().u64(STDERR.START_ACTIVITY).u64(id).u64(level).u64(type).string(text);
+    writeFields(w, fields);
+    this.#message(w.u64(parent));
+    return id;
+  }
+
+  stopActivity(id: bigint): void {
+    if (this.minor < 20) return;
+    this.#message(new WireWriter().u64(STDERR.STOP_ACTIVITY).u64(id));
+  }
+
+  /** A result of an activity; build log lines of clients < 1.20 become plain log lines. */
+  result(id: bigint, type: number, fields: LogField[]): void {
+    if (this.minor < 20) {
+      if (type === 101 && typeof fields[0] === 'string') this.log(Verbosity.Error, fields[0]);
+      return;
+    }
+    const w = new WireWriter().u64(STDERR.RESULT).u64(id).u64(type);
+    writeFields(w, fields);
+    this.#message(w);
+  }
+}
+
+function writeFields(w: WireWriter, fields: LogField[]): void {
+  w.u64(fields.length);
+  for (const f of fields) {
+    if (typeof f === 'string') w.u64(1).string(f);
+    else w.u64(0).u64(f);
+  }
+}

@@ -1,0 +1,223 @@
+// Real Nix 2.8 against tix's daemon (`tix daemon` on a socket, a chroot store), and tix's daemon
+// client against Nix 2.8's `nix-daemon`; trust with real peer credentials (a client running as
+// `nobody`). Needs nix, root and the built native addon; skips with the reason otherwise.
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { have } from '../build/test-support.js';
+import { openStore } from '../store/open.js';
+import { peerCredAvailable } from './peercred.js';
+import { once, sign, testKey, unsignedPath } from './worker-test-support.js';
+
+function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'bin', 'tix'))) dir = dirname(dir);
+  return dir;
+}
+const ROOT = repoRoot();
+const skip = !have('nix-store')
+  ? 'Nix 2.8 is not installed'
+  : process.getuid?.() !== 0
+    ? 'needs root (chroot stores, setuid to nobody)'
+    : !existsSync(join(ROOT, 'dist/src/cli/tix.js'))
+      ? 'dist/ is not built'
+      : undefined;
+
+const T = mkdtempSync(join(tmpdir(), 'tix-daemon-nix-'));
+const key = testKey('tix-daemon-test-1');
+const sock = join(T, 'run', 'socket');
+const tixRoot = join(T, 'tixroot');
+let daemon: ChildProcess | undefined;
+const nixEnv = (remote: string): NodeJS.ProcessEnv => ({
+  ...process.env,
+  NIX_REMOTE: remote,
+  NIX_CONF_DIR: join(T, 'etc'),
+  NIX_STATE_DIR: join(T, 'nixstate'),
+  NIX_LOG_DIR: join(T, 'nixlog'),
+  HOME: join(T, 'home'),
+});
+const viaTix = `unix://${sock}?root=${tixRoot}`;
+const nix = (args: string[], remote = viaTix, input?: string) =>
+  execFileSync(args[0]!, args.slice(1), {
+    env: nixEnv(remote),
+    encoding: 'utf8',
+    cwd: T,
+    input,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  }).trim();
+
+before(async () => {
+  if (skip) return;
+  for (const d of ['etc', 'tixconf', 'home', 'run']) mkdirSync(join(T, d), { recursive: true });
+  chmodSync(T, 0o755);
+  chmodSync(join(T, 'run'), 0o755);
+  const conf = 'sandbox = false\nbuild-users-group =\nsubstituters =\nexperimental-features = nix-command\n';
+  writeFileSync(join(T, 'etc', 'nix.conf'), conf);
+  writeFileSync(
+    join(T, 'tixconf', 'tix.conf'),
+    `${conf}require-sigs = true\ntrusted-public-keys = ${key.publicKey}\ntrusted-users = root\n`,
+  );
+  daemon = spawn(
+    process.execPath,
+    [join(ROOT, 'bin/tix'), 'daemon', '--store', `local?root=${tixRoot}`, '--listen', sock],
+    {
+      env: { ...process.env, TIX_CONF_DIR: join(T, 'tixconf'), HOME: join(T, 'home') },
+      stdio: ['ignore', 'ignore', 'pipe'],
+      detached: false,
+    },
+  );
+  let log = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`tix daemon did not start: ${log}`)), 20_000);
+    daemon!.stderr!.on('data', (d: Buffer) => {
+      log += d.toString();
+      if (process.env.TIX_DEBUG_DAEMON) process.stderr.write(d);
+      if (log.includes('listening')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    daemon!.once('exit', (c) => reject(new Error(`tix daemon exited with ${c}: ${log}`)));
+  });
+});
+
+after(() => {
+  daemon?.kill('SIGTERM');
+  rmSync(T, { recursive: true, force: true });
+});
+
+test('nix-store --add, -q --references, --verify-path and nix-build through tix daemon', { skip }, () => {
+  const file = join(T, 'hello.txt');
+  writeFileSync(file, 'hello from nix\n');
+  const added = nix(['nix-store', '--add', file]);
+  const oracle = nix(['nix-store', '--add', file], `local?root=${join(T, 'oracle')}`);
+  assert.equal(added, oracle);
+  assert.equal(nix(['nix-store', '-q', '--references', added]), '');
+  nix(['nix-store', '--verify-path', added]);
+  assert.equal(readFileSync(join(tixRoot, added), 'utf8'), 'hello from nix\n');
+
+  writeFileSync(
+    join(T, 'dep.nix'),
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Nix antiquotation, not JavaScript
+    'let dep = builtins.toFile "dep.txt" "dep"; in derivation { name = "tix-daemon-probe"; system = builtins.currentSystem; builder = "/bin/sh"; args = ["-c" "echo building-now; read -r x < ${dep}; printf %s $x > $out"]; }',
+  );
+  const out = nix(['nix-build', join(T, 'dep.nix'), '--no-out-link']);
+  assert.match(out, /^\/nix\/store\/[a-z0-9]{32}-tix-daemon-probe$/);
+  assert.equal(readFileSync(join(tixRoot, out), 'utf8'), 'dep');
+  const drv = nix(['nix-store', '-q', '--deriver', out]);
+  assert.match(nix(['nix-store', '-q', '--references', drv]), /-dep\.txt/);
+  nix(['nix-store', '--verify-path', out]);
+  assert.throws(
+    () =>
+      nix([
+        'nix-build',
+        '-E',
+        'derivation { name = "fails"; system = builtins.currentSystem; builder = "/bin/sh"; args = ["-c" "echo oops; exit 3"]; }',
+        '--no-out-link',
+      ]),
+    /failed with exit code 3/,
+  );
+});
+
+test('nix copy --to unix://… into the tix daemon', { skip }, () => {
+  const src = `local?root=${join(T, 'src')}`;
+  const file = join(T, 'copy.txt');
+  writeFileSync(file, 'copied\n');
+  const p = nix(['nix-store', '--add', file], src);
+  nix(['nix', 'copy', '--from', src, '--to', viaTix, p], src);
+  assert.equal(nix(['nix-store', '-q', '--hash', p]), nix(['nix-store', '-q', '--hash', p], src));
+});
+
+test('tix copies paths both ways with a real nix-daemon (socket and --stdio)', { skip }, async () => {
+  const ndRoot = join(T, 'ndroot');
+  const ndSock = join(T, 'nd.sock');
+  const nd = spawn('nix-daemon', [], {
+    env: { ...nixEnv(`local?root=${ndRoot}`), NIX_DAEMON_SOCKET_PATH: ndSock },
+    stdio: 'ignore',
+  });
+  try {
+    for (let i = 0; i < 100 && !existsSync(ndSock); i++) await new Promise((r) => setTimeout(r, 50));
+    const remote = await openStore(`unix://${ndSock}`);
+    const stdio = await openStore('ssh-ng://localhost?remote-program=nix-daemon', {
+      env: nixEnv(`local?root=${ndRoot}`),
+    });
+    const local = await openStore(`local?root=${join(T, 'tixlocal')}`);
+    try {
+      const u = await unsignedPath('to-nix-daemon', 'from tix');
+      await remote.addToStoreNar(u.info, once(u.nar), { checkSigs: false });
+      assert.equal((await remote.queryPathInfo(u.info.path))?.narHash, u.info.narHash);
+      const t = await remote.addTextToStore('text-via-daemon', 'text\n', []);
+      assert.equal(t, await local.addTextToStore('text-via-daemon', 'text\n', []));
+      // nix-daemon → tix local store, over --stdio
+      const info = (await stdio.queryPathInfo(u.info.path))!;
+      await local.addToStoreNar(info, stdio.narFromPath(u.info.path), { checkSigs: false });
+      assert.equal((await local.queryPathInfo(u.info.path))?.narHash, u.info.narHash);
+      // tix local store → nix-daemon, batched
+      const v = await unsignedPath('batch', 'batched');
+      await local.addToStoreNar(v.info, once(v.nar), {});
+      await stdio.addMultipleToStore!([{ info: v.info, nar: () => local.narFromPath(v.info.path) }], {
+        checkSigs: false,
+      });
+      assert.deepEqual(
+        await remote.queryValidPaths([v.info.path, u.info.path]),
+        new Set([v.info.path, u.info.path]),
+      );
+    } finally {
+      await remote.close();
+      await stdio.close();
+      await local.close();
+    }
+  } finally {
+    nd.kill('SIGTERM');
+  }
+});
+
+test('trust by peer credentials: nobody cannot import unsigned paths, root can, signed ones pass', {
+  skip: skip ?? (peerCredAvailable() ? undefined : 'native/ peercred addon not built'),
+}, async () => {
+  const u = await unsignedPath('trust-unsigned', 'u');
+  const s = sign((await unsignedPath('trust-signed', 's')).info, key.sk);
+  const sNar = (await unsignedPath('trust-signed', 's')).nar;
+  const script = join(T, 'client.mjs');
+  writeFileSync(
+    script,
+    `import { openStore } from ${JSON.stringify(join(ROOT, 'dist/src/store/open.js'))};
+const [sock, json] = process.argv.slice(2);
+const items = JSON.parse(json);
+const store = await openStore('unix://' + sock);
+for (const { info, nar } of items) {
+  try {
+    await store.addToStoreNar(info, (async function* () { yield Buffer.from(nar, 'base64'); })(), { checkSigs: false });
+    console.log('ok ' + info.path);
+  } catch (e) { console.log('refused ' + e.message); }
+}
+await store.close();
+`,
+  );
+  chmodSync(script, 0o644);
+  const items = JSON.stringify([
+    { info: u.info, nar: Buffer.from(u.nar).toString('base64') },
+    { info: s, nar: Buffer.from(sNar).toString('base64') },
+  ]);
+  const asNobody = execFileSync(process.execPath, [script, sock, items], {
+    uid: 65534,
+    gid: 65534,
+    encoding: 'utf8',
+    cwd: '/',
+  });
+  assert.match(
+    asNobody,
+    new RegExp(`refused cannot add path '${u.info.path}' because it lacks a valid signature`),
+  );
+  assert.match(asNobody, new RegExp(`ok ${s.path}`));
+  const asRoot = execFileSync(process.execPath, [script, sock, items], { encoding: 'utf8' });
+  assert.match(asRoot, new RegExp(`ok ${u.info.path}`));
+  assert.equal(
+    nix(['nix-store', '-q', '--hash', u.info.path]),
+    `sha256:${nix(['nix-hash', '--type', 'sha256', '--to-base32', u.info.narHash.slice(7)])}`,
+  );
+});

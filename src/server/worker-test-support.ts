@@ -1,0 +1,142 @@
+// Test helpers for the worker-protocol server: an unsigned input-addressed path with its NAR, a
+// signing key, a daemon on a temporary socket with a chosen peer identity, raw socket sessions.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createConnection, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hashBytes, parseHash, printHash } from '../formats/hash.js';
+import { narFromBytesTree } from '../formats/nar.js';
+import { fingerprint } from '../formats/narinfo.js';
+import { toNix32 } from '../formats/nix32.js';
+import { generateSecretKey, printPublicKey, signFingerprint, toPublicKey } from '../formats/signing.js';
+import { WireWriter } from '../formats/wire.js';
+import { DaemonStore } from '../store/daemon.js';
+import { connectUnixSocket } from '../store/daemon-open.js';
+import type { ValidPathInfo } from '../store/store.js';
+import { WORKER_MAGIC_1 } from '../store/worker-protocol.js';
+import { type DaemonServer, type DaemonServerOptions, startDaemonServer } from './daemon-server.js';
+import type { UserDb } from './trust.js';
+
+/** An input-addressed (not content-addressed) path holding `text`, unsigned, with its NAR. */
+export async function unsignedPath(
+  name: string,
+  text: string,
+): Promise<{ info: ValidPathInfo; nar: Uint8Array }> {
+  const nar = await narFromBytesTree({ type: 'regular', contents: text });
+  const hashPart = toNix32(hashBytes('sha256', `${name}:${text}`).digest.subarray(0, 20));
+  const info: ValidPathInfo = {
+    path: `/nix/store/${hashPart}-${name}`,
+    narHash: printHash(hashBytes('sha256', nar), 'base16', { prefix: true }),
+    narSize: nar.length,
+    references: [],
+    registrationTime: 1700000000,
+    ultimate: true,
+    sigs: [],
+  };
+  return { info, nar };
+}
+
+export function testKey(name = 'tix-test-1') {
+  const sk = generateSecretKey(name);
+  return { sk, publicKey: printPublicKey(toPublicKey(sk)) };
+}
+
+export function sign(info: ValidPathInfo, sk: ReturnType<typeof generateSecretKey>): ValidPathInfo {
+  const fp = fingerprint(info.path, parseHash(info.narHash), info.narSize, info.references);
+  return { ...info, sigs: [signFingerprint(sk, fp)] };
+}
+
+export async function* once(b: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield b;
+}
+
+/** A user database with root (trusted by default) and an ordinary user 'alice' (uid 1000). */
+export const fakeUsers: UserDb = {
+  userName: (uid) => ({ 0: 'root', 1000: 'alice', 1001: 'bob' })[uid],
+  groupName: (gid) => ({ 0: 'root', 100: 'users', 30000: 'nixbld' })[gid],
+  groupMembers: (g) => ({ users: ['alice', 'bob'], nixbld: [] as string[] })[g],
+};
+
+export interface TestDaemon {
+  server: DaemonServer;
+  socket: string;
+  /** A client store identified to the daemon as `uid`. */
+  client(uid?: number): Promise<DaemonStore>;
+  close(): Promise<void>;
+}
+
+/**
+ * A daemon on a temporary socket. The peer identity of each connection is taken from `nextUid`
+ * (set before connecting; default 0 = root), so trust rules can be tested without real users.
+ */
+export async function startTestDaemon(
+  opts: Omit<DaemonServerOptions, 'trust'> & { trust?: DaemonServerOptions['trust'] },
+): Promise<TestDaemon & { nextUid: { uid: number; gid: number } }> {
+  const dir = mkdtempSync(join(tmpdir(), 'tix-worker-'));
+  const socket = join(dir, 'socket');
+  const nextUid = { uid: 0, gid: 0 };
+  const server = await startDaemonServer(socket, {
+    peerCred: () => ({ pid: 1, uid: nextUid.uid, gid: nextUid.gid }),
+    userDb: fakeUsers,
+    trust: opts.trust ?? { trustedUsers: ['root'], allowedUsers: ['*'], buildUsersGroup: 'nixbld' },
+    ...opts,
+  });
+  const clients: DaemonStore[] = [];
+  return {
+    server,
+    socket,
+    nextUid,
+    async client(uid = 0) {
+      nextUid.uid = uid;
+      nextUid.gid = uid === 0 ? 0 : 100;
+      const s = new DaemonStore({
+        uri: `unix://${socket}`,
+        connect: () => connectUnixSocket(socket),
+        setOptions: true,
+        log: () => {},
+        maxConnections: 1,
+      });
+      await s.isValidPath('/nix/store/00000000000000000000000000000000-x');
+      clients.push(s);
+      return s;
+    },
+    async close() {
+      for (const c of clients) await c.close();
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Connects, does the 1.34 client handshake, and returns the socket with everything it received. */
+export async function rawSession(
+  socketPath: string,
+  payload: Uint8Array[],
+  opts: { timeoutMs?: number } = {},
+): Promise<{ received: Buffer; closedByServer: boolean }> {
+  const sock: Socket = createConnection({ path: socketPath, allowHalfOpen: true });
+  const got: Buffer[] = [];
+  let closedByServer = false;
+  await new Promise<void>((resolve, reject) => {
+    sock.once('connect', () => resolve());
+    sock.once('error', reject);
+  });
+  sock.on('data', (d: Buffer) => got.push(d));
+  const done = new Promise<void>((resolve) => {
+    sock.once('end', () => {
+      closedByServer = true;
+      resolve();
+    });
+    sock.once('close', () => resolve());
+    sock.on('error', () => resolve());
+  });
+  const hello = new WireWriter().u64(WORKER_MAGIC_1).u64(0x122).u64(0).u64(0).toBytes();
+  sock.write(hello);
+  for (const p of payload) sock.write(p);
+  sock.end();
+  const timer = setTimeout(() => sock.destroy(), opts.timeoutMs ?? 5000);
+  await done;
+  clearTimeout(timer);
+  sock.destroy();
+  return { received: Buffer.concat(got), closedByServer };
+}

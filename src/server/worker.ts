@@ -1,0 +1,149 @@
+// The worker-protocol server (what `nix-daemon` does for one connection): the handshake, then
+// operations until the client hangs up. Speaks 1.34 (Nix 2.8.0) and serves clients from 1.10 up,
+// gating every field on min(client, 1.34). Errors follow Nix 2.8: a failure while an operation is
+// "in work" is reported with STDERR_ERROR and the connection goes on; a failure before that (a
+// malformed argument, an unknown opcode) or a malformed stream is reported and ends the connection.
+import { FormatError } from '../formats/errors.js';
+import { WireReader, WireWriter } from '../formats/wire.js';
+import { StoreError } from '../store/errors.js';
+import {
+  MIN_CLIENT_VERSION,
+  protoMinor,
+  WORKER_MAGIC_1,
+  WORKER_MAGIC_2,
+  WORKER_PROTOCOL_VERSION,
+} from '../store/worker-protocol.js';
+import {
+  type DaemonStore,
+  defaultClientSettings,
+  type WorkerBuilder,
+  type WorkerConn,
+} from './worker-context.js';
+import { TunnelLogger } from './worker-logger.js';
+import { addOps } from './worker-ops-add.js';
+import { buildOps, WorkerBuildFailure } from './worker-ops-build.js';
+import { gcOps } from './worker-ops-gc.js';
+import { queryOps } from './worker-ops-query.js';
+import { optionOps } from './worker-options.js';
+
+/** The version string sent to clients ≥ 1.33. */
+export const TIX_DAEMON_VERSION = '2.8.0 (tix 0.1.0)';
+
+export interface WorkerServerIo {
+  /** The client's bytes; null at end of input. */
+  pull: () => Promise<Uint8Array | null | undefined>;
+  write(chunks: Uint8Array[]): Promise<void>;
+  /** Calls `f` once the client hung up (even while nobody reads); returns an unsubscribe. */
+  onEnd?: (f: () => void) => () => void;
+}
+
+export interface WorkerServerOptions {
+  /** A trusted client (trusted-users) may skip signature checks, repair, set any option. */
+  trusted: boolean;
+  builder?: WorkerBuilder;
+  /** Runs after the handshake; what it throws is sent to the client and ends the session. */
+  authorize?: () => void;
+  /** The daemon's own settings (nix.conf text values). */
+  daemonSettings?: (name: string) => string | undefined;
+  /** Limit on one string in a request (default 64 MiB). */
+  maxStringLength?: number;
+}
+
+const OPS: Record<number, ((c: WorkerConn) => Promise<void>) | undefined> = {
+  ...queryOps,
+  ...addOps,
+  ...buildOps,
+  ...gcOps,
+  ...optionOps,
+};
+
+function errorMessage(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  return String(e);
+}
+
+/**
+ * Serves one connection until the client hangs up. Resolves on a clean end; rejects with the
+ * reason when the session was ended because of the client (bad magic, too old, malformed data).
+ */
+export async function serveWorkerConnection(
+  store: DaemonStore,
+  io: WorkerServerIo,
+  opts: WorkerServerOptions,
+): Promise<void> {
+  const inp = new WireReader(io.pull, {
+    what: 'worker protocol stream',
+    maxStringLength: opts.maxStringLength,
+  });
+  const hello = new WireWriter();
+  if (await inp.atEnd()) return;
+  const magic = await inp.u64big();
+  if (magic !== BigInt(WORKER_MAGIC_1)) throw new StoreError('REMOTE_PROTOCOL', 'protocol mismatch');
+  await io.write(hello.u64(WORKER_MAGIC_2).u64(WORKER_PROTOCOL_VERSION).takeChunks());
+  const clientVersion = await inp.u64();
+  if (clientVersion < MIN_CLIENT_VERSION)
+    throw new StoreError('REMOTE_PROTOCOL', 'the Nix client version is too old');
+  const version = Math.min(clientVersion, WORKER_PROTOCOL_VERSION);
+  const minor = protoMinor(version);
+  if (minor >= 14 && (await inp.u64()) !== 0) await inp.u64(); // obsolete CPU affinity
+  if (minor >= 11) await inp.u64(); // obsolete reserveSpace
+  if (minor >= 33) await io.write(hello.string(TIX_DAEMON_VERSION).takeChunks());
+
+  const logger = new TunnelLogger(io, minor);
+  const ac = new AbortController();
+  const unsubscribe = io.onEnd?.(() => ac.abort());
+  const conn: WorkerConn = {
+    store,
+    inp,
+    reply: new WireWriter(),
+    logger,
+    minor,
+    trusted: opts.trusted,
+    settings: defaultClientSettings(),
+    builder: opts.builder,
+    signal: ac.signal,
+    daemonSettings: opts.daemonSettings ?? (() => undefined),
+  };
+  try {
+    logger.startWork();
+    try {
+      opts.authorize?.();
+    } catch (e) {
+      logger.stopWork({ message: errorMessage(e) });
+      await logger.flush();
+      throw e;
+    }
+    logger.stopWork();
+    await logger.flush();
+
+    for (;;) {
+      if (await inp.atEnd()) return;
+      const op = await inp.u64();
+      const handler = OPS[op];
+      try {
+        if (!handler) throw new StoreError('REMOTE_PROTOCOL', `invalid operation ${op}`);
+        await handler(conn);
+        logger.send(conn.reply.takeChunks());
+      } catch (e) {
+        conn.reply.takeChunks();
+        const inWork = logger.inWork;
+        if (e instanceof FormatError || !inWork) {
+          // The request could not be read (or the reply was half sent): the stream is out of step.
+          if (inWork || !(e instanceof FormatError && /unexpected end of input/.test(e.message))) {
+            logger.stopWork({ message: errorMessage(e) });
+            await logger.flush().catch(() => {});
+          }
+          throw e;
+        }
+        logger.stopWork({
+          message: errorMessage(e),
+          exitStatus: e instanceof WorkerBuildFailure ? e.exitStatus : 1,
+        });
+      }
+      await logger.flush();
+    }
+  } finally {
+    unsubscribe?.();
+    ac.abort();
+  }
+}

@@ -1,0 +1,111 @@
+// openStore for worker-protocol stores: `daemon` (the default store's daemon socket, or
+// `?socket=`), `unix:///path/to/socket`, and `ssh-ng://[user@]host[:port]` running
+// `<remote-program> --stdio` (default `nix-daemon`; `?remote-store=` adds `--store`) over ssh.
+import { createConnection } from 'node:net';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { openSshTransport } from '../distribute/ssh.js';
+import { StreamInput } from '../distribute/stream-input.js';
+import { StreamOutput } from '../distribute/stream-output.js';
+import { DaemonStore } from './daemon.js';
+import type { DaemonTransport } from './daemon-connection.js';
+import { StoreError } from './errors.js';
+import type { OpenStoreOptions, ParsedStoreUri } from './open.js';
+
+/** A connection to a daemon's Unix socket. */
+export function connectUnixSocket(path: string): Promise<DaemonTransport> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ path, allowHalfOpen: true });
+    socket.once('error', (e) =>
+      reject(
+        new StoreError(
+          'CONNECTION',
+          `cannot connect to daemon at '${path}': ${(e as NodeJS.ErrnoException).code ?? e.message}`,
+        ),
+      ),
+    );
+    socket.once('connect', () => {
+      socket.removeAllListeners('error');
+      socket.on('error', () => {});
+      const input = new StreamInput(socket);
+      const output = new StreamOutput(socket);
+      resolve({
+        name: path,
+        pull: input.pull,
+        write: (chunks) => output.write(chunks),
+        async close() {
+          await output.end();
+          socket.destroy();
+        },
+      });
+    });
+  });
+}
+
+function shellQuote(s: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+function defaultSocket(env: NodeJS.ProcessEnv): string {
+  if (env.TIX_DAEMON_SOCKET_PATH) return env.TIX_DAEMON_SOCKET_PATH;
+  const data = env.XDG_DATA_HOME || join(env.HOME || homedir(), '.local', 'share');
+  return join(data, 'tix', 'root', 'nix/var/tix/daemon-socket/socket');
+}
+
+export async function openDaemonStore(
+  uri: ParsedStoreUri,
+  opts: OpenStoreOptions = {},
+): Promise<DaemonStore> {
+  const env = opts.env ?? process.env;
+  const p = uri.params;
+  const storeDir = p.get('store') ?? '/nix/store';
+  if (uri.scheme === 'daemon' || uri.scheme === 'auto' || uri.scheme === 'unix') {
+    const socket = uri.scheme === 'unix' ? uri.rest : (p.get('socket') ?? defaultSocket(env));
+    if (!socket.startsWith('/'))
+      throw new StoreError(
+        'BAD_URI',
+        `cannot open store 'unix://${uri.rest}': the socket path must be absolute`,
+      );
+    const store = new DaemonStore({
+      uri: uri.scheme === 'unix' ? `unix://${socket}` : 'daemon',
+      storeDir,
+      connect: () => connectUnixSocket(socket),
+      setOptions: true,
+    });
+    await store.isValidPath(`${storeDir}/00000000000000000000000000000000-probe`).catch((e) => {
+      void store.close();
+      throw e;
+    });
+    return store;
+  }
+  if (uri.scheme === 'ssh-ng') {
+    if (uri.rest === '') throw new StoreError('BAD_URI', "cannot open store 'ssh-ng://': no host given");
+    let command = `${p.get('remote-program') ?? 'nix-daemon'} --stdio`;
+    if (p.get('remote-store')) command += ` --store ${shellQuote(p.get('remote-store')!)}`;
+    return new DaemonStore({
+      uri: `ssh-ng://${uri.rest}`,
+      storeDir,
+      setOptions: false,
+      connect: async () => {
+        const t = openSshTransport(
+          {
+            authority: uri.rest,
+            sshKey: p.get('ssh-key'),
+            sshPublicHostKey: p.get('base64-ssh-public-host-key'),
+            compress: p.get('compress') === 'true',
+          },
+          command,
+          { env },
+        );
+        return {
+          name: uri.rest,
+          pull: t.input.pull,
+          write: (chunks) => t.output.write(chunks),
+          close: () => t.close(),
+          explainFailure: () => t.explainFailure(),
+        };
+      },
+    });
+  }
+  throw new StoreError('BAD_URI', `cannot open store '${uri.scheme}://${uri.rest}' as a daemon store`);
+}
