@@ -1,28 +1,51 @@
 // Builds one derivation on this machine: lock its outputs, skip it if they are valid, run the
 // builder in the sandbox, register the outputs, and describe the outcome as a Nix BuildResult.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { BasicDerivation, Derivation } from '../formats/derivation.js';
 import { isStoreError } from '../store/errors.js';
 import { removeTreeSync } from '../store/fs-util.js';
 import { type BuildResult, BuildStatus } from '../store/store.js';
 import { BuildLog } from './build-log.js';
+import {
+  acquireBuildUser,
+  type BuildUser,
+  buildUserPoolFor,
+  chownTreeSync,
+  defaultPoolDir,
+  killUserProcesses,
+} from './build-users.js';
 import { inputClosure } from './closure.js';
 import { makeBuilderEnv } from './env.js';
 import { BuildError, type FailureFlags } from './errors.js';
+import { type BuildLimits, createBuildCgroup, formatBytes, rlimitShell } from './limits.js';
 import type { LocalBuildStore } from './local-store-view.js';
 import { registerOutputs } from './outputs.js';
 import { getBoolAttr, getStringsAttr, parseDerivationAttrs } from './parsed-derivation.js';
 import { describeOutcome, runBuilder } from './run-builder.js';
 import {
+  type BuildUserStage,
+  buildUserWrapper,
   bwrapArgs,
   bwrapPath,
   defaultSandboxPaths,
   parseSandboxPaths,
   SANDBOX_BUILD_DIR,
   type SandboxMode,
+  stagedPath,
   useSandbox,
   writeSandboxEtc,
 } from './sandbox.js';
@@ -57,6 +80,19 @@ export interface LocalBuildOptions {
   /** `system-features`; default ['benchmark', 'big-parallel', 'nixos-test', 'kvm' if /dev/kvm]. */
   systemFeatures?: string[];
   signal?: AbortSignal;
+  /**
+   * `build-users-group`; used only when running as root (see build-users.ts). Default: 'nixbld'
+   * when that group exists, else '' (the automatic uid pool).
+   */
+  buildUsersGroup?: string;
+  /** false: never use build users, even as root. Default true. */
+  buildUsers?: boolean;
+  /** Directory holding the build users' `userpool/` locks; default defaultPoolDir() (machine-wide). */
+  userPoolDir?: string;
+  /** `build-memory-max` / `build-pids-max` (see limits.ts). */
+  limits?: BuildLimits;
+  /** Where the per-build `/etc/group` and `/etc/passwd` of build-users-group are read; default /etc. */
+  etcDir?: string;
 }
 
 export type LocalBuildResult = BuildResult & FailureFlags;
@@ -166,6 +202,63 @@ async function buildLocked(
     return result(BuildStatus.MiscFailure, e.message);
   }
   for (const q of inputs) await store.addTempRoot(q);
+  await store.autoGc?.();
+
+  let user: BuildUser | undefined;
+  try {
+    user = await takeBuildUser(opts);
+  } catch (e) {
+    if (!(e instanceof BuildError)) throw e;
+    return result(BuildStatus.MiscFailure, e.message);
+  }
+  try {
+    return await buildAs(store, drvPath, drv, parsed, opts, result, { isolated, chrootStore, inputs, user });
+  } finally {
+    user?.release();
+  }
+}
+
+async function takeBuildUser(opts: LocalBuildOptions): Promise<BuildUser | undefined> {
+  if (opts.buildUsers === false) return undefined;
+  const pool = buildUserPoolFor(opts.buildUsersGroup ?? defaultBuildUsersGroup(opts.etcDir ?? '/etc'));
+  if (!pool) return undefined;
+  const u = await acquireBuildUser(opts.userPoolDir ?? defaultPoolDir(), pool, {
+    ...(opts.etcDir ? { etc: opts.etcDir } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    onWait: () => opts.onLogLine?.('waiting for a free build user'),
+  });
+  try {
+    // Leftovers of an earlier build under this uid (Nix kills them before and after each build).
+    await killUserProcesses(u.uid);
+  } catch (e) {
+    u.release();
+    throw e;
+  }
+  return u;
+}
+
+function defaultBuildUsersGroup(etc: string): string {
+  try {
+    return readFileSync(`${etc}/group`, 'utf8')
+      .split('\n')
+      .some((l) => l.startsWith('nixbld:'))
+      ? 'nixbld'
+      : '';
+  } catch {
+    return '';
+  }
+}
+
+async function buildAs(
+  store: LocalBuildStore,
+  drvPath: string,
+  drv: BasicDerivation | Derivation,
+  parsed: ReturnType<typeof parseDerivationAttrs>,
+  opts: LocalBuildOptions,
+  result: MakeResult,
+  ctx: { isolated: boolean; chrootStore: boolean; inputs: string[]; user: BuildUser | undefined },
+): Promise<LocalBuildResult> {
+  const { isolated, chrootStore, inputs, user } = ctx;
 
   const alreadyValid = new Set(
     [...drv.outputs].filter(([, o]) => store.isValidPathSync(o.path)).map(([n]) => n),
@@ -198,7 +291,19 @@ async function buildLocked(
   );
   const scratchStore = join(scratchRoot, 'store');
   const etcDir = join(scratchRoot, 'etc');
-  const buildDirInSandbox = isolated ? SANDBOX_BUILD_DIR : buildDirHost;
+  // As a build user the sandbox sees the store and the build dir through a stage (sandbox.ts).
+  const stage: BuildUserStage | undefined = user && {
+    stage: mkdtempSync(join(tmpdir(), 'tix-stage-')),
+    binds: [
+      [store.realStoreDir, 'store'],
+      [buildDirHost, basename(buildDirHost)],
+    ],
+    uid: user.uid,
+    gid: user.gid,
+  };
+  const staged = (p: string) => (stage ? stagedPath(stage, p) : p);
+  const buildDirInSandbox = isolated ? SANDBOX_BUILD_DIR : staged(buildDirHost);
+  const cgroup = opts.limits ? createBuildCgroup(opts.limits) : undefined;
   let failed = true;
   const log = new BuildLog(store.buildLogPath(drvPath), {
     logLines: opts.logLines ?? 10,
@@ -233,32 +338,45 @@ async function buildLocked(
     } else if (!chrootStore) {
       // The builder writes straight into the real store; nothing to prepare.
     }
+    if (user && stage) {
+      chmodSync(stage.stage, 0o755);
+      chownSync(buildDirHost, user.uid, user.gid);
+      if (isolated) chownSync(scratchStore, user.uid, user.gid);
+      else makeStoreWritableFor(store.realStoreDir, user.gid);
+    }
     const bwrap = bwrapArgs({
       isolated,
       fixedOutput: parsed.isFixedOutput,
       storeDir: store.storeDir,
-      realStoreDir: store.realStoreDir,
-      scratchStoreDir: scratchStore,
-      etcDir,
+      realStoreDir: staged(store.realStoreDir),
+      scratchStoreDir: staged(scratchStore),
+      etcDir: staged(etcDir),
       inputPaths: inputs,
-      buildDirHost,
+      buildDirHost: staged(buildDirHost),
       buildDirInSandbox,
       sandboxPaths,
       kvm: (opts.systemFeatures ?? defaultSystemFeatures()).includes('kvm'),
     });
+    const wrapper = stage ? buildUserWrapper(stage) : [bwrapPath()];
     const outcome = await runBuilder({
-      command: bwrapPath(),
-      argv: ['--args', '3', '--', drv.builder, ...be.args],
+      command: wrapper[0]!,
+      argv: [...wrapper.slice(1), '--args', '3', '--', drv.builder, ...be.args],
       argsOnFd3: bwrap,
       env: be.env,
       maxSilentTime: opts.maxSilentTime ?? 0,
       timeout: opts.timeout ?? 0,
       onOutput: (c) => log.write(c),
       ...(opts.signal ? { signal: opts.signal } : {}),
+      preExec: cgroup ? cgroup.joinShell : opts.limits ? rlimitShell(opts.limits) : '',
+      ...(cgroup ? { onKill: () => cgroup.killSync() } : {}),
     }).catch((e: Error) => {
       throw new BuildError('SANDBOX', `cannot start the builder of '${drvPath}': ${e.message}`);
     });
     log.close();
+    const oomKilled = cgroup?.oomKilled() ?? false;
+    // Nothing of the build may outlive it: its cgroup, then every process of its uid.
+    await cgroup?.destroy();
+    if (user) await killUserProcesses(user.uid);
     const built = { timesBuilt: 1 };
     if (outcome.kind === 'silent' || outcome.kind === 'timeout') {
       const outs = opts.wantedOutputs ?? [...drv.outputs.keys()];
@@ -273,6 +391,9 @@ async function buildLocked(
       return result(BuildStatus.MiscFailure, `build of '${drvPath}' was interrupted`, built);
     if (outcome.kind !== 'exited' || outcome.code !== 0) {
       let msg = `builder for '${drvPath}' ${describeOutcome(outcome)}`;
+      if (oomKilled) {
+        msg = `builder for '${drvPath}' was killed: exceeded memory limit of ${formatBytes(opts.limits!.memoryMax!)}`;
+      }
       if (log.tail.length > 0) {
         msg += `;\nlast ${log.tail.length} log lines:\n${log.tail.map((l) => `> ${l}\n`).join('')}`;
         msg += `For full logs, run 'tix log ${drvPath}'.`;
@@ -284,6 +405,10 @@ async function buildLocked(
     for (const [name, out] of drv.outputs) {
       const base = out.path.slice(store.storeDir.length + 1);
       actualPaths.set(name, isolated ? join(scratchStore, base) : store.toRealPath(out.path));
+    }
+    if (user) {
+      // The build user must not keep write access to its outputs once they are in the store.
+      for (const [name, p] of actualPaths) if (!alreadyValid.has(name) && exists(p)) chownTreeSync(p, 0, 0);
     }
     try {
       const reg = await registerOutputs(store, parsed, { actualPaths, inputPaths: inputSet, alreadyValid });
@@ -301,6 +426,8 @@ async function buildLocked(
     return result(BuildStatus.MiscFailure, e.message);
   } finally {
     log.close();
+    await cgroup?.destroy();
+    if (stage) rmdirSync(stage.stage);
     removeTreeSync(scratchRoot);
     if (failed && opts.keepFailed) {
       log.note(`note: keeping build directory '${buildDirHost}'`);
@@ -333,4 +460,15 @@ function checkPlatform(
       `a '${drv.system}' with features {${[...new Set(required)].sort().join(', ')}} is required to build '${drvPath}', but I am a '${systems[0]}' with features {${[...features].sort().join(', ')}}`,
     );
   }
+}
+
+function exists(p: string): boolean {
+  return lstatSync(p, { throwIfNoEntry: false }) !== undefined;
+}
+
+/** sandbox = false with build users: the builder writes into the store dir itself (root:gid 1775, as Nix). */
+function makeStoreWritableFor(realStoreDir: string, gid: number): void {
+  const st = statSync(realStoreDir);
+  if (st.gid !== gid) chownSync(realStoreDir, 0, gid);
+  if ((st.mode & 0o7777) !== 0o1775) chmodSync(realStoreDir, 0o1775);
 }

@@ -17,4 +17,6 @@ export interface LocalBuildStore extends Store {
   lockPaths(paths: string[], opts?: { wait?: boolean }): Promise<PathLock | undefined>;
   readDerivation(drvPath: string): Derivation;
   buildLogPath(drvPath: string): string;
+  /** Automatic garbage collection check (`min-free`), run before each build starts. */
+  autoGc?(): Promise<void>;
 }

@@ -17,6 +17,10 @@ export interface RunBuilderOptions {
   onOutput: (chunk: Buffer) => void;
   /** Aborting kills the builder (status `killed`). */
   signal?: AbortSignal;
+  /** Shell commands run (as the caller) before exec'ing `command`: join a cgroup, set rlimits. */
+  preExec?: string;
+  /** Called when the build is killed (timeout, silence, abort), e.g. to kill its cgroup. */
+  onKill?: () => void;
 }
 
 export type RunBuilderOutcome =
@@ -54,7 +58,8 @@ export function runBuilder(opts: RunBuilderOptions): Promise<RunBuilderOutcome> 
   return new Promise((resolve, reject) => {
     // One pipe for stdout and stderr (the host's /bin/sh duplicates it), so that the log keeps the
     // order in which the builder wrote, as with Nix's single pseudo-terminal.
-    const child = spawn('/bin/sh', ['-c', 'exec "$0" "$@" 2>&1', opts.command, ...opts.argv], {
+    const script = `${opts.preExec ?? ''}exec "$0" "$@" 2>&1`;
+    const child = spawn('/bin/sh', ['-c', script, opts.command, ...opts.argv], {
       env: Object.fromEntries(opts.env),
       stdio: ['ignore', 'pipe', 'ignore', opts.argsOnFd3 ? 'pipe' : 'ignore'],
       detached: true,
@@ -71,6 +76,7 @@ export function runBuilder(opts: RunBuilderOptions): Promise<RunBuilderOutcome> 
       } catch {
         // already gone
       }
+      opts.onKill?.();
     };
     const onChunk = (c: Buffer) => {
       lastOutput = Date.now();

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -186,6 +186,8 @@ test('sandbox=false on a chroot-style store: host files visible, outputs in the 
 }, async () => {
   const hostFile = join(dir, 'host.txt');
   writeFileSync(hostFile, 'from the host\n');
+  // As root the builder runs as a build user, which must be able to reach the file.
+  chmodSync(dir, 0o755);
   const { r, text } = await build(
     { name: 'nosandbox', script: `PATH=/bin:/usr/bin; cat ${hostFile} > $out; echo $NIX_BUILD_TOP >> $out` },
     { sandbox: 'false' },

@@ -223,3 +223,42 @@ export function bwrapPath(): string {
   }
   return 'bwrap';
 }
+
+/**
+ * Running the sandbox as a build user. The inner bwrap runs unprivileged (as the build user, which
+ * its user namespace shows as uid 1000 / gid 100), so it can only bind what that user can reach;
+ * the store or the build directory may sit below directories only root can enter (a chroot store
+ * in a 0700 temporary directory, say). An outer, privileged bwrap therefore first binds them
+ * into a fresh tmpfs at `stage` (mode 0755, visible only in its own mount namespace), then drops
+ * to the build user with setpriv and starts the inner bwrap, whose paths refer to the stage.
+ */
+export interface BuildUserStage {
+  /** An empty directory on the host, the tmpfs mount point. */
+  stage: string;
+  /** Host directory -> name under the stage. */
+  binds: Array<[string, string]>;
+  uid: number;
+  gid: number;
+}
+
+/** Where host path `p` appears for the inner bwrap, given the stage's binds. */
+export function stagedPath(s: BuildUserStage, p: string): string {
+  for (const [host, name] of s.binds) {
+    if (p === host || p.startsWith(`${host}/`)) return join(s.stage, name) + p.slice(host.length);
+  }
+  return p;
+}
+
+/** The command line up to (and including) the inner `bwrap`: outer bwrap, then setpriv. */
+export function buildUserWrapper(s: BuildUserStage): string[] {
+  const a = [bwrapPath(), '--dev-bind', '/', '/', '--perms', '0755', '--tmpfs', s.stage];
+  for (const [host, name] of s.binds) a.push('--bind', host, join(s.stage, name));
+  a.push('--die-with-parent', '--', setprivPath());
+  a.push(`--reuid=${s.uid}`, `--regid=${s.gid}`, '--clear-groups', '--', bwrapPath());
+  return a;
+}
+
+function setprivPath(): string {
+  for (const p of ['/usr/bin/setpriv', '/bin/setpriv']) if (existsSync(p)) return p;
+  return 'setpriv';
+}

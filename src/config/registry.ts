@@ -40,6 +40,8 @@ export interface SettingValues {
   'keep-outputs': boolean;
   'connect-timeout': number;
   'build-users-group': string;
+  'build-memory-max': bigint;
+  'build-pids-max': number;
   fallback: boolean;
   'narinfo-cache-negative-ttl': number;
   'narinfo-cache-positive-ttl': number;
@@ -273,7 +275,20 @@ export const SETTINGS: { [K in SettingName]: SettingDef<SettingValues[K]> } = {
   'build-users-group': {
     type: 'string',
     default: (ctx) => (ctx.uid === 0 ? 'nixbld' : ''),
-    description: 'group whose members builds run as (empty = builds run as the calling user)',
+    description:
+      'group whose members builds run as when tix runs as root (empty = an automatic pool of uids)',
+  },
+  // tix-specific: per-build limits, enforced in a per-build cgroup when a writable one exists,
+  // else through rlimits (see src/build/limits.ts).
+  'build-memory-max': {
+    type: 'uint64',
+    default: () => 0n,
+    description: 'tix: memory limit of each local build in bytes (0 = none); exceeding it kills the build',
+  },
+  'build-pids-max': {
+    type: 'uint',
+    default: () => 0,
+    description: 'tix: maximum number of processes and threads of each local build (0 = none)',
   },
   fallback: {
     type: 'bool',

@@ -2,13 +2,13 @@
 // (what Nix's HTTP binary cache store does). Keep-alive connections are shared by every request.
 import { randomBytes } from 'node:crypto';
 import { createReadStream, statSync, unlinkSync } from 'node:fs';
-import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { StoreError } from './errors.js';
 import type { CacheTransport } from './binary-cache-transport.js';
+import { StoreError } from './errors.js';
 
 export interface HttpTransportOptions {
   /** Seconds allowed to connect (Nix's connect-timeout); 0 = no limit. */
@@ -35,7 +35,11 @@ export class HttpCacheTransport implements CacheTransport {
     return new URL(rel, this.#base);
   }
 
-  #request(method: string, rel: string, body?: { stream: Readable; length: number; mime: string }): Promise<IncomingMessage> {
+  #request(
+    method: string,
+    rel: string,
+    body?: { stream: Readable; length: number; mime: string },
+  ): Promise<IncomingMessage> {
     const url = this.#url(rel);
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
@@ -49,7 +53,9 @@ export class HttpCacheTransport implements CacheTransport {
         reject(new StoreError('IO', `cannot ${method} '${url.href}': ${e.message}`, { cause: e }));
       req.on('error', fail);
       if (this.#timeoutMs > 0) {
-        req.setTimeout(this.#timeoutMs, () => req.destroy(new Error(`no response within ${this.#timeoutMs / 1000} s`)));
+        req.setTimeout(this.#timeoutMs, () =>
+          req.destroy(new Error(`no response within ${this.#timeoutMs / 1000} s`)),
+        );
       }
       if (body) {
         body.stream.on('error', (e) => req.destroy(e));
@@ -61,7 +67,10 @@ export class HttpCacheTransport implements CacheTransport {
   async #failed(res: IncomingMessage, method: string, rel: string): Promise<never> {
     let text = '';
     for await (const c of res) if (text.length < 500) text += c.toString();
-    throw new StoreError('IO', `cannot ${method} '${this.#url(rel).href}': HTTP error ${res.statusCode}${text ? ` (${text.trim().slice(0, 200)})` : ''}`);
+    throw new StoreError(
+      'IO',
+      `cannot ${method} '${this.#url(rel).href}': HTTP error ${res.statusCode}${text ? ` (${text.trim().slice(0, 200)})` : ''}`,
+    );
   }
 
   async get(rel: string): Promise<Buffer | undefined> {
@@ -91,10 +100,15 @@ export class HttpCacheTransport implements CacheTransport {
         yield c as Buffer;
       }
     } catch (e) {
-      throw new StoreError('IO', `cannot download '${this.#url(rel).href}': ${(e as Error).message}`, { cause: e });
+      throw new StoreError('IO', `cannot download '${this.#url(rel).href}': ${(e as Error).message}`, {
+        cause: e,
+      });
     }
     if (!Number.isNaN(expected) && seen !== expected) {
-      throw new StoreError('IO', `cannot download '${this.#url(rel).href}': connection closed after ${seen} of ${expected} bytes`);
+      throw new StoreError(
+        'IO',
+        `cannot download '${this.#url(rel).href}': connection closed after ${seen} of ${expected} bytes`,
+      );
     }
   }
 

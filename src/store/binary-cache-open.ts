@@ -15,7 +15,8 @@ import type { OpenStoreOptions, ParsedStoreUri } from './open.js';
 function setting(opts: OpenStoreOptions, key: string): string | undefined {
   const s = opts.settings;
   if (!s) return undefined;
-  if (typeof (s as { get?: unknown }).get === 'function') return (s as { get(k: string): string | undefined }).get(key) ?? undefined;
+  if (typeof (s as { get?: unknown }).get === 'function')
+    return (s as { get(k: string): string | undefined }).get(key) ?? undefined;
   const v = (s as Record<string, unknown>)[key];
   return v === undefined || v === null ? undefined : String(v);
 }
@@ -23,7 +24,11 @@ function setting(opts: OpenStoreOptions, key: string): string | undefined {
 function intParam(uri: ParsedStoreUri, key: string, where: string): number | undefined {
   const v = uri.params.get(key);
   if (v === undefined) return undefined;
-  if (!/^[+-]?[0-9]+$/.test(v)) throw new StoreError('BAD_URI', `cannot open store '${where}': parameter '${key}' must be an integer, not '${v}'`);
+  if (!/^[+-]?[0-9]+$/.test(v))
+    throw new StoreError(
+      'BAD_URI',
+      `cannot open store '${where}': parameter '${key}' must be an integer, not '${v}'`,
+    );
   return Number(v);
 }
 
@@ -32,7 +37,10 @@ function boolParam(uri: ParsedStoreUri, key: string, where: string): boolean | u
   if (v === undefined) return undefined;
   if (v === 'true' || v === '1') return true;
   if (v === 'false' || v === '0') return false;
-  throw new StoreError('BAD_URI', `cannot open store '${where}': parameter '${key}' must be 'true' or 'false', not '${v}'`);
+  throw new StoreError(
+    'BAD_URI',
+    `cannot open store '${where}': parameter '${key}' must be 'true' or 'false', not '${v}'`,
+  );
 }
 
 /** Reads secret key files ("name:base64"). */
@@ -42,12 +50,15 @@ export function readSecretKeyFiles(files: string[]): SecretKey[] {
     try {
       text = readFileSync(f, 'utf8');
     } catch (e) {
-      throw new StoreError('BAD_KEY', `cannot read secret key file '${f}': ${(e as Error).message}`, { cause: e });
+      throw new StoreError('BAD_KEY', `cannot read secret key file '${f}': ${(e as Error).message}`, {
+        cause: e,
+      });
     }
     try {
       return parseSecretKey(text);
     } catch (e) {
-      if (e instanceof FormatError) throw new StoreError('BAD_KEY', `in secret key file '${f}': ${e.message}`, { cause: e });
+      if (e instanceof FormatError)
+        throw new StoreError('BAD_KEY', `in secret key file '${f}': ${e.message}`, { cause: e });
       throw e;
     }
   });
@@ -59,7 +70,10 @@ function uriText(uri: ParsedStoreUri): string {
 }
 
 /** Opens a binary cache; a file:// cache is created (directory and nix-cache-info) when missing. */
-export async function openBinaryCacheStore(uri: ParsedStoreUri, opts: OpenStoreOptions = {}): Promise<BinaryCacheStore> {
+export async function openBinaryCacheStore(
+  uri: ParsedStoreUri,
+  opts: OpenStoreOptions = {},
+): Promise<BinaryCacheStore> {
   const where = uriText(uri);
   const storeDir = uri.params.get('store') ?? setting(opts, 'store-dir') ?? '/nix/store';
   const num = (k: string) => {
@@ -79,7 +93,10 @@ export async function openBinaryCacheStore(uri: ParsedStoreUri, opts: OpenStoreO
   const store = new BinaryCacheStore(transport, {
     uri: where,
     storeDir,
-    compression: checkCompressionMethod(uri.params.get('compression') ?? 'xz', `cannot open store '${where}'`),
+    compression: checkCompressionMethod(
+      uri.params.get('compression') ?? 'xz',
+      `cannot open store '${where}'`,
+    ),
     compressionLevel: intParam(uri, 'compression-level', where),
     parallelCompression: boolParam(uri, 'parallel-compression', where),
     secretKeys: readSecretKeyFiles(keyFiles),

@@ -2,7 +2,7 @@
 // NAR and the compressed bytes, check the NAR against the path info, move the file to
 // nar/<nix32 file hash>.nar<ext>, and only then write the (signed) narinfo.
 import { open, rm } from 'node:fs/promises';
-import { hashEquals, HashSink, printHash } from '../formats/hash.js';
+import { HashSink, hashEquals, printHash } from '../formats/hash.js';
 import { fingerprint, type NarInfo, printNarInfo } from '../formats/narinfo.js';
 import { signFingerprint } from '../formats/signing.js';
 import type { BinaryCacheStore } from './binary-cache.js';
@@ -10,8 +10,8 @@ import { MIME } from './binary-cache-transport.js';
 import { hashPartOf } from './ca-hash.js';
 import { compress, narFileExtension } from './compression.js';
 import { StoreError } from './errors.js';
-import { parseNarHash } from './store-paths.js';
 import type { ValidPathInfo } from './store.js';
+import { parseNarHash } from './store-paths.js';
 
 /** The Store view of a narinfo ("sha256:<base16>" hash, as the database keeps it). */
 export function narInfoToPathInfo(info: NarInfo): ValidPathInfo {

@@ -10,7 +10,8 @@ import type { Store, ValidPathInfo } from './store.js';
 import { tempDir } from './test-util.js';
 
 export const CACHE_VECTORS = '/work/shared/vectors/binary-cache-nix-2.8';
-export const TEST_SECRET = 'research-cache-1:U/SlXdOc4nBfIF0+6ko+sjsQTsYXsCNIfMyhy5+kMmcUk2MKUuNxXFecfyRf81DuGXI2r1/N36LPT7ExYfVigw==';
+export const TEST_SECRET =
+  'research-cache-1:U/SlXdOc4nBfIF0+6ko+sjsQTsYXsCNIfMyhy5+kMmcUk2MKUuNxXFecfyRf81DuGXI2r1/N36LPT7ExYfVigw==';
 export const TEST_PUBLIC = 'research-cache-1:FJNjClLjcVxXnH8kX/NQ7hlyNq9fzd+iz0+xMWH1YoM=';
 export const testKey = () => parseSecretKey(TEST_SECRET);
 
@@ -32,8 +33,18 @@ async function* once(b: Uint8Array): AsyncGenerator<Uint8Array> {
 }
 
 /** Adds an input-addressed (so unsigned = untrusted) path with `tree` and `references`. */
-export async function addIaPath(store: Store, name: string, tree: NarTree, references: string[] = []): Promise<ValidPathInfo> {
-  const path = makeStorePath('output:out', hashBytes('sha256', `${name}:${JSON.stringify(tree)}:${references}`), name, store.storeDir);
+export async function addIaPath(
+  store: Store,
+  name: string,
+  tree: NarTree,
+  references: string[] = [],
+): Promise<ValidPathInfo> {
+  const path = makeStorePath(
+    'output:out',
+    hashBytes('sha256', `${name}:${JSON.stringify(tree)}:${references}`),
+    name,
+    store.storeDir,
+  );
   const nar = await narFromBytesTree(tree);
   const info: ValidPathInfo = {
     path,

@@ -1,17 +1,26 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { copyClosure } from '../distribute/copy.js';
 import { hashBytes, printHash } from '../formats/hash.js';
 import { narInfoFingerprint, parseNarInfo } from '../formats/narinfo.js';
 import { parsePublicKey, verifySignature } from '../formats/signing.js';
-import { copyClosure } from '../distribute/copy.js';
 import type { BinaryCacheStore } from './binary-cache.js';
-import { addIaPath, CACHE_VECTORS, copyVectorCache, GREETING, TEST_PUBLIC, TEST_SECRET, TINYDIR, TOP, TOP_DEV } from './binary-cache.test-util.js';
+import {
+  addIaPath,
+  CACHE_VECTORS,
+  copyVectorCache,
+  GREETING,
+  TEST_PUBLIC,
+  TEST_SECRET,
+  TINYDIR,
+  TOP,
+  TOP_DEV,
+} from './binary-cache.test-util.js';
 import { isStoreError } from './errors.js';
 import { openStore } from './open.js';
 import { collect, makeLocalStore, removeDir, tempDir } from './test-util.js';
-import { writeFileSync } from 'node:fs';
 
 const tmp = tempDir('tix-bc-');
 after(() => removeDir(tmp));
@@ -22,7 +31,9 @@ describe('binary cache store: reading caches Nix 2.8 wrote', () => {
       const store = await openStore(`file://${join(CACHE_VECTORS, folder)}`);
       try {
         for (const f of readdirSync(join(CACHE_VECTORS, folder)).filter((n) => n.endsWith('.narinfo'))) {
-          const ni = parseNarInfo(readFileSync(join(CACHE_VECTORS, folder, f), 'utf8'), { storeDir: '/nix/store' });
+          const ni = parseNarInfo(readFileSync(join(CACHE_VECTORS, folder, f), 'utf8'), {
+            storeDir: '/nix/store',
+          });
           const info = await store.queryPathInfo(ni.storePath);
           assert.ok(info);
           assert.equal(info.narHash, printHash(ni.narHash, 'base16', { prefix: true }));
@@ -48,7 +59,10 @@ describe('binary cache store: reading caches Nix 2.8 wrote', () => {
     assert.equal(over.priority, 7);
     await over.close();
     writeFileSync(join(dir, 'nix-cache-info'), 'StoreDir: /gnu/store\n');
-    await assert.rejects(openStore(`file://${dir}`), /is for Nix stores with prefix '\/gnu\/store', not '\/nix\/store'/);
+    await assert.rejects(
+      openStore(`file://${dir}`),
+      /is for Nix stores with prefix '\/gnu\/store', not '\/nix\/store'/,
+    );
   });
 
   it('refuses a NAR file whose FileHash does not match', async () => {
@@ -57,7 +71,10 @@ describe('binary cache store: reading caches Nix 2.8 wrote', () => {
     const bytes = readFileSync(join(dir, 'nar', file!));
     writeFileSync(join(dir, 'nar', file!), Buffer.concat([bytes, Buffer.from([0, 0, 0, 0, 0, 0, 0, 0])]));
     const s = await openStore(`file://${dir}`);
-    await assert.rejects(collect(s.narFromPath(TINYDIR)), (e) => isStoreError(e, 'HASH_MISMATCH') || isStoreError(e, 'BAD_COMPRESSION'));
+    await assert.rejects(
+      collect(s.narFromPath(TINYDIR)),
+      (e) => isStoreError(e, 'HASH_MISMATCH') || isStoreError(e, 'BAD_COMPRESSION'),
+    );
     await s.close();
   });
 });
@@ -67,7 +84,12 @@ describe('binary cache store: writing', () => {
     it(`copies a closure into a ${compression} cache in Nix 2.8's layout, NAR before narinfo`, async () => {
       const { store: local } = makeLocalStore({ root: join(tmp, `src-${compression}`) });
       const dep = await addIaPath(local, 'dep', { type: 'regular', contents: 'dep\n' });
-      const top = await addIaPath(local, 'top', { type: 'directory', entries: { f: { type: 'symlink', target: dep.path } } }, [dep.path]);
+      const top = await addIaPath(
+        local,
+        'top',
+        { type: 'directory', entries: { f: { type: 'symlink', target: dep.path } } },
+        [dep.path],
+      );
       const keyFile = join(tmp, 'sk');
       writeFileSync(keyFile, TEST_SECRET);
       const dir = join(tmp, `cache-${compression}`);
@@ -89,7 +111,10 @@ describe('binary cache store: writing', () => {
       assert.ok(!readdirSync(join(dir, 'nar')).some((f) => f.startsWith('.tmp')), 'no staging files left');
       // Read back through a fresh handle: same NAR bytes.
       const again = await openStore(`file://${dir}`);
-      assert.deepEqual(await collect(again.narFromPath(top.path)), await collect(local.narFromPath(top.path)));
+      assert.deepEqual(
+        await collect(again.narFromPath(top.path)),
+        await collect(local.narFromPath(top.path)),
+      );
       await again.close();
       await cache.close();
       await local.close();
@@ -110,9 +135,12 @@ describe('binary cache store: writing', () => {
       sigs: [],
     };
     await assert.rejects(
-      cache.addToStoreNar(info, (async function* () {
-        yield nar;
-      })()),
+      cache.addToStoreNar(
+        info,
+        (async function* () {
+          yield nar;
+        })(),
+      ),
       (e) => isStoreError(e, 'HASH_MISMATCH') && (e as Error).message.includes(TINYDIR),
     );
     assert.deepEqual(readdirSync(join(dir, 'nar')), []);
@@ -125,14 +153,19 @@ describe('binary cache store: writing', () => {
   });
 
   it('copies from a cache into a local store, checking signatures', async () => {
-    const { store: trusting } = makeLocalStore({ root: join(tmp, 'trusting'), trustedPublicKeys: [TEST_PUBLIC] });
+    const { store: trusting } = makeLocalStore({
+      root: join(tmp, 'trusting'),
+      trustedPublicKeys: [TEST_PUBLIC],
+    });
     const cache = await openStore(`file://${join(CACHE_VECTORS, 'xz')}`);
     const copied = await copyClosure(cache, trusting, [TOP_DEV], { checkSigs: true });
     assert.equal(copied.length, 4);
     assert.equal(copied.at(-1), TOP_DEV);
     assert.ok(await trusting.isValidPath(TOP_DEV));
     const { store: wary } = makeLocalStore({ root: join(tmp, 'wary') });
-    await assert.rejects(copyClosure(cache, wary, [TOP_DEV], { checkSigs: true }), (e) => isStoreError(e, 'SIGNATURE'));
+    await assert.rejects(copyClosure(cache, wary, [TOP_DEV], { checkSigs: true }), (e) =>
+      isStoreError(e, 'SIGNATURE'),
+    );
     await cache.close();
     await trusting.close();
     await wary.close();

@@ -2,23 +2,29 @@
 // Layout (Nix 2.8): nix-cache-info, <hashpart>.narinfo, nar/<nix32 file hash>.nar<ext>. Reading
 // decompresses on the fly and checks FileHash/FileSize when the cache states them; writing puts the
 // NAR in place before its narinfo, so a reader never sees a narinfo whose NAR is missing.
-import { isDerivationPath, parseDerivation, derivationName } from '../formats/derivation.js';
+import { derivationName, isDerivationPath, parseDerivation } from '../formats/derivation.js';
 import { FormatError } from '../formats/errors.js';
-import { hashBytes, hashEquals, HashSink, printHash } from '../formats/hash.js';
+import { HashSink, hashBytes, hashEquals, printHash } from '../formats/hash.js';
 import { narFromBytesTree, narTreeSink } from '../formats/nar.js';
 import { parseNar } from '../formats/nar-parse.js';
-import { type NarInfo, type NixCacheInfo, parseNarInfo, parseNixCacheInfo, printNixCacheInfo } from '../formats/narinfo.js';
+import {
+  type NarInfo,
+  type NixCacheInfo,
+  parseNarInfo,
+  parseNixCacheInfo,
+  printNixCacheInfo,
+} from '../formats/narinfo.js';
 import type { SecretKey } from '../formats/signing.js';
 import { makeTextPath } from '../formats/store-path.js';
-import { MIME, type CacheTransport } from './binary-cache-transport.js';
+import { type CacheTransport, MIME } from './binary-cache-transport.js';
 import { narInfoToPathInfo, writeToBinaryCache } from './binary-cache-write.js';
 import { hashPartOf } from './ca-hash.js';
 import { type CompressionMethod, decompress } from './compression.js';
 import { StoreError } from './errors.js';
 import { NarInfoCache } from './narinfo-cache.js';
 import { normaliseInfo } from './register.js';
-import { assertPathName, assertStorePath } from './store-paths.js';
 import type { AddToStoreOptions, Store, ValidPathInfo } from './store.js';
+import { assertPathName, assertStorePath } from './store-paths.js';
 
 export interface BinaryCacheStoreOptions {
   /** The URI to report (with parameters). */
@@ -60,7 +66,10 @@ export class BinaryCacheStore implements Store {
     this.compressionLevel = opts.compressionLevel ?? -1;
     this.parallelCompression = opts.parallelCompression ?? false;
     this.secretKeys = opts.secretKeys ?? [];
-    this.narInfoCache = new NarInfoCache({ positiveTtl: opts.narinfoPositiveTtl, negativeTtl: opts.narinfoNegativeTtl });
+    this.narInfoCache = new NarInfoCache({
+      positiveTtl: opts.narinfoPositiveTtl,
+      negativeTtl: opts.narinfoNegativeTtl,
+    });
   }
 
   /**
@@ -71,14 +80,19 @@ export class BinaryCacheStore implements Store {
     const text = await this.transport.get('nix-cache-info');
     let info: NixCacheInfo;
     if (text === undefined) {
-      if (!opts.create) throw new StoreError('BAD_URI', `'${this.transport.uri}' does not appear to be a binary cache`);
+      if (!opts.create)
+        throw new StoreError('BAD_URI', `'${this.transport.uri}' does not appear to be a binary cache`);
       info = { storeDir: this.storeDir };
       await this.transport.put('nix-cache-info', printNixCacheInfo(info), MIME.cacheInfo);
     } else {
       try {
         info = parseNixCacheInfo(text.toString());
       } catch (e) {
-        throw new StoreError('BAD_URI', `cannot open binary cache '${this.transport.uri}': ${(e as Error).message}`, { cause: e });
+        throw new StoreError(
+          'BAD_URI',
+          `cannot open binary cache '${this.transport.uri}': ${(e as Error).message}`,
+          { cause: e },
+        );
       }
     }
     if (info.storeDir !== undefined && info.storeDir !== this.storeDir) {
@@ -102,13 +116,19 @@ export class BinaryCacheStore implements Store {
     let info: NarInfo | undefined;
     if (text !== undefined) {
       try {
-        info = parseNarInfo(text.toString(), { storeDir: this.storeDir, where: `${this.transport.uri}/${rel}` });
+        info = parseNarInfo(text.toString(), {
+          storeDir: this.storeDir,
+          where: `${this.transport.uri}/${rel}`,
+        });
       } catch (e) {
         if (e instanceof FormatError) throw new StoreError('BAD_INFO', e.message, { cause: e });
         throw e;
       }
       if (hashPartOf(info.storePath) !== hashPart) {
-        throw new StoreError('BAD_INFO', `narinfo '${this.transport.uri}/${rel}' is for '${info.storePath}', not '${path}'`);
+        throw new StoreError(
+          'BAD_INFO',
+          `narinfo '${this.transport.uri}/${rel}' is for '${info.storePath}', not '${path}'`,
+        );
       }
     }
     this.narInfoCache.remember(hashPart, info);
@@ -131,7 +151,10 @@ export class BinaryCacheStore implements Store {
   }
 
   async queryReferrers(path: string): Promise<string[]> {
-    throw new StoreError('UNSUPPORTED', `cannot query the referrers of '${path}': binary cache '${this.uri}' does not record them`);
+    throw new StoreError(
+      'UNSUPPORTED',
+      `cannot query the referrers of '${path}': binary cache '${this.uri}' does not record them`,
+    );
   }
 
   async queryDerivationOutputMap(drvPath: string): Promise<Map<string, string>> {
@@ -139,8 +162,13 @@ export class BinaryCacheStore implements Store {
     const sink = narTreeSink();
     await parseNar(this.narFromPath(drvPath), sink);
     const root = sink.root();
-    if (root.type !== 'regular') throw new StoreError('BAD_INFO', `derivation '${drvPath}' is not a regular file`);
-    const drv = parseDerivation(root.contents, { name: derivationName(drvPath), path: drvPath, storeDir: this.storeDir });
+    if (root.type !== 'regular')
+      throw new StoreError('BAD_INFO', `derivation '${drvPath}' is not a regular file`);
+    const drv = parseDerivation(root.contents, {
+      name: derivationName(drvPath),
+      path: drvPath,
+      storeDir: this.storeDir,
+    });
     const out = new Map<string, string>();
     for (const [name, o] of drv.outputs) if (o.path) out.set(name, o.path);
     return out;
@@ -148,13 +176,18 @@ export class BinaryCacheStore implements Store {
 
   async *narFromPath(path: string): AsyncIterable<Uint8Array> {
     const info = await this.queryNarInfo(path);
-    if (!info) throw new StoreError('INVALID_PATH', `path '${path}' is not valid in binary cache '${this.uri}'`);
+    if (!info)
+      throw new StoreError('INVALID_PATH', `path '${path}' is not valid in binary cache '${this.uri}'`);
     const method = info.compression as CompressionMethod;
     const where = `${this.transport.uri}/${info.url}`;
     yield* decompress(method, checkedFile(this.transport.getStream(info.url), info, where), where);
   }
 
-  async addToStoreNar(rawInfo: ValidPathInfo, nar: AsyncIterable<Uint8Array>, opts: AddToStoreOptions = {}): Promise<void> {
+  async addToStoreNar(
+    rawInfo: ValidPathInfo,
+    nar: AsyncIterable<Uint8Array>,
+    opts: AddToStoreOptions = {},
+  ): Promise<void> {
     const info = normaliseInfo(rawInfo, this.storeDir);
     if (!opts.repair && (await this.isValidPath(info.path))) {
       for await (const _ of nar);
@@ -162,7 +195,10 @@ export class BinaryCacheStore implements Store {
     }
     for (const r of info.references) {
       if (r !== info.path && !(await this.isValidPath(r))) {
-        throw new StoreError('INVALID_PATH', `cannot add '${info.path}' to the binary cache because the reference '${r}' is not valid`);
+        throw new StoreError(
+          'INVALID_PATH',
+          `cannot add '${info.path}' to the binary cache because the reference '${r}' is not valid`,
+        );
       }
     }
     const written = await writeToBinaryCache(this, info, nar);
@@ -203,7 +239,11 @@ export class BinaryCacheStore implements Store {
 }
 
 /** Passes the file through, checking FileSize and FileHash at its end when the narinfo has them. */
-async function* checkedFile(file: AsyncIterable<Uint8Array>, info: NarInfo, where: string): AsyncGenerator<Uint8Array> {
+async function* checkedFile(
+  file: AsyncIterable<Uint8Array>,
+  info: NarInfo,
+  where: string,
+): AsyncGenerator<Uint8Array> {
   const sink = info.fileHash ? new HashSink(info.fileHash.algo) : undefined;
   let size = 0;
   for await (const chunk of file) {
@@ -218,6 +258,9 @@ async function* checkedFile(file: AsyncIterable<Uint8Array>, info: NarInfo, wher
     );
   }
   if (sink && info.fileHash && !hashEquals(sink.finish(), info.fileHash)) {
-    throw new StoreError('HASH_MISMATCH', `cannot fetch '${info.storePath}': file '${where}' does not match its narinfo's FileHash`);
+    throw new StoreError(
+      'HASH_MISMATCH',
+      `cannot fetch '${info.storePath}': file '${where}' does not match its narinfo's FileHash`,
+    );
   }
 }

@@ -37,7 +37,9 @@ describe('compression', () => {
       for (const f of infos) {
         const info = parseNarInfo(readFileSync(join(dir, f), 'utf8'), { storeDir: '/nix/store' });
         assert.equal(info.compression, method);
-        const nar = await collect(decompress(method, chunks(readFileSync(join(dir, info.url)), 13), info.url));
+        const nar = await collect(
+          decompress(method, chunks(readFileSync(join(dir, info.url)), 13), info.url),
+        );
         assert.equal(nar.length, info.narSize);
         assert.ok(hashEquals(hashBytes('sha256', nar), info.narHash), `${method}/${f}`);
         if (info.storePath.endsWith('-tinydir')) assert.deepEqual(nar, TINYDIR);
@@ -56,11 +58,14 @@ describe('compression', () => {
 
   for (const method of ['xz', 'zstd', 'gzip', 'br'] as const) {
     it(`rejects corrupt ${method} data with a StoreError naming the file`, async () => {
-      await assert.rejects(collect(decompress(method, chunks(Buffer.from('definitely not compressed data')), 'nar/bad.nar')), (e) => {
-        assert.ok(isStoreError(e, 'BAD_COMPRESSION'), String(e));
-        assert.match((e as Error).message, /^cannot decompress 'nar\/bad\.nar' \(/);
-        return true;
-      });
+      await assert.rejects(
+        collect(decompress(method, chunks(Buffer.from('definitely not compressed data')), 'nar/bad.nar')),
+        (e) => {
+          assert.ok(isStoreError(e, 'BAD_COMPRESSION'), String(e));
+          assert.match((e as Error).message, /^cannot decompress 'nar\/bad\.nar' \(/);
+          return true;
+        },
+      );
     });
   }
 

@@ -2,7 +2,16 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { CACHE_VECTORS, copyVectorCache, DEP, GREETING, TEST_PUBLIC, TINYDIR, TOP, TOP_DEV } from './binary-cache.test-util.js';
+import {
+  CACHE_VECTORS,
+  copyVectorCache,
+  DEP,
+  GREETING,
+  TEST_PUBLIC,
+  TINYDIR,
+  TOP,
+  TOP_DEV,
+} from './binary-cache.test-util.js';
 import { isStoreError } from './errors.js';
 import type { LocalStore } from './local.js';
 import { openStore } from './open.js';
@@ -18,7 +27,10 @@ function fresh(): LocalStore {
   return makeLocalStore({ root: join(tmp, `root${n++}`) }).store;
 }
 
-function settings(substituters: string[], extra: Partial<SubstituteSettings> = {}): SubstituteSettings & { log: string[] } {
+function settings(
+  substituters: string[],
+  extra: Partial<SubstituteSettings> = {},
+): SubstituteSettings & { log: string[] } {
   const log: string[] = [];
   return {
     substituters,
@@ -71,17 +83,28 @@ describe('substitutePaths', () => {
   it('refuses unsigned or untrusted input-addressed paths, registering nothing', async () => {
     for (const keys of [[], ['other-key:FJNjClLjcVxXnH8kX/NQ7hlyNq9fzd+iz0+xMWH1YoM=']]) {
       const local = fresh();
-      const r = await substitutePaths(local, [DEP], settings([`file://${join(CACHE_VECTORS, 'xz')}`], { trustedPublicKeys: keys }));
+      const r = await substitutePaths(
+        local,
+        [DEP],
+        settings([`file://${join(CACHE_VECTORS, 'xz')}`], { trustedPublicKeys: keys }),
+      );
       assert.deepEqual(r.substituted, []);
       const e = r.failed.get(DEP);
       assert.ok(isStoreError(e, 'SIGNATURE'), String(e));
-      assert.equal(e.message, `cannot substitute '${DEP}' from 'file://${join(CACHE_VECTORS, 'xz')}': it lacks a valid signature by a trusted key`);
+      assert.equal(
+        e.message,
+        `cannot substitute '${DEP}' from 'file://${join(CACHE_VECTORS, 'xz')}': it lacks a valid signature by a trusted key`,
+      );
       assert.equal(await local.isValidPath(DEP), false);
       assert.deepEqual(await contents(local), []);
       await local.close();
     }
     const lax = fresh();
-    const r = await substitutePaths(lax, [DEP], settings([`file://${join(CACHE_VECTORS, 'xz')}`], { trustedPublicKeys: [], requireSigs: false }));
+    const r = await substitutePaths(
+      lax,
+      [DEP],
+      settings([`file://${join(CACHE_VECTORS, 'xz')}`], { trustedPublicKeys: [], requireSigs: false }),
+    );
     assert.deepEqual(r.substituted, [DEP]);
     await lax.close();
   });
@@ -113,14 +136,28 @@ describe('substitutePaths', () => {
       (dir) => edit(dir, (t) => t.replace(/NarHash: sha256:0/, 'NarHash: sha256:1')),
       /lacks a valid signature/,
     ],
-    ['NarSize changed', (dir) => edit(dir, (t) => t.replace('NarSize: 120', 'NarSize: 128')), /lacks a valid signature/],
+    [
+      'NarSize changed',
+      (dir) => edit(dir, (t) => t.replace('NarSize: 120', 'NarSize: 128')),
+      /lacks a valid signature/,
+    ],
     ['signature removed', (dir) => edit(dir, (t) => t.replace(/Sig: .*\n/, '')), /lacks a valid signature/],
     [
       'signature bytes altered',
-      (dir) => edit(dir, (t) => t.replace(/Sig: research-cache-1:(.)/, (_m, c: string) => `Sig: research-cache-1:${c === 'A' ? 'B' : 'A'}`)),
+      (dir) =>
+        edit(dir, (t) =>
+          t.replace(
+            /Sig: research-cache-1:(.)/,
+            (_m, c: string) => `Sig: research-cache-1:${c === 'A' ? 'B' : 'A'}`,
+          ),
+        ),
       /lacks a valid signature/,
     ],
-    ['NAR file missing', (dir) => writeFileSync(join(dir, 'nar/00kjynz8n03652qccs76ivsvark3pr3dfr6w1ba3x7bx83kcknvv.nar'), ''), /has 0 bytes, its narinfo says 120/],
+    [
+      'NAR file missing',
+      (dir) => writeFileSync(join(dir, 'nar/00kjynz8n03652qccs76ivsvark3pr3dfr6w1ba3x7bx83kcknvv.nar'), ''),
+      /has 0 bytes, its narinfo says 120/,
+    ],
   ];
   function edit(dir: string, f: (t: string) => string): void {
     const p = join(dir, 'z4asv3j07d89ywjf8fxkn7sg6mf5s9q5.narinfo');
@@ -153,7 +190,11 @@ describe('substitutePaths', () => {
     const { rmSync } = await import('node:fs');
     rmSync(join(gone, 'z4asv3j07d89ywjf8fxkn7sg6mf5s9q5.narinfo'));
     const local = fresh();
-    const r = await substitutePaths(local, [TOP, GREETING, '/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-nowhere'], settings([`file://${gone}`]));
+    const r = await substitutePaths(
+      local,
+      [TOP, GREETING, '/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-nowhere'],
+      settings([`file://${gone}`]),
+    );
     assert.deepEqual(r.substituted, [GREETING]);
     assert.deepEqual(r.missing, ['/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-nowhere', TOP]);
     await local.close();
@@ -184,7 +225,10 @@ describe('substitutePaths', () => {
     const s = settings([`file://${broken}`, `file://${join(CACHE_VECTORS, 'xz')}`]);
     const r = await substitutePaths(local, [GREETING], s);
     assert.deepEqual(r.substituted, [GREETING]);
-    assert.ok(s.log.some((l) => l.startsWith('warning: ') && l.includes('FileHash')), s.log.join('\n'));
+    assert.ok(
+      s.log.some((l) => l.startsWith('warning: ') && l.includes('FileHash')),
+      s.log.join('\n'),
+    );
     await local.close();
   });
 });

@@ -43,7 +43,10 @@ interface Candidate {
   info: ValidPathInfo;
 }
 
-async function openSubstituters(settings: SubstituteSettings, log: (l: string) => void): Promise<Substituter[]> {
+async function openSubstituters(
+  settings: SubstituteSettings,
+  log: (l: string) => void,
+): Promise<Substituter[]> {
   const out: Substituter[] = [];
   for (const uri of settings.substituters) {
     try {
@@ -78,7 +81,11 @@ function limiter(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
  * Makes `paths` valid in `local` by fetching them and their closures from the substituters.
  * Paths already valid are neither substituted nor reported.
  */
-export async function substitutePaths(local: Store, paths: Iterable<string>, settings: SubstituteSettings): Promise<SubstituteResult> {
+export async function substitutePaths(
+  local: Store,
+  paths: Iterable<string>,
+  settings: SubstituteSettings,
+): Promise<SubstituteResult> {
   const log = settings.onLog ?? (() => {});
   const wanted = [...new Set(paths)].sort(compareUtf8);
   const result: SubstituteResult = { substituted: [], missing: [], failed: new Map() };
@@ -101,7 +108,11 @@ async function substituteWith(
   result: SubstituteResult,
 ): Promise<SubstituteResult> {
   const log = settings.onLog ?? (() => {});
-  const trust = { storeDir: local.storeDir, requireSigs: settings.requireSigs, trustedPublicKeys: settings.trustedPublicKeys };
+  const trust = {
+    storeDir: local.storeDir,
+    requireSigs: settings.requireSigs,
+    trustedPublicKeys: settings.trustedPublicKeys,
+  };
   /** The substituters (from index `from` on) that offer `path` with a trusted narinfo. */
   const refused = new Map<string, StoreError>();
   const findCandidate = async (path: string, from: number): Promise<Candidate | undefined> => {
@@ -118,7 +129,10 @@ async function substituteWith(
       if (!isTrusted(info, trust)) {
         refused.set(
           path,
-          new StoreError('SIGNATURE', `cannot substitute '${path}' from '${sub.uri}': it lacks a valid signature by a trusted key`),
+          new StoreError(
+            'SIGNATURE',
+            `cannot substitute '${path}' from '${sub.uri}': it lacks a valid signature by a trusted key`,
+          ),
         );
         continue;
       }
@@ -152,7 +166,7 @@ async function substituteWith(
     if (known !== undefined) return known;
     complete.set(p, false); // guards against reference cycles between distinct paths
     const c = plan.get(p);
-    const ok = c !== undefined && c.info.references.every((r) => r === p || isComplete(r));
+    const ok = c?.info.references.every((r) => r === p || isComplete(r)) ?? false;
     complete.set(p, ok);
     return ok;
   };
@@ -165,7 +179,8 @@ async function substituteWith(
     if (!c) return refused.get(p);
     for (const r of c.info.references) {
       const inner = r === p ? undefined : whyIncomplete(r, seen);
-      if (inner) return new StoreError(inner.code, `cannot substitute '${p}': ${inner.message}`, { cause: inner });
+      if (inner)
+        return new StoreError(inner.code, `cannot substitute '${p}': ${inner.message}`, { cause: inner });
     }
     return undefined;
   };
@@ -181,9 +196,13 @@ async function substituteWith(
         const refResults = await Promise.allSettled(refs.map(fetch));
         const bad = refResults.findIndex((r) => r.status === 'rejected');
         if (bad >= 0) {
-          throw new StoreError('SUBSTITUTE', `cannot substitute '${p}': ${((refResults[bad] as PromiseRejectedResult).reason as Error).message}`, {
-            cause: (refResults[bad] as PromiseRejectedResult).reason,
-          });
+          throw new StoreError(
+            'SUBSTITUTE',
+            `cannot substitute '${p}': ${((refResults[bad] as PromiseRejectedResult).reason as Error).message}`,
+            {
+              cause: (refResults[bad] as PromiseRejectedResult).reason,
+            },
+          );
         }
         await limit(() => download(local, p, c, subs, findCandidate, log));
         result.substituted.push(p);
@@ -226,9 +245,13 @@ async function download(
   while (c) {
     log(`copying path '${path}' from '${c.sub.uri}'...`);
     try {
-      await local.addToStoreNar({ ...c.info, ultimate: false, registrationTime: 0 }, c.sub.store.narFromPath(path), {
-        checkSigs: false,
-      });
+      await local.addToStoreNar(
+        { ...c.info, ultimate: false, registrationTime: 0 },
+        c.sub.store.narFromPath(path),
+        {
+          checkSigs: false,
+        },
+      );
       return;
     } catch (e) {
       lastError = asStoreError(e, path, c.sub.uri);
@@ -246,7 +269,9 @@ function asStoreError(e: unknown, path: string, uri: string): StoreError {
     return new StoreError(e.code, `cannot substitute '${path}' from '${uri}': ${e.message}`, { cause: e });
   }
   if (e instanceof Error && !(e instanceof TypeError) && !(e instanceof RangeError)) {
-    return new StoreError('SUBSTITUTE', `cannot substitute '${path}' from '${uri}': ${e.message}`, { cause: e });
+    return new StoreError('SUBSTITUTE', `cannot substitute '${path}' from '${uri}': ${e.message}`, {
+      cause: e,
+    });
   }
   throw e;
 }
