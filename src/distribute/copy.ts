@@ -4,7 +4,10 @@
 import type { Store, ValidPathInfo } from '../store/store.js';
 
 /** The closure of `paths` under references, in `store`. */
-export async function computeClosure(store: Store, paths: Iterable<string>): Promise<Map<string, ValidPathInfo>> {
+export async function computeClosure(
+  store: Store,
+  paths: Iterable<string>,
+): Promise<Map<string, ValidPathInfo>> {
   const seen = new Map<string, ValidPathInfo>();
   let frontier = [...new Set(paths)];
   while (frontier.length > 0) {
@@ -76,7 +79,12 @@ export interface CopyOptions {
  * Copies `paths` (not their closure: callers pass a closure when they want one) from `src` to
  * `dst`, skipping what `dst` already has. Returns the paths that were sent.
  */
-export async function copyPaths(src: Store, dst: Store, paths: Iterable<string>, opts: CopyOptions = {}): Promise<string[]> {
+export async function copyPaths(
+  src: Store,
+  dst: Store,
+  paths: Iterable<string>,
+  opts: CopyOptions = {},
+): Promise<string[]> {
   const wanted = [...new Set(paths)];
   if (wanted.length === 0) return [];
   const valid = await dst.queryValidPaths(wanted, { substitute: opts.substitute ?? false });
@@ -89,7 +97,10 @@ export async function copyPaths(src: Store, dst: Store, paths: Iterable<string>,
     infos.set(p, info);
   });
   const order = referencesFirst(infos);
-  const items = order.map((p) => ({ info: { ...infos.get(p)!, ultimate: false }, nar: () => src.narFromPath(p) }));
+  const items = order.map((p) => ({
+    info: { ...infos.get(p)!, ultimate: false },
+    nar: () => src.narFromPath(p),
+  }));
   if (dst.addMultipleToStore) {
     await dst.addMultipleToStore(items, { checkSigs: opts.checkSigs ?? false });
     for (const it of items) opts.onCopied?.(it.info);
@@ -103,7 +114,12 @@ export async function copyPaths(src: Store, dst: Store, paths: Iterable<string>,
 }
 
 /** Copies the closure of `paths`. */
-export async function copyClosure(src: Store, dst: Store, paths: Iterable<string>, opts: CopyOptions = {}): Promise<string[]> {
+export async function copyClosure(
+  src: Store,
+  dst: Store,
+  paths: Iterable<string>,
+  opts: CopyOptions = {},
+): Promise<string[]> {
   const closure = await computeClosure(src, paths);
   return copyPaths(src, dst, closure.keys(), opts);
 }

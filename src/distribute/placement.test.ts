@@ -71,7 +71,10 @@ test('no possible machine gives one message naming every machine and its reason'
   assert.match(text, /ssh:\/\/arm: system 'x86_64-linux' not in \[aarch64-linux\]/);
   assert.match(text, /ssh:\/\/dead: missing feature big-parallel/);
   assert.match(text, /local: missing feature big-parallel/);
-  const r2 = chooseMachine([m('ssh://dead', { unavailable: 'down since 12:00:00' }), m('local', { isLocal: true, maxJobs: 0 })], req);
+  const r2 = chooseMachine(
+    [m('ssh://dead', { unavailable: 'down since 12:00:00' }), m('local', { isLocal: true, maxJobs: 0 })],
+    req,
+  );
   assert.equal(r2.kind, 'impossible');
   const t2 = explainRejections('/nix/store/x-a.drv', req, r2.kind === 'impossible' ? r2.rejections : []);
   assert.match(t2, /ssh:\/\/dead: down since 12:00:00/);

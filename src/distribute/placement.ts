@@ -78,7 +78,10 @@ export function chooseMachine(candidates: Candidate[], req: Requirements): Place
       continue;
     }
     if (c.maxJobs <= 0) {
-      rejections.push({ machine: c.name, reason: c.isLocal ? 'local builds disabled (max-jobs = 0)' : 'maxJobs is 0' });
+      rejections.push({
+        machine: c.name,
+        reason: c.isLocal ? 'local builds disabled (max-jobs = 0)' : 'maxJobs is 0',
+      });
       continue;
     }
     someoneCould = true;

@@ -5,7 +5,11 @@ import { ConnectionPool } from './pool.js';
 test('reuses connections and never opens more than max', async () => {
   let n = 0;
   const closed: number[] = [];
-  const pool = new ConnectionPool<number>({ max: 2, open: async () => ++n, close: (c) => void closed.push(c) });
+  const pool = new ConnectionPool<number>({
+    max: 2,
+    open: async () => ++n,
+    close: (c) => void closed.push(c),
+  });
   const work = async () => {
     const c = await pool.acquire();
     await new Promise((r) => setTimeout(r, 2));

@@ -6,7 +6,13 @@
 // build elsewhere; a build that failed on its own merits is returned as its BuildResult.
 import type { BasicDerivation, Derivation } from '../formats/derivation.js';
 import type { Machine } from '../formats/machines.js';
-import { type BuildingStore, type BuildOptions, type BuildResult, BuildStatus, type Store } from '../store/store.js';
+import {
+  type BuildingStore,
+  type BuildOptions,
+  type BuildResult,
+  BuildStatus,
+  type Store,
+} from '../store/store.js';
 import { computeClosure, copyPaths } from './copy.js';
 import { ConnectionPool } from './pool.js';
 import { type BuildContext, type BuildMachine, type BuildRequest, MachineFailure } from './scheduler.js';
@@ -24,15 +30,47 @@ export interface RemoteMachineOptions {
   isMachineError?: (e: unknown) => boolean;
 }
 
+/**
+ * Error codes meaning the machine failed, not the build: the store's CONNECTION (cannot connect,
+ * connection lost), REMOTE (the remote program printed an error and quit, e.g. its disk is full),
+ * REMOTE_PROTOCOL (it speaks something else), HOST_KEY (permanent), the wire decoder's BAD_WIRE
+ * (a truncated stream), and the transport's system errors.
+ */
+const MACHINE_ERROR_CODES = new Set([
+  'CONNECTION',
+  'REMOTE',
+  'REMOTE_PROTOCOL',
+  'HOST_KEY',
+  'BAD_WIRE',
+  'TRANSPORT',
+  'EPIPE',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ERR_STREAM_DESTROYED',
+  'ERR_STREAM_WRITE_AFTER_END',
+]);
+/** Codes after which the machine is not retried in this process. */
+const PERMANENT_CODES = new Set(['HOST_KEY']);
+
+function errorCode(e: unknown): string | undefined {
+  const code = (e as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
 /** Errors that say the connection or remote process failed. */
 export function defaultIsMachineError(e: unknown): boolean {
   if (!(e instanceof Error)) return false;
-  const code = (e as { code?: unknown }).code;
-  if (typeof code === 'string') {
-    if (/^(CONNECTION|TRANSPORT|REMOTE|SSH|HOST_KEY|EPIPE|ECONNRESET|ECONNREFUSED|ERR_STREAM)/.test(code)) return true;
-    if (code === 'BAD_WIRE') return true;
-  }
-  return /unexpected end of (stream|file)|connection (closed|reset|refused)|broken pipe|remote .* (exited|died)/i.test(e.message);
+  const code = errorCode(e);
+  if (code !== undefined && MACHINE_ERROR_CODES.has(code)) return true;
+  return /unexpected end of (stream|file)|connection (closed|reset|refused)|broken pipe|remote .* (exited|died)/i.test(
+    e.message,
+  );
+}
+
+/** Machine errors that will not go away by retrying (a host key that does not match the pin). */
+export function isPermanentMachineError(e: unknown): boolean {
+  const code = errorCode(e);
+  return code !== undefined && PERMANENT_CODES.has(code);
 }
 
 export class RemoteMachine implements BuildMachine {
@@ -68,7 +106,7 @@ export class RemoteMachine implements BuildMachine {
     if (e instanceof MachineFailure) return e;
     if (!this.#isMachineError(e)) return e;
     const msg = e instanceof Error ? e.message : String(e);
-    const permanent = (e as { code?: unknown }).code === 'HOST_KEY';
+    const permanent = isPermanentMachineError(e);
     return new MachineFailure(`${during}: ${msg}`, { permanent });
   }
 
@@ -88,7 +126,10 @@ export class RemoteMachine implements BuildMachine {
     try {
       conn = await this.pool.acquire();
     } catch (e) {
-      throw this.#asMachineFailure(e, 'cannot connect') ?? e;
+      // Whatever stops a session from opening is the machine's problem, not the build's.
+      const msg = e instanceof Error ? e.message : String(e);
+      const permanent = isPermanentMachineError(e) || errorCode(e) === 'UNSUPPORTED';
+      throw new MachineFailure(`cannot connect: ${msg}`, { permanent });
     }
     let healthy = false;
     try {
@@ -109,7 +150,10 @@ export class RemoteMachine implements BuildMachine {
       const lines = new LineSplitter(ctx.log);
       let result: BuildResult;
       try {
-        result = await conn.buildDerivation(req.drvPath, basic, { ...this.opts.buildOptions, onLog: (c) => lines.push(c) });
+        result = await conn.buildDerivation(req.drvPath, basic, {
+          ...this.opts.buildOptions,
+          onLog: (c) => lines.push(c),
+        });
       } catch (e) {
         throw this.#asMachineFailure(e, 'building');
       } finally {
@@ -117,7 +161,10 @@ export class RemoteMachine implements BuildMachine {
       }
       if (!isSuccess(result.status)) {
         healthy = true;
-        return result;
+        return {
+          ...result,
+          errorMsg: `build of '${req.drvPath}' on '${this.name}' failed: ${result.errorMsg}`,
+        };
       }
       const outputs = [...drv.outputs.values()].map((o) => o.path).filter((p) => p !== '');
       try {

@@ -1,11 +1,19 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BuildStatus, type BuildResult } from '../store/store.js';
+import { type BuildResult, BuildStatus } from '../store/store.js';
 import { MachineHealth } from './machine-state.js';
 import { type BuildMachine, type BuildRequest, MachineFailure, Scheduler } from './scheduler.js';
 
 function ok(): BuildResult {
-  return { status: BuildStatus.Built, errorMsg: '', timesBuilt: 1, isNonDeterministic: false, startTime: 0, stopTime: 0, builtOutputs: new Map() };
+  return {
+    status: BuildStatus.Built,
+    errorMsg: '',
+    timesBuilt: 1,
+    isNonDeterministic: false,
+    startTime: 0,
+    stopTime: 0,
+    builtOutputs: new Map(),
+  };
 }
 
 interface Fake extends BuildMachine {
@@ -14,7 +22,10 @@ interface Fake extends BuildMachine {
   peak: number;
 }
 
-function fake(name: string, over: Partial<BuildMachine> & { behave?: (r: BuildRequest) => Promise<BuildResult> } = {}): Fake {
+function fake(
+  name: string,
+  over: Partial<BuildMachine> & { behave?: (r: BuildRequest) => Promise<BuildResult> } = {},
+): Fake {
   const f: Fake = {
     name,
     isLocal: false,
@@ -43,7 +54,11 @@ function fake(name: string, over: Partial<BuildMachine> & { behave?: (r: BuildRe
   return f;
 }
 
-const req = (i: number): BuildRequest => ({ drvPath: `/nix/store/${i}.drv`, system: 'x86_64-linux', requiredFeatures: [] });
+const req = (i: number): BuildRequest => ({
+  drvPath: `/nix/store/${i}.drv`,
+  system: 'x86_64-linux',
+  requiredFeatures: [],
+});
 
 test('never runs more than maxJobs on a machine, and uses every machine', async () => {
   const a = fake('a', { maxJobs: 2 });
@@ -70,7 +85,10 @@ test('a machine that dies mid-build: the build moves elsewhere and succeeds, wit
   assert.equal(r.status, BuildStatus.Built);
   assert.deepEqual(good.built, ['/nix/store/1.drv']);
   assert.equal(notices.length, 1);
-  assert.match(notices[0]!, /lost 'dead' while building '\/nix\/store\/1.drv' \(connection closed by remote\); retrying/);
+  assert.match(
+    notices[0]!,
+    /lost 'dead' while building '\/nix\/store\/1.drv' \(connection closed by remote\); retrying/,
+  );
   assert.match(s.health.unavailable('dead') ?? '', /down since/);
 });
 

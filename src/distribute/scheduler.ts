@@ -105,7 +105,7 @@ export class Scheduler {
       supportedFeatures: m.supportedFeatures,
       mandatoryFeatures: m.mandatoryFeatures,
       running: this.running(m.name),
-      unavailable: this.health.unavailable(m.name) ?? excluded.get(m.name),
+      unavailable: excluded.get(m.name) ?? this.health.unavailable(m.name),
     }));
   }
 
@@ -140,7 +140,10 @@ export class Scheduler {
           await Promise.race([sleep(Math.max(retryIn, 10)), this.#waitForSlot()]);
           continue;
         }
-        return failure(BuildStatus.MiscFailure, explainRejections(req.drvPath, requirements, placement.rejections));
+        return failure(
+          BuildStatus.MiscFailure,
+          explainRejections(req.drvPath, requirements, placement.rejections),
+        );
       }
       const m = this.machines.find((x) => x.name === placement.machine.name)!;
       const now = this.running(m.name) + 1;
@@ -161,7 +164,9 @@ export class Scheduler {
             `build of '${req.drvPath}' failed on ${retries} machines; last on '${m.name}': ${e.message}`,
           );
         }
-        this.#notice(`tix: lost '${m.name}' while building '${req.drvPath}' (${e.message}); retrying on another machine`);
+        this.#notice(
+          `tix: lost '${m.name}' while building '${req.drvPath}' (${e.message}); retrying on another machine`,
+        );
       } finally {
         this.#release(m.name);
       }

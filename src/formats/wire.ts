@@ -139,6 +139,11 @@ export class WireReader {
     return out;
   }
 
+  /** Exactly n raw bytes (unpadded) as views of the input, for streaming a payload of known size. */
+  stream(n: number): AsyncGenerator<Uint8Array> {
+    return this.r.stream(n);
+  }
+
   /** Exactly n raw bytes (unpadded), as a fresh copy. */
   async readExact(n: number): Promise<Uint8Array> {
     return (await this.r.readExact(n)).slice();

@@ -8,7 +8,6 @@ import { flagValue, flagValues, parseArgs } from '../args.js';
 import { type Command, UsageError } from '../command.js';
 import { withStore } from '../open-store.js';
 
-
 function parseListen(text: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):([0-9]+)$/.exec(text);
   if (!m) throw new UsageError(`invalid listen address '${text}': expected ADDR:PORT`);
@@ -30,13 +29,16 @@ export const cacheServe: Command = {
     let { host, port } = parseListen(flagValue(args, '--listen') ?? '127.0.0.1:5000');
     const portFlag = flagValue(args, '--port');
     if (portFlag !== undefined) {
-      if (!/^[0-9]+$/.test(portFlag) || Number(portFlag) > 65535) throw new UsageError(`invalid port '${portFlag}'`);
+      if (!/^[0-9]+$/.test(portFlag) || Number(portFlag) > 65535)
+        throw new UsageError(`invalid port '${portFlag}'`);
       port = Number(portFlag);
     }
     const compression = flagValue(args, '--compression') ?? 'none';
-    if (!['none', 'xz', 'zstd'].includes(compression)) throw new UsageError(`invalid compression '${compression}': expected none, xz or zstd`);
+    if (!['none', 'xz', 'zstd'].includes(compression))
+      throw new UsageError(`invalid compression '${compression}': expected none, xz or zstd`);
     const priority = flagValue(args, '--priority');
-    if (priority !== undefined && !/^-?[0-9]+$/.test(priority)) throw new UsageError(`invalid priority '${priority}'`);
+    if (priority !== undefined && !/^-?[0-9]+$/.test(priority))
+      throw new UsageError(`invalid priority '${priority}'`);
     const signKeys = readSecretKeyFiles(flagValues(args, '--sign-key').map(([f]) => resolve(ctx.cwd, f!)));
     return withStore(ctx, async (store) => {
       const served = await startCacheServer(store, {

@@ -1,16 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { parseNarInfo, narInfoFingerprint } from '../../formats/narinfo.js';
+import { narInfoFingerprint, parseNarInfo } from '../../formats/narinfo.js';
 import { parsePublicKey, parseSecretKey, verifySignature } from '../../formats/signing.js';
 import { addIaPath, TEST_PUBLIC, TEST_SECRET } from '../../store/binary-cache.test-util.js';
 import { openStore } from '../../store/open.js';
 import { substitutePaths } from '../../store/substitute.js';
 import { collect, removeDir } from '../../store/test-util.js';
 import { noNix, runCli, runNix } from '../run-cli.test-util.js';
-import { mkdtempSync } from 'node:fs';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tix-copy-'));
 after(() => removeDir(tmp));
@@ -29,7 +28,10 @@ describe('tix key', () => {
     assert.equal(parsePublicKey(p.stdout).name, 'test-1');
     const known = await runCli(['key', 'public'], { cwd: tmp, stdin: `${TEST_SECRET}\n` });
     assert.equal(known.stdout, TEST_PUBLIC);
-    const files = await runCli(['key', 'generate', 'f-1', '--secret-file', 'f.sec', '--public-file', 'f.pub'], { cwd: tmp });
+    const files = await runCli(
+      ['key', 'generate', 'f-1', '--secret-file', 'f.sec', '--public-file', 'f.pub'],
+      { cwd: tmp },
+    );
     assert.equal(files.code, 0);
     assert.equal(statSync(join(tmp, 'f.sec')).mode & 0o777, 0o600);
     const pub = await runCli(['key', 'public'], { cwd: tmp, stdin: readFileSync(join(tmp, 'f.sec')) });
@@ -54,21 +56,42 @@ describe('tix copy and tix store sign', () => {
     const dep = await addIaPath(src, 'dep', { type: 'regular', contents: 'd\n' });
     const top = await addIaPath(src, 'top', { type: 'regular', contents: dep.path }, [dep.path]);
     await src.close();
-    const sign = await runCli([...storeFlag('a'), 'store', 'sign', '-k', join(tmp, 'sk'), '-r', top.path], { cwd: tmp });
+    const sign = await runCli([...storeFlag('a'), 'store', 'sign', '-k', join(tmp, 'sk'), '-r', top.path], {
+      cwd: tmp,
+    });
     assert.equal(sign.code, 0, sign.stderr);
     const cache = join(tmp, 'cache-zstd');
-    const c = await runCli([...storeFlag('a'), 'copy', '--to', `file://${cache}`, '--compression', 'zstd', top.path], { cwd: tmp });
+    const c = await runCli(
+      [...storeFlag('a'), 'copy', '--to', `file://${cache}`, '--compression', 'zstd', top.path],
+      { cwd: tmp },
+    );
     assert.equal(c.code, 0, c.stderr);
-    assert.equal(c.stderr, `copying path '${dep.path}' to 'file://${cache}?compression=zstd'...\ncopying path '${top.path}' to 'file://${cache}?compression=zstd'...\n`);
+    assert.equal(
+      c.stderr,
+      `copying path '${dep.path}' to 'file://${cache}?compression=zstd'...\ncopying path '${top.path}' to 'file://${cache}?compression=zstd'...\n`,
+    );
     assert.ok(readdirSync(join(cache, 'nar')).every((f) => f.endsWith('.nar.zst')));
-    const ni = parseNarInfo(readFileSync(join(cache, `${top.path.slice(11, 43)}.narinfo`), 'utf8'), { storeDir: '/nix/store' });
+    const ni = parseNarInfo(readFileSync(join(cache, `${top.path.slice(11, 43)}.narinfo`), 'utf8'), {
+      storeDir: '/nix/store',
+    });
     assert.ok(verifySignature(narInfoFingerprint(ni), ni.sigs[0]!, [parsePublicKey(TEST_PUBLIC)]));
 
-    const refused = await runCli([...storeFlag('b'), 'copy', '--from', `file://${cache}`, top.path], { cwd: tmp });
+    const refused = await runCli([...storeFlag('b'), 'copy', '--from', `file://${cache}`, top.path], {
+      cwd: tmp,
+    });
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /lacks a signature by a trusted key/);
     const ok = await runCli(
-      [...storeFlag('b'), '--option', 'trusted-public-keys', TEST_PUBLIC, 'copy', '--from', `file://${cache}`, top.path],
+      [
+        ...storeFlag('b'),
+        '--option',
+        'trusted-public-keys',
+        TEST_PUBLIC,
+        'copy',
+        '--from',
+        `file://${cache}`,
+        top.path,
+      ],
       { cwd: tmp },
     );
     assert.equal(ok.code, 0, ok.stderr);
@@ -79,7 +102,10 @@ describe('tix copy and tix store sign', () => {
 
   it('rejects bad usage', async () => {
     assert.equal((await runCli(['copy', '/nix/store/x'], { cwd: tmp })).code, 1);
-    const r = await runCli(['copy', '--to', 'file:///x', '--compression', 'rar', '/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-x'], { cwd: tmp });
+    const r = await runCli(
+      ['copy', '--to', 'file:///x', '--compression', 'rar', '/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-x'],
+      { cwd: tmp },
+    );
     assert.equal(r.code, 1);
     assert.match(r.stderr, /unknown compression method 'rar'/);
   });
@@ -93,11 +119,21 @@ describe('binary caches between tix and Nix 2.8', { skip: noNix }, () => {
     assert.equal(add.status, 0, add.stderr);
     const path = add.stdout.toString().trim();
     const cache = join(tmp, 'nix-made');
-    const cp = runNix(tmp, 'nix', ['copy', '--to', `file://${cache}?compression=xz&secret-key=${join(tmp, 'sk')}`, path]);
+    const cp = runNix(tmp, 'nix', [
+      'copy',
+      '--to',
+      `file://${cache}?compression=xz&secret-key=${join(tmp, 'sk')}`,
+      path,
+    ]);
     assert.equal(cp.status, 0, cp.stderr);
-    const ni = parseNarInfo(readFileSync(join(cache, `${path.slice(11, 43)}.narinfo`), 'utf8'), { storeDir: '/nix/store' });
+    const ni = parseNarInfo(readFileSync(join(cache, `${path.slice(11, 43)}.narinfo`), 'utf8'), {
+      storeDir: '/nix/store',
+    });
     assert.equal(ni.compression, 'xz');
-    assert.ok(verifySignature(narInfoFingerprint(ni), ni.sigs[0]!, [parsePublicKey(TEST_PUBLIC)]), 'Nix signature verifies');
+    assert.ok(
+      verifySignature(narInfoFingerprint(ni), ni.sigs[0]!, [parsePublicKey(TEST_PUBLIC)]),
+      'Nix signature verifies',
+    );
     const local = await openStore(`local?root=${join(tmp, 'from-nix')}`);
     const r = await substitutePaths(local, [path], {
       substituters: [`file://${cache}`],
@@ -114,12 +150,23 @@ describe('binary caches between tix and Nix 2.8', { skip: noNix }, () => {
   it('Nix copies from caches tix wrote (xz, zstd, none) and checks their signatures', async () => {
     const src = await openStore(`local?root=${join(tmp, 'c')}`);
     const dep = await addIaPath(src, 'nixdep', { type: 'regular', contents: 'dep for nix\n' });
-    const top = await addIaPath(src, 'nixtop', { type: 'directory', entries: { l: { type: 'symlink', target: dep.path } } }, [dep.path]);
+    const top = await addIaPath(
+      src,
+      'nixtop',
+      { type: 'directory', entries: { l: { type: 'symlink', target: dep.path } } },
+      [dep.path],
+    );
     await src.close();
     for (const compression of ['xz', 'zstd', 'none']) {
       const cache = join(tmp, `tix-made-${compression}`);
       const c = await runCli(
-        [...storeFlag('c'), 'copy', '--to', `file://${cache}?compression=${compression}&secret-key=${join(tmp, 'sk')}`, top.path],
+        [
+          ...storeFlag('c'),
+          'copy',
+          '--to',
+          `file://${cache}?compression=${compression}&secret-key=${join(tmp, 'sk')}`,
+          top.path,
+        ],
         { cwd: tmp },
       );
       assert.equal(c.code, 0, c.stderr);
@@ -128,7 +175,15 @@ describe('binary caches between tix and Nix 2.8', { skip: noNix }, () => {
       const untrusted = runNix(dir, 'nix', ['copy', '--from', `file://${cache}`, top.path]);
       assert.notEqual(untrusted.status, 0);
       assert.match(untrusted.stderr, /lacks a valid signature/);
-      const got = runNix(dir, 'nix', ['copy', '--option', 'trusted-public-keys', TEST_PUBLIC, '--from', `file://${cache}`, top.path]);
+      const got = runNix(dir, 'nix', [
+        'copy',
+        '--option',
+        'trusted-public-keys',
+        TEST_PUBLIC,
+        '--from',
+        `file://${cache}`,
+        top.path,
+      ]);
       assert.equal(got.status, 0, got.stderr);
       const v = runNix(dir, 'nix-store', ['--verify-path', top.path]);
       assert.equal(v.status, 0, v.stderr);

@@ -2,14 +2,14 @@
 import type { Command } from '../command.js';
 import { build } from './build.js';
 import { buildersCheck, buildersList } from './builders.js';
-import { daemon } from './daemon.js';
 import { cacheServe } from './cache-serve.js';
 import { copy } from './copy.js';
+import { daemon } from './daemon.js';
 import { derivationAdd } from './derivation-add.js';
 import { derivationShow } from './derivation-show.js';
+import { evalCommand } from './eval.js';
 import { hashToBase16, hashToBase32, hashToBase64, hashToSri } from './hash-convert.js';
 import { hashFile, hashPath } from './hash-path.js';
-import { evalCommand } from './eval.js';
 import { instantiateCommand } from './instantiate.js';
 import { keyGenerate, keyPublic } from './key.js';
 import { log } from './log.js';

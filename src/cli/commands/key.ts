@@ -5,7 +5,13 @@
 import { chmodSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { FormatError } from '../../formats/errors.js';
-import { generateSecretKey, parseSecretKey, printPublicKey, printSecretKey, toPublicKey } from '../../formats/signing.js';
+import {
+  generateSecretKey,
+  parseSecretKey,
+  printPublicKey,
+  printSecretKey,
+  toPublicKey,
+} from '../../formats/signing.js';
 import { flagValue, parseArgs } from '../args.js';
 import { CliError } from '../cli-error.js';
 import { type Command, UsageError } from '../command.js';
@@ -17,7 +23,8 @@ export const keyGenerate: Command = {
     const args = parseArgs(argv, { '--secret-file': { arity: 1 }, '--public-file': { arity: 1 } });
     if (args.positional.length !== 1) throw new UsageError("'tix key generate' takes exactly one key name");
     const name = args.positional[0]!;
-    if (name === '' || name.includes(':')) throw new UsageError(`invalid key name '${name}': it must be non-empty and contain no ':'`);
+    if (name === '' || name.includes(':'))
+      throw new UsageError(`invalid key name '${name}': it must be non-empty and contain no ':'`);
     const sk = generateSecretKey(name);
     const secretFile = flagValue(args, '--secret-file');
     const publicFile = flagValue(args, '--public-file');
@@ -26,7 +33,8 @@ export const keyGenerate: Command = {
       writeFileSync(f, printSecretKey(sk), { mode: 0o600 });
       chmodSync(f, 0o600);
     } else ctx.out.write(printSecretKey(sk));
-    if (publicFile !== undefined) writeFileSync(resolve(ctx.cwd, publicFile), printPublicKey(toPublicKey(sk)));
+    if (publicFile !== undefined)
+      writeFileSync(resolve(ctx.cwd, publicFile), printPublicKey(toPublicKey(sk)));
     return 0;
   },
 };
@@ -35,13 +43,17 @@ export const keyPublic: Command = {
   name: ['key', 'public'],
   summary: 'print the public key of the secret key on stdin (like nix key convert-secret-to-public)',
   async run(argv, ctx) {
-    if (parseArgs(argv, {}).positional.length !== 0) throw new UsageError("'tix key public' takes no arguments");
+    if (parseArgs(argv, {}).positional.length !== 0)
+      throw new UsageError("'tix key public' takes no arguments");
     const parts: Buffer[] = [];
     for await (const c of ctx.stdin()) parts.push(Buffer.from(c));
     try {
       ctx.out.write(printPublicKey(toPublicKey(parseSecretKey(Buffer.concat(parts).toString()))));
     } catch (e) {
-      if (e instanceof FormatError) throw new CliError('BAD_INPUT', `cannot read the secret key on standard input: ${e.message}`, { cause: e });
+      if (e instanceof FormatError)
+        throw new CliError('BAD_INPUT', `cannot read the secret key on standard input: ${e.message}`, {
+          cause: e,
+        });
       throw e;
     }
     return 0;

@@ -23,7 +23,9 @@ export const storeSign: Command = {
     if (args.positional.length === 0) throw new UsageError("'tix store sign' needs at least one path");
     const [key] = readSecretKeyFiles([keyFile]);
     return withStore(ctx, async (store) => {
-      const signable = store as typeof store & { addSignatures?: (path: string, sigs: string[]) => Promise<void> };
+      const signable = store as typeof store & {
+        addSignatures?: (path: string, sigs: string[]) => Promise<void>;
+      };
       if (typeof signable.addSignatures !== 'function') {
         throw new CliError('UNSUPPORTED', `store '${store.uri}' does not support adding signatures`);
       }

@@ -1,0 +1,152 @@
+// `tix builders list`, `tix builders check` and `tix copy --to/--from ssh://…` against real sshd
+// hosts of both flavours.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { runCli } from '../../src/cli/run-cli.test-util.js';
+import { Harness, type Host } from '../harness/hosts.js';
+import { multiHostSkipReason } from '../harness/nix-client.js';
+import { Client } from './support.js';
+
+const skip = multiHostSkipReason();
+
+describe('builders and copy commands', { skip }, () => {
+  let harness: Harness;
+  let tixHost: Host;
+  let nixHost: Host;
+  let client: Client;
+  const tix = (args: string[]) =>
+    runCli(['--store', client.storeUri, ...args], { cwd: join(client.dir, 'cwd'), env: client.env });
+  before(async () => {
+    harness = Harness.create();
+    [tixHost, nixHost] = await Promise.all([
+      harness.startHost({ flavour: 'tix', name: 'cli-tix' }),
+      harness.startHost({ flavour: 'nix', name: 'cli-nix' }),
+    ]);
+    client = new Client(harness);
+  });
+  after(async () => {
+    client.close();
+    await harness.close();
+  });
+
+  test('builders check: every step passes on a tix and a Nix 2.8 builder', async () => {
+    const spec = `${tixHost.machinesLine()} ; ${nixHost.machinesLine({ maxJobs: 2 })}`;
+    const r = await tix(['builders', 'check', '--json', '--builders', spec]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const got = JSON.parse(r.stdout) as { uri: string; steps: { step: string; ok: boolean }[] }[];
+    assert.deepEqual(
+      got.map((m) => m.uri),
+      [tixHost.uri, nixHost.uri],
+    );
+    for (const m of got) {
+      assert.deepEqual(
+        m.steps.map((s) => [s.step, s.ok]),
+        ['connect', 'host key', 'auth', 'remote program', 'upload', 'build', 'download'].map((s) => [
+          s,
+          true,
+        ]),
+      );
+    }
+    const text = await tix(['builders', 'check', '--builders', spec, 'cli-nix']);
+    assert.equal(text.code, 0);
+    assert.match(text.stdout, /^ssh:\/\/cli-nix\n {2}pass {2}connect /);
+    assert.match(text.stdout, /pass {2}remote program {2}speaks serve protocol 2\.7\n/);
+    assert.ok(!text.stdout.includes('cli-tix'));
+  });
+
+  test('builders check names the failing step: host key, remote program, connection', async () => {
+    const fields = tixHost.machinesLine().split(' ');
+    fields[7] = nixHost.hostKeyBase64;
+    const badKey = fields.join(' ');
+    const badProgram = nixHost
+      .machinesLine()
+      .replace('ssh://cli-nix', 'ssh://cli-nix?remote-program=/no/such/program');
+    const r = await tix(['builders', 'check', '--json', '--builders', `${badKey}\n${badProgram}`]);
+    assert.equal(r.code, 1);
+    const [k, p] = JSON.parse(r.stdout) as {
+      steps: { step: string; ok: boolean | null; detail: string }[];
+    }[];
+    const failed = (m: typeof k) => m!.steps.find((s) => s.ok === false)!;
+    assert.equal(failed(k).step, 'host key');
+    assert.equal(failed(k).detail, "host key of 'cli-tix' does not match the pinned key");
+    assert.deepEqual(
+      k!.steps.map((s) => s.ok),
+      [true, false, null, null, null, null, null],
+    );
+    assert.equal(failed(p).step, 'remote program');
+    assert.match(failed(p).detail, /no\/such\/program/);
+  });
+
+  test('builders list shows each machine, its state and load', async () => {
+    const spec = `${tixHost.machinesLine({ maxJobs: 4, speedFactor: 2, supportedFeatures: ['kvm'] })}\nssh://nowhere.invalid`;
+    const r = await tix([
+      'builders',
+      'list',
+      '--json',
+      '--option',
+      'connect-timeout',
+      '3',
+      '--builders',
+      spec,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const [a, b] = JSON.parse(r.stdout) as Record<string, unknown>[];
+    assert.equal(a!.uri, tixHost.uri);
+    assert.equal(a!.maxJobs, 4);
+    assert.equal(a!.speedFactor, 2);
+    assert.deepEqual(a!.supportedFeatures, ['kvm']);
+    assert.equal(a!.hostKeyPinned, true);
+    assert.equal(a!.up, true);
+    assert.equal(typeof a!.loadAverage, 'number');
+    assert.equal(b!.uri, 'ssh://nowhere.invalid');
+    assert.equal(b!.up, false);
+    assert.match(String(b!.state), /^down: cannot connect to 'nowhere\.invalid'/);
+  });
+
+  test('tix copy --to ssh:// and --from ssh:// move closures both ways', async () => {
+    const [dep, top] = client.withStore((s) => {
+      const d = s.addTextToStoreSync('copy-dep', 'dependency\n', []);
+      return [d, s.addTextToStoreSync('copy-top', `depends on ${d}\n`, [d])];
+    });
+    const up = await tix(['copy', '--to', nixHost.uri, top!]);
+    assert.equal(up.code, 0, up.stderr);
+    assert.equal(
+      up.stderr,
+      `copying path '${dep}' to '${nixHost.uri}'...\ncopying path '${top}' to '${nixHost.uri}'...\n`,
+    );
+    const there = await nixHost.run(`nix-store --query --references ${top}`);
+    assert.equal(there.stdout, `${dep}\n`);
+
+    const made = await nixHost.run(
+      'nix-store --add /etc/hostname >/dev/null; echo remote-made > /tmp/f; nix-store --add /tmp/f',
+    );
+    const remotePath = made.stdout.trim();
+    const other = new Client(harness);
+    try {
+      const down = await runCli(
+        ['--store', other.storeUri, 'copy', '--no-check-sigs', '--from', tixHost.uri, remotePath],
+        {
+          cwd: join(other.dir, 'cwd'),
+          env: other.env,
+        },
+      );
+      // The path was made on the Nix host, so it is not on the tix host: the copy must fail there.
+      assert.notEqual(down.code, 0);
+      const down2 = await runCli(
+        ['--store', other.storeUri, 'copy', '--no-check-sigs', '--from', nixHost.uri, remotePath],
+        {
+          cwd: join(other.dir, 'cwd'),
+          env: other.env,
+        },
+      );
+      assert.equal(down2.code, 0, down2.stderr);
+      assert.equal(
+        other.withStore((s) => s.isValidPathSync(remotePath)),
+        true,
+      );
+    } finally {
+      other.close();
+    }
+  });
+});
