@@ -1,4 +1,7 @@
-# The Quick start's example: a file whose contents embed the build time, built with the bundled
-# package set (the seed's check, with <tix> in place of <nixpkgs>).
+# The Quick start's example: a file whose contents embed the time it was built, made with the
+# package set bundled with tix (`<tix>`: writeText, writeScript, writeShellScript, runCommand,
+# symlinkJoin), and built in tix's sandbox whose /bin/sh is a static busybox.
 with import <tix> { };
-writeText "hello" "Hello from tix, built at $(date)\n"
+runCommand "hello" { } ''
+  echo "Hello from tix, built at $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(uname -m)" > $out
+''

@@ -1,12 +1,17 @@
-// `tix build DRV… [--no-out-link | -o LINK]` = `nix-build` on `.drv` paths: builds (all outputs,
+// `tix build [FILE | -E EXPR | DRV…] [-A ATTR] [--arg N E] [--argstr N S] [-I P] [--no-out-link | -o LINK]`
+// = `nix-build`: Nix files and expressions are instantiated into the store first (the evaluator
+// with the store-backed EvalIO); `.drv` and store paths are built as given (all outputs,
 // or those chosen with `DRV!out,dev`), prints the output paths and creates `result` links — one
 // per output: `result` for out, `result-dev` for dev, `result-2…` for the second derivation —
 // each registered as an indirect GC root. Exit 100 (or Nix's 101/102/104) when a build fails.
 import { resolve } from 'node:path';
-import { flagSet, flagValue, parseArgs } from '../args.js';
+import { instantiate } from '../../glue/instantiate.js';
+import { LocalStore } from '../../store/local.js';
+import type { DerivedPath, Store } from '../../store/store.js';
+import { type FlagSpec, flagSet, flagValue, type ParsedArgs, parseArgs } from '../args.js';
 import { CliError } from '../cli-error.js';
 import { cliSettings } from '../cli-settings.js';
-import { type Command, UsageError } from '../command.js';
+import { type Command, type CommandContext, UsageError } from '../command.js';
 import { withStore } from '../open-store.js';
 import {
   BUILD_FLAGS,
@@ -15,6 +20,7 @@ import {
   realisedOutputs,
 } from '../realise.js';
 import { buildersFlagSettings, realiseWithBuilders } from '../remote-builds.js';
+import { requestFromArgs } from './eval-common.js';
 
 /** nix-build's link name for output `output` of the `counter`-th distinct derivation (0-based). */
 export function outLinkName(base: string, counter: number, output: string): string {
@@ -23,17 +29,47 @@ export function outLinkName(base: string, counter: number, output: string): stri
   );
 }
 
+/** nix-build's evaluation flags. */
+const BUILD_EVAL_FLAGS: Record<string, FlagSpec> = {
+  '--expr': { arity: 0, aliases: ['-E'] },
+  '--attr': { arity: 1, aliases: ['-A'] },
+  '--arg': { arity: 2 },
+  '--argstr': { arity: 2 },
+  '--include': { arity: 1, aliases: ['-I'] },
+};
+
+/** `.drv` files, `DRV!out` selections and store paths are built as they are; anything else is Nix. */
+function isDerivedPathArg(arg: string, storeDir: string): boolean {
+  return /\.drv([!^][^/]*)?$/.test(arg) || arg.startsWith(`${storeDir}/`);
+}
+
+/** What to build: the positional paths, or the derivations the Nix expressions evaluate to. */
+async function pathsToBuild(args: ParsedArgs, ctx: CommandContext, store: Store): Promise<DerivedPath[] | undefined> {
+  const storeDir = store.storeDir;
+  const isNix = flagSet(args, '--expr') || args.positional.some((a) => !isDerivedPathArg(a, storeDir));
+  if (!isNix) {
+    if (args.positional.length === 0) throw new UsageError("'tix build' needs at least one derivation");
+    return args.positional.map((a) => parseDerivedPathArg(a, { cwd: ctx.cwd, storeDir }));
+  }
+  if (!(store instanceof LocalStore)) {
+    throw new CliError('UNSUPPORTED', `evaluating Nix expressions needs a local store, not '${store.uri}'`);
+  }
+  const req = requestFromArgs(args, ctx, 'instantiate');
+  const res = await instantiate(req, store.uri, (d) => ctx.err.write(Buffer.from(d, 'latin1')));
+  return res.code === 0 ? res.paths : undefined;
+}
+
 export const build: Command = {
   name: ['build'],
-  summary: 'build derivations and create result links (like nix-build on .drv paths)',
+  summary: 'evaluate and build Nix expressions or .drv paths, creating result links (like nix-build)',
   async run(argv, ctx) {
     const args = parseArgs(argv, {
       ...BUILD_FLAGS,
+      ...BUILD_EVAL_FLAGS,
       '--builders': { arity: 1 },
       '--no-out-link': { arity: 0 },
       '--out-link': { arity: 1, aliases: ['-o'] },
     });
-    if (args.positional.length === 0) throw new UsageError("'tix build' needs at least one derivation");
     if (flagSet(args, '--no-out-link') && flagSet(args, '--out-link')) {
       throw new UsageError("'--no-out-link' and '--out-link' conflict");
     }
@@ -44,9 +80,8 @@ export const build: Command = {
     return withStore(
       ctx,
       async (store) => {
-        const paths = args.positional.map((a) =>
-          parseDerivedPathArg(a, { cwd: ctx.cwd, storeDir: store.storeDir }),
-        );
+        const paths = await pathsToBuild(args, ctx, store);
+        if (paths === undefined) return 1;
         const res = await realiseWithBuilders(store, paths, settings, ctx);
         const counters = new Map<string, number>();
         const links: [string, string][] = [];

@@ -3,8 +3,9 @@
 import * as nodePath from 'node:path';
 import type { EvalRequest } from '../../eval/session.js';
 import type { EvalIOSpec } from '../../eval/worker.js';
-import { type FlagSpec, flagSet, flagValues, parseArgs } from '../args.js';
+import { type FlagSpec, flagSet, flagValues, type ParsedArgs, parseArgs } from '../args.js';
 import { type CommandContext, UsageError } from '../command.js';
+import { tixSearchPathEntry } from '../install-dir.js';
 
 export const EVAL_FLAGS: Record<string, FlagSpec> = {
   '--expr': { arity: 0, aliases: ['-E'] },
@@ -34,7 +35,11 @@ export function splitNixPath(s: string): string[] {
 }
 
 export function buildRequest(argv: string[], ctx: CommandContext, mode: EvalRequest['mode']): EvalRequest {
-  const p = parseArgs(argv, EVAL_FLAGS);
+  return requestFromArgs(parseArgs(argv, EVAL_FLAGS), ctx, mode);
+}
+
+/** The evaluation request for already-parsed arguments (they may hold other commands' flags too). */
+export function requestFromArgs(p: ParsedArgs, ctx: CommandContext, mode: EvalRequest['mode']): EvalRequest {
   const fromArgs = flagSet(p, '--expr');
   const positional = p.positional.length > 0 ? p.positional : fromArgs ? [] : ['./default.nix'];
   if (fromArgs && positional.length === 0) throw new UsageError("'-E' requires an expression");
@@ -52,7 +57,8 @@ export function buildRequest(argv: string[], ctx: CommandContext, mode: EvalRequ
     json: flagSet(p, '--json'),
     xml: flagSet(p, '--xml'),
     location: !flagSet(p, '--no-location'),
-    nixPath: [...includes, ...splitNixPath(ctx.env.NIX_PATH ?? '')],
+    // The bundled package set comes last, so that -I and NIX_PATH can override <tix>.
+    nixPath: [...includes, ...splitNixPath(ctx.env.NIX_PATH ?? ''), tixSearchPathEntry()],
     cwd: ctx.cwd,
     env: { ...ctx.env },
     showTrace: ctx.global.showTrace,
