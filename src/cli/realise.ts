@@ -9,6 +9,7 @@ import type { Settings } from '../config/settings.js';
 import { isDerivationPath } from '../formats/derivation.js';
 import type { DerivedPath, Store } from '../store/store.js';
 import { type FlagSpec, flagSet, flagValue, type ParsedArgs } from './args.js';
+import { applyAutoGcSettings, localBuildOptions } from './build-settings.js';
 import { CliError } from './cli-error.js';
 import type { FlagSetting } from './cli-settings.js';
 import type { CommandContext } from './command.js';
@@ -39,7 +40,10 @@ export function buildFlagSettings(args: ParsedArgs): FlagSetting[] {
 }
 
 /** Parses `PATH`, `DRV!out,dev` or `DRV^out` (symlinks into the store allowed). */
-export function parseDerivedPathArg(arg: string, opts: { cwd: string; storeDir: string }): DerivedPath {
+export function parseDerivedPathArg(
+  arg: string,
+  opts: { cwd: string; storeDir: string; realStoreDir?: string },
+): DerivedPath {
   const m = /^(.*\.drv)[!^]([^/!^]*)$/.exec(arg);
   const path = storePathArg(m ? m[1]! : arg, opts);
   if (!isDerivationPath(path)) {
@@ -74,7 +78,7 @@ export async function realisePaths(
   ctx: CommandContext,
 ): Promise<BuildPathsResult> {
   const buildStore = asBuildStore(store);
-  const sandbox = settings.get('sandbox');
+  applyAutoGcSettings(buildStore, settings, (msg) => ctx.err.write(`${msg}\n`));
   return buildPaths(buildStore, paths, {
     maxJobs: settings.get('max-jobs'),
     keepGoing: settings.get('keep-going'),
@@ -82,20 +86,7 @@ export async function realisePaths(
     onResult: (_drvPath, r) => {
       if (!isSuccess(r) && r.errorMsg) ctx.err.write(`error: ${r.errorMsg}\n`);
     },
-    local: {
-      sandbox: sandbox === 'relaxed' ? 'relaxed' : sandbox ? 'true' : 'false',
-      sandboxPaths:
-        settings.origin('sandbox-paths') === 'default' ? undefined : settings.get('sandbox-paths'),
-      buildCores: settings.get('cores'),
-      maxSilentTime: settings.get('max-silent-time'),
-      timeout: settings.get('timeout'),
-      logLines: settings.get('log-lines'),
-      keepFailed: settings.get('keep-failed'),
-      systems: [settings.get('system'), ...settings.get('extra-platforms')],
-      systemFeatures: settings.get('system-features'),
-      callerEnv: ctx.env,
-      onLogLine: (line) => ctx.err.write(`${line}\n`),
-    },
+    local: { ...localBuildOptions(settings, ctx.env), onLogLine: (line) => ctx.err.write(`${line}\n`) },
   });
 }
 

@@ -6,11 +6,12 @@ import { isSuccess } from '../build/errors.js';
 import { type BuildPathsResult, buildPaths } from '../build/goals.js';
 import type { LocalBuildStore } from '../build/local-store-view.js';
 import type { Settings } from '../config/settings.js';
-import { distributedBuilds } from '../distribute/distributed.js';
+import { type DistributedBuilds, distributedBuilds } from '../distribute/distributed.js';
 import { loadMachines } from '../distribute/machines-config.js';
 import type { Machine } from '../formats/machines.js';
 import type { DerivedPath, Store } from '../store/store.js';
 import { flagValue, type ParsedArgs } from './args.js';
+import { applyAutoGcSettings, localBuildOptions, remoteBuildOptions } from './build-settings.js';
 import { CliError } from './cli-error.js';
 import type { FlagSetting } from './cli-settings.js';
 import type { CommandContext } from './command.js';
@@ -34,6 +35,31 @@ function asBuildStore(store: Store): LocalBuildStore {
   return store as LocalBuildStore;
 }
 
+/** The distributed builds the settings describe: their `builders`, and `max-jobs` local slots. */
+export function distributedFromSettings(
+  store: LocalBuildStore,
+  settings: Settings,
+  opts: {
+    env: NodeJS.ProcessEnv;
+    onLogLine: (line: string) => void;
+    notice: (line: string) => void;
+    machines?: Machine[];
+  },
+): DistributedBuilds {
+  return distributedBuilds(store, {
+    machines: opts.machines ?? configuredMachines(settings),
+    localMaxJobs: settings.get('max-jobs'),
+    localSystems: [settings.get('system'), ...settings.get('extra-platforms')],
+    localFeatures: settings.get('system-features'),
+    local: localBuildOptions(settings, opts.env),
+    buildOptions: remoteBuildOptions(settings),
+    useSubstitutes: settings.get('builders-use-substitutes'),
+    connect: { env: opts.env, connectTimeout: settings.get('connect-timeout') },
+    onLogLine: opts.onLogLine,
+    notice: opts.notice,
+  });
+}
+
 /** realisePaths, offloading to the configured builders when there are any. */
 export async function realiseWithBuilders(
   store: Store,
@@ -44,36 +70,9 @@ export async function realiseWithBuilders(
   const machines = configuredMachines(settings);
   if (machines.length === 0) return realisePaths(store, paths, settings, ctx);
   const buildStore = asBuildStore(store);
-  const sandbox = settings.get('sandbox');
-  const systems = [settings.get('system'), ...settings.get('extra-platforms')];
   const onLogLine = (line: string) => ctx.err.write(`${line}\n`);
-  const dist = distributedBuilds(buildStore, {
-    machines,
-    localMaxJobs: settings.get('max-jobs'),
-    localSystems: systems,
-    localFeatures: settings.get('system-features'),
-    local: {
-      sandbox: sandbox === 'relaxed' ? 'relaxed' : sandbox ? 'true' : 'false',
-      sandboxPaths:
-        settings.origin('sandbox-paths') === 'default' ? undefined : settings.get('sandbox-paths'),
-      buildCores: settings.get('cores'),
-      maxSilentTime: settings.get('max-silent-time'),
-      timeout: settings.get('timeout'),
-      logLines: settings.get('log-lines'),
-      keepFailed: settings.get('keep-failed'),
-      callerEnv: ctx.env,
-    },
-    buildOptions: {
-      maxSilentTime: settings.get('max-silent-time'),
-      buildTimeout: settings.get('timeout'),
-      maxLogSize: settings.get('max-build-log-size'),
-      keepFailed: settings.get('keep-failed'),
-    },
-    useSubstitutes: settings.get('builders-use-substitutes'),
-    connect: { env: ctx.env, connectTimeout: settings.get('connect-timeout') },
-    onLogLine,
-    notice: onLogLine,
-  });
+  applyAutoGcSettings(buildStore, settings, onLogLine);
+  const dist = distributedFromSettings(buildStore, settings, { env: ctx.env, onLogLine, notice: onLogLine, machines });
   try {
     return await buildPaths(buildStore, paths, {
       executor: dist.executor,

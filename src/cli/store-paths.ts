@@ -15,8 +15,23 @@ function isInStoreDir(path: string, storeDir: string): boolean {
 }
 
 /** The store path an argument denotes: follows symlinks until inside the store dir, drops sub-paths. */
-export function storePathArg(arg: string, opts: { cwd: string; storeDir: string }): string {
+/** The logical and (for chroot-style local stores) physical store directories of a store. */
+export function storeDirsOf(store: Store): { storeDir: string; realStoreDir?: string } {
+  const real = (store as { realStoreDir?: unknown }).realStoreDir;
+  return { storeDir: store.storeDir, realStoreDir: typeof real === 'string' ? real : undefined };
+}
+
+export function storePathArg(
+  arg: string,
+  opts: { cwd: string; storeDir: string; realStoreDir?: string },
+): string {
   let path = resolve(opts.cwd, arg);
+  const real = opts.realStoreDir;
+  const toLogical = (p: string) =>
+    real && real !== opts.storeDir && (p === real || p.startsWith(`${real}/`))
+      ? opts.storeDir + p.slice(real.length)
+      : p;
+  path = toLogical(path);
   for (let hops = 0; !isInStoreDir(path, opts.storeDir) && hops < 40; hops++) {
     let target: string;
     try {
@@ -26,7 +41,7 @@ export function storePathArg(arg: string, opts: { cwd: string; storeDir: string 
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') break;
       throw e;
     }
-    path = resolve(dirname(path), target);
+    path = toLogical(resolve(dirname(path), target));
   }
   if (!isInStoreDir(path, opts.storeDir)) {
     throw new StoreError('NOT_IN_STORE', `path '${resolve(opts.cwd, arg)}' is not in the Nix store`);

@@ -42,7 +42,11 @@ export function findCommand(argv: string[]): { command: Command; args: string[] 
 }
 
 export function usage(): string {
-  const lines = ['usage: tix COMMAND [ARGS...] [--store URI] [--option NAME VALUE] [--show-trace]', '', 'commands:'];
+  const lines = [
+    'usage: tix COMMAND [ARGS...] [--store URI] [--option NAME VALUE] [--show-trace]',
+    '',
+    'commands:',
+  ];
   const sorted = [...commands].sort((a, b) => a.name.join(' ').localeCompare(b.name.join(' ')));
   for (const c of sorted) lines.push(`  ${c.name.join(' ').padEnd(22)} ${c.summary}`);
   return lines.join('\n') + '\n';

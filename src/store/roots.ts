@@ -185,7 +185,8 @@ export function addIndirectRoot(stateDir: string, linkPath: string): string {
 }
 
 /**
- * Makes `linkPath` a symlink to `storePath` and registers it as an indirect root. Refuses to put
+ * Makes `linkPath` a symlink to `storePath` (its physical location) and registers it as an
+ * indirect root. Refuses to put
  * the link inside the store, or to replace anything but a symlink into the store.
  */
 export function addPermRoot(ctx: RootsContext, storePath: string, linkPath: string): string {
@@ -210,7 +211,12 @@ export function addPermRoot(ctx: RootsContext, storePath: string, linkPath: stri
       `cannot create symlink '${link}': it already exists and does not point into the store`,
     );
   }
-  replaceSymlink(storePath, link);
+  // In a chroot-style store the link points at the physical copy, so that `result` is usable on a
+  // machine without /nix/store; GC recognises both forms as roots.
+  const target = storePath.startsWith(`${ctx.storeDir}/`)
+    ? ctx.realStoreDir + storePath.slice(ctx.storeDir.length)
+    : storePath;
+  replaceSymlink(target, link);
   addIndirectRoot(ctx.stateDir, link);
   return link;
 }

@@ -13,13 +13,9 @@ import { CliError } from '../cli-error.js';
 import { cliSettings } from '../cli-settings.js';
 import { type Command, type CommandContext, UsageError } from '../command.js';
 import { withStore } from '../open-store.js';
-import {
-  BUILD_FLAGS,
-  buildFlagSettings,
-  parseDerivedPathArg,
-  realisedOutputs,
-} from '../realise.js';
+import { BUILD_FLAGS, buildFlagSettings, parseDerivedPathArg, realisedOutputs } from '../realise.js';
 import { buildersFlagSettings, realiseWithBuilders } from '../remote-builds.js';
+import { storeDirsOf } from '../store-paths.js';
 import { requestFromArgs } from './eval-common.js';
 
 /** nix-build's link name for output `output` of the `counter`-th distinct derivation (0-based). */
@@ -44,12 +40,20 @@ function isDerivedPathArg(arg: string, storeDir: string): boolean {
 }
 
 /** What to build: the positional paths, or the derivations the Nix expressions evaluate to. */
-async function pathsToBuild(args: ParsedArgs, ctx: CommandContext, store: Store): Promise<DerivedPath[] | undefined> {
-  const storeDir = store.storeDir;
-  const isNix = flagSet(args, '--expr') || args.positional.some((a) => !isDerivedPathArg(a, storeDir));
+async function pathsToBuild(
+  args: ParsedArgs,
+  ctx: CommandContext,
+  store: Store,
+): Promise<DerivedPath[] | undefined> {
+  const dirs = storeDirsOf(store);
+  const isNix =
+    flagSet(args, '--expr') ||
+    args.positional.some(
+      (a) => !isDerivedPathArg(a, dirs.storeDir) && !isDerivedPathArg(a, dirs.realStoreDir ?? dirs.storeDir),
+    );
   if (!isNix) {
     if (args.positional.length === 0) throw new UsageError("'tix build' needs at least one derivation");
-    return args.positional.map((a) => parseDerivedPathArg(a, { cwd: ctx.cwd, storeDir }));
+    return args.positional.map((a) => parseDerivedPathArg(a, { cwd: ctx.cwd, ...dirs }));
   }
   if (!(store instanceof LocalStore)) {
     throw new CliError('UNSUPPORTED', `evaluating Nix expressions needs a local store, not '${store.uri}'`);

@@ -10,7 +10,7 @@ import { flagSet, flagValue, parseArgs } from '../args.js';
 import { cliSettings } from '../cli-settings.js';
 import { type Command, UsageError } from '../command.js';
 import { openCliStore } from '../open-store.js';
-import { storePathArg } from '../store-paths.js';
+import { storeDirsOf, storePathArg } from '../store-paths.js';
 
 function withParam(uri: string, key: string, value: string): string {
   const u = uri.includes('?') ? uri.replace(new RegExp(`([?&])${key}=[^&]*&?`), '$1') : uri;
@@ -57,7 +57,7 @@ export const copy: Command = {
         other = await open(from!);
       }
       const [src, dst] = to !== undefined ? [local, other] : [other, local];
-      const paths = args.positional.map((a) => storePathArg(a, { cwd: ctx.cwd, storeDir: src.storeDir }));
+      const paths = args.positional.map((a) => storePathArg(a, { cwd: ctx.cwd, ...storeDirsOf(src) }));
       const opts: CopyOptions = {
         checkSigs: !flagSet(args, '--no-check-sigs'),
         substitute: flagSet(args, '--substitute-on-destination'),

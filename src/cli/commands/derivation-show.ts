@@ -8,7 +8,7 @@ import { StoreError } from '../../store/errors.js';
 import { flagSet, parseArgs } from '../args.js';
 import { type Command, UsageError } from '../command.js';
 import { withStore } from '../open-store.js';
-import { readStoreDerivation, requirePathInfo, storePathArg } from '../store-paths.js';
+import { readStoreDerivation, requirePathInfo, storeDirsOf, storePathArg } from '../store-paths.js';
 
 export const derivationShow: Command = {
   name: ['derivation', 'show'],
@@ -19,7 +19,7 @@ export const derivationShow: Command = {
     return withStore(ctx, async (store) => {
       const todo: string[] = [];
       for (const a of args.positional) {
-        const p = storePathArg(a, { cwd: ctx.cwd, storeDir: store.storeDir });
+        const p = storePathArg(a, { cwd: ctx.cwd, ...storeDirsOf(store) });
         if (isDerivationPath(p)) todo.push(p);
         else {
           const deriver = (await requirePathInfo(store, p)).deriver;

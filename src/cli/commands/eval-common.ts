@@ -57,12 +57,26 @@ export function requestFromArgs(p: ParsedArgs, ctx: CommandContext, mode: EvalRe
     json: flagSet(p, '--json'),
     xml: flagSet(p, '--xml'),
     location: !flagSet(p, '--no-location'),
-    // The bundled package set comes last, so that -I and NIX_PATH can override <tix>.
-    nixPath: [...includes, ...splitNixPath(ctx.env.NIX_PATH ?? ''), tixSearchPathEntry()],
+    nixPath: [...includes, ...splitNixPath(ctx.env.NIX_PATH ?? '')],
+    // The bundled package set is searched last, so that -I and NIX_PATH can override <tix>; like
+    // Nix's <nix/…> it is not listed in builtins.nixPath (which stays as Nix 2.8 shows it).
+    extraNixPath: [tixSearchPathEntry()],
     cwd: ctx.cwd,
     env: { ...ctx.env },
     showTrace: ctx.global.showTrace,
     currentSystem: ctx.global.options.get('system'),
+  };
+}
+
+/** `-` as a file argument means the expression is read from standard input. */
+export async function readStdinArgs(req: EvalRequest, ctx: CommandContext): Promise<EvalRequest> {
+  if (!req.exprs.some((e) => e.kind === 'file' && e.text === '-')) return req;
+  const chunks: Uint8Array[] = [];
+  for await (const c of ctx.stdin()) chunks.push(c);
+  const text = Buffer.concat(chunks).toString('utf8');
+  return {
+    ...req,
+    exprs: req.exprs.map((e) => (e.kind === 'file' && e.text === '-' ? { kind: 'expr', text } : e)),
   };
 }
 

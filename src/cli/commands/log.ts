@@ -9,7 +9,7 @@ import { CliError } from '../cli-error.js';
 import { type Command, UsageError } from '../command.js';
 import { withStore } from '../open-store.js';
 import { requireCapability } from '../store-capabilities.js';
-import { storePathArg } from '../store-paths.js';
+import { storeDirsOf, storePathArg } from '../store-paths.js';
 
 /** The log text at `path` or `path.bz2`, or undefined when neither exists. */
 export function readBuildLog(path: string): Uint8Array | undefined {
@@ -34,7 +34,7 @@ export const log: Command = {
     const args = parseArgs(argv, {});
     if (args.positional.length !== 1) throw new UsageError("'tix log' takes exactly one path");
     return withStore(ctx, async (store) => {
-      const path = storePathArg(args.positional[0]!, { cwd: ctx.cwd, storeDir: store.storeDir });
+      const path = storePathArg(args.positional[0]!, { cwd: ctx.cwd, ...storeDirsOf(store) });
       let drvPath = path;
       if (!isDerivationPath(path)) {
         const deriver = (await store.queryPathInfo(path))?.deriver;

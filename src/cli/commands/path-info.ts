@@ -8,13 +8,13 @@ import { flagSet, parseArgs } from '../args.js';
 import { type Command, UsageError } from '../command.js';
 import { withStore } from '../open-store.js';
 import { type PathInfoRow, pathInfoJson, pathInfoText } from '../path-info-format.js';
-import { queryClosure, requirePathInfo, storePathArg } from '../store-paths.js';
+import { queryClosure, requirePathInfo, storeDirsOf, storePathArg } from '../store-paths.js';
 
 /** The store paths an argument list denotes: `.drv` paths are replaced by their outputs. */
 export async function resolveInstallables(store: Store, args: string[], cwd: string): Promise<string[]> {
   const out = new Set<string>();
   for (const a of args) {
-    const p = storePathArg(a, { cwd, storeDir: store.storeDir });
+    const p = storePathArg(a, { cwd, ...storeDirsOf(store) });
     if (isDerivationPath(p)) {
       await requirePathInfo(store, p);
       for (const o of (await store.queryDerivationOutputMap(p)).values()) out.add(o);

@@ -5,7 +5,7 @@ import { type Command, UsageError } from '../command.js';
 import { printFreed } from '../gc-format.js';
 import { withStore } from '../open-store.js';
 import { requireCapability } from '../store-capabilities.js';
-import { storePathArg } from '../store-paths.js';
+import { storeDirsOf, storePathArg } from '../store-paths.js';
 
 export const storeDelete: Command = {
   name: ['store', 'delete'],
@@ -14,7 +14,7 @@ export const storeDelete: Command = {
     const args = parseArgs(argv, { '--ignore-liveness': { arity: 0 } });
     if (args.positional.length === 0) throw new UsageError("'tix store delete' needs at least one path");
     return withStore(ctx, async (store) => {
-      const paths = args.positional.map((a) => storePathArg(a, { cwd: ctx.cwd, storeDir: store.storeDir }));
+      const paths = args.positional.map((a) => storePathArg(a, { cwd: ctx.cwd, ...storeDirsOf(store) }));
       const gc = requireCapability(store, 'collectGarbage', 'deleting paths');
       let res = { paths: [] as string[], bytesFreed: 0 };
       try {

@@ -10,7 +10,7 @@ import { sysError } from '../cli-error.js';
 import { cliSettings } from '../cli-settings.js';
 import { type Command, UsageError } from '../command.js';
 import { resolveCliStoreUri, withStore } from '../open-store.js';
-import { requirePathInfo, storePathArg } from '../store-paths.js';
+import { requirePathInfo, storeDirsOf, storePathArg } from '../store-paths.js';
 
 async function writeAll(out: Writable, chunks: AsyncIterable<Uint8Array>): Promise<void> {
   for await (const c of chunks) {
@@ -41,7 +41,7 @@ export const storeDump: Command = {
     return withStore(
       ctx,
       async (store) => {
-        const path = storePathArg(abs, { cwd: ctx.cwd, storeDir: store.storeDir });
+        const path = storePathArg(abs, { cwd: ctx.cwd, ...storeDirsOf(store) });
         if (path !== abs)
           throw new UsageError(`'${abs}' is inside store path '${path}'; dump the store path`);
         await requirePathInfo(store, path);

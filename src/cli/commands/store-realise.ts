@@ -1,5 +1,6 @@
 // `tix store realise PATH…` = `nix-store --realise`: builds the derivations given (all outputs, or
 // `DRV!out`), checks that other paths are valid, and prints the resulting store paths.
+
 import { compareUtf8 } from '../../formats/byte-order.js';
 import { parseArgs } from '../args.js';
 import { cliSettings } from '../cli-settings.js';
@@ -12,6 +13,7 @@ import {
   realisedOutputs,
   realisePaths,
 } from '../realise.js';
+import { storeDirsOf } from '../store-paths.js';
 
 export const storeRealise: Command = {
   name: ['store', 'realise'],
@@ -24,7 +26,7 @@ export const storeRealise: Command = {
       ctx,
       async (store) => {
         const paths = args.positional.map((a) =>
-          parseDerivedPathArg(a, { cwd: ctx.cwd, storeDir: store.storeDir }),
+          parseDerivedPathArg(a, { cwd: ctx.cwd, ...storeDirsOf(store) }),
         );
         const res = await realisePaths(store, paths, settings, ctx);
         const out = new Set<string>();

@@ -8,7 +8,7 @@ import { flagSet, flagValue, parseArgs } from '../args.js';
 import { CliError } from '../cli-error.js';
 import { type Command, UsageError } from '../command.js';
 import { withStore } from '../open-store.js';
-import { queryClosure, requirePathInfo, storePathArg } from '../store-paths.js';
+import { queryClosure, requirePathInfo, storeDirsOf, storePathArg } from '../store-paths.js';
 
 export const storeSign: Command = {
   name: ['store', 'sign'],
@@ -29,7 +29,7 @@ export const storeSign: Command = {
       if (typeof signable.addSignatures !== 'function') {
         throw new CliError('UNSUPPORTED', `store '${store.uri}' does not support adding signatures`);
       }
-      let paths = args.positional.map((a) => storePathArg(a, { cwd: ctx.cwd, storeDir: store.storeDir }));
+      let paths = args.positional.map((a) => storePathArg(a, { cwd: ctx.cwd, ...storeDirsOf(store) }));
       if (flagSet(args, '--recursive')) paths = await queryClosure(store, paths);
       for (const path of paths) {
         const info = await requirePathInfo(store, path);

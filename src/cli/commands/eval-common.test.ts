@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { test } from 'node:test';
+import type { CommandContext } from '../command.js';
+import { buildRequest, evalIOSpec, readStdinArgs, splitNixPath } from './eval-common.js';
+
+function ctx(env: NodeJS.ProcessEnv = {}, store?: string, stdin = ''): CommandContext {
+  return {
+    out: new PassThrough(),
+    err: new PassThrough(),
+    stdin: async function* () {
+      yield Buffer.from(stdin);
+    },
+    env,
+    cwd: '/work',
+    global: {
+      options: new Map([['system', 'aarch64-linux']]),
+      store,
+      showTrace: true,
+      debug: false,
+      json: false,
+    },
+  };
+}
+
+test('NIX_PATH splits on ":" but keeps URLs whole', () => {
+  assert.deepEqual(splitNixPath('a=/x:/y::nixpkgs=https://example.org/a.tar.gz:c=/z'), [
+    'a=/x',
+    '/y',
+    'nixpkgs=https://example.org/a.tar.gz',
+    'c=/z',
+  ]);
+});
+
+test('nix-instantiate flags become an evaluation request', () => {
+  const r = buildRequest(
+    [
+      '--strict',
+      '-E',
+      '{ x }: x',
+      '-A',
+      'a.b',
+      '--arg',
+      'x',
+      '1 + 1',
+      '--argstr',
+      'y',
+      's',
+      '-I',
+      'p=/q',
+      '--json',
+      '--no-location',
+    ],
+    ctx({ NIX_PATH: 'n=/m' }),
+    'eval',
+  );
+  assert.deepEqual(r.exprs, [{ kind: 'expr', text: '{ x }: x' }]);
+  assert.deepEqual(r.attrPaths, ['a.b']);
+  assert.deepEqual(r.args, [
+    { name: 'x', kind: 'expr', value: '1 + 1' },
+    { name: 'y', kind: 'str', value: 's' },
+  ]);
+  assert.deepEqual(r.nixPath, ['p=/q', 'n=/m']);
+  assert.equal(r.strict && r.json && !r.location && !r.xml, true);
+  assert.equal(r.currentSystem, 'aarch64-linux');
+  assert.equal(r.showTrace, true);
+  assert.deepEqual(buildRequest([], ctx(), 'instantiate').exprs, [{ kind: 'file', text: './default.nix' }]);
+  assert.throws(() => buildRequest(['--bogus'], ctx(), 'eval'), /unrecognised flag '--bogus'/);
+});
+
+test('"-" reads the expression from standard input', async () => {
+  const c = ctx({}, undefined, '1 + 2');
+  const r = await readStdinArgs(buildRequest(['-'], c, 'eval'), c);
+  assert.deepEqual(r.exprs, [{ kind: 'expr', text: '1 + 2' }]);
+});
+
+test('--store local?root=R writes added paths below R', () => {
+  assert.deepEqual(evalIOSpec(ctx({}, 'local?root=/r')).options, {
+    storeDir: '/nix/store',
+    storeWriteDir: '/r/nix/store',
+  });
+  assert.deepEqual(evalIOSpec(ctx({ NIX_STORE_DIR: '/s' })).options, {
+    storeDir: '/s',
+    storeWriteDir: undefined,
+  });
+});
