@@ -41,7 +41,9 @@ export function measure(runs: number, run: () => number, setup: () => void = () 
 
 export function report(name: string, tix: number, nix: number, goal: string): void {
   const ratio = tix / nix;
-  console.log(`${name}: tix ${tix.toFixed(3)} s, nix ${nix.toFixed(3)} s, ratio ${ratio.toFixed(2)}x (goal ${goal})`);
+  console.log(
+    `${name}: tix ${tix.toFixed(3)} s, nix ${nix.toFixed(3)} s, ratio ${ratio.toFixed(2)}x (goal ${goal})`,
+  );
 }
 
 export function nixVersion(): string {

@@ -16,7 +16,8 @@ try {
   for (let d = 0; d < 100; d++) {
     const sub = join(tree, `d${d}`);
     mkdirSync(sub);
-    for (let f = 0; f < 100; f++) writeFileSync(join(sub, `f${f}.txt`), randomBytes(600 + ((d * 100 + f) % 1000)));
+    for (let f = 0; f < 100; f++)
+      writeFileSync(join(sub, `f${f}.txt`), randomBytes(600 + ((d * 100 + f) % 1000)));
   }
   // Warm the page cache so that both read from memory.
   timeShell(`cat ${tree}/big.bin > /dev/null; find ${tree} -type f -exec cat {} + > /dev/null`);

@@ -5,11 +5,11 @@
 // only computes paths, as nix-instantiate --eval does. Fetchers come from MemoryEvalIO and land
 // in the store through addToStore.
 import * as fs from 'node:fs';
-import { parseContentAddress } from '../formats/content-address.js';
-import { hashEquals, parseHash, printHash } from '../formats/hash.js';
+import { NixEvalError } from '../eval/errors.js';
 import type { AddToStoreOptions, EvalIO, FileType } from '../eval/io.js';
 import { MemoryEvalIO } from '../eval/io-memory.js';
-import { NixEvalError } from '../eval/errors.js';
+import { parseContentAddress } from '../formats/content-address.js';
+import { hashEquals, parseHash, printHash } from '../formats/hash.js';
 import type { LocalStore } from '../store/local.js';
 import { openLocalStore, parseStoreUri } from '../store/open.js';
 
@@ -97,7 +97,12 @@ export class StoreEvalIO extends MemoryEvalIO implements EvalIO {
     return info.path;
   }
 
-  override addTextToStore(name: string, text: Uint8Array, references: string[], opts: { readOnly?: boolean } = {}): string {
+  override addTextToStore(
+    name: string,
+    text: Uint8Array,
+    references: string[],
+    opts: { readOnly?: boolean } = {},
+  ): string {
     if (opts.readOnly) return super.addTextToStore(name, text, references, opts);
     return this.#store.addTextToStoreSync(name, text, references);
   }
