@@ -22,6 +22,7 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  statSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -153,16 +154,24 @@ export async function acquireBuildUser(
   }
 }
 
-/** Pids of the processes whose real uid is `uid`. */
+/** Pids of the live (non-zombie) processes running as `uid`. */
 export function processesOfUser(uid: number): number[] {
   const out: number[] = [];
   for (const name of readdirSync('/proc')) {
-    if (!/^[0-9]+$/.test(name)) continue;
+    if (name.charCodeAt(0) > 57 || !/^[0-9]+$/.test(name)) continue;
+    // /proc/<pid> belongs to the process's effective uid: one stat instead of reading status.
+    let owner: number;
+    try {
+      owner = statSync(`/proc/${name}`).uid;
+    } catch {
+      continue; // gone meanwhile
+    }
+    if (owner !== uid) continue;
     let status: string;
     try {
       status = readFileSync(`/proc/${name}/status`, 'latin1');
     } catch {
-      continue; // gone meanwhile
+      continue;
     }
     const m = /^Uid:\s+(\d+)/m.exec(status);
     // Zombies are past killing; their parent (or init) reaps them.

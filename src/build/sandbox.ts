@@ -63,6 +63,14 @@ export function useSandbox(mode: SandboxMode, opts: { fixedOutput: boolean; noCh
  * `/bin/sh=<busybox>`), otherwise the host's /bin/sh plus the ELF interpreter and libraries it needs.
  */
 export function defaultSandboxPaths(): string[] {
+  // Decided once per process: reading the ELF headers of a 2 MB busybox per build is measurable.
+  cachedDefault ??= computeDefaultSandboxPaths();
+  return [...cachedDefault];
+}
+
+let cachedDefault: string[] | undefined;
+
+function computeDefaultSandboxPaths(): string[] {
   for (const bb of ['/bin/busybox', '/usr/bin/busybox']) {
     if (existsSync(bb) && isStaticElf(bb)) return [`/bin/sh=${bb}`];
   }

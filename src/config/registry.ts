@@ -38,6 +38,7 @@ export interface SettingValues {
   'min-free-check-interval': number;
   'keep-derivations': boolean;
   'keep-outputs': boolean;
+  'fsync-store-paths': boolean;
   'connect-timeout': number;
   'build-users-group': string;
   'build-memory-max': bigint;
@@ -266,6 +267,12 @@ export const SETTINGS: { [K in SettingName]: SettingDef<SettingValues[K]> } = {
     default: () => false,
     aliases: ['gc-keep-outputs'],
     description: 'the garbage collector keeps the outputs of every live .drv',
+  },
+  'fsync-store-paths': {
+    type: 'bool',
+    default: () => false,
+    description:
+      'fsync the files of every store path before registering it (survives power loss, not only killed processes; as in current Nix, off by default)',
   },
   'connect-timeout': {
     type: 'uint',

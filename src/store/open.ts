@@ -108,7 +108,7 @@ export function openLocalStore(uri: ParsedStoreUri, opts: OpenStoreOptions = {})
     stateDir: p.get('state'),
     logDir: p.get('log'),
     uri: canonical,
-    fsync: boolSetting(opts.settings, 'fsync-metadata'),
+    fsync: boolSetting(opts.settings, 'fsync-store-paths') ?? false,
     keepDerivations: boolSetting(opts.settings, 'keep-derivations'),
     keepOutputs: boolSetting(opts.settings, 'keep-outputs'),
     requireSigs: boolSetting(opts.settings, 'require-sigs'),

@@ -1,0 +1,53 @@
+// Benchmark (issue: store core): 100 trivial derivations built locally from the same .nix file,
+// `tix build` against Nix 2.8's `nix-build`, each into a fresh store (chroot-style for both; Nix
+// then sandboxes its builds too). Evaluation, instantiation and building are all timed. Goal:
+// ratio <= 1.0.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { measure, nixVersion, report, tempDir, timeShell, tixBin } from './lib.js';
+
+const N = 100;
+const RUNS = Number(process.env.TIX_BENCH_RUNS ?? 3);
+const dir = tempDir('local-100');
+try {
+  const file = join(dir, 'drvs.nix');
+  writeFileSync(
+    file,
+    `{ nonce }: let
+  leaf = i: derivation { name = "leaf-\${toString i}-\${nonce}"; system = builtins.currentSystem;
+    builder = "/bin/sh"; args = [ "-c" "echo \${toString i} > $out" ]; };
+in builtins.genList leaf ${N}
+`,
+  );
+  const etc = join(dir, 'etc');
+  mkdirSync(etc);
+  writeFileSync(
+    join(etc, 'nix.conf'),
+    'build-users-group =\nsubstituters =\nsandbox-paths = /bin/sh=/bin/busybox\n',
+  );
+  let run = 0;
+  const fresh = (name: string) => {
+    const root = join(dir, `${name}-${++run}`);
+    rmSync(root, { recursive: true, force: true });
+    return root;
+  };
+  const nix = measure(RUNS, () => {
+    const root = fresh('nix');
+    return timeShell(`nix-build --no-out-link --max-jobs auto --argstr nonce n${run} ${file} > /dev/null`, {
+      ...process.env,
+      NIX_CONF_DIR: etc,
+      NIX_REMOTE: `local?root=${root}`,
+    });
+  });
+  const tix = measure(RUNS, () => {
+    const root = fresh('tix');
+    return timeShell(
+      `${tixBin} build --no-out-link --max-jobs auto --argstr nonce t${run} ${file} > /dev/null 2>&1`,
+      { ...process.env, TIX_STORE: `local?root=${root}`, TIX_CONF_DIR: etc },
+    );
+  });
+  console.log(`# ${nixVersion()}, ${new Date().toISOString().slice(0, 10)}`);
+  report(`local-100 (${N} trivial derivations, eval + build, max-jobs auto)`, tix, nix, '<= 1.0x');
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
