@@ -22,7 +22,6 @@ import {
   openSync,
   readdirSync,
   readFileSync,
-  statSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -154,24 +153,18 @@ export async function acquireBuildUser(
   }
 }
 
-/** Pids of the live (non-zombie) processes running as `uid`. */
+/** Pids of the live (non-zombie) processes whose real uid is `uid`. */
 export function processesOfUser(uid: number): number[] {
   const out: number[] = [];
   for (const name of readdirSync('/proc')) {
     if (name.charCodeAt(0) > 57 || !/^[0-9]+$/.test(name)) continue;
-    // /proc/<pid> belongs to the process's effective uid: one stat instead of reading status.
-    let owner: number;
-    try {
-      owner = statSync(`/proc/${name}`).uid;
-    } catch {
-      continue; // gone meanwhile
-    }
-    if (owner !== uid) continue;
+    // Not stat(/proc/<pid>): a process that changed credentials (setpriv) is non-dumpable and its
+    // /proc entry then belongs to root.
     let status: string;
     try {
       status = readFileSync(`/proc/${name}/status`, 'latin1');
     } catch {
-      continue;
+      continue; // gone meanwhile
     }
     const m = /^Uid:\s+(\d+)/m.exec(status);
     // Zombies are past killing; their parent (or init) reaps them.
