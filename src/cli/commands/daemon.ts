@@ -23,7 +23,7 @@ export const daemon: Command = {
     const store = await openCliStore(ctx, settings);
     try {
       if (flagSet(args, '--stdio')) {
-        await serveStdio(store, settings, ctx.env);
+        await serveStdio(store, settings, ctx.env, (line) => ctx.err.write(`${line}\n`));
         return 0;
       }
       const socketPath = flagValue(args, '--listen') ?? defaultSocketFor(store);
@@ -34,16 +34,16 @@ export const daemon: Command = {
           "warning: peer credentials unavailable (build native/ with 'npx node-gyp rebuild --nodedir=/usr'); clients count as unknown users\n",
         );
       }
-      const server = await startDaemonServer(socketPath, {
-        ...daemonOptions(store, settings, ctx.env),
-        log: (line) => ctx.err.write(`${line}\n`),
-      });
+      const log = (line: string) => ctx.err.write(`${line}\n`);
+      const setup = daemonOptions(store, settings, ctx.env, log);
+      const server = await startDaemonServer(socketPath, { ...setup, log });
       ctx.err.write(`tix daemon listening on '${socketPath}'\n`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
       });
       await server.close();
+      await setup.close();
       return 0;
     } finally {
       await store.close();

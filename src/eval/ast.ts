@@ -1,0 +1,78 @@
+// The Nix abstract syntax tree produced by the parser. Offsets index into the node's Source.
+
+export type AttrName = { s: string } | { e: Expr };
+
+export interface AttrDef {
+  e: Expr;
+  off: number;
+  /** `inherit x;` (from the enclosing scope) or `inherit (src) x;`. */
+  inherit?: 'scope' | 'from';
+}
+
+export interface DynAttrDef {
+  name: Expr;
+  e: Expr;
+  off: number;
+}
+
+export interface Formal {
+  name: string;
+  def?: Expr;
+  off: number;
+}
+
+export type Expr =
+  | { k: 'int'; off: number; v: number | bigint }
+  | { k: 'float'; off: number; v: number }
+  | { k: 'str'; off: number; v: string }
+  | { k: 'path'; off: number; v: string }
+  | { k: 'concat'; off: number; parts: Expr[]; forceString: boolean }
+  | { k: 'var'; off: number; name: string }
+  | { k: 'curpos'; off: number }
+  | { k: 'select'; off: number; e: Expr; path: AttrName[]; def?: Expr }
+  | { k: 'hasattr'; off: number; e: Expr; path: AttrName[] }
+  | {
+      k: 'attrs';
+      off: number;
+      rec: boolean;
+      attrs: Map<string, AttrDef>;
+      dyn: DynAttrDef[];
+      /** Sources of `inherit (e)` groups, referenced by AttrDef.e of kind 'inheritFrom'. */
+      inheritFrom: Expr[];
+    }
+  | { k: 'inheritFrom'; off: number; index: number; name: string }
+  | { k: 'list'; off: number; elems: Expr[] }
+  | {
+      k: 'lambda';
+      off: number;
+      arg?: string;
+      formals?: { list: Formal[]; ellipsis: boolean };
+      body: Expr;
+      name?: string;
+    }
+  | { k: 'call'; off: number; f: Expr; args: Expr[] }
+  | { k: 'let'; off: number; attrs: Expr & { k: 'attrs' }; body: Expr }
+  | { k: 'with'; off: number; env: Expr; body: Expr }
+  | { k: 'if'; off: number; cond: Expr; yes: Expr; no: Expr }
+  | { k: 'assert'; off: number; cond: Expr; body: Expr }
+  | { k: 'not'; off: number; e: Expr }
+  | { k: 'neg'; off: number; e: Expr }
+  | { k: 'bin'; off: number; op: BinOp; l: Expr; r: Expr };
+
+export type BinOp =
+  | '=='
+  | '!='
+  | '<'
+  | '<='
+  | '>'
+  | '>='
+  | '&&'
+  | '||'
+  | '->'
+  | '//'
+  | '++'
+  | '-'
+  | '*'
+  | '/';
+
+export type AttrsExpr = Expr & { k: 'attrs' };

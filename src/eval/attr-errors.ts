@@ -1,0 +1,36 @@
+// Errors about attributes: "attribute 'x' missing" with Nix's "Did you mean …?" suggestions, and
+// the "while evaluating the attribute" trace frame.
+import { NixEvalError } from './errors.js';
+import type { Pos } from './source.js';
+import type { Attrs } from './value.js';
+
+/** Adds Nix's "while evaluating the attribute" frame to an evaluation error. */
+export function addAttrTrace(err: unknown, path: string, pos: Pos | undefined): unknown {
+  if (pos && err instanceof NixEvalError && err.trace.length < 200) {
+    err.addTrace(pos, `while evaluating the attribute '${path}'`);
+  }
+  return err;
+}
+
+export function missingAttr(name: string, attrs: Attrs, pos?: Pos): NixEvalError {
+  const err = new NixEvalError('MISSING_ATTR', `attribute '${name}' missing`, pos);
+  const near = [...attrs.m.keys()].filter((k) => levenshtein(k, name) <= 2).sort();
+  if (near.length > 0)
+    err.hint = `Did you mean ${near.length === 1 ? near[0] : `one of ${near.slice(0, -1).join(', ')} or ${near[near.length - 1]}`}?`;
+  return err;
+}
+
+function levenshtein(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 2) return 3;
+  const d: number[] = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = d[0]!;
+    d[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = d[j]!;
+      d[j] = Math.min(d[j]! + 1, d[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return d[b.length]!;
+}

@@ -1,0 +1,132 @@
+// The attributes of a set: names sorted in byte order (byte strings compare in byte order with
+// JavaScript's `<`) with their values in parallel arrays, as Nix's Bindings. Copying for `//` is an
+// array copy, which is far cheaper than rehashing a Map; lookups are binary searches. Read-only
+// once built (the `set`/`delete` methods are for builders only).
+import type { Thunk, Value } from './value.js';
+
+type Slot = Value | Thunk;
+
+export class Bindings {
+  constructor(
+    readonly names: string[],
+    readonly vals: Slot[],
+  ) {}
+
+  static fromMap(m: Map<string, Slot>): Bindings {
+    const names = [...m.keys()].sort();
+    return new Bindings(
+      names,
+      names.map((n) => m.get(n)!),
+    );
+  }
+
+  get size(): number {
+    return this.names.length;
+  }
+
+  indexOf(name: string): number {
+    const names = this.names;
+    let lo = 0;
+    let hi = names.length - 1;
+    if (hi < 8) {
+      for (let i = 0; i <= hi; i++) if (names[i] === name) return i;
+      return -1;
+    }
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const k = names[mid]!;
+      if (k === name) return mid;
+      if (k < name) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+
+  get(name: string): Slot | undefined {
+    const i = this.indexOf(name);
+    return i < 0 ? undefined : this.vals[i];
+  }
+
+  has(name: string): boolean {
+    return this.indexOf(name) >= 0;
+  }
+
+  /** Builder use only: inserts or replaces. */
+  set(name: string, v: Slot): this {
+    const names = this.names;
+    let lo = 0;
+    let hi = names.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (names[mid]! < name) lo = mid + 1;
+      else hi = mid;
+    }
+    if (names[lo] === name) this.vals[lo] = v;
+    else {
+      names.splice(lo, 0, name);
+      this.vals.splice(lo, 0, v);
+    }
+    return this;
+  }
+
+  /** Builder use only. */
+  delete(name: string): boolean {
+    const i = this.indexOf(name);
+    if (i < 0) return false;
+    this.names.splice(i, 1);
+    this.vals.splice(i, 1);
+    return true;
+  }
+
+  keys(): IterableIterator<string> {
+    return this.names.values();
+  }
+
+  values(): IterableIterator<Slot> {
+    return this.vals.values();
+  }
+
+  *entries(): IterableIterator<[string, Slot]> {
+    for (let i = 0; i < this.names.length; i++) yield [this.names[i]!, this.vals[i]!];
+  }
+
+  [Symbol.iterator](): IterableIterator<[string, Slot]> {
+    return this.entries();
+  }
+
+  /** `a // b`: names of both, values of b winning. */
+  static update(a: Bindings, b: Bindings): Bindings {
+    const an = a.names;
+    const bn = b.names;
+    if (bn.length <= 8) {
+      const out = new Bindings(an.slice(), a.vals.slice());
+      for (let i = 0; i < bn.length; i++) out.set(bn[i]!, b.vals[i]!);
+      return out;
+    }
+    const names: string[] = [];
+    const vals: Slot[] = [];
+    let i = 0;
+    let j = 0;
+    while (i < an.length && j < bn.length) {
+      const x = an[i]!;
+      const y = bn[j]!;
+      if (x < y) {
+        names.push(x);
+        vals.push(a.vals[i++]!);
+      } else {
+        names.push(y);
+        vals.push(b.vals[j++]!);
+        if (x === y) i++;
+      }
+    }
+    while (i < an.length) {
+      names.push(an[i]!);
+      vals.push(a.vals[i++]!);
+    }
+    while (j < bn.length) {
+      names.push(bn[j]!);
+      vals.push(b.vals[j++]!);
+    }
+    return new Bindings(names, vals);
+  }
+}

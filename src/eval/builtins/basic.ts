@@ -1,0 +1,176 @@
+// Builtins about types, numbers, control flow and debugging.
+import { arith, isInt, normInt } from '../arith.js';
+import { coerceToString } from '../coerce.js';
+import { NixEvalError } from '../errors.js';
+import { forceFloat, forceInt, forceString, lessThan, typeError } from '../ops.js';
+import { printValue } from '../print.js';
+import type { BuiltinDef, ConstDef, EvalState } from '../state.js';
+import {
+  Attrs,
+  force,
+  isFunction,
+  Lambda,
+  NixFloat,
+  NixPath,
+  NixStr,
+  PrimOp,
+  PrimOpApp,
+  typeOf,
+  type Value,
+} from '../value.js';
+import { forceDeep, mkAttrs } from './util.js';
+
+export function registerBasic(state: EvalState, defs: BuiltinDef[], consts: ConstDef[]): void {
+  const def = (name: string, arity: number, fn: BuiltinDef['fn'], global = false) =>
+    defs.push({ name, arity, fn, global });
+  const is = (name: string, test: (v: Value) => boolean) => def(name, 1, ([a]) => test(force(a!)));
+
+  is('isNull', (v) => v === null);
+  defs[defs.length - 1]!.global = true;
+  is('isInt', (v) => isInt(v));
+  is('isFloat', (v) => v instanceof NixFloat);
+  is('isBool', (v) => typeof v === 'boolean');
+  is('isString', (v) => typeof v === 'string' || v instanceof NixStr);
+  is('isPath', (v) => v instanceof NixPath);
+  is('isList', (v) => Array.isArray(v));
+  is('isAttrs', (v) => v instanceof Attrs);
+  is('isFunction', (v) => isFunction(v));
+  def('typeOf', 1, ([a]) => typeOf(force(a!)));
+
+  def('add', 2, ([a, b], pos) => arith('+', force(a!), force(b!), pos));
+  def('sub', 2, ([a, b], pos) => arith('-', force(a!), force(b!), pos));
+  def('mul', 2, ([a, b], pos) => arith('*', force(a!), force(b!), pos));
+  def('div', 2, ([a, b], pos) => arith('/', force(a!), force(b!), pos));
+  def('lessThan', 2, ([a, b], pos) => lessThan(a!, b!, pos));
+  // Safe-integer operands are split into 32-bit halves (two's complement); bigints otherwise.
+  const bit = (name: string, f32: (x: number, y: number) => number, f: (x: bigint, y: bigint) => bigint) =>
+    def(name, 2, ([a, b], pos) => {
+      const x = forceInt(a!, pos);
+      const y = forceInt(b!, pos);
+      if (typeof x === 'number' && typeof y === 'number') {
+        const hi = f32(Math.floor(x / 4294967296), Math.floor(y / 4294967296));
+        const lo = f32(x >>> 0, y >>> 0) >>> 0;
+        return hi * 4294967296 + lo;
+      }
+      return normInt(f(BigInt(x), BigInt(y)));
+    });
+  bit(
+    'bitAnd',
+    (x, y) => x & y,
+    (x, y) => x & y,
+  );
+  bit(
+    'bitOr',
+    (x, y) => x | y,
+    (x, y) => x | y,
+  );
+  bit(
+    'bitXor',
+    (x, y) => x ^ y,
+    (x, y) => x ^ y,
+  );
+  def('ceil', 1, ([a], pos) => floatToInt(Math.ceil(forceFloat(a!, pos))));
+  def('floor', 1, ([a], pos) => floatToInt(Math.floor(forceFloat(a!, pos))));
+
+  def(
+    'throw',
+    1,
+    ([a], pos) => {
+      const msg = coerceToString(state, a!, new Set(), { copyToStore: true }, pos);
+      throw new NixEvalError('THROW', msg);
+    },
+    true,
+  );
+  def(
+    'abort',
+    1,
+    ([a], pos) => {
+      const msg = coerceToString(state, a!, new Set(), { copyToStore: true }, pos);
+      throw new NixEvalError('ABORT', `evaluation aborted with the following error message: '${msg}'`);
+    },
+    true,
+  );
+  def('seq', 2, ([a, b]) => {
+    force(a!);
+    return force(b!);
+  });
+  def('deepSeq', 2, ([a, b]) => {
+    forceDeep(a!);
+    return force(b!);
+  });
+  def('trace', 2, ([a, b]) => {
+    const v = force(a!);
+    state.trace(
+      `trace: ${typeof v === 'string' ? v : v instanceof NixStr ? v.s : printValue(v, { strict: false })}`,
+    );
+    return force(b!);
+  });
+  def('tryEval', 1, ([a]) => {
+    try {
+      const v = force(a!);
+      return mkAttrs([
+        ['success', true],
+        ['value', v],
+      ]);
+    } catch (e) {
+      if (e instanceof NixEvalError && e.catchable) {
+        return mkAttrs([
+          ['success', false],
+          ['value', false],
+        ]);
+      }
+      throw e;
+    }
+  });
+  def('addErrorContext', 2, ([msg, e]) => {
+    try {
+      return force(e!);
+    } catch (err) {
+      if (err instanceof NixEvalError) err.addTrace(undefined, forceString(msg!));
+      throw err;
+    }
+  });
+  def('functionArgs', 1, ([a], pos) => {
+    const f = force(a!);
+    if (f instanceof PrimOp || f instanceof PrimOpApp) return Attrs.empty;
+    if (!(f instanceof Lambda)) throw typeError(f, 'a function', pos);
+    const formals = f.info.formals;
+    if (!formals) return Attrs.empty;
+    return new Attrs(
+      new Map(formals.names.map((n, i) => [n, formals.defaults[i] !== undefined])),
+      new Map(formals.names.map((n, i) => [n, formals.pos[i]!])),
+    );
+  });
+  def('getEnv', 1, ([a], pos) => {
+    const name = forceString(a!, pos);
+    const env = state.opts.env ?? {};
+    return env[name] ?? '';
+  });
+
+  consts.push({ name: 'true', value: true, global: true });
+  consts.push({ name: 'false', value: false, global: true });
+  consts.push({ name: 'null', value: null, global: true });
+  consts.push({ name: 'langVersion', value: 6 });
+  consts.push({ name: 'nixVersion', value: '2.8.0' });
+  consts.push({ name: 'currentSystem', value: state.opts.currentSystem ?? hostSystem() });
+  consts.push({ name: 'currentTime', value: Math.floor(Date.now() / 1000) });
+  consts.push({ name: 'storeDir', value: state.storeDir });
+}
+
+/** The Nix system name of this machine, e.g. "x86_64-linux". */
+export function hostSystem(): string {
+  const arch: Record<string, string> = {
+    x64: 'x86_64',
+    arm64: 'aarch64',
+    ia32: 'i686',
+    arm: 'armv7l',
+    riscv64: 'riscv64',
+  };
+  return `${arch[process.arch] ?? process.arch}-${process.platform}`;
+}
+
+function floatToInt(x: number): Value {
+  if (Number.isSafeInteger(x)) return x === 0 ? 0 : x;
+  if (!Number.isFinite(x)) return normInt(x > 0 ? 9223372036854775807n : -9223372036854775808n);
+  return normInt(BigInt(x));
+}

@@ -1,0 +1,56 @@
+// Builtins converting values to and from JSON, TOML and XML.
+import { normInt } from '../arith.js';
+import { NixEvalError } from '../errors.js';
+import { fromJSON, toJSON } from '../json.js';
+import { forceString, mkStr } from '../ops.js';
+import type { BuiltinDef, EvalState } from '../state.js';
+import { parseToml, TomlError, type TomlValue } from '../text/toml.js';
+import { Attrs, NixFloat, type Value } from '../value.js';
+import { toXML } from '../xml.js';
+
+function tomlToValue(t: TomlValue): Value {
+  switch (t.t) {
+    case 'int':
+      return normInt(t.v);
+    case 'float':
+      return new NixFloat(t.v);
+    case 'string':
+    case 'bool':
+      return t.v;
+    case 'array':
+      return t.v.map(tomlToValue);
+    case 'table': {
+      const m = new Map<string, Value>();
+      for (const [k, v] of t.v) m.set(k, tomlToValue(v));
+      return new Attrs(m);
+    }
+  }
+}
+
+export function registerData(state: EvalState, defs: BuiltinDef[]): void {
+  const def = (name: string, arity: number, fn: BuiltinDef['fn'], global = false) =>
+    defs.push({ name, arity, fn, global });
+  def('toJSON', 1, ([a], pos) => {
+    const ctx = new Set<string>();
+    return mkStr(toJSON(state, a!, ctx, pos), ctx);
+  });
+  def('fromJSON', 1, ([a], pos) => fromJSON(forceString(a!, pos), pos));
+  def('toXML', 1, ([a], pos) => {
+    const ctx = new Set<string>();
+    return mkStr(toXML(state, a!, { strict: true, location: false }, ctx, pos), ctx);
+  });
+  def(
+    'fromTOML',
+    1,
+    ([a], pos) => {
+      try {
+        return tomlToValue(parseToml(forceString(a!, pos)));
+      } catch (e) {
+        if (e instanceof TomlError)
+          throw new NixEvalError('TOML', `while parsing a TOML string: ${e.message}`, pos);
+        throw e;
+      }
+    },
+    true,
+  );
+}

@@ -1,0 +1,105 @@
+// fetchurl, fetchTarball and fetchGit through EvalIO (which fetches file:// URLs and local paths
+// and fails clearly for anything else); fetchMercurial and fetchTree are refused.
+import { coerceToString } from '../coerce.js';
+import { NixEvalError } from '../errors.js';
+import { forceAttrs, forceBool, forceString } from '../ops.js';
+import type { Pos } from '../source.js';
+import { fromBytes, toBytes } from '../source.js';
+import type { BuiltinDef, EvalState } from '../state.js';
+import { Attrs, force, NixStr, type Thunk, type Value } from '../value.js';
+
+function storeString(p: string): Value {
+  const b = toBytes(p);
+  return new NixStr(b, new Set([b]));
+}
+
+/** The argument as { url, name?, sha256? } (a bare string is the url). */
+function urlArgs(t: Value | Thunk, who: string, pos?: Pos): { url: string; name?: string; sha256?: string } {
+  const v = force(t);
+  if (!(v instanceof Attrs)) return { url: forceString(v, pos) };
+  const out: { url?: string; name?: string; sha256?: string } = {};
+  for (const [k, x] of v.m) {
+    if (k === 'url') out.url = forceString(x, pos);
+    else if (k === 'name') out.name = forceString(x, pos);
+    else if (k === 'sha256') out.sha256 = forceString(x, pos);
+    else throw new NixEvalError('TYPE', `unsupported argument '${k}' to '${who}'`, pos);
+  }
+  if (out.url === undefined) throw new NixEvalError('TYPE', `'url' argument required`, pos);
+  return out as { url: string };
+}
+
+export function registerFetch(state: EvalState, defs: BuiltinDef[]): void {
+  const io = state.io;
+  const wrap = <T>(url: string, pos: Pos | undefined, f: () => T): T => {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof NixEvalError) {
+        e.pos ??= pos;
+        throw e;
+      }
+      throw new NixEvalError('FETCH', `unable to fetch '${url}': ${(e as Error).message}`, pos);
+    }
+  };
+  const fetchUrl = (who: string, unpack: boolean) => (args: (Value | Thunk)[], pos: Pos | undefined) => {
+    const a = urlArgs(args[0]!, who, pos);
+    const opts = { unpack, name: a.name && fromBytes(a.name), sha256: a.sha256 && fromBytes(a.sha256) };
+    return storeString(wrap(a.url, pos, () => io.fetchUrl(fromBytes(a.url), opts)));
+  };
+  defs.push({ name: 'fetchurl', arity: 1, fn: fetchUrl('fetchurl', false) });
+  defs.push({ name: 'fetchTarball', arity: 1, fn: fetchUrl('fetchTarball', true), global: true });
+  defs.push({
+    name: 'fetchGit',
+    arity: 1,
+    global: true,
+    fn: ([a], pos) => {
+      const v = force(a!);
+      const opts = { url: '', name: 'source', submodules: false, shallow: false, allRefs: false } as {
+        url: string;
+        name: string;
+        ref?: string;
+        rev?: string;
+        submodules: boolean;
+        shallow: boolean;
+        allRefs: boolean;
+      };
+      if (v instanceof Attrs) {
+        for (const [k, x] of forceAttrs(v, pos).m) {
+          if (k === 'url')
+            opts.url = fromBytes(coerceToString(state, x, new Set(), { copyToStore: false }, pos));
+          else if (k === 'name') opts.name = fromBytes(forceString(x, pos));
+          else if (k === 'ref') opts.ref = fromBytes(forceString(x, pos));
+          else if (k === 'rev') opts.rev = fromBytes(forceString(x, pos));
+          else if (k === 'submodules') opts.submodules = forceBool(x, pos);
+          else if (k === 'shallow') opts.shallow = forceBool(x, pos);
+          else if (k === 'allRefs') opts.allRefs = forceBool(x, pos);
+          else throw new NixEvalError('TYPE', `unsupported argument '${k}' to 'fetchGit'`, pos);
+        }
+      } else opts.url = fromBytes(coerceToString(state, v, new Set(), { copyToStore: false }, pos));
+      const r = wrap(opts.url, pos, () => io.fetchGit(opts));
+      if (r.dirty) state.trace(`warning: Git tree '${toBytes(opts.url)}' is dirty`);
+      return new Attrs(
+        new Map<string, Value>([
+          ['lastModified', r.lastModified],
+          ['lastModifiedDate', r.lastModifiedDate],
+          ['narHash', r.narHash],
+          ['outPath', storeString(r.storePath)],
+          ['rev', r.rev],
+          ['revCount', r.revCount],
+          ['shortRev', r.shortRev],
+          ['submodules', r.submodules],
+        ]),
+      );
+    },
+  });
+  for (const name of ['fetchMercurial', 'fetchTree']) {
+    defs.push({
+      name,
+      arity: 1,
+      global: true,
+      fn: (_args, pos) => {
+        throw new NixEvalError('FETCH', `'${name}' is not supported by tix`, pos);
+      },
+    });
+  }
+}

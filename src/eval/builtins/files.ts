@@ -1,0 +1,233 @@
+// Builtins that read files or add paths to the store: import, readFile, readDir, path, toFile, …
+import { hashBytes, printHash } from '../../formats/hash.js';
+import { coerceToString } from '../coerce.js';
+import { CORE_PKGS, CORE_PKGS_PREFIX } from '../corepkgs.js';
+import { NixEvalError } from '../errors.js';
+import type { FileType } from '../io.js';
+import {
+  callFunction,
+  forceAttrs,
+  forceBool,
+  forceList,
+  forceString,
+  forceStringCtx,
+  mkStr,
+} from '../ops.js';
+import { baseNameOf, canonPath } from '../paths.js';
+import { bytesOf, fromBytes, type Pos, toBytes } from '../source.js';
+import type { BuiltinDef, ConstDef, EvalState } from '../state.js';
+import { Attrs, force, NixPath, NixStr, type Thunk, type Value } from '../value.js';
+import { parseHashAlgoArg } from './strings.js';
+import { mkAttrs } from './util.js';
+
+/** Coerces to an absolute path string (a path, or a string such as a store path), Nix's coerceToPath. */
+export function coercePath(state: EvalState, t: Value | Thunk, pos?: Pos, ctx = new Set<string>()): string {
+  const p = coerceToString(state, t, ctx, { copyToStore: false }, pos);
+  if (!p.startsWith('/'))
+    throw new NixEvalError('TYPE', `string '${p}' doesn't represent an absolute path`, pos);
+  return p;
+}
+
+/** A path for reading: a store path from a string context must exist (no import-from-derivation). */
+function realisePath(state: EvalState, t: Value | Thunk, pos?: Pos): string {
+  const ctx = new Set<string>();
+  const p = coercePath(state, t, pos, ctx);
+  for (const c of ctx) {
+    if (c.startsWith('!') || c.startsWith('=')) {
+      throw new NixEvalError(
+        'IFD',
+        `cannot read '${p}': import from derivation is not supported (the path is an output of '${c.slice(c.lastIndexOf('!') + 1).replace(/^=/, '')}')`,
+        pos,
+      );
+    }
+  }
+  return canonPath(p);
+}
+
+export function registerFiles(state: EvalState, defs: BuiltinDef[], consts: ConstDef[]): void {
+  const def = (name: string, arity: number, fn: BuiltinDef['fn'], global = false) =>
+    defs.push({ name, arity, fn, global });
+  const io = state.io;
+  const wrapIO = <T>(what: string, p: string, pos: Pos | undefined, f: () => T): T => {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof NixEvalError) throw e;
+      throw new NixEvalError('IO', `${what} '${p}': ${(e as Error).message}`, pos);
+    }
+  };
+
+  def('import', 1, ([a], pos) => state.evalFile(realisePath(state, a!, pos), pos), true);
+  def(
+    'scopedImport',
+    2,
+    ([s, a], pos) => state.evalFileScoped(realisePath(state, a!, pos), forceAttrs(s!, pos), pos),
+    true,
+  );
+  def('readFile', 1, ([a], pos) => {
+    const p = realisePath(state, a!, pos);
+    const bytes = wrapIO('opening file', p, pos, () => io.readFile(fromBytes(p)));
+    return Buffer.from(bytes).toString('latin1');
+  });
+  def('pathExists', 1, ([a], pos) => {
+    const v = force(a!);
+    const p = realisePath(state, v, pos);
+    // A string ending in "/" or "/." names a directory.
+    const s = typeof v === 'string' ? v : v instanceof NixStr ? v.s : '';
+    if (s.endsWith('/') || s.endsWith('/.')) {
+      let t = io.fileType(fromBytes(p));
+      if (t === 'symlink') t = io.fileType(io.realPath(fromBytes(p)));
+      return t === 'directory';
+    }
+    return io.pathExists(fromBytes(p));
+  });
+  def('readDir', 1, ([a], pos) => {
+    const p = realisePath(state, a!, pos);
+    const entries = wrapIO('reading directory', p, pos, () => io.readDir(fromBytes(p)));
+    const m = new Map<string, Value>();
+    for (const [name, type] of entries) m.set(toBytes(name), type);
+    return new Attrs(m);
+  });
+  def('hashFile', 2, ([algo, a], pos) => {
+    const alg = parseHashAlgoArg(forceString(algo!, pos), pos);
+    const p = realisePath(state, a!, pos);
+    const bytes = wrapIO('opening file', p, pos, () => io.readFile(fromBytes(p)));
+    return printHash(hashBytes(alg, bytes), 'base16');
+  });
+  def('toPath', 1, ([a], pos) => {
+    const ctx = new Set<string>();
+    return mkStr(canonPath(coercePath(state, a!, pos, ctx)), ctx);
+  });
+  def('storePath', 1, ([a], pos) => {
+    const ctx = new Set<string>();
+    const p = canonPath(coercePath(state, a!, pos, ctx));
+    if (!p.startsWith(`${state.storeDir}/`))
+      throw new NixEvalError('TYPE', `path '${p}' is not in the Nix store`, pos);
+    const rest = p.slice(state.storeDir.length + 1);
+    const sp = `${state.storeDir}/${rest.split('/')[0]}`;
+    if (!state.opts.readOnly && !io.isValidPath(fromBytes(sp)))
+      throw new NixEvalError('IO', `path '${sp}' is not valid`, pos);
+    ctx.add(sp);
+    return mkStr(p, ctx);
+  });
+  def('toFile', 2, ([n, s], pos) => {
+    const name = forceString(n!, pos);
+    const ctx = new Set<string>();
+    const contents = forceStringCtx(s!, ctx, pos);
+    const refs: string[] = [];
+    for (const c of ctx) {
+      if (c.startsWith('=') || c.startsWith('!')) {
+        throw new NixEvalError(
+          'TYPE',
+          `in 'toFile': the file '${name}' cannot refer to derivation outputs`,
+          pos,
+        );
+      }
+      refs.push(fromBytes(c));
+    }
+    const sp = toBytes(
+      io.addTextToStore(fromBytes(name), bytesOf(contents), refs.sort(), { readOnly: state.opts.readOnly }),
+    );
+    return new NixStr(sp, new Set([sp]));
+  });
+  const addPath = (
+    path: string,
+    name: string,
+    opts: { recursive: boolean; filter?: Value; sha256?: string },
+    pos: Pos | undefined,
+  ): Value => {
+    const filter = opts.filter;
+    const sp = wrapIO('adding path', path, pos, () =>
+      io.addToStore(fromBytes(path), {
+        name: fromBytes(name),
+        method: opts.recursive ? 'recursive' : 'flat',
+        filter:
+          filter === undefined
+            ? undefined
+            : (p: string, type: FileType) =>
+                forceBool(callFunction(callFunction(filter, toBytes(p), pos), type, pos), pos),
+        expectedHash: opts.sha256,
+        readOnly: state.opts.readOnly,
+      }),
+    );
+    const b = toBytes(sp);
+    return new NixStr(b, new Set([b]));
+  };
+  def('filterSource', 2, ([f, a], pos) => {
+    const p = realisePath(state, a!, pos);
+    return addPath(p, baseNameOf(p), { recursive: true, filter: force(f!) }, pos);
+  });
+  def('path', 1, ([a], pos) => {
+    const args = forceAttrs(a!, pos);
+    let path: string | undefined;
+    let name: string | undefined;
+    let filter: Value | undefined;
+    let recursive = true;
+    let sha256: string | undefined;
+    for (const [k, v] of args.m) {
+      if (k === 'path') path = realisePath(state, v, pos);
+      else if (k === 'name') name = forceString(v, pos);
+      else if (k === 'filter') filter = force(v);
+      else if (k === 'recursive') recursive = forceBool(v, pos);
+      else if (k === 'sha256') sha256 = forceString(v, pos);
+      else throw new NixEvalError('TYPE', `unsupported argument '${k}' to 'addPath'`, pos);
+    }
+    if (path === undefined) throw new NixEvalError('TYPE', "'path' required", pos);
+    return addPath(path, name ?? baseNameOf(path), { recursive, filter, sha256 }, pos);
+  });
+
+  // Search path: <x> is __findFile __nixPath "x".
+  const nixPath: Value[] = (state.opts.nixPath ?? []).map((entry) => {
+    const e = toBytes(entry);
+    const eq = e.indexOf('=');
+    const prefix = eq < 0 ? '' : e.slice(0, eq);
+    const path = eq < 0 ? e : e.slice(eq + 1);
+    return mkAttrs([
+      ['path', path],
+      ['prefix', prefix],
+    ]);
+  });
+  consts.push({ name: 'nixPath', value: nixPath });
+  const extra: Value[] = (state.opts.extraSearchPath ?? []).map((entry) => {
+    const e = toBytes(entry);
+    const eq = e.indexOf('=');
+    return mkAttrs([
+      ['path', eq < 0 ? e : e.slice(eq + 1)],
+      ['prefix', eq < 0 ? '' : e.slice(0, eq)],
+    ]);
+  });
+  def('findFile', 2, ([sp, n], pos) => {
+    const name = forceString(n!, pos);
+    for (const e of [...forceList(sp!, pos), ...extra]) {
+      const entry = forceAttrs(e, pos);
+      const pfx = entry.m.get('prefix');
+      const prefix = pfx === undefined ? '' : forceString(pfx, pos);
+      const pv = entry.m.get('path');
+      if (pv === undefined) throw new NixEvalError('MISSING_ATTR', "attribute 'path' missing", pos);
+      const dir = coerceToString(state, pv, new Set(), { copyToStore: false }, pos);
+      let rest: string;
+      if (prefix === '') rest = name;
+      else if (name === prefix) rest = '';
+      else if (name.startsWith(`${prefix}/`)) rest = name.slice(prefix.length + 1);
+      else continue;
+      if (/^[a-z]+:\/\//.test(dir)) continue;
+      const absDir = dir.startsWith('/') ? dir : `${toBytes(state.opts.cwd ?? process.cwd())}/${dir}`;
+      const candidate = canonPath(rest === '' ? absDir : `${absDir}/${rest}`);
+      if (io.pathExists(fromBytes(candidate))) return new NixPath(candidate);
+    }
+    if (name.startsWith('nix/')) {
+      const corepkg = CORE_PKGS.get(name.slice(4));
+      if (corepkg) return new NixPath(`${CORE_PKGS_PREFIX}${name.slice(4)}`);
+    }
+    const err = new NixEvalError(
+      'SEARCH_PATH',
+      `file '${name}' was not found in the Nix search path (add it using $NIX_PATH or -I)`,
+      pos,
+    );
+    if (name === 'nixpkgs' || name.startsWith('nixpkgs/')) {
+      err.hint =
+        'tix has no nixpkgs; use <tix> (the package set bundled with tix) or add nixpkgs with -I nixpkgs=PATH';
+    }
+    throw err;
+  });
+}

@@ -1,0 +1,229 @@
+// List builtins.
+import { NixEvalError } from '../errors.js';
+import {
+  callFunction,
+  eqValues,
+  forceBool,
+  forceFunction,
+  forceInt,
+  forceList,
+  forceString,
+  lessThan,
+} from '../ops.js';
+import type { Pos } from '../source.js';
+import type { BuiltinDef, EvalState } from '../state.js';
+import { Attrs, force, NixFloat, PrimOp, type Thunk, type Value } from '../value.js';
+import { appThunk, call2, mkAttrs } from './util.js';
+
+export function registerLists(_state: EvalState, defs: BuiltinDef[]): void {
+  const def = (name: string, arity: number, fn: BuiltinDef['fn'], global = false) =>
+    defs.push({ name, arity, fn, global });
+
+  def(
+    'map',
+    2,
+    ([f, l], pos) => {
+      const list = forceList(l!, pos);
+      const fn = forceFunction(f!, pos);
+      const out = new Array(list.length);
+      for (let i = 0; i < list.length; i++) out[i] = appThunk(fn, list[i]!, pos);
+      return out;
+    },
+    true,
+  );
+  def('filter', 2, ([f, l], pos) => {
+    const list = forceList(l!, pos);
+    const fn = forceFunction(f!, pos);
+    const out: (Value | Thunk)[] = [];
+    for (const x of list) if (forceBool(callFunction(fn, x, pos), pos)) out.push(x);
+    return out.length === list.length ? list : out;
+  });
+  def('length', 1, ([l], pos) => forceList(l!, pos).length);
+  def('head', 1, ([l], pos) => {
+    const list = forceList(l!, pos);
+    if (list.length === 0) throw new NixEvalError('TYPE', 'list index 0 is out of bounds', pos);
+    return force(list[0]!);
+  });
+  def('tail', 1, ([l], pos) => {
+    const list = forceList(l!, pos);
+    if (list.length === 0) throw new NixEvalError('TYPE', "'tail' called on an empty list", pos);
+    return list.slice(1);
+  });
+  def('elemAt', 2, ([l, n], pos) => {
+    const list = forceList(l!, pos);
+    const i = forceInt(n!, pos);
+    if (typeof i !== 'number' || i < 0 || i >= list.length) {
+      throw new NixEvalError('TYPE', `list index ${i} is out of bounds`, pos);
+    }
+    return force(list[i]!);
+  });
+  def('elem', 2, ([x, l], pos) => {
+    for (const y of forceList(l!, pos)) if (eqValues(x!, y, pos)) return true;
+    return false;
+  });
+  def('concatLists', 1, ([l], pos) => {
+    const out: (Value | Thunk)[] = [];
+    for (const x of forceList(l!, pos)) for (const y of forceList(x, pos)) out.push(y);
+    return out;
+  });
+  def('concatMap', 2, ([f, l], pos) => {
+    const fn = forceFunction(f!, pos);
+    const out: (Value | Thunk)[] = [];
+    for (const x of forceList(l!, pos)) for (const y of forceList(callFunction(fn, x, pos), pos)) out.push(y);
+    return out;
+  });
+  def("foldl'", 3, ([f, z, l], pos) => {
+    const list = forceList(l!, pos);
+    if (list.length === 0) return force(z!);
+    const fn = forceFunction(f!, pos);
+    let acc: Value | Thunk = z!;
+    for (let i = 0; i < list.length; i++) acc = force(call2(fn, acc, list[i]!, pos));
+    return acc as Value;
+  });
+  def('all', 2, ([f, l], pos) => {
+    const fn = forceFunction(f!, pos);
+    for (const x of forceList(l!, pos)) if (!forceBool(callFunction(fn, x, pos), pos)) return false;
+    return true;
+  });
+  def('any', 2, ([f, l], pos) => {
+    const fn = forceFunction(f!, pos);
+    for (const x of forceList(l!, pos)) if (forceBool(callFunction(fn, x, pos), pos)) return true;
+    return false;
+  });
+  def('genList', 2, ([f, n], pos) => {
+    const len = forceInt(n!, pos);
+    if (len < 0) throw new NixEvalError('TYPE', `cannot create list of size ${len}`, pos);
+    const fn = force(f!);
+    const out = new Array(Number(len));
+    for (let i = 0; i < out.length; i++) out[i] = appThunk(fn, i, pos);
+    return out;
+  });
+  def('sort', 2, ([f, l], pos) => {
+    const list = forceList(l!, pos);
+    const fn = forceFunction(f!, pos);
+    if (list.length <= 1) return list;
+    if (fn instanceof PrimOp && fn.name === 'lessThan') {
+      const vals = list.map((x) => force(x));
+      if (vals.every((x) => typeof x === 'number')) return (vals as number[]).sort((a, b) => a - b);
+      if (vals.every((x) => typeof x === 'string')) return (vals as string[]).sort();
+      return mergeSort(vals, (a, b) => lessThan(a, b, pos));
+    }
+    return mergeSort(list.slice(), (a, b) => forceBool(call2(fn, a, b, pos), pos));
+  });
+  def('partition', 2, ([f, l], pos) => {
+    const fn = forceFunction(f!, pos);
+    const right: (Value | Thunk)[] = [];
+    const wrong: (Value | Thunk)[] = [];
+    for (const x of forceList(l!, pos)) (forceBool(callFunction(fn, x, pos), pos) ? right : wrong).push(x);
+    return mkAttrs([
+      ['right', right],
+      ['wrong', wrong],
+    ]);
+  });
+  def('groupBy', 2, ([f, l], pos) => {
+    const fn = forceFunction(f!, pos);
+    const m = new Map<string, (Value | Thunk)[]>();
+    for (const x of forceList(l!, pos)) {
+      const k = forceString(callFunction(fn, x, pos), pos);
+      const g = m.get(k);
+      if (g) g.push(x);
+      else m.set(k, [x]);
+    }
+    return new Attrs(m as Map<string, Value>);
+  });
+  def('genericClosure', 1, ([a], pos) => genericClosure(a!, pos));
+}
+
+/** Stable merge sort needing only `less(b, a)` per comparison (as std::stable_sort). */
+function mergeSort(
+  a: (Value | Thunk)[],
+  less: (x: Value | Thunk, y: Value | Thunk) => boolean,
+): (Value | Thunk)[] {
+  const n = a.length;
+  let src = a;
+  let dst = new Array<Value | Thunk>(n);
+  // Insertion-sort runs of 8 first.
+  const RUN = 8;
+  for (let lo = 0; lo < n; lo += RUN) {
+    const hi = Math.min(lo + RUN, n);
+    for (let i = lo + 1; i < hi; i++) {
+      const x = src[i]!;
+      let j = i - 1;
+      while (j >= lo && less(x, src[j]!)) {
+        src[j + 1] = src[j]!;
+        j--;
+      }
+      src[j + 1] = x;
+    }
+  }
+  for (let width = RUN; width < n; width *= 2) {
+    for (let lo = 0; lo < n; lo += 2 * width) {
+      const mid = Math.min(lo + width, n);
+      const hi = Math.min(lo + 2 * width, n);
+      let i = lo;
+      let j = mid;
+      let k = lo;
+      while (i < mid && j < hi) {
+        if (less(src[j]!, src[i]!)) dst[k++] = src[j++]!;
+        else dst[k++] = src[i++]!;
+      }
+      while (i < mid) dst[k++] = src[i++]!;
+      while (j < hi) dst[k++] = src[j++]!;
+    }
+    const t = src;
+    src = dst;
+    dst = t;
+  }
+  return src;
+}
+
+function keyOf(v: Value): string | undefined {
+  if (typeof v === 'number' || typeof v === 'bigint') return `i${v}`;
+  if (typeof v === 'string') return `s${v}`;
+  if (v instanceof NixFloat) return Number.isInteger(v.v) ? `i${v.v}` : `f${v.v}`;
+  return undefined;
+}
+
+function keyKind(v: Value): string {
+  if (typeof v === 'number' || typeof v === 'bigint' || v instanceof NixFloat) return 'number';
+  if (typeof v === 'string') return 'string';
+  if (Array.isArray(v)) return 'list';
+  return 'other';
+}
+
+function genericClosure(arg: Value | Thunk, pos?: Pos): Value {
+  const args = force(arg);
+  if (!(args instanceof Attrs)) throw new NixEvalError('TYPE', 'value is not a set', pos);
+  const start = args.m.get('startSet');
+  if (start === undefined) throw new NixEvalError('MISSING_ATTR', "attribute 'startSet' missing", pos);
+  const op = args.m.get('operator');
+  if (op === undefined) throw new NixEvalError('MISSING_ATTR', "attribute 'operator' missing", pos);
+  const opFn = force(op);
+  const work = [...forceList(start, pos)];
+  const seen = new Set<string>();
+  const seenOther: Value[] = [];
+  const out: (Value | Thunk)[] = [];
+  let firstKey: Value | undefined;
+  for (let wi = 0; wi < work.length; wi++) {
+    const e = work[wi]!;
+    const attrs = force(e);
+    if (!(attrs instanceof Attrs)) throw new NixEvalError('TYPE', 'value is not a set', pos);
+    const k = attrs.m.get('key');
+    if (k === undefined) throw new NixEvalError('MISSING_ATTR', "attribute 'key' missing", pos);
+    const key = force(k);
+    // Keys live in an ordered set, as in Nix: they must be comparable with each other.
+    if (firstKey === undefined) firstKey = key;
+    else if (keyKind(firstKey) !== keyKind(key) || keyKind(key) === 'other') lessThan(firstKey, key, pos);
+    const ks = keyOf(key);
+    if (ks !== undefined) {
+      if (seen.has(ks)) continue;
+      seen.add(ks);
+    } else {
+      if (seenOther.some((o) => eqValues(o, key, pos))) continue;
+      seenOther.push(key);
+    }
+    out.push(attrs);
+    for (const x of forceList(callFunction(opFn, attrs, pos), pos)) work.push(x);
+  }
+  return out;
+}

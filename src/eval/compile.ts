@@ -1,0 +1,616 @@
+// Compiles the AST into JavaScript closures. Variables are resolved at compile time to (depth,
+// slot) pairs in the chain of Envs; only names bound by nothing but a `with` are looked up at run
+// time, in the enclosing `with` sets (innermost first). Lazy positions (attribute values, list
+// elements, let bindings, arguments) get a Thunk unless the expression is a constant or a variable,
+// as Nix's maybeThunk does.
+import { arith, intSub } from './arith.js';
+import type { AttrName, AttrsExpr, Expr } from './ast.js';
+import { addAttrTrace, missingAttr } from './attr-errors.js';
+import { Bindings } from './bindings.js';
+import { concatRest } from './concat.js';
+import { NixEvalError } from './errors.js';
+import {
+  callFunction,
+  eqValues,
+  forceAttrs,
+  forceBool,
+  forceList,
+  forceString,
+  lessThan,
+  typeError,
+  updateAttrs,
+} from './ops.js';
+import type { Pos, Source } from './source.js';
+import type { EvalState } from './state.js';
+import {
+  Attrs,
+  type Code,
+  Env,
+  force,
+  Lambda,
+  type LambdaInfo,
+  NixFloat,
+  NixPath,
+  Thunk,
+  type Value,
+} from './value.js';
+
+/** A compile-time scope: names → slots, or a `with` (vars null). */
+export interface Scope {
+  vars: Map<string, number> | null;
+  parent: Scope | null;
+}
+
+type Lazy = (env: Env) => Value | Thunk;
+
+export function compileExpr(state: EvalState, src: Source, e: Expr, scope: Scope): Code {
+  return new Compiler(state, src).compile(e, scope);
+}
+
+class Compiler {
+  private lambdaInfos = new Map<Expr, LambdaInfo>();
+  constructor(
+    private state: EvalState,
+    private src: Source,
+  ) {}
+
+  private pos(off: number): Pos {
+    return { src: this.src, off };
+  }
+
+  compile(e: Expr, scope: Scope): Code {
+    switch (e.k) {
+      case 'int':
+      case 'float':
+      case 'str':
+      case 'path': {
+        const v = constValue(e);
+        return () => v;
+      }
+      case 'var':
+        return this.compileVar(e.name, e.off, scope);
+      case 'curpos': {
+        const p = this.pos(e.off);
+        return () => this.state.posToAttrs(p);
+      }
+      case 'concat':
+        return this.compileConcat(e.parts, e.forceString, e.off, scope);
+      case 'select':
+        return this.compileSelect(e, scope);
+      case 'hasattr':
+        return this.compileHasAttr(e, scope);
+      case 'attrs':
+        return this.compileAttrs(e, scope);
+      case 'inheritFrom':
+        throw new Error('inheritFrom outside of an attribute set');
+      case 'list': {
+        const elems = e.elems.map((x) => this.lazy(x, scope));
+        const n = elems.length;
+        if (n === 0) return () => [];
+        return (env) => {
+          const out = new Array(n);
+          for (let i = 0; i < n; i++) out[i] = elems[i]!(env);
+          return out;
+        };
+      }
+      case 'lambda':
+        return this.compileLambda(e, scope);
+      case 'call':
+        return this.compileCall(e.f, e.args, e.off, scope);
+      case 'let':
+        return this.compileLet(e.attrs, e.body, scope);
+      case 'with': {
+        const attrs = this.lazyOrThunk(e.env, scope);
+        const body = this.compile(e.body, { vars: null, parent: scope });
+        return (env) => body(new Env(env, [attrs(env)]));
+      }
+      case 'if': {
+        const c = this.compile(e.cond, scope);
+        const t = this.compile(e.yes, scope);
+        const f = this.compile(e.no, scope);
+        const p = this.pos(e.cond.off);
+        return (env) => {
+          const v = c(env);
+          if (v === true) return t(env);
+          if (v === false) return f(env);
+          throw typeError(v, 'a Boolean', p);
+        };
+      }
+      case 'assert': {
+        const c = this.compile(e.cond, scope);
+        const body = this.compile(e.body, scope);
+        const p = this.pos(e.off);
+        const text = this.src.text.slice(e.cond.off, this.endOf(e.cond));
+        return (env) => {
+          const v = c(env);
+          if (v === true) return body(env);
+          if (v === false) throw new NixEvalError('ASSERT', `assertion '${text}' failed`, p);
+          throw typeError(v, 'a Boolean', p);
+        };
+      }
+      case 'not': {
+        const x = this.compile(e.e, scope);
+        const p = this.pos(e.off);
+        return (env) => !forceBool(x(env), p);
+      }
+      case 'neg': {
+        const x = this.compile(e.e, scope);
+        const p = this.pos(e.off);
+        return (env) => {
+          const v = x(env);
+          if (typeof v === 'number') return v === 0 ? 0 : -v;
+          return arith('-', 0, v, p);
+        };
+      }
+      case 'bin':
+        return this.compileBin(e.op, e.l, e.r, e.off, scope);
+    }
+  }
+
+  /** Approximate end offset of an expression (for assertion texts): up to the next ';'. */
+  private endOf(e: Expr): number {
+    const i = this.src.text.indexOf(';', e.off);
+    return i < 0 ? this.src.text.length : i;
+  }
+
+  /** Code producing a value or a thunk, for lazy positions. */
+  lazy(e: Expr, scope: Scope): Lazy {
+    switch (e.k) {
+      case 'int':
+      case 'float':
+      case 'str':
+      case 'path': {
+        const v = constValue(e);
+        return () => v;
+      }
+      case 'var': {
+        const r = resolve(e.name, scope);
+        if (r.kind === 'static') {
+          // A slot of a let/rec being filled may not be set yet: then make a thunk, as Nix does.
+          const { depth, index } = r;
+          const code = this.compileVar(e.name, e.off, scope);
+          // (null is a value here: only a missing slot needs the thunk)
+          if (depth === 0)
+            return (env) => {
+              const v = env.v[index];
+              return v !== undefined ? v : new Thunk(code, env);
+            };
+          if (depth === 1)
+            return (env) => {
+              const v = env.up!.v[index];
+              return v !== undefined ? v : new Thunk(code, env);
+            };
+          return (env) => {
+            let x = env;
+            for (let d = depth; d > 0; d--) x = x.up!;
+            const v = x.v[index];
+            return v !== undefined ? v : new Thunk(code, env);
+          };
+        }
+        break;
+      }
+    }
+    const code = this.compile(e, scope);
+    return (env) => new Thunk(code, env);
+  }
+
+  private lazyOrThunk(e: Expr, scope: Scope): Lazy {
+    return this.lazy(e, scope);
+  }
+
+  private compileVar(name: string, off: number, scope: Scope): Code {
+    const r = resolve(name, scope);
+    if (r.kind === 'static') {
+      const { depth, index } = r;
+      if (depth === 0)
+        return (env) => {
+          const v = env.v[index]!;
+          return v instanceof Thunk ? v.force() : v;
+        };
+      if (depth === 1)
+        return (env) => {
+          const v = env.up!.v[index]!;
+          return v instanceof Thunk ? v.force() : v;
+        };
+      if (depth === 2)
+        return (env) => {
+          const v = env.up!.up!.v[index]!;
+          return v instanceof Thunk ? v.force() : v;
+        };
+      return (env) => {
+        let x = env;
+        for (let d = depth; d > 0; d--) x = x.up!;
+        const v = x.v[index]!;
+        return v instanceof Thunk ? v.force() : v;
+      };
+    }
+    const p = this.pos(off);
+    if (r.withDepths.length === 0) throw new NixEvalError('UNDEFINED_VAR', `undefined variable '${name}'`, p);
+    const depths = r.withDepths;
+    return (env) => {
+      let x = env;
+      let d = 0;
+      for (const wd of depths) {
+        while (d < wd) {
+          x = x.up!;
+          d++;
+        }
+        const attrs = forceAttrs(x.v[0]!, p);
+        const v = attrs.m.get(name);
+        if (v !== undefined) return force(v);
+      }
+      throw new NixEvalError('UNDEFINED_VAR', `undefined variable '${name}'`, p);
+    };
+  }
+
+  private compileConcat(parts: Expr[], forceStr: boolean, off: number, scope: Scope): Code {
+    const codes = parts.map((x) => this.compile(x, scope));
+    const poss = parts.map((x) => this.pos(x.off));
+    const p = this.pos(off);
+    const state = this.state;
+    if (!forceStr && codes.length === 2) {
+      const [a, b] = codes as [Code, Code];
+      return (env) => {
+        const x = a(env);
+        if (typeof x === 'number') {
+          const y = b(env);
+          if (typeof y === 'number') {
+            const r = x + y;
+            if (r <= Number.MAX_SAFE_INTEGER && r >= -Number.MAX_SAFE_INTEGER) return r;
+          }
+          return concatRest(state, x, [y], [poss[1]!], p);
+        }
+        return concatRest(state, x, [b(env)], [poss[1]!], p, false, poss[0]);
+      };
+    }
+    return (env) => {
+      const first = codes[0]!(env);
+      const rest: Value[] = new Array(codes.length - 1);
+      for (let i = 1; i < codes.length; i++) rest[i - 1] = codes[i]!(env);
+      return concatRest(state, first, rest, poss.slice(1), p, forceStr, poss[0]);
+    };
+  }
+
+  private attrNameCode(n: AttrName, scope: Scope): string | Code {
+    if ('s' in n) return n.s;
+    return this.compile(n.e, scope);
+  }
+
+  private compileSelect(e: Expr & { k: 'select' }, scope: Scope): Code {
+    const base = this.compile(e.e, scope);
+    const names = e.path.map((n) => this.attrNameCode(n, scope));
+    const def = e.def ? this.compile(e.def, scope) : undefined;
+    const p = this.pos(e.off);
+    if (names.length === 1 && typeof names[0] === 'string' && !def) {
+      const name = names[0];
+      return (env) => {
+        const v = base(env);
+        if (v instanceof Attrs) {
+          const x = v.m.get(name);
+          if (x === undefined) throw missingAttr(name, v, p);
+          if (!(x instanceof Thunk) || x.forced) return x instanceof Thunk ? x.v : x;
+          try {
+            return x.force();
+          } catch (err) {
+            throw addAttrTrace(err, name, v.pos?.get(name));
+          }
+        }
+        throw typeError(v, 'a set', p);
+      };
+    }
+    const staticPath = names.every((n) => typeof n === 'string') ? (names as string[]).join('.') : undefined;
+    return (env) => {
+      let v = base(env);
+      // Position of the last attribute found, for the "while evaluating the attribute" frame.
+      let found: Pos | undefined;
+      const shown: string[] = [];
+      try {
+        for (const n of names) {
+          const name = typeof n === 'string' ? n : forceString(n(env), p);
+          if (staticPath === undefined) shown.push(name);
+          if (def) {
+            if (!(v instanceof Attrs)) return def(env);
+            const x = v.m.get(name);
+            if (x === undefined) return def(env);
+            found = v.pos?.get(name);
+            v = force(x);
+          } else {
+            if (!(v instanceof Attrs)) throw typeError(v, 'a set', p);
+            const x = v.m.get(name);
+            if (x === undefined) throw missingAttr(name, v, p);
+            found = v.pos?.get(name);
+            v = force(x);
+          }
+        }
+      } catch (err) {
+        throw addAttrTrace(err, staticPath ?? shown.join('.'), found);
+      }
+      return v;
+    };
+  }
+
+  private compileHasAttr(e: Expr & { k: 'hasattr' }, scope: Scope): Code {
+    const base = this.compile(e.e, scope);
+    const names = e.path.map((n) => this.attrNameCode(n, scope));
+    const p = this.pos(e.off);
+    return (env) => {
+      let v = base(env);
+      for (let i = 0; i < names.length; i++) {
+        const n = names[i]!;
+        if (!(v instanceof Attrs)) return false;
+        const name = typeof n === 'string' ? n : forceString(n(env), p);
+        const x = v.m.get(name);
+        if (x === undefined) return false;
+        if (i < names.length - 1) v = force(x);
+      }
+      return true;
+    };
+  }
+
+  private compileAttrs(e: AttrsExpr, scope: Scope): Code {
+    // Sorted once here: the Bindings of every instance share this names array.
+    const names = [...e.attrs.keys()].sort();
+    const posMap = new Map<string, Pos>();
+    for (const [k, d] of e.attrs) posMap.set(k, this.pos(d.off));
+    const inner: Scope = e.rec ? { vars: new Map(names.map((n, i) => [n, i])), parent: scope } : scope;
+    const srcs = e.inheritFrom.map((x) => this.compile(x, inner));
+    // With __overrides every non-inherited attribute is a thunk, so overriding its slot takes effect.
+    const hasOverrides = e.rec && e.attrs.has('__overrides');
+    const values = names.map((n) => {
+      const d = e.attrs.get(n)!;
+      if (d.e.k === 'inheritFrom') return { from: d.e.index, name: d.e.name, outer: false, code: undefined };
+      if (d.inherit === 'scope') return { from: -1, name: n, outer: true, code: this.lazy(d.e, scope) };
+      if (hasOverrides) {
+        const c = this.compile(d.e, inner);
+        return { from: -1, name: n, outer: false, code: (env: Env) => new Thunk(c, env) };
+      }
+      return { from: -1, name: n, outer: false, code: this.lazy(d.e, inner) };
+    });
+    const dyn = e.dyn.map((d) => ({
+      name: this.compile(d.name, inner),
+      value: this.lazy(d.e, inner),
+      pos: this.pos(d.off),
+    }));
+    const state = this.state;
+    const nsrc = srcs.length;
+    const n = names.length;
+    const build = (outer: Env, env: Env, slots: (Value | Thunk)[]): Attrs => {
+      const sources = nsrc === 0 ? undefined : srcs.map((c) => new Thunk(c, env));
+      for (let i = 0; i < n; i++) {
+        const d = values[i]!;
+        if (d.code === undefined) {
+          const src = sources![d.from]!;
+          const name = d.name;
+          const p = posMap.get(name)!;
+          slots[i] = new Thunk(() => {
+            const a = forceAttrs(src, p);
+            const x = a.m.get(name);
+            if (x === undefined) throw missingAttr(name, a, p);
+            return force(x);
+          }, null);
+        } else slots[i] = d.code(d.outer ? outer : env);
+      }
+      if (!hasOverrides && dyn.length === 0) return new Attrs(new Bindings(names, slots), posMap);
+      // The rec env keeps its own slots; the set gets copies it can grow.
+      const m = new Bindings(names.slice(), slots.slice());
+      if (hasOverrides) applyOverrides(m, e.rec ? slots : undefined, names);
+      let pos = posMap;
+      for (const d of dyn) {
+        const nv = d.name(env);
+        if (nv === null) continue;
+        const name = forceString(nv, d.pos);
+        if (m.has(name)) {
+          const prev = pos.get(name);
+          const where = prev ? ` at ${state.showPos(prev)}` : '';
+          throw new NixEvalError(
+            'DUPLICATE_ATTR',
+            `dynamic attribute '${name}' already defined${where}`,
+            d.pos,
+          );
+        }
+        m.set(name, d.value(env));
+        if (pos === posMap) pos = new Map(posMap);
+        pos.set(name, d.pos);
+      }
+      return new Attrs(m, pos);
+    };
+    if (!e.rec) return (env) => build(env, env, new Array(n));
+    return (env) => {
+      const slots: (Value | Thunk)[] = new Array(n);
+      return build(env, new Env(env, slots), slots);
+    };
+  }
+
+  private compileLet(attrs: AttrsExpr, bodyExpr: Expr, scope: Scope): Code {
+    const names = [...attrs.attrs.keys()];
+    const inner: Scope = { vars: new Map(names.map((n, i) => [n, i])), parent: scope };
+    const srcs = attrs.inheritFrom.map((x) => this.compile(x, inner));
+    const posMap = new Map<string, Pos>();
+    for (const [k, d] of attrs.attrs) posMap.set(k, this.pos(d.off));
+    const values = names.map((n) => {
+      const d = attrs.attrs.get(n)!;
+      if (d.e.k === 'inheritFrom') return { from: d.e.index, name: d.e.name, outer: false, code: undefined };
+      if (d.inherit === 'scope') return { from: -1, name: n, outer: true, code: this.lazy(d.e, scope) };
+      return { from: -1, name: n, outer: false, code: this.lazy(d.e, inner) };
+    });
+    const body = this.compile(bodyExpr, inner);
+    const n = names.length;
+    return (env) => {
+      const slots: (Value | Thunk)[] = new Array(n);
+      const env2 = new Env(env, slots);
+      const sources = srcs.length === 0 ? undefined : srcs.map((c) => new Thunk(c, env2));
+      for (let i = 0; i < n; i++) {
+        const d = values[i]!;
+        if (d.code === undefined) {
+          const src = sources![d.from]!;
+          const name = d.name;
+          const p = posMap.get(name)!;
+          slots[i] = new Thunk(() => {
+            const a = forceAttrs(src, p);
+            const x = a.m.get(name);
+            if (x === undefined) throw missingAttr(name, a, p);
+            return force(x);
+          }, null);
+        } else slots[i] = d.code(d.outer ? env : env2);
+      }
+      return body(env2);
+    };
+  }
+
+  private compileLambda(e: Expr & { k: 'lambda' }, scope: Scope): Code {
+    const vars = new Map<string, number>();
+    const formalNames = e.formals ? e.formals.list.map((f) => f.name) : [];
+    for (const [i, n] of formalNames.entries()) vars.set(n, i);
+    if (e.arg !== undefined) vars.set(e.arg, e.formals ? formalNames.length : 0);
+    const inner: Scope = { vars, parent: scope };
+    const info: LambdaInfo = {
+      name: e.name,
+      pos: this.pos(e.off),
+      arg: e.arg,
+      formals: e.formals
+        ? {
+            names: formalNames,
+            defaults: e.formals.list.map((f) => (f.def ? this.lazy(f.def, inner) : undefined)),
+            ellipsis: e.formals.ellipsis,
+            pos: e.formals.list.map((f) => this.pos(f.off)),
+          }
+        : undefined,
+      body: () => null,
+      nslots: formalNames.length + (e.arg !== undefined && e.formals ? 1 : 0),
+    };
+    info.body = this.compile(e.body, inner);
+    const b = e.body;
+    if (b.k === 'lambda' && b.formals === undefined) info.curried = this.lambdaInfos.get(b);
+    this.lambdaInfos.set(e, info);
+    return (env) => new Lambda(info, env);
+  }
+
+  private compileCall(fe: Expr, argEs: Expr[], off: number, scope: Scope): Code {
+    const f = this.compile(fe, scope);
+    const args = argEs.map((a) => this.lazy(a, scope));
+    const p = this.pos(off);
+    if (args.length === 1) {
+      const a0 = args[0]!;
+      return (env) => callFunction(f(env), a0(env), p);
+    }
+    return (env) => {
+      let v = f(env);
+      for (let i = 0; i < args.length; i++) v = callFunction(v, args[i]!(env), p);
+      return v;
+    };
+  }
+
+  private compileBin(op: string, le: Expr, re: Expr, off: number, scope: Scope): Code {
+    const l = this.compile(le, scope);
+    const r = this.compile(re, scope);
+    const p = this.pos(off);
+    switch (op) {
+      case '==':
+        return (env) => eqValues(l(env), r(env), p);
+      case '!=':
+        return (env) => !eqValues(l(env), r(env), p);
+      case '<':
+        return (env) => {
+          const a = l(env);
+          const b = r(env);
+          if (typeof a === 'number' && typeof b === 'number') return a < b;
+          return lessThan(a, b, p);
+        };
+      case '>':
+        return (env) => {
+          const a = l(env);
+          const b = r(env);
+          if (typeof a === 'number' && typeof b === 'number') return a > b;
+          return lessThan(b, a, p);
+        };
+      case '<=':
+        return (env) => {
+          const a = l(env);
+          const b = r(env);
+          if (typeof a === 'number' && typeof b === 'number') return a <= b;
+          return !lessThan(b, a, p);
+        };
+      case '>=':
+        return (env) => {
+          const a = l(env);
+          const b = r(env);
+          if (typeof a === 'number' && typeof b === 'number') return a >= b;
+          return !lessThan(a, b, p);
+        };
+      case '&&':
+        return (env) => forceBool(l(env), p) && forceBool(r(env), p);
+      case '||':
+        return (env) => forceBool(l(env), p) || forceBool(r(env), p);
+      case '->':
+        return (env) => !forceBool(l(env), p) || forceBool(r(env), p);
+      case '//':
+        return (env) => updateAttrs(forceAttrs(l(env), p), forceAttrs(r(env), p));
+      case '++':
+        return (env) => {
+          const a = forceList(l(env), p);
+          const b = forceList(r(env), p);
+          if (a.length === 0) return b;
+          if (b.length === 0) return a;
+          return a.concat(b);
+        };
+      case '-':
+        return (env) => {
+          const a = l(env);
+          const b = r(env);
+          if (typeof a === 'number' && typeof b === 'number') {
+            const x = a - b;
+            if (x <= Number.MAX_SAFE_INTEGER && x >= -Number.MAX_SAFE_INTEGER) return x;
+            return intSub(a, b);
+          }
+          return arith('-', a, b, p);
+        };
+      case '*':
+        return (env) => arith('*', l(env), r(env), p);
+      case '/':
+        return (env) => arith('/', l(env), r(env), p);
+    }
+    throw new Error(`unknown operator ${op}`);
+  }
+}
+
+/** `rec { __overrides = { … }; }`: the overriding values replace attributes and their rec slots. */
+function applyOverrides(m: Bindings, slots: (Value | Thunk)[] | undefined, names: string[]): void {
+  const overrides = forceAttrs(m.get('__overrides')!);
+  for (const [k, v] of overrides.m) {
+    m.set(k, v);
+    const i = names.indexOf(k);
+    if (i >= 0 && slots) slots[i] = v;
+  }
+}
+
+function constValue(e: Expr): Value {
+  switch (e.k) {
+    case 'int':
+      return e.v;
+    case 'float':
+      return new NixFloat(e.v);
+    case 'str':
+      return e.v;
+    case 'path':
+      return new NixPath(e.v);
+  }
+  throw new Error('not a constant');
+}
+
+type Resolution =
+  | { kind: 'static'; depth: number; index: number }
+  | { kind: 'dynamic'; withDepths: number[] };
+
+export function resolve(name: string, scope: Scope | null): Resolution {
+  let depth = 0;
+  const withDepths: number[] = [];
+  for (let s = scope; s; s = s.parent, depth++) {
+    if (s.vars === null) {
+      withDepths.push(depth);
+      continue;
+    }
+    const index = s.vars.get(name);
+    if (index !== undefined) return { kind: 'static', depth, index };
+  }
+  return { kind: 'dynamic', withDepths };
+}

@@ -1,0 +1,69 @@
+// One error class for the Nix language. `code` says which kind (PARSE, TYPE, THROW, ASSERT, ABORT,
+// UNDEFINED_VAR, INFINITE_RECURSION, MISSING_ATTR, ...); `catchable` marks what `tryEval` catches.
+// `format` renders it the way Nix 2.8 does: the message, the position with the source excerpt, and
+// with showTrace the "… while evaluating" frames.
+import { fromBytes, type Pos } from './source.js';
+
+export interface TraceFrame {
+  pos: Pos | undefined;
+  message: string;
+  /** Recorded only for --show-trace (function call frames, as Nix 2.8 does). */
+  verbose?: boolean;
+}
+
+const CATCHABLE = new Set(['THROW', 'ASSERT', 'SEARCH_PATH']);
+
+export class NixEvalError extends Error {
+  readonly trace: TraceFrame[] = [];
+  /** Text printed after the excerpt (e.g. "Did you mean z?"). */
+  hint?: string;
+  constructor(
+    readonly code: string,
+    message: string,
+    public pos?: Pos,
+  ) {
+    super(message);
+    this.name = 'NixEvalError';
+  }
+
+  get catchable(): boolean {
+    return CATCHABLE.has(this.code);
+  }
+
+  addTrace(pos: Pos | undefined, message: string, verbose = false): this {
+    this.trace.push({ pos, message, verbose });
+    return this;
+  }
+
+  format(opts: { showTrace: boolean }): string {
+    let out = `error: ${fromBytes(this.message)}\n`;
+    out += excerpt(this.pos);
+    if (this.hint) out += `       ${this.hint}\n`;
+    if (opts.showTrace) {
+      for (const f of this.trace) {
+        out += `\n       … ${fromBytes(f.message)}\n`;
+        out += excerpt(f.pos);
+      }
+    } else if (this.trace.some((f) => !f.verbose)) {
+      out += "(use '--show-trace' to show detailed location information)\n";
+    }
+    return out;
+  }
+}
+
+function excerpt(pos: Pos | undefined): string {
+  if (!pos) return '';
+  const { line, col } = pos.src.lineCol(pos.off);
+  let out = `\n       at ${fromBytes(pos.src.origin)}:${line}:${col}:\n\n`;
+  for (let l = line - 1; l <= line + 1; l++) {
+    const text = pos.src.line(l);
+    if (text === undefined) continue;
+    out += `        ${String(l).padStart(5)}| ${fromBytes(text)}\n`;
+    if (l === line) out += `             |${' '.repeat(col)}^\n`;
+  }
+  return out;
+}
+
+export function evalError(code: string, message: string, pos?: Pos): NixEvalError {
+  return new NixEvalError(code, message, pos);
+}

@@ -1,0 +1,239 @@
+// An EvalIO over the real file system that computes store paths without a store: sources are
+// NAR-hashed in place and remembered, so that reading a store path we "added" reads the source.
+// With `storeWriteDir`, added paths are also written there (as <storeWriteDir>/<hash>-<name>);
+// tix eval/instantiate use that until the store-backed EvalIO in src/glue/ exists.
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as nodePath from 'node:path';
+import { type Hash, HashSink, hashBytes, hashEquals, parseHash, printHash } from '../formats/hash.js';
+import { makeFixedOutputPath, makeTextPath } from '../formats/store-path.js';
+import { NixEvalError } from './errors.js';
+import { copyPathSync, dumpPathSync, lstatType } from './fs-nar.js';
+import type {
+  AddToStoreOptions,
+  EvalIO,
+  FetchGitOptions,
+  FetchGitResult,
+  FetchUrlOptions,
+  FileType,
+} from './io.js';
+
+type Entry =
+  | { kind: 'fs'; src: string; filter?: AddToStoreOptions['filter']; flat: boolean }
+  | { kind: 'text'; bytes: Uint8Array };
+
+export interface MemoryEvalIOOptions {
+  storeDir?: string;
+  /** Directory to write added paths into (by base name); nothing is written when absent. */
+  storeWriteDir?: string;
+}
+
+export function narHashOf(path: string, filter?: AddToStoreOptions['filter']): Hash {
+  const sink = new HashSink('sha256');
+  dumpPathSync(path, sink, filter);
+  return sink.finish();
+}
+
+export class MemoryEvalIO implements EvalIO {
+  readonly storeDir: string;
+  private entries = new Map<string, Entry>();
+  constructor(private opts: MemoryEvalIOOptions = {}) {
+    this.storeDir = opts.storeDir ?? '/nix/store';
+  }
+
+  /** Maps a path below a store path we added back to where its bytes are. */
+  private resolve(path: string): { entry: Entry; rest: string } | undefined {
+    if (!path.startsWith(`${this.storeDir}/`)) return undefined;
+    const rel = path.slice(this.storeDir.length + 1);
+    const slash = rel.indexOf('/');
+    const base = slash < 0 ? rel : rel.slice(0, slash);
+    const entry = this.entries.get(`${this.storeDir}/${base}`);
+    if (!entry) return undefined;
+    return { entry, rest: slash < 0 ? '' : rel.slice(slash) };
+  }
+
+  private real(path: string): string {
+    const r = this.resolve(path);
+    if (r && r.entry.kind === 'fs') return r.entry.src + r.rest;
+    return path;
+  }
+
+  pathExists(path: string): boolean {
+    const r = this.resolve(path);
+    if (r && r.entry.kind === 'text') return r.rest === '';
+    try {
+      fs.lstatSync(this.real(path));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  fileType(path: string): FileType | undefined {
+    const r = this.resolve(path);
+    if (r && r.entry.kind === 'text') return r.rest === '' ? 'regular' : undefined;
+    try {
+      return lstatType(fs.lstatSync(this.real(path)));
+    } catch {
+      return undefined;
+    }
+  }
+
+  readFile(path: string): Uint8Array {
+    const r = this.resolve(path);
+    if (r && r.entry.kind === 'text' && r.rest === '') return r.entry.bytes;
+    return fs.readFileSync(this.real(path));
+  }
+
+  readDir(path: string): Map<string, FileType> {
+    const out = new Map<string, FileType>();
+    const dir = this.real(path);
+    for (const d of fs.readdirSync(dir, { withFileTypes: true })) {
+      out.set(
+        d.name,
+        d.isFile() ? 'regular' : d.isDirectory() ? 'directory' : d.isSymbolicLink() ? 'symlink' : 'unknown',
+      );
+    }
+    return out;
+  }
+
+  realPath(path: string): string {
+    try {
+      return fs.realpathSync(this.real(path));
+    } catch {
+      return path;
+    }
+  }
+
+  isValidPath(storePath: string): boolean {
+    if (this.entries.has(storePath)) return true;
+    if (this.opts.storeWriteDir)
+      return fs.existsSync(nodePath.join(this.opts.storeWriteDir, nodePath.basename(storePath)));
+    return fs.existsSync(storePath);
+  }
+
+  addToStore(path: string, opts: AddToStoreOptions): string {
+    const src = this.real(path);
+    let hash: Hash;
+    if (opts.method === 'flat') {
+      if (!fs.statSync(src).isFile()) throw new NixEvalError('IO', `path '${path}' is not a regular file`);
+      hash = hashBytes('sha256', fs.readFileSync(src));
+    } else hash = narHashOf(src, opts.filter);
+    if (opts.expectedHash !== undefined) {
+      const expected = parseHash(opts.expectedHash, { algo: 'sha256' });
+      if (!hashEquals(expected, hash)) {
+        throw new NixEvalError(
+          'HASH_MISMATCH',
+          `hash mismatch in file downloaded from '${path}':\n  specified: ${printHash(expected, 'sri')}\n  got:       ${printHash(hash, 'sri')}`,
+        );
+      }
+    }
+    const sp = makeFixedOutputPath(opts.name, { method: opts.method, hash }, { storeDir: this.storeDir });
+    this.entries.set(sp, { kind: 'fs', src, filter: opts.filter, flat: opts.method === 'flat' });
+    const dir = this.opts.storeWriteDir;
+    if (dir && !opts.readOnly) {
+      const dest = nodePath.join(dir, nodePath.basename(sp));
+      if (!fs.existsSync(dest)) {
+        fs.mkdirSync(dir, { recursive: true });
+        copyPathSync(src, dest, opts.filter);
+      }
+    }
+    return sp;
+  }
+
+  addTextToStore(
+    name: string,
+    text: Uint8Array,
+    references: string[],
+    opts: { readOnly?: boolean } = {},
+  ): string {
+    const sp = makeTextPath(name, hashBytes('sha256', text), references, this.storeDir);
+    this.entries.set(sp, { kind: 'text', bytes: text });
+    const dir = this.opts.storeWriteDir;
+    if (dir && !opts.readOnly) {
+      const dest = nodePath.join(dir, nodePath.basename(sp));
+      if (!fs.existsSync(dest)) {
+        fs.mkdirSync(dir, { recursive: true });
+        fs.writeFileSync(dest, text, { mode: 0o444 });
+      }
+    }
+    return sp;
+  }
+
+  fetchUrl(url: string, opts: FetchUrlOptions): string {
+    const local = localPathOfUrl(url);
+    const name = opts.name ?? (opts.unpack ? 'source' : nodePath.basename(local));
+    if (!opts.unpack) {
+      return this.addToStore(local, { name, method: 'flat', expectedHash: opts.sha256 });
+    }
+    const tmp = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'tix-unpack-'));
+    execFileSync('tar', ['-xf', local, '-C', tmp], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const top = fs.readdirSync(tmp);
+    const root =
+      top.length === 1 && fs.statSync(nodePath.join(tmp, top[0]!)).isDirectory()
+        ? nodePath.join(tmp, top[0]!)
+        : tmp;
+    return this.addToStore(root, { name, method: 'recursive', expectedHash: opts.sha256 });
+  }
+
+  fetchGit(opts: FetchGitOptions): FetchGitResult {
+    const repo = localPathOfUrl(opts.url);
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8' }).trim();
+    const tmp = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'tix-git-'));
+    const dirty =
+      opts.rev === undefined &&
+      opts.ref === undefined &&
+      git('status', '--porcelain', '--untracked-files=no') !== '';
+    if (dirty) {
+      // As Nix 2.8: the tracked files as they are in the working tree, with an all-zero rev.
+      for (const f of git('ls-files', '-z').split('\0')) {
+        const src = nodePath.join(repo, f);
+        if (f === '' || !fs.lstatSync(src, { throwIfNoEntry: false })) continue;
+        fs.mkdirSync(nodePath.dirname(nodePath.join(tmp, f)), { recursive: true });
+        copyPathSync(src, nodePath.join(tmp, f));
+      }
+    }
+    const rev = dirty ? '0'.repeat(40) : (opts.rev ?? git('rev-parse', opts.ref ? opts.ref : 'HEAD'));
+    if (!dirty) {
+      execFileSync('sh', [
+        '-c',
+        'git -C "$1" archive --format=tar "$2" | tar -xf - -C "$3"',
+        'sh',
+        repo,
+        rev,
+        tmp,
+      ]);
+    }
+    const storePath = this.addToStore(tmp, { name: opts.name, method: 'recursive' });
+    const lastModified = Number(git('log', '-1', '--format=%ct', dirty ? 'HEAD' : rev) || '0');
+    return {
+      dirty,
+      storePath,
+      rev,
+      shortRev: rev.slice(0, 7),
+      revCount: dirty ? 0 : Number(git('rev-list', '--count', rev)),
+      lastModified,
+      lastModifiedDate: gitDate(lastModified),
+      submodules: opts.submodules,
+      narHash: printHash(narHashOf(tmp), 'sri'),
+    };
+  }
+}
+
+function gitDate(seconds: number): string {
+  const d = new Date(seconds * 1000);
+  const p2 = (n: number) => String(n).padStart(2, '0');
+  return `${d.getUTCFullYear()}${p2(d.getUTCMonth() + 1)}${p2(d.getUTCDate())}${p2(d.getUTCHours())}${p2(d.getUTCMinutes())}${p2(d.getUTCSeconds())}`;
+}
+
+/** file:// URLs and plain local paths; anything else fails clearly. */
+function localPathOfUrl(url: string): string {
+  if (url.startsWith('file://')) return decodeURIComponent(url.slice('file://'.length));
+  if (url.startsWith('/')) return url;
+  throw new NixEvalError(
+    'FETCH',
+    `unable to fetch '${url}': tix can only fetch file:// URLs and local paths during evaluation`,
+  );
+}

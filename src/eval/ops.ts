@@ -1,0 +1,286 @@
+// Core operations on values: forcing to a type, calling functions, equality, ordering.
+import { isInt } from './arith.js';
+import { Bindings } from './bindings.js';
+import { NixEvalError } from './errors.js';
+import type { Pos } from './source.js';
+import {
+  Attrs,
+  Env,
+  force,
+  Lambda,
+  NixFloat,
+  type NixInt,
+  type NixList,
+  NixPath,
+  NixStr,
+  type PosLookup,
+  PrimOp,
+  PrimOpApp,
+  showType,
+  Thunk,
+  type Value,
+} from './value.js';
+
+export function typeError(v: Value, expected: string, pos?: Pos): NixEvalError {
+  return new NixEvalError('TYPE', `value is ${showType(v)} while ${expected} was expected`, pos);
+}
+
+export function forceAttrs(t: Value | Thunk, pos?: Pos): Attrs {
+  const v = t instanceof Thunk ? t.force() : t;
+  if (v instanceof Attrs) return v;
+  throw typeError(v, 'a set', pos);
+}
+
+export function forceList(t: Value | Thunk, pos?: Pos): NixList {
+  const v = t instanceof Thunk ? t.force() : t;
+  if (Array.isArray(v)) return v;
+  throw typeError(v, 'a list', pos);
+}
+
+export function forceInt(t: Value | Thunk, pos?: Pos): NixInt {
+  const v = t instanceof Thunk ? t.force() : t;
+  if (typeof v === 'number' || typeof v === 'bigint') return v;
+  throw typeError(v, 'an integer', pos);
+}
+
+export function forceBool(t: Value | Thunk, pos?: Pos): boolean {
+  const v = t instanceof Thunk ? t.force() : t;
+  if (typeof v === 'boolean') return v;
+  throw typeError(v, 'a Boolean', pos);
+}
+
+export function forceFloat(t: Value | Thunk, pos?: Pos): number {
+  const v = force(t);
+  if (v instanceof NixFloat) return v.v;
+  if (isInt(v)) return Number(v);
+  throw typeError(v, 'a float', pos);
+}
+
+export function forceFunction(t: Value | Thunk, pos?: Pos): Value {
+  const v = force(t);
+  if (v instanceof Lambda || v instanceof PrimOp || v instanceof PrimOpApp) return v;
+  if (v instanceof Attrs && v.m.has('__functor')) return v;
+  throw typeError(v, 'a function', pos);
+}
+
+/** A string's bytes, ignoring context; errors on non-strings. */
+export function forceString(t: Value | Thunk, pos?: Pos): string {
+  const v = t instanceof Thunk ? t.force() : t;
+  if (typeof v === 'string') return v;
+  if (v instanceof NixStr) return v.s;
+  throw typeError(v, 'a string', pos);
+}
+
+/** A string and its context (added to `ctx`). */
+export function forceStringCtx(t: Value | Thunk, ctx: Set<string>, pos?: Pos): string {
+  const v = t instanceof Thunk ? t.force() : t;
+  if (typeof v === 'string') return v;
+  if (v instanceof NixStr) {
+    for (const c of v.ctx) ctx.add(c);
+    return v.s;
+  }
+  throw typeError(v, 'a string', pos);
+}
+
+/** A string that must have no context (attribute names, `throw` messages are not of this kind). */
+export function forceStringNoCtx(t: Value | Thunk, pos?: Pos): string {
+  const v = force(t);
+  if (v instanceof NixStr) {
+    throw new NixEvalError(
+      'TYPE',
+      `the string '${v.s}' is not allowed to refer to a store path (such as '${[...v.ctx][0]}')`,
+      pos,
+    );
+  }
+  return forceString(v, pos);
+}
+
+export function mkStr(s: string, ctx: Set<string> | undefined): Value {
+  return ctx && ctx.size > 0 ? new NixStr(s, ctx) : s;
+}
+
+export function strContext(v: Value): Set<string> | undefined {
+  return v instanceof NixStr ? v.ctx : undefined;
+}
+
+export function isDerivation(v: Value): boolean {
+  if (!(v instanceof Attrs)) return false;
+  const t = v.m.get('type');
+  if (t === undefined) return false;
+  const tv = force(t);
+  return (typeof tv === 'string' && tv === 'derivation') || (tv instanceof NixStr && tv.s === 'derivation');
+}
+
+export function callFunction(f: Value, arg: Value | Thunk, pos?: Pos): Value {
+  if (f instanceof Lambda) return callLambda(f, arg, pos);
+  if (f instanceof PrimOp) {
+    if (f.arity === 1) return f.fn([arg], pos);
+    return new PrimOpApp(f, [arg]);
+  }
+  if (f instanceof PrimOpApp) {
+    const args = f.args.concat([arg]);
+    if (args.length === f.op.arity) return f.op.fn(args, pos);
+    return new PrimOpApp(f.op, args);
+  }
+  if (f instanceof Attrs) {
+    const functor = f.m.get('__functor');
+    if (functor !== undefined) {
+      const g = callFunction(force(functor), f, pos);
+      return callFunction(g, arg, pos);
+    }
+  }
+  throw new NixEvalError('TYPE', `attempt to call something which is not a function but ${showType(f)}`, pos);
+}
+
+function lambdaName(f: Lambda): string {
+  return f.info.name !== undefined ? `'${f.info.name}'` : 'anonymous lambda';
+}
+
+export function callLambda(f: Lambda, arg: Value | Thunk, pos?: Pos): Value {
+  const info = f.info;
+  const formals = info.formals;
+  let env: Env;
+  if (formals === undefined) {
+    env = new Env(f.env, [arg]);
+  } else {
+    const a = forceAttrs(arg, pos);
+    const names = formals.names;
+    const slots: (Value | Thunk)[] = new Array(info.nslots);
+    env = new Env(f.env, slots);
+    let used = 0;
+    for (let i = 0; i < names.length; i++) {
+      const v = a.m.get(names[i]!);
+      if (v !== undefined) {
+        slots[i] = v;
+        used++;
+      } else {
+        const d = formals.defaults[i];
+        if (d === undefined) {
+          const fn = info.name !== undefined ? `function '${info.name}'` : 'anonymous function';
+          throw new NixEvalError('TYPE', `${fn} called without required argument '${names[i]}'`, pos);
+        }
+        slots[i] = d(env);
+      }
+    }
+    if (info.arg !== undefined) slots[names.length] = arg;
+    if (!formals.ellipsis && used < a.m.size) {
+      for (const k of a.m.keys()) {
+        if (!names.includes(k)) {
+          const fn = info.name !== undefined ? `function '${info.name}'` : 'anonymous function';
+          throw new NixEvalError('TYPE', `${fn} called with unexpected argument '${k}'`, pos);
+        }
+      }
+    }
+  }
+  try {
+    return info.body(env);
+  } catch (e) {
+    if (e instanceof NixEvalError && e.trace.length < 200) {
+      e.addTrace(info.pos, `while evaluating ${lambdaName(f)}`, true);
+      e.addTrace(pos, 'from call site', true);
+    }
+    throw e;
+  }
+}
+
+/** Nix's equality: ints and floats compare numerically; sets that are derivations compare by outPath. */
+export function eqValues(a: Value | Thunk, b: Value | Thunk, pos?: Pos): boolean {
+  return eqForced(force(a), force(b), pos);
+}
+
+function eqElem(a: Value | Thunk, b: Value | Thunk, pos?: Pos): boolean {
+  if (a === b && typeof a === 'object' && a !== null) return true;
+  return eqForced(force(a), force(b), pos);
+}
+
+function eqForced(a: Value, b: Value, pos?: Pos): boolean {
+  if (typeof a === 'string') {
+    if (typeof b === 'string') return a === b;
+    return b instanceof NixStr && b.s === a;
+  }
+  if (typeof a === 'number' || typeof a === 'bigint') {
+    if (typeof b === 'number' || typeof b === 'bigint') return a === b;
+    if (b instanceof NixFloat) return Number(a) === b.v;
+    return false;
+  }
+  if (typeof a === 'boolean' || a === null) return a === b;
+  if (a instanceof NixFloat) {
+    if (b instanceof NixFloat) return a.v === b.v;
+    if (typeof b === 'number' || typeof b === 'bigint') return a.v === Number(b);
+    return false;
+  }
+  if (a instanceof NixStr) {
+    if (typeof b === 'string') return a.s === b;
+    return b instanceof NixStr && a.s === b.s;
+  }
+  if (a instanceof NixPath) return b instanceof NixPath && a.p === b.p;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    if (a === b) return true;
+    for (let i = 0; i < a.length; i++) if (!eqElem(a[i]!, b[i]!, pos)) return false;
+    return true;
+  }
+  if (a instanceof Attrs) {
+    if (!(b instanceof Attrs)) return false;
+    if (a === b) return true;
+    if (isDerivation(a) && isDerivation(b)) {
+      const x = a.m.get('outPath');
+      const y = b.m.get('outPath');
+      if (x !== undefined && y !== undefined) return eqElem(x, y, pos);
+    }
+    if (a.m.size !== b.m.size) return false;
+    for (const k of a.sortedNames()) {
+      const y = b.m.get(k);
+      if (y === undefined || !eqElem(a.m.get(k)!, y, pos)) return false;
+    }
+    return true;
+  }
+  return false;
+}
+
+/** `<` on numbers, strings, paths and lists (lexicographically). */
+export function lessThan(a: Value | Thunk, b: Value | Thunk, pos?: Pos): boolean {
+  const x = force(a);
+  const y = force(b);
+  if ((typeof x === 'number' || typeof x === 'bigint') && (typeof y === 'number' || typeof y === 'bigint')) {
+    return x < y;
+  }
+  if (x instanceof NixFloat || y instanceof NixFloat) {
+    if ((isInt(x) || x instanceof NixFloat) && (isInt(y) || y instanceof NixFloat)) {
+      const fx = x instanceof NixFloat ? x.v : Number(x);
+      const fy = y instanceof NixFloat ? y.v : Number(y);
+      return fx < fy;
+    }
+  }
+  if ((typeof x === 'string' || x instanceof NixStr) && (typeof y === 'string' || y instanceof NixStr)) {
+    return (typeof x === 'string' ? x : x.s) < (typeof y === 'string' ? y : y.s);
+  }
+  if (x instanceof NixPath && y instanceof NixPath) return x.p < y.p;
+  if (Array.isArray(x) && Array.isArray(y)) {
+    for (let i = 0; ; i++) {
+      if (i === y.length) return false;
+      if (i === x.length) return true;
+      if (!eqElem(x[i]!, y[i]!, pos)) return lessThan(x[i]!, y[i]!, pos);
+    }
+  }
+  const same = showType(x) === showType(y);
+  throw new NixEvalError(
+    'TYPE',
+    same
+      ? `cannot compare ${showType(x)} with ${showType(y)}; values of that type are incomparable`
+      : `cannot compare ${showType(x)} with ${showType(y)}`,
+    pos,
+  );
+}
+
+export function updateAttrs(a: Attrs, b: Attrs): Attrs {
+  if (b.m.size === 0) return a;
+  if (a.m.size === 0) return b;
+  // Positions are looked up on demand (unsafeGetAttrPos), so they are composed, not copied.
+  const ap = a.pos;
+  const bp = b.pos;
+  const bm = b.m;
+  const pos: PosLookup | undefined =
+    ap || bp ? { get: (n: string) => (bm.has(n) ? bp?.get(n) : ap?.get(n)) } : undefined;
+  return new Attrs(Bindings.update(a.m, b.m), pos);
+}

@@ -1,0 +1,587 @@
+// Recursive-descent parser for the whole Nix grammar (2.8 and today's), producing ast.ts nodes.
+// Operator precedence and associativity follow Nix's parser.y. Nested attribute paths are merged
+// at parse time with Nix's rules (addAttr). One file because the grammar is one unit.
+import type { AttrDef, AttrName, AttrsExpr, BinOp, Expr, Formal } from './ast.js';
+import { NixEvalError } from './errors.js';
+import { lex, type Token } from './lexer.js';
+import { canonPath, joinPath } from './paths.js';
+import type { Source } from './source.js';
+import { type IndPart, stripIndentation } from './strip-indentation.js';
+
+export interface ParseOptions {
+  /** Directory that relative path literals resolve against. */
+  basePath: string;
+  /** Value of HOME for `~/…` paths. */
+  home?: string;
+}
+
+const BINARY: Record<string, [number, 'L' | 'R' | 'N']> = {
+  '->': [1, 'R'],
+  '||': [2, 'L'],
+  '&&': [3, 'L'],
+  '==': [4, 'N'],
+  '!=': [4, 'N'],
+  '<': [5, 'N'],
+  '>': [5, 'N'],
+  '<=': [5, 'N'],
+  '>=': [5, 'N'],
+  '//': [6, 'R'],
+  '+': [8, 'L'],
+  '-': [8, 'L'],
+  '*': [9, 'L'],
+  '/': [9, 'L'],
+  '++': [10, 'R'],
+  '?': [11, 'N'],
+};
+const NOT_OPERAND = 8;
+const NEG_OPERAND = 12;
+
+const SIMPLE_START = new Set([
+  'ID',
+  'INT',
+  'FLOAT',
+  'STR_OPEN',
+  'IND_OPEN',
+  'PATH',
+  'HPATH',
+  'SPATH',
+  'URI',
+  '(',
+  '[',
+  '{',
+  'rec',
+]);
+
+const INT64_MAX = 9223372036854775807n;
+/** How a dynamic attribute shows in messages (written so that it is not a template). */
+const DYNAMIC_ATTR = `"$${'{'}..}"`;
+
+export function parse(src: Source, opts: ParseOptions): Expr {
+  return new Parser(src, opts).parseTop();
+}
+
+function describe(t: Token): string {
+  switch (t.k) {
+    case 'EOF':
+      return 'end of file';
+    case 'STR_OPEN':
+    case 'STR_CLOSE':
+      return "'\"'";
+    case 'IND_OPEN':
+      return 'IND_STRING_OPEN';
+    case 'IND_CLOSE':
+      return 'IND_STRING_CLOSE';
+    case 'STR':
+    case 'IND_STR':
+      return t.k;
+    case 'ID':
+    case 'INT':
+    case 'FLOAT':
+    case 'PATH':
+    case 'HPATH':
+    case 'SPATH':
+    case 'URI':
+      return t.k;
+    case '${':
+      return 'DOLLAR_CURLY';
+    case '...':
+      return 'ELLIPSIS';
+    default:
+      return /^[a-z]+$/.test(t.k) ? t.k : `'${t.k}'`;
+  }
+}
+
+class Parser {
+  private toks: Token[];
+  private i = 0;
+  constructor(
+    private src: Source,
+    private opts: ParseOptions,
+  ) {
+    this.toks = lex(src);
+  }
+
+  private get t(): Token {
+    return this.toks[this.i]!;
+  }
+  private tk(): string {
+    return this.toks[this.i]!.k;
+  }
+  private peek(n = 1): Token {
+    return this.toks[Math.min(this.i + n, this.toks.length - 1)]!;
+  }
+  private next(): Token {
+    return this.toks[this.i++]!;
+  }
+  private fail(expecting?: string, t: Token = this.t): never {
+    let msg = `syntax error, unexpected ${describe(t)}`;
+    if (expecting) msg += `, expecting ${expecting}`;
+    throw new NixEvalError('PARSE', msg, { src: this.src, off: t.off });
+  }
+  private error(msg: string, off: number): never {
+    throw new NixEvalError('PARSE', msg, { src: this.src, off });
+  }
+  private expect(k: string, desc = k.length === 1 || k === ':' ? `'${k}'` : k): Token {
+    if (this.tk() !== k) this.fail(desc);
+    return this.next();
+  }
+
+  parseTop(): Expr {
+    const e = this.parseExpr();
+    if (this.tk() !== 'EOF') this.fail('end of file');
+    return e;
+  }
+
+  parseExpr(): Expr {
+    const t = this.t;
+    switch (t.k) {
+      case 'ID':
+        if (this.peek().k === ':') {
+          this.i += 2;
+          return { k: 'lambda', off: t.off, arg: t.v, body: this.parseExpr() };
+        }
+        if (this.peek().k === '@') {
+          this.i += 2;
+          if (this.tk() !== '{') this.fail("'{'");
+          return this.parseFormals(t.v, t.off);
+        }
+        break;
+      case '{':
+        if (this.isFormals()) return this.parseFormals(undefined, t.off);
+        break;
+      case 'assert': {
+        this.next();
+        const cond = this.parseExpr();
+        this.expect(';');
+        return { k: 'assert', off: t.off, cond, body: this.parseExpr() };
+      }
+      case 'with': {
+        this.next();
+        const env = this.parseExpr();
+        this.expect(';');
+        return { k: 'with', off: t.off, env, body: this.parseExpr() };
+      }
+      case 'let':
+        if (this.peek().k !== '{') {
+          this.next();
+          const attrs = this.parseBinds('in', t.off, true);
+          this.expect('in');
+          return { k: 'let', off: t.off, attrs, body: this.parseExpr() };
+        }
+        break;
+      case 'if': {
+        this.next();
+        const cond = this.parseExpr();
+        this.expect('then');
+        const th = this.parseExpr();
+        this.expect('else');
+        return { k: 'if', off: t.off, cond, yes: th, no: this.parseExpr() };
+      }
+    }
+    return this.parseOp(1);
+  }
+
+  /** After '{': decides between a function's formals and an attribute set. */
+  private isFormals(): boolean {
+    const a = this.peek(1);
+    if (a.k === '...') return true;
+    if (a.k === '}') {
+      const b = this.peek(2);
+      return b.k === ':' || b.k === '@';
+    }
+    if (a.k === 'ID') {
+      const b = this.peek(2);
+      return (
+        b.k === ',' || b.k === '?' || (b.k === '}' && (this.peek(3).k === ':' || this.peek(3).k === '@'))
+      );
+    }
+    return false;
+  }
+
+  private parseFormals(atName: string | undefined, off: number): Expr {
+    this.expect('{');
+    const list: Formal[] = [];
+    let ellipsis = false;
+    const seen = new Set<string>();
+    while (this.tk() !== '}') {
+      if (this.tk() === '...') {
+        this.next();
+        ellipsis = true;
+        if (this.tk() !== '}') this.fail("'}'");
+        break;
+      }
+      const id = this.expect('ID');
+      if (seen.has(id.v)) this.error(`duplicate formal function argument '${id.v}'`, id.off);
+      seen.add(id.v);
+      const f: Formal = { name: id.v, off: id.off };
+      if (this.tk() === '?') {
+        this.next();
+        f.def = this.parseExpr();
+      }
+      list.push(f);
+      if (this.tk() === ',') this.next();
+      else if (this.tk() !== '}') this.fail("'}'");
+    }
+    this.next();
+    if (atName === undefined && this.tk() === '@') {
+      this.next();
+      atName = this.expect('ID').v;
+    }
+    const colon = this.expect(':');
+    if (atName !== undefined && seen.has(atName)) {
+      this.error(`duplicate formal function argument '${atName}'`, colon.off);
+    }
+    const body = this.parseExpr();
+    const e: Expr = { k: 'lambda', off, formals: { list, ellipsis }, body };
+    if (atName !== undefined) e.arg = atName;
+    return e;
+  }
+
+  private parseOp(minPrec: number): Expr {
+    let left = this.parseUnary();
+    while (true) {
+      const t = this.t;
+      const info = BINARY[t.k];
+      if (!info || info[0] < minPrec) return left;
+      const [prec, assoc] = info;
+      this.next();
+      if (t.k === '?') {
+        left = { k: 'hasattr', off: t.off, e: left, path: this.parseAttrPath() };
+      } else {
+        const right = this.parseOp(assoc === 'R' ? prec : prec + 1);
+        if (t.k === '+') left = { k: 'concat', off: t.off, parts: [left, right], forceString: false };
+        else left = { k: 'bin', off: t.off, op: t.k as BinOp, l: left, r: right };
+      }
+      if (assoc === 'N') {
+        const n = BINARY[this.tk()];
+        if (n && n[0] === prec) this.fail();
+      }
+    }
+  }
+
+  private parseUnary(): Expr {
+    const t = this.t;
+    if (t.k === '!') {
+      this.next();
+      return { k: 'not', off: t.off, e: this.parseOp(NOT_OPERAND) };
+    }
+    if (t.k === '-') {
+      this.next();
+      return { k: 'neg', off: t.off, e: this.parseOp(NEG_OPERAND) };
+    }
+    return this.parseApp();
+  }
+
+  private parseApp(): Expr {
+    const f = this.parseSelect();
+    let args: Expr[] | undefined;
+    while (SIMPLE_START.has(this.tk()) || (this.tk() === 'let' && this.peek().k === '{')) {
+      if (this.tk() === '{' && this.isFormals()) break;
+      args ??= [];
+      args.push(this.parseSelect());
+    }
+    return args ? { k: 'call', off: f.off, f, args } : f;
+  }
+
+  private parseSelect(): Expr {
+    const e = this.parseSimple();
+    if (this.tk() === '.') {
+      this.next();
+      const path = this.parseAttrPath();
+      if (this.tk() === 'or') {
+        this.next();
+        return { k: 'select', off: e.off, e, path, def: this.parseSelect() };
+      }
+      return { k: 'select', off: e.off, e, path };
+    }
+    if (this.tk() === 'or') {
+      const t = this.next();
+      return { k: 'call', off: e.off, f: e, args: [{ k: 'var', off: t.off, name: 'or' }] };
+    }
+    return e;
+  }
+
+  private parseAttrPath(): AttrName[] {
+    const path: AttrName[] = [this.parseAttrName()];
+    while (this.tk() === '.') {
+      this.next();
+      path.push(this.parseAttrName());
+    }
+    return path;
+  }
+
+  private parseAttrName(): AttrName {
+    const t = this.t;
+    if (t.k === 'ID' || t.k === 'or') {
+      this.next();
+      return { s: t.v };
+    }
+    if (t.k === 'STR_OPEN') {
+      const e = this.parseString();
+      return e.k === 'str' ? { s: e.v } : { e };
+    }
+    if (t.k === '${') {
+      this.next();
+      const e = this.parseExpr();
+      this.expect('}');
+      return e.k === 'str' ? { s: e.v } : { e };
+    }
+    return this.fail("ID or 'or' or '\"' or DOLLAR_CURLY");
+  }
+
+  private parseString(): Expr {
+    const open = this.expect('STR_OPEN');
+    const parts: Expr[] = [];
+    let interpolated = false;
+    while (this.tk() !== 'STR_CLOSE') {
+      const t = this.next();
+      if (t.k === 'STR') parts.push({ k: 'str', off: t.off, v: t.v });
+      else if (t.k === '${') {
+        interpolated = true;
+        parts.push(this.parseExpr());
+        this.expect('}');
+      } else this.fail("'\"'", t);
+    }
+    this.next();
+    if (parts.length === 0) return { k: 'str', off: open.off, v: '' };
+    if (!interpolated) return { ...parts[0]!, off: open.off };
+    return { k: 'concat', off: open.off, parts, forceString: true };
+  }
+
+  private parseIndString(): Expr {
+    const open = this.expect('IND_OPEN');
+    const parts: IndPart[] = [];
+    while (this.tk() !== 'IND_CLOSE') {
+      const t = this.next();
+      if (t.k === 'IND_STR') parts.push(t.v);
+      else if (t.k === 'IND_ESC') parts.push({ escaped: t.v });
+      else if (t.k === '${') {
+        parts.push(this.parseExpr());
+        this.expect('}');
+      } else this.fail('IND_STRING_CLOSE', t);
+    }
+    this.next();
+    const out = stripIndentation(parts).map(
+      (p): Expr => (typeof p === 'string' ? { k: 'str', off: open.off, v: p } : p),
+    );
+    if (out.length === 0) return { k: 'str', off: open.off, v: '' };
+    if (out.length === 1 && out[0]!.k === 'str') return out[0]!;
+    return { k: 'concat', off: open.off, parts: out, forceString: true };
+  }
+
+  private parsePath(): Expr {
+    const t = this.next();
+    let base: string;
+    if (t.k === 'HPATH') {
+      base = (this.opts.home ?? '') + t.v.slice(1);
+    } else {
+      base = t.v.startsWith('/') ? canonPath(t.v) : canonPath(joinPath(this.opts.basePath, t.v));
+      if (t.v.endsWith('/') && t.v.length > 1) base += '/';
+    }
+    const parts: Expr[] = [{ k: 'path', off: t.off, v: base }];
+    while (this.tk() !== 'PATH_END') {
+      const p = this.next();
+      if (p.k === 'STR') parts.push({ k: 'str', off: p.off, v: p.v });
+      else if (p.k === '${') {
+        parts.push(this.parseExpr());
+        this.expect('}');
+      } else this.fail(undefined, p);
+    }
+    this.next();
+    if (parts.length === 1) return parts[0]!;
+    return { k: 'concat', off: t.off, parts, forceString: false };
+  }
+
+  private parseSimple(): Expr {
+    const t = this.t;
+    switch (t.k) {
+      case 'ID':
+        this.next();
+        if (t.v === '__curPos') return { k: 'curpos', off: t.off };
+        return { k: 'var', off: t.off, name: t.v };
+      case 'INT': {
+        this.next();
+        const b = BigInt(t.v);
+        if (b > INT64_MAX) this.error(`invalid integer '${t.v}'`, t.off);
+        return { k: 'int', off: t.off, v: b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : b };
+      }
+      case 'FLOAT':
+        this.next();
+        return { k: 'float', off: t.off, v: Number.parseFloat(t.v) };
+      case 'STR_OPEN':
+        return this.parseString();
+      case 'IND_OPEN':
+        return this.parseIndString();
+      case 'PATH':
+      case 'HPATH':
+        return this.parsePath();
+      case 'SPATH':
+        this.next();
+        return {
+          k: 'call',
+          off: t.off,
+          f: { k: 'var', off: t.off, name: '__findFile' },
+          args: [
+            { k: 'var', off: t.off, name: '__nixPath' },
+            { k: 'str', off: t.off, v: t.v.slice(1, -1) },
+          ],
+        };
+      case 'URI':
+        this.next();
+        return { k: 'str', off: t.off, v: t.v };
+      case '(': {
+        this.next();
+        const e = this.parseExpr();
+        this.expect(')');
+        return e;
+      }
+      case '[': {
+        this.next();
+        const elems: Expr[] = [];
+        while (this.tk() !== ']') {
+          if (!SIMPLE_START.has(this.tk()) && !(this.tk() === 'let' && this.peek().k === '{'))
+            this.fail("']'");
+          elems.push(this.parseSelect());
+        }
+        this.next();
+        return { k: 'list', off: t.off, elems };
+      }
+      case 'rec': {
+        this.next();
+        const open = this.expect('{');
+        const a = this.parseBinds('}', open.off, false);
+        a.rec = true;
+        a.off = t.off;
+        this.expect('}');
+        return a;
+      }
+      case 'let': {
+        // Legacy `let { …; body = …; }`.
+        this.next();
+        this.expect('{');
+        const a = this.parseBinds('}', t.off, false);
+        a.rec = true;
+        this.expect('}');
+        return { k: 'select', off: t.off, e: a, path: [{ s: 'body' }] };
+      }
+      case '{': {
+        this.next();
+        const a = this.parseBinds('}', t.off, false);
+        this.expect('}');
+        return a;
+      }
+    }
+    return this.fail();
+  }
+
+  private parseBinds(end: string, off: number, isLet: boolean): AttrsExpr {
+    const attrs: AttrsExpr = { k: 'attrs', off, rec: isLet, attrs: new Map(), dyn: [], inheritFrom: [] };
+    while (this.tk() !== end) {
+      const t = this.t;
+      if (t.k === 'inherit') {
+        this.next();
+        let from: number | undefined;
+        if (this.tk() === '(') {
+          this.next();
+          attrs.inheritFrom.push(this.parseExpr());
+          from = attrs.inheritFrom.length - 1;
+          this.expect(')');
+        }
+        while (this.tk() !== ';') {
+          const nt = this.t;
+          const name = this.parseAttrName();
+          if (!('s' in name)) this.error('dynamic attributes not allowed in inherit', nt.off);
+          const prev = attrs.attrs.get(name.s);
+          if (prev) this.error(`attribute '${name.s}' already defined at ${this.where(prev.off)}`, nt.off);
+          const def: AttrDef =
+            from === undefined
+              ? { e: { k: 'var', off: nt.off, name: name.s }, off: nt.off, inherit: 'scope' }
+              : {
+                  e: { k: 'inheritFrom', off: nt.off, index: from, name: name.s },
+                  off: nt.off,
+                  inherit: 'from',
+                };
+          attrs.attrs.set(name.s, def);
+        }
+        this.next();
+        continue;
+      }
+      if (t.k !== 'ID' && t.k !== 'or' && t.k !== 'STR_OPEN' && t.k !== '${') {
+        this.fail(end === 'in' ? "'in'" : "'}'");
+      }
+      const path = this.parseAttrPath();
+      this.expect('=', "'='");
+      const e = this.parseExpr();
+      this.expect(';');
+      if (isLet && path.some((p) => 'e' in p)) this.error('dynamic attributes not allowed in let', t.off);
+      this.addAttr(attrs, path, e, t.off);
+    }
+    return attrs;
+  }
+
+  private where(off: number): string {
+    const { line, col } = this.src.lineCol(off);
+    return `${this.src.origin}:${line}:${col}`;
+  }
+
+  private dupAttr(path: AttrName[], off: number, prevOff: number): never {
+    const shown = path.map((p) => ('s' in p ? p.s : DYNAMIC_ATTR)).join('.');
+    this.error(`attribute '${shown}' already defined at ${this.where(prevOff)}`, off);
+  }
+
+  private addAttr(top: AttrsExpr, path: AttrName[], e: Expr, off: number): void {
+    let attrs = top;
+    for (let j = 0; j < path.length - 1; j++) {
+      const p = path[j]!;
+      if ('s' in p) {
+        const existing = attrs.attrs.get(p.s);
+        if (existing) {
+          if (existing.inherit || existing.e.k !== 'attrs') this.dupAttr(path, off, existing.off);
+          attrs = existing.e;
+        } else {
+          const nested: AttrsExpr = {
+            k: 'attrs',
+            off,
+            rec: false,
+            attrs: new Map(),
+            dyn: [],
+            inheritFrom: [],
+          };
+          attrs.attrs.set(p.s, { e: nested, off });
+          attrs = nested;
+        }
+      } else {
+        const nested: AttrsExpr = { k: 'attrs', off, rec: false, attrs: new Map(), dyn: [], inheritFrom: [] };
+        attrs.dyn.push({ name: p.e, e: nested, off });
+        attrs = nested;
+      }
+    }
+    const last = path[path.length - 1]!;
+    if (!('s' in last)) {
+      attrs.dyn.push({ name: last.e, e, off });
+      return;
+    }
+    const existing = attrs.attrs.get(last.s);
+    if (!existing) {
+      if (e.k === 'lambda') e.name = last.s;
+      attrs.attrs.set(last.s, { e, off });
+      return;
+    }
+    if (existing.inherit || existing.e.k !== 'attrs' || e.k !== 'attrs')
+      this.dupAttr(path, off, existing.off);
+    const target = existing.e;
+    if (e.inheritFrom.length > 0) {
+      // Re-index the merged set's `inherit (…)` sources after the target's own.
+      const base = target.inheritFrom.length;
+      target.inheritFrom.push(...e.inheritFrom);
+      for (const d of e.attrs.values())
+        if (d.e.k === 'inheritFrom') d.e = { ...d.e, index: d.e.index + base };
+    }
+    for (const [name, d] of e.attrs) {
+      const prev = target.attrs.get(name);
+      if (prev) this.dupAttr([{ s: name }], d.off, prev.off);
+      target.attrs.set(name, d);
+    }
+    // Nix 2.8 drops the dynamic attributes of the second set here (fixed in 2.17); kept for parity.
+  }
+}

@@ -1,0 +1,63 @@
+// Value printing as `nix-instantiate --eval` 2.8 does it: thunks print <CODE>, functions <LAMBDA>,
+// built-ins <PRIMOP>/<PRIMOP-APP>, a non-empty set or list printed a second time «repeated».
+export { printAttrName, printString } from './text/strings.js';
+
+import { formatFloat } from './text/float.js';
+import { printAttrName, printString } from './text/strings.js';
+import { Attrs, Lambda, NixFloat, NixPath, NixStr, PrimOp, PrimOpApp, Thunk, type Value } from './value.js';
+
+export function printValue(v: Value | Thunk, opts: { strict: boolean }): string {
+  const parts: string[] = [];
+  const seen = new Set<object>();
+  // Nix 2.8 marks a list as seen by its Value slot (here the thunk holding it, or the list) and
+  // a set by its bindings (the Attrs object).
+  const go = (t: Value | Thunk): void => {
+    let x: Value;
+    if (t instanceof Thunk) {
+      if (!t.forced) {
+        parts.push('<CODE>');
+        return;
+      }
+      x = t.v;
+    } else x = t;
+    const slot: object = t instanceof Thunk ? t : (x as object);
+    if (typeof x === 'number' || typeof x === 'bigint') parts.push(String(x));
+    else if (typeof x === 'string') parts.push(printString(x));
+    else if (typeof x === 'boolean') parts.push(x ? 'true' : 'false');
+    else if (x === null) parts.push('null');
+    else if (x instanceof NixStr) parts.push(printString(x.s));
+    else if (x instanceof NixFloat) parts.push(formatFloat(x.v));
+    else if (x instanceof NixPath) parts.push(x.p);
+    else if (Array.isArray(x)) {
+      if (x.length > 0 && seen.has(slot)) {
+        parts.push('\xc2\xabrepeated\xc2\xbb');
+        return;
+      }
+      seen.add(slot);
+      parts.push('[ ');
+      for (const e of x) {
+        go(e);
+        parts.push(' ');
+      }
+      parts.push(']');
+    } else if (x instanceof Attrs) {
+      if (x.m.size > 0 && seen.has(x)) {
+        parts.push('\xc2\xabrepeated\xc2\xbb');
+        return;
+      }
+      seen.add(x);
+      parts.push('{ ');
+      for (const k of x.sortedNames()) {
+        parts.push(printAttrName(k), ' = ');
+        go(x.m.get(k)!);
+        parts.push('; ');
+      }
+      parts.push('}');
+    } else if (x instanceof Lambda) parts.push('<LAMBDA>');
+    else if (x instanceof PrimOp) parts.push('<PRIMOP>');
+    else if (x instanceof PrimOpApp) parts.push('<PRIMOP-APP>');
+  };
+  void opts;
+  go(v);
+  return parts.join('');
+}

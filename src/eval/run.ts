@@ -1,0 +1,48 @@
+// Runs an evaluation request: first on the calling thread with its output held back; if the
+// JavaScript stack overflows (deep but finite recursion), the held output is dropped and the
+// request runs again in a worker thread with a large stack. Held trace output is released once
+// the first attempt has run for a while, so long evaluations still show traces as they happen.
+import type { EvalIO } from './io.js';
+import { MemoryEvalIO } from './io-memory.js';
+import { type EvalRequest, isStackOverflow, runSession, type SessionOutput } from './session.js';
+import type { EvalIOSpec } from './worker.js';
+
+const HOLD_MS = 1000;
+
+export async function createEvalIO(spec: EvalIOSpec): Promise<EvalIO> {
+  if (!spec.module) return new MemoryEvalIO(spec.options);
+  const mod = (await import(spec.module)) as { createEvalIO(o: unknown): EvalIO | Promise<EvalIO> };
+  return mod.createEvalIO(spec.options);
+}
+
+export async function runEvaluation(req: EvalRequest, spec: EvalIOSpec, out: SessionOutput): Promise<number> {
+  const io = await createEvalIO(spec);
+  const held: [keyof SessionOutput, string][] = [];
+  const start = Date.now();
+  let streaming = false;
+  const release = () => {
+    for (const [k, d] of held) out[k](d);
+    held.length = 0;
+    streaming = true;
+  };
+  const emit = (k: keyof SessionOutput) => (d: string) => {
+    if (streaming) return out[k](d);
+    held.push([k, d]);
+    if (Date.now() - start > HOLD_MS) release();
+  };
+  try {
+    const code = runSession(
+      req,
+      io,
+      { stdout: emit('stdout'), stderr: emit('stderr') },
+      { rethrowStackOverflow: true },
+    );
+    release();
+    return code;
+  } catch (e) {
+    if (!isStackOverflow(e)) throw e;
+  }
+  held.length = 0;
+  const { runInWorker } = await import('./worker.js');
+  return runInWorker(req, spec, out);
+}

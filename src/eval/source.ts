@@ -1,0 +1,70 @@
+// A parsed source text and offset → line:column mapping. Source text is a "byte string": each
+// JavaScript char holds one byte (latin1), so Nix's byte-string semantics hold everywhere.
+
+export class Source {
+  private lineStarts: number[] | undefined;
+  constructor(
+    /** File path, or undefined for an expression given on the command line. */
+    readonly path: string | undefined,
+    readonly text: string,
+  ) {}
+
+  /** How Nix 2.8 names the origin in error messages. */
+  get origin(): string {
+    return this.path ?? '\xc2\xabstring\xc2\xbb';
+  }
+
+  lineCol(offset: number): { line: number; col: number } {
+    if (!this.lineStarts) {
+      const ls = [0];
+      const t = this.text;
+      for (let i = 0; i < t.length; i++) if (t.charCodeAt(i) === 10) ls.push(i + 1);
+      this.lineStarts = ls;
+    }
+    const ls = this.lineStarts;
+    let lo = 0;
+    let hi = ls.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (ls[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, col: offset - ls[lo]! + 1 };
+  }
+
+  line(n: number): string | undefined {
+    this.lineCol(0);
+    const ls = this.lineStarts!;
+    if (n < 1 || n > ls.length) return undefined;
+    const start = ls[n - 1]!;
+    const end = n < ls.length ? ls[n]! - 1 : this.text.length;
+    return this.text.slice(start, end).replace(/\r$/, '');
+  }
+}
+
+/** A position: a source and a byte offset in it. */
+export interface Pos {
+  src: Source;
+  off: number;
+}
+
+/** Converts a JS (UTF-16) string to a byte string (UTF-8 bytes, one per char). */
+export function toBytes(s: string): string {
+  // Fast path: pure ASCII strings are their own encoding.
+  for (let i = 0; i < s.length; i++) {
+    if (s.charCodeAt(i) > 127) return Buffer.from(s, 'utf8').toString('latin1');
+  }
+  return s;
+}
+
+/** Converts a byte string back to a JS string, decoding UTF-8. */
+export function fromBytes(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    if (s.charCodeAt(i) > 127) return Buffer.from(s, 'latin1').toString('utf8');
+  }
+  return s;
+}
+
+export function bytesOf(s: string): Buffer {
+  return Buffer.from(s, 'latin1');
+}

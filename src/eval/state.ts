@@ -1,0 +1,187 @@
+// EvalState: one evaluation session. Holds the EvalIO, the base environment (builtins), the import
+// cache, the search path and the path-to-store cache; parses, compiles and evaluates files and
+// expressions.
+
+import { Bindings } from './bindings.js';
+import { registerBuiltins } from './builtins/index.js';
+import { compileExpr, type Scope } from './compile.js';
+import { CORE_PKGS, CORE_PKGS_PREFIX } from './corepkgs.js';
+import { NixEvalError } from './errors.js';
+import type { EvalIO } from './io.js';
+import { parse } from './parser.js';
+import { baseNameOf, canonPath, dirOf, joinPath } from './paths.js';
+import { bytesOf, fromBytes, type Pos, Source, toBytes } from './source.js';
+import { Attrs, Env, type PrimFn, PrimOp, type Thunk, type Value } from './value.js';
+
+export interface EvalOptions {
+  io: EvalIO;
+  /** Search path entries in order (-I first, then NIX_PATH): "prefix=path" or "path". */
+  nixPath?: string[];
+  /**
+   * Entries ("prefix=path") searched after the search path given to findFile, and not shown in
+   * builtins.nixPath (like Nix's own <nix/…>): tix's bundled <tix> package set.
+   */
+  extraSearchPath?: string[];
+  currentSystem?: string;
+  /** HOME, for `~/…` path literals. */
+  home?: string;
+  /** Environment for builtins.getEnv. */
+  env?: Record<string, string | undefined>;
+  /** Receives `trace` messages (already formatted as "trace: …"). */
+  trace?: (line: string) => void;
+  /** Compute store paths without writing (nix-instantiate --eval). */
+  readOnly?: boolean;
+  cwd?: string;
+}
+
+export interface BuiltinDef {
+  name: string;
+  arity: number;
+  fn: PrimFn;
+  /** Also reachable without the `builtins.` prefix. */
+  global?: boolean;
+}
+
+export interface ConstDef {
+  name: string;
+  value: Value | Thunk;
+  global?: boolean;
+}
+
+export class EvalState {
+  readonly io: EvalIO;
+  readonly opts: EvalOptions;
+  readonly storeDir: string;
+  readonly builtins: Attrs;
+  readonly baseScope: Scope;
+  readonly baseEnv: Env;
+  private importCache = new Map<string, Value>();
+  private srcToStore = new Map<string, string>();
+  /** hashDerivationModulo results by .drv path, and parsed derivations we wrote. */
+  readonly drvHashes = new Map<string, unknown>();
+  readonly derivations = new Map<string, unknown>();
+
+  constructor(opts: EvalOptions) {
+    this.io = opts.io;
+    this.opts = opts;
+    this.storeDir = opts.io.storeDir;
+    const vars = new Map<string, number>();
+    const slots: (Value | Thunk)[] = [];
+    const bm = new Bindings([], []);
+    this.builtins = new Attrs(bm);
+    const add = (name: string, value: Value | Thunk, global: boolean | undefined) => {
+      bm.set(name, value);
+      const envName = global ? name : `__${name}`;
+      vars.set(envName, slots.length);
+      slots.push(value);
+    };
+    const defs: BuiltinDef[] = [];
+    const consts: ConstDef[] = [];
+    registerBuiltins(this, defs, consts);
+    for (const d of defs) add(d.name, new PrimOp(d.name, d.arity, d.fn), d.global);
+    for (const c of consts) add(c.name, c.value, c.global);
+    add('builtins', this.builtins, true);
+    this.baseScope = { vars, parent: null };
+    this.baseEnv = new Env(null, slots);
+  }
+
+  /** Parses and evaluates a file (or a directory's default.nix), with caching. */
+  evalFile(path: string, pos?: Pos): Value {
+    const resolved = this.resolveImportPath(path, pos);
+    const cached = this.importCache.get(resolved);
+    if (cached !== undefined) return cached;
+    const code = this.compileFile(resolved, this.baseScope, pos);
+    const v = code(this.baseEnv);
+    this.importCache.set(resolved, v);
+    return v;
+  }
+
+  resolveImportPath(path: string, pos?: Pos): string {
+    let p = canonPath(path);
+    if (p.startsWith(CORE_PKGS_PREFIX)) return p;
+    const t = this.io.fileType(fromBytes(p));
+    if (t === undefined)
+      throw new NixEvalError('IO', `getting status of '${p}': No such file or directory`, pos);
+    if (t === 'symlink') p = toBytes(this.io.realPath(fromBytes(p)));
+    if (this.io.fileType(fromBytes(p)) === 'directory') p = joinPath(p, 'default.nix');
+    return p;
+  }
+
+  compileFile(path: string, scope: Scope, pos?: Pos): (env: Env) => Value {
+    let bytes: Uint8Array;
+    try {
+      const core = path.startsWith(CORE_PKGS_PREFIX)
+        ? CORE_PKGS.get(path.slice(CORE_PKGS_PREFIX.length))
+        : undefined;
+      bytes = core !== undefined ? Buffer.from(core, 'latin1') : this.io.readFile(fromBytes(path));
+    } catch (e) {
+      throw new NixEvalError('IO', `opening file '${path}': ${(e as Error).message}`, pos);
+    }
+    const src = new Source(path, Buffer.from(bytes).toString('latin1'));
+    const ast = parse(src, { basePath: dirOf(path), home: this.opts.home });
+    return compileExpr(this, src, ast, scope);
+  }
+
+  /** Evaluates an expression given as text (bytes), e.g. from -E; relative paths resolve against basePath. */
+  evalString(text: string, basePath: string): Value {
+    const src = new Source(undefined, text);
+    const ast = parse(src, { basePath, home: this.opts.home });
+    return compileExpr(this, src, ast, this.baseScope)(this.baseEnv);
+  }
+
+  /** `scopedImport`: the file sees the given attributes as variables, shadowing builtins. */
+  evalFileScoped(path: string, scopeAttrs: Attrs, pos?: Pos): Value {
+    const resolved = this.resolveImportPath(path, pos);
+    const vars = new Map<string, number>();
+    const slots: (Value | Thunk)[] = [];
+    for (const [k, v] of scopeAttrs.m) {
+      vars.set(k, slots.length);
+      slots.push(v);
+    }
+    const code = this.compileFile(resolved, { vars, parent: this.baseScope }, pos);
+    return code(new Env(this.baseEnv, slots));
+  }
+
+  /** Copies a source path to the store (cached), for path interpolation. Returns the store path. */
+  copyPathToStore(path: string, pos?: Pos): string {
+    const cached = this.srcToStore.get(path);
+    if (cached !== undefined) return cached;
+    const name = baseNameOf(path);
+    if (name.endsWith('.drv'))
+      throw new NixEvalError('TYPE', `file names are not allowed to end in '.drv'`, pos);
+    let sp: string;
+    try {
+      sp = this.io.addToStore(fromBytes(path), {
+        name: fromBytes(name),
+        method: 'recursive',
+        readOnly: this.opts.readOnly,
+      });
+    } catch (e) {
+      if (e instanceof NixEvalError) throw e;
+      throw new NixEvalError('IO', `copying path '${path}' to the store: ${(e as Error).message}`, pos);
+    }
+    sp = toBytes(sp);
+    this.srcToStore.set(path, sp);
+    return sp;
+  }
+
+  posToAttrs(p: Pos): Value {
+    const { line, col } = p.src.lineCol(p.off);
+    return new Attrs(
+      new Map<string, Value>([
+        ['file', p.src.path ?? p.src.text],
+        ['line', line],
+        ['column', col],
+      ]),
+    );
+  }
+
+  showPos(p: Pos): string {
+    const { line, col } = p.src.lineCol(p.off);
+    return `${p.src.origin}:${line}:${col}`;
+  }
+
+  trace(msg: string): void {
+    (this.opts.trace ?? ((l) => process.stderr.write(bytesOf(`${l}\n`))))(msg);
+  }
+}

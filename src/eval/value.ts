@@ -1,0 +1,214 @@
+// Runtime values. Chosen for speed: ints are JS numbers while they are safe integers and bigints
+// outside that range (always normalised), floats are boxed (NixFloat) so that 1 and 1.0 differ,
+// strings without context are JS byte strings, lists are arrays, sets are Maps. A slot holding a
+// value may instead hold a Thunk; `force` resolves it.
+import { Bindings } from './bindings.js';
+import { NixEvalError } from './errors.js';
+import type { Pos } from './source.js';
+
+export type NixInt = number | bigint;
+
+export class NixFloat {
+  constructor(readonly v: number) {}
+}
+
+/** A string with a non-empty context (a set of store paths, `=drv`, `!out!drv` elements). */
+export class NixStr {
+  constructor(
+    readonly s: string,
+    readonly ctx: Set<string>,
+  ) {}
+}
+
+export class NixPath {
+  constructor(readonly p: string) {}
+}
+
+/** Where attributes were defined; a Map, or a lookup composed lazily by `//`. */
+export interface PosLookup {
+  get(name: string): Pos | undefined;
+}
+
+export class Attrs {
+  readonly m: Bindings;
+  constructor(
+    m: Bindings | Map<string, Value | Thunk>,
+    /** Source positions of attributes, for unsafeGetAttrPos. */
+    public pos?: PosLookup,
+  ) {
+    this.m = m instanceof Bindings ? m : Bindings.fromMap(m);
+  }
+  static empty = new Attrs(new Bindings([], []));
+  get(name: string): Value | Thunk | undefined {
+    return this.m.get(name);
+  }
+  /** Names in byte order (strings are byte strings, so code-unit order is byte order). */
+  sortedNames(): string[] {
+    return this.m.names.slice();
+  }
+}
+
+export type Code = (env: Env) => Value;
+
+export class Env {
+  constructor(
+    readonly up: Env | null,
+    readonly v: (Value | Thunk)[],
+  ) {}
+}
+
+export interface LambdaInfo {
+  name: string | undefined;
+  pos: Pos;
+  /** Simple argument name or @-name. */
+  arg: string | undefined;
+  formals:
+    | {
+        names: string[];
+        defaults: (((env: Env) => Value | Thunk) | undefined)[];
+        ellipsis: boolean;
+        pos: Pos[];
+      }
+    | undefined;
+  body: Code;
+  /** Number of env slots: [arg?] + formals. */
+  nslots: number;
+  /** When the body is itself a simple `y: …` lambda (a curried function), its info. */
+  curried?: LambdaInfo;
+}
+
+export class Lambda {
+  constructor(
+    readonly info: LambdaInfo,
+    readonly env: Env,
+  ) {}
+}
+
+export type PrimFn = (args: (Value | Thunk)[], pos: Pos | undefined) => Value;
+
+export class PrimOp {
+  constructor(
+    readonly name: string,
+    readonly arity: number,
+    readonly fn: PrimFn,
+  ) {}
+}
+
+export class PrimOpApp {
+  constructor(
+    readonly op: PrimOp,
+    readonly args: (Value | Thunk)[],
+  ) {}
+}
+
+export type NixList = (Value | Thunk)[];
+
+export type Value =
+  | NixInt
+  | NixFloat
+  | boolean
+  | null
+  | string
+  | NixStr
+  | NixPath
+  | NixList
+  | Attrs
+  | Lambda
+  | PrimOp
+  | PrimOpApp;
+
+const BLACKHOLE: Code = () => {
+  throw new NixEvalError('INFINITE_RECURSION', 'infinite recursion encountered');
+};
+
+export class Thunk {
+  c: Code | null;
+  e: Env | null;
+  v: Value = null;
+  constructor(c: Code, e: Env | null) {
+    this.c = c;
+    this.e = e;
+  }
+  force(): Value {
+    const c = this.c;
+    if (c === null) return this.v;
+    this.c = BLACKHOLE;
+    try {
+      const v = c(this.e as Env);
+      this.v = v;
+      this.c = null;
+      this.e = null;
+      return v;
+    } catch (err) {
+      // A failed thunk is evaluated again when forced again (as Nix 2.8 does).
+      this.c = c;
+      throw err;
+    }
+  }
+  get forced(): boolean {
+    return this.c === null;
+  }
+  get blackholed(): boolean {
+    return this.c === BLACKHOLE;
+  }
+}
+
+export function force(v: Value | Thunk): Value {
+  return v instanceof Thunk ? v.force() : v;
+}
+
+/** A thunk already holding its value. */
+export function valueThunk(v: Value): Thunk {
+  const t = new Thunk(BLACKHOLE, null);
+  t.c = null;
+  t.v = v;
+  return t;
+}
+
+export function typeOf(v: Value): string {
+  switch (typeof v) {
+    case 'number':
+    case 'bigint':
+      return 'int';
+    case 'boolean':
+      return 'bool';
+    case 'string':
+      return 'string';
+  }
+  if (v === null) return 'null';
+  if (v instanceof NixStr) return 'string';
+  if (v instanceof NixFloat) return 'float';
+  if (v instanceof NixPath) return 'path';
+  if (Array.isArray(v)) return 'list';
+  if (v instanceof Attrs) return 'set';
+  return 'lambda';
+}
+
+/** The phrase Nix uses in type errors ("an integer", "a set", …). */
+export function showType(v: Value): string {
+  switch (typeOf(v)) {
+    case 'int':
+      return 'an integer';
+    case 'bool':
+      return 'a Boolean';
+    case 'string':
+      return 'a string';
+    case 'null':
+      return 'null';
+    case 'float':
+      return 'a float';
+    case 'path':
+      return 'a path';
+    case 'list':
+      return 'a list';
+    case 'set':
+      return 'a set';
+  }
+  if (v instanceof PrimOp) return `the built-in function '${v.name}'`;
+  if (v instanceof PrimOpApp) return `the partially applied built-in function '${v.op.name}'`;
+  return 'a function';
+}
+
+export function isFunction(v: Value): boolean {
+  return v instanceof Lambda || v instanceof PrimOp || v instanceof PrimOpApp;
+}
