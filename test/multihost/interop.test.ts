@@ -60,6 +60,28 @@ describe('distributed builds between tix and Nix 2.8', { skip }, () => {
     }
   });
 
+  test('the seed\'s line with <tix>: writeText "$(date)" built remotely with --max-jobs 0, on tix and Nix builders', async () => {
+    const client = new Client(harness);
+    try {
+      for (const host of [tixHost, nixHost]) {
+        const expr = `(import <tix> {}).writeText "test-${host.name}" "$(date)"`;
+        const r = await client.build(['--max-jobs', '0', '--builders', host.machinesLine(), '-E', expr]);
+        assert.equal(r.code, 0, r.stderr);
+        const out = r.stdout.trim();
+        assert.match(out, new RegExp(`^/nix/store/[a-z0-9]{32}-test-${host.name}$`));
+        assert.equal([...placements(r.stderr).values()].join(), host.uri, r.stderr);
+        // writeText keeps its text verbatim, as nixpkgs' does.
+        assert.equal(readFileSync(join(client.dir, 'tix', out), 'utf8'), '$(date)');
+        assert.equal(
+          client.withStore((s) => s.isValidPathSync(out)),
+          true,
+        );
+      }
+    } finally {
+      client.close();
+    }
+  });
+
   test('tix offloads to a real Nix 2.8 builder (nix-store --serve), inputs copied there', async () => {
     const client = new Client(harness);
     try {
