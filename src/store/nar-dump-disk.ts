@@ -8,6 +8,7 @@ import {
   fstatSync,
   lstatSync,
   openSync,
+  read,
   readdirSync,
   readlinkSync,
   readSync,
@@ -77,20 +78,40 @@ function dumpError(path: Buffer | string, detail: string): StoreError {
   return new StoreError('UNSUPPORTED', `cannot dump path '${path.toString()}': ${detail}`);
 }
 
-function* dumpFile(path: Buffer, st: Stats, c: Chunker): Generator<Buffer> {
+/** Files at least this large are read by the consumer (dumpPath reads them asynchronously, ahead). */
+const BIG_FILE = 4 * 1024 * 1024;
+const BIG_CHUNK = 2 * 1024 * 1024;
+
+/** The contents of a big regular file, left to the consumer to read from `fd` (open until resumed). */
+interface BigFile {
+  kind: 'big';
+  fd: number;
+  size: number;
+  path: Buffer;
+}
+
+type Piece = Buffer | BigFile;
+
+function* dumpFile(path: Buffer, st: Stats, c: Chunker): Generator<Piece> {
   c.raw(st.mode & 0o100 ? FRAMED.executable : FRAMED.regular);
   const size = st.size;
   c.u64(size);
   const fd = openSync(path, constants.O_RDONLY);
   try {
-    let left = size;
-    while (left > 0) {
-      if (c.pos === c.buf.length) c.flush();
-      const n = readSync(fd, c.buf, c.pos, Math.min(c.buf.length - c.pos, left), null);
-      if (n === 0) throw dumpError(path, `file shrank while being read (expected ${size} bytes)`);
-      c.pos += n;
-      left -= n;
-      if (c.ready.length) yield* c.ready.splice(0);
+    if (size >= BIG_FILE) {
+      c.flush();
+      yield* c.ready.splice(0);
+      yield { kind: 'big', fd, size, path };
+    } else {
+      let left = size;
+      while (left > 0) {
+        if (c.pos === c.buf.length) c.flush();
+        const n = readSync(fd, c.buf, c.pos, Math.min(c.buf.length - c.pos, left), null);
+        if (n === 0) throw dumpError(path, `file shrank while being read (expected ${size} bytes)`);
+        c.pos += n;
+        left -= n;
+        if (c.ready.length) yield* c.ready.splice(0);
+      }
     }
     if (fstatSync(fd).size !== size) throw dumpError(path, `file changed size while being read`);
   } finally {
@@ -100,7 +121,45 @@ function* dumpFile(path: Buffer, st: Stats, c: Chunker): Generator<Buffer> {
   c.raw(FRAMED.close);
 }
 
-function* dumpNode(path: Buffer, st: Stats, c: Chunker, filter: PathFilter | undefined): Generator<Buffer> {
+function* readBigSync(f: BigFile): Generator<Buffer> {
+  for (let left = f.size; left > 0; ) {
+    const buf = Buffer.allocUnsafeSlow(Math.min(BIG_CHUNK, left));
+    const n = readSync(f.fd, buf, 0, buf.length, f.size - left);
+    if (n === 0) throw dumpError(f.path, `file shrank while being read (expected ${f.size} bytes)`);
+    left -= n;
+    yield n === buf.length ? buf : buf.subarray(0, n);
+  }
+}
+
+function readAt(fd: number, buf: Buffer, position: number): Promise<number> {
+  return new Promise((resolve, reject) =>
+    read(fd, buf, 0, buf.length, position, (err, n) => (err ? reject(err) : resolve(n))),
+  );
+}
+
+/** Reads a big file on the thread pool, one chunk ahead, so disk reads overlap with the consumer. */
+async function* readBigAsync(f: BigFile): AsyncGenerator<Buffer> {
+  let offset = 0;
+  const next = (): Promise<Buffer> | undefined => {
+    if (offset >= f.size) return undefined;
+    const buf = Buffer.allocUnsafeSlow(Math.min(BIG_CHUNK, f.size - offset));
+    const at = offset;
+    offset += buf.length;
+    return readAt(f.fd, buf, at).then((n) => {
+      if (n !== buf.length)
+        throw dumpError(f.path, `file shrank while being read (expected ${f.size} bytes)`);
+      return buf;
+    });
+  };
+  let pending = next();
+  while (pending) {
+    const buf = await pending;
+    pending = next();
+    yield buf;
+  }
+}
+
+function* dumpNode(path: Buffer, st: Stats, c: Chunker, filter: PathFilter | undefined): Generator<Piece> {
   if (st.isFile()) {
     yield* dumpFile(path, st, c);
   } else if (st.isSymbolicLink()) {
@@ -127,20 +186,33 @@ function* dumpNode(path: Buffer, st: Stats, c: Chunker, filter: PathFilter | und
   if (c.ready.length) yield* c.ready.splice(0);
 }
 
+function* pieces(path: string, filter: PathFilter | undefined): Generator<Piece> {
+  const c = new Chunker();
+  c.raw(FRAMED.magic);
+  const p = Buffer.from(path);
+  yield* dumpNode(p, lstatSync(p), c, filter);
+  c.flush(0);
+  yield* c.ready.splice(0);
+}
+
 /**
  * The NAR of `path` (not following a symlink at the root) as a synchronous stream of chunks.
  * `filter` is applied to every entry below the root, as Nix's `dumpPath` does.
  */
 export function* dumpPathSync(path: string, opts: { filter?: PathFilter } = {}): Generator<Buffer> {
-  const c = new Chunker();
-  c.raw(FRAMED.magic);
-  const p = Buffer.from(path);
-  yield* dumpNode(p, lstatSync(p), c, opts.filter);
-  c.flush(0);
-  yield* c.ready.splice(0);
+  for (const piece of pieces(path, opts.filter)) {
+    if (Buffer.isBuffer(piece)) yield piece;
+    else yield* readBigSync(piece);
+  }
 }
 
-/** The same stream, asynchronously (each chunk is produced synchronously; consumers pace it). */
+/**
+ * The same stream, asynchronously: small files and metadata are produced synchronously (fast for
+ * many small files), big files are read on the thread pool one chunk ahead of the consumer.
+ */
 export async function* dumpPath(path: string, opts: { filter?: PathFilter } = {}): AsyncGenerator<Buffer> {
-  yield* dumpPathSync(path, opts);
+  for (const piece of pieces(path, opts.filter)) {
+    if (Buffer.isBuffer(piece)) yield piece;
+    else yield* readBigAsync(piece);
+  }
 }
