@@ -69,7 +69,11 @@ export async function buildPaths(
       },
     );
   }
+  // The derivations being built (and what was asked for) must survive a GC meanwhile (auto-GC
+  // included), as Nix's goals root their .drv: temp roots, the requested ones before reading them.
+  for (const p of paths) await store.addTempRoot(p.kind === 'opaque' ? p.path : p.drvPath);
   const plan = planBuilds(store, paths);
+  for (const drvPath of plan.nodes.keys()) await store.addTempRoot(drvPath);
   const executor = opts.executor ?? localExecutor(store, opts.local);
   const maxJobs = opts.maxJobs === 'auto' ? availableParallelism() : (opts.maxJobs ?? 1);
   if (maxJobs < 1 && plan.toBuild.size > 0) {

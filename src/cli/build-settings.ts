@@ -3,10 +3,16 @@
 // remote builds, and the auto-GC settings of a LocalStore. Every command that builds goes through
 // here, so a setting added to the build layer works everywhere at once.
 import type { LocalBuildOptions } from '../build/build-one.js';
+import type { LocalBuildStore } from '../build/local-store-view.js';
 import type { Settings } from '../config/settings.js';
 import type { SandboxMode } from '../config/values.js';
 import type { AutoGcSettings } from '../store/auto-gc.js';
 import type { BuildOptions, Store } from '../store/store.js';
+
+/** Whether `s` can build locally (a LocalStore, not a remote or binary-cache store). */
+export function isLocalBuildStore(s: Store): s is LocalBuildStore {
+  return 'realStoreDir' in s && typeof (s as Partial<LocalBuildStore>).lockPaths === 'function';
+}
 
 function sandboxMode(v: SandboxMode): 'true' | 'false' | 'relaxed' {
   return v === 'relaxed' ? 'relaxed' : v ? 'true' : 'false';

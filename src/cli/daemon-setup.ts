@@ -1,9 +1,8 @@
-// What `tix daemon` and `tix-daemon` share: the store they serve (opened as for any command),
-// the local build layer with this machine's build settings, the trust settings, and the
-// `--stdio` session (one trusted client on stdin/stdout, as `nix-daemon --stdio`).
+// What `tix daemon` and `tix-daemon` share: the store they serve (opened as for any command), its
+// builder — one distributed scheduler for the whole daemon, over this machine (`max-jobs` slots)
+// and the daemon's own `builders`, shared by every client connection — the trust settings, and
+// the `--stdio` session (one trusted client on stdin/stdout, as `nix-daemon --stdio`).
 import { join } from 'node:path';
-import type { LocalBuildOptions } from '../build/build-one.js';
-import type { LocalBuildStore } from '../build/local-store-view.js';
 import type { Settings } from '../config/settings.js';
 import { StreamInput } from '../distribute/stream-input.js';
 import { StreamOutput } from '../distribute/stream-output.js';
@@ -11,42 +10,46 @@ import type { DaemonServerOptions } from '../server/daemon-server.js';
 import { serveWorkerConnection } from '../server/worker.js';
 import { localWorkerBuilder } from '../server/worker-build.js';
 import type { Store } from '../store/store.js';
+import {
+  applyAutoGcSettings,
+  isLocalBuildStore,
+  localBuildOptions,
+  remoteBuildOptions,
+} from './build-settings.js';
+import { distributedFromSettings } from './remote-builds.js';
 
-export function isLocalBuildStore(s: Store): s is LocalBuildStore {
-  return 'realStoreDir' in s && typeof (s as Partial<LocalBuildStore>).lockPaths === 'function';
+export interface DaemonSetup extends Omit<DaemonServerOptions, 'log'> {
+  /** Closes the connections to remote builders. */
+  close(): Promise<void>;
 }
 
-export function localBuildOptions(settings: Settings, env: NodeJS.ProcessEnv): LocalBuildOptions {
-  const sandbox = settings.get('sandbox');
-  return {
-    sandbox: sandbox === 'relaxed' ? 'relaxed' : sandbox ? 'true' : 'false',
-    sandboxPaths: settings.origin('sandbox-paths') === 'default' ? undefined : settings.get('sandbox-paths'),
-    buildCores: settings.get('cores') || undefined,
-    timeout: settings.get('timeout'),
-    logLines: settings.get('log-lines'),
-    systems: [settings.get('system'), ...settings.get('extra-platforms')],
-    systemFeatures: settings.get('system-features'),
-    callerEnv: env,
-  };
-}
-
-/** Everything the daemon server needs besides the socket path. */
+/** Everything the daemon server needs besides the socket path; `log` gets daemon-side messages. */
 export function daemonOptions(
   store: Store,
   settings: Settings,
   env: NodeJS.ProcessEnv,
-): Omit<DaemonServerOptions, 'log'> {
+  log: (line: string) => void = () => {},
+): DaemonSetup {
+  let builder: DaemonServerOptions['builder'];
+  let close = async () => {};
+  if (isLocalBuildStore(store)) {
+    applyAutoGcSettings(store, settings, log);
+    const builds = distributedFromSettings(store, settings, { env, onLogLine: log, notice: log });
+    close = () => builds.close();
+    builder = localWorkerBuilder(store, localBuildOptions(settings, env), {
+      scheduler: { builds, remote: remoteBuildOptions(settings), system: settings.get('system') },
+    });
+  }
   return {
     store,
-    builder: isLocalBuildStore(store)
-      ? localWorkerBuilder(store, localBuildOptions(settings, env))
-      : undefined,
+    builder,
     trust: {
       trustedUsers: settings.get('trusted-users'),
       allowedUsers: settings.get('allowed-users'),
       buildUsersGroup: settings.get('build-users-group'),
     },
     daemonSettings: (name) => settings.text(name),
+    close,
   };
 }
 
@@ -57,8 +60,13 @@ export function defaultSocketFor(store: Store): string | undefined {
 }
 
 /** Serves one trusted client on this process's stdin/stdout until it hangs up. */
-export async function serveStdio(store: Store, settings: Settings, env: NodeJS.ProcessEnv): Promise<void> {
-  const opts = daemonOptions(store, settings, env);
+export async function serveStdio(
+  store: Store,
+  settings: Settings,
+  env: NodeJS.ProcessEnv,
+  log: (line: string) => void = () => {},
+): Promise<void> {
+  const opts = daemonOptions(store, settings, env, log);
   const input = new StreamInput(process.stdin);
   const output = new StreamOutput(process.stdout);
   try {
@@ -69,5 +77,6 @@ export async function serveStdio(store: Store, settings: Settings, env: NodeJS.P
     );
   } finally {
     await output.end();
+    await opts.close();
   }
 }

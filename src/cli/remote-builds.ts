@@ -72,7 +72,12 @@ export async function realiseWithBuilders(
   const buildStore = asBuildStore(store);
   const onLogLine = (line: string) => ctx.err.write(`${line}\n`);
   applyAutoGcSettings(buildStore, settings, onLogLine);
-  const dist = distributedFromSettings(buildStore, settings, { env: ctx.env, onLogLine, notice: onLogLine, machines });
+  const dist = distributedFromSettings(buildStore, settings, {
+    env: ctx.env,
+    onLogLine,
+    notice: onLogLine,
+    machines,
+  });
   try {
     return await buildPaths(buildStore, paths, {
       executor: dist.executor,

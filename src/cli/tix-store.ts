@@ -3,12 +3,12 @@
 // $TIX_STORE, else the `store` setting), like `nix-store --serve [--write]`; build logs and the
 // final `error: …` go to stderr.
 
-import type { LocalBuildStore } from '../build/local-store-view.js';
 import { StreamInput } from '../distribute/stream-input.js';
 import { StreamOutput } from '../distribute/stream-output.js';
 import { serveStore } from '../server/serve.js';
 import { localServeBuilder } from '../server/serve-build.js';
 import type { Store } from '../store/store.js';
+import { applyAutoGcSettings, isLocalBuildStore, localBuildOptions } from './build-settings.js';
 import { cliSettings } from './cli-settings.js';
 import type { CommandContext } from './command.js';
 import { openCliStore } from './open-store.js';
@@ -38,13 +38,9 @@ export async function runTixStore(argv: string[], ctx: Omit<CommandContext, 'glo
   try {
     const settings = cliSettings(full);
     store = await openCliStore(full, settings);
+    applyAutoGcSettings(store, settings, (msg) => ctx.err.write(`${msg}\n`));
     const builder = isLocalBuildStore(store)
-      ? localServeBuilder(store, {
-          sandbox: sandboxMode(settings.get('sandbox')),
-          sandboxPaths: settings.get('sandbox-paths'),
-          buildCores: settings.get('cores') || undefined,
-          keepFailed: settings.get('keep-failed'),
-        })
+      ? localServeBuilder(store, localBuildOptions(settings, ctx.env))
       : undefined;
     const input = new StreamInput(process.stdin);
     const output = new StreamOutput(process.stdout);
@@ -65,14 +61,6 @@ export async function runTixStore(argv: string[], ctx: Omit<CommandContext, 'glo
   } finally {
     await store?.close();
   }
-}
-
-function sandboxMode(v: boolean | 'relaxed'): 'true' | 'false' | 'relaxed' {
-  return v === 'relaxed' ? 'relaxed' : v ? 'true' : 'false';
-}
-
-function isLocalBuildStore(s: Store): s is LocalBuildStore {
-  return 'realStoreDir' in s && typeof (s as Partial<LocalBuildStore>).lockPaths === 'function';
 }
 
 export function main(argv: string[]): void {

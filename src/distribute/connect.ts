@@ -46,6 +46,11 @@ export async function openRemoteStore(uri: string, opts: ConnectOptions = {}): P
   if (uri.startsWith('ssh://') || uri.startsWith('exec://')) {
     return openServeStore(uri, { env: opts.env, onStderr: opts.onStderr, sshOpts: sshOptions(opts) });
   }
+  if (uri.startsWith('ssh-ng://')) {
+    // The worker-protocol client reads its ssh options from $NIX_SSHOPTS of the environment.
+    const env = { ...(opts.env ?? process.env), NIX_SSHOPTS: sshOptions(opts).join(' ') };
+    return openStore(uri, { env });
+  }
   return openStore(uri, { env: opts.env });
 }
 

@@ -1,9 +1,14 @@
 // Distributed builds for the derivation DAG: one Scheduler over this machine and every configured
-// remote builder, wrapped as the build layer's Executor. Remote builders' log lines are prefixed
-// with the machine (`[ssh://hostA] line`); a build placed on a remote machine is announced as Nix
-// does (`building '…' on 'ssh://hostA'`); retries after a machine failure print one notice each.
+// remote builder, wrapped as the build layer's Executor. One DistributedBuilds may serve many
+// requests at once (`tix daemon` shares one between all its clients): each request gets its own
+// executor (executorFor) with its own log, options and allowed machines, while machine load is
+// counted across all of them, and a derivation already being built for one request is not built
+// again for another — the second waits for the first's result. By default remote builders' log
+// lines are prefixed with the machine (`[ssh://hostA] line`), a build placed on a remote machine
+// is announced as Nix does (`building '…' on 'ssh://hostA'`), and each retry after a machine
+// failure prints one notice.
 import type { LocalBuildOptions } from '../build/build-one.js';
-import type { Executor } from '../build/goals.js';
+import type { BuildJob, Executor } from '../build/goals.js';
 import type { LocalBuildStore } from '../build/local-store-view.js';
 import { getStringsAttr, parseDerivationAttrs } from '../build/parsed-derivation.js';
 import type { Machine } from '../formats/machines.js';
@@ -11,8 +16,8 @@ import { type BuildOptions, type BuildResult, BuildStatus } from '../store/store
 import { type ConnectOptions, connectMachine } from './connect.js';
 import { localMachine } from './local-machine.js';
 import type { MachineHealth } from './machine-state.js';
-import { RemoteMachine } from './remote-machine.js';
-import { type BuildContext, type BuildMachine, type BuildRequest, Scheduler } from './scheduler.js';
+import { isSuccess, RemoteMachine } from './remote-machine.js';
+import { type BuildContext, type BuildMachine, Scheduler } from './scheduler.js';
 
 export interface DistributedOptions {
   machines: Machine[];
@@ -29,20 +34,34 @@ export interface DistributedOptions {
   /** `builders-use-substitutes`. */
   useSubstitutes: boolean;
   connect: ConnectOptions;
-  /** Each line of build output (remote ones prefixed). */
+  /** Each line of build output (remote ones prefixed) of `executor`. */
   onLogLine: (line: string) => void;
-  /** One-line messages: remote placements, lost machines and retries. */
+  /** One-line messages of `executor`: remote placements, lost machines and retries. */
   notice: (line: string) => void;
   health?: MachineHealth;
   maxRetries?: number;
 }
 
+/** One request's context for executorFor (see BuildContext); `log` gets lines of every build. */
+export type RequestContext = Omit<BuildContext, 'log' | 'onStart'> & {
+  log: (line: string) => void;
+  /** Called when a build starts on a machine; default: announce it and prefix remote log lines. */
+  onStart?: (drvPath: string, machine: BuildMachine) => void;
+  /** Per-build log (replaces `log` for that build's lines), e.g. a daemon client's activity. */
+  logFor?: (drvPath: string) => (line: string) => void;
+};
+
 export interface DistributedBuilds {
   scheduler: Scheduler;
   remotes: RemoteMachine[];
+  /** The executor with the options given to distributedBuilds. */
   executor: Executor;
+  /** An executor for one request with its own log, options and machine restrictions. */
+  executorFor(ctx: RequestContext): Executor;
+  /** Adds machines not yet known (by store URI); returns the names of all of `machines`. */
+  addMachines(machines: Machine[]): string[];
   /** Sum of every machine's slots: how many builds the DAG may start at once. */
-  maxParallel: number;
+  readonly maxParallel: number;
   /** Closes the idle connections to every builder. */
   close(): Promise<void>;
 }
@@ -50,31 +69,6 @@ export interface DistributedBuilds {
 /** Nix's requiredSystemFeatures of a derivation (plain or structured attrs). */
 export function requiredFeatures(drvPath: string, drv: Parameters<typeof parseDerivationAttrs>[1]): string[] {
   return getStringsAttr(parseDerivationAttrs(drvPath, drv), 'requiredSystemFeatures') ?? [];
-}
-
-function announced(m: BuildMachine, notice: (line: string) => void): BuildMachine {
-  if (m.isLocal) {
-    return {
-      ...m,
-      build(req, ctx) {
-        notice(`building '${req.drvPath}'...`);
-        return m.build(req, ctx);
-      },
-    };
-  }
-  return {
-    name: m.name,
-    isLocal: m.isLocal,
-    systems: m.systems,
-    maxJobs: m.maxJobs,
-    speedFactor: m.speedFactor,
-    supportedFeatures: m.supportedFeatures,
-    mandatoryFeatures: m.mandatoryFeatures,
-    build(req: BuildRequest, ctx: BuildContext): Promise<BuildResult> {
-      notice(`building '${req.drvPath}' on '${m.name}'`);
-      return m.build(req, { log: (line) => ctx.log(`[${m.name}] ${line}`) });
-    },
-  };
 }
 
 function failed(errorMsg: string): BuildResult {
@@ -90,39 +84,58 @@ function failed(errorMsg: string): BuildResult {
   };
 }
 
+interface InFlight {
+  result: Promise<BuildResult>;
+  signal?: AbortSignal;
+}
+
 export function distributedBuilds(store: LocalBuildStore, opts: DistributedOptions): DistributedBuilds {
-  const remotes = opts.machines.map(
-    (m) =>
-      new RemoteMachine(m, {
-        local: store,
-        readDerivation: async (p) => store.readDerivation(p),
-        connect: (machine) => connectMachine(machine, opts.connect),
-        buildOptions: opts.buildOptions,
-        useSubstitutes: opts.useSubstitutes,
-      }),
-  );
+  const newRemote = (m: Machine) =>
+    new RemoteMachine(m, {
+      local: store,
+      readDerivation: async (p) => store.readDerivation(p),
+      connect: (machine) => connectMachine(machine, opts.connect),
+      buildOptions: opts.buildOptions,
+      useSubstitutes: opts.useSubstitutes,
+    });
+  const remotes: RemoteMachine[] = [];
+  for (const m of opts.machines) if (!remotes.some((r) => r.name === m.storeUri)) remotes.push(newRemote(m));
   const local = localMachine(store, {
     maxJobs: opts.localMaxJobs,
     systems: opts.localSystems,
     features: opts.localFeatures,
     build: opts.local,
   });
-  const machines = [local, ...remotes].map((m) => announced(m, opts.notice));
-  const scheduler = new Scheduler(machines, {
+  const scheduler = new Scheduler([local, ...remotes], {
     notice: opts.notice,
     health: opts.health,
     maxRetries: opts.maxRetries,
   });
-  const executor: Executor = async (job) => {
+  const inFlight = new Map<string, InFlight>();
+
+  const run = async (job: BuildJob, ctx: RequestContext): Promise<BuildResult> => {
     let features: string[];
     try {
       features = requiredFeatures(job.drvPath, job.drv);
     } catch (e) {
       return failed((e as Error).message);
     }
-    const req = { drvPath: job.drvPath, system: job.drv.system, requiredFeatures: features };
+    const req = { drvPath: job.drvPath, system: job.drv.system, requiredFeatures: features, drv: job.drv };
+    const notice = ctx.notice ?? opts.notice;
+    const log = ctx.logFor?.(job.drvPath) ?? ctx.log;
+    let prefix = '';
+    const buildCtx: BuildContext = {
+      ...ctx,
+      notice,
+      log: (line) => log(prefix + line),
+      onStart: (m) => {
+        if (ctx.onStart) return ctx.onStart(job.drvPath, m);
+        notice(m.isLocal ? `building '${job.drvPath}'...` : `building '${job.drvPath}' on '${m.name}'`);
+        prefix = m.isLocal ? '' : `[${m.name}] `;
+      },
+    };
     try {
-      return await scheduler.build(req, { log: opts.onLogLine });
+      return await scheduler.build(req, buildCtx);
     } catch (e) {
       // Store-level failures around a remote build (an output that does not import, a local
       // store error) fail this derivation, not the whole run; programming errors still throw.
@@ -132,12 +145,44 @@ export function distributedBuilds(store: LocalBuildStore, opts: DistributedOptio
       throw e;
     }
   };
-  const maxParallel = [local, ...remotes].reduce((n, m) => n + Math.max(0, m.maxJobs), 0);
+
+  const executorFor =
+    (ctx: RequestContext): Executor =>
+    async (job) => {
+      // A build of the same derivation for another request: wait for it instead of building
+      // again. If that request was abandoned (its client hung up) and its build failed, build.
+      for (;;) {
+        const other = inFlight.get(job.drvPath);
+        if (!other) break;
+        const r = await other.result;
+        if (isSuccess(r.status) || !other.signal?.aborted) return r;
+      }
+      const mine: InFlight = { result: run(job, ctx), signal: ctx.local?.signal };
+      inFlight.set(job.drvPath, mine);
+      try {
+        return await mine.result;
+      } finally {
+        if (inFlight.get(job.drvPath) === mine) inFlight.delete(job.drvPath);
+      }
+    };
+
   return {
     scheduler,
     remotes,
-    executor,
-    maxParallel,
+    executor: executorFor({ log: opts.onLogLine, notice: opts.notice }),
+    executorFor,
+    addMachines(machines) {
+      for (const m of machines) {
+        if (scheduler.machines.some((x) => x.name === m.storeUri)) continue;
+        const r = newRemote(m);
+        remotes.push(r);
+        scheduler.machines.push(r);
+      }
+      return machines.map((m) => m.storeUri);
+    },
+    get maxParallel() {
+      return scheduler.machines.reduce((n, m) => n + Math.max(0, m.maxJobs), 0);
+    },
     close: async () => {
       await Promise.all(remotes.map((r) => r.pool.closeAll()));
     },

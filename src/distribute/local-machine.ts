@@ -12,7 +12,7 @@ export interface LocalMachineOptions {
   systems: string[];
   /** `system-features`. */
   features: string[];
-  /** Options for every local build (sandbox, cores, timeouts…); onLogLine is set per build. */
+  /** Options for local builds (sandbox, cores, timeouts…) unless the request brings its own; onLogLine is set per build. */
   build: LocalBuildOptions;
 }
 
@@ -26,9 +26,9 @@ export function localMachine(store: LocalBuildStore, opts: LocalMachineOptions):
     supportedFeatures: opts.features,
     mandatoryFeatures: [],
     build(req: BuildRequest, ctx: BuildContext): Promise<BuildResult> {
-      const drv = store.readDerivation(req.drvPath);
+      const drv = req.drv ?? store.readDerivation(req.drvPath);
       return buildDerivationLocally(store, req.drvPath, drv, {
-        ...opts.build,
+        ...(ctx.local ?? opts.build),
         systems: opts.systems,
         systemFeatures: opts.features,
         onLogLine: ctx.log,

@@ -111,7 +111,7 @@ export class RemoteMachine implements BuildMachine {
   }
 
   async build(req: BuildRequest, ctx: BuildContext): Promise<BuildResult> {
-    const drv = await this.opts.readDerivation(req.drvPath);
+    const drv = req.drv ?? (await this.opts.readDerivation(req.drvPath));
     // Inputs: sources plus the wanted outputs of input derivations, and their closure.
     const roots = new Set(drv.inputSrcs);
     for (const [inDrv, outputs] of drv.inputDrvs) {
@@ -151,7 +151,7 @@ export class RemoteMachine implements BuildMachine {
       let result: BuildResult;
       try {
         result = await conn.buildDerivation(req.drvPath, basic, {
-          ...this.opts.buildOptions,
+          ...(ctx.remote ?? this.opts.buildOptions),
           onLog: (c) => lines.push(c),
         });
       } catch (e) {

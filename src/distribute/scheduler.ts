@@ -4,7 +4,9 @@
 // cannot be reached, or its connection dies mid-build — marks it down (machine-state.ts) and
 // retries the build elsewhere, a bounded number of times. A build that really failed (the builder
 // exited non-zero) is returned as is and never retried.
-import type { BuildResult } from '../store/store.js';
+import type { LocalBuildOptions } from '../build/build-one.js';
+import type { Derivation } from '../formats/derivation.js';
+import type { BuildOptions, BuildResult } from '../store/store.js';
 import { BuildStatus } from '../store/store.js';
 import { MachineHealth } from './machine-state.js';
 import { type Candidate, chooseMachine, explainRejections, type Requirements } from './placement.js';
@@ -14,11 +16,24 @@ export interface BuildRequest {
   drvPath: string;
   system: string;
   requiredFeatures: string[];
+  /** The derivation itself, when the caller has it (BuildDerivation's may not be in the store). */
+  drv?: Derivation;
 }
 
+/** One request's view of the machines: where it may go, how it is announced, its options. */
 export interface BuildContext {
   /** One line of build output, already without its newline. */
   log: (line: string) => void;
+  /** Notices about this build (machine lost, retrying); default the scheduler's. */
+  notice?: (line: string) => void;
+  /** Why this request may not use `machine` (e.g. the client set `builders = ""`); undefined = it may. */
+  exclude?: (machine: BuildMachine) => string | undefined;
+  /** Called when the build starts on `machine` (once per attempt). */
+  onStart?: (machine: BuildMachine) => void;
+  /** Options of a local build of this request (default the local machine's own). */
+  local?: LocalBuildOptions;
+  /** Options sent with a remote build of this request (default the machine's own). */
+  remote?: BuildOptions;
 }
 
 /** A place builds can run: the local machine, or a remote builder. */
@@ -95,7 +110,7 @@ export class Scheduler {
     return this.#running.get(name) ?? 0;
   }
 
-  #candidates(excluded: Map<string, string>): Candidate[] {
+  #candidates(excluded: Map<string, string>, ctx: BuildContext): Candidate[] {
     return this.machines.map((m) => ({
       name: m.name,
       isLocal: m.isLocal,
@@ -105,7 +120,7 @@ export class Scheduler {
       supportedFeatures: m.supportedFeatures,
       mandatoryFeatures: m.mandatoryFeatures,
       running: this.running(m.name),
-      unavailable: excluded.get(m.name) ?? this.health.unavailable(m.name),
+      unavailable: excluded.get(m.name) ?? ctx.exclude?.(m) ?? this.health.unavailable(m.name),
     }));
   }
 
@@ -128,13 +143,15 @@ export class Scheduler {
     let retries = 0;
     const waitStart = Date.now();
     for (;;) {
-      const placement = chooseMachine(this.#candidates(excluded), requirements);
+      const placement = chooseMachine(this.#candidates(excluded, ctx), requirements);
       if (placement.kind === 'busy') {
         await this.#waitForSlot();
         continue;
       }
       if (placement.kind === 'impossible') {
-        const downNames = this.machines.filter((m) => !excluded.has(m.name)).map((m) => m.name);
+        const downNames = this.machines
+          .filter((m) => !excluded.has(m.name) && ctx.exclude?.(m) === undefined)
+          .map((m) => m.name);
         const retryIn = this.health.nextRetryIn(downNames);
         if (retryIn !== undefined && Date.now() - waitStart + retryIn <= this.#maxWaitForDownMs) {
           await Promise.race([sleep(Math.max(retryIn, 10)), this.#waitForSlot()]);
@@ -150,6 +167,7 @@ export class Scheduler {
       this.#running.set(m.name, now);
       this.peak.set(m.name, Math.max(this.peak.get(m.name) ?? 0, now));
       try {
+        ctx.onStart?.(m);
         const result = await m.build(req, ctx);
         if (!m.isLocal) this.health.markUp(m.name);
         return result;
@@ -164,7 +182,7 @@ export class Scheduler {
             `build of '${req.drvPath}' failed on ${retries} machines; last on '${m.name}': ${e.message}`,
           );
         }
-        this.#notice(
+        (ctx.notice ?? this.#notice)(
           `tix: lost '${m.name}' while building '${req.drvPath}' (${e.message}); retrying on another machine`,
         );
       } finally {

@@ -1,13 +1,15 @@
-// The system `ssh` as a Transport: one long-lived session per connection (no ControlMaster),
-// running the remote program's command line. A host key from the machines file is pinned through
-// a temporary known_hosts file and `HostKeyAlias=<host>`, so it is checked whatever the port and
-// whatever the user's own known_hosts says. As in Nix, the host name `localhost` runs the command
-// locally without ssh.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// The system `ssh` as a Transport: one long-lived session per protocol connection, running the
+// remote program's command line. Sessions to the same destination share one SSH connection
+// (ssh-master.ts: a ControlMaster owned by this process), so opening another session costs no
+// handshake. A host key from the machines file is pinned through a known_hosts file of its own
+// and `HostKeyAlias=<host>`, so it is checked whatever the port and whatever the user's own
+// known_hosts says. As in Nix, the host name `localhost` runs the command locally without ssh.
+import { createHash } from 'node:crypto';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StoreError } from '../store/errors.js';
 import { openExecTransport } from './exec.js';
+import { sshMaster, sshPrivateDir } from './ssh-master.js';
 import { spawnTransport, type Transport, type TransportOptions } from './transport.js';
 
 export interface SshTarget {
@@ -24,6 +26,8 @@ export interface SshTarget {
 export interface SshTransportOptions extends TransportOptions {
   /** Extra ssh arguments; defaults to the words of $NIX_SSHOPTS. */
   sshOpts?: string[];
+  /** Share one SSH connection per destination (default true); false: a connection of its own. */
+  multiplex?: boolean;
 }
 
 /** Splits `[user@]host[:port]` (IPv6 in brackets) into its parts. */
@@ -59,39 +63,60 @@ export function openSshTransport(
   const { user, host, port } = parseAuthority(target.authority);
   if (host === 'localhost' && port === undefined && user === undefined)
     return openExecTransport(command, opts);
-  const args: string[] = [];
-  let tmp: string | undefined;
+  // Connection arguments, shared by the master and its sessions. Ours come first: ssh keeps the
+  // first value it is given for an option, so $NIX_SSHOPTS cannot switch host-key pinning off.
+  const conn: string[] = [];
   if (target.sshPublicHostKey) {
     const key = decodeHostKey(target.sshPublicHostKey, host);
-    tmp = mkdtempSync(join(tmpdir(), 'tix-ssh-'));
-    writeFileSync(join(tmp, 'known_hosts'), `${host} ${key}\n`);
-    args.push('-o', `UserKnownHostsFile=${join(tmp, 'known_hosts')}`, '-o', 'GlobalKnownHostsFile=/dev/null');
-    args.push('-o', `HostKeyAlias=${host}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'CheckHostIP=no');
+    const file = pinnedKnownHosts(host, key);
+    conn.push('-o', `UserKnownHostsFile=${file}`, '-o', 'GlobalKnownHostsFile=/dev/null');
+    conn.push('-o', `HostKeyAlias=${host}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'CheckHostIP=no');
   }
-  args.push('-x', '-a', '-o', 'ControlMaster=no', '-o', 'ControlPath=none', '-o', 'BatchMode=yes');
-  args.push(...(opts.sshOpts ?? splitWords(process.env.NIX_SSHOPTS ?? '')));
-  if (target.sshKey) args.push('-i', target.sshKey);
-  if (target.compress) args.push('-C');
-  if (port !== undefined) args.push('-p', String(port));
-  args.push('--', user ? `${user}@${host}` : host, command);
-  const transport = spawnTransport(host, 'ssh', args, {
-    ...opts,
-    explain: (stderr) => {
-      if (
-        target.sshPublicHostKey &&
-        /Host key verification failed|HOST IDENTIFICATION HAS CHANGED/.test(stderr)
-      ) {
-        return new StoreError('HOST_KEY', `host key of '${host}' does not match the pinned key`);
-      }
-      const detail = stderr.trim().split('\n').filter(Boolean).slice(-3).join('; ');
-      return new StoreError('CONNECTION', `cannot connect to '${host}'${detail ? `: ${detail}` : ''}`);
-    },
+  conn.push('-x', '-a', '-o', 'BatchMode=yes');
+  conn.push(...(opts.sshOpts ?? splitWords(process.env.NIX_SSHOPTS ?? '')));
+  if (target.sshKey) conn.push('-i', target.sshKey);
+  if (target.compress) conn.push('-C');
+  if (port !== undefined) conn.push('-p', String(port));
+  const destination = user ? `${user}@${host}` : host;
+  const explain = (stderr: string): StoreError => {
+    if (
+      target.sshPublicHostKey &&
+      /Host key verification failed|HOST IDENTIFICATION HAS CHANGED/.test(stderr)
+    ) {
+      return new StoreError('HOST_KEY', `host key of '${host}' does not match the pinned key`);
+    }
+    const detail = stderr.trim().split('\n').filter(Boolean).slice(-3).join('; ');
+    return new StoreError('CONNECTION', `cannot connect to '${host}'${detail ? `: ${detail}` : ''}`);
+  };
+  const session = (control: string[]) => [...control, ...conn, '--', destination, command];
+  if (opts.multiplex === false) {
+    const args = session(['-o', 'ControlMaster=no', '-o', 'ControlPath=none']);
+    return spawnTransport(host, 'ssh', args, { ...opts, explain });
+  }
+  const slot = sshMaster({
+    identity: JSON.stringify([conn, destination]),
+    args: conn,
+    destination,
+    env: opts.env,
+    explain,
   });
-  if (tmp) {
-    const dir = tmp;
-    void transport.exited.then(() => rmSync(dir, { recursive: true, force: true }));
-  }
+  const args = slot.then((s) => session(['-o', 'ControlMaster=no', '-o', `ControlPath=${s.controlPath}`]));
+  const transport = spawnTransport(host, 'ssh', args, { ...opts, explain });
+  void transport.exited.then(() =>
+    slot.then(
+      (s) => s.release(),
+      () => {},
+    ),
+  );
   return transport;
+}
+
+/** A known_hosts file (in the private ssh directory) holding just the pinned key of `host`. */
+function pinnedKnownHosts(host: string, key: string): string {
+  const line = `${host} ${key}\n`;
+  const file = join(sshPrivateDir(), `known-${createHash('sha256').update(line).digest('hex').slice(0, 16)}`);
+  if (!existsSync(file)) writeFileSync(file, line, { mode: 0o600 });
+  return file;
 }
 
 /** Whitespace-separated words, as Nix 2.8 splits NIX_SSHOPTS (no quoting). */

@@ -1,6 +1,8 @@
 // A Node Readable turned into a pull source for the wire readers, with end-of-input visible at
 // any time (a protocol server must notice a client hanging up while it is busy building, even
-// though nothing is reading the stream then).
+// though nothing is reading the stream then). The stream may arrive later (a promise: the
+// process behind it starts once its SSH connection is up); pulls wait for it, and a promise that
+// fails or yields nothing reads as an empty input.
 import type { Readable } from 'node:stream';
 
 const HIGH_WATER = 1 << 20;
@@ -14,7 +16,24 @@ export class StreamInput {
   /** True once the underlying stream ended or failed (queued bytes may still be readable). */
   ended = false;
 
-  constructor(private readonly stream: Readable) {
+  private stream: Readable | undefined;
+
+  constructor(source: Readable | Promise<Readable | undefined>) {
+    if (!(source instanceof Promise)) {
+      this.attach(source);
+      return;
+    }
+    source.then(
+      (s) => (s ? this.attach(s) : this.finish()),
+      (e: Error) => {
+        this.error = e;
+        this.finish();
+      },
+    );
+  }
+
+  private attach(stream: Readable): void {
+    this.stream = stream;
     stream.on('data', (chunk: Buffer) => {
       this.queue.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
       this.queued += chunk.byteLength;
@@ -42,7 +61,7 @@ export class StreamInput {
     }
     const chunk = this.queue.shift()!;
     this.queued -= chunk.byteLength;
-    if (this.queued <= HIGH_WATER / 2 && this.stream.isPaused()) this.stream.resume();
+    if (this.queued <= HIGH_WATER / 2 && this.stream?.isPaused()) this.stream.resume();
     return chunk;
   };
 

@@ -1,51 +1,80 @@
 // Writes to a Node Writable with backpressure, failing (instead of hanging) once the peer is gone.
+// The stream may arrive later (a promise: the process behind it starts once its SSH connection is
+// up); writes wait for it, and a promise that fails or yields nothing fails them.
 import type { Writable } from 'node:stream';
 
 export class StreamOutput {
   private failure: Error | undefined;
+  private stream: Writable | undefined;
+  private pending: Promise<void> | undefined;
 
-  constructor(private readonly stream: Writable) {
+  constructor(target: Writable | Promise<Writable | undefined>) {
+    if (!(target instanceof Promise)) {
+      this.attach(target);
+      return;
+    }
+    this.pending = target.then(
+      (s) => {
+        if (s) this.attach(s);
+        else this.failure ??= new Error('the stream could not be opened');
+        this.pending = undefined;
+      },
+      (e: Error) => {
+        this.failure ??= e;
+        this.pending = undefined;
+      },
+    );
+  }
+
+  private attach(stream: Writable): void {
+    this.stream = stream;
     stream.on('error', (e) => {
       this.failure ??= e;
     });
   }
 
   get closed(): boolean {
-    return this.failure !== undefined || this.stream.destroyed || this.stream.writableEnded;
+    if (this.failure !== undefined) return true;
+    if (!this.stream) return this.pending === undefined;
+    return this.stream.destroyed || this.stream.writableEnded;
   }
 
   async write(chunks: Uint8Array | Uint8Array[]): Promise<void> {
+    if (this.pending) await this.pending;
     for (const c of Array.isArray(chunks) ? chunks : [chunks]) {
       if (this.failure) throw this.failure;
-      if (this.stream.destroyed || this.stream.writableEnded)
-        throw new Error('write after the stream closed');
+      const stream = this.stream!;
+      if (stream.destroyed || stream.writableEnded) throw new Error('write after the stream closed');
       if (c.byteLength === 0) continue;
-      if (!this.stream.write(c)) await this.drain();
+      if (!stream.write(c)) await this.drain(stream);
     }
   }
 
-  private drain(): Promise<void> {
+  private drain(stream: Writable): Promise<void> {
     return new Promise((resolve, reject) => {
       const done = () => {
-        this.stream.off('drain', done);
-        this.stream.off('close', closed);
+        stream.off('drain', done);
+        stream.off('close', closed);
         resolve();
       };
       const closed = () => {
-        this.stream.off('drain', done);
+        stream.off('drain', done);
         reject(this.failure ?? new Error('stream closed while writing'));
       };
-      this.stream.on('drain', done);
-      this.stream.once('close', closed);
+      stream.on('drain', done);
+      stream.once('close', closed);
     });
   }
 
   /** Ends the stream and waits until everything was handed to the OS (or it failed). */
-  end(): Promise<void> {
+  async end(): Promise<void> {
+    if (this.pending) await this.pending;
+    const stream = this.stream;
+    if (!stream) return;
     return new Promise((resolve) => {
-      if (this.stream.writableEnded || this.stream.destroyed) return resolve();
-      this.stream.end(() => resolve());
-      this.stream.once('error', () => resolve());
+      if (stream.writableEnded || stream.destroyed) return resolve();
+      stream.end(() => resolve());
+      stream.once('error', () => resolve());
     });
   }
 }

@@ -1,7 +1,7 @@
 // A Transport is a byte pipe to a remote protocol server (`nix-store --serve`, `nix-daemon
 // --stdio`): the remote program's stdin/stdout, with its stderr (build logs, ssh errors) handed to
 // a callback. One file per backend: ssh.ts (system ssh), exec.ts (a local command).
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { StoreError } from '../store/errors.js';
 import { StreamInput } from './stream-input.js';
 import { StreamOutput } from './stream-output.js';
@@ -42,36 +42,59 @@ export class TailBuffer {
 
 /**
  * A Transport over a spawned process's stdio. `explain` turns an early failure (process exited
- * before the protocol got going) into a specific error, e.g. a host key mismatch.
+ * before the protocol got going) into a specific error, e.g. a host key mismatch. `args` may be a
+ * promise (the arguments are known once a shared SSH connection is up): the process starts when
+ * it resolves, reads and writes wait until then, and a rejection is the transport's failure.
  */
 export function spawnTransport(
   name: string,
   file: string,
-  args: string[],
+  args: string[] | Promise<string[]>,
   opts: TransportOptions & { explain?: (stderr: string, code: number | null) => StoreError | undefined },
 ): Transport {
-  const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? process.env });
   const tail = new TailBuffer();
   let status: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  let spawnError: Error | undefined;
+  let startError: Error | undefined;
+  let child: ChildProcess | undefined;
+  let exit!: (s: { code: number | null; signal: NodeJS.Signals | null }) => void;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('error', (e) => {
-      spawnError = e;
-      status = { code: null, signal: null };
+    exit = (s) => {
+      status ??= s;
       resolve(status);
-    });
-    child.once('exit', (code, signal) => {
-      status = { code, signal };
-      resolve(status);
-    });
+    };
   });
-  child.stderr.on('data', (d: Buffer) => {
-    const chunk = new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
-    tail.push(chunk);
-    opts.onStderr?.(chunk);
-  });
-  const input = new StreamInput(child.stdout);
-  const output = new StreamOutput(child.stdin);
+  const launch = (argv: string[]): ChildProcess => {
+    const c = spawn(file, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? process.env });
+    c.once('error', (e) => {
+      startError = e;
+      exit({ code: null, signal: null });
+    });
+    c.once('exit', (code, signal) => exit({ code, signal }));
+    c.stderr!.on('data', (d: Buffer) => {
+      const chunk = new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+      tail.push(chunk);
+      opts.onStderr?.(chunk);
+    });
+    child = c;
+    return c;
+  };
+  let input: StreamInput;
+  let output: StreamOutput;
+  let started: Promise<unknown> = Promise.resolve();
+  if (Array.isArray(args)) {
+    const c = launch(args);
+    input = new StreamInput(c.stdout!);
+    output = new StreamOutput(c.stdin!);
+  } else {
+    const proc = args.then(launch, (e: Error) => {
+      startError = e;
+      exit({ code: null, signal: null });
+      return undefined;
+    });
+    started = proc;
+    input = new StreamInput(proc.then((c) => c?.stdout ?? undefined));
+    output = new StreamOutput(proc.then((c) => c?.stdin ?? undefined));
+  }
   return {
     name,
     input,
@@ -79,15 +102,18 @@ export function spawnTransport(
     exited,
     stderrTail: () => tail.toString(),
     explainFailure() {
-      if (spawnError)
-        return new StoreError('CONNECTION', `cannot connect to '${name}': ${spawnError.message}`);
+      if (startError instanceof StoreError) return startError;
+      if (startError)
+        return new StoreError('CONNECTION', `cannot connect to '${name}': ${startError.message}`);
       return opts.explain?.(tail.toString(), status?.code ?? null);
     },
     async close() {
+      await started;
       await output.end();
-      if (status) return;
-      const timer = setTimeout(() => child.kill('SIGKILL'), 2000);
-      const term = setTimeout(() => child.kill('SIGTERM'), 500);
+      if (status || !child) return;
+      const c = child;
+      const timer = setTimeout(() => c.kill('SIGKILL'), 2000);
+      const term = setTimeout(() => c.kill('SIGTERM'), 500);
       await exited;
       clearTimeout(timer);
       clearTimeout(term);

@@ -11,23 +11,30 @@ export interface WireErrorInfo {
 const enc = new TextEncoder();
 const CHUNK = 64 * 1024;
 
-/** Builds a byte stream from wire primitives; bytes are taken with takeChunks() or toBytes(). */
+/**
+ * Builds a byte stream from wire primitives; bytes are taken with takeChunks() or toBytes(). The
+ * buffer is used bump-style: taking hands out the bytes written so far as a view and writing goes
+ * on after them, so that a long-lived writer (a connection's replies) allocates only when a buffer
+ * is full, not once per message. The first buffer is small, for writers of one short message.
+ */
 export class WireWriter {
-  private buf = new Uint8Array(CHUNK);
+  private buf = new Uint8Array(0);
+  private start = 0;
   private pos = 0;
   private chunks: Uint8Array[] = [];
 
   private room(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     this.flush();
-    if (n > this.buf.length) this.buf = new Uint8Array(n);
+    this.buf = new Uint8Array(Math.max(n, this.buf.length === 0 ? 1024 : CHUNK));
+    this.start = 0;
+    this.pos = 0;
   }
 
   private flush(): void {
-    if (this.pos === 0) return;
-    this.chunks.push(this.buf.subarray(0, this.pos));
-    this.buf = new Uint8Array(CHUNK);
-    this.pos = 0;
+    if (this.pos === this.start) return;
+    this.chunks.push(this.buf.subarray(this.start, this.pos));
+    this.start = this.pos;
   }
 
   u64(n: number | bigint): this {

@@ -1,6 +1,9 @@
 // The daemon's WorkerBuilder over this machine's store: BuildPaths and friends run through the
-// local build layer (src/build) with the client's SetOptions applied; each derivation is a Build
-// activity on the client's stderr stream and its output lines are BuildLogLine results.
+// local build layer (src/build) with the client's SetOptions applied — or, when the daemon has a
+// distributed scheduler (one shared by all its clients), through it, so that builds go to this
+// machine or a remote builder wherever a slot is free. Each derivation is a Build activity on the
+// client's stderr stream (naming the machine when remote, as Nix's hook does) and its output
+// lines are BuildLogLine results.
 import { buildDerivationLocally, type LocalBuildOptions } from '../build/build-one.js';
 import { BuildError, exitCodeFor, isSuccess } from '../build/errors.js';
 import { buildPaths } from '../build/goals.js';
@@ -12,6 +15,7 @@ import { StoreError } from '../store/errors.js';
 import { BuildMode, type BuildResult, BuildStatus, type DerivedPath } from '../store/store.js';
 import { ActivityType, ResultType, Verbosity } from '../store/worker-protocol.js';
 import type { KeyedBuildResult, WorkerBuildContext, WorkerBuilder } from './worker-context.js';
+import { clientExecutor, type WorkerScheduler } from './worker-scheduled.js';
 
 function num(v: string | undefined): number | undefined {
   if (v === undefined || !/^\d+$/.test(v)) return undefined;
@@ -77,7 +81,12 @@ function checkMode(mode: BuildMode): void {
   }
 }
 
-export function localWorkerBuilder(store: LocalBuildStore, base: LocalBuildOptions = {}): WorkerBuilder {
+export function localWorkerBuilder(
+  store: LocalBuildStore,
+  base: LocalBuildOptions = {},
+  opts: { scheduler?: WorkerScheduler } = {},
+): WorkerBuilder {
+  const sched = opts.scheduler;
   const outputIdOf = (drvPath: string) => {
     const inputHash = makeInputHasher((p) => store.readDerivation(p), { storeDir: store.storeDir });
     let h: string | undefined;
@@ -103,16 +112,18 @@ export function localWorkerBuilder(store: LocalBuildStore, base: LocalBuildOptio
       let failure: { message: string; exitStatus: number } | undefined;
       try {
         const res = await buildPaths(store, paths, {
-          maxJobs: ctx.settings.maxBuildJobs,
+          maxJobs: sched ? sched.builds.maxParallel : ctx.settings.maxBuildJobs,
           keepGoing: ctx.settings.keepGoing,
-          executor: (job) =>
-            asActivity(ctx, job.drvPath, (onLogLine) =>
-              buildDerivationLocally(store, job.drvPath, job.drv, {
-                ...local,
-                wantedOutputs: job.wantedOutputs,
-                onLogLine,
-              }),
-            ),
+          executor: sched
+            ? clientExecutor(sched, local, ctx)
+            : (job) =>
+                asActivity(ctx, job.drvPath, (onLogLine) =>
+                  buildDerivationLocally(store, job.drvPath, job.drv, {
+                    ...local,
+                    wantedOutputs: job.wantedOutputs,
+                    onLogLine,
+                  }),
+                ),
         });
         results = res.results;
       } catch (e) {
@@ -131,6 +142,14 @@ export function localWorkerBuilder(store: LocalBuildStore, base: LocalBuildOptio
     async buildDerivation(drvPath: string, drv: BasicDerivation, ctx) {
       checkMode(ctx.mode);
       const local = clientBuildOptions(base, ctx);
+      if (sched) {
+        const full = { ...drv, inputDrvs: new Map<string, string[]>() };
+        return clientExecutor(
+          sched,
+          local,
+          ctx,
+        )({ drvPath, drv: full, wantedOutputs: [...drv.outputs.keys()] });
+      }
       return asActivity(ctx, drvPath, (onLogLine) =>
         buildDerivationLocally(store, drvPath, drv, { ...local, onLogLine }),
       );

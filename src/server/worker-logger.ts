@@ -11,10 +11,42 @@ export interface WorkerOutput {
   write(chunks: Uint8Array[]): Promise<void>;
 }
 
+const JOIN_LIMIT = 256 * 1024;
+
+/** Joins runs of small chunks into one buffer (large chunks, such as NAR data, are kept as they are). */
+function joinSmall(chunks: Uint8Array[]): Uint8Array[] {
+  if (chunks.length < 2) return chunks;
+  const out: Uint8Array[] = [];
+  let run: Uint8Array[] = [];
+  let runBytes = 0;
+  const end = () => {
+    if (run.length === 1) out.push(run[0]!);
+    else if (run.length > 1) out.push(Buffer.concat(run, runBytes));
+    run = [];
+    runBytes = 0;
+  };
+  for (const c of chunks) {
+    if (c.byteLength >= JOIN_LIMIT) {
+      end();
+      out.push(c);
+      continue;
+    }
+    if (runBytes + c.byteLength > JOIN_LIMIT) end();
+    run.push(c);
+    runBytes += c.byteLength;
+  }
+  end();
+  return out;
+}
+
 export class TunnelLogger {
   #canSend = false;
   #pending: Uint8Array[] = [];
   #chain: Promise<void> = Promise.resolve();
+  #out: Uint8Array[] = [];
+  #writeScheduled = false;
+  /** One writer for every message (it hands out views of one buffer; see WireWriter). */
+  readonly #w = new WireWriter();
   #failure: unknown;
   #nextActivity = 1n;
   readonly #activityBase = BigInt(process.pid) << 32n;
@@ -31,12 +63,27 @@ export class TunnelLogger {
     return this.#canSend;
   }
 
-  /** Queues bytes for the client, in order; a write failure is kept and reported by flush(). */
+  /**
+   * Queues bytes for the client, in order; a write failure is kept and reported by flush(). What
+   * is queued within one turn of the event loop goes out as one write (small pieces joined), so
+   * that a reply costs one system call rather than one per message; flush() writes at once.
+   */
   send(chunks: Uint8Array[]): void {
     if (chunks.length === 0) return;
+    for (const c of chunks) this.#out.push(c);
+    if (this.#writeScheduled) return;
+    this.#writeScheduled = true;
+    setImmediate(() => this.#kick());
+  }
+
+  #kick(): void {
+    this.#writeScheduled = false;
+    if (this.#out.length === 0) return;
+    const out = joinSmall(this.#out);
+    this.#out = [];
     this.#chain = this.#chain
       .then(async () => {
-        if (this.#failure === undefined) await this.io.write(chunks);
+        if (this.#failure === undefined) await this.io.write(out);
       })
       .catch((e: unknown) => {
         this.#failure ??= e;
@@ -45,6 +92,7 @@ export class TunnelLogger {
 
   /** Waits until everything queued was written; throws if the client is gone. */
   async flush(): Promise<void> {
+    this.#kick();
     await this.#chain;
     if (this.#failure !== undefined) throw this.#failure;
   }
@@ -65,7 +113,7 @@ export class TunnelLogger {
   /** Ends the operation with STDERR_LAST, or STDERR_ERROR carrying `error`'s message. */
   stopWork(error?: { message: string; exitStatus?: number }): void {
     this.#canSend = false;
-    const w = new WireWriter();
+    const w = this.#w;
     if (!error) w.u64(STDERR.LAST);
     else if (this.minor >= 26)
       w.u64(STDERR.ERROR).error({ level: Verbosity.Error, message: error.message, traces: [] });
@@ -79,7 +127,7 @@ export class TunnelLogger {
   /** A log line (STDERR_NEXT), shown by the client as it is. */
   log(level: number, text: string): void {
     if (level > this.verbosity) return;
-    this.#message(new WireWriter().u64(STDERR.NEXT).string(text.endsWith('\n') ? text : `${text}\n`));
+    this.#message(this.#w.u64(STDERR.NEXT).string(text.endsWith('\n') ? text : `${text}\n`));
   }
 
   warn(text: string): void {
@@ -97,7 +145,7 @@ export class TunnelLogger {
       if (text !== '') this.log(level, `${text}...`);
       return id;
     }
-    const w = new WireWriter().u64(STDERR.START_ACTIVITY).u64(id).u64(level).u64(type).string(text);
+    const w = this.#w.u64(STDERR.START_ACTIVITY).u64(id).u64(level).u64(type).string(text);
     writeFields(w, fields);
     this.#message(w.u64(parent));
     return id;
@@ -105,7 +153,7 @@ export class TunnelLogger {
 
   stopActivity(id: bigint): void {
     if (this.minor < 20) return;
-    this.#message(new WireWriter().u64(STDERR.STOP_ACTIVITY).u64(id));
+    this.#message(this.#w.u64(STDERR.STOP_ACTIVITY).u64(id));
   }
 
   /** A result of an activity; build log lines of clients < 1.20 become plain log lines. */
@@ -114,7 +162,7 @@ export class TunnelLogger {
       if (type === 101 && typeof fields[0] === 'string') this.log(Verbosity.Error, fields[0]);
       return;
     }
-    const w = new WireWriter().u64(STDERR.RESULT).u64(id).u64(type);
+    const w = this.#w.u64(STDERR.RESULT).u64(id).u64(type);
     writeFields(w, fields);
     this.#message(w);
   }

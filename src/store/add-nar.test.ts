@@ -8,7 +8,7 @@ import { hashBytes, printHash } from '../formats/hash.js';
 import { type NarTree, narFromBytesTree } from '../formats/nar.js';
 import { fingerprint } from '../formats/narinfo.js';
 import { generateSecretKey, printPublicKey, signFingerprint, toPublicKey } from '../formats/signing.js';
-import { makeFixedOutputPath } from '../formats/store-path.js';
+import { makeFixedOutputPath, makeTextPath } from '../formats/store-path.js';
 import type { LocalStore } from './local.js';
 import type { ValidPathInfo } from './store.js';
 import {
@@ -157,6 +157,66 @@ describe('LocalStore.addToStoreNar', () => {
     });
     await store.addToStoreNar({ ...info, ca: `fixed:r:${info.narHash}` }, chunks(nar));
     assert.equal((await store.queryPathInfo(info.path))?.ca?.startsWith('fixed:r:sha256:'), true);
+  });
+
+  it('content addresses are checked on the streamed bytes (text, flat, recursive sha1)', async () => {
+    const text = new TextEncoder().encode('streamed text\n');
+    const textNar = await narFromBytesTree({ type: 'regular', contents: text });
+    const textHash = hashBytes('sha256', text);
+    const textPath = makeTextPath('t.txt', textHash, [], '/nix/store');
+    const textInfo = {
+      ...(await infoFor(textNar, 'unused')),
+      path: textPath,
+      ca: `text:${printHash(textHash, 'nix32', { prefix: true })}`,
+    };
+    // Same path and ca, other contents (with their own correct narHash): the ca check refuses it.
+    const otherNar = await narFromBytesTree({ type: 'regular', contents: 'other text\n' });
+    const other = { ...(await infoFor(otherNar, 'unused')), path: textPath, ca: textInfo.ca };
+    await assert.rejects(store.addToStoreNar(other, chunks(otherNar)), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'HASH_MISMATCH');
+      assert.match(e.message, /does not match the contents/);
+      return true;
+    });
+    assert.equal(await store.isValidPath(textPath), false);
+    await store.addToStoreNar(textInfo, chunks(textNar, 5));
+    assert.equal(await store.isValidPath(textPath), true);
+
+    const sha1 = hashBytes('sha1', text);
+    const flatPath = makeFixedOutputPath('f', { method: 'flat', hash: sha1 }, { storeDir: '/nix/store' });
+    const flatCa = `fixed:${printHash(sha1, 'nix32', { prefix: true })}`;
+    await store.addToStoreNar({ ...textInfo, path: flatPath, ca: flatCa }, chunks(textNar));
+    assert.equal(await store.isValidPath(flatPath), true);
+    // A flat address over a directory.
+    const dirPath = makeFixedOutputPath('d', { method: 'flat', hash: sha1 }, { storeDir: '/nix/store' });
+    await assert.rejects(
+      store.addToStoreNar({ ...(await infoFor(nar, 'unused')), path: dirPath, ca: flatCa }, chunks(nar)),
+      /is flat but the object is not a regular file/,
+    );
+
+    const rsha1 = hashBytes('sha1', nar);
+    const recPath = makeFixedOutputPath(
+      'r',
+      { method: 'recursive', hash: rsha1 },
+      { storeDir: '/nix/store' },
+    );
+    const recInfo = { ...(await infoFor(nar, 'unused')), path: recPath };
+    const wrongCa = `fixed:r:${printHash(hashBytes('sha1', 'x'), 'nix32', { prefix: true })}`;
+    const wrongPath = makeFixedOutputPath(
+      'r',
+      { method: 'recursive', hash: hashBytes('sha1', 'x') },
+      {
+        storeDir: '/nix/store',
+      },
+    );
+    await assert.rejects(store.addToStoreNar({ ...recInfo, path: wrongPath, ca: wrongCa }, chunks(nar)), {
+      code: 'HASH_MISMATCH',
+    });
+    await store.addToStoreNar(
+      { ...recInfo, ca: `fixed:r:${printHash(rsha1, 'nix32', { prefix: true })}` },
+      chunks(nar),
+    );
+    assert.equal(await store.isValidPath(recPath), true);
+    assert.deepEqual(tempEntries(store), []);
   });
 
   it('checkSigs wants a trusted signature (or a content address)', async () => {

@@ -3,7 +3,7 @@
 // failure the temporary tree is removed and nothing is registered.
 import { readFileSync } from 'node:fs';
 import { FormatError } from '../formats/errors.js';
-import { HashSink, hashEquals, printHash } from '../formats/hash.js';
+import { type Hash, HashSink, hashEquals, printHash } from '../formats/hash.js';
 import { parseNar } from '../formats/nar-parse.js';
 import { caReproducesPath, HashModuloSink, hashPartOf, parseCa } from './ca-hash.js';
 import { StoreError } from './errors.js';
@@ -11,7 +11,7 @@ import { removeTreeSync } from './fs-util.js';
 import { install, tempEntryPath } from './install.js';
 import type { LocalStore } from './local.js';
 import { dumpPathSync } from './nar-dump-disk.js';
-import { diskNarSink } from './nar-restore-disk.js';
+import { type DiskNarSink, diskNarSink } from './nar-restore-disk.js';
 import { normaliseInfo } from './register.js';
 import { checkSignatures } from './signatures.js';
 import type { AddToStoreOptions, ValidPathInfo } from './store.js';
@@ -22,15 +22,85 @@ async function drain(nar: AsyncIterable<Uint8Array>): Promise<void> {
 }
 
 /** Hashes what passes through. */
-async function* tee(nar: AsyncIterable<Uint8Array>, sink: HashSink): AsyncGenerator<Uint8Array> {
+async function* tee(
+  nar: AsyncIterable<Uint8Array>,
+  sinks: { update(chunk: Uint8Array): void }[],
+): AsyncGenerator<Uint8Array> {
   for await (const chunk of nar) {
-    sink.update(chunk);
+    for (const s of sinks) s.update(chunk);
     yield chunk;
   }
 }
 
-/** Checks that the unpacked tree at `real` has the content address `info.ca` claims. */
-export function checkContentAddress(store: LocalStore, info: ValidPathInfo, real: string): void {
+/**
+ * The hash `info.ca` asserts, computed while the NAR streams past (so a large path is never read
+ * back from disk): a flat or text address hashes the root regular file's contents, a recursive one
+ * the NAR modulo self-references (that is the narHash itself for sha256 without a self-reference).
+ * `finish` returns undefined when the path has no parsable content address (checked later) and
+ * throws the same error as checkContentAddress for a flat address over a non-regular root.
+ */
+function streamingCaHash(
+  info: ValidPathInfo,
+  sink: DiskNarSink,
+): { sink: DiskNarSink; narSinks: HashModuloSink[]; finish: (narHash: Hash) => Hash | undefined } {
+  let ca: ReturnType<typeof parseCa> | undefined;
+  try {
+    ca = info.ca ? parseCa(info.ca) : undefined;
+  } catch {
+    ca = undefined; // checkContentAddress reports it
+  }
+  const fail = () =>
+    new StoreError(
+      'HASH_MISMATCH',
+      `cannot add path '${info.path}': content address '${info.ca}' is flat but the object is not a regular file`,
+    );
+  if (!ca) return { sink, narSinks: [], finish: () => undefined };
+  const self = info.references.includes(info.path) ? hashPartOf(info.path) : undefined;
+  if (ca.method === 'recursive') {
+    if (ca.hash.algo === 'sha256' && !self) return { sink, narSinks: [], finish: (narHash) => narHash };
+    const h = new HashModuloSink(ca.hash.algo, self);
+    return { sink, narSinks: [h], finish: () => h.finish() };
+  }
+  const h = new HashSink(ca.hash.algo);
+  let rootIsFile = false;
+  const wrapped: DiskNarSink = {
+    directory: (rel) => sink.directory(rel),
+    symlink: (rel, target) => sink.symlink(rel, target),
+    finish: () => sink.finish(),
+    abort: () => sink.abort(),
+    async regular(rel, executable, size) {
+      const w = await sink.regular(rel, executable, size);
+      if (rel !== '') return w;
+      rootIsFile = true;
+      return {
+        write(chunk) {
+          h.update(chunk);
+          return w.write(chunk);
+        },
+        close: () => w.close(),
+      };
+    },
+  };
+  return {
+    sink: wrapped,
+    narSinks: [],
+    finish: () => {
+      if (!rootIsFile) throw fail();
+      return h.finish();
+    },
+  };
+}
+
+/**
+ * Checks that the unpacked tree at `real` has the content address `info.ca` claims; `streamed`
+ * supplies the hash when it was computed while unpacking (else the tree is read back).
+ */
+export function checkContentAddress(
+  store: LocalStore,
+  info: ValidPathInfo,
+  real: string,
+  streamed?: () => Hash | undefined,
+): void {
   if (!info.ca) return;
   const fail = (detail: string) =>
     new StoreError('HASH_MISMATCH', `cannot add path '${info.path}': content address '${info.ca}' ${detail}`);
@@ -42,13 +112,13 @@ export function checkContentAddress(store: LocalStore, info: ValidPathInfo, real
   }
   if (!caReproducesPath(info.path, ca, info.references, store.storeDir))
     throw fail('does not match the store path');
-  let actual: ReturnType<HashSink['finish']>;
-  if (ca.method === 'recursive') {
+  let actual = streamed?.();
+  if (actual === undefined && ca.method === 'recursive') {
     const self = info.references.includes(info.path) ? hashPartOf(info.path) : undefined;
     const h = new HashModuloSink(ca.hash.algo, self);
     for (const chunk of dumpPathSync(real)) h.update(chunk);
     actual = h.finish();
-  } else {
+  } else if (actual === undefined) {
     let contents: Buffer;
     try {
       contents = readFileSync(real);
@@ -77,9 +147,10 @@ export async function addToStoreNar(
   try {
     const hash = new HashSink('sha256');
     const sink = diskNarSink(temp, { fsync: store.fsync });
+    const caHash = streamingCaHash(info, sink);
     let narSize: number;
     try {
-      ({ narSize } = await parseNar(tee(nar, hash), sink));
+      ({ narSize } = await parseNar(tee(nar, [hash, ...caHash.narSinks]), caHash.sink));
       sink.finish();
     } catch (e) {
       sink.abort();
@@ -90,6 +161,7 @@ export async function addToStoreNar(
     }
     const expected = parseNarHash(info.narHash, info.path);
     const got = hash.finish();
+
     if (!hashEquals(got, expected)) {
       throw new StoreError(
         'HASH_MISMATCH',
@@ -102,7 +174,7 @@ export async function addToStoreNar(
         `cannot add path '${info.path}': size mismatch, expected ${info.narSize} bytes, got ${narSize}`,
       );
     }
-    checkContentAddress(store, info, temp);
+    checkContentAddress(store, info, temp, () => caHash.finish(got));
     await install(store, temp, { ...info, narSize }, { repair: opts.repair });
   } finally {
     removeTreeSync(temp);

@@ -1,10 +1,12 @@
 // openStore for worker-protocol stores: `daemon` (the default store's daemon socket, or
 // `?socket=`), `unix:///path/to/socket`, and `ssh-ng://[user@]host[:port]` running
-// `<remote-program> --stdio` (default `nix-daemon`; `?remote-store=` adds `--store`) over ssh.
+// `<remote-program> --stdio` (default `nix-daemon`; `?remote-store=` adds `--store`) over ssh with
+// the words of $NIX_SSHOPTS of the given environment, at most `?max-connections=` (default 1, as
+// Nix's) sessions at once.
 import { createConnection } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { openSshTransport } from '../distribute/ssh.js';
+import { openSshTransport, splitWords } from '../distribute/ssh.js';
 import { StreamInput } from '../distribute/stream-input.js';
 import { StreamOutput } from '../distribute/stream-output.js';
 import { DaemonStore } from './daemon.js';
@@ -82,10 +84,12 @@ export async function openDaemonStore(
     if (uri.rest === '') throw new StoreError('BAD_URI', "cannot open store 'ssh-ng://': no host given");
     let command = `${p.get('remote-program') ?? 'nix-daemon'} --stdio`;
     if (p.get('remote-store')) command += ` --store ${shellQuote(p.get('remote-store')!)}`;
+    const maxConnections = Number(p.get('max-connections') ?? 1);
     return new DaemonStore({
       uri: `ssh-ng://${uri.rest}`,
       storeDir,
       setOptions: false,
+      maxConnections: Number.isInteger(maxConnections) && maxConnections > 0 ? maxConnections : 1,
       connect: async () => {
         const t = openSshTransport(
           {
@@ -95,7 +99,7 @@ export async function openDaemonStore(
             compress: p.get('compress') === 'true',
           },
           command,
-          { env },
+          { env, sshOpts: splitWords(env.NIX_SSHOPTS ?? '') },
         );
         return {
           name: uri.rest,

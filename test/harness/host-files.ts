@@ -77,9 +77,14 @@ export function namespaceScript(layout: HostLayout): string {
   return [
     'set -e',
     `base=${q(layout.base)}`,
+    // The machine's build-user locks (/run/tix) stay shared: build users are uids of the one
+    // kernel, so a host must not hand out a uid that a build outside (or on another host) holds.
+    'mkdir -p /run/tix "$base/run-tix"',
+    'mount --bind /run/tix "$base/run-tix"',
     // Bind the host dir before /tmp is covered: the base dir may live under /tmp.
     'mount -t tmpfs -o mode=0755 tix-host-run /run',
-    `mkdir -p /run/sshd ${HOST_CONF_DIR}`,
+    `mkdir -p /run/sshd /run/tix ${HOST_CONF_DIR}`,
+    'mount --bind "$base/run-tix" /run/tix',
     `mount --bind "$base/conf" ${HOST_CONF_DIR}`,
     nixMount,
     'mkdir -p /nix/store /nix/var',

@@ -3,11 +3,11 @@
 // built which derivation, retry notices).
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { addTestDerivation, openTixStore, type TestDrvSpec } from '../../src/build/test-support.js';
 import { type CliResult, runCli } from '../../src/cli/run-cli.test-util.js';
 import type { LocalStore } from '../../src/store/local.js';
-import type { Harness } from '../harness/hosts.js';
+import { type Harness, type Host, type MachinesLineOptions, TIX_STORE_BIN } from '../harness/hosts.js';
 
 export class Client {
   readonly dir: string;
@@ -71,4 +71,20 @@ export function lostNotices(stderr: string): string[] {
 /** The host name in a machine URI (`ssh://NAME?…`). */
 export function hostOf(machine: string): string {
   return machine.replace(/^ssh:\/\//, '').replace(/\?.*$/, '');
+}
+
+/** Where `tix-daemon` lives; tix hosts run it as the remote program of ssh-ng://. */
+export const TIX_DAEMON_BIN = join(dirname(TIX_STORE_BIN), 'tix-daemon');
+
+/** The host's ssh-ng:// store URI: `nix-daemon --stdio` on nix hosts, `tix-daemon --stdio` on tix hosts. */
+export function sshNgUri(host: Host): string {
+  return host.flavour === 'tix'
+    ? `ssh-ng://${host.name}?remote-program=${TIX_DAEMON_BIN}`
+    : `ssh-ng://${host.name}`;
+}
+
+/** A machines line for the host with its ssh-ng:// URI. */
+export function sshNgLine(host: Host, opts: MachinesLineOptions = {}): string {
+  const line = host.machinesLine(opts);
+  return `${sshNgUri(host)}${line.slice(line.indexOf(' '))}`;
 }
