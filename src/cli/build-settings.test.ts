@@ -148,3 +148,25 @@ test('tix build applies min-free before building', { skip: sandboxSkipReason() }
     await after.close();
   }
 });
+
+test('extra-sandbox-paths adds to the default /bin/sh instead of replacing it', async () => {
+  const { cliSettings } = await import('./cli-settings.js');
+  const { defaultSandboxPaths } = await import('../build/sandbox.js');
+  const { PassThrough } = await import('node:stream');
+  const err = new PassThrough();
+  const ctx = {
+    out: new PassThrough(),
+    err,
+    stdin: () => new PassThrough(),
+    env: { TIX_CONF_DIR: '/nonexistent', TIX_USER_CONF_FILES: '', HOME: '/nonexistent' },
+    cwd: '/',
+    global: {
+      options: new Map([['extra-sandbox-paths', '/etc/hostname']]),
+      showTrace: false,
+      debug: false,
+      json: false,
+    },
+  };
+  const opts = localBuildOptions(cliSettings(ctx), ctx.env);
+  assert.deepEqual(opts.sandboxPaths, [...defaultSandboxPaths(), '/etc/hostname']);
+});

@@ -27,8 +27,8 @@ function bytes(v: bigint): number {
  * LocalBuildOptions from `sandbox`, `sandbox-paths` (with `extra-sandbox-paths`, which the
  * settings layer appends to it), `cores`, `max-silent-time`, `timeout`, `build-users-group`,
  * `build-memory-max`, `build-pids-max`, `keep-failed`, `log-lines`, `system`, `extra-platforms`
- * and `system-features`. `sandbox-paths` left at its default keeps the build layer's default
- * (/bin/sh); `cores = 0` means all CPUs.
+ * and `system-features`. The default of `sandbox-paths` is the build layer's (/bin/sh; see
+ * cliSettings); `cores = 0` means all CPUs.
  */
 export function localBuildOptions(
   settings: Settings,
@@ -38,7 +38,11 @@ export function localBuildOptions(
   const pidsMax = settings.get('build-pids-max');
   return {
     sandbox: sandboxMode(settings.get('sandbox')),
-    sandboxPaths: settings.origin('sandbox-paths') === 'default' ? undefined : settings.get('sandbox-paths'),
+    // Settings loaded without the build layer's default (not through cliSettings) leave it to the build layer.
+    sandboxPaths:
+      settings.origin('sandbox-paths') === 'default' && settings.get('sandbox-paths').length === 0
+        ? undefined
+        : settings.get('sandbox-paths'),
     buildCores: settings.get('cores') || undefined,
     maxSilentTime: settings.get('max-silent-time'),
     timeout: settings.get('timeout'),

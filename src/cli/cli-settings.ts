@@ -1,5 +1,6 @@
 // Settings for a command: the configuration files and TIX_CONFIG, then `--option NAME VALUE`,
 // then the command's own flags (e.g. `--max-jobs 4`). Warnings are printed as Nix prints them.
+import { defaultSandboxPaths } from '../build/sandbox.js';
 import { loadSettings } from '../config/load.js';
 import type { Settings } from '../config/settings.js';
 import type { CommandContext } from './command.js';
@@ -12,6 +13,8 @@ export function cliSettings(ctx: CommandContext, flags: FlagSetting[] = []): Set
     env: ctx.env,
     cwd: ctx.cwd,
     overrides: [...[...ctx.global.options].map(([n, v]) => [n, v, '--option'] as const), ...flags],
+    // So that `extra-sandbox-paths` adds to the /bin/sh that builds get by default.
+    defaults: { sandboxPaths: defaultSandboxPaths() },
   });
   for (const w of settings.warnings) ctx.err.write(`warning: ${w}\n`);
   return settings;

@@ -70,6 +70,11 @@ export interface DefaultContext {
   kvm: boolean;
   /** x86-64 levels of the CPU ("x86_64-v1", …), see cpu-levels.ts. */
   cpuLevels: string[];
+  /**
+   * The default of `sandbox-paths`. Nix 2.8 on Debian has none; tix's commands pass the build
+   * layer's default (`/bin/sh` backed by a static busybox), so that `extra-sandbox-paths` adds to it.
+   */
+  sandboxPaths?: string[];
 }
 
 export interface SettingDef<T> {
@@ -122,7 +127,7 @@ export const SETTINGS: { [K in SettingName]: SettingDef<SettingValues[K]> } = {
   },
   'sandbox-paths': {
     type: 'string-set',
-    default: () => [],
+    default: (ctx) => ctx.sandboxPaths ?? [],
     aliases: ['build-chroot-dirs', 'build-sandbox-paths'],
     description: "paths bind-mounted into the sandbox ('target=source', a trailing '?' makes one optional)",
   },
