@@ -1,6 +1,7 @@
 // Realising a set of DerivedPaths: load the `.drv` files, work out which derivations must be
-// built (a derivation whose wanted outputs are valid is not built and its inputs are not needed),
-// and build them dependencies-first through an executor. The executor decides WHERE a derivation
+// built (a derivation whose wanted outputs are valid, or can be substituted through the caller's
+// hook, is not built and its inputs are not needed; see plan.ts), and build them
+// dependencies-first through an executor. The executor decides WHERE a derivation
 // is built: the default one builds locally; a distributed scheduler passes its own.
 import { availableParallelism } from 'node:os';
 import type { Derivation } from '../formats/derivation.js';
@@ -9,6 +10,9 @@ import { buildDerivationLocally, type LocalBuildOptions, type LocalBuildResult }
 import { runDag } from './dag.js';
 import { BuildError, exitCodeFor, isSuccess } from './errors.js';
 import type { LocalBuildStore } from './local-store-view.js';
+import { expandOutputs, planBuilds, type SubstituteHook } from './plan.js';
+
+export type { SubstituteHook, SubstituteOutcome } from './plan.js';
 
 /** One derivation to build, as handed to an executor. */
 export interface BuildJob {
@@ -32,8 +36,15 @@ export interface BuildPathsOptions {
   local?: LocalBuildOptions;
   /** Called when a derivation starts building (not for already valid ones). */
   onStart?: (job: BuildJob) => void;
-  /** Called with each derivation's result as it arrives (failures included). */
+  /** Called with each derivation's result as it arrives (failures and substitutions included). */
   onResult?: (drvPath: string, result: LocalBuildResult) => void;
+  /**
+   * Substitution (`substituters`): before a derivation is built, its missing outputs are offered
+   * here, and missing opaque paths too; default: no substitution.
+   */
+  substitute?: SubstituteHook;
+  /** `fallback`: build derivations whose outputs failed to substitute; default false. */
+  fallback?: boolean;
 }
 
 export interface BuildPathsResult {
@@ -58,21 +69,15 @@ export async function buildPaths(
   paths: DerivedPath[],
   opts: BuildPathsOptions = {},
 ): Promise<BuildPathsResult> {
-  const missingOpaque = paths.filter((p) => p.kind === 'opaque' && !store.isValidPathSync(p.path));
-  if (missingOpaque.length > 0) {
-    const p = missingOpaque[0]! as { path: string };
-    throw new BuildError(
-      'MISSING_INPUT',
-      `path '${p.path}' is required, but there is no substituter that can build it`,
-      {
-        exitCode: 1,
-      },
-    );
-  }
   // The derivations being built (and what was asked for) must survive a GC meanwhile (auto-GC
   // included), as Nix's goals root their .drv: temp roots, the requested ones before reading them.
   for (const p of paths) await store.addTempRoot(p.kind === 'opaque' ? p.path : p.drvPath);
-  const plan = planBuilds(store, paths);
+  await substituteOpaque(store, paths, opts.substitute);
+  const plan = await planBuilds(
+    store,
+    paths.flatMap((p) => (p.kind === 'built' ? [{ drvPath: p.drvPath, outputs: p.outputs }] : [])),
+    { substitute: opts.substitute, fallback: opts.fallback },
+  );
   for (const drvPath of plan.nodes.keys()) await store.addTempRoot(drvPath);
   const executor = opts.executor ?? localExecutor(store, opts.local);
   const maxJobs = opts.maxJobs === 'auto' ? availableParallelism() : (opts.maxJobs ?? 1);
@@ -88,6 +93,10 @@ export async function buildPaths(
     keepGoing: opts.keepGoing ?? false,
     run: async (drvPath) => {
       const node = plan.nodes.get(drvPath)!;
+      const substituteFailed = plan.substituteFailed.get(drvPath);
+      if (substituteFailed !== undefined) return failure(BuildStatus.TransientFailure, substituteFailed);
+      if (plan.substituted.has(drvPath))
+        return { ...alreadyValid(node.outputs), status: BuildStatus.Substituted };
       if (!plan.toBuild.has(drvPath)) return alreadyValid(node.outputs);
       const job: BuildJob = { drvPath, drv: node.drv, wantedOutputs: [...node.wanted].sort() };
       opts.onStart?.(job);
@@ -100,7 +109,7 @@ export async function buildPaths(
         `${failed.length} dependencies of derivation '${drvPath}' failed to build`,
       ),
     onResult: (k, r) => {
-      if (plan.toBuild.has(k) || !isSuccess(r)) opts.onResult?.(k, r);
+      if (plan.toBuild.has(k) || plan.substituted.has(k) || !isSuccess(r)) opts.onResult?.(k, r);
     },
   });
 
@@ -126,74 +135,29 @@ export async function buildPaths(
   return { results, outputs };
 }
 
-interface PlanNode {
-  drv: Derivation;
-  wanted: Set<string>;
-  outputs: Map<string, string>;
-}
-
-interface Plan {
-  nodes: Map<string, PlanNode>;
-  deps: Map<string, string[]>;
-  toBuild: Set<string>;
-  top: string[];
-}
-
-function expandOutputs(names: string[], drv: Derivation): string[] {
-  return names.includes('*') ? [...drv.outputs.keys()] : names;
-}
-
-/** Which derivations need building (wanted outputs not all valid) and their dependency edges. */
-function planBuilds(store: LocalBuildStore, paths: DerivedPath[]): Plan {
-  const nodes = new Map<string, PlanNode>();
-  const queue: string[] = [];
-  const want = (drvPath: string, names: string[]) => {
-    let node = nodes.get(drvPath);
-    if (!node) {
-      if (!store.isValidPathSync(drvPath)) {
-        throw new BuildError('MISSING_INPUT', `path '${drvPath}' is not valid`, { exitCode: 1 });
-      }
-      const drv = store.readDerivation(drvPath);
-      const outputs = new Map([...drv.outputs].map(([n, o]) => [n, o.path]));
-      node = { drv, wanted: new Set(), outputs };
-      nodes.set(drvPath, node);
-    }
-    let grew = false;
-    for (const n of expandOutputs(names, node.drv)) {
-      if (!node.drv.outputs.has(n)) {
-        throw new BuildError('BAD_DRV', `derivation '${drvPath}' does not have wanted outputs '${n}'`, {
-          exitCode: 1,
-        });
-      }
-      if (!node.wanted.has(n)) {
-        node.wanted.add(n);
-        grew = true;
-      }
-    }
-    if (grew) queue.push(drvPath);
-  };
-  const top: string[] = [];
-  for (const p of paths) {
-    if (p.kind !== 'built') continue;
-    want(p.drvPath, p.outputs.length > 0 ? p.outputs : ['*']);
-    top.push(p.drvPath);
-  }
-  const toBuild = new Set<string>();
-  while (queue.length > 0) {
-    const drvPath = queue.shift()!;
-    const node = nodes.get(drvPath)!;
-    const allValid = [...node.wanted].every((n) => {
-      const q = node.outputs.get(n)!;
-      return q !== '' && store.isValidPathSync(q);
-    });
-    if (allValid || toBuild.has(drvPath)) continue;
-    toBuild.add(drvPath);
-    for (const [inDrv, names] of node.drv.inputDrvs) want(inDrv, names);
-  }
-  const deps = new Map<string, string[]>();
-  for (const [drvPath, node] of nodes)
-    deps.set(drvPath, toBuild.has(drvPath) ? [...node.drv.inputDrvs.keys()] : []);
-  return { nodes, deps, toBuild, top: [...new Set(top)] };
+/**
+ * Makes the missing opaque paths of a request valid through the hook; a path that stays missing
+ * fails the request (naming the substitution's failure when there was one).
+ */
+async function substituteOpaque(
+  store: LocalBuildStore,
+  paths: DerivedPath[],
+  substitute: SubstituteHook | undefined,
+): Promise<void> {
+  const missing = () =>
+    paths.flatMap((p) => (p.kind === 'opaque' && !store.isValidPathSync(p.path) ? [p.path] : []));
+  let failed: ReadonlyMap<string, Error> = new Map();
+  if (substitute && missing().length > 0) failed = (await substitute(missing())).failed ?? failed;
+  const still = missing();
+  if (still.length === 0) return;
+  const why = failed.get(still[0]!);
+  throw new BuildError(
+    'MISSING_INPUT',
+    why
+      ? `cannot substitute path '${still[0]}': ${why.message}`
+      : `path '${still[0]}' is required, but there is no substituter that can build it`,
+    { exitCode: 1 },
+  );
 }
 
 function alreadyValid(outputs: Map<string, string>): LocalBuildResult {

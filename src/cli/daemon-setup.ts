@@ -17,6 +17,7 @@ import {
   remoteBuildOptions,
 } from './build-settings.js';
 import { distributedFromSettings } from './remote-builds.js';
+import { substitutionFromSettings } from './substitute-hook.js';
 
 export interface DaemonSetup extends Omit<DaemonServerOptions, 'log'> {
   /** Closes the connections to remote builders. */
@@ -38,6 +39,7 @@ export function daemonOptions(
     close = () => builds.close();
     builder = localWorkerBuilder(store, localBuildOptions(settings, env), {
       scheduler: { builds, remote: remoteBuildOptions(settings), system: settings.get('system') },
+      substitution: () => substitutionFromSettings(store, settings, { env, log }),
     });
   }
   return {

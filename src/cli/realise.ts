@@ -14,6 +14,7 @@ import { CliError } from './cli-error.js';
 import type { FlagSetting } from './cli-settings.js';
 import type { CommandContext } from './command.js';
 import { storePathArg } from './store-paths.js';
+import { substitutionFromSettings } from './substitute-hook.js';
 
 /** Flags shared by the building commands; each maps to a setting of the same name. */
 export const BUILD_FLAGS: Record<string, FlagSpec> = {
@@ -24,6 +25,7 @@ export const BUILD_FLAGS: Record<string, FlagSpec> = {
   '--max-silent-time': { arity: 1 },
   '--timeout': { arity: 1 },
   '--sandbox': { arity: 1 },
+  '--fallback': { arity: 0 },
 };
 
 /** The settings given by build flags, for cliSettings(). */
@@ -33,7 +35,7 @@ export function buildFlagSettings(args: ParsedArgs): FlagSetting[] {
     const v = flagValue(args, flag);
     if (v !== undefined) out.push([flag.slice(2), v, flag]);
   }
-  for (const flag of ['--keep-going', '--keep-failed']) {
+  for (const flag of ['--keep-going', '--keep-failed', '--fallback']) {
     if (flagSet(args, flag)) out.push([flag.slice(2), 'true', flag]);
   }
   return out;
@@ -70,7 +72,10 @@ function asBuildStore(store: Store): LocalBuildStore {
   return store as LocalBuildStore;
 }
 
-/** Builds what `paths` need, printing progress and failures to ctx.err. Throws BuildError on failure. */
+/**
+ * Builds what `paths` need (substituting from the `substituters` first), printing progress and
+ * failures to ctx.err. Throws BuildError on failure.
+ */
 export async function realisePaths(
   store: Store,
   paths: DerivedPath[],
@@ -78,16 +83,24 @@ export async function realisePaths(
   ctx: CommandContext,
 ): Promise<BuildPathsResult> {
   const buildStore = asBuildStore(store);
-  applyAutoGcSettings(buildStore, settings, (msg) => ctx.err.write(`${msg}\n`));
-  return buildPaths(buildStore, paths, {
-    maxJobs: settings.get('max-jobs'),
-    keepGoing: settings.get('keep-going'),
-    onStart: (job) => ctx.err.write(`building '${job.drvPath}'...\n`),
-    onResult: (_drvPath, r) => {
-      if (!isSuccess(r) && r.errorMsg) ctx.err.write(`error: ${r.errorMsg}\n`);
-    },
-    local: { ...localBuildOptions(settings, ctx.env), onLogLine: (line) => ctx.err.write(`${line}\n`) },
-  });
+  const log = (line: string) => ctx.err.write(`${line}\n`);
+  applyAutoGcSettings(buildStore, settings, log);
+  const substitution = substitutionFromSettings(buildStore, settings, { env: ctx.env, log });
+  try {
+    return await buildPaths(buildStore, paths, {
+      maxJobs: settings.get('max-jobs'),
+      keepGoing: settings.get('keep-going'),
+      substitute: substitution?.hook,
+      fallback: settings.get('fallback'),
+      onStart: (job) => ctx.err.write(`building '${job.drvPath}'...\n`),
+      onResult: (_drvPath, r) => {
+        if (!isSuccess(r) && r.errorMsg) ctx.err.write(`error: ${r.errorMsg}\n`);
+      },
+      local: { ...localBuildOptions(settings, ctx.env), onLogLine: log },
+    });
+  } finally {
+    await substitution?.close();
+  }
 }
 
 /** Output paths of each top-level derived path: outputs in name order, opaque paths as given. */

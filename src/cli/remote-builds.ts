@@ -16,6 +16,7 @@ import { CliError } from './cli-error.js';
 import type { FlagSetting } from './cli-settings.js';
 import type { CommandContext } from './command.js';
 import { realisePaths } from './realise.js';
+import { substitutionFromSettings } from './substitute-hook.js';
 
 /** `--builders SPEC` as a setting, for cliSettings(). */
 export function buildersFlagSettings(args: ParsedArgs): FlagSetting[] {
@@ -78,16 +79,20 @@ export async function realiseWithBuilders(
     notice: onLogLine,
     machines,
   });
+  const substitution = substitutionFromSettings(buildStore, settings, { env: ctx.env, log: onLogLine });
   try {
     return await buildPaths(buildStore, paths, {
       executor: dist.executor,
       maxJobs: dist.maxParallel,
       keepGoing: settings.get('keep-going'),
+      substitute: substitution?.hook,
+      fallback: settings.get('fallback'),
       onResult: (_drvPath, r) => {
         if (!isSuccess(r) && r.errorMsg) ctx.err.write(`error: ${r.errorMsg}\n`);
       },
     });
   } finally {
+    await substitution?.close();
     await dist.close();
   }
 }

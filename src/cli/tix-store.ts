@@ -12,7 +12,9 @@ import { applyAutoGcSettings, isLocalBuildStore, localBuildOptions } from './bui
 import { cliSettings } from './cli-settings.js';
 import type { CommandContext } from './command.js';
 import { openCliStore } from './open-store.js';
+import { growPipe } from './pipe-size.js';
 import { reportError } from './report-error.js';
+import { type Substitution, substitutionFromSettings } from './substitute-hook.js';
 import { extractGlobalOptions } from './tix.js';
 
 const USAGE = 'usage: tix-store --serve [--write] [--store URI] [--option NAME VALUE]\n';
@@ -35,6 +37,7 @@ export async function runTixStore(argv: string[], ctx: Omit<CommandContext, 'glo
     return 1;
   }
   let store: Store | undefined;
+  let substitution: Substitution | undefined;
   try {
     const settings = cliSettings(full);
     store = await openCliStore(full, settings);
@@ -42,6 +45,15 @@ export async function runTixStore(argv: string[], ctx: Omit<CommandContext, 'glo
     const builder = isLocalBuildStore(store)
       ? localServeBuilder(store, localBuildOptions(settings, ctx.env))
       : undefined;
+    // builders-use-substitutes: this machine's own substituters, with its own settings.
+    if (write) {
+      substitution = substitutionFromSettings(store, settings, {
+        env: ctx.env,
+        log: (line) => ctx.err.write(`${line}\n`),
+      });
+    }
+    growPipe(0);
+    growPipe(1);
     const input = new StreamInput(process.stdin);
     const output = new StreamOutput(process.stdout);
     await serveStore(
@@ -52,13 +64,14 @@ export async function runTixStore(argv: string[], ctx: Omit<CommandContext, 'glo
         write: (chunks) => output.write(chunks),
         log: (chunk) => ctx.err.write(chunk),
       },
-      { write, builder },
+      { write, builder, substitute: substitution?.prefetch },
     );
     await output.end();
     return 0;
   } catch (e) {
     return reportError(e, ctx.err, { showTrace: global.showTrace });
   } finally {
+    await substitution?.close();
     await store?.close();
   }
 }

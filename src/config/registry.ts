@@ -195,9 +195,12 @@ export const SETTINGS: { [K in SettingName]: SettingDef<SettingValues[K]> } = {
   },
   substituters: {
     type: 'strings',
-    default: () => ['https://cache.nixos.org/'],
+    // Unlike Nix (https://cache.nixos.org/), none by default: tix's own package set is not in
+    // that cache, and a build should not reach out to the network unless configured to.
+    default: () => [],
     aliases: ['binary-caches'],
-    description: 'URIs of stores to fetch paths from instead of building them, in order of preference',
+    description:
+      'URIs of stores to fetch paths from instead of building them, in order of preference (default: none, unlike Nix)',
   },
   'trusted-substituters': {
     type: 'strings',

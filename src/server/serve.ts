@@ -52,6 +52,12 @@ export interface ServeServerIo {
 export interface ServeServerOptions {
   write: boolean;
   builder?: ServeBuilder;
+  /**
+   * Fetches paths from this machine's own substituters; called (with --write) for QueryValidPaths
+   * with the substitute flag (builders-use-substitutes), before answering. Must not throw for
+   * paths it cannot fetch: they are simply not valid.
+   */
+  substitute?: (paths: string[]) => Promise<void>;
 }
 
 /** Serves one session until the client closes its end. */
@@ -92,6 +98,7 @@ export async function serveStore(store: Store, io: ServeServerIo, opts: ServeSer
         const substitute = await inp.bool();
         const paths = await inp.strings();
         if (lock && opts.write) for (const p of paths) await store.addTempRoot(p);
+        if (substitute && opts.write && opts.substitute) await opts.substitute(paths);
         const valid = await store.queryValidPaths(paths, { substitute: substitute && opts.write });
         out.strings(sortedUniqueUtf8(paths.filter((p) => valid.has(p))));
         break;

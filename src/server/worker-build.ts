@@ -6,7 +6,7 @@
 // lines are BuildLogLine results.
 import { buildDerivationLocally, type LocalBuildOptions } from '../build/build-one.js';
 import { BuildError, exitCodeFor, isSuccess } from '../build/errors.js';
-import { buildPaths } from '../build/goals.js';
+import { buildPaths, type SubstituteHook } from '../build/goals.js';
 import type { LocalBuildStore } from '../build/local-store-view.js';
 import type { BasicDerivation } from '../formats/derivation.js';
 import { hashDerivationModulo, makeInputHasher } from '../formats/derivation-hash.js';
@@ -81,10 +81,19 @@ function checkMode(mode: BuildMode): void {
   }
 }
 
+export interface LocalWorkerBuilderOptions {
+  scheduler?: WorkerScheduler;
+  /**
+   * The daemon's substituters for one BuildPaths request (used unless the client turned
+   * substitution off; the client's `fallback` applies); undefined: none.
+   */
+  substitution?: () => { hook: SubstituteHook; close(): Promise<void> } | undefined;
+}
+
 export function localWorkerBuilder(
   store: LocalBuildStore,
   base: LocalBuildOptions = {},
-  opts: { scheduler?: WorkerScheduler } = {},
+  opts: LocalWorkerBuilderOptions = {},
 ): WorkerBuilder {
   const sched = opts.scheduler;
   const outputIdOf = (drvPath: string) => {
@@ -110,8 +119,11 @@ export function localWorkerBuilder(
       const local = clientBuildOptions(base, ctx);
       let results = new Map<string, BuildResult>();
       let failure: { message: string; exitStatus: number } | undefined;
+      const substitution = ctx.settings.useSubstitutes ? opts.substitution?.() : undefined;
       try {
         const res = await buildPaths(store, paths, {
+          substitute: substitution?.hook,
+          fallback: ctx.settings.tryFallback,
           maxJobs: sched ? sched.builds.maxParallel : ctx.settings.maxBuildJobs,
           keepGoing: ctx.settings.keepGoing,
           executor: sched
@@ -133,6 +145,8 @@ export function localWorkerBuilder(
           message: e.message,
           exitStatus: e.results ? exitCodeFor(e.results.values()) || e.exitCode : e.exitCode,
         };
+      } finally {
+        await substitution?.close();
       }
       const keyed: KeyedBuildResult[] = [];
       for (const p of paths) keyed.push(await keyedResult(p, results, failure));
