@@ -73,7 +73,8 @@ export function openSshTransport(
     conn.push('-o', `HostKeyAlias=${host}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'CheckHostIP=no');
   }
   conn.push('-x', '-a', '-o', 'BatchMode=yes');
-  conn.push(...(opts.sshOpts ?? splitWords(process.env.NIX_SSHOPTS ?? '')));
+  const userOpts = opts.sshOpts ?? splitWords(process.env.NIX_SSHOPTS ?? '');
+  conn.push(...userOpts);
   if (target.sshKey) conn.push('-i', target.sshKey);
   if (target.compress) conn.push('-C');
   if (port !== undefined) conn.push('-p', String(port));

@@ -41,13 +41,23 @@ export class StreamOutput {
 
   async write(chunks: Uint8Array | Uint8Array[]): Promise<void> {
     if (this.pending) await this.pending;
-    for (const c of Array.isArray(chunks) ? chunks : [chunks]) {
-      if (this.failure) throw this.failure;
-      const stream = this.stream!;
-      if (stream.destroyed || stream.writableEnded) throw new Error('write after the stream closed');
-      if (c.byteLength === 0) continue;
-      if (!stream.write(c)) await this.drain(stream);
+    const list = Array.isArray(chunks) ? chunks : [chunks];
+    if (this.failure) throw this.failure;
+    const stream = this.stream!;
+    // Several chunks go out in one writev (one system call, one wake-up of the reader).
+    const corked = list.length > 1 && !stream.writableCorked;
+    if (corked) stream.cork();
+    let full = false;
+    try {
+      for (const c of list) {
+        if (stream.destroyed || stream.writableEnded) throw new Error('write after the stream closed');
+        if (c.byteLength > 0 && !stream.write(c)) full = true;
+      }
+    } finally {
+      if (corked) stream.uncork();
     }
+    if (full && stream.writableNeedDrain) await this.drain(stream);
+    if (this.failure) throw this.failure;
   }
 
   private drain(stream: Writable): Promise<void> {

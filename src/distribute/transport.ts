@@ -63,7 +63,10 @@ export function spawnTransport(
       resolve(status);
     };
   });
-  const launch = (argv: string[]): ChildProcess => {
+  let closing = false;
+  const launch = (argv: string[]): ChildProcess | undefined => {
+    // Closed while the connection was still being set up: never start the session.
+    if (closing) return undefined;
     const c = spawn(file, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? process.env });
     c.once('error', (e) => {
       startError = e;
@@ -80,9 +83,8 @@ export function spawnTransport(
   };
   let input: StreamInput;
   let output: StreamOutput;
-  let started: Promise<unknown> = Promise.resolve();
   if (Array.isArray(args)) {
-    const c = launch(args);
+    const c = launch(args)!;
     input = new StreamInput(c.stdout!);
     output = new StreamOutput(c.stdin!);
   } else {
@@ -91,7 +93,6 @@ export function spawnTransport(
       exit({ code: null, signal: null });
       return undefined;
     });
-    started = proc;
     input = new StreamInput(proc.then((c) => c?.stdout ?? undefined));
     output = new StreamOutput(proc.then((c) => c?.stdin ?? undefined));
   }
@@ -108,9 +109,14 @@ export function spawnTransport(
       return opts.explain?.(tail.toString(), status?.code ?? null);
     },
     async close() {
-      await started;
+      closing = true;
+      if (!child) {
+        // Still waiting for the connection (or it failed): nothing runs yet, nothing to wait for.
+        exit({ code: null, signal: null });
+        return;
+      }
       await output.end();
-      if (status || !child) return;
+      if (status) return;
       const c = child;
       const timer = setTimeout(() => c.kill('SIGKILL'), 2000);
       const term = setTimeout(() => c.kill('SIGTERM'), 500);

@@ -174,7 +174,7 @@ export class ServeStore implements BuildingStore {
     _opts?: AddToStoreOptions,
   ): Promise<void> {
     await this.conn.request('AddToStoreNar', async () => {
-      await this.sendPath(info, nar);
+      await this.sendPath(info, nar, true);
       await this.readAck(info.path);
     });
   }
@@ -192,7 +192,8 @@ export class ServeStore implements BuildingStore {
         for (; acked < list.length; acked++) await this.readAck(list[acked]!.info.path);
       })();
       try {
-        for (const it of list) await this.sendPath(it.info, it.nar());
+        // Small paths are sent together (one write for many), the last one flushes the batch.
+        for (const [i, it] of list.entries()) await this.sendPath(it.info, it.nar(), i === list.length - 1);
       } catch (e) {
         sendError = e;
       }
@@ -201,19 +202,31 @@ export class ServeStore implements BuildingStore {
     });
   }
 
-  private async sendPath(info: ValidPathInfo, nar: AsyncIterable<Uint8Array>): Promise<void> {
+  /**
+   * Sends one path. NAR chunks below COPY_BELOW bytes are copied into the request (so a batch of
+   * small paths goes out in a few large writes, not several small ones per path); larger chunks
+   * are written as they are. `last` flushes what is still buffered.
+   */
+  private async sendPath(info: ValidPathInfo, nar: AsyncIterable<Uint8Array>, last: boolean): Promise<void> {
     const out = this.conn.out;
-    if (minor(this.conn.remoteVersion) >= 5) {
+    const legacy = minor(this.conn.remoteVersion) < 5;
+    if (legacy) {
+      out.u64(ServeOp.ImportPaths).u64(1);
+    } else {
       out.u64(ServeOp.AddToStoreNar);
       writeAddToStoreNarHeader(out, info);
-    } else {
-      out.u64(ServeOp.ImportPaths).u64(1);
     }
-    await this.conn.flush();
     let sent = 0;
     for await (const chunk of nar) {
       sent += chunk.length;
-      await this.conn.transport.output.write(chunk);
+      if (chunk.length < COPY_BELOW) {
+        out.raw(chunk);
+        this.#buffered += chunk.length;
+        if (this.#buffered >= FLUSH_AT) await this.#flush();
+      } else {
+        await this.#flush();
+        await this.conn.transport.output.write(chunk);
+      }
     }
     if (sent !== info.narSize) {
       this.conn.broken = new StoreError(
@@ -222,7 +235,7 @@ export class ServeStore implements BuildingStore {
       );
       throw this.conn.broken;
     }
-    if (minor(this.conn.remoteVersion) < 5) {
+    if (legacy) {
       out
         .u64(0x4558494e)
         .string(info.path)
@@ -230,8 +243,16 @@ export class ServeStore implements BuildingStore {
         .string(info.deriver ?? '')
         .u64(0)
         .u64(0);
-      await this.conn.flush();
     }
+    if (last) await this.#flush();
+  }
+
+  /** NAR bytes copied into `conn.out` since its last flush. */
+  #buffered = 0;
+
+  #flush(): Promise<void> {
+    this.#buffered = 0;
+    return this.conn.flush();
   }
 
   private async readAck(path: string): Promise<void> {
@@ -318,6 +339,11 @@ export class ServeStore implements BuildingStore {
     await this.conn.transport.close();
   }
 }
+
+/** NAR chunks smaller than this are copied into the request (the wire writer copies below 64 KiB). */
+const COPY_BELOW = 64 * 1024;
+/** Buffered request bytes that trigger a write. */
+const FLUSH_AT = 1024 * 1024;
 
 async function* fromArray(chunks: Uint8Array[]): AsyncGenerator<Uint8Array> {
   yield* chunks;
