@@ -34,7 +34,6 @@ function toPull(source: ByteInput): { pull: PullFn; close: () => Promise<void> }
  */
 export class ByteReader {
   private chunk: Uint8Array = EMPTY;
-  private view: DataView<ArrayBufferLike> = new DataView(EMPTY.buffer);
   private off = 0;
   private base = 0;
   private ended = false;
@@ -83,7 +82,6 @@ export class ByteReader {
         return false;
       }
       this.chunk = next;
-      this.view = new DataView(next.buffer, next.byteOffset, next.byteLength);
     }
     return true;
   }
@@ -106,8 +104,10 @@ export class ByteReader {
   /** u64 little-endian if 8 bytes are buffered, else undefined. Values above 2^53 become imprecise. */
   u64Sync(): number | undefined {
     if (this.chunk.length - this.off < 8) return undefined;
-    const lo = this.view.getUint32(this.off, true);
-    const hi = this.view.getUint32(this.off + 4, true);
+    const c = this.chunk;
+    const o = this.off;
+    const lo = (c[o]! | (c[o + 1]! << 8) | (c[o + 2]! << 16)) + c[o + 3]! * 0x1000000;
+    const hi = (c[o + 4]! | (c[o + 5]! << 8) | (c[o + 6]! << 16)) + c[o + 7]! * 0x1000000;
     this.off += 8;
     return hi * TWO_32 + lo;
   }
@@ -129,6 +129,15 @@ export class ByteReader {
       got += take;
     }
     return out;
+  }
+
+  /** The place in the buffered bytes to rewind() to; valid until the next fill (sync reads never fill). */
+  mark(): number {
+    return this.off;
+  }
+
+  rewind(mark: number): void {
+    this.off = mark;
   }
 
   /** Exactly n bytes if buffered, else undefined (nothing consumed). */

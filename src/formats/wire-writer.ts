@@ -19,6 +19,8 @@ const CHUNK = 64 * 1024;
  */
 export class WireWriter {
   private buf = new Uint8Array(0);
+  /** `buf` as a Buffer, to encode strings straight into it. */
+  private text = Buffer.alloc(0);
   private start = 0;
   private pos = 0;
   private chunks: Uint8Array[] = [];
@@ -27,6 +29,7 @@ export class WireWriter {
     if (this.pos + n <= this.buf.length) return;
     this.flush();
     this.buf = new Uint8Array(Math.max(n, this.buf.length === 0 ? 1024 : CHUNK));
+    this.text = Buffer.from(this.buf.buffer, this.buf.byteOffset, this.buf.length);
     this.start = 0;
     this.pos = 0;
   }
@@ -71,9 +74,18 @@ export class WireWriter {
     return this;
   }
 
-  /** A string as UTF-8 bytes. */
+  /** A string as UTF-8 bytes (short ones encoded in place, without an intermediate copy). */
   string(s: string): this {
-    return this.bytes(enc.encode(s));
+    const most = s.length * 3;
+    if (most >= CHUNK) return this.bytes(enc.encode(s));
+    this.room(8 + most + 7);
+    const len = this.text.write(s, this.pos + 8);
+    putU64(this.buf, this.pos, len);
+    this.pos += 8 + len;
+    const end = this.pos + ((8 - (len % 8)) % 8);
+    this.buf.fill(0, this.pos, end);
+    this.pos = end;
+    return this;
   }
 
   /** A list: count, then each string in the given order. */
@@ -86,6 +98,12 @@ export class WireWriter {
 
   /** A set, as C++ std::set writes it: distinct strings in byte-wise order. */
   stringSet(set: Iterable<string>): this {
+    if (Array.isArray(set) && set.length < 2) {
+      // Nothing to sort or merge (the common case of path infos' references and signatures).
+      this.u64(set.length);
+      if (set.length === 1) this.string(set[0]!);
+      return this;
+    }
     const items = [...new Set(set)].map((s) => enc.encode(s)).sort(compareBytes);
     this.u64(items.length);
     for (const b of items) this.bytes(b);

@@ -117,15 +117,23 @@ export class WireReader {
 
   /** A padded string decoded as UTF-8. */
   async string(maxLen?: number): Promise<string> {
-    return dec.decode(await this.bytes(maxLen));
+    return this.bufferedString(maxLen) ?? dec.decode(await this.bytes(maxLen));
   }
 
   /** A list or set of strings (any order). */
   async strings(maxLen?: number): Promise<string[]> {
     const n = await this.u64();
     const out: string[] = [];
-    for (let i = 0; i < n; i++) out.push(await this.string(maxLen));
+    for (let i = 0; i < n; i++) out.push(this.bufferedString(maxLen) ?? (await this.string(maxLen)));
     return out;
+  }
+
+  /** trySync(stringSync) without the closure, for the loops above. */
+  private bufferedString(maxLen?: number): string | undefined {
+    const mark = this.r.mark();
+    const s = this.stringSync(maxLen);
+    if (s === undefined) this.r.rewind(mark);
+    return s;
   }
 
   /** A map<string,string>. */
@@ -167,6 +175,53 @@ export class WireReader {
       traces.push(await this.string());
     }
     return { level, message, traces };
+  }
+
+  /**
+   * Decodes a value from the bytes already buffered, without waiting: `f` uses the *Sync readers
+   * below, which return undefined when their bytes are not all there. Returns undefined with
+   * nothing consumed when any of them does (the async readers then take over, and report errors).
+   */
+  trySync<T>(f: () => T | undefined): T | undefined {
+    const mark = this.r.mark();
+    const v = f();
+    if (v === undefined) this.r.rewind(mark);
+    return v;
+  }
+
+  /** A buffered u64 (at most 2^53 - 1), else undefined; see trySync. */
+  u64Sync(): number | undefined {
+    const v = this.r.u64Sync();
+    return v !== undefined && v <= Number.MAX_SAFE_INTEGER ? v : undefined;
+  }
+
+  /** A buffered bool, else undefined; see trySync. */
+  boolSync(): boolean | undefined {
+    const b = this.r.readSync(8);
+    return b?.some((x) => x !== 0);
+  }
+
+  /** A buffered well-formed string of at most `maxLen` bytes, else undefined; see trySync. */
+  stringSync(maxLen = this.maxString): string | undefined {
+    const len = this.u64Sync();
+    if (len === undefined || len > maxLen) return undefined;
+    const b = this.r.readSync(len + ((8 - (len % 8)) % 8));
+    if (!b) return undefined;
+    for (let i = len; i < b.length; i++) if (b[i] !== 0) return undefined;
+    return dec.decode(b.subarray(0, len));
+  }
+
+  /** A buffered list of strings, else undefined; see trySync. */
+  stringsSync(maxLen?: number): string[] | undefined {
+    const n = this.u64Sync();
+    if (n === undefined || n * 8 > this.r.buffered) return undefined;
+    const out: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const s = this.stringSync(maxLen);
+      if (s === undefined) return undefined;
+      out.push(s);
+    }
+    return out;
   }
 
   /** Parses the NAR that follows into `sink`, consuming exactly its bytes. */

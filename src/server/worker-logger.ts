@@ -44,7 +44,7 @@ export class TunnelLogger {
   #pending: Uint8Array[] = [];
   #chain: Promise<void> = Promise.resolve();
   #out: Uint8Array[] = [];
-  #writeScheduled = false;
+  #scheduled: NodeJS.Immediate | undefined;
   /** One writer for every message (it hands out views of one buffer; see WireWriter). */
   readonly #w = new WireWriter();
   #failure: unknown;
@@ -71,20 +71,19 @@ export class TunnelLogger {
   send(chunks: Uint8Array[]): void {
     if (chunks.length === 0) return;
     for (const c of chunks) this.#out.push(c);
-    if (this.#writeScheduled) return;
-    this.#writeScheduled = true;
-    setImmediate(() => this.#kick());
+    this.#scheduled ??= setImmediate(() => this.#kick());
   }
 
   #kick(): void {
-    this.#writeScheduled = false;
+    if (this.#scheduled !== undefined) {
+      clearImmediate(this.#scheduled);
+      this.#scheduled = undefined;
+    }
     if (this.#out.length === 0) return;
     const out = joinSmall(this.#out);
     this.#out = [];
     this.#chain = this.#chain
-      .then(async () => {
-        if (this.#failure === undefined) await this.io.write(out);
-      })
+      .then(() => (this.#failure === undefined ? this.io.write(out) : undefined))
       .catch((e: unknown) => {
         this.#failure ??= e;
       });

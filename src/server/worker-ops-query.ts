@@ -1,9 +1,9 @@
 // Worker-protocol queries: validity, path infos, referrers, derivers, derivation outputs, missing
 // paths, substitutes (tix daemons have no substituters, so those answers are empty) and NARs.
-import { parseHash, printHash } from '../formats/hash.js';
 import { StoreError } from '../store/errors.js';
-import type { DerivedPath } from '../store/store.js';
+import type { DerivedPath, ValidPathInfo } from '../store/store.js';
 import {
+  narHashBase16,
   readDerivedPaths,
   readStorePath,
   readStorePaths,
@@ -36,15 +36,20 @@ export async function queryMissing(store: DaemonStore, targets: DerivedPath[]) {
   const willBuild = new Set<string>();
   const unknown = new Set<string>();
   const done = new Set<string>();
+  // The opaque targets (often many: `nix path-info` of a list) are looked up in one batch.
+  const opaque = new Set(targets.flatMap((t) => (t.kind === 'opaque' ? [t.path] : [])));
+  const validOpaque = await store.queryValidPaths(opaque);
+  const isValid = async (path: string) =>
+    opaque.has(path) ? validOpaque.has(path) : store.isValidPath(path);
   const visit = async (p: DerivedPath): Promise<void> => {
     const key = p.kind === 'opaque' ? p.path : `${p.drvPath}!${p.outputs.join(',')}`;
     if (done.has(key)) return;
     done.add(key);
     if (p.kind === 'opaque') {
-      if (!(await store.isValidPath(p.path))) unknown.add(p.path);
+      if (!(await isValid(p.path))) unknown.add(p.path);
       return;
     }
-    if (!(await store.isValidPath(p.drvPath))) {
+    if (!(await isValid(p.drvPath))) {
       unknown.add(p.drvPath);
       return;
     }
@@ -57,8 +62,22 @@ export async function queryMissing(store: DaemonStore, targets: DerivedPath[]) {
     for (const src of drv.inputSrcs) await visit({ kind: 'opaque', path: src });
     for (const [inDrv, outs] of drv.inputDrvs) await visit({ kind: 'built', drvPath: inDrv, outputs: outs });
   };
-  for (const t of targets) await visit(t);
+  for (const t of targets) {
+    if (t.kind !== 'opaque') await visit(t);
+    else if (!done.has(t.path)) {
+      done.add(t.path);
+      if (!validOpaque.has(t.path)) unknown.add(t.path);
+    }
+  }
   return { willBuild, willSubstitute: new Set<string>(), unknown, downloadSize: 0, narSize: 0 };
+}
+
+/** The end of QueryPathInfo, once the store answered (`info` undefined: not valid). */
+export function replyPathInfo(c: WorkerConn, path: string, info: ValidPathInfo | undefined): void {
+  if (!info && c.minor < 17) throw new StoreError('INVALID_PATH', `path '${path}' is not valid`);
+  c.logger.stopWork();
+  if (c.minor >= 17) c.reply.bool(info !== undefined);
+  if (info) writeValidPathInfo(c.reply, info, c.minor, { keyed: false });
 }
 
 export const queryOps: Record<number, Op> = {
@@ -113,7 +132,7 @@ export const queryOps: Record<number, Op> = {
     c.logger.startWork();
     const info = await pathInfoOrThrow(c.store, path);
     c.logger.stopWork();
-    c.reply.string(printHash(parseHash(info.narHash, { algo: 'sha256' }), 'base16'));
+    c.reply.string(narHashBase16(info.narHash));
   },
 
   [WorkerOp.QueryReferences]: pathSetQuery(async (c, p) => (await pathInfoOrThrow(c.store, p)).references),
@@ -161,11 +180,7 @@ export const queryOps: Record<number, Op> = {
   [WorkerOp.QueryPathInfo]: async (c) => {
     const path = await readStorePath(c.inp, c.store.storeDir);
     c.logger.startWork();
-    const info = await c.store.queryPathInfo(path);
-    if (!info && c.minor < 17) throw new StoreError('INVALID_PATH', `path '${path}' is not valid`);
-    c.logger.stopWork();
-    if (c.minor >= 17) c.reply.bool(info !== undefined);
-    if (info) writeValidPathInfo(c.reply, info, c.minor, { keyed: false });
+    replyPathInfo(c, path, await c.store.queryPathInfo(path));
   },
 
   [WorkerOp.QueryAllValidPaths]: async (c) => {

@@ -22,6 +22,7 @@ import {
 import { TunnelLogger } from './worker-logger.js';
 import { addOps } from './worker-ops-add.js';
 import { buildOps, WorkerBuildFailure } from './worker-ops-build.js';
+import { fastOps } from './worker-ops-fast.js';
 import { gcOps } from './worker-ops-gc.js';
 import { queryOps } from './worker-ops-query.js';
 import { optionOps } from './worker-options.js';
@@ -116,13 +117,18 @@ export async function serveWorkerConnection(
     logger.stopWork();
     await logger.flush();
 
+    const fast = fastOps(store);
+    const readOp = () => inp.u64Sync();
     for (;;) {
-      if (await inp.atEnd()) return;
-      const op = await inp.u64();
+      let op = inp.trySync(readOp);
+      if (op === undefined) {
+        if (await inp.atEnd()) return;
+        op = inp.trySync(readOp) ?? (await inp.u64());
+      }
       const handler = OPS[op];
       try {
         if (!handler) throw new StoreError('REMOTE_PROTOCOL', `invalid operation ${op}`);
-        await handler(conn);
+        if (!fast[op]?.(conn)) await handler(conn);
         logger.send(conn.reply.takeChunks());
       } catch (e) {
         conn.reply.takeChunks();

@@ -9,16 +9,17 @@ import { StoreError } from './errors.js';
 import { SCHEMA_SQL, SCHEMA_VERSION } from './schema.js';
 import type { ValidPathInfo } from './store.js';
 
-interface PathRow {
-  id: number;
-  hash: string;
-  registrationTime: number;
-  deriver: string | null;
-  narSize: number | null;
-  ultimate: number | null;
-  sigs: string | null;
-  ca: string | null;
-}
+/** A row of the path-info statement: the ValidPaths columns, then the references space-joined. */
+type PathInfoRow = [
+  hash: string,
+  registrationTime: number,
+  deriver: string | null,
+  narSize: number | null,
+  ultimate: number | null,
+  sigs: string | null,
+  ca: string | null,
+  refs: string | null,
+];
 
 function dbError(action: string, dbPath: string, e: unknown): StoreError {
   return new StoreError('DB', `${action} '${dbPath}': ${(e as Error).message}`, { cause: e });
@@ -64,16 +65,19 @@ export class StoreDb {
     this.path = path;
     const p = (sql: string) => db.prepare(sql);
     this.#s = {
+      // One statement (one read transaction) per path info; store paths contain no spaces.
       info: p(
-        'select id, hash, registrationTime, deriver, narSize, ultimate, sigs, ca from ValidPaths where path = ?',
-      ),
+        `select hash, registrationTime, deriver, narSize, ultimate, sigs, ca,
+           (select group_concat(r.path, ' ') from Refs join ValidPaths r on reference = r.id
+             where referrer = v.id)
+         from ValidPaths v where v.path = ?`,
+      ).raw(),
       id: p('select id from ValidPaths where path = ?').pluck(),
       insert: p(
         'insert into ValidPaths (path, hash, registrationTime, deriver, narSize, ultimate, sigs, ca) values (?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       update: p('update ValidPaths set narSize = ?, hash = ?, ultimate = ?, sigs = ?, ca = ? where path = ?'),
       addRef: p('insert or replace into Refs (referrer, reference) values (?, ?)'),
-      refs: p('select path from Refs join ValidPaths on reference = id where referrer = ?').pluck(),
       referrers: p(
         'select path from Refs join ValidPaths on referrer = id where reference = (select id from ValidPaths where path = ?)',
       ).pluck(),
@@ -112,21 +116,26 @@ export class StoreDb {
   }
 
   queryPathInfo(path: string): ValidPathInfo | undefined {
-    const row = this.#s.info.get(path) as PathRow | undefined;
+    const row = this.#s.info.get(path) as PathInfoRow | undefined;
     if (!row) return undefined;
-    const references = (this.#s.refs.all(row.id) as string[]).sort(compareUtf8);
+    const [hash, registrationTime, deriver, narSize, ultimate, sigs, ca, refs] = row;
     const info: ValidPathInfo = {
       path,
-      narHash: row.hash,
-      narSize: row.narSize ?? 0,
-      references,
-      registrationTime: row.registrationTime,
-      ultimate: row.ultimate === 1,
-      sigs: row.sigs ? row.sigs.split(' ').filter((s) => s !== '') : [],
+      narHash: hash,
+      narSize: narSize ?? 0,
+      references: refs ? refs.split(' ').sort(compareUtf8) : [],
+      registrationTime,
+      ultimate: ultimate === 1,
+      sigs: sigs ? sigs.split(' ').filter((s) => s !== '') : [],
     };
-    if (row.deriver) info.deriver = row.deriver;
-    if (row.ca) info.ca = row.ca;
+    if (deriver) info.deriver = deriver;
+    if (ca) info.ca = ca;
     return info;
+  }
+
+  /** Runs `fn` in one read transaction, so that many lookups share one lock (BEGIN DEFERRED). */
+  read<T>(fn: () => T): T {
+    return this.#db.inTransaction ? fn() : this.#db.transaction(fn).deferred();
   }
 
   queryReferrers(path: string): string[] {

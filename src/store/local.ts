@@ -114,8 +114,15 @@ export class LocalStore implements Store {
   }
 
   async queryValidPaths(paths: Iterable<string>): Promise<Set<string>> {
+    return this.queryValidPathsSync(paths);
+  }
+
+  /** The valid ones among `paths`, looked up in one read transaction. */
+  queryValidPathsSync(paths: Iterable<string>): Set<string> {
     const out = new Set<string>();
-    for (const p of paths) if (this.isValidPathSync(p)) out.add(p);
+    this.db.read(() => {
+      for (const p of paths) if (this.isValidPathSync(p)) out.add(p);
+    });
     return out;
   }
 

@@ -4,8 +4,15 @@ import { type Hash, parseHash, printHash } from '../formats/hash.js';
 import { parseStorePathBase, validateStorePathName } from '../formats/store-path.js';
 import { StoreError } from './errors.js';
 
+/** `<32 nix32 chars>-<name>` from lastIndex to the end; the rules of parseStorePathBase in one test. */
+const STORE_PATH_BASE = /[0-9a-df-np-sv-z]{32}-[0-9a-zA-Z+\-._?=]{1,211}$/y;
+
 /** Throws unless `path` is exactly `<storeDir>/<hash>-<name>`. */
 export function assertStorePath(path: string, storeDir: string): void {
+  if (typeof path === 'string' && path.startsWith(storeDir) && path[storeDir.length] === '/') {
+    STORE_PATH_BASE.lastIndex = storeDir.length + 1;
+    if (STORE_PATH_BASE.test(path)) return;
+  }
   if (typeof path !== 'string' || !path.startsWith(`${storeDir}/`)) {
     throw new StoreError('NOT_IN_STORE', `path '${path}' is not in the Nix store '${storeDir}'`);
   }

@@ -115,6 +115,14 @@ export async function readOptStorePath(inp: WireReader, storeDir: string): Promi
   return p;
 }
 
+const CANONICAL_NAR_HASH = /^sha256:[0-9a-f]{64}$/;
+
+/** A narHash as the worker protocol sends it: base16 without the algorithm prefix. */
+export function narHashBase16(narHash: string): string {
+  if (CANONICAL_NAR_HASH.test(narHash)) return narHash.slice(7);
+  return printHash(parseHash(narHash, { algo: 'sha256' }), 'base16');
+}
+
 /** ValidPathInfo, worker flavour: [path], deriver, narHash base16 without prefix, refs, times, ≥1.16 extras. */
 export function writeValidPathInfo(
   out: WireWriter,
@@ -124,7 +132,7 @@ export function writeValidPathInfo(
 ): void {
   if (opts.keyed) out.string(info.path);
   out.string(info.deriver ?? '');
-  out.string(printHash(parseHash(info.narHash, { algo: 'sha256' }), 'base16'));
+  out.string(narHashBase16(info.narHash));
   out.stringSet(info.references);
   out.u64(Math.max(0, Math.floor(info.registrationTime))).u64(info.narSize);
   if (minor >= 16) {
