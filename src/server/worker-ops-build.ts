@@ -79,7 +79,7 @@ export const buildOps: Record<number, Op> = {
   [WorkerOp.BuildDerivation]: async (c) => {
     const dir = c.store.storeDir;
     let drvPath = await readStorePath(c.inp, dir);
-    const drv = await readBasicDerivation(c.inp, drvPath, dir);
+    const drv = await readBasicDerivation(c.inp, drvPath, { storeDir: dir });
     const mode = readMode(await c.inp.u64());
     c.logger.startWork();
     let kind: string;

@@ -1,14 +1,15 @@
 // The serve protocol (`nix-store --serve`, `ssh://` stores) as Nix 2.8.0 speaks it: version 2.7.
 // Encoders and decoders for the structured values; the client (serve.ts) and the server
 // (src/server/serve.ts) share them. Layouts: reference/distributed-builds.md §5.
-import { compareUtf8, sortedUniqueUtf8 } from '../formats/byte-order.js';
-import type { BasicDerivation, DerivationOutput } from '../formats/derivation.js';
-import { derivationName } from '../formats/derivation.js';
+import { sortedUniqueUtf8 } from '../formats/byte-order.js';
+import type { BasicDerivation } from '../formats/derivation.js';
 import { hashDerivationModulo } from '../formats/derivation-hash.js';
 import { parseHash, printHash } from '../formats/hash.js';
 import type { WireReader, WireWriter } from '../formats/wire.js';
 import { StoreError } from './errors.js';
 import type { BuildOptions, BuildResult, BuildStatus, ValidPathInfo } from './store.js';
+
+export { readBasicDerivation, writeBasicDerivation } from './basic-derivation-wire.js';
 
 export const SERVE_MAGIC_1 = 0x390c9deb;
 export const SERVE_MAGIC_2 = 0x5452eecb;
@@ -67,31 +68,6 @@ export async function readBuildOptions(inp: WireReader, version: number): Promis
   }
   if (minor(version) >= 7) o.keepFailed = await inp.bool();
   return o;
-}
-
-export function writeBasicDerivation(out: WireWriter, drv: BasicDerivation): void {
-  const outputs = [...drv.outputs].sort(([a], [b]) => compareUtf8(a, b));
-  out.u64(outputs.length);
-  for (const [name, o] of outputs) out.string(name).string(o.path).string(o.hashAlgo).string(o.hash);
-  out.strings(sortedUniqueUtf8(drv.inputSrcs));
-  out.string(drv.system).string(drv.builder).strings(drv.args);
-  out.stringMap(drv.env);
-}
-
-/** Reads a BasicDerivation; its name comes from the `.drv` path, as in Nix. */
-export async function readBasicDerivation(inp: WireReader, drvPath: string): Promise<BasicDerivation> {
-  const n = await inp.u64();
-  const outputs = new Map<string, DerivationOutput>();
-  for (let i = 0; i < n; i++) {
-    const name = await inp.string();
-    outputs.set(name, { path: await inp.string(), hashAlgo: await inp.string(), hash: await inp.string() });
-  }
-  const inputSrcs = sortedUniqueUtf8(await inp.strings());
-  const system = await inp.string();
-  const builder = await inp.string();
-  const args = await inp.strings();
-  const env = await inp.stringMap();
-  return { name: derivationName(drvPath), outputs, inputSrcs, system, builder, args, env };
 }
 
 /** Serve-flavour UnkeyedValidPathInfo (QueryPathInfos reply); narHash as `sha256:<nix32>`. */

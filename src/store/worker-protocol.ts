@@ -2,8 +2,7 @@
 // it: version 1.34. Opcodes and the encoders/decoders of structured values, shared by the client
 // (daemon.ts) and the server (src/server/worker.ts). Layouts: reference/distributed-builds.md §6.
 import { compareUtf8, sortedUniqueUtf8 } from '../formats/byte-order.js';
-import type { BasicDerivation, DerivationOutput } from '../formats/derivation.js';
-import { derivationName, isDerivationPath } from '../formats/derivation.js';
+import { isDerivationPath } from '../formats/derivation.js';
 import { parseHash, printHash } from '../formats/hash.js';
 import type { WireReader, WireWriter } from '../formats/wire.js';
 import { StoreError } from './errors.js';
@@ -12,6 +11,7 @@ import type { BuildResult, BuildStatus, DerivedPath, ValidPathInfo } from './sto
 import { assertStorePath } from './store-paths.js';
 
 export { STDERR, WORKER_MAGIC_1, WORKER_MAGIC_2 } from '../formats/wire.js';
+export { readBasicDerivation, writeBasicDerivation } from './basic-derivation-wire.js';
 export { drvOutputId, realisationJson };
 
 /** What Nix 2.8.0 speaks and what tix speaks: 1.34. */
@@ -211,35 +211,6 @@ export async function readDerivedPaths(
   storeDir: string,
 ): Promise<DerivedPath[]> {
   return (await inp.strings()).map((s) => parseDerivedPath(s, minor, storeDir));
-}
-
-export function writeBasicDerivation(out: WireWriter, drv: BasicDerivation): void {
-  const outputs = [...drv.outputs].sort(([a], [b]) => compareUtf8(a, b));
-  out.u64(outputs.length);
-  for (const [name, o] of outputs) out.string(name).string(o.path).string(o.hashAlgo).string(o.hash);
-  out.stringSet(drv.inputSrcs);
-  out.string(drv.system).string(drv.builder).strings(drv.args);
-  out.stringMap(drv.env);
-}
-
-/** A BasicDerivation; its name comes from the `.drv` path, as in Nix. */
-export async function readBasicDerivation(
-  inp: WireReader,
-  drvPath: string,
-  storeDir: string,
-): Promise<BasicDerivation> {
-  const n = await inp.u64();
-  const outputs = new Map<string, DerivationOutput>();
-  for (let i = 0; i < n; i++) {
-    const name = await inp.string();
-    outputs.set(name, { path: await inp.string(), hashAlgo: await inp.string(), hash: await inp.string() });
-  }
-  const inputSrcs = sortedUniqueUtf8(await readStorePaths(inp, storeDir));
-  const system = await inp.string();
-  const builder = await inp.string();
-  const args = await inp.strings();
-  const env = await inp.stringMap();
-  return { name: derivationName(drvPath), outputs, inputSrcs, system, builder, args, env };
 }
 
 /**
