@@ -94,15 +94,25 @@ export class Bindings {
     return this.entries();
   }
 
-  /** `a // b`: names of both, values of b winning. */
+  /**
+   * `a // b`: names of both, values of b winning. When b adds no names the result shares a's
+   * names array (and b's when a adds none), which keeps repeated small updates cheap.
+   */
   static update(a: Bindings, b: Bindings): Bindings {
     const an = a.names;
     const bn = b.names;
+    const bv = b.vals;
     if (bn.length <= 8) {
-      const out = new Bindings(an.slice(), a.vals.slice());
-      for (let i = 0; i < bn.length; i++) out.set(bn[i]!, b.vals[i]!);
-      return out;
+      // Only values change when every name of b is already in a (binary searches, no merge).
+      let i = 0;
+      while (i < bn.length && a.indexOf(bn[i]!) >= 0) i++;
+      if (i === bn.length) {
+        const vals = a.vals.slice();
+        for (let j = 0; j < bn.length; j++) vals[a.indexOf(bn[j]!)] = bv[j]!;
+        return new Bindings(an, vals);
+      }
     }
+    const av = a.vals;
     const names: string[] = [];
     const vals: Slot[] = [];
     let i = 0;
@@ -112,21 +122,23 @@ export class Bindings {
       const y = bn[j]!;
       if (x < y) {
         names.push(x);
-        vals.push(a.vals[i++]!);
+        vals.push(av[i++]!);
       } else {
         names.push(y);
-        vals.push(b.vals[j++]!);
+        vals.push(bv[j++]!);
         if (x === y) i++;
       }
     }
     while (i < an.length) {
       names.push(an[i]!);
-      vals.push(a.vals[i++]!);
+      vals.push(av[i++]!);
     }
     while (j < bn.length) {
       names.push(bn[j]!);
-      vals.push(b.vals[j++]!);
+      vals.push(bv[j++]!);
     }
+    if (names.length === an.length) return new Bindings(an, vals);
+    if (names.length === bn.length) return new Bindings(bn, vals);
     return new Bindings(names, vals);
   }
 }

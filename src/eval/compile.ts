@@ -7,6 +7,7 @@ import { arith, intSub } from './arith.js';
 import type { AttrName, AttrsExpr, Expr } from './ast.js';
 import { addAttrTrace, missingAttr } from './attr-errors.js';
 import { Bindings } from './bindings.js';
+import { call2 } from './builtins/util.js';
 import { concatRest } from './concat.js';
 import { NixEvalError } from './errors.js';
 import {
@@ -299,6 +300,29 @@ class Compiler {
       };
     }
     const staticPath = names.every((n) => typeof n === 'string') ? (names as string[]).join('.') : undefined;
+    if (staticPath !== undefined && !def) {
+      const path = names as string[];
+      return (env) => {
+        let v = base(env);
+        // The set and name of the last attribute found: its position is only needed on error.
+        let foundIn: Attrs | undefined;
+        let foundName = '';
+        try {
+          for (let i = 0; i < path.length; i++) {
+            const name = path[i]!;
+            if (!(v instanceof Attrs)) throw typeError(v, 'a set', p);
+            const x = v.m.get(name);
+            if (x === undefined) throw missingAttr(name, v, p);
+            foundIn = v;
+            foundName = name;
+            v = x instanceof Thunk ? x.force() : x;
+          }
+        } catch (err) {
+          throw addAttrTrace(err, staticPath, foundIn?.pos?.get(foundName));
+        }
+        return v;
+      };
+    }
     return (env) => {
       let v = base(env);
       // Position of the last attribute found, for the "while evaluating the attribute" frame.
@@ -333,6 +357,13 @@ class Compiler {
     const base = this.compile(e.e, scope);
     const names = e.path.map((n) => this.attrNameCode(n, scope));
     const p = this.pos(e.off);
+    if (names.length === 1 && typeof names[0] === 'string') {
+      const name = names[0];
+      return (env) => {
+        const v = base(env);
+        return v instanceof Attrs && v.m.has(name);
+      };
+    }
     return (env) => {
       let v = base(env);
       for (let i = 0; i < names.length; i++) {
@@ -493,9 +524,13 @@ class Compiler {
       const a0 = args[0]!;
       return (env) => callFunction(f(env), a0(env), p);
     }
+    const n = args.length;
     return (env) => {
       let v = f(env);
-      for (let i = 0; i < args.length; i++) v = callFunction(v, args[i]!(env), p);
+      let i = 0;
+      // Pairs of arguments to curried lambdas (`x: y: …`) skip the intermediate function value.
+      for (; i + 1 < n; i += 2) v = call2(v, args[i]!(env), args[i + 1]!(env), p);
+      if (i < n) v = callFunction(v, args[i]!(env), p);
       return v;
     };
   }

@@ -229,10 +229,11 @@ function eqForced(a: Value, b: Value, pos?: Pos): boolean {
       if (x !== undefined && y !== undefined) return eqElem(x, y, pos);
     }
     if (a.m.size !== b.m.size) return false;
-    for (const k of a.sortedNames()) {
-      const y = b.m.get(k);
-      if (y === undefined || !eqElem(a.m.get(k)!, y, pos)) return false;
-    }
+    // Same size and sorted names: equal sets have equal names at equal indices (compared in
+    // order, name then value, as Nix does).
+    const { names: an, vals: av } = a.m;
+    const { names: bn, vals: bv } = b.m;
+    for (let i = 0; i < an.length; i++) if (an[i] !== bn[i] || !eqElem(av[i]!, bv[i]!, pos)) return false;
     return true;
   }
   return false;
@@ -276,11 +277,45 @@ export function lessThan(a: Value | Thunk, b: Value | Thunk, pos?: Pos): boolean
 export function updateAttrs(a: Attrs, b: Attrs): Attrs {
   if (b.m.size === 0) return a;
   if (a.m.size === 0) return b;
-  // Positions are looked up on demand (unsafeGetAttrPos), so they are composed, not copied.
-  const ap = a.pos;
+  const m = Bindings.update(a.m, b.m);
+  return new Attrs(m, composePos(a.pos, b, m));
+}
+
+/** Positions of `a // b`, looked up on demand (unsafeGetAttrPos) rather than copied. */
+class UpdatedPos implements PosLookup {
+  constructor(
+    readonly a: PosLookup | undefined,
+    readonly bm: Bindings,
+    readonly b: PosLookup | undefined,
+    readonly depth: number,
+  ) {}
+  get(name: string): Pos | undefined {
+    return this.bm.has(name) ? this.b?.get(name) : this.a?.get(name);
+  }
+}
+
+const MAX_POS_DEPTH = 32;
+
+function composePos(ap: PosLookup | undefined, b: Attrs, m: Bindings): PosLookup | undefined {
   const bp = b.pos;
-  const bm = b.m;
-  const pos: PosLookup | undefined =
-    ap || bp ? { get: (n: string) => (bm.has(n) ? bp?.get(n) : ap?.get(n)) } : undefined;
-  return new Attrs(Bindings.update(a.m, b.m), pos);
+  if (!ap && !bp) return undefined;
+  const depth =
+    Math.max(ap instanceof UpdatedPos ? ap.depth : 0, bp instanceof UpdatedPos ? bp.depth : 0) + 1;
+  const p = new UpdatedPos(ap, b.m, bp, depth);
+  if (depth < MAX_POS_DEPTH) return p;
+  // A long chain of updates (a fold over `//`) is flattened, so that it neither keeps every
+  // intermediate set alive nor makes lookups walk the whole chain. Newest definitions win.
+  const decided = new Map<string, Pos | undefined>();
+  let cur: PosLookup | undefined = p;
+  while (cur instanceof UpdatedPos) {
+    const { bm, b: lookup } = cur;
+    for (const n of bm.names) if (!decided.has(n)) decided.set(n, lookup?.get(n));
+    cur = cur.a;
+  }
+  const flat = new Map<string, Pos>();
+  for (const n of m.names) {
+    const x = decided.has(n) ? decided.get(n) : cur?.get(n);
+    if (x !== undefined) flat.set(n, x);
+  }
+  return flat;
 }

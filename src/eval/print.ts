@@ -47,9 +47,10 @@ export function printValue(v: Value | Thunk, opts: { strict: boolean }): string 
       }
       seen.add(x);
       parts.push('{ ');
-      for (const k of x.sortedNames()) {
-        parts.push(printAttrName(k), ' = ');
-        go(x.m.get(k)!);
+      const { names, vals } = x.m;
+      for (let i = 0; i < names.length; i++) {
+        parts.push(printAttrName(names[i]!), ' = ');
+        go(vals[i]!);
         parts.push('; ');
       }
       parts.push('}');

@@ -121,11 +121,14 @@ const BLACKHOLE: Code = () => {
   throw new NixEvalError('INFINITE_RECURSION', 'infinite recursion encountered');
 };
 
+/** What a thunk runs: its code with its env (a thunk subclass may read its own fields instead). */
+export type ThunkCode = (env: Env, self: Thunk) => Value;
+
 export class Thunk {
-  c: Code | null;
+  c: ThunkCode | null;
   e: Env | null;
   v: Value = null;
-  constructor(c: Code, e: Env | null) {
+  constructor(c: ThunkCode, e: Env | null) {
     this.c = c;
     this.e = e;
   }
@@ -134,7 +137,7 @@ export class Thunk {
     if (c === null) return this.v;
     this.c = BLACKHOLE;
     try {
-      const v = c(this.e as Env);
+      const v = c(this.e as Env, this);
       this.v = v;
       this.c = null;
       this.e = null;

@@ -140,15 +140,22 @@ export function fillOutputPaths(
   drv: Derivation,
   opts: { inputHash: (drvPath: string) => Hash; storeDir: string },
 ): Derivation {
-  const out = copyDerivation(drv);
+  return fillOutputPathsInPlace(copyDerivation(drv), opts);
+}
+
+/** fillOutputPaths on a Derivation the caller owns (its outputs and env are updated); returns it. */
+export function fillOutputPathsInPlace(
+  drv: Derivation,
+  opts: { inputHash: (drvPath: string) => Hash; storeDir: string },
+): Derivation {
   const kind = derivationKind(drv);
-  if (kind === 'floating' || kind === 'impure') return out;
-  const paths = expectedOutputPaths(out, kind, opts);
+  if (kind === 'floating' || kind === 'impure') return drv;
+  const paths = expectedOutputPaths(drv, kind, opts);
   for (const [name, path] of paths) {
-    out.outputs.get(name)!.path = path;
-    if (out.env.has(name)) out.env.set(name, path);
+    drv.outputs.get(name)!.path = path;
+    if (drv.env.has(name)) drv.env.set(name, path);
   }
-  return out;
+  return drv;
 }
 
 function expectedOutputPaths(

@@ -289,8 +289,19 @@ function escaped(s: string): string {
   return ESCAPE_RE.test(s) ? `"${s.replace(ESCAPE_ALL_RE, (c) => ESCAPES[c]!)}"` : `"${s}"`;
 }
 
+/** Keys in byte order; maps built in order (the usual case) are not sorted again. */
 function sortedKeys<V>(m: Map<string, V>): string[] {
-  return [...m.keys()].sort(compareUtf8);
+  const keys = [...m.keys()];
+  for (let i = 1; i < keys.length; i++)
+    if (compareUtf8(keys[i - 1]!, keys[i]!) >= 0) return keys.sort(compareUtf8);
+  return keys;
+}
+
+/** Sorted and unique already (the usual case): the array itself, else a sorted unique copy. */
+function sortedUnique(items: string[]): string[] {
+  for (let i = 1; i < items.length; i++)
+    if (compareUtf8(items[i - 1]!, items[i]!) >= 0) return sortedUniqueUtf8(items);
+  return items;
 }
 
 export interface PrintDerivationOptions {
@@ -302,42 +313,38 @@ export interface PrintDerivationOptions {
 
 /** Prints the ATerm exactly as Nix writes it: sorted maps and sets, no trailing newline. */
 export function printDerivation(drv: Derivation, opts: PrintDerivationOptions = {}): string {
+  // Built by concatenation: V8 joins the pieces once, when the text is first read (hashed).
   const mask = opts.maskOutputs === true;
-  const parts: string[] = ['Derive(['];
+  let s = 'Derive([';
   let first = true;
   for (const name of sortedKeys(drv.outputs)) {
     const o = drv.outputs.get(name)!;
-    if (!first) parts.push(',');
+    s += `${first ? '("' : ',("'}${name}${mask ? '","","","")' : `","${o.path}","${o.hashAlgo}","${o.hash}")`}`;
     first = false;
-    if (mask) parts.push('("', name, '","","","")');
-    else parts.push('("', name, '","', o.path, '","', o.hashAlgo, '","', o.hash, '")');
   }
-  parts.push('],[');
+  s += '],[';
   const inputDrvs = opts.inputDrvs ?? drv.inputDrvs;
   first = true;
   for (const p of sortedKeys(inputDrvs)) {
-    if (!first) parts.push(',');
+    s += `${first ? '("' : ',("'}${p}",[`;
     first = false;
-    parts.push('("', p, '",[');
-    const names = sortedUniqueUtf8(inputDrvs.get(p)!);
-    for (let i = 0; i < names.length; i++) parts.push(i === 0 ? '"' : ',"', names[i]!, '"');
-    parts.push('])');
+    const names = sortedUnique(inputDrvs.get(p)!);
+    for (let i = 0; i < names.length; i++) s += `${i === 0 ? '"' : ',"'}${names[i]!}"`;
+    s += '])';
   }
-  parts.push('],[');
-  const srcs = sortedUniqueUtf8(drv.inputSrcs);
-  for (let i = 0; i < srcs.length; i++) parts.push(i === 0 ? '"' : ',"', srcs[i]!, '"');
-  parts.push('],"', drv.system, '",', escaped(drv.builder), ',[');
-  for (let i = 0; i < drv.args.length; i++) parts.push(i === 0 ? '' : ',', escaped(drv.args[i]!));
-  parts.push('],[');
+  s += '],[';
+  const srcs = sortedUnique(drv.inputSrcs);
+  for (let i = 0; i < srcs.length; i++) s += `${i === 0 ? '"' : ',"'}${srcs[i]!}"`;
+  s += `],"${drv.system}",${escaped(drv.builder)},[`;
+  for (let i = 0; i < drv.args.length; i++) s += (i === 0 ? '' : ',') + escaped(drv.args[i]!);
+  s += '],[';
   first = true;
   for (const k of sortedKeys(drv.env)) {
-    if (!first) parts.push(',');
-    first = false;
     const v = mask && drv.outputs.has(k) ? '' : drv.env.get(k)!;
-    parts.push('(', escaped(k), ',', escaped(v), ')');
+    s += `${first ? '(' : ',('}${escaped(k)},${escaped(v)})`;
+    first = false;
   }
-  parts.push('])');
-  return parts.join('');
+  return `${s}])`;
 }
 
 /** True if the path's name ends in ".drv". */

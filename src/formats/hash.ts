@@ -1,3 +1,4 @@
+import * as nodeCrypto from 'node:crypto';
 import { createHash, type Hash as NodeHash } from 'node:crypto';
 import { FormatError } from './errors.js';
 import { fromNix32, nix32Length, toNix32 } from './nix32.js';
@@ -24,8 +25,22 @@ export function parseHashAlgo(s: string): HashAlgo {
   return s;
 }
 
+// One-shot hashing (Node >= 20.12) skips the Hash object. Its hex output decoded here is about
+// twice as fast as its Buffer output (no Buffer allocation); strings are hashed as UTF-8 either way.
+const oneShot = (nodeCrypto as { hash?: (algo: string, data: Uint8Array | string, enc: 'hex') => string })
+  .hash;
+
+const HEX_VALUE = new Uint8Array(128);
+for (let i = 0; i < 16; i++) HEX_VALUE['0123456789abcdef'.charCodeAt(i)] = i;
+
 export function hashBytes(algo: HashAlgo, data: Uint8Array | string): Hash {
-  return { algo, digest: new Uint8Array(createHash(algo).update(data).digest()) };
+  if (oneShot === undefined) return { algo, digest: new Uint8Array(createHash(algo).update(data).digest()) };
+  const hex = oneShot(algo, data, 'hex');
+  const digest = new Uint8Array(hex.length >> 1);
+  for (let i = 0; i < digest.length; i++) {
+    digest[i] = (HEX_VALUE[hex.charCodeAt(2 * i)]! << 4) | HEX_VALUE[hex.charCodeAt(2 * i + 1)]!;
+  }
+  return { algo, digest };
 }
 
 /** Incremental hashing that also counts the bytes it has seen. */

@@ -5,8 +5,28 @@ import { Bindings } from '../bindings.js';
 import { forceAttrs, forceFunction, forceList, forceString } from '../ops.js';
 import type { Pos } from '../source.js';
 import type { BuiltinDef, EvalState } from '../state.js';
-import { Attrs, force, type Thunk, type Value } from '../value.js';
+import { Attrs, force, type PosLookup, type Thunk, type Value } from '../value.js';
 import { appThunk2 } from './util.js';
+
+/** Positions parallel to a set's sorted names. */
+class PosArray implements PosLookup {
+  constructor(
+    private readonly names: string[],
+    private readonly poss: (Pos | undefined)[],
+  ) {}
+  get(name: string): Pos | undefined {
+    let lo = 0;
+    let hi = this.names.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const k = this.names[mid]!;
+      if (k === name) return this.poss[mid];
+      if (k < name) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return undefined;
+  }
+}
 
 export function registerAttrs(state: EvalState, defs: BuiltinDef[]): void {
   const def = (name: string, arity: number, fn: BuiltinDef['fn'], global = false) =>
@@ -15,7 +35,7 @@ export function registerAttrs(state: EvalState, defs: BuiltinDef[]): void {
   def('attrNames', 1, ([a], pos) => forceAttrs(a!, pos).sortedNames());
   def('attrValues', 1, ([a], pos) => {
     const s = forceAttrs(a!, pos);
-    return s.sortedNames().map((n) => s.m.get(n)!);
+    return s.m.vals.slice();
   });
   def('getAttr', 2, ([n, a], pos) => {
     const name = forceString(n!, pos);
@@ -39,22 +59,41 @@ export function registerAttrs(state: EvalState, defs: BuiltinDef[]): void {
     true,
   );
   def('listToAttrs', 1, ([l], pos) => {
-    const m = new Map<string, Value | Thunk>();
+    const list = forceList(l!, pos);
+    const names: string[] = [];
+    const vals: (Value | Thunk)[] = [];
     // Each attribute is positioned where its `value` was defined, as in Nix.
-    const positions = new Map<string, Pos>();
-    for (const x of forceList(l!, pos)) {
+    const poss: (Pos | undefined)[] = [];
+    // The first definition of a name wins; a Map finds repeats once lists get long.
+    const seen = list.length > 8 ? new Set<string>() : undefined;
+    let sorted = true;
+    for (const x of list) {
       const e = forceAttrs(x, pos);
       const n = e.m.get('name');
       if (n === undefined) throw missingAttr('name', e, pos);
       const name = forceString(n, pos);
-      if (m.has(name)) continue;
+      if (seen ? seen.has(name) : names.includes(name)) continue;
+      seen?.add(name);
       const v = e.m.get('value');
       if (v === undefined) throw missingAttr('value', e, pos);
-      m.set(name, v);
-      const vp = e.pos?.get('value');
-      if (vp) positions.set(name, vp);
+      if (sorted && names.length > 0 && names[names.length - 1]! > name) sorted = false;
+      names.push(name);
+      vals.push(v);
+      poss.push(e.pos?.get('value'));
     }
-    return new Attrs(m, positions);
+    if (sorted) return new Attrs(new Bindings(names, vals), new PosArray(names, poss));
+    const order = names.map((_, i) => i).sort((a, b) => (names[a]! < names[b]! ? -1 : 1));
+    const sortedNames = order.map((i) => names[i]!);
+    return new Attrs(
+      new Bindings(
+        sortedNames,
+        order.map((i) => vals[i]!),
+      ),
+      new PosArray(
+        sortedNames,
+        order.map((i) => poss[i]),
+      ),
+    );
   });
   def('intersectAttrs', 2, ([a, b], pos) => {
     const x = forceAttrs(a!, pos);
@@ -90,15 +129,17 @@ export function registerAttrs(state: EvalState, defs: BuiltinDef[]): void {
     const fn = forceFunction(f!, pos);
     const groups = new Map<string, (Value | Thunk)[]>();
     for (const x of forceList(l!, pos)) {
-      for (const [k, v] of forceAttrs(x, pos).m) {
+      const { names, vals } = forceAttrs(x, pos).m;
+      for (let i = 0; i < names.length; i++) {
+        const k = names[i]!;
         const g = groups.get(k);
-        if (g) g.push(v);
-        else groups.set(k, [v]);
+        if (g) g.push(vals[i]!);
+        else groups.set(k, [vals[i]!]);
       }
     }
-    const m = new Map<string, Value | Thunk>();
-    for (const [k, vs] of groups) m.set(k, appThunk2(fn, k, vs, pos));
-    return new Attrs(m);
+    const names = [...groups.keys()].sort();
+    const vals = names.map((k) => appThunk2(fn, k, groups.get(k)!, pos));
+    return new Attrs(new Bindings(names, vals));
   });
   def('unsafeGetAttrPos', 2, ([n, a], pos) => {
     const name = forceString(n!, pos);

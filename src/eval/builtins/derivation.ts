@@ -3,10 +3,11 @@
 // with hashDerivationModulo, and writes the .drv through EvalIO.addTextToStore.
 
 import { type Derivation, parseDerivation, printDerivation } from '../../formats/derivation.js';
-import { fillOutputPaths, hashDerivationModulo } from '../../formats/derivation-hash.js';
+import { fillOutputPathsInPlace, hashDerivationModulo } from '../../formats/derivation-hash.js';
 import { type Hash, hashBytes, parseHash, printHash } from '../../formats/hash.js';
 import { toNix32 } from '../../formats/nix32.js';
 import { validateStorePathName } from '../../formats/store-path.js';
+import { Bindings } from '../bindings.js';
 import { coerceToString } from '../coerce.js';
 import { compileExpr } from '../compile.js';
 import { NixEvalError } from '../errors.js';
@@ -158,9 +159,11 @@ function derivationStrict(state: EvalState, arg: Value | Thunk, pos?: Pos): Valu
     outputs = [...seen];
   };
 
-  for (const key of attrs.sortedNames()) {
+  const { names: attrNames, vals: attrVals } = attrs.m;
+  for (let ai = 0; ai < attrNames.length; ai++) {
+    const key = attrNames[ai]!;
     if (key === '__ignoreNulls') continue;
-    const t = attrs.m.get(key)!;
+    const t = attrVals[ai]!;
     try {
       if (ignoreNulls && force(t) === null) continue;
       if (key === '__contentAddressed' || key === '__impure') {
@@ -263,7 +266,7 @@ function derivationStrict(state: EvalState, arg: Value | Thunk, pos?: Pos): Valu
   }
   // Byte strings sort in byte order with the default comparison.
   const sortedKeys = <T>(m: Map<string, T>) => [...m.keys()].sort();
-  let drv: Derivation = {
+  const drv: Derivation = {
     name: fromBytes(drvName),
     outputs: new Map(sortedKeys(outs).map((k) => [fromBytes(k), outs.get(k)!])),
     inputSrcs: [...inputSrcs].sort().map(fromBytes),
@@ -275,7 +278,8 @@ function derivationStrict(state: EvalState, arg: Value | Thunk, pos?: Pos): Valu
       sortedKeys(inputDrvs).map((k) => [fromBytes(k), [...inputDrvs.get(k)!].sort().map(fromBytes)]),
     ),
   };
-  drv = fillOutputPaths(drv, { inputHash: (p) => inputHash(state, toBytes(p)), storeDir: state.storeDir });
+  // drv and its maps are fresh here, so the output paths are filled in without a copy.
+  fillOutputPathsInPlace(drv, { inputHash: (p) => inputHash(state, toBytes(p)), storeDir: state.storeDir });
   // The .drv is a text object whose references are its input sources and input derivations.
   const text = printDerivation(drv);
   const refs = [...drv.inputSrcs, ...drv.inputDrvs.keys()];
@@ -286,7 +290,7 @@ function derivationStrict(state: EvalState, arg: Value | Thunk, pos?: Pos): Valu
   );
   state.derivations.set(drvPath, drv);
 
-  const m = new Map<string, Value>();
+  const m = new Bindings([], []);
   m.set('drvPath', new NixStr(drvPath, new Set([`=${drvPath}`])));
   for (const [o, d] of drv.outputs) {
     const ob = toBytes(o);

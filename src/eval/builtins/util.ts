@@ -1,24 +1,48 @@
 // Helpers shared by the builtin definitions.
 import { callFunction, callLambda } from '../ops.js';
 import type { Pos } from '../source.js';
-import { Attrs, Env, force, Lambda, Thunk, type Value } from '../value.js';
+import { Attrs, Env, force, Lambda, PrimOp, Thunk, type Value } from '../value.js';
 
 export function call2(f: Value, a: Value | Thunk, b: Value | Thunk, pos?: Pos): Value {
   // `x: y: …` applied to two arguments: skip building the intermediate function value.
   if (f instanceof Lambda && f.info.formals === undefined) {
     const inner = f.info.curried;
     if (inner !== undefined) return callLambda(new Lambda(inner, new Env(f.env, [a])), b, pos);
-  }
+  } else if (f instanceof PrimOp && f.arity === 2) return f.fn([a, b], pos);
   return callFunction(callFunction(f, a, pos), b, pos);
+}
+
+/**
+ * A thunk for `f x` or `f x y`: one object where a closure would take three (map, genList and
+ * mapAttrs make one per element). The function and arguments are dropped once it has a value.
+ */
+class AppThunk extends Thunk {
+  constructor(
+    public f: Value,
+    public x: Value | Thunk,
+    public y: Value | Thunk | undefined,
+    readonly pos: Pos | undefined,
+  ) {
+    super(apply, null);
+  }
+}
+
+function apply(_env: Env, self: Thunk): Value {
+  const t = self as AppThunk;
+  const v = t.y === undefined ? callFunction(t.f, t.x, t.pos) : call2(t.f, t.x, t.y, t.pos);
+  t.f = null;
+  t.x = null;
+  t.y = null;
+  return v;
 }
 
 /** A thunk for `f x`, evaluated on demand. */
 export function appThunk(f: Value, x: Value | Thunk, pos?: Pos): Thunk {
-  return new Thunk(() => callFunction(f, x, pos), null);
+  return new AppThunk(f, x, undefined, pos);
 }
 
 export function appThunk2(f: Value, x: Value | Thunk, y: Value | Thunk, pos?: Pos): Thunk {
-  return new Thunk(() => call2(f, x, y, pos), null);
+  return new AppThunk(f, x, y, pos);
 }
 
 export function mkAttrs(entries: [string, Value | Thunk][]): Attrs {
@@ -39,8 +63,8 @@ export function forceDeep(t: Value | Thunk): Value {
     } else if (x instanceof Attrs) {
       if (seen.has(x)) continue;
       seen.add(x);
-      const names = x.sortedNames();
-      for (let i = names.length - 1; i >= 0; i--) stack.push(x.m.get(names[i]!)!);
+      const vals = x.m.vals;
+      for (let i = vals.length - 1; i >= 0; i--) stack.push(vals[i]!);
     }
   }
   return v;
