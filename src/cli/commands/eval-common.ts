@@ -20,6 +20,8 @@ export const EVAL_FLAGS: Record<string, FlagSpec> = {
   '--eval': { arity: 0 },
   '--read-write-mode': { arity: 0 },
   '--readonly-mode': { arity: 0 },
+  // Accepted as nix-instantiate 2.8 accepts it; evaluation here is never restricted to pure mode.
+  '--impure': { arity: 0 },
 };
 
 /** Splits NIX_PATH on ':' but keeps URLs ("x=https://…") whole. */
