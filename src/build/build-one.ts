@@ -26,7 +26,6 @@ import {
   buildUserPoolFor,
   chownTreeSync,
   defaultPoolDir,
-  killUserProcesses,
 } from './build-users.js';
 import { inputClosure } from './closure.js';
 import { makeBuilderEnv } from './env.js';
@@ -227,13 +226,10 @@ async function takeBuildUser(opts: LocalBuildOptions): Promise<BuildUser | undef
     ...(opts.signal ? { signal: opts.signal } : {}),
     onWait: () => opts.onLogLine?.('waiting for a free build user'),
   });
-  try {
-    // Leftovers of an earlier build under this uid (Nix kills them before and after each build).
-    await killUserProcesses(u.uid);
-  } catch (e) {
-    u.release();
-    throw e;
-  }
+  // No process of an earlier build can be left under this uid: every builder runs as the init of
+  // its own pid namespace (bwrap --unshare-pid --die-with-parent, in every sandbox mode), and the
+  // kernel kills the whole namespace when the builder or tix exits. Scanning /proc for them, as
+  // Nix does, cost more than the builds of trivial derivations themselves.
   return u;
 }
 
@@ -374,9 +370,8 @@ async function buildAs(
     });
     log.close();
     const oomKilled = cgroup?.oomKilled() ?? false;
-    // Nothing of the build may outlive it: its cgroup, then every process of its uid.
+    // Nothing of the build may outlive it: its cgroup; its processes died with its pid namespace.
     await cgroup?.destroy();
-    if (user) await killUserProcesses(user.uid);
     const built = { timesBuilt: 1 };
     if (outcome.kind === 'silent' || outcome.kind === 'timeout') {
       const outs = opts.wantedOutputs ?? [...drv.outputs.keys()];

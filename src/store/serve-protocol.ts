@@ -214,19 +214,31 @@ export async function readBuildResult(
     r.stopTime = await inp.u64();
   }
   if (minor(version) >= 6) {
-    for (const [id, json] of await inp.stringMap()) {
-      const bang = id.lastIndexOf('!');
-      let outPath: unknown;
-      try {
-        outPath = (JSON.parse(json) as { outPath?: unknown }).outPath;
-      } catch {
-        outPath = undefined;
-      }
-      if (bang < 0 || typeof outPath !== 'string') {
-        throw new StoreError('BAD_INFO', `cannot read build result: bad realisation '${id}' → '${json}'`);
-      }
-      r.builtOutputs.set(id.slice(bang + 1), `${storeDir}/${outPath}`);
-    }
+    await readRealisationMap(inp, r.builtOutputs, storeDir);
   }
   return r;
+}
+
+/**
+ * BuildResult's builtOutputs as both protocols carry them in Nix 2.8: DrvOutput id
+ * (`sha256:<hex>!<output>`) → Realisation JSON, of which only the output name and `outPath` are used.
+ */
+export async function readRealisationMap(
+  inp: WireReader,
+  into: Map<string, string>,
+  storeDir: string,
+): Promise<void> {
+  for (const [id, json] of await inp.stringMap()) {
+    const bang = id.lastIndexOf('!');
+    let outPath: unknown;
+    try {
+      outPath = (JSON.parse(json) as { outPath?: unknown }).outPath;
+    } catch {
+      outPath = undefined;
+    }
+    if (bang < 0 || typeof outPath !== 'string') {
+      throw new StoreError('BAD_INFO', `cannot read build result: bad realisation '${id}' → '${json}'`);
+    }
+    into.set(id.slice(bang + 1), outPath.startsWith('/') ? outPath : `${storeDir}/${outPath}`);
+  }
 }

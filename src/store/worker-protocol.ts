@@ -6,7 +6,7 @@ import { isDerivationPath } from '../formats/derivation.js';
 import { parseHash, printHash } from '../formats/hash.js';
 import type { WireReader, WireWriter } from '../formats/wire.js';
 import { StoreError } from './errors.js';
-import { canonicalNarHash, drvOutputId, realisationJson } from './serve-protocol.js';
+import { canonicalNarHash, drvOutputId, readRealisationMap, realisationJson } from './serve-protocol.js';
 import type { BuildResult, BuildStatus, DerivedPath, ValidPathInfo } from './store.js';
 import { assertStorePath } from './store-paths.js';
 
@@ -255,21 +255,7 @@ export async function readBuildResult(
     r.startTime = await inp.i64();
     r.stopTime = await inp.i64();
   }
-  if (minor >= 28) {
-    for (const [id, json] of await inp.stringMap()) {
-      const bang = id.lastIndexOf('!');
-      let outPath: unknown;
-      try {
-        outPath = (JSON.parse(json) as { outPath?: unknown }).outPath;
-      } catch {
-        outPath = undefined;
-      }
-      if (bang < 0 || typeof outPath !== 'string') {
-        throw new StoreError('BAD_INFO', `cannot read build result: bad realisation '${id}' → '${json}'`);
-      }
-      r.builtOutputs.set(id.slice(bang + 1), outPath.startsWith('/') ? outPath : `${storeDir}/${outPath}`);
-    }
-  }
+  if (minor >= 28) await readRealisationMap(inp, r.builtOutputs, storeDir);
   return r;
 }
 
