@@ -11,7 +11,8 @@
 // Uids are a resource of the machine, not of one store: every tix process (whatever store it uses)
 // locks them in the same `poolDir` — Nix's `/nix/var/nix` when it has a `userpool` (so tix and a
 // Nix daemon sharing the group never hand out the same uid; both use flock), else `/run/tix`.
-// Before and after a build every process running under its uid is killed (killUserProcesses).
+// No process of a build outlives it: every builder is the init of its own pid namespace (see
+// sandbox.ts), so the kernel kills what it leaves behind; processesOfUser lets tests check that.
 import {
   closeSync,
   constants,
@@ -171,29 +172,6 @@ export function processesOfUser(uid: number): number[] {
     if (m && Number(m[1]) === uid && !/^State:\s+[ZX]/m.test(status)) out.push(Number(name));
   }
   return out;
-}
-
-/** SIGKILLs every process of `uid` until none is left (new ones may be forked meanwhile). */
-export async function killUserProcesses(uid: number): Promise<void> {
-  if (uid === 0) throw new Error('killUserProcesses: refusing to kill the processes of root');
-  for (let round = 0; ; round++) {
-    const pids = processesOfUser(uid);
-    if (pids.length === 0) return;
-    for (const pid of pids) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // exited meanwhile
-      }
-    }
-    if (round > 200) {
-      throw new BuildError(
-        'BUILD_USERS',
-        `cannot kill the processes of build user ${uid}: ${pids.join(' ')}`,
-      );
-    }
-    await sleep(round < 10 ? 5 : 50);
-  }
 }
 
 /** lchown of a whole tree (outputs built by a build user become root's before registration). */
