@@ -1,7 +1,8 @@
 // Benchmark (issue: store core): 100 trivial derivations built locally from the same .nix file,
 // `tix build` against Nix 2.8's `nix-build`, each into a fresh store (chroot-style for both; Nix
-// then sandboxes its builds too). Evaluation, instantiation and building are all timed. Goal:
-// ratio <= 1.0.
+// then sandboxes its builds too). Evaluation, instantiation and building are all timed. Both run
+// builds as the calling user (`build-users-group =`; for tix also `auto-allocate-uids = false`);
+// a second line gives tix with its default automatic build-user pool. Goal: ratio <= 1.0.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { measure, nixVersion, report, tempDir, timeShell, tixBin } from './lib.js';
@@ -39,15 +40,18 @@ in builtins.genList leaf ${N}
       NIX_REMOTE: `local?root=${root}`,
     });
   });
-  const tix = measure(RUNS, () => {
+  const tixRun = (extra: string) => () => {
     const root = fresh('tix');
     return timeShell(
-      `${tixBin} build --no-out-link --max-jobs auto --argstr nonce t${run} ${file} > /dev/null 2>&1`,
+      `${tixBin} build --no-out-link --max-jobs auto ${extra} --argstr nonce t${run} ${file} > /dev/null 2>&1`,
       { ...process.env, TIX_STORE: `local?root=${root}`, TIX_CONF_DIR: etc },
     );
-  });
+  };
+  const tix = measure(RUNS, tixRun('--option auto-allocate-uids false'));
+  const tixUsers = measure(RUNS, tixRun(''));
   console.log(`# ${nixVersion()}, ${new Date().toISOString().slice(0, 10)}`);
   report(`local-100 (${N} trivial derivations, eval + build, max-jobs auto)`, tix, nix, '<= 1.0x');
+  report(`local-100 with tix's automatic build users (uid pool)`, tixUsers, nix, 'for information');
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -54,6 +54,10 @@ export function localBuildOptions(
     buildUsersGroup:
       settings.origin('build-users-group') === 'default' ? undefined : settings.get('build-users-group'),
     limits: memoryMax > 0 || pidsMax > 0 ? { memoryMax, pidsMax } : undefined,
+    // An empty build-users-group with auto-allocate-uids off: builds run as the caller, as in Nix 2.8.
+    ...(settings.get('build-users-group') === '' && !settings.get('auto-allocate-uids')
+      ? { buildUsers: false }
+      : {}),
     callerEnv: env,
   };
 }

@@ -41,6 +41,7 @@ export interface SettingValues {
   'fsync-store-paths': boolean;
   'connect-timeout': number;
   'build-users-group': string;
+  'auto-allocate-uids': boolean;
   'build-memory-max': bigint;
   'build-pids-max': number;
   fallback: boolean;
@@ -292,6 +293,14 @@ export const SETTINGS: { [K in SettingName]: SettingDef<SettingValues[K]> } = {
     default: (ctx) => (ctx.uid === 0 ? 'nixbld' : ''),
     description:
       'group whose members builds run as when tix runs as root (empty = an automatic pool of uids)',
+  },
+  'auto-allocate-uids': {
+    type: 'bool',
+    // Nix 2.8 lacks it (later Nix has it, experimental and off): tix uses the automatic uid pool
+    // whenever no build-users-group applies, unless this is turned off.
+    default: () => true,
+    description:
+      'with an empty build-users-group, run builds under uids from an automatic pool (false: as the calling user, as Nix 2.8 does)',
   },
   // tix-specific: per-build limits, enforced in a per-build cgroup when a writable one exists,
   // else through rlimits (see src/build/limits.ts).
