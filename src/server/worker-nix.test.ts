@@ -102,7 +102,6 @@ test('nix-store --add, -q --references, --verify-path and nix-build through tix 
 
   writeFileSync(
     join(T, 'dep.nix'),
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: Nix antiquotation, not JavaScript
     'let dep = builtins.toFile "dep.txt" "dep"; in derivation { name = "tix-daemon-probe"; system = builtins.currentSystem; builder = "/bin/sh"; args = ["-c" "echo building-now; read -r x < ${dep}; printf %s $x > $out"]; }',
   );
   const out = nix(['nix-build', join(T, 'dep.nix'), '--no-out-link']);
