@@ -6,9 +6,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { addTestDerivation, openTixStore } from '../src/build/test-support.js';
-import type { Harness } from '../test/harness/hosts.js';
+import { Harness, type Host } from '../test/harness/hosts.js';
 import { NixClient } from '../test/harness/nix-client.js';
-import { measure, timeShell, tixBin } from './lib.js';
+import { measure, nixVersion, report, tempDir, timeShell, tixBin } from './lib.js';
 
 export const LEAVES = 100;
 
@@ -82,4 +82,36 @@ export function timeNix(harness: Harness, spec: string, runs: number): number {
       client.close();
     }
   });
+}
+
+/**
+ * Runs the whole benchmark: two Nix and two tix harness builders, tix to the Nix builders and to
+ * the tix builders, Nix 2.8 to the Nix builders; `line` writes one builder's machines line.
+ */
+export async function runRemote100(opts: {
+  name: string;
+  line: (h: Host) => string;
+  nixBuilders: string;
+  tixBuilders: string;
+  goal: string;
+}): Promise<void> {
+  const runs = Number(process.env.TIX_BENCH_RUNS ?? 3);
+  const spec = (hosts: Host[]) => hosts.map(opts.line).join(' ; ');
+  const harness = Harness.create();
+  const dir = tempDir(opts.name);
+  try {
+    const start = (flavour: 'nix' | 'tix') =>
+      Promise.all([harness.startHost({ flavour }), harness.startHost({ flavour })]);
+    const nixHosts = await start('nix');
+    const tixHosts = await start('tix');
+    const tixOnNix = timeTix(harness, dir, spec(nixHosts), runs);
+    const tixOnTix = timeTix(harness, dir, spec(tixHosts), runs);
+    const nix = timeNix(harness, spec(nixHosts), runs);
+    console.log(`# ${nixVersion()}, ${new Date().toISOString().slice(0, 10)}, ${runs} runs, median`);
+    report(`${opts.name} (101 drvs, 2 ${opts.nixBuilders} builders x 4 jobs)`, tixOnNix, nix, opts.goal);
+    console.log(`${opts.name} with ${opts.tixBuilders} builders: tix ${tixOnTix.toFixed(3)} s`);
+  } finally {
+    await harness.close();
+    timeShell(`rm -rf ${dir}`);
+  }
 }

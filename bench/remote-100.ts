@@ -3,34 +3,12 @@
 // `nix-store --serve` on both, maxJobs 4 each). tix (`tix build --builders …`) against Nix 2.8
 // (`nix-build --max-jobs 0 --builders …`), same builders, same ssh. Goal: tix <= 1/15 of Nix's time.
 // Also prints tix offloading to tix builders (`tix-store --serve`). Needs root, sshd, unshare.
-import { Harness, type Host } from '../test/harness/hosts.js';
-import { nixVersion, report, tempDir, timeShell } from './lib.js';
-import { timeNix, timeTix } from './remote-100-lib.js';
+import { runRemote100 } from './remote-100-lib.js';
 
-const RUNS = Number(process.env.TIX_BENCH_RUNS ?? 3);
-
-function buildersSpec(hosts: Host[]): string {
-  return hosts.map((h) => h.machinesLine({ maxJobs: 4 })).join(' ; ');
-}
-
-const harness = Harness.create();
-const dir = tempDir('remote-100');
-try {
-  const nixHosts = await Promise.all([
-    harness.startHost({ flavour: 'nix' }),
-    harness.startHost({ flavour: 'nix' }),
-  ]);
-  const tixHosts = await Promise.all([
-    harness.startHost({ flavour: 'tix' }),
-    harness.startHost({ flavour: 'tix' }),
-  ]);
-  const tixOnNix = timeTix(harness, dir, buildersSpec(nixHosts), RUNS);
-  const tixOnTix = timeTix(harness, dir, buildersSpec(tixHosts), RUNS);
-  const nix = timeNix(harness, buildersSpec(nixHosts), RUNS);
-  console.log(`# ${nixVersion()}, ${new Date().toISOString().slice(0, 10)}, ${RUNS} runs, median`);
-  report(`remote-100 (101 drvs, 2 nix-store --serve builders x 4 jobs)`, tixOnNix, nix, '<= 0.067x (1/15)');
-  console.log(`remote-100 with tix-store --serve builders: tix ${tixOnTix.toFixed(3)} s`);
-} finally {
-  await harness.close();
-  timeShell(`rm -rf ${dir}`);
-}
+await runRemote100({
+  name: 'remote-100',
+  line: (h) => h.machinesLine({ maxJobs: 4 }),
+  nixBuilders: 'nix-store --serve',
+  tixBuilders: 'tix-store --serve',
+  goal: '<= 0.067x (1/15)',
+});
