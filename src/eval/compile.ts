@@ -406,21 +406,14 @@ class Compiler {
     const nsrc = srcs.length;
     const n = names.length;
     const build = (outer: Env, env: Env, slots: (Value | Thunk)[]): Attrs => {
-      const sources = nsrc === 0 ? undefined : srcs.map((c) => new Thunk(c, env));
-      for (let i = 0; i < n; i++) {
-        const d = values[i]!;
-        if (d.code === undefined) {
-          const src = sources![d.from]!;
-          const name = d.name;
-          const p = posMap.get(name)!;
-          slots[i] = new Thunk(() => {
-            const a = forceAttrs(src, p);
-            const x = a.m.get(name);
-            if (x === undefined) throw missingAttr(name, a, p);
-            return force(x);
-          }, null);
-        } else slots[i] = d.code(d.outer ? outer : env);
-      }
+      fillSlots(
+        values,
+        nsrc === 0 ? undefined : srcs.map((c) => new Thunk(c, env)),
+        posMap,
+        slots,
+        outer,
+        env,
+      );
       if (!hasOverrides && dyn.length === 0) return new Attrs(new Bindings(names, slots), posMap);
       // The rec env keeps its own slots; the set gets copies it can grow.
       const m = new Bindings(names.slice(), slots.slice());
@@ -469,21 +462,14 @@ class Compiler {
     return (env) => {
       const slots: (Value | Thunk)[] = new Array(n);
       const env2 = new Env(env, slots);
-      const sources = srcs.length === 0 ? undefined : srcs.map((c) => new Thunk(c, env2));
-      for (let i = 0; i < n; i++) {
-        const d = values[i]!;
-        if (d.code === undefined) {
-          const src = sources![d.from]!;
-          const name = d.name;
-          const p = posMap.get(name)!;
-          slots[i] = new Thunk(() => {
-            const a = forceAttrs(src, p);
-            const x = a.m.get(name);
-            if (x === undefined) throw missingAttr(name, a, p);
-            return force(x);
-          }, null);
-        } else slots[i] = d.code(d.outer ? env : env2);
-      }
+      fillSlots(
+        values,
+        srcs.length === 0 ? undefined : srcs.map((c) => new Thunk(c, env2)),
+        posMap,
+        slots,
+        env,
+        env2,
+      );
       return body(env2);
     };
   }
@@ -648,4 +634,40 @@ export function resolve(name: string, scope: Scope | null): Resolution {
     if (index !== undefined) return { kind: 'static', depth, index };
   }
   return { kind: 'dynamic', withDepths };
+}
+
+/** One binding of a set or `let`: `inherit (sources[from]) name`, or code run in the outer or inner env. */
+interface SlotDef {
+  from: number;
+  name: string;
+  outer: boolean;
+  code: ((env: Env) => Value | Thunk) | undefined;
+}
+
+/**
+ * Fills the slots of a set or `let`: names inherited from a source become thunks selecting the
+ * name from it (an error at the binding's position when it is missing), the rest run their code.
+ */
+function fillSlots(
+  values: SlotDef[],
+  sources: Thunk[] | undefined,
+  posMap: Map<string, Pos>,
+  slots: (Value | Thunk)[],
+  outer: Env,
+  inner: Env,
+): void {
+  for (let i = 0; i < values.length; i++) {
+    const d = values[i]!;
+    if (d.code === undefined) {
+      const src = sources![d.from]!;
+      const name = d.name;
+      const p = posMap.get(name)!;
+      slots[i] = new Thunk(() => {
+        const a = forceAttrs(src, p);
+        const x = a.m.get(name);
+        if (x === undefined) throw missingAttr(name, a, p);
+        return force(x);
+      }, null);
+    } else slots[i] = d.code(d.outer ? outer : inner);
+  }
 }
