@@ -4,8 +4,8 @@
 // `--store URI`, `--option NAME VALUE`, `--listen PATH`.
 import type { CommandContext } from './command.js';
 import { daemon } from './commands/daemon.js';
+import { exitWhenDone, extractGlobalOptions, processContext } from './process.js';
 import { reportError } from './report-error.js';
-import { extractGlobalOptions } from './tix.js';
 
 export async function runTixDaemon(argv: string[], ctx: Omit<CommandContext, 'global'>): Promise<number> {
   const { rest, global } = extractGlobalOptions(argv);
@@ -21,14 +21,5 @@ export async function runTixDaemon(argv: string[], ctx: Omit<CommandContext, 'gl
 }
 
 export function main(argv: string[]): void {
-  runTixDaemon(argv, {
-    out: process.stdout,
-    err: process.stderr,
-    stdin: () => process.stdin,
-    env: process.env,
-    cwd: process.cwd(),
-  }).then(
-    (code) => process.stderr.write('', () => process.exit(code)),
-    (e) => process.stderr.write(`error (internal): ${(e as Error).stack ?? e}\n`, () => process.exit(1)),
-  );
+  exitWhenDone(runTixDaemon(argv, processContext()));
 }

@@ -13,9 +13,9 @@ import { cliSettings } from './cli-settings.js';
 import type { CommandContext } from './command.js';
 import { openCliStore } from './open-store.js';
 import { growPipe } from './pipe-size.js';
+import { exitWhenDone, extractGlobalOptions, processContext } from './process.js';
 import { reportError } from './report-error.js';
 import { type Substitution, substitutionFromSettings } from './substitute-hook.js';
-import { extractGlobalOptions } from './tix.js';
 
 const USAGE = 'usage: tix-store --serve [--write] [--store URI] [--option NAME VALUE]\n';
 
@@ -77,15 +77,5 @@ export async function runTixStore(argv: string[], ctx: Omit<CommandContext, 'glo
 }
 
 export function main(argv: string[]): void {
-  runTixStore(argv, {
-    out: process.stdout,
-    err: process.stderr,
-    stdin: () => process.stdin,
-    env: process.env,
-    cwd: process.cwd(),
-  }).then(
-    // stdin may still be open (the client keeps its end): exit explicitly once stderr is out.
-    (code) => process.stderr.write('', () => process.exit(code)),
-    (e) => process.stderr.write(`error (internal): ${(e as Error).stack ?? e}\n`, () => process.exit(1)),
-  );
+  exitWhenDone(runTixStore(argv, processContext()));
 }

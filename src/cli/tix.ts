@@ -1,34 +1,8 @@
 // Entry point of `bin/tix`: global options, dispatch to a subcommand, and error reporting.
-import type { Command, CommandContext, GlobalOptions } from './command.js';
+import type { Command, CommandContext } from './command.js';
 import { commands } from './commands/index.js';
+import { extractGlobalOptions, processContext } from './process.js';
 import { reportError } from './report-error.js';
-
-/** Removes the options every command accepts (wherever they appear) and returns them. */
-export function extractGlobalOptions(argv: string[]): { rest: string[]; global: GlobalOptions } {
-  const global: GlobalOptions = { options: new Map(), showTrace: false, debug: false, json: false };
-  const rest: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--') {
-      rest.push(...argv.slice(i));
-      break;
-    }
-    if (a === '--option' && i + 2 < argv.length) {
-      global.options.set(argv[i + 1]!, argv[i + 2]!);
-      i += 2;
-    } else if (a === '--store' && i + 1 < argv.length) {
-      global.store = argv[++i]!;
-    } else if (a === '--show-trace') {
-      global.showTrace = true;
-    } else if (a === '--debug') {
-      global.debug = true;
-      global.showTrace = true;
-    } else {
-      rest.push(a);
-    }
-  }
-  return { rest, global };
-}
 
 /** Finds the command whose name is the longest prefix of argv. */
 export function findCommand(argv: string[]): { command: Command; args: string[] } | undefined {
@@ -76,13 +50,7 @@ export async function runTix(argv: string[], base: Omit<CommandContext, 'global'
 }
 
 export function main(argv: string[]): void {
-  runTix(argv, {
-    out: process.stdout,
-    err: process.stderr,
-    stdin: () => process.stdin,
-    env: process.env,
-    cwd: process.cwd(),
-  }).then(
+  runTix(argv, processContext()).then(
     (code) => {
       process.exitCode = code;
     },
