@@ -10,7 +10,9 @@ import { printHash } from '../formats/hash.js';
 import { fingerprint, type NarInfo, printNarInfo, printNixCacheInfo } from '../formats/narinfo.js';
 import { type SecretKey, signFingerprint } from '../formats/signing.js';
 import { MIME } from '../store/binary-cache-transport.js';
+import { BufferPool } from '../store/buffer-pool.js';
 import { compress, narFileExtension } from '../store/compression.js';
+import { BIG_CHUNK } from '../store/nar-dump-disk.js';
 import type { Store, ValidPathInfo } from '../store/store.js';
 import { parseNarHash } from '../store/store-paths.js';
 
@@ -43,10 +45,14 @@ function send(
   res.end(req.method === 'HEAD' ? undefined : bytes);
 }
 
-/** Writes with backpressure; false when the client went away. */
-function write(res: ServerResponse, chunk: Uint8Array): Promise<boolean> {
+/**
+ * Writes with backpressure; false when the client went away. The chunk goes back to `pool` once
+ * the socket has handed it to the kernel.
+ */
+function write(res: ServerResponse, chunk: Uint8Array, pool?: BufferPool): Promise<boolean> {
   if (res.destroyed) return Promise.resolve(false);
-  if (res.write(chunk)) return Promise.resolve(true);
+  const written = pool ? res.write(chunk, (err) => err || pool.give(chunk)) : res.write(chunk);
+  if (written) return Promise.resolve(true);
   return new Promise((resolve) => {
     const done = (ok: boolean) => () => {
       res.off('drain', onDrain);
@@ -127,12 +133,14 @@ export function createCacheServer(store: Store, opts: CacheServerOptions = {}): 
       if (compression === 'none') headers['content-length'] = info.narSize;
       res.writeHead(200, headers);
       if (req.method === 'HEAD') return void res.end();
-      const body = compress(compression, store.narFromPath(info.path))[Symbol.asyncIterator]();
+      // Uncompressed NARs are read into recycled buffers, each given back once the socket took it.
+      const pool = compression === 'none' ? new BufferPool(BIG_CHUNK) : undefined;
+      const body = compress(compression, store.narFromPath(info.path, { pool }))[Symbol.asyncIterator]();
       try {
-        // Read the next chunk while the socket drains the previous one.
+        // Read the next chunks while the socket drains the previous one.
         let next = body.next();
         for (let r = await next; !r.done; r = await next) {
-          const sent = write(res, r.value);
+          const sent = write(res, r.value, pool);
           next = body.next();
           if (!(await sent)) {
             await next.catch(() => {});

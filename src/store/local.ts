@@ -10,6 +10,7 @@ import type { Hash } from '../formats/hash.js';
 import { addToStoreNar } from './add-nar.js';
 import { type AddPathOptions, addPathSync, addTextSync } from './add-path.js';
 import { type AutoGcSettings, autoGc } from './auto-gc.js';
+import type { BufferPool } from './buffer-pool.js';
 import { openStoreDb, type StoreDb } from './db.js';
 import { StoreError } from './errors.js';
 import { type CollectGarbageOptions, collectGarbage, type GcResult } from './gc.js';
@@ -185,9 +186,9 @@ export class LocalStore implements Store {
     return join(dir, base.slice(2));
   }
 
-  async *narFromPath(path: string): AsyncIterable<Uint8Array> {
+  async *narFromPath(path: string, opts: { pool?: BufferPool } = {}): AsyncIterable<Uint8Array> {
     if (!this.isValidPathSync(path)) throw new StoreError('INVALID_PATH', `path '${path}' is not valid`);
-    yield* dumpPath(this.toRealPath(path));
+    yield* dumpPath(this.toRealPath(path), { pool: opts.pool });
   }
 
   async addToStoreNar(

@@ -1,10 +1,12 @@
 // NAR serialisation of a real file-system tree, synchronous and fast: file contents are read straight
 // into the output chunk (no intermediate copy), names are handled as raw bytes (non-UTF-8 names
 // survive), and entries are sorted byte-wise like `nix-store --dump`. Each yielded chunk is a fresh
-// buffer that is never written again, so consumers may keep it.
+// buffer that is never written again, so consumers may keep it — except chunks read into the
+// buffers of a pool the consumer passed in, which it gives back instead.
 import {
   closeSync,
   constants,
+  type Dirent,
   fstatSync,
   lstatSync,
   openSync,
@@ -15,6 +17,7 @@ import {
   type Stats,
 } from 'node:fs';
 import { FRAMED, padded } from '../formats/nar-tokens.js';
+import type { BufferPool } from './buffer-pool.js';
 import { StoreError } from './errors.js';
 
 export type FileType = 'regular' | 'directory' | 'symlink' | 'unknown';
@@ -80,7 +83,10 @@ function dumpError(path: Buffer | string, detail: string): StoreError {
 
 /** Files at least this large are read by the consumer (dumpPath reads them asynchronously, ahead). */
 const BIG_FILE = 4 * 1024 * 1024;
-const BIG_CHUNK = 2 * 1024 * 1024;
+/** The chunk size of big-file reads; a BufferPool handed to dumpPath should use it. */
+export const BIG_CHUNK = 2 * 1024 * 1024;
+/** Reads in flight on a big file (16 MiB): enough to keep a fast disk busy while the consumer works. */
+const READ_AHEAD = 8;
 
 /** The contents of a big regular file, left to the consumer to read from `fd` (open until resumed). */
 interface BigFile {
@@ -92,17 +98,22 @@ interface BigFile {
 
 type Piece = Buffer | BigFile;
 
-function* dumpFile(path: Buffer, st: Stats, c: Chunker): Generator<Piece> {
-  c.raw(st.mode & 0o100 ? FRAMED.executable : FRAMED.regular);
-  const size = st.size;
-  c.u64(size);
-  const fd = openSync(path, constants.O_RDONLY);
+/** Regular files: one open and one fstat (mode and size from the open descriptor, no lstat). */
+function* dumpFile(path: Buffer, c: Chunker): Generator<Piece> {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw dumpError(path, 'file changed type while being read');
+    c.raw(st.mode & 0o100 ? FRAMED.executable : FRAMED.regular);
+    const size = st.size;
+    c.u64(size);
     if (size >= BIG_FILE) {
       c.flush();
       yield* c.ready.splice(0);
       yield { kind: 'big', fd, size, path };
+      if (fstatSync(fd).size !== size) throw dumpError(path, `file changed size while being read`);
     } else {
+      // Exactly `size` bytes, as Nix reads them: a file that shrank is an error.
       let left = size;
       while (left > 0) {
         if (c.pos === c.buf.length) c.flush();
@@ -113,11 +124,10 @@ function* dumpFile(path: Buffer, st: Stats, c: Chunker): Generator<Piece> {
         if (c.ready.length) yield* c.ready.splice(0);
       }
     }
-    if (fstatSync(fd).size !== size) throw dumpError(path, `file changed size while being read`);
+    c.zeros(padded(size) - size);
   } finally {
     closeSync(fd);
   }
-  c.zeros(padded(size) - size);
   c.raw(FRAMED.close);
 }
 
@@ -137,46 +147,74 @@ function readAt(fd: number, buf: Buffer, position: number): Promise<number> {
   );
 }
 
-/** Reads a big file on the thread pool, one chunk ahead, so disk reads overlap with the consumer. */
-async function* readBigAsync(f: BigFile): AsyncGenerator<Buffer> {
+/**
+ * Reads a big file on the thread pool, READ_AHEAD chunks ahead, so disk reads overlap with the
+ * consumer. Whole chunks come from `pool` when one is given (the last, short one is a slice).
+ */
+async function* readBigAsync(f: BigFile, pool: BufferPool | undefined): AsyncGenerator<Buffer> {
+  const chunk = pool?.size ?? BIG_CHUNK;
   let offset = 0;
   const next = (): Promise<Buffer> | undefined => {
     if (offset >= f.size) return undefined;
-    const buf = Buffer.allocUnsafeSlow(Math.min(BIG_CHUNK, f.size - offset));
+    const len = Math.min(chunk, f.size - offset);
+    const whole = pool ? pool.take() : Buffer.allocUnsafeSlow(len);
+    const buf = whole.length === len ? whole : whole.subarray(0, len);
     const at = offset;
-    offset += buf.length;
+    offset += len;
     return readAt(f.fd, buf, at).then((n) => {
-      if (n !== buf.length)
-        throw dumpError(f.path, `file shrank while being read (expected ${f.size} bytes)`);
+      if (n !== len) throw dumpError(f.path, `file shrank while being read (expected ${f.size} bytes)`);
       return buf;
     });
   };
-  let pending = next();
-  while (pending) {
-    const buf = await pending;
-    pending = next();
-    yield buf;
+  const pending: Promise<Buffer>[] = [];
+  const fill = () => {
+    for (let p = next(); p; p = pending.length < READ_AHEAD ? next() : undefined) pending.push(p);
+  };
+  try {
+    fill();
+    while (pending.length > 0) {
+      const buf = await pending.shift()!;
+      fill();
+      yield buf;
+    }
+  } finally {
+    // A consumer that stops early leaves reads in flight on a descriptor about to be closed.
+    for (const p of pending) p.catch(() => {});
   }
 }
 
-function* dumpNode(path: Buffer, st: Stats, c: Chunker, filter: PathFilter | undefined): Generator<Piece> {
-  if (st.isFile()) {
-    yield* dumpFile(path, st, c);
-  } else if (st.isSymbolicLink()) {
+function direntType(d: Dirent<Buffer>): FileType {
+  if (d.isFile()) return 'regular';
+  if (d.isDirectory()) return 'directory';
+  if (d.isSymbolicLink()) return 'symlink';
+  return 'unknown';
+}
+
+function* dumpNode(
+  path: Buffer,
+  type: FileType,
+  c: Chunker,
+  filter: PathFilter | undefined,
+): Generator<Piece> {
+  if (type === 'regular') {
+    yield* dumpFile(path, c);
+  } else if (type === 'symlink') {
     c.raw(FRAMED.symlink);
     c.str(readlinkSync(path, { encoding: 'buffer' }));
     c.raw(FRAMED.close);
-  } else if (st.isDirectory()) {
+  } else if (type === 'directory') {
     c.raw(FRAMED.directory);
-    const names = readdirSync(path, { encoding: 'buffer' }).sort(Buffer.compare);
-    for (const name of names) {
-      const child = Buffer.concat([path, SLASH, name]);
-      const cst = lstatSync(child);
-      if (filter && !filter(child.toString(), fileType(cst))) continue;
+    // The entry types come from readdir itself (node lstats only where the file system has none).
+    const entries = readdirSync(path, { encoding: 'buffer', withFileTypes: true });
+    entries.sort((a, b) => Buffer.compare(a.name, b.name));
+    for (const entry of entries) {
+      const child = Buffer.concat([path, SLASH, entry.name]);
+      const childType = direntType(entry);
+      if (filter && !filter(child.toString(), childType)) continue;
       c.raw(FRAMED.entry);
-      c.str(name);
+      c.str(entry.name);
       c.raw(FRAMED.node);
-      yield* dumpNode(child, cst, c, filter);
+      yield* dumpNode(child, childType, c, filter);
       c.raw(FRAMED.close);
     }
     c.raw(FRAMED.close);
@@ -190,7 +228,7 @@ function* pieces(path: string, filter: PathFilter | undefined): Generator<Piece>
   const c = new Chunker();
   c.raw(FRAMED.magic);
   const p = Buffer.from(path);
-  yield* dumpNode(p, lstatSync(p), c, filter);
+  yield* dumpNode(p, fileType(lstatSync(p)), c, filter);
   c.flush(0);
   yield* c.ready.splice(0);
 }
@@ -206,13 +244,22 @@ export function* dumpPathSync(path: string, opts: { filter?: PathFilter } = {}):
   }
 }
 
+export interface DumpOptions {
+  filter?: PathFilter;
+  /**
+   * Big files are read into this pool's buffers; the consumer gives each chunk back (pool.give)
+   * once it no longer needs it, instead of keeping it.
+   */
+  pool?: BufferPool;
+}
+
 /**
  * The same stream, asynchronously: small files and metadata are produced synchronously (fast for
- * many small files), big files are read on the thread pool one chunk ahead of the consumer.
+ * many small files), big files are read on the thread pool ahead of the consumer.
  */
-export async function* dumpPath(path: string, opts: { filter?: PathFilter } = {}): AsyncGenerator<Buffer> {
+export async function* dumpPath(path: string, opts: DumpOptions = {}): AsyncGenerator<Buffer> {
   for (const piece of pieces(path, opts.filter)) {
     if (Buffer.isBuffer(piece)) yield piece;
-    else yield* readBigAsync(piece);
+    else yield* readBigAsync(piece, opts.pool);
   }
 }

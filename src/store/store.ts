@@ -1,7 +1,9 @@
 // The Store interface: what every backend (local, memory, serve over ssh, daemon, binary cache)
 // implements. Paths are full store paths ("/nix/store/<hash>-<name>") in the store's logical
 // store dir. Backends live one per file beside this one; `openStore(uri)` in open.ts picks one.
+
 import type { BasicDerivation } from '../formats/derivation.js';
+import type { BufferPool } from './buffer-pool.js';
 
 /** What Nix calls ValidPathInfo: everything recorded about a valid store path. */
 export interface ValidPathInfo {
@@ -110,8 +112,11 @@ export interface Store {
   queryReferrers(path: string): Promise<string[]>;
   /** Output name -> path for a valid `.drv` (from DerivationOutputs or the parsed drv). */
   queryDerivationOutputMap(drvPath: string): Promise<Map<string, string>>;
-  /** The NAR serialisation of a valid path, streamed. */
-  narFromPath(path: string): AsyncIterable<Uint8Array>;
+  /**
+   * The NAR serialisation of a valid path, streamed. With `pool`, a backend may read into the
+   * pool's buffers; the consumer then gives every chunk back (pool.give) once done with it.
+   */
+  narFromPath(path: string, opts?: { pool?: BufferPool }): AsyncIterable<Uint8Array>;
   /**
    * Register a path from its NAR. Atomic: the path becomes valid only after the NAR was unpacked,
    * its hash and size checked against `info`, and its references recorded.

@@ -10,7 +10,8 @@ import {
   parseHashAlgo,
   printHash,
 } from '../../formats/hash.js';
-import { dumpPath } from '../../store/nar-dump-disk.js';
+import { BufferPool } from '../../store/buffer-pool.js';
+import { BIG_CHUNK, dumpPath } from '../../store/nar-dump-disk.js';
 import { flagSet, flagValue, type ParsedArgs, parseArgs } from '../args.js';
 import { sysError } from '../cli-error.js';
 import { type Command, UsageError } from '../command.js';
@@ -39,9 +40,14 @@ export async function hashFsPath(path: string, algo: HashAlgo, mode: 'path' | 'f
     throw sysError(`getting status of '${path}'`, e);
   }
   const sink = new HashSink(algo);
-  const input = mode === 'path' ? dumpPath(path) : createReadStream(path);
+  // Hashing is done with a chunk as soon as update returns, so big files reuse a few buffers.
+  const pool = new BufferPool(BIG_CHUNK);
+  const input = mode === 'path' ? dumpPath(path, { pool }) : createReadStream(path);
   try {
-    for await (const chunk of input) sink.update(chunk as Uint8Array);
+    for await (const chunk of input) {
+      sink.update(chunk as Uint8Array);
+      pool.give(chunk as Uint8Array);
+    }
   } catch (e) {
     throw sysError(`reading '${path}'`, e);
   }
