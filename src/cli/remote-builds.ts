@@ -6,6 +6,7 @@ import { isSuccess } from '../build/errors.js';
 import { type BuildPathsResult, buildPaths } from '../build/goals.js';
 import type { LocalBuildStore } from '../build/local-store-view.js';
 import type { Settings } from '../config/settings.js';
+import { prewarmMachine } from '../distribute/connect.js';
 import { type DistributedBuilds, distributedBuilds } from '../distribute/distributed.js';
 import { loadMachines } from '../distribute/machines-config.js';
 import type { Machine } from '../formats/machines.js';
@@ -59,6 +60,22 @@ export function distributedFromSettings(
     onLogLine: opts.onLogLine,
     notice: opts.notice,
   });
+}
+
+/**
+ * With `max-jobs = 0` every build goes to a builder: start their SSH connections now, so the
+ * handshakes overlap evaluation and planning (an unneeded one is closed at exit).
+ */
+export function prewarmRemoteOnly(settings: Settings, ctx: CommandContext): void {
+  if (settings.get('max-jobs') !== 0) return;
+  let machines: Machine[];
+  try {
+    machines = configuredMachines(settings);
+  } catch {
+    return; // a bad machines list is reported when the build needs it
+  }
+  const connect = { env: ctx.env, connectTimeout: settings.get('connect-timeout') };
+  for (const m of machines) void prewarmMachine(m, connect);
 }
 
 /** realisePaths, offloading to the configured builders when there are any. */

@@ -8,7 +8,7 @@ import { StoreError } from '../store/errors.js';
 import { openStore } from '../store/open.js';
 import { openServeStore } from '../store/serve.js';
 import type { BuildingStore, Store } from '../store/store.js';
-import { splitWords } from './ssh.js';
+import { prewarmSsh, splitWords, sshTargetOf } from './ssh.js';
 
 export interface ConnectOptions {
   /** Environment for ssh and for $NIX_SSHOPTS; default process.env. */
@@ -73,4 +73,21 @@ export async function connectMachine(m: Machine, opts: ConnectOptions = {}): Pro
     );
   }
   return store as BuildingStore;
+}
+
+/**
+ * Starts the SSH connection to an `ssh://` or `ssh-ng://` machine ahead of its first build, so the
+ * handshake overlaps evaluation and planning (other kinds: nothing to do). Never rejects.
+ */
+export function prewarmMachine(m: Machine, opts: ConnectOptions = {}): Promise<void> {
+  const match = /^ssh(?:-ng)?:\/\/([^?]*)(?:\?(.*))?$/.exec(machineStoreUri(m));
+  if (!match) return Promise.resolve();
+  let authority: string;
+  try {
+    authority = decodeURIComponent(match[1]!);
+  } catch {
+    return Promise.resolve(); // reported when the machine is really opened
+  }
+  const target = sshTargetOf(authority, new URLSearchParams(match[2] ?? ''));
+  return prewarmSsh(target, { env: opts.env, sshOpts: sshOptions(opts) }).catch(() => {});
 }

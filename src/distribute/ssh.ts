@@ -55,16 +55,33 @@ export function decodeHostKey(base64: string, host: string): string {
   return line.split(' ').slice(0, 2).join(' ');
 }
 
-export function openSshTransport(
-  target: SshTarget,
-  command: string,
-  opts: SshTransportOptions = {},
-): Transport {
+/** The SSH target of a store URI's authority and parameters (`ssh-key`, host key, `compress`). */
+export function sshTargetOf(
+  authority: string,
+  params: { get(name: string): string | null | undefined },
+): SshTarget {
+  return {
+    authority,
+    sshKey: params.get('ssh-key') || undefined,
+    sshPublicHostKey: params.get('base64-ssh-public-host-key') || undefined,
+    compress: params.get('compress') === 'true',
+  };
+}
+
+interface SshConnection {
+  host: string;
+  /** Connection arguments, shared by a master and its sessions. */
+  conn: string[];
+  destination: string;
+  explain: (stderr: string) => StoreError;
+}
+
+/** How to reach `target`; undefined for the plain host name `localhost` (run locally, as Nix). */
+function sshConnection(target: SshTarget, opts: SshTransportOptions): SshConnection | undefined {
   const { user, host, port } = parseAuthority(target.authority);
-  if (host === 'localhost' && port === undefined && user === undefined)
-    return openExecTransport(command, opts);
-  // Connection arguments, shared by the master and its sessions. Ours come first: ssh keeps the
-  // first value it is given for an option, so $NIX_SSHOPTS cannot switch host-key pinning off.
+  if (host === 'localhost' && port === undefined && user === undefined) return undefined;
+  // Ours come first: ssh keeps the first value it is given for an option, so $NIX_SSHOPTS cannot
+  // switch host-key pinning off.
   const conn: string[] = [];
   if (target.sshPublicHostKey) {
     const key = decodeHostKey(target.sshPublicHostKey, host);
@@ -73,8 +90,7 @@ export function openSshTransport(
     conn.push('-o', `HostKeyAlias=${host}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'CheckHostIP=no');
   }
   conn.push('-x', '-a', '-o', 'BatchMode=yes');
-  const userOpts = opts.sshOpts ?? splitWords(process.env.NIX_SSHOPTS ?? '');
-  conn.push(...userOpts);
+  conn.push(...(opts.sshOpts ?? splitWords(process.env.NIX_SSHOPTS ?? '')));
   if (target.sshKey) conn.push('-i', target.sshKey);
   if (target.compress) conn.push('-C');
   if (port !== undefined) conn.push('-p', String(port));
@@ -89,18 +105,33 @@ export function openSshTransport(
     const detail = stderr.trim().split('\n').filter(Boolean).slice(-3).join('; ');
     return new StoreError('CONNECTION', `cannot connect to '${host}'${detail ? `: ${detail}` : ''}`);
   };
+  return { host, conn, destination, explain };
+}
+
+function masterSpec(c: SshConnection, opts: SshTransportOptions) {
+  return {
+    identity: JSON.stringify([c.conn, c.destination]),
+    args: c.conn,
+    destination: c.destination,
+    env: opts.env,
+    explain: c.explain,
+  };
+}
+
+export function openSshTransport(
+  target: SshTarget,
+  command: string,
+  opts: SshTransportOptions = {},
+): Transport {
+  const c = sshConnection(target, opts);
+  if (!c) return openExecTransport(command, opts);
+  const { host, conn, destination, explain } = c;
   const session = (control: string[]) => [...control, ...conn, '--', destination, command];
   if (opts.multiplex === false) {
     const args = session(['-o', 'ControlMaster=no', '-o', 'ControlPath=none']);
     return spawnTransport(host, 'ssh', args, { ...opts, explain });
   }
-  const slot = sshMaster({
-    identity: JSON.stringify([conn, destination]),
-    args: conn,
-    destination,
-    env: opts.env,
-    explain,
-  });
+  const slot = sshMaster(masterSpec(c, opts));
   const args = slot.then((s) => session(['-o', 'ControlMaster=no', '-o', `ControlPath=${s.controlPath}`]));
   const transport = spawnTransport(host, 'ssh', args, { ...opts, explain });
   void transport.exited.then(() =>
@@ -110,6 +141,21 @@ export function openSshTransport(
     ),
   );
   return transport;
+}
+
+/**
+ * Starts the shared connection to `target` ahead of its first session (the handshake then overlaps
+ * whatever the caller does meanwhile). Resolves once it is up; a failure is left for the first real
+ * session to report.
+ */
+export async function prewarmSsh(target: SshTarget, opts: SshTransportOptions = {}): Promise<void> {
+  try {
+    const c = sshConnection(target, opts);
+    if (!c || opts.multiplex === false) return;
+    (await sshMaster(masterSpec(c, opts))).release();
+  } catch {
+    // Reported by the session that needs the connection.
+  }
 }
 
 /** A known_hosts file (in the private ssh directory) holding just the pinned key of `host`. */

@@ -6,7 +6,7 @@
 import { createConnection } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { openSshTransport, splitWords } from '../distribute/ssh.js';
+import { openSshTransport, splitWords, sshTargetOf } from '../distribute/ssh.js';
 import { StreamInput } from '../distribute/stream-input.js';
 import { StreamOutput } from '../distribute/stream-output.js';
 import { DaemonStore } from './daemon.js';
@@ -91,16 +91,10 @@ export async function openDaemonStore(
       setOptions: false,
       maxConnections: Number.isInteger(maxConnections) && maxConnections > 0 ? maxConnections : 1,
       connect: async () => {
-        const t = openSshTransport(
-          {
-            authority: uri.rest,
-            sshKey: p.get('ssh-key'),
-            sshPublicHostKey: p.get('base64-ssh-public-host-key'),
-            compress: p.get('compress') === 'true',
-          },
-          command,
-          { env, sshOpts: splitWords(env.NIX_SSHOPTS ?? '') },
-        );
+        const t = openSshTransport(sshTargetOf(uri.rest, p), command, {
+          env,
+          sshOpts: splitWords(env.NIX_SSHOPTS ?? ''),
+        });
         return {
           name: uri.rest,
           pull: t.input.pull,

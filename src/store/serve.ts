@@ -3,7 +3,7 @@
 // are serialised. Builder output printed by the remote arrives on the transport's stderr and goes
 // to the current build's `onLog` (else to `opts.onStderr`).
 import { openExecTransport } from '../distribute/exec.js';
-import { openSshTransport } from '../distribute/ssh.js';
+import { openSshTransport, sshTargetOf } from '../distribute/ssh.js';
 import type { Transport } from '../distribute/transport.js';
 import type { BasicDerivation } from '../formats/derivation.js';
 import { parseDerivation } from '../formats/derivation.js';
@@ -47,16 +47,10 @@ export async function openServeStore(uri: string, opts: ServeStoreOptions = {}):
     let command = `${params.get('remote-program') ?? 'nix-store'} --serve --write`;
     const remoteStore = params.get('remote-store');
     if (remoteStore) command += ` --store '${remoteStore.replace(/'/g, `'\\''`)}'`;
-    transport = openSshTransport(
-      {
-        authority,
-        sshKey: params.get('ssh-key') || undefined,
-        sshPublicHostKey: params.get('base64-ssh-public-host-key') || undefined,
-        compress: params.get('compress') === 'true',
-      },
-      command,
-      { ...tOpts, sshOpts: opts.sshOpts },
-    );
+    transport = openSshTransport(sshTargetOf(authority, params), command, {
+      ...tOpts,
+      sshOpts: opts.sshOpts,
+    });
   } else {
     throw new StoreError('BAD_URI', `cannot open store '${uri}': not an ssh:// or exec:// URI`);
   }

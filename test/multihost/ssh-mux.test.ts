@@ -5,9 +5,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
+import { connectMachine, prewarmMachine } from '../../src/distribute/connect.js';
 import { openSshTransport, type SshTransportOptions } from '../../src/distribute/ssh.js';
 import { MAX_SESSIONS } from '../../src/distribute/ssh-master.js';
 import type { Transport } from '../../src/distribute/transport.js';
+import { parseMachines } from '../../src/formats/machines.js';
 import { Harness, type Host } from '../harness/hosts.js';
 import { multiHostSkipReason } from '../harness/nix-client.js';
 
@@ -110,5 +112,26 @@ describe('ssh connection sharing', { skip }, () => {
     assert.match(err!.message, /^cannot connect to 'mux-other'/);
     await assert.rejects(dead.output.write(new Uint8Array(8)));
     await dead.close();
+    // Prewarming a dead machine settles without an error: its first real session reports it.
+    const [deadMachine] = parseMachines(other.machinesLine(), { localSystem: 'x86_64-linux' });
+    await prewarmMachine(deadMachine!, { env: { ...process.env, ...harness.env() }, connectTimeout: 3 });
+  });
+
+  test("a machine's connection started ahead is the one its first session uses", async () => {
+    // ConnectTimeout=9 makes the connection distinct from those of the tests above.
+    const mastersNow = () =>
+      spawnSync('pgrep', ['-f', 'ConnectTimeout=9.*ControlMaster=yes.*mux-host']).stdout.toString().trim();
+    assert.equal(mastersNow(), '');
+    const [m] = parseMachines(host.machinesLine(), { localSystem: 'x86_64-linux' });
+    await prewarmMachine(m!, { env: { ...process.env, ...harness.env() }, connectTimeout: 9 });
+    const master = mastersNow();
+    assert.match(master, /^\d+$/, 'one master after prewarming');
+    const store = await connectMachine(m!, { env: { ...process.env, ...harness.env() }, connectTimeout: 9 });
+    try {
+      assert.deepEqual([...(await store.queryValidPaths([]))], []);
+      assert.equal(mastersNow(), master, 'the session used the prewarmed master');
+    } finally {
+      await store.close();
+    }
   });
 });

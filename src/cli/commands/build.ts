@@ -14,7 +14,7 @@ import { cliSettings } from '../cli-settings.js';
 import { type Command, type CommandContext, UsageError } from '../command.js';
 import { withStore } from '../open-store.js';
 import { BUILD_FLAGS, buildFlagSettings, parseDerivedPathArg, realisedOutputs } from '../realise.js';
-import { buildersFlagSettings, realiseWithBuilders } from '../remote-builds.js';
+import { buildersFlagSettings, prewarmRemoteOnly, realiseWithBuilders } from '../remote-builds.js';
 import { storeDirsOf } from '../store-paths.js';
 import { requestFromArgs } from './eval-common.js';
 
@@ -84,6 +84,7 @@ export const build: Command = {
     return withStore(
       ctx,
       async (store) => {
+        if (store instanceof LocalStore) prewarmRemoteOnly(settings, ctx);
         const paths = await pathsToBuild(args, ctx, store);
         if (paths === undefined) return 1;
         const res = await realiseWithBuilders(store, paths, settings, ctx);
