@@ -51,6 +51,7 @@ export function daemonOptions(
       buildUsersGroup: settings.get('build-users-group'),
     },
     daemonSettings: (name) => settings.text(name),
+    substituters: () => substitutionFromSettings(store, settings, { env, log }),
     close,
   };
 }
@@ -75,7 +76,12 @@ export async function serveStdio(
     await serveWorkerConnection(
       store,
       { pull: input.pull, write: (c) => output.write(c), onEnd: (f) => input.onEnd(f) },
-      { trusted: true, builder: opts.builder, daemonSettings: opts.daemonSettings },
+      {
+        trusted: true,
+        builder: opts.builder,
+        substituters: opts.substituters,
+        daemonSettings: opts.daemonSettings,
+      },
     );
   } finally {
     await output.end();

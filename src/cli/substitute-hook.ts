@@ -10,7 +10,7 @@ import type { Settings } from '../config/settings.js';
 import { isDerivationPath } from '../formats/derivation.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
-import { substitutePaths } from '../store/substitute.js';
+import { querySubstitutable, type SubstitutableInfo, substitutePaths } from '../store/substitute.js';
 import { substituteSettingsFrom } from '../store/substitute-settings.js';
 
 export interface Substitution {
@@ -20,6 +20,8 @@ export interface Substitution {
    * query: fetches what it can of `paths` except derivations; failures are only warned about.
    */
   prefetch(paths: string[]): Promise<void>;
+  /** What the substituters offer for those of `paths` that are not valid (src/store/substitute.ts). */
+  query(paths: string[]): Promise<Map<string, SubstitutableInfo>>;
   /** Closes the substituters the hook opened. */
   close(): Promise<void>;
 }
@@ -78,6 +80,10 @@ export function substitutionFromSettings(
   };
   return {
     hook,
+    query: (paths) => {
+      subSettings.substituters = subSettings.substituters.filter((u) => !unusable.has(u));
+      return querySubstitutable(store, paths, subSettings);
+    },
     prefetch: async (paths) => {
       const wanted = paths.filter((p) => !isDerivationPath(p));
       if (wanted.length === 0) return;

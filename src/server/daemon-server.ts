@@ -15,6 +15,7 @@ export interface DaemonServerOptions {
   store: DaemonStore;
   trust: TrustSettings;
   builder?: WorkerServerOptions['builder'];
+  substituters?: WorkerServerOptions['substituters'];
   daemonSettings?: WorkerServerOptions['daemonSettings'];
   /** One line per event (accepted connection, connection errors), without trailing newline. */
   log?: (line: string) => void;
@@ -51,6 +52,7 @@ export async function handleDaemonConnection(socket: Socket, opts: DaemonServerO
       {
         trusted,
         builder: opts.builder,
+        substituters: opts.substituters,
         daemonSettings: opts.daemonSettings,
         maxStringLength: opts.maxStringLength,
         authorize: () => {

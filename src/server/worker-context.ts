@@ -8,6 +8,7 @@ import { parseNar } from '../formats/nar-parse.js';
 import type { WireReader, WireWriter } from '../formats/wire.js';
 import { StoreError } from '../store/errors.js';
 import type { BuildMode, BuildResult, DerivedPath, Store } from '../store/store.js';
+import type { SubstitutableInfo } from '../store/substitute.js';
 import type { TunnelLogger } from './worker-logger.js';
 
 /** Store operations beyond the Store interface that some backends (LocalStore) have. */
@@ -73,6 +74,15 @@ export interface WorkerBuilder {
   buildDerivation(drvPath: string, drv: BasicDerivation, ctx: WorkerBuildContext): Promise<BuildResult>;
 }
 
+/** The daemon's substituters, for the queries that consult them (src/store/substitute.ts). */
+export interface WorkerSubstituters {
+  /** What the substituters offer for those of `paths` that are not valid. */
+  query(paths: string[]): Promise<Map<string, SubstitutableInfo>>;
+  /** Fetches what it can of `paths` (derivations excepted); failures are only logged. */
+  prefetch(paths: string[]): Promise<void>;
+  close(): Promise<void>;
+}
+
 export interface WorkerConn {
   readonly store: DaemonStore;
   readonly inp: WireReader;
@@ -82,6 +92,7 @@ export interface WorkerConn {
   readonly trusted: boolean;
   readonly settings: ClientSettings;
   readonly builder?: WorkerBuilder;
+  readonly substituters?: () => WorkerSubstituters | undefined;
   readonly signal: AbortSignal;
   /** `nix.conf` settings of the daemon, for the restricted-substituter rule. */
   readonly daemonSettings: (name: string) => string | undefined;

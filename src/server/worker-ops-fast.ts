@@ -58,7 +58,11 @@ export function fastOps(store: DaemonStore): Record<number, FastOp | undefined> 
     [WorkerOp.QueryValidPaths]: (c) => {
       const paths = c.inp.trySync(() => {
         const list = c.inp.stringsSync();
-        if (list && c.minor >= 27 && c.inp.boolSync() === undefined) return undefined; // substitute
+        if (!list || c.minor < 27) return list;
+        const substitute = c.inp.boolSync();
+        // Substituting first is the ordinary handler's work: leave the request to it.
+        if (substitute === undefined || (substitute && c.substituters && c.settings.useSubstitutes))
+          return undefined;
         return list;
       });
       if (paths === undefined) return false;

@@ -1,7 +1,10 @@
 // Worker-protocol queries: validity, path infos, referrers, derivers, derivation outputs, missing
-// paths, substitutes (tix daemons have no substituters, so those answers are empty) and NARs.
+// paths, substitutes (from the daemon's own substituters, unless the client turned substitution
+// off) and NARs.
 import { StoreError } from '../store/errors.js';
 import type { DerivedPath, ValidPathInfo } from '../store/store.js';
+import { assertStorePath } from '../store/store-paths.js';
+import type { SubstitutableInfo } from '../store/substitute.js';
 import {
   narHashBase16,
   readDerivedPaths,
@@ -10,7 +13,13 @@ import {
   WorkerOp,
   writeValidPathInfo,
 } from '../store/worker-protocol.js';
-import { type DaemonStore, need, readStoreDerivation, type WorkerConn } from './worker-context.js';
+import {
+  type DaemonStore,
+  need,
+  readStoreDerivation,
+  type WorkerConn,
+  type WorkerSubstituters,
+} from './worker-context.js';
 
 type Op = (c: WorkerConn) => Promise<void>;
 
@@ -31,24 +40,77 @@ function pathSetQuery(f: (c: WorkerConn, path: string) => Promise<Iterable<strin
   };
 }
 
-/** Nix's queryMissing without substituters: what must be built, and what nobody can provide. */
-export async function queryMissing(store: DaemonStore, targets: DerivedPath[]) {
+/** Substitutable infos, looked up once per path. */
+type SubstituteLookup = (path: string) => Promise<SubstitutableInfo | undefined>;
+
+/** `f` with the daemon's substituters when the client allows substitution; else `none`. */
+async function withSubstituters<T>(
+  c: WorkerConn,
+  none: T,
+  f: (s: WorkerSubstituters) => Promise<T>,
+): Promise<T> {
+  const s = c.settings.useSubstitutes ? c.substituters?.() : undefined;
+  if (!s) return none;
+  try {
+    return await f(s);
+  } finally {
+    await s.close();
+  }
+}
+
+function lookupWith(s: WorkerSubstituters | undefined): SubstituteLookup | undefined {
+  if (!s) return undefined;
+  const memo = new Map<string, Promise<SubstitutableInfo | undefined>>();
+  return (path) => {
+    let r = memo.get(path);
+    if (!r) {
+      r = s.query([path]).then((m) => m.get(path));
+      memo.set(path, r);
+    }
+    return r;
+  };
+}
+
+/**
+ * Nix's queryMissing: what must be built, what will be substituted (with download and NAR sizes),
+ * and what nobody can provide. A derivation whose missing outputs are all substitutable (and that
+ * allows substitutes) is substituted rather than built.
+ */
+export async function queryMissing(
+  store: DaemonStore,
+  targets: DerivedPath[],
+  substitutable?: SubstituteLookup,
+) {
   const willBuild = new Set<string>();
+  const willSubstitute = new Set<string>();
   const unknown = new Set<string>();
   const done = new Set<string>();
+  let downloadSize = 0;
+  let narSize = 0;
   // The opaque targets (often many: `nix path-info` of a list) are looked up in one batch.
   const opaque = new Set(targets.flatMap((t) => (t.kind === 'opaque' ? [t.path] : [])));
   const validOpaque = await store.queryValidPaths(opaque);
   const isValid = async (path: string) =>
     opaque.has(path) ? validOpaque.has(path) : store.isValidPath(path);
-  const visit = async (p: DerivedPath): Promise<void> => {
-    const key = p.kind === 'opaque' ? p.path : `${p.drvPath}!${p.outputs.join(',')}`;
-    if (done.has(key)) return;
-    done.add(key);
-    if (p.kind === 'opaque') {
-      if (!(await isValid(p.path))) unknown.add(p.path);
+  const visitOpaque = async (path: string): Promise<void> => {
+    if (done.has(path)) return;
+    done.add(path);
+    if (await isValid(path)) return;
+    const info = await substitutable?.(path);
+    if (!info) {
+      unknown.add(path);
       return;
     }
+    willSubstitute.add(path);
+    downloadSize += info.downloadSize;
+    narSize += info.narSize;
+    for (const r of info.references) if (r !== path) await visitOpaque(r);
+  };
+  const visit = async (p: DerivedPath): Promise<void> => {
+    if (p.kind === 'opaque') return visitOpaque(p.path);
+    const key = `${p.drvPath}!${p.outputs.join(',')}`;
+    if (done.has(key)) return;
+    done.add(key);
     if (!(await isValid(p.drvPath))) {
       unknown.add(p.drvPath);
       return;
@@ -57,19 +119,26 @@ export async function queryMissing(store: DaemonStore, targets: DerivedPath[]) {
     const wanted = p.outputs.includes('*') ? [...drv.outputs.keys()] : p.outputs;
     const paths = wanted.map((o) => drv.outputs.get(o)?.path ?? '');
     const valid = await store.queryValidPaths(paths.filter((q) => q !== ''));
-    if (paths.every((q) => q !== '' && valid.has(q))) return;
+    const invalid = paths.filter((q) => !valid.has(q));
+    if (invalid.length === 0) return;
+    if (substitutable && !invalid.includes('') && drv.env.get('allowSubstitutes') !== '') {
+      const infos = await Promise.all(invalid.map((q) => substitutable(q)));
+      if (infos.every((i) => i !== undefined)) {
+        for (const q of invalid) await visitOpaque(q);
+        return;
+      }
+    }
     willBuild.add(p.drvPath);
-    for (const src of drv.inputSrcs) await visit({ kind: 'opaque', path: src });
+    for (const src of drv.inputSrcs) await visitOpaque(src);
     for (const [inDrv, outs] of drv.inputDrvs) await visit({ kind: 'built', drvPath: inDrv, outputs: outs });
   };
-  for (const t of targets) {
-    if (t.kind !== 'opaque') await visit(t);
-    else if (!done.has(t.path)) {
-      done.add(t.path);
-      if (!validOpaque.has(t.path)) unknown.add(t.path);
-    }
-  }
-  return { willBuild, willSubstitute: new Set<string>(), unknown, downloadSize: 0, narSize: 0 };
+  for (const t of targets) await visit(t);
+  return { willBuild, willSubstitute, unknown, downloadSize, narSize };
+}
+
+function writeSubstitutable(c: WorkerConn, info: SubstitutableInfo): void {
+  c.reply.string(info.deriver ?? '').stringSet(info.references);
+  c.reply.u64(info.downloadSize).u64(info.narSize);
 }
 
 /** The end of QueryPathInfo, once the store answered (`info` undefined: not valid). */
@@ -91,40 +160,53 @@ export const queryOps: Record<number, Op> = {
 
   [WorkerOp.QueryValidPaths]: async (c) => {
     const paths = await readStorePaths(c.inp, c.store.storeDir);
-    if (c.minor >= 27) await c.inp.bool(); // substitute: no substituters here
+    const substitute = c.minor >= 27 ? await c.inp.bool() : false;
     c.logger.startWork();
+    // As nix-daemon: with `substitute`, first fetch what the substituters have.
+    if (substitute) await withSubstituters(c, undefined, (s) => s.prefetch([...paths]));
     const valid = await c.store.queryValidPaths(paths);
     c.logger.stopWork();
     c.reply.stringSet(valid);
   },
 
   [WorkerOp.HasSubstitutes]: async (c) => {
-    await readStorePath(c.inp, c.store.storeDir);
+    const path = await readStorePath(c.inp, c.store.storeDir);
     c.logger.startWork();
+    const infos = await withSubstituters(c, new Map(), (s) => s.query([path]));
     c.logger.stopWork();
-    c.reply.bool(false);
+    c.reply.bool(infos.has(path));
   },
 
   [WorkerOp.QuerySubstitutablePaths]: async (c) => {
-    await readStorePaths(c.inp, c.store.storeDir);
+    const paths = await readStorePaths(c.inp, c.store.storeDir);
     c.logger.startWork();
+    const infos = await withSubstituters(c, new Map(), (s) => s.query(paths));
     c.logger.stopWork();
-    c.reply.stringSet([]);
+    c.reply.stringSet(infos.keys());
   },
 
   [WorkerOp.QuerySubstitutablePathInfo]: async (c) => {
-    await readStorePath(c.inp, c.store.storeDir);
+    const path = await readStorePath(c.inp, c.store.storeDir);
     c.logger.startWork();
+    const info = (await withSubstituters(c, new Map(), (s) => s.query([path]))).get(path);
     c.logger.stopWork();
-    c.reply.u64(0);
+    c.reply.u64(info ? 1 : 0);
+    if (info) writeSubstitutable(c, info);
   },
 
   [WorkerOp.QuerySubstitutablePathInfos]: async (c) => {
-    if (c.minor < 22) await readStorePaths(c.inp, c.store.storeDir);
-    else await c.inp.stringMap(); // path -> optional content address
+    // From 1.22 a map: path -> optional content address (unused: tix has no CA derivations).
+    const paths =
+      c.minor < 22 ? await readStorePaths(c.inp, c.store.storeDir) : [...(await c.inp.stringMap()).keys()];
+    for (const p of paths) assertStorePath(p, c.store.storeDir);
     c.logger.startWork();
+    const infos = await withSubstituters(c, new Map<string, SubstitutableInfo>(), (s) => s.query(paths));
     c.logger.stopWork();
-    c.reply.u64(0);
+    c.reply.u64(infos.size);
+    for (const [path, info] of infos) {
+      c.reply.string(path);
+      writeSubstitutable(c, info);
+    }
   },
 
   [WorkerOp.QueryPathHash]: async (c) => {
@@ -193,7 +275,9 @@ export const queryOps: Record<number, Op> = {
   [WorkerOp.QueryMissing]: async (c) => {
     const targets = await readDerivedPaths(c.inp, c.minor, c.store.storeDir);
     c.logger.startWork();
-    const m = await queryMissing(c.store, targets);
+    const m =
+      (await withSubstituters(c, undefined, (s) => queryMissing(c.store, targets, lookupWith(s)))) ??
+      (await queryMissing(c.store, targets));
     c.logger.stopWork();
     c.reply.stringSet(m.willBuild).stringSet(m.willSubstitute).stringSet(m.unknown);
     c.reply.u64(m.downloadSize).u64(m.narSize);

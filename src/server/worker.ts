@@ -18,6 +18,7 @@ import {
   defaultClientSettings,
   type WorkerBuilder,
   type WorkerConn,
+  type WorkerSubstituters,
 } from './worker-context.js';
 import { TunnelLogger } from './worker-logger.js';
 import { addOps } from './worker-ops-add.js';
@@ -42,6 +43,8 @@ export interface WorkerServerOptions {
   /** A trusted client (trusted-users) may skip signature checks, repair, set any option. */
   trusted: boolean;
   builder?: WorkerBuilder;
+  /** The daemon's substituters, opened per request that needs them; undefined: none. */
+  substituters?: () => WorkerSubstituters | undefined;
   /** Runs after the handshake; what it throws is sent to the client and ends the session. */
   authorize?: () => void;
   /** The daemon's own settings (nix.conf text values). */
@@ -102,6 +105,7 @@ export async function serveWorkerConnection(
     trusted: opts.trusted,
     settings: defaultClientSettings(),
     builder: opts.builder,
+    substituters: opts.substituters,
     signal: ac.signal,
     daemonSettings: opts.daemonSettings ?? (() => undefined),
   };

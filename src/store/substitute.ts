@@ -61,6 +61,68 @@ async function openSubstituters(
   return out.sort((a, b) => a.priority - b.priority);
 }
 
+/** What a substituter offers for a path (Nix's SubstitutablePathInfo). */
+export interface SubstitutableInfo {
+  deriver?: string;
+  references: string[];
+  /** Bytes to download: the narinfo's FileSize (0 when the substituter does not say). */
+  downloadSize: number;
+  narSize: number;
+}
+
+/**
+ * Nix's querySubstitutablePathInfos: for each of `paths` not valid in `local`, what the first
+ * substituter (in priority order) with a trusted narinfo offers. Paths nobody offers are left
+ * out. Unlike Nix 2.8, which lists untrusted narinfos too, only what would really be substituted
+ * is listed; like Nix, the closure is not checked here.
+ */
+export async function querySubstitutable(
+  local: Store,
+  paths: Iterable<string>,
+  settings: SubstituteSettings,
+): Promise<Map<string, SubstitutableInfo>> {
+  const log = settings.onLog ?? (() => {});
+  const out = new Map<string, SubstitutableInfo>();
+  const wanted = [...new Set(paths)];
+  const valid = await local.queryValidPaths(wanted);
+  const targets = wanted.filter((p) => !valid.has(p));
+  if (targets.length === 0) return out;
+  const subs = await openSubstituters(settings, log);
+  const trust = {
+    storeDir: local.storeDir,
+    requireSigs: settings.requireSigs,
+    trustedPublicKeys: settings.trustedPublicKeys,
+  };
+  try {
+    await Promise.all(
+      targets.map(async (path) => {
+        for (const sub of subs) {
+          let info: ValidPathInfo | undefined;
+          try {
+            info = await sub.store.queryPathInfo(path);
+          } catch {
+            continue; // an unusable narinfo: the next substituter may do
+          }
+          if (!info || !isTrusted(info, trust)) continue;
+          const narInfo = await (sub.store as NarInfoStore).queryNarInfo?.(path).catch(() => undefined);
+          out.set(path, {
+            deriver: info.deriver,
+            references: info.references,
+            downloadSize: narInfo?.fileSize ?? 0,
+            narSize: info.narSize,
+          });
+          return;
+        }
+      }),
+    );
+  } finally {
+    await Promise.all(subs.map((s) => s.store.close()));
+  }
+  return out;
+}
+
+type NarInfoStore = Store & { queryNarInfo?: (path: string) => Promise<{ fileSize?: number } | undefined> };
+
 /** Bounded parallelism. */
 function limiter(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
   let active = 0;
