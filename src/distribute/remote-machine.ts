@@ -4,6 +4,8 @@
 // protocol session per slot). Anything that goes wrong with the connection — it cannot be opened,
 // it dies mid-copy or mid-build — becomes a MachineFailure so that the scheduler retries the
 // build elsewhere; a build that failed on its own merits is returned as its BuildResult.
+
+import type { LocalBuildStore } from '../build/local-store-view.js';
 import type { BasicDerivation, Derivation } from '../formats/derivation.js';
 import type { Machine } from '../formats/machines.js';
 import {
@@ -112,6 +114,39 @@ export class RemoteMachine implements BuildMachine {
 
   async build(req: BuildRequest, ctx: BuildContext): Promise<BuildResult> {
     const drv = req.drv ?? (await this.opts.readDerivation(req.drvPath));
+    // As a local build does: hold the outputs' locks (another tix process building the same
+    // derivation waits here, then finds the outputs valid instead of building them again).
+    const outputs = [...drv.outputs.values()].map((o) => o.path).filter((p) => p !== '');
+    const local = this.opts.local as Store & Partial<Pick<LocalBuildStore, 'lockPaths'>>;
+    for (const q of outputs) await local.addTempRoot(q);
+    const lock = await local.lockPaths?.(outputs, { wait: true });
+    try {
+      if (outputs.length > 0 && (await local.queryValidPaths(outputs)).size === outputs.length) {
+        const builtOutputs = new Map<string, string>();
+        for (const [name, o] of drv.outputs) if (o.path) builtOutputs.set(name, o.path);
+        const now = Math.floor(Date.now() / 1000);
+        return {
+          status: BuildStatus.AlreadyValid,
+          errorMsg: '',
+          timesBuilt: 0,
+          isNonDeterministic: false,
+          startTime: now,
+          stopTime: now,
+          builtOutputs,
+        };
+      }
+      return await this.#buildLocked(req, drv, outputs, ctx);
+    } finally {
+      lock?.release();
+    }
+  }
+
+  async #buildLocked(
+    req: BuildRequest,
+    drv: Derivation,
+    outputs: string[],
+    ctx: BuildContext,
+  ): Promise<BuildResult> {
     // Inputs: sources plus the wanted outputs of input derivations, and their closure.
     const roots = new Set(drv.inputSrcs);
     for (const [inDrv, outputs] of drv.inputDrvs) {
@@ -166,7 +201,6 @@ export class RemoteMachine implements BuildMachine {
           errorMsg: `build of '${req.drvPath}' on '${this.name}' failed: ${result.errorMsg}`,
         };
       }
-      const outputs = [...drv.outputs.values()].map((o) => o.path).filter((p) => p !== '');
       try {
         await copyPaths(conn, this.opts.local, outputs);
       } catch (e) {

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { renameSync } from 'node:fs';
 import { fsyncDirSync, removeTreeSync } from './fs-util.js';
 import type { LocalStore } from './local.js';
-import { lockFiles, lockFilesSync } from './locks.js';
+import { heldByThisProcess, lockFiles, lockFilesSync } from './locks.js';
 import type { ValidPathInfo } from './store.js';
 
 /** Temporary entries in the real store dir: `.tmp-<pid>-<random>-<hint>`; live while <pid> is. */
@@ -43,12 +43,14 @@ export function installSync(
   opts: { repair?: boolean } = {},
 ): ValidPathInfo {
   store.addTempRootSync(info.path);
-  const lock = lockFilesSync([`${store.toRealPath(info.path)}.lock`]);
+  const lockFile = `${store.toRealPath(info.path)}.lock`;
+  // A caller holding the path's lock (a build installing its outputs) needs no second one.
+  const lock = heldByThisProcess(lockFile) ? undefined : lockFilesSync([lockFile]);
   try {
     if (opts.repair || !store.db.isValid(info.path)) place(store, temp, info);
     return store.db.queryPathInfo(info.path)!;
   } finally {
-    lock.release();
+    lock?.release();
   }
 }
 
@@ -59,11 +61,12 @@ export async function install(
   opts: { repair?: boolean } = {},
 ): Promise<ValidPathInfo> {
   await store.addTempRoot(info.path);
-  const lock = (await lockFiles([`${store.toRealPath(info.path)}.lock`]))!;
+  const lockFile = `${store.toRealPath(info.path)}.lock`;
+  const lock = heldByThisProcess(lockFile) ? undefined : (await lockFiles([lockFile]))!;
   try {
     if (opts.repair || !store.db.isValid(info.path)) place(store, temp, info);
     return store.db.queryPathInfo(info.path)!;
   } finally {
-    lock.release();
+    lock?.release();
   }
 }

@@ -21,6 +21,14 @@ function openLockFile(file: string): number {
   return openSync(file, constants.O_RDWR | constants.O_CREAT, 0o600);
 }
 
+/**
+ * Whether this process holds the lock on `file` already (as Nix's locksHeld: a caller that
+ * locked a path's outputs, then installs them, must not wait for itself).
+ */
+export function heldByThisProcess(file: string): boolean {
+  return heldHere.has(file);
+}
+
 /** Locked and still linked? Then it is ours; otherwise the previous holder deleted it. */
 function stillLinked(fd: number): boolean {
   return fstatSync(fd).nlink > 0;
