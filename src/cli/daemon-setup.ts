@@ -75,7 +75,12 @@ export async function serveStdio(
   try {
     await serveWorkerConnection(
       store,
-      { pull: input.pull, write: (c) => output.write(c), onEnd: (f) => input.onEnd(f) },
+      {
+        pull: input.pull,
+        write: (c) => output.write(c),
+        tryWrite: (c) => output.tryWrite(c),
+        onEnd: (f) => input.onEnd(f),
+      },
       {
         trusted: true,
         builder: opts.builder,

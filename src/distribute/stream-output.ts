@@ -60,6 +60,22 @@ export class StreamOutput {
     if (this.failure) throw this.failure;
   }
 
+  /**
+   * Writes `chunks` now, unless the stream is not attached yet or waits for a drain (then nothing
+   * is written and the answer is false). Throws as write() does once the stream failed or closed.
+   */
+  tryWrite(chunks: Uint8Array[]): boolean {
+    if (this.failure) throw this.failure;
+    const stream = this.stream;
+    if (!stream || this.pending || stream.writableNeedDrain) return false;
+    if (stream.destroyed || stream.writableEnded) throw new Error('write after the stream closed');
+    if (chunks.length !== 1) return false;
+    const c = chunks[0]!;
+    if (c.byteLength > 0) stream.write(c);
+    if (this.failure) throw this.failure;
+    return true;
+  }
+
   private drain(stream: Writable): Promise<void> {
     return new Promise((resolve, reject) => {
       const done = () => {

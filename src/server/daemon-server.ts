@@ -48,7 +48,12 @@ export async function handleDaemonConnection(socket: Socket, opts: DaemonServerO
     log(`accepted connection from ${peerText}`);
     await serveWorkerConnection(
       opts.store,
-      { pull: input.pull, write: (c) => output.write(c), onEnd: (f) => input.onEnd(f) },
+      {
+        pull: input.pull,
+        write: (c) => output.write(c),
+        tryWrite: (c) => output.tryWrite(c),
+        onEnd: (f) => input.onEnd(f),
+      },
       {
         trusted,
         builder: opts.builder,

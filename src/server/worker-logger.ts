@@ -9,19 +9,39 @@ export type LogField = number | bigint | string;
 
 export interface WorkerOutput {
   write(chunks: Uint8Array[]): Promise<void>;
+  /**
+   * Writes `chunks` at once when the output can take them without waiting (nothing buffered
+   * beyond its limit) and returns true; otherwise writes nothing and returns false. Throws when
+   * the output is closed.
+   */
+  tryWrite?(chunks: Uint8Array[]): boolean;
 }
 
 const JOIN_LIMIT = 256 * 1024;
 
+/** Copies `chunks` (`bytes` in all) into one buffer. */
+function concat(chunks: Uint8Array[], bytes: number): Uint8Array {
+  const out = Buffer.allocUnsafe(bytes);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
 /** Joins runs of small chunks into one buffer (large chunks, such as NAR data, are kept as they are). */
 function joinSmall(chunks: Uint8Array[]): Uint8Array[] {
   if (chunks.length < 2) return chunks;
+  let total = 0;
+  for (const c of chunks) total += c.byteLength;
+  if (total < JOIN_LIMIT) return [concat(chunks, total)];
   const out: Uint8Array[] = [];
   let run: Uint8Array[] = [];
   let runBytes = 0;
   const end = () => {
     if (run.length === 1) out.push(run[0]!);
-    else if (run.length > 1) out.push(Buffer.concat(run, runBytes));
+    else if (run.length > 1) out.push(concat(run, runBytes));
     run = [];
     runBytes = 0;
   };
@@ -43,8 +63,11 @@ export class TunnelLogger {
   #canSend = false;
   #pending: Uint8Array[] = [];
   #chain: Promise<void> = Promise.resolve();
+  /** Writes queued on #chain and not finished yet. */
+  #writing = 0;
   #out: Uint8Array[] = [];
   #scheduled: NodeJS.Immediate | undefined;
+  #held = false;
   /** One writer for every message (it hands out views of one buffer; see WireWriter). */
   readonly #w = new WireWriter();
   #failure: unknown;
@@ -71,10 +94,24 @@ export class TunnelLogger {
   send(chunks: Uint8Array[]): void {
     if (chunks.length === 0) return;
     for (const c of chunks) this.#out.push(c);
-    this.#scheduled ??= setImmediate(() => this.#kick());
+    if (!this.#held) this.#scheduled ??= setImmediate(() => this.#kick());
+  }
+
+  /**
+   * Until release() or the next flush, what is sent waits for that flush instead of going out at
+   * the end of the turn (for a caller that flushes in the same turn anyway).
+   */
+  hold(): void {
+    this.#held = true;
+  }
+
+  release(): void {
+    this.#held = false;
+    if (this.#out.length > 0) this.#scheduled ??= setImmediate(() => this.#kick());
   }
 
   #kick(): void {
+    this.#held = false;
     if (this.#scheduled !== undefined) {
       clearImmediate(this.#scheduled);
       this.#scheduled = undefined;
@@ -82,10 +119,14 @@ export class TunnelLogger {
     if (this.#out.length === 0) return;
     const out = joinSmall(this.#out);
     this.#out = [];
+    this.#writing++;
     this.#chain = this.#chain
       .then(() => (this.#failure === undefined ? this.io.write(out) : undefined))
       .catch((e: unknown) => {
         this.#failure ??= e;
+      })
+      .finally(() => {
+        this.#writing--;
       });
   }
 
@@ -94,6 +135,31 @@ export class TunnelLogger {
     this.#kick();
     await this.#chain;
     if (this.#failure !== undefined) throw this.#failure;
+  }
+
+  /**
+   * flush() without waiting when it can be done at once (no earlier write pending and the output
+   * takes the bytes now): then undefined, else flush()'s promise.
+   */
+  flushNow(): Promise<void> | undefined {
+    this.#held = false;
+    const io = this.io;
+    if (this.#writing > 0 || this.#failure !== undefined || io.tryWrite === undefined) return this.flush();
+    if (this.#scheduled !== undefined) {
+      clearImmediate(this.#scheduled);
+      this.#scheduled = undefined;
+    }
+    if (this.#out.length === 0) return undefined;
+    const out = joinSmall(this.#out);
+    try {
+      if (!io.tryWrite(out)) return this.flush();
+    } catch (e) {
+      this.#failure = e;
+      this.#out = [];
+      return Promise.reject(e);
+    }
+    this.#out = [];
+    return undefined;
   }
 
   #message(w: WireWriter): void {

@@ -1,6 +1,7 @@
 // Worker-protocol queries: validity, path infos, referrers, derivers, derivation outputs, missing
 // paths, substitutes (from the daemon's own substituters, unless the client turned substitution
 // off) and NARs.
+import { WireWriter } from '../formats/wire.js';
 import { StoreError } from '../store/errors.js';
 import type { DerivedPath, ValidPathInfo } from '../store/store.js';
 import { assertStorePath } from '../store/store-paths.js';
@@ -146,7 +147,39 @@ export function replyPathInfo(c: WorkerConn, path: string, info: ValidPathInfo |
   if (!info && c.minor < 17) throw new StoreError('INVALID_PATH', `path '${path}' is not valid`);
   c.logger.stopWork();
   if (c.minor >= 17) c.reply.bool(info !== undefined);
-  if (info) writeValidPathInfo(c.reply, info, c.minor, { keyed: false });
+  if (info) writePathInfo(c.reply, info, c.minor);
+}
+
+/** Encoded frozen infos (a store's shared answers), per protocol minor version. */
+const encodedInfos = new Map<number, WeakMap<ValidPathInfo, Uint8Array>>();
+const scratch = new WireWriter();
+
+/**
+ * writeValidPathInfo (unkeyed) of `info`; a frozen info (and arrays) cannot change, so its bytes
+ * are encoded once and reused for as long as the info object lives.
+ */
+function writePathInfo(out: WireWriter, info: ValidPathInfo, minor: number): void {
+  let byInfo = encodedInfos.get(minor);
+  if (byInfo === undefined) {
+    byInfo = new WeakMap();
+    encodedInfos.set(minor, byInfo);
+  }
+  // Only frozen infos are ever added, so a hit needs no further check.
+  let bytes = byInfo.get(info);
+  if (bytes === undefined) {
+    if (!(Object.isFrozen(info) && Object.isFrozen(info.references) && Object.isFrozen(info.sigs))) {
+      writeValidPathInfo(out, info, minor, { keyed: false });
+      return;
+    }
+    try {
+      writeValidPathInfo(scratch, info, minor, { keyed: false });
+      bytes = scratch.toBytes().slice();
+    } finally {
+      scratch.takeChunks();
+    }
+    byInfo.set(info, bytes);
+  }
+  out.raw(bytes);
 }
 
 export const queryOps: Record<number, Op> = {

@@ -35,6 +35,8 @@ export interface WorkerServerIo {
   /** The client's bytes; null at end of input. */
   pull: () => Promise<Uint8Array | null | undefined>;
   write(chunks: Uint8Array[]): Promise<void>;
+  /** Writes at once if that needs no waiting, else writes nothing and answers false (WorkerOutput). */
+  tryWrite?: (chunks: Uint8Array[]) => boolean;
   /** Calls `f` once the client hung up (even while nobody reads); returns an unsubscribe. */
   onEnd?: (f: () => void) => () => void;
 }
@@ -132,7 +134,18 @@ export async function serveWorkerConnection(
       const handler = OPS[op];
       try {
         if (!handler) throw new StoreError('REMOTE_PROTOCOL', `invalid operation ${op}`);
-        if (!fast[op]?.(conn)) await handler(conn);
+        const fastOp = fast[op];
+        let done = false;
+        if (fastOp !== undefined) {
+          // Answered in this turn, if at all: its messages and reply go out in one write below.
+          logger.hold();
+          try {
+            done = fastOp(conn);
+          } finally {
+            if (!done) logger.release();
+          }
+        }
+        if (!done) await handler(conn);
         logger.send(conn.reply.takeChunks());
       } catch (e) {
         conn.reply.takeChunks();
@@ -150,7 +163,8 @@ export async function serveWorkerConnection(
           exitStatus: e instanceof WorkerBuildFailure ? e.exitStatus : 1,
         });
       }
-      await logger.flush();
+      const flushed = logger.flushNow();
+      if (flushed !== undefined) await flushed;
     }
   } finally {
     unsubscribe?.();

@@ -21,6 +21,36 @@ type PathInfoRow = [
   refs: string | null,
 ];
 
+/** The path-info columns, in PathInfoRow's order (one per line). */
+const INFO_COLUMNS = `hash,
+  registrationTime,
+  deriver,
+  narSize,
+  ultimate,
+  sigs,
+  ca,
+  (select group_concat(r.path, ' ') from Refs join ValidPaths r on reference = r.id where referrer = v.id)`;
+const FIELD_SEP_CODE = 0x1f;
+const FIELD_SEP = String.fromCharCode(FIELD_SEP_CODE);
+/** Most path infos kept in memory (Nix's path-info-cache-size default). */
+const INFO_CACHE_SIZE = 65536;
+
+function pathInfoFromRow(path: string, row: PathInfoRow): ValidPathInfo {
+  const [hash, registrationTime, deriver, narSize, ultimate, sigs, ca, refs] = row;
+  const info: ValidPathInfo = {
+    path,
+    narHash: hash,
+    narSize: narSize ?? 0,
+    references: refs ? refs.split(' ').sort(compareUtf8) : [],
+    registrationTime,
+    ultimate: ultimate === 1,
+    sigs: sigs ? sigs.split(' ').filter((s) => s !== '') : [],
+  };
+  if (deriver) info.deriver = deriver;
+  if (ca) info.ca = ca;
+  return info;
+}
+
 function dbError(action: string, dbPath: string, e: unknown): StoreError {
   return new StoreError('DB', `${action} '${dbPath}': ${(e as Error).message}`, { cause: e });
 }
@@ -59,6 +89,9 @@ export class StoreDb {
   readonly path: string;
   readonly #db: Database.Database;
   readonly #s;
+  /** Path infos read since the database last changed (see queryPathInfo). */
+  readonly #cache = new Map<string, ValidPathInfo>();
+  #cacheVersion = -1;
 
   constructor(db: Database.Database, path: string) {
     this.#db = db;
@@ -66,13 +99,17 @@ export class StoreDb {
     const p = (sql: string) => db.prepare(sql);
     this.#s = {
       // One statement (one read transaction) per path info; store paths contain no spaces.
-      info: p(
-        `select hash, registrationTime, deriver, narSize, ultimate, sigs, ca,
-           (select group_concat(r.path, ' ') from Refs join ValidPaths r on reference = r.id
-             where referrer = v.id)
+      info: p(`select ${INFO_COLUMNS} from ValidPaths v where v.path = ?`).raw(),
+      // The same columns as one text value (one JS string per lookup instead of an array of
+      // eight), joined by a control byte that fields do not hold in practice; see #readPathInfo.
+      infoText: p(
+        `select ${INFO_COLUMNS.split(',\n')
+          .map((c) => `coalesce(${c.trim()}, '')`)
+          .join(` || char(${FIELD_SEP_CODE}) || `)}
          from ValidPaths v where v.path = ?`,
-      ).raw(),
+      ).pluck(),
       id: p('select id from ValidPaths where path = ?').pluck(),
+      dataVersion: p('pragma data_version').pluck(),
       insert: p(
         'insert into ValidPaths (path, hash, registrationTime, deriver, narSize, ultimate, sigs, ca) values (?, ?, ?, ?, ?, ?, ?, ?)',
       ),
@@ -115,22 +152,73 @@ export class StoreDb {
     return this.#s.id.get(path) !== undefined;
   }
 
+  /**
+   * The path's info; the answer may be shared with other callers and is frozen. Infos are kept
+   * in memory between calls as long as the database is unchanged: SQLite's data_version tells
+   * of commits by other connections (a cheaper statement than the lookup), and every write made
+   * through this object empties the cache. Within a transaction the database is read directly.
+   */
   queryPathInfo(path: string): ValidPathInfo | undefined {
-    const row = this.#s.info.get(path) as PathInfoRow | undefined;
-    if (!row) return undefined;
-    const [hash, registrationTime, deriver, narSize, ultimate, sigs, ca, refs] = row;
-    const info: ValidPathInfo = {
-      path,
-      narHash: hash,
-      narSize: narSize ?? 0,
-      references: refs ? refs.split(' ').sort(compareUtf8) : [],
-      registrationTime,
-      ultimate: ultimate === 1,
-      sigs: sigs ? sigs.split(' ').filter((s) => s !== '') : [],
-    };
-    if (deriver) info.deriver = deriver;
-    if (ca) info.ca = ca;
+    if (this.#db.inTransaction) return this.#readPathInfo(path);
+    this.#checkCache();
+    const hit = this.#cache.get(path);
+    if (hit !== undefined) return hit;
+    const info = this.#readPathInfo(path);
+    if (info === undefined) return undefined;
+    Object.freeze(info.references);
+    Object.freeze(info.sigs);
+    Object.freeze(info);
+    if (this.#cache.size >= INFO_CACHE_SIZE) this.#cache.clear();
+    this.#cache.set(path, info);
     return info;
+  }
+
+  /** Empties the info cache if another connection changed the database since it was filled. */
+  #checkCache(): void {
+    const version = this.#s.dataVersion.get() as number;
+    if (version !== this.#cacheVersion) {
+      this.#cache.clear();
+      this.#cacheVersion = version;
+    }
+  }
+
+  /**
+   * The valid ones among `paths`, in one read transaction; paths whose info is cached (see
+   * queryPathInfo) need no lookup.
+   */
+  validPaths(paths: Iterable<string>, check: (path: string) => void = () => {}): Set<string> {
+    const out = new Set<string>();
+    this.read(() => {
+      this.#checkCache();
+      const cache = this.#cache;
+      const id = this.#s.id;
+      for (const p of paths) {
+        check(p);
+        if (cache.has(p) || id.get(p) !== undefined) out.add(p);
+      }
+    });
+    return out;
+  }
+
+  #readPathInfo(path: string): ValidPathInfo | undefined {
+    const text = this.#s.infoText.get(path) as string | undefined;
+    if (text === undefined) return undefined;
+    const f = text.split(FIELD_SEP);
+    if (f.length !== 8) {
+      // A field holds the separator byte: read the columns one by one.
+      const row = this.#s.info.get(path) as PathInfoRow | undefined;
+      return row && pathInfoFromRow(path, row);
+    }
+    return pathInfoFromRow(path, [
+      f[0]!,
+      Number(f[1]),
+      f[2]!,
+      f[3] === '' ? null : Number(f[3]),
+      f[4] === '' ? null : Number(f[4]),
+      f[5]!,
+      f[6]!,
+      f[7]!,
+    ]);
   }
 
   /** Runs `fn` in one read transaction, so that many lookups share one lock (BEGIN DEFERRED). */
@@ -169,6 +257,7 @@ export class StoreDb {
    * outputs, in one transaction. A reference must be valid or part of the batch.
    */
   registerValidPaths(infos: ValidPathInfo[], drvOutputs: Map<string, Map<string, string>>): void {
+    this.#cache.clear();
     this.transaction(() => {
       for (const i of infos) {
         if (this.isValid(i.path)) {
@@ -213,10 +302,12 @@ export class StoreDb {
 
   /** Removes a path from the database; fails (SQLite constraint) while valid paths refer to it. */
   invalidatePath(path: string): void {
+    this.#cache.clear();
     this.#s.invalidate.run(path);
   }
 
   setSignatures(path: string, sigs: string[]): void {
+    this.#cache.clear();
     this.#s.setSigs.run(sigs.join(' ') || null, path);
   }
 }

@@ -120,11 +120,7 @@ export class LocalStore implements Store {
 
   /** The valid ones among `paths`, looked up in one read transaction. */
   queryValidPathsSync(paths: Iterable<string>): Set<string> {
-    const out = new Set<string>();
-    this.db.read(() => {
-      for (const p of paths) if (this.isValidPathSync(p)) out.add(p);
-    });
-    return out;
+    return this.db.validPaths(paths, (p) => assertStorePath(p, this.storeDir));
   }
 
   queryPathInfoSync(path: string): ValidPathInfo | undefined {
