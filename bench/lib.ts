@@ -39,6 +39,20 @@ export function measure(runs: number, run: () => number, setup: () => void = () 
   return median(xs);
 }
 
+/**
+ * Medians of `a` and `b` over `runs` rounds run alternately (a, b, a, b, …), so that a change in
+ * the machine's load during the benchmark weighs on both sides alike.
+ */
+export function measurePair(runs: number, a: () => number, b: () => number): [number, number] {
+  const xs: number[] = [];
+  const ys: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    xs.push(a());
+    ys.push(b());
+  }
+  return [median(xs), median(ys)];
+}
+
 export function report(name: string, tix: number, nix: number, goal: string): void {
   const ratio = tix / nix;
   console.log(
