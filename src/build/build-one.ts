@@ -27,6 +27,7 @@ import {
   chownTreeSync,
   defaultPoolDir,
 } from './build-users.js';
+import { builtinFetchurl } from './builtin-fetchurl.js';
 import { inputClosure } from './closure.js';
 import { makeBuilderEnv } from './env.js';
 import { BuildError, type FailureFlags } from './errors.js';
@@ -180,6 +181,7 @@ async function buildLocked(
   opts: LocalBuildOptions,
   result: MakeResult,
 ): Promise<LocalBuildResult> {
+  if (drv.builder === 'builtin:fetchurl') return buildBuiltin(store, drvPath, drv, parsed, opts, result);
   const mode = opts.sandbox ?? 'true';
   const chrootStore = store.storeDir !== store.realStoreDir;
   const isolated = useSandbox(mode, {
@@ -433,6 +435,74 @@ async function buildAs(
   }
 }
 
+/** builtin:fetchurl (builtin-fetchurl.ts) into a scratch tree, then the usual output registration. */
+async function buildBuiltin(
+  store: LocalBuildStore,
+  drvPath: string,
+  drv: BasicDerivation | Derivation,
+  parsed: ReturnType<typeof parseDerivationAttrs>,
+  opts: LocalBuildOptions,
+  result: MakeResult,
+): Promise<LocalBuildResult> {
+  const drvHash = drvPath.slice(store.storeDir.length + 1, store.storeDir.length + 33);
+  const scratchRoot = join(
+    store.realStoreDir,
+    `.tmp-${process.pid}-tix-build-${drvHash}-${randomBytes(6).toString('hex')}`,
+  );
+  const log = new BuildLog(store.buildLogPath(drvPath), {
+    logLines: opts.logLines ?? 10,
+    onLine: opts.onLogLine,
+  });
+  const built = { timesBuilt: 1 };
+  try {
+    const actualPaths = new Map<string, string>();
+    for (const [name, out] of drv.outputs) {
+      removeTreeSync(store.toRealPath(out.path));
+      actualPaths.set(name, join(scratchRoot, out.path.slice(store.storeDir.length + 1)));
+    }
+    if (actualPaths.size !== 1 || !actualPaths.has('out')) {
+      return result(
+        BuildStatus.MiscFailure,
+        `cannot build '${drvPath}': builtin:fetchurl needs one output 'out'`,
+      );
+    }
+    mkdirSync(scratchRoot, { recursive: true });
+    try {
+      await builtinFetchurl(drv, actualPaths.get('out')!, (line) => log.note(line));
+    } catch (e) {
+      if (!(e instanceof BuildError)) throw e;
+      log.note(`error: ${e.message}`);
+      log.close();
+      let msg = `builder for '${drvPath}' failed with exit code 1`;
+      msg += `;
+last ${log.tail.length} log lines:
+${log.tail
+  .map(
+    (l) => `> ${l}
+`,
+  )
+  .join('')}`;
+      msg += `For full logs, run 'tix log ${drvPath}'.`;
+      return result(BuildStatus.TransientFailure, msg, built);
+    }
+    log.close();
+    const reg = await registerOutputs(store, parsed, {
+      actualPaths,
+      inputPaths: new Set(),
+      alreadyValid: new Set(),
+    });
+    if (reg.hashMismatch)
+      return result(BuildStatus.OutputRejected, reg.hashMismatch.message, { ...built, hashMismatch: true });
+    return result(BuildStatus.Built, '', { ...built, builtOutputs: reg.builtOutputs });
+  } catch (e) {
+    if (!(e instanceof BuildError) && !isStoreError(e)) throw e;
+    return result(BuildStatus.MiscFailure, e.message, built);
+  } finally {
+    log.close();
+    removeTreeSync(scratchRoot);
+  }
+}
+
 function checkPlatform(
   drvPath: string,
   drv: BasicDerivation,
@@ -442,13 +512,15 @@ function checkPlatform(
   const systems = opts.systems ?? [hostSystem()];
   const features = opts.systemFeatures ?? defaultSystemFeatures();
   const required = getStringsAttr(parsed, 'requiredSystemFeatures') ?? [];
-  if (drv.builder.startsWith('builtin:')) {
+  const builtin = drv.builder.startsWith('builtin:');
+  if (builtin && drv.builder !== 'builtin:fetchurl') {
     throw new BuildError(
       'BAD_DRV',
-      `cannot build '${drvPath}': builtin builder '${drv.builder}' is not supported`,
+      `cannot build '${drvPath}': unsupported builtin builder '${drv.builder.slice('builtin:'.length)}'`,
     );
   }
-  const platformOk = systems.includes(drv.system);
+  // A builtin builder runs in this process, whatever system the derivation names (as in Nix).
+  const platformOk = builtin || systems.includes(drv.system);
   if (!platformOk || required.some((f) => !features.includes(f))) {
     throw new BuildError(
       'NO_SLOT',

@@ -3,7 +3,7 @@ import { type BuildResult, BuildStatus } from '../store/store.js';
 /**
  * The error class of src/build. `code` is stable ('BUILD_FAILED', 'TIMED_OUT', 'HASH_MISMATCH',
  * 'DEPENDENCY_FAILED', 'BAD_DRV', 'SANDBOX', 'MISSING_INPUT', 'CYCLE', 'OUTPUT_REJECTED',
- * 'NO_SLOT'); `exitCode` is what `tix build` exits with, computed as Nix 2.8's
+ * 'NO_SLOT', 'FETCH'); `exitCode` is what `tix build` exits with, computed as Nix 2.8's
  * Worker::exitStatus: 100 for a build failure, +1 timeout, +2 hash mismatch, +4 check mismatch.
  */
 export class BuildError extends Error {

@@ -10,7 +10,7 @@
 import type { LocalBuildOptions } from '../build/build-one.js';
 import type { BuildJob, Executor } from '../build/goals.js';
 import type { LocalBuildStore } from '../build/local-store-view.js';
-import { getStringsAttr, parseDerivationAttrs } from '../build/parsed-derivation.js';
+import { getBoolAttr, getStringsAttr, parseDerivationAttrs } from '../build/parsed-derivation.js';
 import type { Machine } from '../formats/machines.js';
 import { type BuildOptions, type BuildResult, BuildStatus } from '../store/store.js';
 import { type ConnectOptions, connectMachine } from './connect.js';
@@ -71,6 +71,18 @@ export function requiredFeatures(drvPath: string, drv: Parameters<typeof parseDe
   return getStringsAttr(parseDerivationAttrs(drvPath, drv), 'requiredSystemFeatures') ?? [];
 }
 
+/** The placement facts of a derivation: required features and `preferLocalBuild`. */
+function placementAttrs(
+  drvPath: string,
+  drv: Parameters<typeof parseDerivationAttrs>[1],
+): { requiredFeatures: string[]; preferLocal: boolean } {
+  const parsed = parseDerivationAttrs(drvPath, drv);
+  return {
+    requiredFeatures: getStringsAttr(parsed, 'requiredSystemFeatures') ?? [],
+    preferLocal: getBoolAttr(parsed, 'preferLocalBuild'),
+  };
+}
+
 function failed(errorMsg: string): BuildResult {
   const t = Math.floor(Date.now() / 1000);
   return {
@@ -114,13 +126,13 @@ export function distributedBuilds(store: LocalBuildStore, opts: DistributedOptio
   const inFlight = new Map<string, InFlight>();
 
   const run = async (job: BuildJob, ctx: RequestContext): Promise<BuildResult> => {
-    let features: string[];
+    let attrs: ReturnType<typeof placementAttrs>;
     try {
-      features = requiredFeatures(job.drvPath, job.drv);
+      attrs = placementAttrs(job.drvPath, job.drv);
     } catch (e) {
       return failed((e as Error).message);
     }
-    const req = { drvPath: job.drvPath, system: job.drv.system, requiredFeatures: features, drv: job.drv };
+    const req = { drvPath: job.drvPath, system: job.drv.system, ...attrs, drv: job.drv };
     const notice = ctx.notice ?? opts.notice;
     const log = ctx.logFor?.(job.drvPath) ?? ctx.log;
     let prefix = '';

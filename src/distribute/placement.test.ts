@@ -37,6 +37,25 @@ test('the local machine ranks below remote machines with a free slot', () => {
   assert.equal(r2.kind === 'chosen' && r2.machine.name, 'local');
 });
 
+test('preferLocalBuild stays here when this machine can build it, and is offloaded otherwise', () => {
+  const local = m('local', { isLocal: true });
+  const remote = m('r');
+  const prefer = { ...req, preferLocal: true };
+  const r = chooseMachine([local, remote], prefer);
+  assert.equal(r.kind === 'chosen' && r.machine.name, 'local');
+  // A busy local machine: wait for it rather than offload.
+  assert.equal(chooseMachine([m('local', { isLocal: true, running: 2 }), remote], prefer).kind, 'busy');
+  // max-jobs 0, or a system only the remote has: offloaded, as Nix does.
+  const r2 = chooseMachine([m('local', { isLocal: true, maxJobs: 0 }), remote], prefer);
+  assert.equal(r2.kind === 'chosen' && r2.machine.name, 'r');
+  const arm = { ...prefer, system: 'aarch64-linux' };
+  const r3 = chooseMachine([local, m('r', { systems: ['aarch64-linux'] })], arm);
+  assert.equal(r3.kind === 'chosen' && r3.machine.name, 'r');
+  // builtin derivations (builtin:fetchurl) can be built by any machine, this one first.
+  const r4 = chooseMachine([local, remote], { ...prefer, system: 'builtin' });
+  assert.equal(r4.kind === 'chosen' && r4.machine.name, 'local');
+});
+
 test('system, supported and mandatory features are matched as Nix does', () => {
   const arm = m('arm', { systems: ['aarch64-linux'] });
   const kvm = m('kvm', { supportedFeatures: ['kvm'] });

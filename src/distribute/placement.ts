@@ -22,6 +22,11 @@ export interface Candidate {
 export interface Requirements {
   system: string;
   requiredFeatures: string[];
+  /**
+   * `preferLocalBuild`: as Nix does, such a derivation is built here whenever this machine can
+   * build it and has slots (max-jobs > 0), and only offloaded otherwise.
+   */
+  preferLocal?: boolean;
 }
 
 export type Rejection = { machine: string; reason: string };
@@ -64,6 +69,12 @@ function better(a: Candidate, b: Candidate): boolean {
 }
 
 export function chooseMachine(candidates: Candidate[], req: Requirements): Placement {
+  if (req.preferLocal) {
+    const local = candidates.filter(
+      (c) => c.isLocal && c.maxJobs > 0 && !c.unavailable && incompatibility(c, req) === undefined,
+    );
+    if (local.length > 0) candidates = local;
+  }
   const rejections: Rejection[] = [];
   let best: Candidate | undefined;
   let someoneCould = false;

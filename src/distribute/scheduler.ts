@@ -16,6 +16,8 @@ export interface BuildRequest {
   drvPath: string;
   system: string;
   requiredFeatures: string[];
+  /** The derivation sets `preferLocalBuild` (see Requirements). */
+  preferLocal?: boolean;
   /** The derivation itself, when the caller has it (BuildDerivation's may not be in the store). */
   drv?: Derivation;
 }
@@ -137,7 +139,11 @@ export class Scheduler {
 
   /** Builds one derivation somewhere; the executor the DAG calls. */
   async build(req: BuildRequest, ctx: BuildContext): Promise<BuildResult> {
-    const requirements: Requirements = { system: req.system, requiredFeatures: req.requiredFeatures };
+    const requirements: Requirements = {
+      system: req.system,
+      requiredFeatures: req.requiredFeatures,
+      preferLocal: req.preferLocal ?? false,
+    };
     /** Machines that failed this very build: not used again for it. */
     const excluded = new Map<string, string>();
     let retries = 0;
