@@ -129,6 +129,24 @@ export class EvalState {
     return compileExpr(this, src, ast, this.baseScope)(this.baseEnv);
   }
 
+  /** Parses an expression without evaluating it (throws its parse error). */
+  parseOnly(text: string, basePath: string): void {
+    parse(new Source(undefined, text), { basePath, home: this.opts.home });
+  }
+
+  /** evalString with extra variables in scope, shadowing builtins (the repl's bindings). */
+  evalStringScoped(text: string, basePath: string, scopeAttrs: Map<string, Value | Thunk>): Value {
+    const src = new Source(undefined, text);
+    const ast = parse(src, { basePath, home: this.opts.home });
+    const vars = new Map<string, number>();
+    const slots: (Value | Thunk)[] = [];
+    for (const [k, v] of scopeAttrs) {
+      vars.set(k, slots.length);
+      slots.push(v);
+    }
+    return compileExpr(this, src, ast, { vars, parent: this.baseScope })(new Env(this.baseEnv, slots));
+  }
+
   /** `scopedImport`: the file sees the given attributes as variables, shadowing builtins. */
   evalFileScoped(path: string, scopeAttrs: Attrs, pos?: Pos): Value {
     const resolved = this.resolveImportPath(path, pos);

@@ -14,6 +14,7 @@ import { instantiateCommand } from './instantiate.js';
 import { keyGenerate, keyPublic } from './key.js';
 import { log } from './log.js';
 import { pathInfo } from './path-info.js';
+import { replCommand } from './repl.js';
 import { storeAdd } from './store-add.js';
 import { storeDelete } from './store-delete.js';
 import { storeDump } from './store-dump.js';
@@ -46,6 +47,7 @@ export const commands: Command[] = [
   buildersCheck,
   daemon,
   evalCommand,
+  replCommand,
   instantiateCommand,
   copy,
   keyGenerate,

@@ -1,0 +1,146 @@
+// `tix repl [FILES…] [-I PATH]` = Nix 2.8's `nix repl`: evaluates what is typed (src/eval/repl.ts)
+// with the store as `tix build` uses it (derivations are written, `:b` builds, with the configured
+// builders). On a terminal it offers line editing, a prompt, a banner and colours; with input from
+// a pipe it reads lines silently and prints only results and errors. An expression that is cut
+// short continues on the next line.
+import { createInterface } from 'node:readline';
+import type { EvalState } from '../../eval/state.js';
+import { storeIOSpec } from '../../glue/instantiate.js';
+import type { DerivedPath } from '../../store/store.js';
+import { parseArgs } from '../args.js';
+import { cliSettings } from '../cli-settings.js';
+import type { Command, CommandContext } from '../command.js';
+import { withStore } from '../open-store.js';
+import { buildersFlagSettings, realiseWithBuilders } from '../remote-builds.js';
+import { EVAL_FLAGS, requestFromArgs } from './eval-common.js';
+import { readBuildLog } from './log.js';
+
+/** The lines typed or piped in, one complete input at a time (continued while cut short). */
+async function* inputs(
+  ctx: CommandContext,
+  tty: boolean,
+  incomplete: (s: string) => boolean,
+): AsyncGenerator<string> {
+  if (tty) {
+    const rl = createInterface({
+      input: process.stdin,
+      output: process.stdout,
+      terminal: true,
+      historySize: 1000,
+    });
+    let pending = '';
+    rl.setPrompt('tix-repl> ');
+    rl.prompt();
+    try {
+      for await (const line of rl) {
+        pending = pending === '' ? line : `${pending}\n${line}`;
+        if (incomplete(pending)) {
+          rl.setPrompt('          ');
+        } else {
+          yield pending;
+          pending = '';
+          rl.setPrompt('tix-repl> ');
+        }
+        rl.prompt();
+      }
+    } finally {
+      rl.close();
+    }
+    if (pending !== '') yield pending;
+    return;
+  }
+  let buf = '';
+  let pending = '';
+  const take = function* (final: boolean) {
+    for (;;) {
+      const nl = buf.indexOf('\n');
+      if (nl < 0 && !(final && buf !== '')) return;
+      const line = nl < 0 ? buf : buf.slice(0, nl);
+      buf = nl < 0 ? '' : buf.slice(nl + 1);
+      pending = pending === '' ? line : `${pending}\n${line}`;
+      if (!incomplete(pending)) {
+        yield pending;
+        pending = '';
+      }
+    }
+  };
+  for await (const chunk of ctx.stdin()) {
+    buf += Buffer.from(chunk).toString('utf8');
+    yield* take(false);
+  }
+  yield* take(true);
+  if (pending !== '') yield pending;
+}
+
+export const replCommand: Command = {
+  name: ['repl'],
+  summary: 'evaluate Nix expressions interactively (like nix repl)',
+  async run(argv, ctx) {
+    const args = parseArgs(argv, { '--include': EVAL_FLAGS['--include']!, '--builders': { arity: 1 } });
+    const settings = cliSettings(ctx, buildersFlagSettings(args));
+    const files = args.positional;
+    // requestFromArgs gives the search path (-I, NIX_PATH, <tix>) and environment of `tix eval`.
+    const req = requestFromArgs({ ...args, positional: [] }, { ...ctx }, 'instantiate');
+    const tty = process.stdin.isTTY === true && (ctx.out as { isTTY?: boolean }).isTTY === true;
+    return withStore(
+      ctx,
+      async (store) => {
+        const [{ createEvalIO }, { EvalState }, { Repl }, { toBytes }] = await Promise.all([
+          import('../../eval/run.js'),
+          import('../../eval/state.js'),
+          import('../../eval/repl.js'),
+          import('../../eval/source.js'),
+        ]);
+        const io = await createEvalIO(storeIOSpec(store.uri));
+        const newState = (): EvalState =>
+          new EvalState({
+            io,
+            nixPath: req.nixPath,
+            extraSearchPath: req.extraNixPath,
+            currentSystem: req.currentSystem,
+            home: req.env.HOME,
+            env: req.env,
+            trace: (line) => ctx.err.write(Buffer.from(`${line}\n`, 'latin1')),
+            cwd: req.cwd,
+          });
+        const repl = new Repl(
+          newState,
+          toBytes(req.cwd),
+          {
+            out: (s) => ctx.out.write(Buffer.from(s, 'latin1')),
+            err: (s) => ctx.err.write(Buffer.from(s, 'latin1')),
+            color: tty,
+            build: async (drvPath) => {
+              const drv = (
+                store as { readDerivation?: (p: string) => { outputs: Map<string, unknown> } }
+              ).readDerivation?.(drvPath);
+              const wanted: DerivedPath = {
+                kind: 'built',
+                drvPath,
+                outputs: drv ? [...drv.outputs.keys()] : ['out'],
+              };
+              // A failed build throws (BuildError), and the repl reports it.
+              await realiseWithBuilders(store, [wanted], settings, ctx);
+              return store.queryDerivationOutputMap(drvPath);
+            },
+            log: (drvPath) => {
+              const logs = store as { buildLogPath?: (p: string) => string };
+              const text = logs.buildLogPath ? readBuildLog(logs.buildLogPath(drvPath)) : undefined;
+              return text === undefined ? undefined : Buffer.from(text).toString('utf8');
+            },
+          },
+          { showTrace: ctx.global.showTrace },
+        );
+        if (tty) ctx.out.write('Welcome to tix (the Nix 2.8 language). Type :? for help.\n\n');
+        for (const f of files) await repl.run(`:l ${f}`);
+        for await (const input of inputs(ctx, tty, (s) => repl.isIncomplete(s))) {
+          if (!(await repl.run(input))) break;
+          // On a terminal, as Nix does, a blank line after each input's output.
+          if (tty) ctx.out.write('\n');
+        }
+        return 0;
+      },
+      settings,
+    );
+  },
+};
