@@ -160,7 +160,8 @@ async function substituteOpaque(
   );
 }
 
-function alreadyValid(outputs: Map<string, string>): LocalBuildResult {
+/** The result for a derivation whose outputs are all valid already. */
+export function alreadyValid(outputs: Map<string, string>): LocalBuildResult {
   const now = Math.floor(Date.now() / 1000);
   return {
     status: BuildStatus.AlreadyValid,

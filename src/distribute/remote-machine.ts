@@ -5,6 +5,7 @@
 // it dies mid-copy or mid-build — becomes a MachineFailure so that the scheduler retries the
 // build elsewhere; a build that failed on its own merits is returned as its BuildResult.
 
+import { alreadyValid } from '../build/goals.js';
 import type { LocalBuildStore } from '../build/local-store-view.js';
 import type { BasicDerivation, Derivation } from '../formats/derivation.js';
 import type { Machine } from '../formats/machines.js';
@@ -124,16 +125,7 @@ export class RemoteMachine implements BuildMachine {
       if (outputs.length > 0 && (await local.queryValidPaths(outputs)).size === outputs.length) {
         const builtOutputs = new Map<string, string>();
         for (const [name, o] of drv.outputs) if (o.path) builtOutputs.set(name, o.path);
-        const now = Math.floor(Date.now() / 1000);
-        return {
-          status: BuildStatus.AlreadyValid,
-          errorMsg: '',
-          timesBuilt: 0,
-          isNonDeterministic: false,
-          startTime: now,
-          stopTime: now,
-          builtOutputs,
-        };
+        return alreadyValid(builtOutputs);
       }
       return await this.#buildLocked(req, drv, outputs, ctx);
     } finally {

@@ -39,6 +39,21 @@ export interface SessionOutput {
   stderr(bytes: string): void;
 }
 
+/** The evaluator a request describes (search path, system, environment, cwd). */
+export function evalStateFor(req: EvalRequest, io: EvalIO, stderr: (bytes: string) => void): EvalState {
+  return new EvalState({
+    io,
+    nixPath: req.nixPath,
+    extraSearchPath: req.extraNixPath,
+    currentSystem: req.currentSystem,
+    home: req.env.HOME,
+    env: req.env,
+    trace: (line) => stderr(`${line}\n`),
+    readOnly: req.mode === 'eval',
+    cwd: req.cwd,
+  });
+}
+
 /** Runs the request; returns the exit code. Errors are printed like Nix's. */
 export function runSession(
   req: EvalRequest,
@@ -46,17 +61,7 @@ export function runSession(
   out: SessionOutput,
   opts: { rethrowStackOverflow?: boolean } = {},
 ): number {
-  const state = new EvalState({
-    io,
-    nixPath: req.nixPath,
-    extraSearchPath: req.extraNixPath,
-    currentSystem: req.currentSystem,
-    home: req.env.HOME,
-    env: req.env,
-    trace: (line) => out.stderr(`${line}\n`),
-    readOnly: req.mode === 'eval',
-    cwd: req.cwd,
-  });
+  const state = evalStateFor(req, io, out.stderr);
   const cwd = toBytes(req.cwd);
   try {
     const autoArgs = new Attrs(

@@ -85,24 +85,15 @@ export const replCommand: Command = {
     return withStore(
       ctx,
       async (store) => {
-        const [{ createEvalIO }, { EvalState }, { Repl }, { toBytes }] = await Promise.all([
+        const [{ createEvalIO }, { evalStateFor }, { Repl }, { toBytes }] = await Promise.all([
           import('../../eval/run.js'),
-          import('../../eval/state.js'),
+          import('../../eval/session.js'),
           import('../../eval/repl.js'),
           import('../../eval/source.js'),
         ]);
         const io = await createEvalIO(storeIOSpec(store.uri));
         const newState = (): EvalState =>
-          new EvalState({
-            io,
-            nixPath: req.nixPath,
-            extraSearchPath: req.extraNixPath,
-            currentSystem: req.currentSystem,
-            home: req.env.HOME,
-            env: req.env,
-            trace: (line) => ctx.err.write(Buffer.from(`${line}\n`, 'latin1')),
-            cwd: req.cwd,
-          });
+          evalStateFor(req, io, (d) => ctx.err.write(Buffer.from(d, 'latin1')));
         const repl = new Repl(
           newState,
           toBytes(req.cwd),
