@@ -4,27 +4,16 @@
 // 150 with TIX_SOAK=1.
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { have, tempDir } from '../build/test-support.js';
+import { tempDir } from '../build/test-support.js';
 import { runCli } from '../cli/run-cli.test-util.js';
+import { nixAsRootSkip, REPO_ROOT } from './worker-test-support.js';
 
-function repoRoot(): string {
-  let d = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(d, 'bin', 'tix'))) d = dirname(d);
-  return d;
-}
-const ROOT = repoRoot();
+const ROOT = REPO_ROOT;
 const RUNS = process.env.TIX_SOAK === '1' ? 150 : 50;
-const skip = !have('nix-store')
-  ? 'Nix 2.8 is not installed'
-  : process.getuid?.() !== 0
-    ? 'needs root (chroot stores, build users)'
-    : !existsSync(join(ROOT, 'dist/src/cli/tix.js'))
-      ? 'dist/ is not built'
-      : undefined;
+const skip = nixAsRootSkip('chroot stores, build users');
 
 const T = tempDir('daemon-crash');
 const sock = join(T, 'socket');

@@ -5,27 +5,14 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { have } from '../build/test-support.js';
 import { openStore } from '../store/open.js';
 import { peerCredAvailable } from './peercred.js';
-import { once, sign, testKey, unsignedPath } from './worker-test-support.js';
+import { nixAsRootSkip, once, REPO_ROOT, sign, testKey, unsignedPath } from './worker-test-support.js';
 
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'bin', 'tix'))) dir = dirname(dir);
-  return dir;
-}
-const ROOT = repoRoot();
-const skip = !have('nix-store')
-  ? 'Nix 2.8 is not installed'
-  : process.getuid?.() !== 0
-    ? 'needs root (chroot stores, setuid to nobody)'
-    : !existsSync(join(ROOT, 'dist/src/cli/tix.js'))
-      ? 'dist/ is not built'
-      : undefined;
+const ROOT = REPO_ROOT;
+const skip = nixAsRootSkip('chroot stores, setuid to nobody');
 
 const T = mkdtempSync(join(tmpdir(), 'tix-daemon-nix-'));
 const key = testKey('tix-daemon-test-1');

@@ -5,27 +5,15 @@
 // instead of receiving the path, and a client that turns substitution off sees none of it.
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { have } from '../build/test-support.js';
 import { openStore } from '../store/open.js';
+import { nixAsRootSkip, REPO_ROOT } from './worker-test-support.js';
 
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'bin', 'tix'))) dir = dirname(dir);
-  return dir;
-}
-const ROOT = repoRoot();
-const skip = !have('nix-store')
-  ? 'Nix 2.8 is not installed'
-  : process.getuid?.() !== 0
-    ? 'needs root (chroot stores)'
-    : !existsSync(join(ROOT, 'dist/src/cli/tix.js'))
-      ? 'dist/ is not built'
-      : undefined;
+const ROOT = REPO_ROOT;
+const skip = nixAsRootSkip('chroot stores');
 
 const T = mkdtempSync(join(tmpdir(), 'tix-daemon-subst-'));
 const sock = join(T, 'socket');

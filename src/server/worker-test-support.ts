@@ -1,9 +1,11 @@
 // Test helpers for the worker-protocol server: an unsigned input-addressed path with its NAR, a
 // signing key, a daemon on a temporary socket with a chosen peer identity, raw socket sessions.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { have } from '../build/test-support.js';
 import { hashBytes, parseHash, printHash } from '../formats/hash.js';
 import { narFromBytesTree } from '../formats/nar.js';
 import { fingerprint } from '../formats/narinfo.js';
@@ -16,6 +18,25 @@ import type { ValidPathInfo } from '../store/store.js';
 import { WORKER_MAGIC_1 } from '../store/worker-protocol.js';
 import { type DaemonServer, type DaemonServerOptions, startDaemonServer } from './daemon-server.js';
 import type { UserDb } from './trust.js';
+
+function repoRoot(): string {
+  let d = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(d, 'bin', 'tix'))) d = dirname(d);
+  return d;
+}
+/** The checkout: tests run `bin/tix` from it. */
+export const REPO_ROOT = repoRoot();
+
+/**
+ * Why a test that runs Nix 2.8 against `bin/tix` as root must skip (`needs` says what root is for),
+ * or undefined when it can run.
+ */
+export function nixAsRootSkip(needs: string): string | undefined {
+  if (!have('nix-store')) return 'Nix 2.8 is not installed';
+  if (process.getuid?.() !== 0) return `needs root (${needs})`;
+  if (!existsSync(join(REPO_ROOT, 'dist/src/cli/tix.js'))) return 'dist/ is not built';
+  return undefined;
+}
 
 /** An input-addressed (not content-addressed) path holding `text`, unsigned, with its NAR. */
 export async function unsignedPath(
