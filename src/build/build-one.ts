@@ -1,6 +1,6 @@
 // Builds one derivation on this machine: lock its outputs, skip it if they are valid, run the
 // builder in the sandbox, register the outputs, and describe the outcome as a Nix BuildResult.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   chmodSync,
   chownSync,
@@ -9,6 +9,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmdirSync,
   statSync,
   writeFileSync,
@@ -16,8 +17,10 @@ import {
 import { availableParallelism, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { BasicDerivation, Derivation } from '../formats/derivation.js';
+import { hashEquals, parseHash } from '../formats/hash.js';
 import { isStoreError } from '../store/errors.js';
 import { removeTreeSync } from '../store/fs-util.js';
+import { dumpPathSync } from '../store/nar-dump-disk.js';
 import { type BuildResult, BuildStatus } from '../store/store.js';
 import { BuildLog } from './build-log.js';
 import {
@@ -75,6 +78,12 @@ export interface LocalBuildOptions {
   callerEnv?: Readonly<Record<string, string | undefined>>;
   /** Output names shown in timeout messages; default all outputs. */
   wantedOutputs?: string[];
+  /**
+   * `--check`: the outputs must be valid; the derivation is built again (in the sandbox) and each
+   * output compared with the valid one, which stays as it is. A difference fails the build as not
+   * deterministic; with keepFailed the new output is kept beside the old as `<output>.check`.
+   */
+  check?: boolean;
   /** `system` and `extra-platforms`; default the host's ("x86_64-linux" etc.). */
   systems?: string[];
   /** `system-features`; default ['benchmark', 'big-parallel', 'nixos-test', 'kvm' if /dev/kvm]. */
@@ -146,7 +155,13 @@ export async function buildDerivationLocally(
     outputPaths.set(name, out.path);
   }
   const allValid = () => [...outputPaths.values()].every((q) => store.isValidPathSync(q));
-  if (allValid()) return result(BuildStatus.AlreadyValid, '', { builtOutputs: outputPaths });
+  if (opts.check && !allValid()) {
+    return result(
+      BuildStatus.MiscFailure,
+      `some outputs of '${drvPath}' are not valid, so checking is not possible`,
+    );
+  }
+  if (!opts.check && allValid()) return result(BuildStatus.AlreadyValid, '', { builtOutputs: outputPaths });
 
   let parsed: ReturnType<typeof parseDerivationAttrs>;
   try {
@@ -160,7 +175,7 @@ export async function buildDerivationLocally(
   for (const q of outputPaths.values()) await store.addTempRoot(q);
   const lock = await store.lockPaths([...outputPaths.values()], { wait: true });
   try {
-    if (allValid()) return result(BuildStatus.AlreadyValid, '', { builtOutputs: outputPaths });
+    if (!opts.check && allValid()) return result(BuildStatus.AlreadyValid, '', { builtOutputs: outputPaths });
     return await buildLocked(store, drvPath, drv, parsed, opts, result);
   } finally {
     lock?.release();
@@ -405,7 +420,18 @@ async function buildAs(
     }
     if (user) {
       // The build user must not keep write access to its outputs once they are in the store.
-      for (const [name, p] of actualPaths) if (!alreadyValid.has(name) && exists(p)) chownTreeSync(p, 0, 0);
+      for (const [name, p] of actualPaths)
+        if ((opts.check || !alreadyValid.has(name)) && exists(p)) chownTreeSync(p, 0, 0);
+    }
+    if (opts.check) {
+      const differs = compareWithValidOutputs(store, drv, actualPaths, opts.keepFailed ?? false);
+      if (differs)
+        return result(BuildStatus.NotDeterministic, differs(drvPath), { ...built, checkMismatch: true });
+      failed = false;
+      return result(BuildStatus.Built, '', {
+        ...built,
+        builtOutputs: new Map([...drv.outputs].map(([n, o]) => [n, o.path])),
+      });
     }
     try {
       const reg = await registerOutputs(store, parsed, { actualPaths, inputPaths: inputSet, alreadyValid });
@@ -433,6 +459,38 @@ async function buildAs(
       removeTreeSync(buildDirHost);
     }
   }
+}
+
+/**
+ * `--check`: the first output whose rebuilt tree (at actualPaths) has another NAR hash than its
+ * valid path, as a message maker; undefined when all are the same. With keepFailed the differing
+ * tree is kept at `<output>.check` beside the valid one.
+ */
+function compareWithValidOutputs(
+  store: LocalBuildStore,
+  drv: BasicDerivation | Derivation,
+  actualPaths: Map<string, string>,
+  keepFailed: boolean,
+): ((drvPath: string) => string) | undefined {
+  for (const [name, out] of drv.outputs) {
+    const actual = actualPaths.get(name)!;
+    const valid = store.queryPathInfoSync(out.path)!;
+    const h = createHash('sha256');
+    for (const chunk of dumpPathSync(actual)) h.update(chunk);
+    const rebuilt = new Uint8Array(h.digest());
+    if (hashEquals({ algo: 'sha256', digest: rebuilt }, parseHash(valid.narHash, { algo: 'sha256' })))
+      continue;
+    const real = store.toRealPath(out.path);
+    if (keepFailed) {
+      const dst = `${real}.check`;
+      removeTreeSync(dst);
+      renameSync(actual, dst);
+      return (drvPath) =>
+        `derivation '${drvPath}' may not be deterministic: output '${real}' differs from '${dst}'`;
+    }
+    return (drvPath) => `derivation '${drvPath}' may not be deterministic: output '${real}' differs`;
+  }
+  return undefined;
 }
 
 /** builtin:fetchurl (builtin-fetchurl.ts) into a scratch tree, then the usual output registration. */

@@ -20,6 +20,8 @@ export interface BuildJob {
   drv: Derivation;
   /** The outputs somebody needs (a subset of drv.outputs' names). */
   wantedOutputs: string[];
+  /** `--check`: build again and compare with the valid outputs (this machine only). */
+  check?: boolean;
 }
 
 /** Builds one derivation somewhere and reports how it went; must not throw for build failures. */
@@ -45,6 +47,8 @@ export interface BuildPathsOptions {
   substitute?: SubstituteHook;
   /** `fallback`: build derivations whose outputs failed to substitute; default false. */
   fallback?: boolean;
+  /** `--check`: build the requested derivations again and compare the results with their outputs. */
+  check?: boolean;
 }
 
 export interface BuildPathsResult {
@@ -57,7 +61,11 @@ export interface BuildPathsResult {
 /** The local executor: builds on this machine. */
 export function localExecutor(store: LocalBuildStore, opts: LocalBuildOptions = {}): Executor {
   return (job) =>
-    buildDerivationLocally(store, job.drvPath, job.drv, { ...opts, wantedOutputs: job.wantedOutputs });
+    buildDerivationLocally(store, job.drvPath, job.drv, {
+      ...opts,
+      wantedOutputs: job.wantedOutputs,
+      ...(job.check ? { check: true } : {}),
+    });
 }
 
 /**
@@ -73,10 +81,11 @@ export async function buildPaths(
   // included), as Nix's goals root their .drv: temp roots, the requested ones before reading them.
   for (const p of paths) await store.addTempRoot(p.kind === 'opaque' ? p.path : p.drvPath);
   await substituteOpaque(store, paths, opts.substitute);
+  const checked = new Set(opts.check ? paths.flatMap((p) => (p.kind === 'built' ? [p.drvPath] : [])) : []);
   const plan = await planBuilds(
     store,
     paths.flatMap((p) => (p.kind === 'built' ? [{ drvPath: p.drvPath, outputs: p.outputs }] : [])),
-    { substitute: opts.substitute, fallback: opts.fallback },
+    { substitute: opts.substitute, fallback: opts.fallback, check: checked },
   );
   for (const drvPath of plan.nodes.keys()) await store.addTempRoot(drvPath);
   const executor = opts.executor ?? localExecutor(store, opts.local);
@@ -99,6 +108,7 @@ export async function buildPaths(
         return { ...alreadyValid(node.outputs), status: BuildStatus.Substituted };
       if (!plan.toBuild.has(drvPath)) return alreadyValid(node.outputs);
       const job: BuildJob = { drvPath, drv: node.drv, wantedOutputs: [...node.wanted].sort() };
+      if (checked.has(drvPath)) job.check = true;
       opts.onStart?.(job);
       return executor(job);
     },

@@ -42,6 +42,8 @@ export interface Plan {
 }
 
 export interface PlanOptions {
+  /** `--check`: these derivations are built again although their outputs are valid. */
+  check?: ReadonlySet<string>;
   substitute?: SubstituteHook;
   /** `fallback`: build a derivation whose outputs failed to substitute (default: fail it). */
   fallback?: boolean;
@@ -103,11 +105,12 @@ export async function planBuilds(
   while (queue.length > 0) {
     const level = [...new Set(queue)].filter((d) => !toBuild.has(d) && !substituteFailed.has(d));
     queue = [];
-    const needy = level.filter((d) => missingOutputs(nodes.get(d)!).length > 0);
+    const rebuild = (d: string) => opts.check?.has(d) === true;
+    const needy = level.filter((d) => rebuild(d) || missingOutputs(nodes.get(d)!).length > 0);
     let failed: ReadonlyMap<string, Error> = new Map();
     if (opts.substitute) {
       const fetch = needy
-        .filter((d) => substitutesAllowed(d, nodes.get(d)!.drv))
+        .filter((d) => !rebuild(d) && substitutesAllowed(d, nodes.get(d)!.drv))
         .flatMap((d) => missingOutputs(nodes.get(d)!).filter((q) => q !== ''));
       if (fetch.length > 0) {
         // Like the requested paths, what is fetched must not be collected before it is used.
@@ -117,6 +120,11 @@ export async function planBuilds(
     }
     for (const d of needy) {
       const node = nodes.get(d)!;
+      if (rebuild(d)) {
+        toBuild.add(d);
+        for (const [inDrv, names] of node.drv.inputDrvs) want(inDrv, names);
+        continue;
+      }
       const missing = missingOutputs(node);
       if (missing.length === 0) {
         substituted.add(d);

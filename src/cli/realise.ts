@@ -81,6 +81,7 @@ export async function realisePaths(
   paths: DerivedPath[],
   settings: Settings,
   ctx: CommandContext,
+  opts: { check?: boolean } = {},
 ): Promise<BuildPathsResult> {
   const buildStore = asBuildStore(store);
   const log = (line: string) => ctx.err.write(`${line}\n`);
@@ -92,7 +93,9 @@ export async function realisePaths(
       keepGoing: settings.get('keep-going'),
       substitute: substitution?.hook,
       fallback: settings.get('fallback'),
-      onStart: (job) => ctx.err.write(`building '${job.drvPath}'...\n`),
+      check: opts.check ?? false,
+      onStart: (job) =>
+        ctx.err.write(`${job.check ? 'checking outputs of' : 'building'} '${job.drvPath}'...\n`),
       onResult: (_drvPath, r) => {
         if (!isSuccess(r) && r.errorMsg) ctx.err.write(`error: ${r.errorMsg}\n`);
       },

@@ -84,9 +84,10 @@ export async function realiseWithBuilders(
   paths: DerivedPath[],
   settings: Settings,
   ctx: CommandContext,
+  opts: { check?: boolean } = {},
 ): Promise<BuildPathsResult> {
   const machines = configuredMachines(settings);
-  if (machines.length === 0) return realisePaths(store, paths, settings, ctx);
+  if (machines.length === 0) return realisePaths(store, paths, settings, ctx, opts);
   const buildStore = asBuildStore(store);
   const onLogLine = (line: string) => ctx.err.write(`${line}\n`);
   applyAutoGcSettings(buildStore, settings, onLogLine);
@@ -104,6 +105,7 @@ export async function realiseWithBuilders(
       keepGoing: settings.get('keep-going'),
       substitute: substitution?.hook,
       fallback: settings.get('fallback'),
+      check: opts.check ?? false,
       onResult: (_drvPath, r) => {
         if (!isSuccess(r) && r.errorMsg) ctx.err.write(`error: ${r.errorMsg}\n`);
       },

@@ -132,7 +132,13 @@ export function distributedBuilds(store: LocalBuildStore, opts: DistributedOptio
     } catch (e) {
       return failed((e as Error).message);
     }
-    const req = { drvPath: job.drvPath, system: job.drv.system, ...attrs, drv: job.drv };
+    const req = {
+      drvPath: job.drvPath,
+      system: job.drv.system,
+      ...attrs,
+      drv: job.drv,
+      ...(job.check ? { check: true } : {}),
+    };
     const notice = ctx.notice ?? opts.notice;
     const log = ctx.logFor?.(job.drvPath) ?? ctx.log;
     let prefix = '';

@@ -32,6 +32,7 @@ export function localMachine(store: LocalBuildStore, opts: LocalMachineOptions):
         systems: opts.systems,
         systemFeatures: opts.features,
         onLogLine: ctx.log,
+        ...(req.check ? { check: true } : {}),
       });
     },
   };

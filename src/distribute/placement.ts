@@ -27,6 +27,8 @@ export interface Requirements {
    * build it and has slots (max-jobs > 0), and only offloaded otherwise.
    */
   preferLocal?: boolean;
+  /** Only this machine may build it (`--check`, which compares with outputs in the local store). */
+  localOnly?: boolean;
 }
 
 export type Rejection = { machine: string; reason: string };
@@ -69,6 +71,7 @@ function better(a: Candidate, b: Candidate): boolean {
 }
 
 export function chooseMachine(candidates: Candidate[], req: Requirements): Placement {
+  if (req.localOnly) candidates = candidates.filter((c) => c.isLocal);
   if (req.preferLocal) {
     const local = candidates.filter(
       (c) => c.isLocal && c.maxJobs > 0 && !c.unavailable && incompatibility(c, req) === undefined,

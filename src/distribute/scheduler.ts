@@ -18,6 +18,8 @@ export interface BuildRequest {
   requiredFeatures: string[];
   /** The derivation sets `preferLocalBuild` (see Requirements). */
   preferLocal?: boolean;
+  /** `--check`: build it again on this machine and compare with its valid outputs. */
+  check?: boolean;
   /** The derivation itself, when the caller has it (BuildDerivation's may not be in the store). */
   drv?: Derivation;
 }
@@ -143,6 +145,7 @@ export class Scheduler {
       system: req.system,
       requiredFeatures: req.requiredFeatures,
       preferLocal: req.preferLocal ?? false,
+      localOnly: req.check ?? false,
     };
     /** Machines that failed this very build: not used again for it. */
     const excluded = new Map<string, string>();

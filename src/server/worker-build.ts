@@ -72,8 +72,8 @@ async function asActivity(
   }
 }
 
-function checkMode(mode: BuildMode): void {
-  if (mode !== BuildMode.Normal) {
+function checkMode(mode: BuildMode, allowCheck = false): void {
+  if (mode !== BuildMode.Normal && !(allowCheck && mode === BuildMode.Check)) {
     throw new StoreError(
       'UNSUPPORTED',
       `build mode '${mode === BuildMode.Repair ? 'repair' : 'check'}' is not supported by the tix daemon`,
@@ -115,7 +115,8 @@ export function localWorkerBuilder(
 
   return {
     async buildPaths(paths, ctx) {
-      checkMode(ctx.mode);
+      // Check mode (nix-build --check through the daemon) rebuilds on this machine and compares.
+      checkMode(ctx.mode, true);
       const local = clientBuildOptions(base, ctx);
       let results = new Map<string, BuildResult>();
       let failure: { message: string; exitStatus: number } | undefined;
@@ -126,6 +127,7 @@ export function localWorkerBuilder(
           fallback: ctx.settings.tryFallback,
           maxJobs: sched ? sched.builds.maxParallel : ctx.settings.maxBuildJobs,
           keepGoing: ctx.settings.keepGoing,
+          check: ctx.mode === BuildMode.Check,
           executor: sched
             ? clientExecutor(sched, local, ctx)
             : (job) =>
@@ -134,6 +136,7 @@ export function localWorkerBuilder(
                     ...local,
                     wantedOutputs: job.wantedOutputs,
                     onLogLine,
+                    ...(job.check ? { check: true } : {}),
                   }),
                 ),
         });

@@ -72,6 +72,7 @@ export const build: Command = {
       ...BUILD_EVAL_FLAGS,
       '--builders': { arity: 1 },
       '--no-out-link': { arity: 0 },
+      '--check': { arity: 0 },
       '--out-link': { arity: 1, aliases: ['-o'] },
     });
     if (flagSet(args, '--no-out-link') && flagSet(args, '--out-link')) {
@@ -87,7 +88,9 @@ export const build: Command = {
         if (store instanceof LocalStore) prewarmRemoteOnly(settings, ctx);
         const paths = await pathsToBuild(args, ctx, store);
         if (paths === undefined) return 1;
-        const res = await realiseWithBuilders(store, paths, settings, ctx);
+        const res = await realiseWithBuilders(store, paths, settings, ctx, {
+          check: flagSet(args, '--check'),
+        });
         const counters = new Map<string, number>();
         const links: [string, string][] = [];
         const printed: string[] = [];
