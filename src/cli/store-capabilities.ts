@@ -13,6 +13,8 @@ export interface StoreCapabilities {
     ignoreLiveness?: boolean;
   }): Promise<{ paths: string[]; bytesFreed: number }>;
   verifyStore(opts: { checkContents: boolean; repair: boolean }): Promise<{ errors: string[] }>;
+  /** Statistics from a local store; nothing through a daemon. */
+  optimiseStore(): Promise<{ filesLinked: number; bytesFreed: number } | undefined>;
   buildLogPath(drvPath: string): string;
   addIndirectRoot(linkPath: string): Promise<void>;
   findRoots(): Promise<Map<string, string>>;

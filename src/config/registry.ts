@@ -39,6 +39,7 @@ export interface SettingValues {
   'keep-derivations': boolean;
   'keep-outputs': boolean;
   'fsync-store-paths': boolean;
+  'auto-optimise-store': boolean;
   'connect-timeout': number;
   'build-users-group': string;
   'auto-allocate-uids': boolean;
@@ -282,6 +283,12 @@ export const SETTINGS: { [K in SettingName]: SettingDef<SettingValues[K]> } = {
     default: () => false,
     description:
       'fsync the files of every store path before registering it (survives power loss, not only killed processes; as in current Nix, off by default)',
+  },
+  'auto-optimise-store': {
+    type: 'bool',
+    default: () => false,
+    description:
+      'hard-link identical files of every path as it is added to the store (as tix store optimise does)',
   },
   'connect-timeout': {
     type: 'uint',

@@ -113,11 +113,11 @@ describe('Settings', () => {
     const s = new Settings(ctx);
     s.set('foo-bar', '1', here);
     s.set('foo-bar', '1', here);
-    s.set('auto-optimise-store', 'true', here);
+    s.set('pre-build-hook', '/bin/true', here);
     s.set('extra-hashed-mirrors', 'http://x', { file: '--option', line: 0 });
     assert.deepEqual(s.warnings, [
       "unknown setting 'foo-bar' in '/etc/tix/tix.conf:7'",
-      "ignoring setting 'auto-optimise-store' in '/etc/tix/tix.conf:7': not supported by tix (store optimisation is not implemented)",
+      "ignoring setting 'pre-build-hook' in '/etc/tix/tix.conf:7': not supported by tix (pre-build hooks are not implemented)",
       "ignoring setting 'extra-hashed-mirrors' in '--option': not supported by tix (hashed mirrors are not implemented)",
     ]);
   });

@@ -28,7 +28,7 @@ export interface StoreExtras {
   verifyStore(opts: { checkContents: boolean; repair: boolean }): Promise<{ errors: string[] }>;
   buildLogPath(drvPath: string): string;
   /** Hard-links identical files (`nix-store --optimise`). */
-  optimiseStore(): Promise<void>;
+  optimiseStore(): Promise<unknown>;
   readDerivation(drvPath: string): Derivation;
 }
 

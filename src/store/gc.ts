@@ -8,6 +8,7 @@ import { freedBytesSync, removeTreeSync } from './fs-util.js';
 import { acquireGcLock } from './gc-lock.js';
 import { findLeftovers, removeLeftover } from './leftovers.js';
 import type { LocalStore } from './local.js';
+import { removeUnusedLinks } from './optimise.js';
 import { listRoots } from './roots.js';
 import { assertStorePath } from './store-paths.js';
 
@@ -151,6 +152,8 @@ export async function collectGarbage(store: LocalStore, opts: CollectGarbageOpti
         if (l.path) result.paths.push(l.path);
       }
     }
+    // Files of deleted paths that were hard-linked by optimisation are freed with their link.
+    result.bytesFreed += removeUnusedLinks(store.realStoreDir);
     return result;
   } finally {
     release();

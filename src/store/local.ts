@@ -16,6 +16,7 @@ import { StoreError } from './errors.js';
 import { type CollectGarbageOptions, collectGarbage, type GcResult } from './gc.js';
 import { lockFiles, type PathLock } from './locks.js';
 import { dumpPath } from './nar-dump-disk.js';
+import { type OptimiseStats, optimisePath } from './optimise.js';
 import { registerValidPaths } from './register.js';
 import { addIndirectRoot, addPermRoot, type GcRoot, listRoots, type RootsContext } from './roots.js';
 import type { AddToStoreOptions, Store, ValidPathInfo } from './store.js';
@@ -47,6 +48,8 @@ export interface LocalStoreOptions {
   runtimeRoots?: boolean;
   /** `min-free` / `max-free`: automatic GC before builds and when adding paths (auto-gc.ts). */
   autoGc?: AutoGcSettings;
+  /** `auto-optimise-store`: hard-link identical files of every path as it is registered. */
+  autoOptimise?: boolean;
 }
 
 export class LocalStore implements Store {
@@ -64,6 +67,7 @@ export class LocalStore implements Store {
   readonly requireSigs: boolean;
   readonly trustedPublicKeys: string[];
   readonly runtimeRoots: boolean;
+  readonly autoOptimise: boolean;
   /** Auto-GC settings (may be set after opening); undefined = off. */
   autoGcSettings: AutoGcSettings | undefined;
   /** hashDerivationModulo of derivations read so far (derivations are immutable). */
@@ -84,6 +88,7 @@ export class LocalStore implements Store {
     this.requireSigs = opts.requireSigs ?? true;
     this.trustedPublicKeys = opts.trustedPublicKeys ?? [];
     this.runtimeRoots = opts.runtimeRoots ?? true;
+    this.autoOptimise = opts.autoOptimise ?? false;
     this.autoGcSettings = opts.autoGc;
     mkdirSync(this.realStoreDir, { recursive: true });
     for (const d of ['gcroots', 'profiles', 'temproots'])
@@ -226,6 +231,26 @@ export class LocalStore implements Store {
    */
   registerValidPaths(infos: ValidPathInfo[]): void {
     registerValidPaths(this, infos);
+    if (!this.autoOptimise) return;
+    // Best effort, as the paths are valid already: a file that cannot be linked stays a copy.
+    for (const i of infos) {
+      try {
+        optimisePath(this.realStoreDir, this.toRealPath(i.path), { filesLinked: 0, bytesFreed: 0 });
+      } catch {
+        // Left unoptimised; `tix store optimise` tries again.
+      }
+    }
+  }
+
+  /** `nix-store --optimise`: hard-links identical files across all valid paths. */
+  async optimiseStore(): Promise<OptimiseStats> {
+    const stats: OptimiseStats = { filesLinked: 0, bytesFreed: 0 };
+    for (const p of this.db.allValidPaths()) {
+      await this.addTempRoot(p);
+      if (!this.db.isValid(p)) continue;
+      optimisePath(this.realStoreDir, this.toRealPath(p), stats);
+    }
+    return stats;
   }
 
   /** Adds signatures to a valid path. */

@@ -109,6 +109,7 @@ export function openLocalStore(uri: ParsedStoreUri, opts: OpenStoreOptions = {})
     logDir: p.get('log'),
     uri: canonical,
     fsync: boolSetting(opts.settings, 'fsync-store-paths') ?? false,
+    autoOptimise: boolSetting(opts.settings, 'auto-optimise-store') ?? false,
     keepDerivations: boolSetting(opts.settings, 'keep-derivations'),
     keepOutputs: boolSetting(opts.settings, 'keep-outputs'),
     requireSigs: boolSetting(opts.settings, 'require-sigs'),

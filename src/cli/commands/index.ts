@@ -19,6 +19,7 @@ import { storeAdd } from './store-add.js';
 import { storeDelete } from './store-delete.js';
 import { storeDump } from './store-dump.js';
 import { storeGc } from './store-gc.js';
+import { storeOptimise } from './store-optimise.js';
 import { storeRealise } from './store-realise.js';
 import { storeRestore } from './store-restore.js';
 import { storeSign } from './store-sign.js';
@@ -30,6 +31,7 @@ export const commands: Command[] = [
   storeRestore,
   storeGc,
   storeDelete,
+  storeOptimise,
   storeVerify,
   hashPath,
   hashFile,

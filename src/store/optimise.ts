@@ -1,0 +1,114 @@
+// Store optimisation as Nix does it (`nix-store --optimise`, `auto-optimise-store`): every regular
+// file of a store path is hard-linked to `<real store>/.links/<nix32 of the sha256 of its NAR>`
+// (the NAR of the file alone, so an executable and a plain file with the same bytes stay apart).
+// The first file with some contents becomes the link target; later identical files are replaced by
+// hard links to it, through a temporary link renamed over them, so that a file is never missing.
+// The garbage collector removes links that nothing else uses any more (removeUnusedLinks).
+import { randomBytes } from 'node:crypto';
+import {
+  chmodSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  type Stats,
+  unlinkSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { hashBytes } from '../formats/hash.js';
+import { toNix32 } from '../formats/nix32.js';
+import { dumpPathSync } from './nar-dump-disk.js';
+
+export interface OptimiseStats {
+  /** Files replaced by a hard link. */
+  filesLinked: number;
+  /** Bytes those files took. */
+  bytesFreed: number;
+}
+
+/** The store's link directory. */
+export function linksDir(realStoreDir: string): string {
+  return join(realStoreDir, '.links');
+}
+
+function narHashOfFile(path: string): string {
+  const chunks: Buffer[] = [];
+  for (const c of dumpPathSync(path)) chunks.push(c);
+  return toNix32(hashBytes('sha256', Buffer.concat(chunks)).digest);
+}
+
+/** Hard-links the regular files below `real` (a valid store path's tree) to their `.links` entries. */
+export function optimisePath(realStoreDir: string, real: string, stats: OptimiseStats): void {
+  const links = linksDir(realStoreDir);
+  mkdirSync(links, { recursive: true });
+  const visit = (path: string, st: Stats, parent: string | undefined): void => {
+    if (st.isDirectory()) {
+      for (const name of readdirSync(path)) {
+        const child = join(path, name);
+        visit(child, lstatSync(child), path);
+      }
+      return;
+    }
+    if (!st.isFile()) return;
+    const link = join(links, narHashOfFile(path));
+    let target: Stats;
+    try {
+      target = lstatSync(link);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      try {
+        linkSync(path, link);
+      } catch (e2) {
+        // Too many links to one inode, or a full disk: leave this file alone, as Nix does.
+        const code = (e2 as NodeJS.ErrnoException).code;
+        if (code !== 'EMLINK' && code !== 'ENOSPC' && code !== 'EEXIST') throw e2;
+      }
+      return;
+    }
+    if (target.ino === st.ino && target.dev === st.dev) return;
+    const temp = join(realStoreDir, `.tmp-${process.pid}-link-${randomBytes(6).toString('hex')}`);
+    try {
+      linkSync(link, temp);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EMLINK') return;
+      throw e;
+    }
+    // Directories in a store path are read-only: open the parent for the rename, then close it
+    // again (a store path that is a file sits in the store dir itself, which is writable).
+    const mode = parent === undefined ? undefined : lstatSync(parent).mode & 0o7777;
+    if (parent !== undefined) chmodSync(parent, mode! | 0o200);
+    try {
+      renameSync(temp, path);
+    } catch (e) {
+      unlinkSync(temp);
+      throw e;
+    } finally {
+      if (parent !== undefined) chmodSync(parent, mode!);
+    }
+    stats.filesLinked++;
+    stats.bytesFreed += st.size;
+  };
+  visit(real, lstatSync(real), undefined);
+}
+
+/** Removes `.links` entries no store file links to any more; returns the bytes freed. */
+export function removeUnusedLinks(realStoreDir: string): number {
+  const links = linksDir(realStoreDir);
+  let names: string[];
+  try {
+    names = readdirSync(links);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw e;
+  }
+  let freed = 0;
+  for (const name of names) {
+    const p = join(links, name);
+    const st = lstatSync(p);
+    if (st.nlink !== 1) continue;
+    unlinkSync(p);
+    freed += st.size;
+  }
+  return freed;
+}
