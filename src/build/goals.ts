@@ -11,6 +11,7 @@ import { runDag } from './dag.js';
 import { BuildError, exitCodeFor, isSuccess } from './errors.js';
 import type { LocalBuildStore } from './local-store-view.js';
 import { expandOutputs, planBuilds, type SubstituteHook } from './plan.js';
+import { runPostBuildHook } from './post-build-hook.js';
 
 export type { SubstituteHook, SubstituteOutcome } from './plan.js';
 
@@ -49,6 +50,8 @@ export interface BuildPathsOptions {
   fallback?: boolean;
   /** `--check`: build the requested derivations again and compare the results with their outputs. */
   check?: boolean;
+  /** `post-build-hook`: run after every derivation that was built (post-build-hook.ts). */
+  postBuildHook?: { program: string; env?: NodeJS.ProcessEnv; onLogLine?: (line: string) => void };
 }
 
 export interface BuildPathsResult {
@@ -110,7 +113,16 @@ export async function buildPaths(
       const job: BuildJob = { drvPath, drv: node.drv, wantedOutputs: [...node.wanted].sort() };
       if (checked.has(drvPath)) job.check = true;
       opts.onStart?.(job);
-      return executor(job);
+      const r = await executor(job);
+      const hook = opts.postBuildHook;
+      if (!hook || r.status !== BuildStatus.Built || job.check) return r;
+      try {
+        await runPostBuildHook(hook.program, drvPath, r.builtOutputs.values(), hook);
+      } catch (e) {
+        if (!(e instanceof BuildError)) throw e;
+        return { ...r, status: BuildStatus.MiscFailure, errorMsg: e.message };
+      }
+      return r;
     },
     isSuccess,
     dependencyFailed: (drvPath, failed) =>

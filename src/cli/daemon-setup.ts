@@ -40,6 +40,7 @@ export function daemonOptions(
     builder = localWorkerBuilder(store, localBuildOptions(settings, env), {
       scheduler: { builds, remote: remoteBuildOptions(settings), system: settings.get('system') },
       substitution: () => substitutionFromSettings(store, settings, { env, log }),
+      postBuildHook: settings.get('post-build-hook'),
     });
   }
   return {

@@ -3,7 +3,7 @@
 // configuration, progress and failures on stderr as Nix prints them, and nix-build's `result`
 // links (registered as indirect GC roots).
 import { isSuccess } from '../build/errors.js';
-import { type BuildPathsResult, buildPaths } from '../build/goals.js';
+import { type BuildPathsOptions, type BuildPathsResult, buildPaths } from '../build/goals.js';
 import type { LocalBuildStore } from '../build/local-store-view.js';
 import type { Settings } from '../config/settings.js';
 import { isDerivationPath } from '../formats/derivation.js';
@@ -39,6 +39,16 @@ export function buildFlagSettings(args: ParsedArgs): FlagSetting[] {
     if (flagSet(args, flag)) out.push([flag.slice(2), 'true', flag]);
   }
   return out;
+}
+
+/** The `post-build-hook` setting as buildPaths takes it; undefined when unset. */
+export function postBuildHookFrom(
+  settings: Settings,
+  env: NodeJS.ProcessEnv,
+  onLogLine: (line: string) => void,
+): BuildPathsOptions['postBuildHook'] {
+  const program = settings.get('post-build-hook');
+  return program === '' ? undefined : { program, env, onLogLine };
 }
 
 /** Parses `PATH`, `DRV!out,dev` or `DRV^out` (symlinks into the store allowed). */
@@ -94,6 +104,7 @@ export async function realisePaths(
       substitute: substitution?.hook,
       fallback: settings.get('fallback'),
       check: opts.check ?? false,
+      postBuildHook: postBuildHookFrom(settings, ctx.env, log),
       onStart: (job) =>
         ctx.err.write(`${job.check ? 'checking outputs of' : 'building'} '${job.drvPath}'...\n`),
       onResult: (_drvPath, r) => {

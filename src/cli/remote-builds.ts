@@ -16,7 +16,7 @@ import { applyAutoGcSettings, localBuildOptions, remoteBuildOptions } from './bu
 import { CliError } from './cli-error.js';
 import type { FlagSetting } from './cli-settings.js';
 import type { CommandContext } from './command.js';
-import { realisePaths } from './realise.js';
+import { postBuildHookFrom, realisePaths } from './realise.js';
 import { substitutionFromSettings } from './substitute-hook.js';
 
 /** `--builders SPEC` as a setting, for cliSettings(). */
@@ -106,6 +106,7 @@ export async function realiseWithBuilders(
       substitute: substitution?.hook,
       fallback: settings.get('fallback'),
       check: opts.check ?? false,
+      postBuildHook: postBuildHookFrom(settings, ctx.env, onLogLine),
       onResult: (_drvPath, r) => {
         if (!isSuccess(r) && r.errorMsg) ctx.err.write(`error: ${r.errorMsg}\n`);
       },

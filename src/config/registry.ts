@@ -42,6 +42,7 @@ export interface SettingValues {
   'auto-optimise-store': boolean;
   'connect-timeout': number;
   'build-users-group': string;
+  'post-build-hook': string;
   'auto-allocate-uids': boolean;
   'build-memory-max': bigint;
   'build-pids-max': number;
@@ -294,6 +295,12 @@ export const SETTINGS: { [K in SettingName]: SettingDef<SettingValues[K]> } = {
     type: 'uint',
     default: () => 0,
     description: 'seconds allowed to connect to a substituter or remote builder (0 = no limit)',
+  },
+  'post-build-hook': {
+    type: 'string',
+    default: () => '',
+    description:
+      'a program run after each build with DRV_PATH and OUT_PATHS set; its failure fails the build',
   },
   'build-users-group': {
     type: 'string',

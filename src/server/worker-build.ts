@@ -88,6 +88,8 @@ export interface LocalWorkerBuilderOptions {
    * substitution off; the client's `fallback` applies); undefined: none.
    */
   substitution?: () => { hook: SubstituteHook; close(): Promise<void> } | undefined;
+  /** The daemon's `post-build-hook` program ('' or undefined: none); its output goes to the client. */
+  postBuildHook?: string;
 }
 
 export function localWorkerBuilder(
@@ -128,6 +130,9 @@ export function localWorkerBuilder(
           maxJobs: sched ? sched.builds.maxParallel : ctx.settings.maxBuildJobs,
           keepGoing: ctx.settings.keepGoing,
           check: ctx.mode === BuildMode.Check,
+          postBuildHook: opts.postBuildHook
+            ? { program: opts.postBuildHook, onLogLine: (line) => ctx.logger.log(Verbosity.Info, line) }
+            : undefined,
           executor: sched
             ? clientExecutor(sched, local, ctx)
             : (job) =>
