@@ -64,6 +64,8 @@ export interface LocalBuildOptions {
   buildCores?: number;
   /** `max-silent-time` in seconds; 0 = none. */
   maxSilentTime?: number;
+  /** `max-build-log-size` in bytes; 0 = no limit. */
+  maxLogSize?: number;
   /** `timeout` in seconds; 0 = none. */
   timeout?: number;
   /** `log-lines`: how many last log lines go into a failure message; default 10. */
@@ -378,6 +380,7 @@ async function buildAs(
       env: be.env,
       maxSilentTime: opts.maxSilentTime ?? 0,
       timeout: opts.timeout ?? 0,
+      maxLogSize: opts.maxLogSize ?? 0,
       onOutput: (c) => log.write(c),
       ...(opts.signal ? { signal: opts.signal } : {}),
       preExec: cgroup ? cgroup.joinShell : opts.limits ? rlimitShell(opts.limits) : '',
@@ -390,9 +393,16 @@ async function buildAs(
     // Nothing of the build may outlive it: its cgroup; its processes died with its pid namespace.
     await cgroup?.destroy();
     const built = { timesBuilt: 1 };
+    const outs = opts.wantedOutputs ?? [...drv.outputs.keys()];
+    const what = `building of '${drvPath}!${outs.length > 0 ? outs.join(',') : '*'}' from .drv file`;
+    if (outcome.kind === 'logLimit') {
+      return result(
+        BuildStatus.LogLimitExceeded,
+        `${what} killed after writing more than ${outcome.bytes} bytes of log output`,
+        built,
+      );
+    }
     if (outcome.kind === 'silent' || outcome.kind === 'timeout') {
-      const outs = opts.wantedOutputs ?? [...drv.outputs.keys()];
-      const what = `building of '${drvPath}!${outs.length > 0 ? outs.join(',') : '*'}' from .drv file`;
       const msg =
         outcome.kind === 'silent'
           ? `${what} timed out after ${outcome.seconds} seconds of silence`

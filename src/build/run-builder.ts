@@ -13,6 +13,8 @@ export interface RunBuilderOptions {
   maxSilentTime: number;
   /** Seconds of total build time; 0 = no limit. */
   timeout: number;
+  /** `max-build-log-size`: bytes of output before the build is killed; 0 or absent = no limit. */
+  maxLogSize?: number;
   /** Every byte the builder writes to stdout/stderr, in order. */
   onOutput: (chunk: Buffer) => void;
   /** Aborting kills the builder (status `killed`). */
@@ -28,6 +30,7 @@ export type RunBuilderOutcome =
   | { kind: 'signaled'; signal: number; description: string }
   | { kind: 'silent'; seconds: number }
   | { kind: 'timeout'; seconds: number }
+  | { kind: 'logLimit'; bytes: number }
   | { kind: 'aborted' };
 
 /** Nix's statusToString for a finished child. */
@@ -78,8 +81,15 @@ export function runBuilder(opts: RunBuilderOptions): Promise<RunBuilderOutcome> 
       }
       opts.onKill?.();
     };
+    let logged = 0;
     const onChunk = (c: Buffer) => {
+      if (verdict) return;
       lastOutput = Date.now();
+      logged += c.length;
+      if (opts.maxLogSize && logged > opts.maxLogSize) {
+        kill({ kind: 'logLimit', bytes: opts.maxLogSize });
+        return;
+      }
       opts.onOutput(c);
     };
     child.stdout?.on('data', onChunk);

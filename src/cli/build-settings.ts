@@ -46,6 +46,7 @@ export function localBuildOptions(
     buildCores: settings.get('cores') || undefined,
     maxSilentTime: settings.get('max-silent-time'),
     timeout: settings.get('timeout'),
+    maxLogSize: settings.get('max-build-log-size'),
     logLines: settings.get('log-lines'),
     keepFailed: settings.get('keep-failed'),
     systems: [settings.get('system'), ...settings.get('extra-platforms')],

@@ -15,6 +15,7 @@ export function localServeBuilder(store: LocalBuildStore, base: LocalBuildOption
     ...base,
     maxSilentTime: o.maxSilentTime,
     timeout: o.buildTimeout,
+    maxLogSize: o.maxLogSize,
     keepFailed: o.keepFailed,
     onLogLine: (line) => o.onLog(enc.encode(`${line}\n`)),
     signal: o.signal,

@@ -32,6 +32,7 @@ export function clientBuildOptions(base: LocalBuildOptions, ctx: WorkerBuildCont
     keepFailed: s.keepFailed,
     maxSilentTime: num(o.get('max-silent-time')) ?? s.maxSilentTime,
     timeout: num(o.get('timeout')) ?? base.timeout,
+    maxLogSize: num(o.get('max-build-log-size')) ?? base.maxLogSize,
     buildCores: s.buildCores > 0 ? s.buildCores : base.buildCores,
     sandbox: sandbox === 'true' || sandbox === 'false' || sandbox === 'relaxed' ? sandbox : base.sandbox,
     signal: ctx.signal,
