@@ -63,7 +63,7 @@ test('every build setting reaches LocalBuildOptions', () => {
   assert.deepEqual(remoteBuildOptions(s), {
     maxSilentTime: 11,
     buildTimeout: 22,
-    maxLogSize: 0,
+    maxLogSize: 4096,
     keepFailed: true,
   });
 });
