@@ -4,10 +4,14 @@
 import { arith, isInt } from './arith.js';
 import { coerceToString } from './coerce.js';
 import { NixEvalError } from './errors.js';
+import { mkPooledStr, takeCtx } from './ops.js';
 import { canonPath } from './paths.js';
 import type { Pos } from './source.js';
 import type { EvalState } from './state.js';
-import { NixFloat, NixPath, NixStr, showType, type Value } from './value.js';
+import { NixFloat, NixPath, showType, type Value } from './value.js';
+
+const FIRST_OPTS = { copyToStore: true, canonicalizePath: false };
+const REST_OPTS = { copyToStore: true, canonicalizePath: true };
 
 /** String concatenation / `+` with Nix's rules: the first operand decides the result type. */
 export function concatRest(
@@ -34,8 +38,8 @@ export function concatRest(
     }
     return acc;
   }
-  const ctx = new Set<string>();
   if (!forceStr && first instanceof NixPath) {
+    const ctx = new Set<string>();
     let s = first.p;
     for (let i = 0; i < rest.length; i++) {
       s += coerceToString(state, rest[i]!, ctx, { copyToStore: false, canonicalizePath: true }, poss[i]);
@@ -49,9 +53,8 @@ export function concatRest(
     }
     return new NixPath(canonPath(s));
   }
-  let s = coerceToString(state, first, ctx, { copyToStore: true, canonicalizePath: false }, firstPos ?? pos);
-  for (let i = 0; i < rest.length; i++) {
-    s += coerceToString(state, rest[i]!, ctx, { copyToStore: true, canonicalizePath: true }, poss[i]);
-  }
-  return ctx.size > 0 ? new NixStr(s, ctx) : s;
+  const ctx = takeCtx();
+  let s = coerceToString(state, first, ctx, FIRST_OPTS, firstPos ?? pos);
+  for (let i = 0; i < rest.length; i++) s += coerceToString(state, rest[i]!, ctx, REST_OPTS, poss[i]);
+  return mkPooledStr(s, ctx);
 }

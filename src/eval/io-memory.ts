@@ -6,8 +6,16 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as nodePath from 'node:path';
-import { type Hash, HashSink, hashBytes, hashEquals, parseHash, printHash } from '../formats/hash.js';
-import { makeFixedOutputPath, makeTextPath } from '../formats/store-path.js';
+import {
+  type Hash,
+  HashSink,
+  hashBase16,
+  hashBytes,
+  hashEquals,
+  parseHash,
+  printHash,
+} from '../formats/hash.js';
+import { makeFixedOutputPath, makeTextPathBase16 } from '../formats/store-path.js';
 import { NixEvalError } from './errors.js';
 import { copyPathSync, dumpPathSync, lstatType } from './fs-nar.js';
 import type {
@@ -21,7 +29,7 @@ import type {
 
 type Entry =
   | { kind: 'fs'; src: string; filter?: AddToStoreOptions['filter']; flat: boolean }
-  | { kind: 'text'; bytes: Uint8Array };
+  | { kind: 'text'; bytes: Uint8Array | string };
 
 export interface MemoryEvalIOOptions {
   storeDir?: string;
@@ -82,7 +90,10 @@ export class MemoryEvalIO implements EvalIO {
 
   readFile(path: string): Uint8Array {
     const r = this.resolve(path);
-    if (r && r.entry.kind === 'text' && r.rest === '') return r.entry.bytes;
+    if (r && r.entry.kind === 'text' && r.rest === '') {
+      const b = r.entry.bytes;
+      return typeof b === 'string' ? Buffer.from(b, 'utf8') : b;
+    }
     return fs.readFileSync(this.real(path));
   }
 
@@ -144,11 +155,11 @@ export class MemoryEvalIO implements EvalIO {
 
   addTextToStore(
     name: string,
-    text: Uint8Array,
+    text: Uint8Array | string,
     references: string[],
     opts: { readOnly?: boolean } = {},
   ): string {
-    const sp = makeTextPath(name, hashBytes('sha256', text), references, this.storeDir);
+    const sp = makeTextPathBase16(name, hashBase16('sha256', text), references, this.storeDir);
     this.entries.set(sp, { kind: 'text', bytes: text });
     const dir = this.opts.storeWriteDir;
     if (dir && !opts.readOnly) {

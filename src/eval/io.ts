@@ -65,8 +65,16 @@ export interface EvalIO {
   realPath(path: string): string;
   /** Copies a path into the store; returns the store path. */
   addToStore(path: string, opts: AddToStoreOptions): string;
-  /** Adds a text file (toFile, .drv files); `references` are store paths it refers to. */
-  addTextToStore(name: string, text: Uint8Array, references: string[], opts?: { readOnly?: boolean }): string;
+  /**
+   * Adds a text file (toFile, .drv files), given as bytes or as a string written as UTF-8;
+   * `references` are store paths it refers to.
+   */
+  addTextToStore(
+    name: string,
+    text: Uint8Array | string,
+    references: string[],
+    opts?: { readOnly?: boolean },
+  ): string;
   /** Whether a store path is valid (exists in the store); for builtins.storePath. */
   isValidPath(storePath: string): boolean;
   fetchUrl(url: string, opts: FetchUrlOptions): string;

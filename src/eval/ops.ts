@@ -99,6 +99,24 @@ export function mkStr(s: string, ctx: Set<string> | undefined): Value {
   return ctx && ctx.size > 0 ? new NixStr(s, ctx) : s;
 }
 
+/**
+ * Context sets for building one string: most strings have none, so the set collected into is
+ * usually still empty afterwards and serves the next string. takeCtx's set must be handed back
+ * through mkPooledStr (and be referenced nowhere else); one lost to an exception is just dropped.
+ */
+const ctxPool: Set<string>[] = [];
+
+export function takeCtx(): Set<string> {
+  return ctxPool.pop() ?? new Set<string>();
+}
+
+/** mkStr for a set from takeCtx: a non-empty one becomes the string's context, an empty one is reused. */
+export function mkPooledStr(s: string, ctx: Set<string>): Value {
+  if (ctx.size > 0) return new NixStr(s, ctx);
+  if (ctxPool.length < 64) ctxPool.push(ctx);
+  return s;
+}
+
 export function strContext(v: Value): Set<string> | undefined {
   return v instanceof NixStr ? v.ctx : undefined;
 }

@@ -57,8 +57,8 @@ export class EvalState {
   readonly baseEnv: Env;
   private importCache = new Map<string, Value>();
   private srcToStore = new Map<string, string>();
-  /** hashDerivationModulo results by .drv path, and parsed derivations we wrote. */
-  readonly drvHashes = new Map<string, unknown>();
+  /** hashDerivationModulo results (hex) by .drv path, and derivations parsed back from .drv files. */
+  readonly drvHashes = new Map<string, string>();
   readonly derivations = new Map<string, unknown>();
 
   constructor(opts: EvalOptions) {

@@ -125,12 +125,15 @@ const BLACKHOLE: Code = () => {
 export type ThunkCode = (env: Env, self: Thunk) => Value;
 
 export class Thunk {
-  c: ThunkCode | null;
-  e: Env | null;
-  v: Value = null;
+  // Assigned in the constructor, not as class fields: a field initializer would be a separate
+  // call on every allocation (subclasses keep their class fields, which V8 lays out better).
+  declare c: ThunkCode | null;
+  declare e: Env | null;
+  declare v: Value;
   constructor(c: ThunkCode, e: Env | null) {
     this.c = c;
     this.e = e;
+    this.v = null;
   }
   force(): Value {
     const c = this.c;

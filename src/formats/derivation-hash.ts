@@ -6,10 +6,11 @@ import {
   type Derivation,
   type DerivationOutput,
   printDerivation,
+  printDerivationAndModulo,
 } from './derivation.js';
 import { FormatError } from './errors.js';
-import { type Hash, hashBytes, parseHashUnprefixed, printHash } from './hash.js';
-import { makeOutputPath, makeTextPath, outputPathName } from './store-path.js';
+import { type Hash, hashBase16, hashBytes, parseHashUnprefixed, printHash } from './hash.js';
+import { makeOutputPathBase16, makeTextPath, outputPathName } from './store-path.js';
 
 export type OutputKind = 'inputAddressed' | 'deferred' | 'fixed' | 'floating' | 'impure';
 export type DerivationKind = 'inputAddressed' | 'deferred' | 'fixed' | 'floating' | 'impure';
@@ -43,17 +44,25 @@ export function fixedOutputContentAddress(o: DerivationOutput): ContentAddress {
 
 /** Nix's DerivationType: all outputs must be of one kind; a fixed-output drv has exactly "out". */
 export function derivationKind(drv: BasicDerivation): DerivationKind {
-  const kinds = new Set<OutputKind>();
-  for (const o of drv.outputs.values()) kinds.add(outputKind(o));
-  if (kinds.size === 0)
+  // One kind throughout (the usual case) is found without building the set of kinds.
+  let single: OutputKind | undefined;
+  let mixed = false;
+  for (const o of drv.outputs.values()) {
+    const k = outputKind(o);
+    if (single === undefined) single = k;
+    else if (k !== single) mixed = true;
+  }
+  if (single === undefined)
     throw new FormatError('BAD_DRV', `derivation '${drv.name}' must have at least one output`);
-  if (kinds.size > 1) {
+  if (mixed) {
+    const kinds = new Set<OutputKind>();
+    for (const o of drv.outputs.values()) kinds.add(outputKind(o));
     throw new FormatError(
       'BAD_DRV',
       `derivation '${drv.name}' mixes output types (${[...kinds].join(', ')})`,
     );
   }
-  const kind = [...kinds][0]!;
+  const kind = single;
   if (kind === 'fixed' && (drv.outputs.size !== 1 || !drv.outputs.has('out'))) {
     throw new FormatError(
       'BAD_DRV',
@@ -69,12 +78,25 @@ export function fixedOutputPath(drv: BasicDerivation, outputName: string, storeD
   return makeContentAddressedPath(outputPathName(drv.name, outputName), ca, { storeDir });
 }
 
-export interface HashModuloOptions {
+/**
+ * hashDerivationModulo(input, { maskOutputs: false }) of an input `.drv` path, as a Hash
+ * (`inputHash`) or as the hex of its sha256 digest (`inputHashBase16`, which wins when both are
+ * given); callers memoise.
+ */
+export type InputHasher =
+  | { inputHash: (drvPath: string) => Hash; inputHashBase16?: undefined }
+  | { inputHash?: (drvPath: string) => Hash; inputHashBase16: (drvPath: string) => string };
+
+export type HashModuloOptions = InputHasher & {
   /** Blank outputs and output env entries (true for a drv's own output paths). */
   maskOutputs: boolean;
-  /** hashDerivationModulo(input, { maskOutputs: false }) of an input `.drv` path; callers memoise. */
-  inputHash: (drvPath: string) => Hash;
   storeDir?: string;
+};
+
+function inputBase16(opts: InputHasher): (drvPath: string) => string {
+  if (opts.inputHashBase16 !== undefined) return opts.inputHashBase16;
+  const h = opts.inputHash;
+  return (p) => printHash(h(p), 'base16');
 }
 
 /**
@@ -83,20 +105,54 @@ export interface HashModuloOptions {
  * hashes merge their output names), outputs masked if asked.
  */
 export function hashDerivationModulo(drv: Derivation, opts: HashModuloOptions): Hash {
-  const kind = derivationKind(drv);
-  if (kind === 'fixed') {
-    const o = drv.outputs.get('out')!;
-    const ca = fixedOutputContentAddress(o);
-    const path = fixedOutputPath(drv, 'out', opts.storeDir ?? DEFAULT_STORE_DIR);
-    return hashBytes('sha256', `fixed:out:${o.hashAlgo}:${printHash(ca.hash, 'base16')}:${path}`);
-  }
+  return hashBytes('sha256', moduloText(drv, opts));
+}
+
+/** hashDerivationModulo's sha256 digest as hex. */
+export function hashDerivationModuloBase16(drv: Derivation, opts: HashModuloOptions): string {
+  return hashBase16('sha256', moduloText(drv, opts));
+}
+
+/** The text whose sha256 is hashDerivationModulo. */
+function moduloText(drv: Derivation, opts: HashModuloOptions): string {
+  const fixed = fixedModuloText(drv, opts.storeDir);
+  if (fixed !== undefined) return fixed;
+  return printDerivation(drv, { maskOutputs: opts.maskOutputs, inputDrvs: moduloInputs(drv, opts) });
+}
+
+/** A fixed-output derivation's "fixed:out:…" text, or undefined for other kinds. */
+function fixedModuloText(drv: Derivation, storeDir: string | undefined): string | undefined {
+  if (derivationKind(drv) !== 'fixed') return undefined;
+  const o = drv.outputs.get('out')!;
+  const ca = fixedOutputContentAddress(o);
+  const path = fixedOutputPath(drv, 'out', storeDir ?? DEFAULT_STORE_DIR);
+  return `fixed:out:${o.hashAlgo}:${printHash(ca.hash, 'base16')}:${path}`;
+}
+
+/** Input derivations keyed by the hex of their hashes (equal hashes merge their outputs). */
+function moduloInputs(drv: Derivation, opts: InputHasher): Map<string, string[]> {
+  const inputHex = inputBase16(opts);
   const inputs = new Map<string, string[]>();
   for (const [drvPath, outs] of drv.inputDrvs) {
-    const key = printHash(opts.inputHash(drvPath), 'base16');
+    const key = inputHex(drvPath);
     const prev = inputs.get(key);
     inputs.set(key, prev ? sortedUniqueUtf8([...prev, ...outs]) : outs);
   }
-  return hashBytes('sha256', printDerivation(drv, { maskOutputs: opts.maskOutputs, inputDrvs: inputs }));
+  return inputs;
+}
+
+/**
+ * A derivation's ATerm and its unmasked hashDerivationModulo (hex) together, printing the parts
+ * the two texts share once.
+ */
+export function textAndModuloBase16(
+  drv: Derivation,
+  opts: InputHasher & { storeDir?: string },
+): { text: string; moduloBase16: string } {
+  const fixed = fixedModuloText(drv, opts.storeDir);
+  if (fixed !== undefined) return { text: printDerivation(drv), moduloBase16: hashBase16('sha256', fixed) };
+  const { text, modulo } = printDerivationAndModulo(drv, moduloInputs(drv, opts));
+  return { text, moduloBase16: hashBase16('sha256', modulo) };
 }
 
 /**
@@ -136,17 +192,14 @@ function copyDerivation(drv: Derivation): Derivation {
  * the outputs and into the env entries named after outputs — only where such an entry exists.
  * Floating/impure outputs keep "" paths. Returns a new Derivation.
  */
-export function fillOutputPaths(
-  drv: Derivation,
-  opts: { inputHash: (drvPath: string) => Hash; storeDir: string },
-): Derivation {
+export function fillOutputPaths(drv: Derivation, opts: InputHasher & { storeDir: string }): Derivation {
   return fillOutputPathsInPlace(copyDerivation(drv), opts);
 }
 
 /** fillOutputPaths on a Derivation the caller owns (its outputs and env are updated); returns it. */
 export function fillOutputPathsInPlace(
   drv: Derivation,
-  opts: { inputHash: (drvPath: string) => Hash; storeDir: string },
+  opts: InputHasher & { storeDir: string },
 ): Derivation {
   const kind = derivationKind(drv);
   if (kind === 'floating' || kind === 'impure') return drv;
@@ -161,19 +214,16 @@ export function fillOutputPathsInPlace(
 function expectedOutputPaths(
   drv: Derivation,
   kind: DerivationKind,
-  opts: { inputHash: (drvPath: string) => Hash; storeDir: string },
+  opts: InputHasher & { storeDir: string },
 ): Map<string, string> {
   const paths = new Map<string, string>();
   if (kind === 'fixed') {
     paths.set('out', fixedOutputPath(drv, 'out', opts.storeDir));
     return paths;
   }
-  const h = hashDerivationModulo(drv, {
-    maskOutputs: true,
-    inputHash: opts.inputHash,
-    storeDir: opts.storeDir,
-  });
-  for (const name of drv.outputs.keys()) paths.set(name, makeOutputPath(name, h, drv.name, opts.storeDir));
+  const h = hashDerivationModuloBase16(drv, { ...opts, maskOutputs: true });
+  for (const name of drv.outputs.keys())
+    paths.set(name, makeOutputPathBase16(name, h, drv.name, opts.storeDir));
   return paths;
 }
 
@@ -195,8 +245,7 @@ export function derivationPath(drv: Derivation, storeDir: string): string {
  */
 export function checkDerivationOutputs(
   drv: Derivation,
-  opts: {
-    inputHash: (drvPath: string) => Hash;
+  opts: InputHasher & {
     storeDir: string;
     drvPath?: string;
     requireOutputEnv?: boolean;

@@ -281,12 +281,18 @@ export function parseDerivation(text: string | Uint8Array, opts: ParseDerivation
   };
 }
 
-const ESCAPE_RE = /["\\\n\r\t]/;
 const ESCAPE_ALL_RE = /["\\\n\r\t]/g;
 const ESCAPES: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
 function escaped(s: string): string {
-  return ESCAPE_RE.test(s) ? `"${s.replace(ESCAPE_ALL_RE, (c) => ESCAPES[c]!)}"` : `"${s}"`;
+  // A scan of char codes is cheaper than a regex test for the short strings of a derivation.
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 34 || c === 92 || c === 10 || c === 13 || c === 9) {
+      return `"${s.replace(ESCAPE_ALL_RE, (x) => ESCAPES[x]!)}"`;
+    }
+  }
+  return `"${s}"`;
 }
 
 /** Keys in byte order; maps built in order (the usual case) are not sorted again. */
@@ -315,16 +321,39 @@ export interface PrintDerivationOptions {
 export function printDerivation(drv: Derivation, opts: PrintDerivationOptions = {}): string {
   // Built by concatenation: V8 joins the pieces once, when the text is first read (hashed).
   const mask = opts.maskOutputs === true;
-  let s = 'Derive([';
+  return `Derive([${outputsSection(drv, mask)}],[${inputsSection(opts.inputDrvs ?? drv.inputDrvs)}],[${tailSection(drv, mask)}])`;
+}
+
+/**
+ * printDerivation(drv) and printDerivation(drv, { inputDrvs }) at once (a .drv's text and its
+ * unmasked hashDerivationModulo text), sharing the parts other than the input derivations.
+ */
+export function printDerivationAndModulo(
+  drv: Derivation,
+  inputDrvs: Map<string, string[]>,
+): { text: string; modulo: string } {
+  const head = `Derive([${outputsSection(drv, false)}],[`;
+  const tail = `],[${tailSection(drv, false)}])`;
+  return {
+    text: head + inputsSection(drv.inputDrvs) + tail,
+    modulo: head + inputsSection(inputDrvs) + tail,
+  };
+}
+
+function outputsSection(drv: Derivation, mask: boolean): string {
+  let s = '';
   let first = true;
   for (const name of sortedKeys(drv.outputs)) {
     const o = drv.outputs.get(name)!;
     s += `${first ? '("' : ',("'}${name}${mask ? '","","","")' : `","${o.path}","${o.hashAlgo}","${o.hash}")`}`;
     first = false;
   }
-  s += '],[';
-  const inputDrvs = opts.inputDrvs ?? drv.inputDrvs;
-  first = true;
+  return s;
+}
+
+function inputsSection(inputDrvs: Map<string, string[]>): string {
+  let s = '';
+  let first = true;
   for (const p of sortedKeys(inputDrvs)) {
     s += `${first ? '("' : ',("'}${p}",[`;
     first = false;
@@ -332,19 +361,24 @@ export function printDerivation(drv: Derivation, opts: PrintDerivationOptions = 
     for (let i = 0; i < names.length; i++) s += `${i === 0 ? '"' : ',"'}${names[i]!}"`;
     s += '])';
   }
-  s += '],[';
+  return s;
+}
+
+/** Input sources, system, builder, args and env entries (their list left open). */
+function tailSection(drv: Derivation, mask: boolean): string {
+  let s = '';
   const srcs = sortedUnique(drv.inputSrcs);
   for (let i = 0; i < srcs.length; i++) s += `${i === 0 ? '"' : ',"'}${srcs[i]!}"`;
   s += `],"${drv.system}",${escaped(drv.builder)},[`;
   for (let i = 0; i < drv.args.length; i++) s += (i === 0 ? '' : ',') + escaped(drv.args[i]!);
   s += '],[';
-  first = true;
+  let first = true;
   for (const k of sortedKeys(drv.env)) {
     const v = mask && drv.outputs.has(k) ? '' : drv.env.get(k)!;
     s += `${first ? '(' : ',('}${escaped(k)},${escaped(v)})`;
     first = false;
   }
-  return `${s}])`;
+  return s;
 }
 
 /** True if the path's name ends in ".drv". */

@@ -43,6 +43,12 @@ export function hashBytes(algo: HashAlgo, data: Uint8Array | string): Hash {
   return { algo, digest };
 }
 
+/** The digest as lowercase hex, without the bytes in between (store paths hash hex fingerprints). */
+export function hashBase16(algo: HashAlgo, data: Uint8Array | string): string {
+  if (oneShot === undefined) return createHash(algo).update(data).digest('hex');
+  return oneShot(algo, data, 'hex');
+}
+
 /** Incremental hashing that also counts the bytes it has seen. */
 export class HashSink {
   readonly algo: HashAlgo;

@@ -24,16 +24,22 @@ export function isNix32Char(c: string): boolean {
 export function toNix32(bytes: Uint8Array): string {
   const n = bytes.length;
   const len = nix32Length(n);
-  let s = '';
+  // Character codes gathered first: one string allocation rather than one per character.
+  const codes = nix32Codes;
+  codes.length = len;
   for (let k = len - 1; k >= 0; k--) {
     const b = k * 5;
     const i = b >> 3;
     const j = b & 7;
     const c = (bytes[i]! >> j) | (i + 1 < n ? bytes[i + 1]! << (8 - j) : 0);
-    s += NIX32_ALPHABET[c & 0x1f];
+    codes[len - 1 - k] = ALPHABET_CODES[c & 0x1f]!;
   }
-  return s;
+  return String.fromCharCode.apply(null, codes);
 }
+
+const ALPHABET_CODES = Uint8Array.from(NIX32_ALPHABET, (c) => c.charCodeAt(0));
+/** Scratch for toNix32 (which does not re-enter). */
+const nix32Codes: number[] = [];
 
 /**
  * Decodes a nix32 string. The byte length is the one whose encoding has exactly this many

@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FormatError } from './errors.js';
-import { hashBytes, parseHash } from './hash.js';
+import { hashBase16, hashBytes, parseHash } from './hash.js';
 import {
   makeFixedOutputPath,
   makeOutputPath,
+  makeOutputPathBase16,
   makeStorePath,
   makeTextPath,
+  makeTextPathBase16,
   parseStorePath,
   parseStorePathBase,
   printStorePath,
@@ -42,6 +44,10 @@ test('example B and B′: builtins.toFile with and without references', () => {
     '/nix/store/c3lsl70bp9nzfv4w312449vriak8bn34-uses-greeting.sh',
   );
   assert.throws(() => makeTextPath('x', hashBytes('sha1', 'x'), [], SD), FormatError);
+  assert.equal(
+    makeTextPathBase16('uses-greeting.sh', hashBase16('sha256', `cat ${greeting}\n`), [greeting], SD),
+    '/nix/store/c3lsl70bp9nzfv4w312449vriak8bn34-uses-greeting.sh',
+  );
 });
 
 test('example C: flat fixed-output (double hash), sha256 and sha1; recursive sha1', () => {
@@ -108,6 +114,15 @@ test('example E outputs: makeOutputPath from the masked hashes', () => {
   const top = parseHash('sha256:738b16b44c8146a67fecd1a90e51f622dcd49e6d6254fb76a86e2280c4f7859c');
   assert.equal(makeOutputPath('dev', top, 'top', SD), '/nix/store/420501dw8qf5s0sxmmkg6cs7awrbqsaw-top-dev');
   assert.equal(makeOutputPath('out', top, 'top', SD), '/nix/store/b519l05f2ax5jbbnllvl77z1br1pgkjm-top');
+  assert.equal(
+    makeOutputPathBase16(
+      'dev',
+      '738b16b44c8146a67fecd1a90e51f622dcd49e6d6254fb76a86e2280c4f7859c',
+      'top',
+      SD,
+    ),
+    '/nix/store/420501dw8qf5s0sxmmkg6cs7awrbqsaw-top-dev',
+  );
   assert.equal(
     makeStorePath('output:out', top, 'top', SD),
     '/nix/store/b519l05f2ax5jbbnllvl77z1br1pgkjm-top',

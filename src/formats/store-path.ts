@@ -1,6 +1,6 @@
 import { sortedUniqueUtf8 } from './byte-order.js';
 import { FormatError } from './errors.js';
-import { compressHash, type Hash, hashBytes, printHash } from './hash.js';
+import { type Hash, type HashAlgo, hashBase16, hashBytes, printHash } from './hash.js';
 import { isNix32Char, toNix32 } from './nix32.js';
 
 /** A store path split into its two parts; the store dir is kept outside. */
@@ -116,9 +116,35 @@ export function storePathFingerprint(type: string, innerHash: Hash, name: string
 }
 
 export function makeStorePath(type: string, innerHash: Hash, name: string, storeDir: string): string {
+  return makeStorePathBase16(type, innerHash.algo, printHash(innerHash, 'base16'), name, storeDir);
+}
+
+/** makeStorePath with the inner hash given as its algorithm and hex digest. */
+export function makeStorePathBase16(
+  type: string,
+  algo: HashAlgo,
+  base16: string,
+  name: string,
+  storeDir: string,
+): string {
   validateStorePathName(name);
-  const fp = storePathFingerprint(type, innerHash, name, storeDir);
-  return `${storeDir}/${toNix32(compressHash(hashBytes('sha256', fp).digest, 20))}-${name}`;
+  const fp = `${type}:${algo}:${base16}:${storeDir}:${name}`;
+  return `${storeDir}/${hashPart(fp)}-${name}`;
+}
+
+const HEX_VALUE = new Uint8Array(128);
+for (let i = 0; i < 16; i++) HEX_VALUE['0123456789abcdef'.charCodeAt(i)] = i;
+/** Scratch for hashPart (never re-entered). */
+const compressed = new Uint8Array(20);
+
+/** nix32 of the sha256 of a fingerprint XOR-folded to 20 bytes (compressHash), from its hex. */
+function hashPart(fingerprint: string): string {
+  const hex = hashBase16('sha256', fingerprint);
+  compressed.fill(0);
+  for (let i = 0; i < 32; i++) {
+    compressed[i % 20]! ^= (HEX_VALUE[hex.charCodeAt(2 * i)]! << 4) | HEX_VALUE[hex.charCodeAt(2 * i + 1)]!;
+  }
+  return toNix32(compressed);
 }
 
 function makeType(type: string, references: Iterable<string>, selfReference: boolean): string {
@@ -142,6 +168,16 @@ export function makeTextPath(
     );
   }
   return makeStorePath(makeType('text', references, false), textHash, name, storeDir);
+}
+
+/** makeTextPath with the sha256 of the contents given as hex. */
+export function makeTextPathBase16(
+  name: string,
+  sha256Base16: string,
+  references: Iterable<string>,
+  storeDir: string,
+): string {
+  return makeStorePathBase16(makeType('text', references, false), 'sha256', sha256Base16, name, storeDir);
 }
 
 export type FileIngestionMethod = 'flat' | 'recursive';
@@ -179,4 +215,20 @@ export function outputPathName(drvName: string, outputName: string): string {
 /** Path of an input-addressed output; `drvHash` is the masked hashDerivationModulo. */
 export function makeOutputPath(outputName: string, drvHash: Hash, drvName: string, storeDir: string): string {
   return makeStorePath(`output:${outputName}`, drvHash, outputPathName(drvName, outputName), storeDir);
+}
+
+/** makeOutputPath with the (sha256) masked hash given as hex. */
+export function makeOutputPathBase16(
+  outputName: string,
+  drvHashBase16: string,
+  drvName: string,
+  storeDir: string,
+): string {
+  return makeStorePathBase16(
+    `output:${outputName}`,
+    'sha256',
+    drvHashBase16,
+    outputPathName(drvName, outputName),
+    storeDir,
+  );
 }

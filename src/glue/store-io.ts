@@ -99,7 +99,7 @@ export class StoreEvalIO extends MemoryEvalIO implements EvalIO {
 
   override addTextToStore(
     name: string,
-    text: Uint8Array,
+    text: Uint8Array | string,
     references: string[],
     opts: { readOnly?: boolean } = {},
   ): string {

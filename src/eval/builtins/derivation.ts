@@ -1,57 +1,26 @@
-// derivationStrict (and the `derivation` wrapper, written in Nix), placeholder. Builds the
+// derivationStrict (and the `derivation` wrapper, derivation-wrapper.ts), placeholder. Builds the
 // Derivation from the attributes as Nix 2.8's prim_derivationStrict does, computes output paths
 // with hashDerivationModulo, and writes the .drv through EvalIO.addTextToStore.
 
-import { type Derivation, parseDerivation, printDerivation } from '../../formats/derivation.js';
-import { fillOutputPathsInPlace, hashDerivationModulo } from '../../formats/derivation-hash.js';
+import { type Derivation, type DerivationOutput, parseDerivation } from '../../formats/derivation.js';
+import {
+  fillOutputPathsInPlace,
+  hashDerivationModuloBase16,
+  textAndModuloBase16,
+} from '../../formats/derivation-hash.js';
 import { type Hash, hashBytes, parseHash, printHash } from '../../formats/hash.js';
 import { toNix32 } from '../../formats/nix32.js';
 import { validateStorePathName } from '../../formats/store-path.js';
 import { Bindings } from '../bindings.js';
 import { coerceToString } from '../coerce.js';
-import { compileExpr } from '../compile.js';
 import { NixEvalError } from '../errors.js';
 import { toJSON } from '../json.js';
 import { forceAttrs, forceBool, forceList, forceString, forceStringNoCtx } from '../ops.js';
-import { parse } from '../parser.js';
-import { fromBytes, type Pos, Source, toBytes } from '../source.js';
+import { fromBytes, type Pos, toBytes } from '../source.js';
 import type { BuiltinDef, ConstDef, EvalState } from '../state.js';
 import { toJsonString } from '../text/strings.js';
-import { Attrs, force, NixStr, Thunk, type Value } from '../value.js';
-
-// The `derivation` function: derivationStrict plus one attribute set per output. It is laid out
-// so that its attributes sit at the line:column where Nix 2.8 reports them (unsafeGetAttrPos,
-// --xml), under the file name Nix uses.
-const DERIVATION_FILE = '//builtin/derivation.nix';
-const DERIVATION_NIX = `/* tix's derivation wrapper: derivationStrict plus one set per output.
-   Attribute positions match those Nix 2.8 reports. */
-drvAttrs @ { outputs ? [ "out" ], ... }:
-
-let
-
-  strict = derivationStrict drvAttrs;
-
-  commonAttrs = drvAttrs // (builtins.listToAttrs outputsList) //
-
-    {
-      all = map (x: x.value) outputsList;
-     inherit drvAttrs;
-    };
-
-  outputToAttrListElement = outputName:
-    { name = outputName;
-      value = commonAttrs // {
-        outPath = builtins.getAttr outputName strict;
-        drvPath = strict.drvPath;
-        type = "derivation";
-       inherit outputName;
-      };
-    };
-
-  outputsList = map outputToAttrListElement outputs;
-
-in (builtins.head outputsList).value
-`;
+import { Attrs, force, NixStr, type Thunk, type Value } from '../value.js';
+import { derivationLambda } from './derivation-wrapper.js';
 
 function parseOutputHash(text: string, algo: string, pos?: Pos): Hash {
   const a = algo === '' ? undefined : algo;
@@ -82,18 +51,14 @@ export function registerDerivation(state: EvalState, defs: BuiltinDef[], consts:
     fn: ([a], pos) => `/${toNix32(hashBytes('sha256', `nix-output:${forceString(a!, pos)}`).digest)}`,
     global: true,
   });
-  const src = new Source(DERIVATION_FILE, DERIVATION_NIX);
   consts.push({
     name: 'derivation',
     global: true,
-    value: new Thunk(() => {
-      const ast = parse(src, { basePath: '/' });
-      return compileExpr(state, src, ast, state.baseScope)(state.baseEnv);
-    }, null),
+    value: derivationLambda(state, (a, pos) => derivationStrict(state, a, pos)),
   });
 }
 
-/** The Derivation behind a .drv path: one we made in this session, or read through EvalIO. */
+/** The Derivation behind a .drv path, read through EvalIO once per session. */
 function readDrv(state: EvalState, drvPath: string): Derivation {
   const known = state.derivations.get(drvPath) as Derivation | undefined;
   if (known) return known;
@@ -108,17 +73,64 @@ function readDrv(state: EvalState, drvPath: string): Derivation {
   return drv;
 }
 
-function inputHash(state: EvalState, drvPath: string): Hash {
-  let h = state.drvHashes.get(drvPath) as Hash | undefined;
+/** hashDerivationModulo (unmasked) of a .drv, as hex; memoised per .drv path (byte string). */
+function inputHashBase16(state: EvalState, drvPath: string): string {
+  let h = state.drvHashes.get(drvPath);
   if (h === undefined) {
-    h = hashDerivationModulo(readDrv(state, drvPath), {
-      maskOutputs: false,
-      inputHash: (p) => inputHash(state, p),
-      storeDir: state.storeDir,
-    });
+    h = hashDerivationModuloBase16(readDrv(state, drvPath), { ...hasherOf(state), maskOutputs: false });
     state.drvHashes.set(drvPath, h);
   }
   return h;
+}
+
+/** The inputs' hashes for hashDerivationModulo, one object per session. */
+interface Hasher {
+  inputHashBase16: (drvPath: string) => string;
+  storeDir: string;
+}
+const hashers = new WeakMap<EvalState, Hasher>();
+
+function hasherOf(state: EvalState): Hasher {
+  let h = hashers.get(state);
+  if (h === undefined) {
+    h = { inputHashBase16: (p) => inputHashBase16(state, toBytes(p)), storeDir: state.storeDir };
+    hashers.set(state, h);
+  }
+  return h;
+}
+
+function hashMode(s: string, pos: Pos | undefined): 'flat' | 'recursive' {
+  if (s === 'recursive' || s === 'flat') return s;
+  throw new NixEvalError('DERIVATION', `invalid value '${s}' for 'outputHashMode' attribute`, pos);
+}
+
+/** The `outputs` attribute: duplicates, "drv" and an empty list are errors. */
+function outputNames(list: string[], pos: Pos | undefined): string[] {
+  const seen = new Set<string>();
+  for (const o of list) {
+    if (seen.has(o)) throw new NixEvalError('DERIVATION', `duplicate derivation output '${o}'`, pos);
+    if (o === 'drv') throw new NixEvalError('DERIVATION', "invalid derivation output name 'drv'", pos);
+    seen.add(o);
+  }
+  if (seen.size === 0)
+    throw new NixEvalError('DERIVATION', 'derivation cannot have an empty set of outputs', pos);
+  return [...seen];
+}
+
+function addInputDrv(inputDrvs: Map<string, Set<string>>, p: string, outs: Iterable<string>): void {
+  let s = inputDrvs.get(p);
+  if (!s) {
+    s = new Set();
+    inputDrvs.set(p, s);
+  }
+  for (const o of outs) s.add(o);
+}
+
+const ENV_OPTS = { copyToStore: true, coerceMore: true };
+
+/** Byte strings sort in byte order with the default comparison. */
+function byteOrder(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function derivationStrict(state: EvalState, arg: Value | Thunk, pos?: Pos): Value {
@@ -133,7 +145,9 @@ function derivationStrict(state: EvalState, arg: Value | Thunk, pos?: Pos): Valu
   const ignoreNulls = ignoreNullsV !== undefined && forceBool(ignoreNullsV, pos);
 
   const ctx = new Set<string>();
-  const env = new Map<string, string>();
+  // Environment entries from the attributes, in the attributes' (byte) order.
+  const envKeys: string[] = [];
+  const envVals: string[] = [];
   const args: string[] = [];
   let builder = '';
   let system = '';
@@ -141,23 +155,6 @@ function derivationStrict(state: EvalState, arg: Value | Thunk, pos?: Pos): Valu
   let outputHashAlgo = '';
   let method: 'flat' | 'recursive' | undefined;
   let outputs = ['out'];
-
-  const handleHashMode = (s: string) => {
-    if (s === 'recursive') method = 'recursive';
-    else if (s === 'flat') method = 'flat';
-    else throw new NixEvalError('DERIVATION', `invalid value '${s}' for 'outputHashMode' attribute`, pos);
-  };
-  const handleOutputs = (list: string[]) => {
-    const seen = new Set<string>();
-    for (const o of list) {
-      if (seen.has(o)) throw new NixEvalError('DERIVATION', `duplicate derivation output '${o}'`, pos);
-      if (o === 'drv') throw new NixEvalError('DERIVATION', "invalid derivation output name 'drv'", pos);
-      seen.add(o);
-    }
-    if (seen.size === 0)
-      throw new NixEvalError('DERIVATION', 'derivation cannot have an empty set of outputs', pos);
-    outputs = [...seen];
-  };
 
   const { names: attrNames, vals: attrVals } = attrs.m;
   for (let ai = 0; ai < attrNames.length; ai++) {
@@ -176,8 +173,7 @@ function derivationStrict(state: EvalState, arg: Value | Thunk, pos?: Pos): Valu
           );
         }
       } else if (key === 'args') {
-        for (const e of forceList(t, pos))
-          args.push(coerceToString(state, e, ctx, { copyToStore: true, coerceMore: true }, pos));
+        for (const e of forceList(t, pos)) args.push(coerceToString(state, e, ctx, ENV_OPTS, pos));
       } else if (json) {
         if (key === '__structuredAttrs') continue;
         json.set(key, toJSON(state, t, ctx, pos));
@@ -185,17 +181,26 @@ function derivationStrict(state: EvalState, arg: Value | Thunk, pos?: Pos): Valu
         else if (key === 'system') system = forceStringNoCtx(t, pos);
         else if (key === 'outputHash') outputHash = forceStringNoCtx(t, pos);
         else if (key === 'outputHashAlgo') outputHashAlgo = forceStringNoCtx(t, pos);
-        else if (key === 'outputHashMode') handleHashMode(forceStringNoCtx(t, pos));
-        else if (key === 'outputs') handleOutputs(forceList(t, pos).map((x) => forceStringNoCtx(x, pos)));
+        else if (key === 'outputHashMode') method = hashMode(forceStringNoCtx(t, pos), pos);
+        else if (key === 'outputs')
+          outputs = outputNames(
+            forceList(t, pos).map((x) => forceStringNoCtx(x, pos)),
+            pos,
+          );
       } else {
-        const s = coerceToString(state, t, ctx, { copyToStore: true, coerceMore: true }, pos);
-        env.set(key, s);
+        const s = coerceToString(state, t, ctx, ENV_OPTS, pos);
+        envKeys.push(key);
+        envVals.push(s);
         if (key === 'builder') builder = s;
         else if (key === 'system') system = s;
         else if (key === 'outputHash') outputHash = s;
         else if (key === 'outputHashAlgo') outputHashAlgo = s;
-        else if (key === 'outputHashMode') handleHashMode(s);
-        else if (key === 'outputs') handleOutputs(s.split(/[ \t\n\r]+/).filter((x) => x !== ''));
+        else if (key === 'outputHashMode') method = hashMode(s, pos);
+        else if (key === 'outputs')
+          outputs = outputNames(
+            s.split(/[ \t\n\r]+/).filter((x) => x !== ''),
+            pos,
+          );
       }
     } catch (e) {
       if (e instanceof NixEvalError) {
@@ -206,28 +211,21 @@ function derivationStrict(state: EvalState, arg: Value | Thunk, pos?: Pos): Valu
   }
   if (json) {
     const body = [...json].map(([k, v]) => `${toJsonString(k)}:${v}`).join(',');
-    env.set('__json', `{${body}}`);
+    envKeys.push('__json');
+    envVals.push(`{${body}}`);
   }
 
   const inputSrcs = new Set<string>();
   const inputDrvs = new Map<string, Set<string>>();
-  const addInputDrv = (p: string, outs: Iterable<string>) => {
-    let s = inputDrvs.get(p);
-    if (!s) {
-      s = new Set();
-      inputDrvs.set(p, s);
-    }
-    for (const o of outs) s.add(o);
-  };
   for (const c of ctx) {
     if (c.startsWith('=')) {
       for (const p of closure(state, c.slice(1))) {
         inputSrcs.add(p);
-        if (p.endsWith('.drv')) addInputDrv(p, readDrv(state, p).outputs.keys());
+        if (p.endsWith('.drv')) addInputDrv(inputDrvs, p, readDrv(state, p).outputs.keys());
       }
     } else if (c.startsWith('!')) {
       const i = c.indexOf('!', 1);
-      addInputDrv(c.slice(i + 1), [c.slice(1, i)]);
+      addInputDrv(inputDrvs, c.slice(i + 1), [c.slice(1, i)]);
     } else inputSrcs.add(c);
   }
 
@@ -241,7 +239,9 @@ function derivationStrict(state: EvalState, arg: Value | Thunk, pos?: Pos): Valu
     throw new NixEvalError('DERIVATION', (e as Error).message, pos);
   }
 
-  const outs = new Map<string, { path: string; hashAlgo: string; hash: string }>();
+  // Outputs in byte order, each with an env entry (its path, "" until computed).
+  const outNames = outputHash !== undefined ? ['out'] : outputs.slice().sort(byteOrder);
+  const outMap = new Map<string, DerivationOutput>();
   if (outputHash !== undefined) {
     if (outputs.length !== 1 || outputs[0] !== 'out') {
       throw new NixEvalError(
@@ -252,51 +252,89 @@ function derivationStrict(state: EvalState, arg: Value | Thunk, pos?: Pos): Valu
     }
     const h = parseOutputHash(outputHash, outputHashAlgo, pos);
     const m = method ?? 'flat';
-    outs.set('out', {
+    outMap.set('out', {
       path: '',
       hashAlgo: `${m === 'recursive' ? 'r:' : ''}${h.algo}`,
       hash: printHash(h, 'base16'),
     });
-    env.set('out', '');
-  } else {
-    for (const o of outputs) {
-      env.set(o, '');
-      outs.set(o, { path: '', hashAlgo: '', hash: '' });
+  } else for (const o of outNames) outMap.set(fromBytes(o), { path: '', hashAlgo: '', hash: '' });
+
+  // The env: the attributes' entries and the outputs' (which win), merged in byte order.
+  if (json) sortEntries(envKeys, envVals);
+  const env = new Map<string, string>();
+  let i = 0;
+  let j = 0;
+  while (i < envKeys.length || j < outNames.length) {
+    const k = i < envKeys.length ? envKeys[i]! : undefined;
+    const o = j < outNames.length ? outNames[j]! : undefined;
+    if (o === undefined || (k !== undefined && k < o)) {
+      env.set(fromBytes(k!), fromBytes(envVals[i++]!));
+    } else {
+      if (k === o) i++;
+      env.set(fromBytes(o), '');
+      j++;
     }
   }
-  // Byte strings sort in byte order with the default comparison.
-  const sortedKeys = <T>(m: Map<string, T>) => [...m.keys()].sort();
+
+  const inputDrvPaths = [...inputDrvs.keys()].sort(byteOrder);
   const drv: Derivation = {
     name: fromBytes(drvName),
-    outputs: new Map(sortedKeys(outs).map((k) => [fromBytes(k), outs.get(k)!])),
-    inputSrcs: [...inputSrcs].sort().map(fromBytes),
+    outputs: outMap,
+    inputSrcs: [...inputSrcs].sort(byteOrder).map(fromBytes),
     system: fromBytes(system),
     builder: fromBytes(builder),
     args: args.map(fromBytes),
-    env: new Map(sortedKeys(env).map((k) => [fromBytes(k), fromBytes(env.get(k)!)])),
+    env,
     inputDrvs: new Map(
-      sortedKeys(inputDrvs).map((k) => [fromBytes(k), [...inputDrvs.get(k)!].sort().map(fromBytes)]),
+      inputDrvPaths.map((k) => [fromBytes(k), [...inputDrvs.get(k)!].sort(byteOrder).map(fromBytes)]),
     ),
   };
   // drv and its maps are fresh here, so the output paths are filled in without a copy.
-  fillOutputPathsInPlace(drv, { inputHash: (p) => inputHash(state, toBytes(p)), storeDir: state.storeDir });
+  const hasher = hasherOf(state);
+  fillOutputPathsInPlace(drv, hasher);
   // The .drv is a text object whose references are its input sources and input derivations.
-  const text = printDerivation(drv);
-  const refs = [...drv.inputSrcs, ...drv.inputDrvs.keys()];
+  // Its hash as an input of other derivations is computed now, so that drv need not be kept:
+  // the rarer readers of its outputs and references (drvPath contexts) parse the .drv back.
+  const { text, moduloBase16 } = textAndModuloBase16(drv, hasher);
+  const refs = drv.inputSrcs.concat([...drv.inputDrvs.keys()]);
   const drvPath = toBytes(
-    state.io.addTextToStore(`${drv.name}.drv`, Buffer.from(text, 'utf8'), refs, {
-      readOnly: state.opts.readOnly,
-    }),
+    state.io.addTextToStore(`${drv.name}.drv`, text, refs, { readOnly: state.opts.readOnly }),
   );
-  state.derivations.set(drvPath, drv);
+  if (!state.drvHashes.has(drvPath)) state.drvHashes.set(drvPath, moduloBase16);
 
-  const m = new Bindings([], []);
-  m.set('drvPath', new NixStr(drvPath, new Set([`=${drvPath}`])));
-  for (const [o, d] of drv.outputs) {
+  // drvPath and the outputs, in byte order ("drv" is not an output name).
+  const names: string[] = [];
+  const vals: Value[] = [];
+  let drvPathDone = false;
+  for (const [o, d] of outMap) {
     const ob = toBytes(o);
-    m.set(ob, new NixStr(toBytes(d.path), new Set([`!${ob}!${drvPath}`])));
+    if (!drvPathDone && ob >= 'drvPath') {
+      // An output named "drvPath" takes the place of the attribute.
+      if (ob !== 'drvPath') {
+        names.push('drvPath');
+        vals.push(new NixStr(drvPath, new Set([`=${drvPath}`])));
+      }
+      drvPathDone = true;
+    }
+    names.push(ob);
+    vals.push(new NixStr(toBytes(d.path), new Set([`!${ob}!${drvPath}`])));
   }
-  return new Attrs(m);
+  if (!drvPathDone) {
+    names.push('drvPath');
+    vals.push(new NixStr(drvPath, new Set([`=${drvPath}`])));
+  }
+  return new Attrs(new Bindings(names, vals));
+}
+
+/** Sorts parallel key/value arrays by key (byte order). */
+function sortEntries(keys: string[], vals: string[]): void {
+  const order = keys.map((_, i) => i).sort((a, b) => byteOrder(keys[a]!, keys[b]!));
+  const k2 = order.map((i) => keys[i]!);
+  const v2 = order.map((i) => vals[i]!);
+  for (let i = 0; i < keys.length; i++) {
+    keys[i] = k2[i]!;
+    vals[i] = v2[i]!;
+  }
 }
 
 /** Store paths reachable from a .drv through its references (inputSrcs and inputDrvs), itself included. */

@@ -2,7 +2,16 @@
 import { type HashAlgo, hashBytes, printHash } from '../../formats/hash.js';
 import { coerceToString } from '../coerce.js';
 import { NixEvalError } from '../errors.js';
-import { forceAttrs, forceInt, forceList, forceString, forceStringCtx, mkStr } from '../ops.js';
+import {
+  forceAttrs,
+  forceInt,
+  forceList,
+  forceString,
+  forceStringCtx,
+  mkPooledStr,
+  mkStr,
+  takeCtx,
+} from '../ops.js';
 import { baseNameOf, dirOf } from '../paths.js';
 import { bytesOf } from '../source.js';
 import type { BuiltinDef, EvalState } from '../state.js';
@@ -24,9 +33,9 @@ export function registerStrings(state: EvalState, defs: BuiltinDef[]): void {
     'toString',
     1,
     ([a], pos) => {
-      const ctx = new Set<string>();
+      const ctx = takeCtx();
       const s = coerceToString(state, a!, ctx, { copyToStore: false, coerceMore: true }, pos);
-      return mkStr(s, ctx);
+      return mkPooledStr(s, ctx);
     },
     true,
   );
@@ -46,10 +55,10 @@ export function registerStrings(state: EvalState, defs: BuiltinDef[]): void {
     return mkStr(st >= s.length ? '' : s.slice(st, end), ctx);
   });
   def('concatStringsSep', 2, ([sepv, l], pos) => {
-    const ctx = new Set<string>();
+    const ctx = takeCtx();
     const sep = forceStringCtx(sepv!, ctx, pos);
     const parts = forceList(l!, pos).map((x) => coerceToString(state, x, ctx, { copyToStore: true }, pos));
-    return mkStr(parts.join(sep), ctx);
+    return mkPooledStr(parts.join(sep), ctx);
   });
   def('replaceStrings', 3, ([fromv, tov, sv], pos) => {
     const from = forceList(fromv!, pos).map((x) => forceString(x, pos));

@@ -1,0 +1,382 @@
+// The `derivation` function: derivationStrict plus one attribute set per output. It is a Nix
+// lambda (so functionArgs, typeOf and printing see the lambda below) whose body runs natively:
+// the let-bindings of the text below are built directly, with the same names, values, laziness,
+// order of forcing and attribute positions as evaluating the text would give. Its attributes sit
+// at the line:column where Nix 2.8 reports them (unsafeGetAttrPos, --xml), under the file name
+// Nix uses.
+
+import { addAttrTrace, missingAttr } from '../attr-errors.js';
+import { Bindings } from '../bindings.js';
+import { compileExpr } from '../compile.js';
+import { NixEvalError } from '../errors.js';
+import { forceAttrs, forceList, forceString } from '../ops.js';
+import { parse } from '../parser.js';
+import { type Pos, Source } from '../source.js';
+import type { EvalState } from '../state.js';
+import { Attrs, type Env, Lambda, type PosLookup, Thunk, type Value } from '../value.js';
+
+const DERIVATION_FILE = '//builtin/derivation.nix';
+const DERIVATION_NIX = `/* tix's derivation wrapper: derivationStrict plus one set per output.
+   Attribute positions match those Nix 2.8 reports. */
+drvAttrs @ { outputs ? [ "out" ], ... }:
+
+let
+
+  strict = derivationStrict drvAttrs;
+
+  commonAttrs = drvAttrs // (builtins.listToAttrs outputsList) //
+
+    {
+      all = map (x: x.value) outputsList;
+     inherit drvAttrs;
+    };
+
+  outputToAttrListElement = outputName:
+    { name = outputName;
+      value = commonAttrs // {
+        outPath = builtins.getAttr outputName strict;
+        drvPath = strict.drvPath;
+        type = "derivation";
+       inherit outputName;
+      };
+    };
+
+  outputsList = map outputToAttrListElement outputs;
+
+in (builtins.head outputsList).value
+`;
+
+/** Positions in the text above: where each expression or attribute definition starts. */
+class WrapperPositions {
+  readonly strictCall: Pos;
+  readonly listToAttrs: Pos;
+  readonly head: Pos;
+  readonly map: Pos;
+  readonly getAttr: Pos;
+  readonly select: Pos;
+  readonly all: Pos;
+  readonly drvAttrs: Pos;
+  readonly value: Pos;
+  readonly outPath: Pos;
+  readonly drvPath: Pos;
+  readonly type: Pos;
+  readonly outputName: Pos;
+
+  constructor(src: Source) {
+    const at = (text: string, skip = 0): Pos => {
+      const off = src.text.indexOf(text);
+      if (off < 0) throw new Error(`derivation wrapper: '${text}' not found`);
+      return { src, off: off + skip };
+    };
+    this.strictCall = at('derivationStrict drvAttrs');
+    this.listToAttrs = at('builtins.listToAttrs outputsList');
+    this.head = at('builtins.head outputsList');
+    this.map = at('map outputToAttrListElement outputs');
+    this.getAttr = at('builtins.getAttr outputName strict');
+    this.select = at('strict.drvPath');
+    this.all = at('all = ');
+    this.drvAttrs = at('inherit drvAttrs;', 'inherit '.length);
+    this.value = at('value = ');
+    this.outPath = at('outPath = ');
+    this.drvPath = at('drvPath = ');
+    this.type = at('type = ');
+    this.outputName = at('inherit outputName;', 'inherit '.length);
+  }
+}
+
+/** Positions of one layout's output sets: the wrapper's own attributes, then drvAttrs'. */
+class DerivationPos implements PosLookup {
+  constructor(
+    private readonly p: WrapperPositions,
+    private readonly outputs: Set<string>,
+    private readonly attrs: PosLookup | undefined,
+  ) {}
+  get(name: string): Pos | undefined {
+    const p = this.p;
+    switch (name) {
+      case 'outPath':
+        return p.outPath;
+      case 'drvPath':
+        return p.drvPath;
+      case 'type':
+        return p.type;
+      case 'outputName':
+        return p.outputName;
+      case 'all':
+        return p.all;
+      case 'drvAttrs':
+        return p.drvAttrs;
+    }
+    if (this.outputs.has(name)) return p.value;
+    return this.attrs?.get(name);
+  }
+}
+
+// Where each attribute of an output set comes from: an index (>= 0) into drvAttrs' values, one
+// of the wrapper's own attributes, or (OUT - k) the set of the k-th distinct output name.
+const ALL = -1;
+const DRV_ATTRS = -2;
+const DRV_PATH = -3;
+const OUT_PATH = -4;
+const OUTPUT_NAME = -5;
+const TYPE = -6;
+const OUT = -7;
+
+/**
+ * The names of the output sets (`drvAttrs // listToAttrs outputsList // { all; drvAttrs; } //
+ * { outPath; drvPath; type; outputName; }`, later ones winning) for one layout of drvAttrs and
+ * one list of output names, and where each value comes from. Derivations made at one place share
+ * it (and its names array).
+ */
+interface Layout {
+  names: string[];
+  src: Int32Array;
+  /** For OUT - k: the index in `outputs` of the first occurrence of the k-th distinct name. */
+  outFirst: number[];
+  outSet: Set<string>;
+  /** Slots of the four per-output attributes. */
+  drvPath: number;
+  outPath: number;
+  outputName: number;
+  type: number;
+  /** Positions, for the drvAttrs positions (posOf) they were made for. */
+  pos: DerivationPos | undefined;
+  posOf: PosLookup | undefined;
+}
+
+/** Layouts by drvAttrs' names array, then by the output names (joined with NUL). */
+const layouts = new WeakMap<string[], Map<string, Layout>>();
+
+function layoutFor(attrNames: string[], outNames: string[]): Layout {
+  const key = outNames.length === 1 ? outNames[0]! : outNames.join('\0');
+  let byOuts = layouts.get(attrNames);
+  if (byOuts === undefined) {
+    byOuts = new Map();
+    layouts.set(attrNames, byOuts);
+  }
+  let l = byOuts.get(key);
+  if (l === undefined) {
+    l = makeLayout(attrNames, outNames);
+    byOuts.set(key, l);
+  }
+  return l;
+}
+
+function makeLayout(attrNames: string[], outNames: string[]): Layout {
+  const from = new Map<string, number>();
+  for (let i = 0; i < attrNames.length; i++) from.set(attrNames[i]!, i);
+  // listToAttrs: the first definition of a name wins.
+  const outFirst: number[] = [];
+  const outSet = new Set<string>();
+  for (let i = 0; i < outNames.length; i++) {
+    const n = outNames[i]!;
+    if (outSet.has(n)) continue;
+    outSet.add(n);
+    from.set(n, OUT - outFirst.length);
+    outFirst.push(i);
+  }
+  from.set('all', ALL);
+  from.set('drvAttrs', DRV_ATTRS);
+  from.set('drvPath', DRV_PATH);
+  from.set('outPath', OUT_PATH);
+  from.set('outputName', OUTPUT_NAME);
+  from.set('type', TYPE);
+  // Byte strings sort in byte order with the default comparison.
+  const names = [...from.keys()].sort();
+  const src = Int32Array.from(names, (n) => from.get(n)!);
+  return {
+    names,
+    src,
+    outFirst,
+    outSet,
+    drvPath: names.indexOf('drvPath'),
+    outPath: names.indexOf('outPath'),
+    outputName: names.indexOf('outputName'),
+    type: names.indexOf('type'),
+    pos: undefined,
+    posOf: undefined,
+  };
+}
+
+/** derivationStrict's primop function. */
+type StrictFn = (arg: Value | Thunk, pos: Pos) => Value;
+
+/** `strict = derivationStrict drvAttrs`. */
+class StrictThunk extends Thunk {
+  constructor(
+    public fn: StrictFn | null,
+    public drvAttrs: Value | Thunk,
+    readonly p: WrapperPositions,
+  ) {
+    super(runStrict, null);
+  }
+}
+
+function runStrict(_env: Env, self: Thunk): Value {
+  const t = self as StrictThunk;
+  const v = t.fn!(t.drvAttrs, t.p.strictCall);
+  t.fn = null;
+  t.drvAttrs = null;
+  return v;
+}
+
+/** What the output sets of one call share until each is built. */
+class Call {
+  /** `commonAttrs`' values laid out as the output sets are (their own four slots empty). */
+  base: (Value | Thunk)[] | undefined;
+  layout: Layout | undefined;
+  pos: DerivationPos | undefined;
+  constructor(
+    readonly p: WrapperPositions,
+    readonly strict: StrictThunk,
+    readonly drvAttrs: Value | Thunk,
+    /** `outputs` as given (the list's elements are the output names, forced in order). */
+    readonly outputs: (Value | Thunk)[],
+    /** One `value` per element of `outputs`: the sets `all` holds (`x.value`). */
+    readonly sets: OutputThunk[],
+  ) {}
+}
+
+/** `outputToAttrListElement outputName`'s `value`: the set of one output. */
+class OutputThunk extends Thunk {
+  constructor(
+    public call: Call | null,
+    /** The element of `outputs` (a thunk or the name). */
+    public outputName: Value | Thunk,
+  ) {
+    super(buildOutputSet, null);
+  }
+}
+
+/** `builtins.getAttr outputName strict`. */
+class OutPathThunk extends Thunk {
+  constructor(
+    public strict: StrictThunk | null,
+    public outputName: Value | Thunk,
+    readonly p: WrapperPositions,
+  ) {
+    super(getOutPath, null);
+  }
+}
+
+function getOutPath(_env: Env, self: Thunk): Value {
+  const t = self as OutPathThunk;
+  const pos = t.p.getAttr;
+  const name = forceString(t.outputName, pos);
+  const s = forceAttrs(t.strict!, pos);
+  const v = s.m.get(name);
+  if (v === undefined) throw missingAttr(name, s, pos);
+  const r = v instanceof Thunk ? v.force() : v;
+  t.strict = null;
+  t.outputName = null;
+  return r;
+}
+
+/** `strict.drvPath`. */
+class DrvPathThunk extends Thunk {
+  constructor(
+    public strict: StrictThunk | null,
+    readonly p: WrapperPositions,
+  ) {
+    super(getDrvPath, null);
+  }
+}
+
+function getDrvPath(_env: Env, self: Thunk): Value {
+  const t = self as DrvPathThunk;
+  const s = forceAttrs(t.strict!, t.p.select);
+  const v = s.m.get('drvPath');
+  if (v === undefined) throw missingAttr('drvPath', s, t.p.select);
+  const r = v instanceof Thunk ? v.force() : v;
+  t.strict = null;
+  return r;
+}
+
+/** `all = map (x: x.value) outputsList`. */
+class AllThunk extends Thunk {
+  constructor(public sets: OutputThunk[] | null) {
+    super(listSets, null);
+  }
+}
+
+function listSets(_env: Env, self: Thunk): Value {
+  const t = self as AllThunk;
+  const l = t.sets!.slice();
+  t.sets = null;
+  return l;
+}
+
+/** `commonAttrs // { outPath = …; drvPath = …; type = "derivation"; inherit outputName; }`. */
+function buildOutputSet(_env: Env, self: Thunk): Value {
+  const t = self as OutputThunk;
+  const call = t.call!;
+  const base = commonAttrs(call);
+  const l = call.layout!;
+  // With one output its set is the only one made from base.
+  const vals = call.sets.length === 1 ? base : base.slice();
+  vals[l.drvPath] = new DrvPathThunk(call.strict, call.p);
+  vals[l.outPath] = new OutPathThunk(call.strict, t.outputName, call.p);
+  vals[l.outputName] = t.outputName;
+  vals[l.type] = 'derivation';
+  t.call = null;
+  return new Attrs(new Bindings(l.names, vals), call.pos);
+}
+
+/** `drvAttrs // (builtins.listToAttrs outputsList) // { all = …; inherit drvAttrs; }`. */
+function commonAttrs(call: Call): (Value | Thunk)[] {
+  if (call.base !== undefined) return call.base;
+  const p = call.p;
+  const attrs = forceAttrs(call.drvAttrs);
+  // listToAttrs forces the names in order.
+  const outNames: string[] = new Array(call.outputs.length);
+  for (let i = 0; i < outNames.length; i++) outNames[i] = forceString(call.outputs[i]!, p.listToAttrs);
+  const l = layoutFor(attrs.m.names, outNames);
+  const vals = attrs.m.vals;
+  const base: (Value | Thunk)[] = new Array(l.names.length);
+  const all = new AllThunk(call.sets);
+  for (let i = 0; i < base.length; i++) {
+    const c = l.src[i]!;
+    if (c >= 0) base[i] = vals[c]!;
+    else if (c === ALL) base[i] = all;
+    else if (c === DRV_ATTRS) base[i] = call.drvAttrs;
+    else if (c <= OUT) base[i] = call.sets[l.outFirst[OUT - c]!]!;
+    else base[i] = null;
+  }
+  if (l.pos === undefined || l.posOf !== attrs.pos) {
+    l.pos = new DerivationPos(p, l.outSet, attrs.pos);
+    l.posOf = attrs.pos;
+  }
+  call.pos = l.pos;
+  call.layout = l;
+  call.base = base;
+  return base;
+}
+
+/** The wrapper's body: `(builtins.head outputsList).value`. Env slots: outputs, drvAttrs. */
+function derivationBody(p: WrapperPositions, strictFn: StrictFn, env: Env): Value {
+  const outputs = forceList(env.v[0]!, p.map);
+  if (outputs.length === 0) throw new NixEvalError('TYPE', 'list index 0 is out of bounds', p.head);
+  const drvAttrs = env.v[1]!;
+  const sets: OutputThunk[] = new Array(outputs.length);
+  const call = new Call(p, new StrictThunk(strictFn, drvAttrs, p), drvAttrs, outputs, sets);
+  for (let i = 0; i < outputs.length; i++) sets[i] = new OutputThunk(call, outputs[i]!);
+  // `head outputsList` is the first set; forcing it builds commonAttrs (forcing every name).
+  try {
+    return sets[0]!.force();
+  } catch (err) {
+    throw addAttrTrace(err, 'value', p.value);
+  }
+}
+
+/** The `derivation` constant: the lambda above with its body replaced by derivationBody. */
+export function derivationLambda(state: EvalState, strictFn: StrictFn): Thunk {
+  return new Thunk(() => {
+    const src = new Source(DERIVATION_FILE, DERIVATION_NIX);
+    const ast = parse(src, { basePath: '/' });
+    const f = compileExpr(state, src, ast, state.baseScope)(state.baseEnv);
+    if (!(f instanceof Lambda)) throw new Error('derivation wrapper is not a lambda');
+    const p = new WrapperPositions(src);
+    f.info.body = (env) => derivationBody(p, strictFn, env);
+    return f;
+  }, null);
+}
