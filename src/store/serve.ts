@@ -67,7 +67,7 @@ export async function openServeStore(uri: string, opts: ServeStoreOptions = {}):
 
 export class ServeStore implements BuildingStore {
   readonly storeDir = '/nix/store';
-  /** Where remote stderr goes during a build. */
+  /** Where the remote's stderr goes: the log of the current (or last) build on this connection. */
   logSink: ((chunk: Uint8Array) => void) | undefined;
 
   constructor(
@@ -300,13 +300,11 @@ export class ServeStore implements BuildingStore {
       this.conn.out.u64(ServeOp.BuildDerivation).string(drvPath);
       writeBasicDerivation(this.conn.out, drv);
       writeBuildOptions(this.conn.out, { ...DEFAULT_BUILD_OPTIONS, ...opts }, this.conn.remoteVersion);
+      // The log comes on the remote's stderr, a different ssh channel than the result: lines can
+      // arrive after it. So the sink stays in place until the next build on this connection.
       this.logSink = opts.onLog;
-      try {
-        await this.conn.flush();
-        return await readBuildResult(this.conn.inp, this.conn.remoteVersion, this.storeDir);
-      } finally {
-        this.logSink = undefined;
-      }
+      await this.conn.flush();
+      return await readBuildResult(this.conn.inp, this.conn.remoteVersion, this.storeDir);
     });
   }
 
@@ -318,14 +316,10 @@ export class ServeStore implements BuildingStore {
     return this.conn.request('BuildPaths', async () => {
       this.conn.out.u64(ServeOp.BuildPaths).strings(paths);
       writeBuildOptions(this.conn.out, { ...DEFAULT_BUILD_OPTIONS, ...opts }, this.conn.remoteVersion);
-      this.logSink = opts.onLog;
-      try {
-        await this.conn.flush();
-        const status = await this.conn.inp.u64();
-        return { status, message: status === 0 ? '' : await this.conn.inp.string() };
-      } finally {
-        this.logSink = undefined;
-      }
+      this.logSink = opts.onLog; // kept after the result, as in buildDerivation
+      await this.conn.flush();
+      const status = await this.conn.inp.u64();
+      return { status, message: status === 0 ? '' : await this.conn.inp.string() };
     });
   }
 
