@@ -312,7 +312,11 @@ class UpdatedPos implements PosLookup {
   }
 }
 
-const MAX_POS_DEPTH = 32;
+/**
+ * Updates chained before their positions are flattened: long enough that a fold over `//` on a big
+ * set flattens rarely (each flattening visits every name), short enough for lookups to stay cheap.
+ */
+const MAX_POS_DEPTH = 1024;
 
 function composePos(ap: PosLookup | undefined, b: Attrs, m: Bindings): PosLookup | undefined {
   const bp = b.pos;
