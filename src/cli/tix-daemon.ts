@@ -1,5 +1,7 @@
 // Entry point of `bin/tix-daemon`, tix's `nix-daemon`: `tix-daemon --stdio` serves one trusted
-// client on stdin/stdout (what `ssh-ng://host?remote-program=tix-daemon` runs on the remote);
+// client on stdin/stdout (what `ssh-ng://host?remote-program=tix-daemon` runs on the remote), or,
+// when its store is a running daemon (`daemon`, `unix://…`, `auto` with the socket present),
+// forwards the session to that daemon as nix-daemon --stdio does;
 // without `--stdio` it listens on the store's daemon socket like `tix daemon`. Options:
 // `--store URI`, `--option NAME VALUE`, `--listen PATH`.
 import type { CommandContext } from './command.js';

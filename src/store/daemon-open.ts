@@ -73,6 +73,7 @@ export async function openDaemonStore(
       storeDir,
       connect: () => connectUnixSocket(socket),
       setOptions: true,
+      socket,
     });
     await store.isValidPath(`${storeDir}/00000000000000000000000000000000-probe`).catch((e) => {
       void store.close();

@@ -34,6 +34,8 @@ export interface DaemonStoreOptions {
   connect: () => Promise<DaemonTransport>;
   /** Send SetOptions after the handshake (Nix does for sockets, not for ssh-ng). */
   setOptions?: boolean;
+  /** The Unix socket connections go to, for a local daemon (`daemon`, `unix://…`). */
+  socket?: string;
   /** `name = value` settings to forward with SetOptions (only what the user overrode). */
   overrides?: Map<string, string>;
   /** Log lines from the daemon (build output, messages); default: written to stderr. */
@@ -47,6 +49,8 @@ const GC_ACTIONS = { returnLive: 0, returnDead: 1, deleteDead: 2, deleteSpecific
 export class DaemonStore implements BuildingStore {
   readonly uri: string;
   readonly storeDir: string;
+  /** The daemon's Unix socket, when it is a local daemon. */
+  readonly socket: string | undefined;
   readonly #opts: DaemonStoreOptions;
   readonly #idle: DaemonConnection[] = [];
   readonly #all = new Set<DaemonConnection>();
@@ -57,6 +61,7 @@ export class DaemonStore implements BuildingStore {
     this.#opts = opts;
     this.uri = opts.uri;
     this.storeDir = opts.storeDir ?? '/nix/store';
+    this.socket = opts.socket;
   }
 
   #log = (line: string): void => {

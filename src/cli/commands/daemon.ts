@@ -11,6 +11,7 @@ import { cliSettings } from '../cli-settings.js';
 import { type Command, UsageError } from '../command.js';
 import { daemonOptions, defaultSocketFor, serveStdio } from '../daemon-setup.js';
 import { openCliStore } from '../open-store.js';
+import { proxyStdioToSocket } from '../stdio-proxy.js';
 
 export const daemon: Command = {
   name: ['daemon'],
@@ -23,6 +24,12 @@ export const daemon: Command = {
     const store = await openCliStore(ctx, settings);
     try {
       if (flagSet(args, '--stdio')) {
+        const socket = (store as { socket?: string }).socket;
+        if (socket !== undefined) {
+          await store.close();
+          await proxyStdioToSocket(socket);
+          return 0;
+        }
         await serveStdio(store, settings, ctx.env, (line) => ctx.err.write(`${line}\n`));
         return 0;
       }
