@@ -1,6 +1,7 @@
-// `tix-daemon --stdio` with a running daemon as its store forwards the session to that daemon (as
-// nix-daemon --stdio does): an ssh-ng client (here `ssh-ng://localhost`, which runs the program
-// without ssh) builds through the daemon, which logs the connection.
+// With a running daemon as their store, `tix-daemon --stdio` forwards the session to it (as
+// nix-daemon --stdio does) and `tix-store --serve` has it build (as nix-store --serve with
+// NIX_REMOTE=daemon): clients over `ssh-ng://localhost` / `ssh://localhost` (which run the program
+// without ssh) build through the daemon.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
@@ -68,4 +69,39 @@ test('tix-daemon --stdio forwards to the running daemon its store names', { skip
   for (let i = 0; i < 50 && !log.includes('accepted connection'); i++)
     await new Promise((r) => setTimeout(r, 50));
   assert.match(log, /accepted connection from pid \d+/);
+});
+
+test('tix-store --serve with a running daemon as its store has the daemon build', { skip }, async () => {
+  const store2 = openTixStore(join(T, 'second'));
+  let drv2: string;
+  try {
+    drv2 = addTestDerivation(store2, { name: 'serve-via-daemon', script: 'echo served > $out' }).drvPath;
+  } finally {
+    await store2.close();
+  }
+  // The derivation is copied in through the serve session, then built by the daemon.
+  const program = join(REPO_ROOT, 'bin/tix-store');
+  const uri = `ssh://localhost?remote-program=${program}&remote-store=${encodeURIComponent(`unix://${sock}`)}`;
+  const { openRemoteStore } = await import('../distribute/connect.js');
+  const remote = await openRemoteStore(uri, { env });
+  const local = await openStore(`local?root=${join(T, 'second', 'tix')}`, { env });
+  try {
+    const { copyPaths } = await import('../distribute/copy.js');
+    await copyPaths(local, remote, [drv2]);
+    const serve = remote as unknown as {
+      buildPaths(paths: string[], o?: object): Promise<{ status: number; message: string }>;
+    };
+    const r = await serve.buildPaths([`${drv2}!out`]);
+    assert.deepEqual(r, { status: 0, message: '' });
+  } finally {
+    await remote.close();
+    await local.close();
+  }
+  const daemonView = await openStore(`unix://${sock}`, { env });
+  try {
+    const outs = await daemonView.queryDerivationOutputMap(drv2);
+    assert.ok(await daemonView.isValidPath(outs.get('out')!));
+  } finally {
+    await daemonView.close();
+  }
 });

@@ -6,7 +6,8 @@
 import { StreamInput } from '../distribute/stream-input.js';
 import { StreamOutput } from '../distribute/stream-output.js';
 import { serveStore } from '../server/serve.js';
-import { localServeBuilder } from '../server/serve-build.js';
+import { type DelegateBuildStore, localServeBuilder, storeServeBuilder } from '../server/serve-build.js';
+import { DaemonStore } from '../store/daemon.js';
 import type { Store } from '../store/store.js';
 import { applyAutoGcSettings, isLocalBuildStore, localBuildOptions } from './build-settings.js';
 import { cliSettings } from './cli-settings.js';
@@ -16,6 +17,11 @@ import { growPipe } from './pipe-size.js';
 import { exitWhenDone, extractGlobalOptions, processContext } from './process.js';
 import { reportError } from './report-error.js';
 import { type Substitution, substitutionFromSettings } from './substitute-hook.js';
+
+/** A daemon (worker-protocol) store builds by itself, so serving it can hand builds over. */
+function canDelegateBuilds(store: Store): store is DelegateBuildStore {
+  return store instanceof DaemonStore;
+}
 
 const USAGE = 'usage: tix-store --serve [--write] [--store URI] [--option NAME VALUE]\n';
 
@@ -44,7 +50,9 @@ export async function runTixStore(argv: string[], ctx: Omit<CommandContext, 'glo
     applyAutoGcSettings(store, settings, (msg) => ctx.err.write(`${msg}\n`));
     const builder = isLocalBuildStore(store)
       ? localServeBuilder(store, localBuildOptions(settings, ctx.env))
-      : undefined;
+      : canDelegateBuilds(store)
+        ? storeServeBuilder(store)
+        : undefined;
     // builders-use-substitutes: this machine's own substituters, with its own settings.
     if (write) {
       substitution = substitutionFromSettings(store, settings, {

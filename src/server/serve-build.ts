@@ -1,10 +1,11 @@
 // The ServeBuilder of a machine's own store: BuildDerivation and BuildPaths run through the local
-// build layer (src/build), logs go to the serve session's stderr line by line.
+// build layer (src/build), logs go to the serve session's stderr line by line; or, when that store
+// is a daemon, they are the daemon's to run (storeServeBuilder).
 import { buildDerivationLocally, type LocalBuildOptions } from '../build/build-one.js';
 import { exitCodeFor, isSuccess } from '../build/errors.js';
 import type { LocalBuildStore } from '../build/local-store-view.js';
 import type { ServeBuildOptions } from '../store/serve-protocol.js';
-import type { BuildResult } from '../store/store.js';
+import type { BuildingStore, BuildResult, DerivedPath } from '../store/store.js';
 import type { ServeBuilder } from './serve.js';
 
 type Opts = ServeBuildOptions & { onLog: (chunk: Uint8Array) => void; signal: AbortSignal };
@@ -79,3 +80,55 @@ const failure: BuildResult = {
   stopTime: 0,
   builtOutputs: new Map(),
 };
+
+/** A store that builds on its own (a daemon): what storeServeBuilder needs. */
+export interface DelegateBuildStore extends BuildingStore {
+  buildPaths(
+    paths: DerivedPath[],
+    opts?: { onLog?: (line: string) => void },
+  ): Promise<{ path: DerivedPath; result: BuildResult }[]>;
+}
+
+/**
+ * The ServeBuilder of a store that builds by itself — `tix-store --serve` whose store is a running
+ * daemon, as `nix-store --serve` with NIX_REMOTE=daemon: builds (and their logs) go to it.
+ */
+export function storeServeBuilder(store: DelegateBuildStore): ServeBuilder {
+  const enc = new TextEncoder();
+  return {
+    buildDerivation: (drvPath, drv, o) =>
+      store.buildDerivation(drvPath, drv, {
+        maxSilentTime: o.maxSilentTime,
+        buildTimeout: o.buildTimeout,
+        maxLogSize: o.maxLogSize,
+        keepFailed: o.keepFailed,
+        onLog: o.onLog,
+      }),
+    async buildPaths(paths, o) {
+      const wanted: DerivedPath[] = [];
+      for (const entry of paths) {
+        const bang = entry.indexOf('!');
+        const path = bang < 0 ? entry : entry.slice(0, bang);
+        if (path.endsWith('.drv') && (bang >= 0 || (await store.isValidPath(path)))) {
+          wanted.push({
+            kind: 'built',
+            drvPath: path,
+            outputs: bang < 0 ? ['*'] : entry.slice(bang + 1).split(','),
+          });
+        } else wanted.push({ kind: 'opaque', path });
+      }
+      try {
+        const results = await store.buildPaths(wanted, { onLog: (line) => o.onLog(enc.encode(`${line}\n`)) });
+        const failed = results.filter((r) => !isSuccess(r.result));
+        if (failed.length === 0) return { status: 0, message: '' };
+        return {
+          status: exitCodeFor(failed.map((r) => r.result)) || 1,
+          message: failed.map((r) => r.result.errorMsg).join('; '),
+        };
+      } catch (e) {
+        if (!(e instanceof Error) || typeof (e as { code?: unknown }).code !== 'string') throw e;
+        return { status: 1, message: e.message };
+      }
+    },
+  };
+}
