@@ -66,6 +66,8 @@ export interface LocalBuildOptions {
   maxSilentTime?: number;
   /** `max-build-log-size` in bytes; 0 = no limit. */
   maxLogSize?: number;
+  /** `hashed-mirrors`, for builtin:fetchurl. */
+  hashedMirrors?: string[];
   /** `timeout` in seconds; 0 = none. */
   timeout?: number;
   /** `log-lines`: how many last log lines go into a failure message; default 10. */
@@ -536,7 +538,9 @@ async function buildBuiltin(
     }
     mkdirSync(scratchRoot, { recursive: true });
     try {
-      await builtinFetchurl(drv, actualPaths.get('out')!, (line) => log.note(line));
+      await builtinFetchurl(drv, actualPaths.get('out')!, (line) => log.note(line), {
+        hashedMirrors: opts.hashedMirrors,
+      });
     } catch (e) {
       if (!(e instanceof BuildError)) throw e;
       log.note(`error: ${e.message}`);

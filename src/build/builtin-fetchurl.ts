@@ -3,13 +3,14 @@
 // "1", a NAR (xz-compressed when the URL ends in ".xz") unpacked into a tree; `executable` = "1"
 // makes the file executable. As in Nix it runs inside the build process, not in a sandbox; the
 // output is a fixed output, so the usual registration checks its hash. URLs: file://, http://,
-// https:// (TLS is not verified, as Nix does not: the hash is the check). Nix 2.8's
-// `hashed-mirrors` (empty by default) are not consulted.
+// https:// (TLS is not verified, as Nix does not: the hash is the check). For a flat output the
+// `hashed-mirrors` are tried first, at `<mirror>/<algo>/<base16 hash>`, as Nix does.
 import { chmodSync, createReadStream, createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import type { BasicDerivation } from '../formats/derivation.js';
+import { isHashAlgo, parseHash, printHash } from '../formats/hash.js';
 import { parseNar } from '../formats/nar-parse.js';
 import { decompress } from '../store/compression.js';
 import { diskNarSink } from '../store/nar-restore-disk.js';
@@ -49,15 +50,42 @@ async function download(url: string): Promise<AsyncIterable<Uint8Array>> {
 }
 
 /** Runs builtin:fetchurl of `drv`, writing its output at `outPath` (a path on disk). */
+/** The mirror URLs of a flat fixed output, or none. */
+function mirrorUrls(drv: BasicDerivation, mirrors: string[]): string[] {
+  if (mirrors.length === 0 || drv.env.get('outputHashMode') !== 'flat') return [];
+  const algo = drv.env.get('outputHashAlgo');
+  let hash: ReturnType<typeof parseHash>;
+  try {
+    hash = parseHash(drv.env.get('outputHash') ?? '', algo && isHashAlgo(algo) ? { algo } : {});
+  } catch {
+    return [];
+  }
+  const tail = `${hash.algo}/${printHash(hash, 'base16')}`;
+  return mirrors.map((m) => (m.endsWith('/') ? m : `${m}/`) + tail);
+}
+
 export async function builtinFetchurl(
   drv: BasicDerivation,
   outPath: string,
   log: (line: string) => void,
+  opts: { hashedMirrors?: string[] } = {},
 ): Promise<void> {
   const url = drv.env.get('url');
   if (!url) throw new BuildError('BAD_DRV', "attribute 'url' missing");
-  log(`downloading '${url}'...`);
-  const body = await download(url);
+  let body: AsyncIterable<Uint8Array> | undefined;
+  for (const mirror of mirrorUrls(drv, opts.hashedMirrors ?? [])) {
+    try {
+      body = await download(mirror);
+      log(`downloading '${mirror}'...`);
+      break;
+    } catch {
+      // Not on this mirror: the next one, then the URL itself.
+    }
+  }
+  if (!body) {
+    log(`downloading '${url}'...`);
+    body = await download(url);
+  }
   if (drv.env.get('unpack') === '1') {
     const nar = decompress(url.endsWith('.xz') ? 'xz' : 'none', body, url);
     const sink = diskNarSink(outPath);

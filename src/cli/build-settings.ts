@@ -47,6 +47,7 @@ export function localBuildOptions(
     maxSilentTime: settings.get('max-silent-time'),
     timeout: settings.get('timeout'),
     maxLogSize: settings.get('max-build-log-size'),
+    ...(settings.get('hashed-mirrors').length > 0 ? { hashedMirrors: settings.get('hashed-mirrors') } : {}),
     logLines: settings.get('log-lines'),
     keepFailed: settings.get('keep-failed'),
     systems: [settings.get('system'), ...settings.get('extra-platforms')],

@@ -43,6 +43,9 @@ export interface SettingValues {
   'connect-timeout': number;
   'build-users-group': string;
   'post-build-hook': string;
+  'download-attempts': number;
+  'http-connections': number;
+  'hashed-mirrors': string[];
   'auto-allocate-uids': boolean;
   'build-memory-max': bigint;
   'build-pids-max': number;
@@ -295,6 +298,23 @@ export const SETTINGS: { [K in SettingName]: SettingDef<SettingValues[K]> } = {
     type: 'uint',
     default: () => 0,
     description: 'seconds allowed to connect to a substituter or remote builder (0 = no limit)',
+  },
+  'download-attempts': {
+    type: 'uint',
+    default: () => 5,
+    description: 'times a substituter download is tried before it counts as failed',
+  },
+  'http-connections': {
+    type: 'uint',
+    default: () => 25,
+    aliases: ['binary-caches-parallel-connections'],
+    description: 'substitutions downloaded at once (0 = no limit)',
+  },
+  'hashed-mirrors': {
+    type: 'strings',
+    default: () => [],
+    description:
+      'mirrors tried first by builtin:fetchurl for flat fixed outputs: <mirror><algo>/<base16 hash>',
   },
   'post-build-hook': {
     type: 'string',

@@ -114,11 +114,11 @@ describe('Settings', () => {
     s.set('foo-bar', '1', here);
     s.set('foo-bar', '1', here);
     s.set('pre-build-hook', '/bin/true', here);
-    s.set('extra-hashed-mirrors', 'http://x', { file: '--option', line: 0 });
+    s.set('extra-plugin-files', '/x.so', { file: '--option', line: 0 });
     assert.deepEqual(s.warnings, [
       "unknown setting 'foo-bar' in '/etc/tix/tix.conf:7'",
       "ignoring setting 'pre-build-hook' in '/etc/tix/tix.conf:7': not supported by tix (pre-build hooks are not implemented)",
-      "ignoring setting 'extra-hashed-mirrors' in '--option': not supported by tix (hashed mirrors are not implemented)",
+      "ignoring setting 'extra-plugin-files' in '--option': not supported by tix (plugins are not supported)",
     ]);
   });
 

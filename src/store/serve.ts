@@ -185,6 +185,9 @@ export class ServeStore implements BuildingStore {
       const acks = (async () => {
         for (; acked < list.length; acked++) await this.readAck(list[acked]!.info.path);
       })();
+      // The remote may die while paths are still being sent: its end-of-stream must not go
+      // unhandled meanwhile (it is awaited, and reported, below).
+      acks.catch(() => {});
       try {
         // Small paths are sent together (one write for many), the last one flushes the batch.
         for (const [i, it] of list.entries()) await this.sendPath(it.info, it.nar(), i === list.length - 1);

@@ -1,5 +1,6 @@
 // SubstituteSettings from nix.conf-style settings: `substituters`, `trusted-public-keys` (plus the
-// public halves of `secret-key-files`, as Nix trusts them), `require-sigs`, `substitute`.
+// public halves of `secret-key-files`, as Nix trusts them), `require-sigs`, `substitute`,
+// `http-connections` (parallel downloads), `download-attempts`.
 import { readFileSync } from 'node:fs';
 import { parseSecretKey, printPublicKey, toPublicKey } from '../formats/signing.js';
 import { getSetting, openStore, type SettingsLike } from './open.js';
@@ -26,11 +27,14 @@ export function substituteSettingsFrom(
     }
   }
   const enabled = getSetting(settings, 'substitute') !== 'false';
+  const connections = Number(getSetting(settings, 'http-connections') ?? 25);
+  const attempts = Number(getSetting(settings, 'download-attempts') ?? 5);
   return {
     substituters: enabled ? words(getSetting(settings, 'substituters')) : [],
     trustedPublicKeys: keys,
     requireSigs: getSetting(settings, 'require-sigs') !== 'false',
-    maxJobs: opts.maxJobs,
+    maxJobs: opts.maxJobs ?? (connections > 0 ? connections : Number.POSITIVE_INFINITY),
+    downloadAttempts: Number.isInteger(attempts) && attempts > 0 ? attempts : 1,
     openStore: (uri) => openStore(uri, { settings, env: opts.env }),
     onLog: opts.onLog,
   };

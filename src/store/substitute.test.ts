@@ -12,7 +12,7 @@ import {
   TOP,
   TOP_DEV,
 } from './binary-cache.test-util.js';
-import { isStoreError } from './errors.js';
+import { isStoreError, StoreError } from './errors.js';
 import type { LocalStore } from './local.js';
 import { openStore } from './open.js';
 import { type SubstituteSettings, substitutePaths } from './substitute.js';
@@ -208,6 +208,41 @@ describe('substitutePaths', () => {
     assert.deepEqual(r.substituted.sort(), [GREETING, TINYDIR].sort());
     assert.ok(s.log.includes(`copying path '${TINYDIR}' from 'file://${low}'...`));
     assert.ok(s.log.includes(`copying path '${GREETING}' from 'file://${high}'...`));
+    await local.close();
+  });
+
+  it('tries a download that failed in transfer again, up to download-attempts times', async () => {
+    /** The cache, with its first `fails` NAR transfers cut off half-way. */
+    const flaky = (fails: number) => async (uri: string) => {
+      const store = await openStore(uri);
+      let left = fails;
+      return new Proxy(store, {
+        get(target, key) {
+          if (key !== 'narFromPath') return Reflect.get(target, key, target);
+          return (path: string) =>
+            (async function* () {
+              if (left-- > 0) throw new StoreError('IO', `cannot download '${path}': connection reset`);
+              yield* target.narFromPath(path);
+            })();
+        },
+      });
+    };
+    const cache = `file://${join(CACHE_VECTORS, 'xz')}`;
+    const once = fresh();
+    const r1 = await substitutePaths(
+      once,
+      [GREETING],
+      settings([cache], { openStore: flaky(2), downloadAttempts: 1 }),
+    );
+    assert.deepEqual(r1.substituted, []);
+    assert.match(r1.failed.get(GREETING)?.message ?? '', /connection reset/);
+    assert.ok(!(await once.isValidPath(GREETING)));
+    await once.close();
+    const local = fresh();
+    const s = settings([cache], { openStore: flaky(2), downloadAttempts: 3 });
+    const r = await substitutePaths(local, [GREETING], s);
+    assert.deepEqual(r.substituted, [GREETING]);
+    assert.equal(s.log.filter((l) => /retrying in \d+ ms/.test(l)).length, 2, s.log.join('\n'));
     await local.close();
   });
 

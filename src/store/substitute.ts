@@ -17,6 +17,8 @@ export interface SubstituteSettings {
   requireSigs: boolean;
   /** Parallel downloads (default 4). */
   maxJobs?: number;
+  /** Tries per substituter of a download that fails for other reasons than bad contents (default 1). */
+  downloadAttempts?: number;
   /** Opens a substituter (openStore with the caller's settings). */
   openStore: (uri: string) => Promise<Store>;
   /** Progress, as Nix prints it: "copying path '…' from '…'...". */
@@ -266,7 +268,7 @@ async function substituteWith(
             },
           );
         }
-        await limit(() => download(local, p, c, subs, findCandidate, log));
+        await limit(() => download(local, p, c, subs, findCandidate, log, settings.downloadAttempts ?? 1));
         result.substituted.push(p);
       })();
       fetches.set(p, f);
@@ -301,11 +303,13 @@ async function download(
   subs: Substituter[],
   findCandidate: (path: string, from: number) => Promise<Candidate | undefined>,
   log: (l: string) => void,
+  attempts: number,
 ): Promise<void> {
   let c: Candidate | undefined = first;
   let lastError: StoreError | undefined;
+  let attempt = 0;
   while (c) {
-    log(`copying path '${path}' from '${c.sub.uri}'...`);
+    if (attempt === 0) log(`copying path '${path}' from '${c.sub.uri}'...`);
     try {
       await local.addToStoreNar(
         { ...c.info, ultimate: false, registrationTime: 0 },
@@ -318,6 +322,13 @@ async function download(
     } catch (e) {
       lastError = asStoreError(e, path, c.sub.uri);
       if (await local.isValidPath(path)) return;
+      // A failed transfer (not bad contents) is tried again, after a growing pause, as Nix does.
+      if (lastError.code === 'IO' && ++attempt < attempts) {
+        log(`warning: ${lastError.message}; retrying in ${100 * 2 ** (attempt - 1)} ms`);
+        await new Promise((r) => setTimeout(r, 100 * 2 ** (attempt - 1)));
+        continue;
+      }
+      attempt = 0;
       log(`warning: ${lastError.message}`);
     }
     c = await findCandidate(path, subs.indexOf(c.sub) + 1);

@@ -116,6 +116,27 @@ describe('builtin:fetchurl', () => {
     assert.equal(r.stdout.trim(), nix.stdout.toString().trim());
   });
 
+  it('hashed-mirrors are tried first for a flat output', async () => {
+    const text = 'from the mirror\n';
+    mkdirSync(join(files, 'mirror', 'sha256'), { recursive: true });
+    writeFileSync(join(files, 'mirror', 'sha256', sha256(text)), text);
+    const r = await runCli(
+      [
+        'build',
+        ...store,
+        '--no-out-link',
+        '-E',
+        fetchExpr(`url = "${base}/not-there.txt"; sha256 = "${sha256(text)}";`),
+      ],
+      {
+        cwd: tmp,
+        env: { HOME: tmp, TIX_CONF_DIR: join(tmp, 'etc'), TIX_CONFIG: `hashed-mirrors = ${base}/mirror` },
+      },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(readFileSync(join(tmp, 'root', r.stdout.trim()), 'utf8'), text);
+  });
+
   it('a missing file and a wrong hash fail with what happened', async () => {
     const missing = await tix([
       'build',
