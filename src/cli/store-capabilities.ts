@@ -1,6 +1,6 @@
 // Operations only some stores have (the local store has all of them). Commands ask for one by
 // method name and get a clear error on a store without it, instead of a crash.
-import type { Store } from '../store/store.js';
+import type { Store, ValidPathInfo } from '../store/store.js';
 import { CliError } from './cli-error.js';
 
 export type GcAction = 'deleteDead' | 'returnLive' | 'returnDead' | 'deleteSpecific';
@@ -12,7 +12,12 @@ export interface StoreCapabilities {
     maxFreed?: number;
     ignoreLiveness?: boolean;
   }): Promise<{ paths: string[]; bytesFreed: number }>;
-  verifyStore(opts: { checkContents: boolean; repair: boolean }): Promise<{ errors: string[] }>;
+  verifyStore(opts: {
+    checkContents: boolean;
+    repair: boolean;
+    /** Where a good copy of a damaged path comes from (local stores only). */
+    repairSource?: (info: ValidPathInfo) => Promise<AsyncIterable<Uint8Array> | undefined>;
+  }): Promise<{ errors: string[] }>;
   /** Statistics from a local store; nothing through a daemon. */
   optimiseStore(): Promise<{ filesLinked: number; bytesFreed: number } | undefined>;
   buildLogPath(drvPath: string): string;

@@ -8,8 +8,9 @@
 import type { SubstituteHook } from '../build/goals.js';
 import type { Settings } from '../config/settings.js';
 import { isDerivationPath } from '../formats/derivation.js';
+import { hashEquals, parseHash } from '../formats/hash.js';
 import { openStore } from '../store/open.js';
-import type { Store } from '../store/store.js';
+import type { Store, ValidPathInfo } from '../store/store.js';
 import { querySubstitutable, type SubstitutableInfo, substitutePaths } from '../store/substitute.js';
 import { substituteSettingsFrom } from '../store/substitute-settings.js';
 
@@ -22,6 +23,11 @@ export interface Substitution {
   prefetch(paths: string[]): Promise<void>;
   /** What the substituters offer for those of `paths` that are not valid (src/store/substitute.ts). */
   query(paths: string[]): Promise<Map<string, SubstitutableInfo>>;
+  /**
+   * A good copy of a valid but damaged path, for `verify --repair`: the NAR of the first
+   * substituter whose copy has the recorded NAR hash (which the store checks again on import).
+   */
+  repairSource(info: ValidPathInfo): Promise<AsyncIterable<Uint8Array> | undefined>;
   /** Closes the substituters the hook opened. */
   close(): Promise<void>;
 }
@@ -94,6 +100,19 @@ export function substitutionFromSettings(
         if (!(e instanceof Error) || typeof (e as { code?: unknown }).code !== 'string') throw e;
         opts.log(`warning: ${e.message}`);
       }
+    },
+    repairSource: async (info) => {
+      for (const uri of subSettings.substituters) {
+        try {
+          const sub = await subSettings.openStore(uri);
+          const theirs = await sub.queryPathInfo(info.path);
+          if (theirs && hashEquals(parseHash(theirs.narHash), parseHash(info.narHash)))
+            return sub.narFromPath(info.path);
+        } catch {
+          // This substituter cannot help; try the next.
+        }
+      }
+      return undefined;
     },
     close: async () => {
       const stores = await Promise.allSettled(opened.values());
