@@ -38,6 +38,7 @@ import { type BuildLimits, createBuildCgroup, formatBytes, rlimitShell } from '.
 import type { LocalBuildStore } from './local-store-view.js';
 import { registerOutputs } from './outputs.js';
 import { getBoolAttr, getStringsAttr, parseDerivationAttrs } from './parsed-derivation.js';
+import { runPreBuildHook } from './pre-build-hook.js';
 import { describeOutcome, runBuilder } from './run-builder.js';
 import {
   type BuildUserStage,
@@ -68,6 +69,8 @@ export interface LocalBuildOptions {
   maxLogSize?: number;
   /** `hashed-mirrors`, for builtin:fetchurl. */
   hashedMirrors?: string[];
+  /** `pre-build-hook`: may add sandbox paths per derivation (pre-build-hook.ts). */
+  preBuildHook?: string;
   /** `timeout` in seconds; 0 = none. */
   timeout?: number;
   /** `log-lines`: how many last log lines go into a failure message; default 10. */
@@ -344,9 +347,13 @@ async function buildAs(
     });
     for (const [name, text] of be.files) writeFileSync(join(buildDirHost, name), text, { mode: 0o644 });
 
+    // The pre-build hook runs for sandboxed builds only, as in Nix.
+    const hookPaths =
+      opts.preBuildHook && isolated ? await runPreBuildHook(opts.preBuildHook, drvPath, opts.callerEnv) : [];
     const sandboxPaths = parseSandboxPaths([
       ...(opts.sandboxPaths ?? defaultSandboxPaths()),
       ...(opts.extraSandboxPaths ?? []),
+      ...hookPaths,
     ]);
     if (isolated) {
       mkdirSync(scratchStore, { recursive: true });

@@ -47,6 +47,7 @@ export function localBuildOptions(
     maxSilentTime: settings.get('max-silent-time'),
     timeout: settings.get('timeout'),
     maxLogSize: settings.get('max-build-log-size'),
+    ...(settings.get('pre-build-hook') !== '' ? { preBuildHook: settings.get('pre-build-hook') } : {}),
     ...(settings.get('hashed-mirrors').length > 0 ? { hashedMirrors: settings.get('hashed-mirrors') } : {}),
     logLines: settings.get('log-lines'),
     keepFailed: settings.get('keep-failed'),

@@ -43,6 +43,7 @@ export interface SettingValues {
   'connect-timeout': number;
   'build-users-group': string;
   'post-build-hook': string;
+  'pre-build-hook': string;
   'download-attempts': number;
   'http-connections': number;
   'hashed-mirrors': string[];
@@ -315,6 +316,11 @@ export const SETTINGS: { [K in SettingName]: SettingDef<SettingValues[K]> } = {
     default: () => [],
     description:
       'mirrors tried first by builtin:fetchurl for flat fixed outputs: <mirror><algo>/<base16 hash>',
+  },
+  'pre-build-hook': {
+    type: 'string',
+    default: () => '',
+    description: 'a program run before each sandboxed build with the .drv path; may add extra-sandbox-paths',
   },
   'post-build-hook': {
     type: 'string',

@@ -113,11 +113,11 @@ describe('Settings', () => {
     const s = new Settings(ctx);
     s.set('foo-bar', '1', here);
     s.set('foo-bar', '1', here);
-    s.set('pre-build-hook', '/bin/true', here);
+    s.set('plugin-files', '/x.so', here);
     s.set('extra-plugin-files', '/x.so', { file: '--option', line: 0 });
     assert.deepEqual(s.warnings, [
       "unknown setting 'foo-bar' in '/etc/tix/tix.conf:7'",
-      "ignoring setting 'pre-build-hook' in '/etc/tix/tix.conf:7': not supported by tix (pre-build hooks are not implemented)",
+      "ignoring setting 'plugin-files' in '/etc/tix/tix.conf:7': not supported by tix (plugins are not supported)",
       "ignoring setting 'extra-plugin-files' in '--option': not supported by tix (plugins are not supported)",
     ]);
   });

@@ -41,13 +41,13 @@ describe('bin/tix', { skip: built ? false : 'dist/ is not built (run npx tsc -p 
         '/nix/store/hyqv6qj126byaw1aasq4rvxa1lr502fp-greeting.txt',
       ],
       {
-        env: { TIX_CONFIG: 'pre-build-hook = /bin/true' },
+        env: { TIX_CONFIG: 'plugin-files = /x.so' },
       },
     );
     assert.equal(r.status, 0, r.stderr);
     assert.equal(
       r.stderr,
-      "warning: ignoring setting 'pre-build-hook' in 'TIX_CONFIG:1': not supported by tix (pre-build hooks are not implemented)\n" +
+      "warning: ignoring setting 'plugin-files' in 'TIX_CONFIG:1': not supported by tix (plugins are not supported)\n" +
         "warning: unknown setting 'frobnicate' in '--option'\n",
     );
   });
