@@ -5,17 +5,21 @@
 // per output: `result` for out, `result-dev` for dev, `result-2…` for the second derivation —
 // each registered as an indirect GC root. Exit 100 (or Nix's 101/102/104) when a build fails.
 import { resolve } from 'node:path';
+import type { Settings } from '../../config/settings.js';
 import { instantiate } from '../../glue/instantiate.js';
+import { queryMissing } from '../../server/worker-ops-query.js';
 import { LocalStore } from '../../store/local.js';
 import type { DerivedPath, Store } from '../../store/store.js';
 import { type FlagSpec, flagSet, flagValue, type ParsedArgs, parseArgs } from '../args.js';
 import { CliError } from '../cli-error.js';
 import { cliSettings } from '../cli-settings.js';
 import { type Command, type CommandContext, UsageError } from '../command.js';
+import { missingLines } from '../missing.js';
 import { withStore } from '../open-store.js';
 import { BUILD_FLAGS, buildFlagSettings, parseDerivedPathArg, realisedOutputs } from '../realise.js';
 import { buildersFlagSettings, prewarmRemoteOnly, realiseWithBuilders } from '../remote-builds.js';
 import { storeDirsOf } from '../store-paths.js';
+import { substitutionFromSettings } from '../substitute-hook.js';
 import { requestFromArgs } from './eval-common.js';
 
 /** nix-build's link name for output `output` of the `counter`-th distinct derivation (0-based). */
@@ -37,6 +41,18 @@ const BUILD_EVAL_FLAGS: Record<string, FlagSpec> = {
 /** `.drv` files, `DRV!out` selections and store paths are built as they are; anything else is Nix. */
 function isDerivedPathArg(arg: string, storeDir: string): boolean {
   return /\.drv([!^][^/]*)?$/.test(arg) || arg.startsWith(`${storeDir}/`);
+}
+
+/** Nix's printMissing lines for `paths`, asking the configured substituters what they have. */
+async function missingFor(store: Store, paths: DerivedPath[], settings: Settings, ctx: CommandContext) {
+  const log = (line: string) => ctx.err.write(`${line}\n`);
+  const substitution = substitutionFromSettings(store, settings, { env: ctx.env, log });
+  try {
+    const lookup = substitution ? (p: string) => substitution.query([p]).then((m) => m.get(p)) : undefined;
+    return missingLines(store, await queryMissing(store, paths, lookup));
+  } finally {
+    await substitution?.close();
+  }
 }
 
 /** What to build: the positional paths, or the derivations the Nix expressions evaluate to. */
@@ -73,6 +89,7 @@ export const build: Command = {
       '--builders': { arity: 1 },
       '--no-out-link': { arity: 0 },
       '--check': { arity: 0 },
+      '--dry-run': { arity: 0 },
       '--out-link': { arity: 1, aliases: ['-o'] },
     });
     if (flagSet(args, '--no-out-link') && flagSet(args, '--out-link')) {
@@ -88,6 +105,11 @@ export const build: Command = {
         if (store instanceof LocalStore) prewarmRemoteOnly(settings, ctx);
         const paths = await pathsToBuild(args, ctx, store);
         if (paths === undefined) return 1;
+        // As nix-build: what will be built and fetched, then (unless --dry-run) the builds.
+        if (!flagSet(args, '--check')) {
+          for (const line of await missingFor(store, paths, settings, ctx)) ctx.err.write(`${line}\n`);
+        }
+        if (flagSet(args, '--dry-run')) return 0;
         const res = await realiseWithBuilders(store, paths, settings, ctx, {
           check: flagSet(args, '--check'),
         });
