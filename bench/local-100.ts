@@ -22,10 +22,11 @@ in builtins.genList leaf ${N}
   );
   const etc = join(dir, 'etc');
   mkdirSync(etc);
-  writeFileSync(
-    join(etc, 'nix.conf'),
-    'build-users-group =\nsubstituters =\nsandbox-paths = /bin/sh=/bin/busybox\n',
-  );
+  // The same settings for both: Nix reads nix.conf, tix tix.conf (TIX_CONF_DIR). Without
+  // `build-users-group =` tix would use the nixbld group that Debian's nix-bin creates.
+  const conf = 'build-users-group =\nsubstituters =\nsandbox-paths = /bin/sh=/bin/busybox\n';
+  writeFileSync(join(etc, 'nix.conf'), conf);
+  writeFileSync(join(etc, 'tix.conf'), conf);
   let run = 0;
   const fresh = (name: string) => {
     const root = join(dir, `${name}-${++run}`);
