@@ -51,18 +51,25 @@ export const noNix: string | false =
     ? false
     : 'Nix 2.8 is not installed';
 
-/** Runs a Nix 2.8 command on a chroot store under `dir` with a private configuration. */
+/** A nix.conf for Nix building into a chroot store: sandboxed (as it must), with a /bin/sh. */
+export const NIX_SANDBOX_CONF = 'build-users-group =\nsubstituters =\nsandbox-paths = /bin/sh=/bin/busybox\n';
+
+/**
+ * Runs a Nix 2.8 command on a chroot store under `dir` (`<dir>/nix-root`, or `opts.root`) with a
+ * private configuration (`opts.conf`, default: no sandbox, no substituters, nix-command).
+ */
 export function runNix(
   dir: string,
   cmd: string,
   args: string[],
-  opts: { cwd?: string; input?: Uint8Array | string } = {},
+  opts: { cwd?: string; input?: Uint8Array | string; conf?: string; root?: string } = {},
 ): { status: number | null; stdout: Buffer; stderr: string } {
   const etc = join(dir, 'nix-etc');
   mkdirSync(etc, { recursive: true });
   writeFileSync(
     join(etc, 'nix.conf'),
-    'sandbox = false\nbuild-users-group =\nsubstituters =\nexperimental-features = nix-command\n',
+    opts.conf ??
+      'sandbox = false\nbuild-users-group =\nsubstituters =\nexperimental-features = nix-command\n',
   );
   const r = spawnSync(cmd, args, {
     cwd: opts.cwd ?? dir,
@@ -72,7 +79,7 @@ export function runNix(
       HOME: dir,
       NIX_CONF_DIR: etc,
       NIX_USER_CONF_FILES: join(etc, 'none'),
-      NIX_REMOTE: `local?root=${join(dir, 'nix-root')}`,
+      NIX_REMOTE: `local?root=${join(dir, opts.root ?? 'nix-root')}`,
     },
     maxBuffer: 1 << 28,
   });

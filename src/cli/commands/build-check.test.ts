@@ -3,12 +3,11 @@
 // "may not be deterministic" (exit 104) and, with -K, keeps the new output as `<path>.check`; a
 // derivation that was never built cannot be checked (exit 1).
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { noNix, runCli } from '../run-cli.test-util.js';
+import { NIX_SANDBOX_CONF, noNix, runCli, runNix } from '../run-cli.test-util.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tix-check-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -26,21 +25,8 @@ const tix = (args: string[]) =>
     env: { HOME: tmp, TIX_CONF_DIR: join(tmp, 'etc'), TIX_USER_CONF_FILES: '', PATH: process.env.PATH },
   });
 function nix(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  mkdirSync(join(tmp, 'nix-etc'), { recursive: true });
-  writeFileSync(
-    join(tmp, 'nix-etc', 'nix.conf'),
-    'build-users-group =\nsubstituters =\nsandbox-paths = /bin/sh=/bin/busybox\n',
-  );
-  const r = spawnSync('nix-build', ['--no-out-link', file, ...args], {
-    encoding: 'utf8',
-    env: {
-      PATH: process.env.PATH,
-      HOME: tmp,
-      NIX_CONF_DIR: join(tmp, 'nix-etc'),
-      NIX_REMOTE: `local?root=${join(tmp, 'nix-root')}`,
-    },
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  const r = runNix(tmp, 'nix-build', ['--no-out-link', file, ...args], { conf: NIX_SANDBOX_CONF });
+  return { ...r, stdout: r.stdout.toString() };
 }
 /** The message with this store's root path taken out, so that tix's and Nix's compare. */
 const message = (stderr: string, root: string) =>

@@ -2,12 +2,11 @@
 // nix-build on the same expressions: derivations to build, dependencies first; paths to fetch from
 // a binary cache with their sizes.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { noNix, runCli } from '../run-cli.test-util.js';
+import { NIX_SANDBOX_CONF, noNix, runCli, runNix } from '../run-cli.test-util.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tix-dry-run-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -29,22 +28,13 @@ const tix = (root: string, args: string[], config = '') =>
     cwd: tmp,
     env: { HOME: tmp, TIX_CONF_DIR: join(tmp, 'etc'), TIX_USER_CONF_FILES: '', TIX_CONFIG: config },
   });
-function nix(root: string, args: string[], conf = ''): { status: number | null; stderr: string } {
-  mkdirSync(join(tmp, 'nix-etc'), { recursive: true });
-  writeFileSync(
-    join(tmp, 'nix-etc', 'nix.conf'),
-    `build-users-group =\nsandbox-paths = /bin/sh=/bin/busybox\nrequire-sigs = false\nsubstituters = ${conf}\n`,
-  );
-  const r = spawnSync('nix-build', ['--no-out-link', file, ...args], {
-    encoding: 'utf8',
-    env: {
-      PATH: process.env.PATH,
-      HOME: tmp,
-      NIX_CONF_DIR: join(tmp, 'nix-etc'),
-      NIX_REMOTE: `local?root=${join(tmp, root)}`,
-    },
+function nix(root: string, args: string[], substituters = ''): { status: number | null; stderr: string } {
+  return runNix(tmp, 'nix-build', ['--no-out-link', file, ...args], {
+    root,
+    conf: `${NIX_SANDBOX_CONF}require-sigs = false
+substituters = ${substituters}
+`,
   });
-  return { status: r.status, stderr: r.stderr };
 }
 /** The lines of the report (Nix adds none of its own before them with --dry-run). */
 const report = (stderr: string) =>

@@ -1,12 +1,11 @@
 // `max-build-log-size`: a builder that writes more is killed, with Nix 2.8's message and exit code
 // (compared with nix-build when Nix is installed); under the limit the build succeeds.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { noNix, runCli } from '../run-cli.test-util.js';
+import { NIX_SANDBOX_CONF, noNix, runCli, runNix } from '../run-cli.test-util.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tix-log-limit-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -40,22 +39,12 @@ describe('max-build-log-size', () => {
   });
 
   it('says what Nix 2.8 says', { skip: noNix }, () => {
-    mkdirSync(join(tmp, 'nix-etc'), { recursive: true });
-    writeFileSync(
-      join(tmp, 'nix-etc', 'nix.conf'),
-      'build-users-group =\nsubstituters =\nsandbox-paths = /bin/sh=/bin/busybox\n',
-    );
-    const r = spawnSync(
+    const r = runNix(
+      tmp,
       'nix-build',
       ['--no-out-link', '--option', 'max-build-log-size', '1000', '-E', expr(2000)],
       {
-        encoding: 'utf8',
-        env: {
-          PATH: process.env.PATH,
-          HOME: tmp,
-          NIX_CONF_DIR: join(tmp, 'nix-etc'),
-          NIX_REMOTE: `local?root=${join(tmp, 'nix-root')}`,
-        },
+        conf: NIX_SANDBOX_CONF,
       },
     );
     assert.equal(r.status, 1);

@@ -2,12 +2,11 @@
 // its output shown as Nix 2.8 shows it, not for outputs that were already valid; a failing hook
 // fails the build with Nix's message and exit code 1 (compared with Nix 2.8 when installed).
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { noNix, runCli } from '../run-cli.test-util.js';
+import { NIX_SANDBOX_CONF, noNix, runCli, runNix } from '../run-cli.test-util.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tix-post-hook-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -61,19 +60,9 @@ describe('post-build-hook', () => {
   });
 
   it('Nix 2.8 prints the same for a failing hook', { skip: noNix }, () => {
-    mkdirSync(join(tmp, 'nix-etc'), { recursive: true });
-    writeFileSync(
-      join(tmp, 'nix-etc', 'nix.conf'),
-      `build-users-group =\nsubstituters =\nsandbox-paths = /bin/sh=/bin/busybox\npost-build-hook = ${bad}\n`,
-    );
-    const r = spawnSync('nix-build', ['--no-out-link', '-E', expr('hook-fails')], {
-      encoding: 'utf8',
-      env: {
-        PATH: process.env.PATH,
-        HOME: tmp,
-        NIX_CONF_DIR: join(tmp, 'nix-etc'),
-        NIX_REMOTE: `local?root=${join(tmp, 'nix-root')}`,
-      },
+    const r = runNix(tmp, 'nix-build', ['--no-out-link', '-E', expr('hook-fails')], {
+      conf: `${NIX_SANDBOX_CONF}post-build-hook = ${bad}
+`,
     });
     assert.equal(r.status, 1);
     assert.match(

@@ -2,13 +2,12 @@
 // (checked against Nix 2.8 building the same derivation with the same hook), an unknown command in
 // its output fails the build, and without the hook the path is not visible.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { sandboxSkipReason } from '../../build/test-support.js';
-import { noNix, runCli } from '../run-cli.test-util.js';
+import { NIX_SANDBOX_CONF, noNix, runCli, runNix } from '../run-cli.test-util.js';
 
 const skip = sandboxSkipReason();
 const tmp = mkdtempSync(join(tmpdir(), 'tix-pre-hook-'));
@@ -53,23 +52,13 @@ describe('pre-build-hook', { skip }, () => {
   });
 
   it('Nix 2.8 builds the same output with the same hook', { skip: noNix }, async () => {
-    mkdirSync(join(tmp, 'nix-etc'), { recursive: true });
-    writeFileSync(
-      join(tmp, 'nix-etc', 'nix.conf'),
-      `build-users-group =\nsubstituters =\nsandbox-paths = /bin/sh=/bin/busybox\npre-build-hook = ${good}\n`,
-    );
-    const r = spawnSync('nix-build', ['--no-out-link', '-E', expr('hooked')], {
-      encoding: 'utf8',
-      env: {
-        PATH: process.env.PATH,
-        HOME: tmp,
-        NIX_CONF_DIR: join(tmp, 'nix-etc'),
-        NIX_REMOTE: `local?root=${join(tmp, 'nix-root')}`,
-      },
+    const r = runNix(tmp, 'nix-build', ['--no-out-link', '-E', expr('hooked')], {
+      conf: `${NIX_SANDBOX_CONF}pre-build-hook = ${good}
+`,
     });
     assert.equal(r.status, 0, r.stderr);
     const ours = await tix('hooked', good);
-    assert.equal(ours.stdout.trim(), r.stdout.trim());
-    assert.equal(readFileSync(join(tmp, 'nix-root', r.stdout.trim()), 'utf8'), 'from the host\n');
+    assert.equal(ours.stdout.trim(), r.stdout.toString().trim());
+    assert.equal(readFileSync(join(tmp, 'nix-root', r.stdout.toString().trim()), 'utf8'), 'from the host\n');
   });
 });
