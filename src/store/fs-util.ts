@@ -5,12 +5,15 @@ import {
   chmodSync,
   closeSync,
   constants,
+  type Dirent,
   fsyncSync,
   lstatSync,
   lutimesSync,
   openSync,
   readdirSync,
+  rmdirSync,
   rmSync,
+  unlinkSync,
   utimesSync,
 } from 'node:fs';
 
@@ -49,8 +52,39 @@ function makeWritable(path: Buffer): void {
   for (const name of readdirSync(path, { encoding: 'buffer' })) makeWritable(childPath(path, name));
 }
 
+/**
+ * The common case of removeTreeSync, several times faster than rmSync's general walk: entry types
+ * from readdir, then unlink or descend, then rmdir. Throws on anything unusual (a read-only
+ * directory, a race), which the caller then removes the general way.
+ */
+function removeQuick(path: Buffer, top: boolean): void {
+  if (top) {
+    // Never readdir through a symlink: the top is looked at without following it.
+    const st = lstatSync(path, { throwIfNoEntry: false });
+    if (st === undefined) return;
+    if (!st.isDirectory()) {
+      unlinkSync(path);
+      return;
+    }
+  }
+  // Below the top, readdir's entry types (not followed) tell directories from the rest.
+  const entries: Dirent<Buffer>[] = readdirSync(path, { encoding: 'buffer', withFileTypes: true });
+  for (const d of entries) {
+    const child = childPath(path, d.name);
+    if (d.isDirectory()) removeQuick(child, false);
+    else unlinkSync(child);
+  }
+  rmdirSync(path);
+}
+
 /** Removes `path` (file, symlink or tree, read-only or not); no error if it does not exist. */
 export function removeTreeSync(path: string): void {
+  try {
+    removeQuick(Buffer.from(path), true);
+    return;
+  } catch {
+    // Finished below, by the general walk (which also handles read-only trees).
+  }
   try {
     rmSync(path, { recursive: true, force: true });
   } catch (e) {
