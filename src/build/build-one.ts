@@ -1,6 +1,6 @@
 // Builds one derivation on this machine: lock its outputs, skip it if they are valid, run the
 // builder in the sandbox, register the outputs, and describe the outcome as a Nix BuildResult.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
   chownSync,
@@ -17,7 +17,7 @@ import {
 import { availableParallelism, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { BasicDerivation, Derivation } from '../formats/derivation.js';
-import { hashEquals, parseHash } from '../formats/hash.js';
+import { HashSink, hashEquals, parseHash } from '../formats/hash.js';
 import { isStoreError } from '../store/errors.js';
 import { removeTreeSync } from '../store/fs-util.js';
 import { dumpPathSync } from '../store/nar-dump-disk.js';
@@ -290,10 +290,7 @@ async function buildAs(
     );
   }
   // Leftovers of an interrupted build of this derivation (we hold its output locks).
-  const drvHash = drvPath.slice(store.storeDir.length + 1, store.storeDir.length + 33);
-  // Scratch trees follow the store's temporary-entry convention (".tmp-<pid>-…"), so that GC
-  // removes them once their process is gone; ours (same derivation) can go right away.
-  const scratchTag = `-tix-build-${drvHash}-`;
+  const scratchTag = scratchTagOf(store, drvPath);
   for (const name of readdirSync(store.realStoreDir)) {
     if (/^\.tmp-[0-9]+-/.test(name) && name.includes(scratchTag))
       removeTreeSync(join(store.realStoreDir, name));
@@ -305,10 +302,7 @@ async function buildAs(
   mkdirSync(buildParent, { recursive: true });
   const buildDirHost = mkdtempSync(join(buildParent, `nix-build-${drv.name}.drv-`));
   chmodSync(buildDirHost, 0o700);
-  const scratchRoot = join(
-    store.realStoreDir,
-    `.tmp-${process.pid}${scratchTag}${randomBytes(6).toString('hex')}`,
-  );
+  const scratchRoot = newScratchRoot(store, drvPath);
   const scratchStore = join(scratchRoot, 'store');
   const etcDir = join(scratchRoot, 'etc');
   // As a build user the sandbox sees the store and the build dir through a stage (sandbox.ts).
@@ -425,10 +419,7 @@ async function buildAs(
       if (oomKilled) {
         msg = `builder for '${drvPath}' was killed: exceeded memory limit of ${formatBytes(opts.limits!.memoryMax!)}`;
       }
-      if (log.tail.length > 0) {
-        msg += `;\nlast ${log.tail.length} log lines:\n${log.tail.map((l) => `> ${l}\n`).join('')}`;
-        msg += `For full logs, run 'tix log ${drvPath}'.`;
-      }
+      msg += logTail(log, drvPath);
       const status = parsed.isFixedOutput ? BuildStatus.TransientFailure : BuildStatus.PermanentFailure;
       return result(status, msg, built);
     }
@@ -481,6 +472,30 @@ async function buildAs(
 }
 
 /**
+ * The part of a build's scratch-tree names that names its derivation. Scratch trees follow the
+ * store's temporary-entry convention (".tmp-<pid>-…"), so that GC removes them once their process
+ * is gone; a later build of the same derivation removes them right away.
+ */
+function scratchTagOf(store: LocalBuildStore, drvPath: string): string {
+  return `-tix-build-${drvPath.slice(store.storeDir.length + 1, store.storeDir.length + 33)}-`;
+}
+
+/** A fresh scratch-tree path for a build of `drvPath`, beside the store objects. */
+function newScratchRoot(store: LocalBuildStore, drvPath: string): string {
+  return join(
+    store.realStoreDir,
+    `.tmp-${process.pid}${scratchTagOf(store, drvPath)}${randomBytes(6).toString('hex')}`,
+  );
+}
+
+/** The end of a failure message: the last log lines, as Nix shows them, and where the log is. */
+function logTail(log: BuildLog, drvPath: string): string {
+  if (log.tail.length === 0) return '';
+  const lines = log.tail.map((l) => `> ${l}\n`).join('');
+  return `;\nlast ${log.tail.length} log lines:\n${lines}For full logs, run 'tix log ${drvPath}'.`;
+}
+
+/**
  * `--check`: the first output whose rebuilt tree (at actualPaths) has another NAR hash than its
  * valid path, as a message maker; undefined when all are the same. With keepFailed the differing
  * tree is kept at `<output>.check` beside the valid one.
@@ -494,11 +509,9 @@ function compareWithValidOutputs(
   for (const [name, out] of drv.outputs) {
     const actual = actualPaths.get(name)!;
     const valid = store.queryPathInfoSync(out.path)!;
-    const h = createHash('sha256');
-    for (const chunk of dumpPathSync(actual)) h.update(chunk);
-    const rebuilt = new Uint8Array(h.digest());
-    if (hashEquals({ algo: 'sha256', digest: rebuilt }, parseHash(valid.narHash, { algo: 'sha256' })))
-      continue;
+    const rebuilt = new HashSink('sha256');
+    for (const chunk of dumpPathSync(actual)) rebuilt.update(chunk);
+    if (hashEquals(rebuilt.finish(), parseHash(valid.narHash, { algo: 'sha256' }))) continue;
     const real = store.toRealPath(out.path);
     if (keepFailed) {
       const dst = `${real}.check`;
@@ -521,11 +534,7 @@ async function buildBuiltin(
   opts: LocalBuildOptions,
   result: MakeResult,
 ): Promise<LocalBuildResult> {
-  const drvHash = drvPath.slice(store.storeDir.length + 1, store.storeDir.length + 33);
-  const scratchRoot = join(
-    store.realStoreDir,
-    `.tmp-${process.pid}-tix-build-${drvHash}-${randomBytes(6).toString('hex')}`,
-  );
+  const scratchRoot = newScratchRoot(store, drvPath);
   const log = new BuildLog(store.buildLogPath(drvPath), {
     logLines: opts.logLines ?? 10,
     onLine: opts.onLogLine,
@@ -552,16 +561,7 @@ async function buildBuiltin(
       if (!(e instanceof BuildError)) throw e;
       log.note(`error: ${e.message}`);
       log.close();
-      let msg = `builder for '${drvPath}' failed with exit code 1`;
-      msg += `;
-last ${log.tail.length} log lines:
-${log.tail
-  .map(
-    (l) => `> ${l}
-`,
-  )
-  .join('')}`;
-      msg += `For full logs, run 'tix log ${drvPath}'.`;
+      const msg = `builder for '${drvPath}' failed with exit code 1${logTail(log, drvPath)}`;
       return result(BuildStatus.TransientFailure, msg, built);
     }
     log.close();
