@@ -3,12 +3,11 @@
 // NIX_REMOTE=daemon): clients over `ssh-ng://localhost` / `ssh://localhost` (which run the program
 // without ssh) build through the daemon.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { addTestDerivation, openTixStore, sandboxSkipReason, tempDir } from '../build/test-support.js';
-import { REPO_ROOT } from '../server/worker-test-support.js';
+import { REPO_ROOT, type SpawnedTixDaemon, spawnTixDaemon } from '../server/worker-test-support.js';
 import type { DaemonStore } from '../store/daemon.js';
 import { openStore } from '../store/open.js';
 import { BuildStatus } from '../store/store.js';
@@ -20,8 +19,7 @@ const T = tempDir('stdio-proxy');
 const sock = join(T, 'socket');
 const root = join(T, 'tix'); // openTixStore(T)'s root
 const env = { ...process.env, HOME: T, TIX_CONF_DIR: join(T, 'etc'), TIX_USER_CONF_FILES: '' };
-let daemon: ChildProcess | undefined;
-let log = '';
+let daemon: SpawnedTixDaemon | undefined;
 let drvPath = '';
 
 before(async () => {
@@ -32,25 +30,11 @@ before(async () => {
   } finally {
     await store.close();
   }
-  daemon = spawn(
-    process.execPath,
-    [join(REPO_ROOT, 'bin/tix'), 'daemon', '--store', `local?root=${root}`, '--listen', sock],
-    {
-      env,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
-  await new Promise<void>((resolve, reject) => {
-    daemon!.stderr!.on('data', (d: Buffer) => {
-      log += d;
-      if (log.includes('listening')) resolve();
-    });
-    daemon!.once('exit', (c) => reject(new Error(`tix daemon exited with ${c}: ${log}`)));
-  });
+  daemon = await spawnTixDaemon(`local?root=${root}`, sock, env);
 });
 
 after(() => {
-  daemon?.kill('SIGTERM');
+  daemon?.proc.kill('SIGTERM');
   rmSync(T, { recursive: true, force: true });
 });
 
@@ -66,9 +50,9 @@ test('tix-daemon --stdio forwards to the running daemon its store names', { skip
   } finally {
     await store.close();
   }
-  for (let i = 0; i < 50 && !log.includes('accepted connection'); i++)
+  for (let i = 0; i < 50 && !daemon!.log().includes('accepted connection'); i++)
     await new Promise((r) => setTimeout(r, 50));
-  assert.match(log, /accepted connection from pid \d+/);
+  assert.match(daemon!.log(), /accepted connection from pid \d+/);
 });
 
 test('tix-store --serve with a running daemon as its store has the daemon build', { skip }, async () => {

@@ -9,9 +9,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { tempDir } from '../build/test-support.js';
 import { runCli } from '../cli/run-cli.test-util.js';
-import { nixAsRootSkip, REPO_ROOT } from './worker-test-support.js';
+import { nixAsRootSkip, nixClientEnv, spawnTixDaemon } from './worker-test-support.js';
 
-const ROOT = REPO_ROOT;
 const RUNS = process.env.TIX_SOAK === '1' ? 150 : 50;
 const skip = nixAsRootSkip('chroot stores, build users');
 
@@ -24,37 +23,13 @@ const tixEnv = {
   TIX_USER_CONF_FILES: '',
   HOME: join(T, 'home'),
 };
-const nixEnv: NodeJS.ProcessEnv = {
-  ...process.env,
-  NIX_REMOTE: `unix://${sock}?root=${tixRoot}`,
-  NIX_CONF_DIR: join(T, 'etc'),
-  NIX_STATE_DIR: join(T, 'nixstate'),
-  NIX_LOG_DIR: join(T, 'nixlog'),
-  HOME: join(T, 'home'),
-};
+const nixEnv = nixClientEnv(T, `unix://${sock}?root=${tixRoot}`);
 const srcStore = `local?root=${join(T, 'src')}`;
 let daemon: ChildProcess | undefined;
 let sources: string[] = [];
 
 async function startDaemon(): Promise<ChildProcess> {
-  rmSync(sock, { force: true });
-  const p = spawn(
-    process.execPath,
-    [join(ROOT, 'bin/tix'), 'daemon', '--store', `local?root=${tixRoot}`, '--listen', sock],
-    {
-      env: tixEnv,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
-  let log = '';
-  await new Promise<void>((resolve, reject) => {
-    p.stderr!.on('data', (d: Buffer) => {
-      log += d.toString();
-      if (log.includes('listening')) resolve();
-    });
-    p.once('exit', (c) => reject(new Error(`tix daemon exited with ${c}: ${log}`)));
-  });
-  return p;
+  return (await spawnTixDaemon(`local?root=${tixRoot}`, sock, tixEnv)).proc;
 }
 
 function killDaemon(p: ChildProcess): Promise<void> {

@@ -9,7 +9,16 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { openStore } from '../store/open.js';
 import { peerCredAvailable } from './peercred.js';
-import { nixAsRootSkip, once, REPO_ROOT, sign, testKey, unsignedPath } from './worker-test-support.js';
+import {
+  nixAsRootSkip,
+  nixClientEnv,
+  once,
+  REPO_ROOT,
+  sign,
+  spawnTixDaemon,
+  testKey,
+  unsignedPath,
+} from './worker-test-support.js';
 
 const ROOT = REPO_ROOT;
 const skip = nixAsRootSkip('chroot stores, setuid to nobody');
@@ -19,14 +28,7 @@ const key = testKey('tix-daemon-test-1');
 const sock = join(T, 'run', 'socket');
 const tixRoot = join(T, 'tixroot');
 let daemon: ChildProcess | undefined;
-const nixEnv = (remote: string): NodeJS.ProcessEnv => ({
-  ...process.env,
-  NIX_REMOTE: remote,
-  NIX_CONF_DIR: join(T, 'etc'),
-  NIX_STATE_DIR: join(T, 'nixstate'),
-  NIX_LOG_DIR: join(T, 'nixlog'),
-  HOME: join(T, 'home'),
-});
+const nixEnv = (remote: string) => nixClientEnv(T, remote);
 const viaTix = `unix://${sock}?root=${tixRoot}`;
 const nix = (args: string[], remote = viaTix, input?: string) =>
   execFileSync(args[0]!, args.slice(1), {
@@ -48,28 +50,13 @@ before(async () => {
     join(T, 'tixconf', 'tix.conf'),
     `${conf}require-sigs = true\ntrusted-public-keys = ${key.publicKey}\ntrusted-users = root\n`,
   );
-  daemon = spawn(
-    process.execPath,
-    [join(ROOT, 'bin/tix'), 'daemon', '--store', `local?root=${tixRoot}`, '--listen', sock],
-    {
-      env: { ...process.env, TIX_CONF_DIR: join(T, 'tixconf'), HOME: join(T, 'home') },
-      stdio: ['ignore', 'ignore', 'pipe'],
-      detached: false,
-    },
-  );
-  let log = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`tix daemon did not start: ${log}`)), 20_000);
-    daemon!.stderr!.on('data', (d: Buffer) => {
-      log += d.toString();
-      if (process.env.TIX_DEBUG_DAEMON) process.stderr.write(d);
-      if (log.includes('listening')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    daemon!.once('exit', (c) => reject(new Error(`tix daemon exited with ${c}: ${log}`)));
-  });
+  daemon = (
+    await spawnTixDaemon(`local?root=${tixRoot}`, sock, {
+      ...process.env,
+      TIX_CONF_DIR: join(T, 'tixconf'),
+      HOME: join(T, 'home'),
+    })
+  ).proc;
 });
 
 after(() => {

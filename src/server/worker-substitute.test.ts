@@ -4,15 +4,14 @@
 // built, `nix copy` (QueryValidPaths with substitute) makes the daemon fetch from its cache
 // instead of receiving the path, and a client that turns substitution off sees none of it.
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { openStore } from '../store/open.js';
-import { nixAsRootSkip, REPO_ROOT } from './worker-test-support.js';
+import { nixAsRootSkip, nixClientEnv, type SpawnedTixDaemon, spawnTixDaemon } from './worker-test-support.js';
 
-const ROOT = REPO_ROOT;
 const skip = nixAsRootSkip('chroot stores');
 
 const T = mkdtempSync(join(tmpdir(), 'tix-daemon-subst-'));
@@ -21,17 +20,9 @@ const tixRoot = join(T, 'tixroot');
 const viaTix = `unix://${sock}?root=${tixRoot}`;
 const src = `local?root=${join(T, 'src')}`;
 const cache = `file://${join(T, 'cache')}`;
-let daemon: ChildProcess | undefined;
-let daemonLog = '';
+let daemon: SpawnedTixDaemon | undefined;
 
-const nixEnv = (remote: string): NodeJS.ProcessEnv => ({
-  ...process.env,
-  NIX_REMOTE: remote,
-  NIX_CONF_DIR: join(T, 'etc'),
-  NIX_STATE_DIR: join(T, 'nixstate'),
-  NIX_LOG_DIR: join(T, 'nixlog'),
-  HOME: join(T, 'home'),
-});
+const nixEnv = (remote: string) => nixClientEnv(T, remote);
 const nix = (args: string[], remote = viaTix) =>
   execFileSync(args[0]!, args.slice(1), {
     env: nixEnv(remote),
@@ -48,8 +39,9 @@ const nixBoth = (args: string[], remote = viaTix) => {
 
 /** Waits (up to 5 s) for the daemon's stderr to show `text`: execFileSync held the event loop. */
 async function daemonSaid(text: string): Promise<void> {
-  for (let i = 0; i < 100 && !daemonLog.includes(text); i++) await new Promise((r) => setTimeout(r, 50));
-  assert.ok(daemonLog.includes(text), `the daemon did not log "${text}":\n${daemonLog}`);
+  const log = () => daemon!.log();
+  for (let i = 0; i < 100 && !log().includes(text); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(log().includes(text), `the daemon did not log "${text}":\n${log()}`);
 }
 
 /** Paths in the source store and in the cache: two added files, and a built derivation's output. */
@@ -85,27 +77,16 @@ before(async () => {
     join(T, 'tixconf', 'tix.conf'),
     `sandbox = false\nbuild-users-group =\nsubstituters = ${cache}\nrequire-sigs = false\ntrusted-users = root\n`,
   );
-  daemon = spawn(
-    process.execPath,
-    [join(ROOT, 'bin/tix'), 'daemon', '--store', `local?root=${tixRoot}`, '--listen', sock],
-    { env: { ...process.env, TIX_CONF_DIR: join(T, 'tixconf'), HOME: join(T, 'home') }, stdio: 'pipe' },
-  );
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`tix daemon did not start: ${daemonLog}`)), 20_000);
-    daemon!.stderr!.on('data', (d: Buffer) => {
-      daemonLog += d.toString();
-      if (daemonLog.includes('listening')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    daemon!.once('exit', (c) => reject(new Error(`tix daemon exited with ${c}: ${daemonLog}`)));
+  daemon = await spawnTixDaemon(`local?root=${tixRoot}`, sock, {
+    ...process.env,
+    TIX_CONF_DIR: join(T, 'tixconf'),
+    HOME: join(T, 'home'),
   });
   drv = nix(['nix-instantiate', '-E', expr]);
 });
 
 after(() => {
-  daemon?.kill('SIGTERM');
+  daemon?.proc.kill('SIGTERM');
   rmSync(T, { recursive: true, force: true });
 });
 

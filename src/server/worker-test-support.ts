@@ -1,5 +1,6 @@
 // Test helpers for the worker-protocol server: an unsigned input-addressed path with its NAR, a
 // signing key, a daemon on a temporary socket with a chosen peer identity, raw socket sessions.
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -36,6 +37,61 @@ export function nixAsRootSkip(needs: string): string | undefined {
   if (process.getuid?.() !== 0) return `needs root (${needs})`;
   if (!existsSync(join(REPO_ROOT, 'dist/src/cli/tix.js'))) return 'dist/ is not built';
   return undefined;
+}
+
+/** A real `tix daemon` (bin/tix) started for a test; its stderr keeps being collected. */
+export interface SpawnedTixDaemon {
+  proc: ChildProcess;
+  /** Everything the daemon wrote to stderr so far. */
+  log(): string;
+}
+
+/**
+ * Starts `bin/tix daemon --store STORE --listen SOCKET` and resolves once it listens; rejects
+ * (with its stderr) if it exits first or takes over 20 s. TIX_DEBUG_DAEMON echoes its stderr.
+ */
+export function spawnTixDaemon(
+  store: string,
+  socket: string,
+  env: NodeJS.ProcessEnv,
+): Promise<SpawnedTixDaemon> {
+  rmSync(socket, { force: true });
+  const proc = spawn(
+    process.execPath,
+    [join(REPO_ROOT, 'bin/tix'), 'daemon', '--store', store, '--listen', socket],
+    {
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  let log = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`tix daemon did not start: ${log}`)), 20_000);
+    proc.stderr!.on('data', (d: Buffer) => {
+      log += d.toString();
+      if (process.env.TIX_DEBUG_DAEMON) process.stderr.write(d);
+      if (log.includes('listening')) {
+        clearTimeout(timer);
+        resolve({ proc, log: () => log });
+      }
+    });
+    proc.once('exit', (c) => {
+      clearTimeout(timer);
+      reject(new Error(`tix daemon exited with ${c}: ${log}`));
+    });
+  });
+}
+
+/** The environment of a Nix 2.8 client working under `dir` (its own conf, state, logs, HOME). */
+export function nixClientEnv(dir: string, remote: string): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    NIX_REMOTE: remote,
+    NIX_CONF_DIR: join(dir, 'etc'),
+    NIX_STATE_DIR: join(dir, 'nixstate'),
+    NIX_LOG_DIR: join(dir, 'nixlog'),
+    HOME: join(dir, 'home'),
+  };
 }
 
 /** An input-addressed (not content-addressed) path holding `text`, unsigned, with its NAR. */
