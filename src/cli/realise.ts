@@ -14,7 +14,7 @@ import { CliError } from './cli-error.js';
 import type { FlagSetting } from './cli-settings.js';
 import type { CommandContext } from './command.js';
 import { storePathArg } from './store-paths.js';
-import { substitutionFromSettings } from './substitute-hook.js';
+import { type Substitution, substitutionFromSettings } from './substitute-hook.js';
 
 /** Flags shared by the building commands; each maps to a setting of the same name. */
 export const BUILD_FLAGS: Record<string, FlagSpec> = {
@@ -82,6 +82,29 @@ function asBuildStore(store: Store): LocalBuildStore {
   return store as LocalBuildStore;
 }
 
+export interface RealiseOptions {
+  /** `--check`: build the requested derivations again and compare. */
+  check?: boolean;
+  /**
+   * The substituters to use, when the caller already opened them (and their narinfo lookups are
+   * worth keeping); the caller closes them. Default: opened from the settings for this call.
+   */
+  substitution?: Substitution;
+}
+
+/** `opts.substitution`, or the settings' substituters with a close() for this call to run. */
+export function substitutionFor(
+  store: Store,
+  settings: Settings,
+  ctx: CommandContext,
+  opts: RealiseOptions,
+): { substitution: Substitution | undefined; close: () => Promise<void> } {
+  if (opts.substitution) return { substitution: opts.substitution, close: async () => {} };
+  const log = (line: string) => ctx.err.write(`${line}\n`);
+  const substitution = substitutionFromSettings(store, settings, { env: ctx.env, log });
+  return { substitution, close: async () => substitution?.close() };
+}
+
 /**
  * Builds what `paths` need (substituting from the `substituters` first), printing progress and
  * failures to ctx.err. Throws BuildError on failure.
@@ -91,12 +114,12 @@ export async function realisePaths(
   paths: DerivedPath[],
   settings: Settings,
   ctx: CommandContext,
-  opts: { check?: boolean } = {},
+  opts: RealiseOptions = {},
 ): Promise<BuildPathsResult> {
   const buildStore = asBuildStore(store);
   const log = (line: string) => ctx.err.write(`${line}\n`);
   applyAutoGcSettings(buildStore, settings, log);
-  const substitution = substitutionFromSettings(buildStore, settings, { env: ctx.env, log });
+  const { substitution, close } = substitutionFor(buildStore, settings, ctx, opts);
   try {
     return await buildPaths(buildStore, paths, {
       maxJobs: settings.get('max-jobs'),
@@ -113,7 +136,7 @@ export async function realisePaths(
       local: { ...localBuildOptions(settings, ctx.env), onLogLine: log },
     });
   } finally {
-    await substitution?.close();
+    await close();
   }
 }
 

@@ -16,8 +16,7 @@ import { applyAutoGcSettings, localBuildOptions, remoteBuildOptions } from './bu
 import { CliError } from './cli-error.js';
 import type { FlagSetting } from './cli-settings.js';
 import type { CommandContext } from './command.js';
-import { postBuildHookFrom, realisePaths } from './realise.js';
-import { substitutionFromSettings } from './substitute-hook.js';
+import { postBuildHookFrom, type RealiseOptions, realisePaths, substitutionFor } from './realise.js';
 
 /** `--builders SPEC` as a setting, for cliSettings(). */
 export function buildersFlagSettings(args: ParsedArgs): FlagSetting[] {
@@ -84,7 +83,7 @@ export async function realiseWithBuilders(
   paths: DerivedPath[],
   settings: Settings,
   ctx: CommandContext,
-  opts: { check?: boolean } = {},
+  opts: RealiseOptions = {},
 ): Promise<BuildPathsResult> {
   const machines = configuredMachines(settings);
   if (machines.length === 0) return realisePaths(store, paths, settings, ctx, opts);
@@ -97,7 +96,7 @@ export async function realiseWithBuilders(
     notice: onLogLine,
     machines,
   });
-  const substitution = substitutionFromSettings(buildStore, settings, { env: ctx.env, log: onLogLine });
+  const { substitution, close } = substitutionFor(buildStore, settings, ctx, opts);
   try {
     return await buildPaths(buildStore, paths, {
       executor: dist.executor,
@@ -112,7 +111,7 @@ export async function realiseWithBuilders(
       },
     });
   } finally {
-    await substitution?.close();
+    await close();
     await dist.close();
   }
 }

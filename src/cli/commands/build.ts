@@ -5,7 +5,7 @@
 // per output: `result` for out, `result-dev` for dev, `result-2…` for the second derivation —
 // each registered as an indirect GC root. Exit 100 (or Nix's 101/102/104) when a build fails.
 import { resolve } from 'node:path';
-import type { Settings } from '../../config/settings.js';
+import type { BuildPathsResult } from '../../build/goals.js';
 import { instantiate } from '../../glue/instantiate.js';
 import { queryMissing } from '../../server/worker-ops-query.js';
 import { LocalStore } from '../../store/local.js';
@@ -19,7 +19,7 @@ import { withStore } from '../open-store.js';
 import { BUILD_FLAGS, buildFlagSettings, parseDerivedPathArg, realisedOutputs } from '../realise.js';
 import { buildersFlagSettings, prewarmRemoteOnly, realiseWithBuilders } from '../remote-builds.js';
 import { storeDirsOf } from '../store-paths.js';
-import { substitutionFromSettings } from '../substitute-hook.js';
+import { type Substitution, substitutionFromSettings } from '../substitute-hook.js';
 import { requestFromArgs } from './eval-common.js';
 
 /** nix-build's link name for output `output` of the `counter`-th distinct derivation (0-based). */
@@ -43,16 +43,10 @@ function isDerivedPathArg(arg: string, storeDir: string): boolean {
   return /\.drv([!^][^/]*)?$/.test(arg) || arg.startsWith(`${storeDir}/`);
 }
 
-/** Nix's printMissing lines for `paths`, asking the configured substituters what they have. */
-async function missingFor(store: Store, paths: DerivedPath[], settings: Settings, ctx: CommandContext) {
-  const log = (line: string) => ctx.err.write(`${line}\n`);
-  const substitution = substitutionFromSettings(store, settings, { env: ctx.env, log });
-  try {
-    const lookup = substitution ? (p: string) => substitution.query([p]).then((m) => m.get(p)) : undefined;
-    return missingLines(store, await queryMissing(store, paths, lookup));
-  } finally {
-    await substitution?.close();
-  }
+/** Nix's printMissing lines for `paths`, asking `substitution` (if any) what it has. */
+async function missingFor(store: Store, paths: DerivedPath[], substitution: Substitution | undefined) {
+  const lookup = substitution ? (p: string) => substitution.query([p]).then((m) => m.get(p)) : undefined;
+  return missingLines(store, await queryMissing(store, paths, lookup));
 }
 
 /** What to build: the positional paths, or the derivations the Nix expressions evaluate to. */
@@ -105,14 +99,22 @@ export const build: Command = {
         if (store instanceof LocalStore) prewarmRemoteOnly(settings, ctx);
         const paths = await pathsToBuild(args, ctx, store);
         if (paths === undefined) return 1;
-        // As nix-build: what will be built and fetched, then (unless --dry-run) the builds.
-        if (!flagSet(args, '--check')) {
-          for (const line of await missingFor(store, paths, settings, ctx)) ctx.err.write(`${line}\n`);
+        // As nix-build: what will be built and fetched, then (unless --dry-run) the builds, with
+        // the same substituters (their narinfo lookups are not repeated).
+        const log = (line: string) => ctx.err.write(`${line}\n`);
+        const substitution = substitutionFromSettings(store, settings, { env: ctx.env, log });
+        let res: BuildPathsResult;
+        try {
+          if (!flagSet(args, '--check'))
+            for (const line of await missingFor(store, paths, substitution)) log(line);
+          if (flagSet(args, '--dry-run')) return 0;
+          res = await realiseWithBuilders(store, paths, settings, ctx, {
+            check: flagSet(args, '--check'),
+            substitution,
+          });
+        } finally {
+          await substitution?.close();
         }
-        if (flagSet(args, '--dry-run')) return 0;
-        const res = await realiseWithBuilders(store, paths, settings, ctx, {
-          check: flagSet(args, '--check'),
-        });
         const counters = new Map<string, number>();
         const links: [string, string][] = [];
         const printed: string[] = [];
