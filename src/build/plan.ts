@@ -53,7 +53,8 @@ export function expandOutputs(names: string[], drv: Derivation): string[] {
   return names.includes('*') ? [...drv.outputs.keys()] : names;
 }
 
-function substitutesAllowed(drvPath: string, drv: Derivation): boolean {
+/** `allowSubstitutes` of a derivation (plain or structured attrs), true unless set false. */
+export function substitutesAllowed(drvPath: string, drv: Derivation): boolean {
   try {
     return getBoolAttr(parseDerivationAttrs(drvPath, drv), 'allowSubstitutes', true);
   } catch {

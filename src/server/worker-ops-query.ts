@@ -1,6 +1,8 @@
 // Worker-protocol queries: validity, path infos, referrers, derivers, derivation outputs, missing
 // paths, substitutes (from the daemon's own substituters, unless the client turned substitution
 // off) and NARs.
+
+import { substitutesAllowed } from '../build/plan.js';
 import { WireWriter } from '../formats/wire.js';
 import { StoreError } from '../store/errors.js';
 import type { DerivedPath, ValidPathInfo } from '../store/store.js';
@@ -59,7 +61,10 @@ async function withSubstituters<T>(
   }
 }
 
-function lookupWith(s: WorkerSubstituters | undefined): SubstituteLookup | undefined {
+/** queryMissing's lookup over substituters that answer `query`, asking once per path. */
+export function lookupWith(
+  s: { query(paths: string[]): Promise<Map<string, SubstitutableInfo>> } | undefined,
+): SubstituteLookup | undefined {
   if (!s) return undefined;
   const memo = new Map<string, Promise<SubstitutableInfo | undefined>>();
   return (path) => {
@@ -122,7 +127,7 @@ export async function queryMissing(
     const valid = await store.queryValidPaths(paths.filter((q) => q !== ''));
     const invalid = paths.filter((q) => !valid.has(q));
     if (invalid.length === 0) return;
-    if (substitutable && !invalid.includes('') && drv.env.get('allowSubstitutes') !== '') {
+    if (substitutable && !invalid.includes('') && substitutesAllowed(p.drvPath, drv)) {
       const infos = await Promise.all(invalid.map((q) => substitutable(q)));
       if (infos.every((i) => i !== undefined)) {
         for (const q of invalid) await visitOpaque(q);

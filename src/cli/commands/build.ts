@@ -7,7 +7,7 @@
 import { resolve } from 'node:path';
 import type { BuildPathsResult } from '../../build/goals.js';
 import { instantiate } from '../../glue/instantiate.js';
-import { queryMissing } from '../../server/worker-ops-query.js';
+import { lookupWith, queryMissing } from '../../server/worker-ops-query.js';
 import { LocalStore } from '../../store/local.js';
 import type { DerivedPath, Store } from '../../store/store.js';
 import { type FlagSpec, flagSet, flagValue, type ParsedArgs, parseArgs } from '../args.js';
@@ -45,8 +45,7 @@ function isDerivedPathArg(arg: string, storeDir: string): boolean {
 
 /** Nix's printMissing lines for `paths`, asking `substitution` (if any) what it has. */
 async function missingFor(store: Store, paths: DerivedPath[], substitution: Substitution | undefined) {
-  const lookup = substitution ? (p: string) => substitution.query([p]).then((m) => m.get(p)) : undefined;
-  return missingLines(store, await queryMissing(store, paths, lookup));
+  return missingLines(store, await queryMissing(store, paths, lookupWith(substitution)));
 }
 
 /** What to build: the positional paths, or the derivations the Nix expressions evaluate to. */
