@@ -63,6 +63,49 @@ async function openSubstituters(
   return out.sort((a, b) => a.priority - b.priority);
 }
 
+function trustOf(local: Store, settings: SubstituteSettings) {
+  return {
+    storeDir: local.storeDir,
+    requireSigs: settings.requireSigs,
+    trustedPublicKeys: settings.trustedPublicKeys,
+  };
+}
+
+/**
+ * The first of the substituters (from index `from` on) offering `path` with a trusted narinfo.
+ * A substituter whose narinfo cannot be read or is not trusted is skipped; `onRefused` hears why.
+ */
+async function findTrusted(
+  path: string,
+  subs: Substituter[],
+  from: number,
+  trust: ReturnType<typeof trustOf>,
+  onRefused: (e: StoreError) => void = () => {},
+): Promise<Candidate | undefined> {
+  for (let i = from; i < subs.length; i++) {
+    const sub = subs[i]!;
+    let info: ValidPathInfo | undefined;
+    try {
+      info = await sub.store.queryPathInfo(path);
+    } catch (e) {
+      onRefused(asStoreError(e, path, sub.uri));
+      continue;
+    }
+    if (!info) continue;
+    if (!isTrusted(info, trust)) {
+      onRefused(
+        new StoreError(
+          'SIGNATURE',
+          `cannot substitute '${path}' from '${sub.uri}': it lacks a valid signature by a trusted key`,
+        ),
+      );
+      continue;
+    }
+    return { sub, info };
+  }
+  return undefined;
+}
+
 /** What a substituter offers for a path (Nix's SubstitutablePathInfo). */
 export interface SubstitutableInfo {
   deriver?: string;
@@ -90,31 +133,19 @@ export async function querySubstitutable(
   const targets = wanted.filter((p) => !valid.has(p));
   if (targets.length === 0) return out;
   const subs = await openSubstituters(settings, log);
-  const trust = {
-    storeDir: local.storeDir,
-    requireSigs: settings.requireSigs,
-    trustedPublicKeys: settings.trustedPublicKeys,
-  };
+  const trust = trustOf(local, settings);
   try {
     await Promise.all(
       targets.map(async (path) => {
-        for (const sub of subs) {
-          let info: ValidPathInfo | undefined;
-          try {
-            info = await sub.store.queryPathInfo(path);
-          } catch {
-            continue; // an unusable narinfo: the next substituter may do
-          }
-          if (!info || !isTrusted(info, trust)) continue;
-          const narInfo = await (sub.store as NarInfoStore).queryNarInfo?.(path).catch(() => undefined);
-          out.set(path, {
-            deriver: info.deriver,
-            references: info.references,
-            downloadSize: narInfo?.fileSize ?? 0,
-            narSize: info.narSize,
-          });
-          return;
-        }
+        const c = await findTrusted(path, subs, 0, trust);
+        if (!c) return;
+        const narInfo = await (c.sub.store as NarInfoStore).queryNarInfo?.(path).catch(() => undefined);
+        out.set(path, {
+          deriver: c.info.deriver,
+          references: c.info.references,
+          downloadSize: narInfo?.fileSize ?? 0,
+          narSize: c.info.narSize,
+        });
       }),
     );
   } finally {
@@ -172,38 +203,10 @@ async function substituteWith(
   result: SubstituteResult,
 ): Promise<SubstituteResult> {
   const log = settings.onLog ?? (() => {});
-  const trust = {
-    storeDir: local.storeDir,
-    requireSigs: settings.requireSigs,
-    trustedPublicKeys: settings.trustedPublicKeys,
-  };
-  /** The substituters (from index `from` on) that offer `path` with a trusted narinfo. */
+  /** Why a path has no candidate, when a substituter had it but was refused. */
   const refused = new Map<string, StoreError>();
-  const findCandidate = async (path: string, from: number): Promise<Candidate | undefined> => {
-    for (let i = from; i < subs.length; i++) {
-      const sub = subs[i]!;
-      let info: ValidPathInfo | undefined;
-      try {
-        info = await sub.store.queryPathInfo(path);
-      } catch (e) {
-        refused.set(path, asStoreError(e, path, sub.uri));
-        continue;
-      }
-      if (!info) continue;
-      if (!isTrusted(info, trust)) {
-        refused.set(
-          path,
-          new StoreError(
-            'SIGNATURE',
-            `cannot substitute '${path}' from '${sub.uri}': it lacks a valid signature by a trusted key`,
-          ),
-        );
-        continue;
-      }
-      return { sub, info };
-    }
-    return undefined;
-  };
+  const findCandidate = (path: string, from: number) =>
+    findTrusted(path, subs, from, trustOf(local, settings), (e) => refused.set(path, e));
 
   // Plan: the closure of every target, under the candidates' references.
   const plan = new Map<string, Candidate | undefined>();
