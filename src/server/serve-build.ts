@@ -6,6 +6,11 @@ import { exitCodeFor, isSuccess } from '../build/errors.js';
 import type { LocalBuildStore } from '../build/local-store-view.js';
 import type { ServeBuildOptions } from '../store/serve-protocol.js';
 import type { BuildingStore, BuildResult, DerivedPath } from '../store/store.js';
+import { parseDerivedPath } from '../store/worker-protocol.js';
+
+/** A worker-protocol minor version below 1.30: derived paths in the StorePathWithOutputs form. */
+const STORE_PATH_WITH_OUTPUTS = 29;
+
 import type { ServeBuilder } from './serve.js';
 
 type Opts = ServeBuildOptions & { onLog: (chunk: Uint8Array) => void; signal: AbortSignal };
@@ -105,19 +110,9 @@ export function storeServeBuilder(store: DelegateBuildStore): ServeBuilder {
         onLog: o.onLog,
       }),
     async buildPaths(paths, o) {
-      const wanted: DerivedPath[] = [];
-      for (const entry of paths) {
-        const bang = entry.indexOf('!');
-        const path = bang < 0 ? entry : entry.slice(0, bang);
-        if (path.endsWith('.drv') && (bang >= 0 || (await store.isValidPath(path)))) {
-          wanted.push({
-            kind: 'built',
-            drvPath: path,
-            outputs: bang < 0 ? ['*'] : entry.slice(bang + 1).split(','),
-          });
-        } else wanted.push({ kind: 'opaque', path });
-      }
       try {
+        // StorePathWithOutputs, as the serve protocol sends them (a bare .drv means "build it").
+        const wanted = paths.map((entry) => parseDerivedPath(entry, STORE_PATH_WITH_OUTPUTS, store.storeDir));
         const results = await store.buildPaths(wanted, { onLog: (line) => o.onLog(enc.encode(`${line}\n`)) });
         const failed = results.filter((r) => !isSuccess(r.result));
         if (failed.length === 0) return { status: 0, message: '' };
