@@ -1,10 +1,10 @@
 // What a build will do, printed as Nix 2.8's printMissing does before building (and alone for
 // `--dry-run`): the derivations to build (dependencies first), the paths to fetch with their
 // sizes, and the paths nobody can provide.
-import type { Store } from '../store/store.js';
-
 export interface Missing {
   willBuild: Set<string>;
+  /** Input derivations of each derivation in willBuild. */
+  buildInputs: Map<string, string[]>;
   willSubstitute: Set<string>;
   unknown: Set<string>;
   downloadSize: number;
@@ -12,25 +12,22 @@ export interface Missing {
 }
 
 /** `willBuild` with every derivation after the ones it depends on (ties in path order). */
-async function dependenciesFirst(store: Store, drvs: Set<string>): Promise<string[]> {
-  const read = (store as { readDerivation?: (p: string) => { inputDrvs: Map<string, unknown> } })
-    .readDerivation;
+function dependenciesFirst(m: Missing): string[] {
   const out: string[] = [];
   const done = new Set<string>();
   const visit = (d: string) => {
     if (done.has(d)) return;
     done.add(d);
-    const inputs = read ? [...read.call(store, d).inputDrvs.keys()].sort() : [];
-    for (const i of inputs) if (drvs.has(i)) visit(i);
+    for (const i of [...(m.buildInputs.get(d) ?? [])].sort()) if (m.willBuild.has(i)) visit(i);
     out.push(d);
   };
-  for (const d of [...drvs].sort()) visit(d);
+  for (const d of [...m.willBuild].sort()) visit(d);
   return out;
 }
 
 const mib = (n: number) => (n / (1024 * 1024)).toFixed(2);
 
-export async function missingLines(store: Store, m: Missing): Promise<string[]> {
+export function missingLines(m: Missing): string[] {
   const lines: string[] = [];
   if (m.willBuild.size > 0) {
     lines.push(
@@ -38,7 +35,7 @@ export async function missingLines(store: Store, m: Missing): Promise<string[]> 
         ? 'this derivation will be built:'
         : `these ${m.willBuild.size} derivations will be built:`,
     );
-    for (const d of await dependenciesFirst(store, m.willBuild)) lines.push(`  ${d}`);
+    for (const d of dependenciesFirst(m)) lines.push(`  ${d}`);
   }
   if (m.willSubstitute.size > 0) {
     const sizes = `(${mib(m.downloadSize)} MiB download, ${mib(m.narSize)} MiB unpacked)`;

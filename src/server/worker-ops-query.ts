@@ -80,7 +80,8 @@ export function lookupWith(
 /**
  * Nix's queryMissing: what must be built, what will be substituted (with download and NAR sizes),
  * and what nobody can provide. A derivation whose missing outputs are all substitutable (and that
- * allows substitutes) is substituted rather than built.
+ * allows substitutes) is substituted rather than built. `buildInputs` gives the input derivations
+ * of each derivation to build (for ordering them).
  */
 export async function queryMissing(
   store: DaemonStore,
@@ -88,6 +89,7 @@ export async function queryMissing(
   substitutable?: SubstituteLookup,
 ) {
   const willBuild = new Set<string>();
+  const buildInputs = new Map<string, string[]>();
   const willSubstitute = new Set<string>();
   const unknown = new Set<string>();
   const done = new Set<string>();
@@ -135,11 +137,12 @@ export async function queryMissing(
       }
     }
     willBuild.add(p.drvPath);
+    buildInputs.set(p.drvPath, [...drv.inputDrvs.keys()]);
     for (const src of drv.inputSrcs) await visitOpaque(src);
     for (const [inDrv, outs] of drv.inputDrvs) await visit({ kind: 'built', drvPath: inDrv, outputs: outs });
   };
   for (const t of targets) await visit(t);
-  return { willBuild, willSubstitute, unknown, downloadSize, narSize };
+  return { willBuild, buildInputs, willSubstitute, unknown, downloadSize, narSize };
 }
 
 function writeSubstitutable(c: WorkerConn, info: SubstitutableInfo): void {

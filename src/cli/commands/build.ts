@@ -45,7 +45,7 @@ function isDerivedPathArg(arg: string, storeDir: string): boolean {
 
 /** Nix's printMissing lines for `paths`, asking `substitution` (if any) what it has. */
 async function missingFor(store: Store, paths: DerivedPath[], substitution: Substitution | undefined) {
-  return missingLines(store, await queryMissing(store, paths, lookupWith(substitution)));
+  return missingLines(await queryMissing(store, paths, lookupWith(substitution)));
 }
 
 /** What to build: the positional paths, or the derivations the Nix expressions evaluate to. */
