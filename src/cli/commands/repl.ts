@@ -4,6 +4,7 @@
 // a pipe it reads lines silently and prints only results and errors. An expression that is cut
 // short continues on the next line.
 import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
 import type { EvalState } from '../../eval/state.js';
 import { storeIOSpec } from '../../glue/instantiate.js';
 import type { DerivedPath } from '../../store/store.js';
@@ -15,60 +16,42 @@ import { buildersFlagSettings, realiseWithBuilders } from '../remote-builds.js';
 import { EVAL_FLAGS, requestFromArgs } from './eval-common.js';
 import { readBuildLog } from './log.js';
 
-/** The lines typed or piped in, one complete input at a time (continued while cut short). */
+const PROMPT = 'tix-repl> ';
+const CONTINUED = ' '.repeat(PROMPT.length);
+
+/**
+ * The lines typed (with line editing and prompts on a terminal) or piped in, one complete input at
+ * a time: a line that leaves the expression cut short is joined with the next.
+ */
 async function* inputs(
   ctx: CommandContext,
   tty: boolean,
   incomplete: (s: string) => boolean,
 ): AsyncGenerator<string> {
-  if (tty) {
-    const rl = createInterface({
-      input: process.stdin,
-      output: process.stdout,
-      terminal: true,
-      historySize: 1000,
-    });
-    let pending = '';
-    rl.setPrompt('tix-repl> ');
+  const rl = tty
+    ? createInterface({ input: process.stdin, output: process.stdout, terminal: true, historySize: 1000 })
+    : createInterface({ input: Readable.from(ctx.stdin()), crlfDelay: Number.POSITIVE_INFINITY });
+  const prompt = (p: string) => {
+    if (!tty) return;
+    rl.setPrompt(p);
     rl.prompt();
-    try {
-      for await (const line of rl) {
-        pending = pending === '' ? line : `${pending}\n${line}`;
-        if (incomplete(pending)) {
-          rl.setPrompt('          ');
-        } else {
-          yield pending;
-          pending = '';
-          rl.setPrompt('tix-repl> ');
-        }
-        rl.prompt();
-      }
-    } finally {
-      rl.close();
-    }
-    if (pending !== '') yield pending;
-    return;
-  }
-  let buf = '';
-  let pending = '';
-  const take = function* (final: boolean) {
-    for (;;) {
-      const nl = buf.indexOf('\n');
-      if (nl < 0 && !(final && buf !== '')) return;
-      const line = nl < 0 ? buf : buf.slice(0, nl);
-      buf = nl < 0 ? '' : buf.slice(nl + 1);
-      pending = pending === '' ? line : `${pending}\n${line}`;
-      if (!incomplete(pending)) {
-        yield pending;
-        pending = '';
-      }
-    }
   };
-  for await (const chunk of ctx.stdin()) {
-    buf += Buffer.from(chunk).toString('utf8');
-    yield* take(false);
+  let pending = '';
+  prompt(PROMPT);
+  try {
+    for await (const line of rl) {
+      pending = pending === '' ? line : `${pending}\n${line}`;
+      if (incomplete(pending)) {
+        prompt(CONTINUED);
+        continue;
+      }
+      yield pending;
+      pending = '';
+      prompt(PROMPT);
+    }
+  } finally {
+    rl.close();
   }
-  yield* take(true);
   if (pending !== '') yield pending;
 }
 
