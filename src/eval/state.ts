@@ -135,29 +135,29 @@ export class EvalState {
   }
 
   /** evalString with extra variables in scope, shadowing builtins (the repl's bindings). */
-  evalStringScoped(text: string, basePath: string, scopeAttrs: Map<string, Value | Thunk>): Value {
+  evalStringScoped(text: string, basePath: string, scopeAttrs: Iterable<[string, Value | Thunk]>): Value {
     const src = new Source(undefined, text);
     const ast = parse(src, { basePath, home: this.opts.home });
-    const vars = new Map<string, number>();
-    const slots: (Value | Thunk)[] = [];
-    for (const [k, v] of scopeAttrs) {
-      vars.set(k, slots.length);
-      slots.push(v);
-    }
-    return compileExpr(this, src, ast, { vars, parent: this.baseScope })(new Env(this.baseEnv, slots));
+    const { scope, env } = this.extraScope(scopeAttrs);
+    return compileExpr(this, src, ast, scope)(env);
   }
 
   /** `scopedImport`: the file sees the given attributes as variables, shadowing builtins. */
   evalFileScoped(path: string, scopeAttrs: Attrs, pos?: Pos): Value {
     const resolved = this.resolveImportPath(path, pos);
+    const { scope, env } = this.extraScope(scopeAttrs.m);
+    return this.compileFile(resolved, scope, pos)(env);
+  }
+
+  /** A scope just inside the builtins holding `attrs`, and the environment with their values. */
+  private extraScope(attrs: Iterable<[string, Value | Thunk]>): { scope: Scope; env: Env } {
     const vars = new Map<string, number>();
     const slots: (Value | Thunk)[] = [];
-    for (const [k, v] of scopeAttrs.m) {
+    for (const [k, v] of attrs) {
       vars.set(k, slots.length);
       slots.push(v);
     }
-    const code = this.compileFile(resolved, { vars, parent: this.baseScope }, pos);
-    return code(new Env(this.baseEnv, slots));
+    return { scope: { vars, parent: this.baseScope }, env: new Env(this.baseEnv, slots) };
   }
 
   /** Copies a source path to the store (cached), for path interpolation. Returns the store path. */

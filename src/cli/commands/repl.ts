@@ -85,14 +85,7 @@ export const replCommand: Command = {
             err: (s) => ctx.err.write(Buffer.from(s, 'latin1')),
             color: tty,
             build: async (drvPath) => {
-              const drv = (
-                store as { readDerivation?: (p: string) => { outputs: Map<string, unknown> } }
-              ).readDerivation?.(drvPath);
-              const wanted: DerivedPath = {
-                kind: 'built',
-                drvPath,
-                outputs: drv ? [...drv.outputs.keys()] : ['out'],
-              };
+              const wanted: DerivedPath = { kind: 'built', drvPath, outputs: ['*'] };
               // A failed build throws (BuildError), and the repl reports it.
               await realiseWithBuilders(store, [wanted], settings, ctx);
               return store.queryDerivationOutputMap(drvPath);
