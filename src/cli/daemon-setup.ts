@@ -33,13 +33,15 @@ export function daemonOptions(
 ): DaemonSetup {
   let builder: DaemonServerOptions['builder'];
   let close = async () => {};
+  // The daemon's own substituters, opened afresh for each request that needs them.
+  const substitution = () => substitutionFromSettings(store, settings, { env, log });
   if (isLocalBuildStore(store)) {
     applyAutoGcSettings(store, settings, log);
     const builds = distributedFromSettings(store, settings, { env, onLogLine: log, notice: log });
     close = () => builds.close();
     builder = localWorkerBuilder(store, localBuildOptions(settings, env), {
       scheduler: { builds, remote: remoteBuildOptions(settings), system: settings.get('system') },
-      substitution: () => substitutionFromSettings(store, settings, { env, log }),
+      substitution,
       postBuildHook: settings.get('post-build-hook'),
     });
   }
@@ -52,7 +54,7 @@ export function daemonOptions(
       buildUsersGroup: settings.get('build-users-group'),
     },
     daemonSettings: (name) => settings.text(name),
-    substituters: () => substitutionFromSettings(store, settings, { env, log }),
+    substituters: substitution,
     close,
   };
 }

@@ -5,7 +5,7 @@
 // Machine::openStore does, and `connect-timeout` becomes ssh's ConnectTimeout.
 import type { Machine } from '../formats/machines.js';
 import { StoreError } from '../store/errors.js';
-import { openStore } from '../store/open.js';
+import { openStore, parseStoreUri } from '../store/open.js';
 import { openServeStore } from '../store/serve.js';
 import type { BuildingStore, Store } from '../store/store.js';
 import { prewarmSsh, splitWords, sshTargetOf } from './ssh.js';
@@ -80,14 +80,13 @@ export async function connectMachine(m: Machine, opts: ConnectOptions = {}): Pro
  * handshake overlaps evaluation and planning (other kinds: nothing to do). Never rejects.
  */
 export function prewarmMachine(m: Machine, opts: ConnectOptions = {}): Promise<void> {
-  const match = /^ssh(?:-ng)?:\/\/([^?]*)(?:\?(.*))?$/.exec(machineStoreUri(m));
-  if (!match) return Promise.resolve();
-  let authority: string;
+  let uri: ReturnType<typeof parseStoreUri>;
   try {
-    authority = decodeURIComponent(match[1]!);
+    uri = parseStoreUri(machineStoreUri(m));
   } catch {
     return Promise.resolve(); // reported when the machine is really opened
   }
-  const target = sshTargetOf(authority, new URLSearchParams(match[2] ?? ''));
+  if (uri.scheme !== 'ssh' && uri.scheme !== 'ssh-ng') return Promise.resolve();
+  const target = sshTargetOf(uri.rest, uri.params);
   return prewarmSsh(target, { env: opts.env, sshOpts: sshOptions(opts) }).catch(() => {});
 }
