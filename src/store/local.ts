@@ -16,7 +16,7 @@ import { StoreError } from './errors.js';
 import { type CollectGarbageOptions, collectGarbage, type GcResult } from './gc.js';
 import { lockFiles, type PathLock } from './locks.js';
 import { dumpPath } from './nar-dump-disk.js';
-import { type OptimiseStats, optimisePath } from './optimise.js';
+import { linkedInodes, type OptimiseStats, optimisePath } from './optimise.js';
 import { registerValidPaths } from './register.js';
 import { addIndirectRoot, addPermRoot, type GcRoot, listRoots, type RootsContext } from './roots.js';
 import type { AddToStoreOptions, Store, ValidPathInfo } from './store.js';
@@ -245,10 +245,11 @@ export class LocalStore implements Store {
   /** `nix-store --optimise`: hard-links identical files across all valid paths. */
   async optimiseStore(): Promise<OptimiseStats> {
     const stats: OptimiseStats = { filesLinked: 0, bytesFreed: 0 };
+    const linked = linkedInodes(this.realStoreDir);
     for (const p of this.db.allValidPaths()) {
       await this.addTempRoot(p);
       if (!this.db.isValid(p)) continue;
-      optimisePath(this.realStoreDir, this.toRealPath(p), stats);
+      optimisePath(this.realStoreDir, this.toRealPath(p), stats, linked);
     }
     return stats;
   }

@@ -16,7 +16,7 @@ import {
   unlinkSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { hashBytes } from '../formats/hash.js';
+import { HashSink } from '../formats/hash.js';
 import { toNix32 } from '../formats/nix32.js';
 import { dumpPathSync } from './nar-dump-disk.js';
 
@@ -33,13 +33,36 @@ export function linksDir(realStoreDir: string): string {
 }
 
 function narHashOfFile(path: string): string {
-  const chunks: Buffer[] = [];
-  for (const c of dumpPathSync(path)) chunks.push(c);
-  return toNix32(hashBytes('sha256', Buffer.concat(chunks)).digest);
+  const h = new HashSink('sha256');
+  for (const c of dumpPathSync(path)) h.update(c);
+  return toNix32(h.finish().digest);
 }
 
-/** Hard-links the regular files below `real` (a valid store path's tree) to their `.links` entries. */
-export function optimisePath(realStoreDir: string, real: string, stats: OptimiseStats): void {
+/** The inodes `.links` holds: files with one of them are linked already (Nix's inode hash). */
+export function linkedInodes(realStoreDir: string): Set<number> {
+  const out = new Set<number>();
+  let names: string[];
+  try {
+    names = readdirSync(linksDir(realStoreDir));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return out;
+    throw e;
+  }
+  for (const n of names) out.add(lstatSync(join(linksDir(realStoreDir), n)).ino);
+  return out;
+}
+
+/**
+ * Hard-links the regular files below `real` (a valid store path's tree) to their `.links` entries.
+ * Files whose inode is in `linked` (see linkedInodes) are skipped without being hashed; the set
+ * learns the inodes linked here.
+ */
+export function optimisePath(
+  realStoreDir: string,
+  real: string,
+  stats: OptimiseStats,
+  linked: Set<number> = new Set(),
+): void {
   const links = linksDir(realStoreDir);
   mkdirSync(links, { recursive: true });
   const visit = (path: string, st: Stats, parent: string | undefined): void => {
@@ -50,7 +73,7 @@ export function optimisePath(realStoreDir: string, real: string, stats: Optimise
       }
       return;
     }
-    if (!st.isFile()) return;
+    if (!st.isFile() || linked.has(st.ino)) return;
     const link = join(links, narHashOfFile(path));
     let target: Stats;
     try {
@@ -59,6 +82,7 @@ export function optimisePath(realStoreDir: string, real: string, stats: Optimise
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       try {
         linkSync(path, link);
+        linked.add(st.ino);
       } catch (e2) {
         // Too many links to one inode, or a full disk: leave this file alone, as Nix does.
         const code = (e2 as NodeJS.ErrnoException).code;
@@ -66,6 +90,7 @@ export function optimisePath(realStoreDir: string, real: string, stats: Optimise
       }
       return;
     }
+    linked.add(target.ino);
     if (target.ino === st.ino && target.dev === st.dev) return;
     const temp = join(realStoreDir, `.tmp-${process.pid}-link-${randomBytes(6).toString('hex')}`);
     try {
