@@ -4,21 +4,14 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { lockFiles } from '../../src/store/locks.js';
 import { Harness, type Host } from '../harness/hosts.js';
 import { multiHostSkipReason } from '../harness/nix-client.js';
-import { Client } from './support.js';
+import { Client, TIX_BIN } from './support.js';
 
 const skip = multiHostSkipReason();
-
-function tixBin(): string {
-  let d = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(d, 'bin', 'tix'))) d = dirname(d);
-  return join(d, 'bin', 'tix');
-}
 
 describe('remote builds and output locks', { skip }, () => {
   let harness: Harness;
@@ -39,7 +32,7 @@ describe('remote builds and output locks', { skip }, () => {
     const out = client.withStore((s) => s.readDerivation(drv!).outputs.get('out')!.path);
     const lock = await lockFiles([`${join(client.dir, 'tix', out)}.lock`]);
     const args = ['build', '--store', client.storeUri, '--no-out-link', '--max-jobs', '0'];
-    const p = spawn(process.execPath, [tixBin(), ...args, '--builders', host.machinesLine(), drv!], {
+    const p = spawn(process.execPath, [TIX_BIN, ...args, '--builders', host.machinesLine(), drv!], {
       env: client.env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -75,6 +75,7 @@ export function hostOf(machine: string): string {
 
 /** Where `tix-daemon` lives; tix hosts run it as the remote program of ssh-ng://. */
 export const TIX_DAEMON_BIN = join(dirname(TIX_STORE_BIN), 'tix-daemon');
+export const TIX_BIN = join(dirname(TIX_STORE_BIN), 'tix');
 
 /** The host's ssh-ng:// store URI: `nix-daemon --stdio` on nix hosts, `tix-daemon --stdio` on tix hosts. */
 export function sshNgUri(host: Host): string {
