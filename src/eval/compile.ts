@@ -32,6 +32,7 @@ import {
   type LambdaInfo,
   NixFloat,
   NixPath,
+  PrimOp,
   Thunk,
   type Value,
 } from './value.js';
@@ -40,6 +41,8 @@ import {
 export interface Scope {
   vars: Map<string, number> | null;
   parent: Scope | null;
+  /** The scope's one value is in Env.a (a simple argument, a `with` set), not in Env.v. */
+  single?: boolean;
 }
 
 type Lazy = (env: Env) => Value | Thunk;
@@ -102,8 +105,8 @@ class Compiler {
         return this.compileLet(e.attrs, e.body, scope);
       case 'with': {
         const attrs = this.lazyOrThunk(e.env, scope);
-        const body = this.compile(e.body, { vars: null, parent: scope });
-        return (env) => body(new Env(env, [attrs(env)]));
+        const body = this.compile(e.body, { vars: null, parent: scope, single: true });
+        return (env) => body(Env.one(env, attrs(env)));
       }
       case 'if': {
         const c = this.compile(e.cond, scope);
@@ -167,8 +170,17 @@ class Compiler {
       case 'var': {
         const r = resolve(e.name, scope);
         if (r.kind === 'static') {
-          // A slot of a let/rec being filled may not be set yet: then make a thunk, as Nix does.
           const { depth, index } = r;
+          if (r.single) {
+            if (depth === 0) return (env) => env.a;
+            if (depth === 1) return (env) => env.up!.a;
+            return (env) => {
+              let x = env;
+              for (let d = depth; d > 0; d--) x = x.up!;
+              return x.a;
+            };
+          }
+          // A slot of a let/rec being filled may not be set yet: then make a thunk, as Nix does.
           const code = this.compileVar(e.name, e.off, scope);
           // (null is a value here: only a missing slot needs the thunk)
           if (depth === 0)
@@ -195,6 +207,22 @@ class Compiler {
     return (env) => new Thunk(code, env);
   }
 
+  /**
+   * Code for an argument of a call. Building a function, a list or a set (whose members stay
+   * lazy) cannot fail, loop or force anything, so it is done at once instead of allocating a
+   * thunk that would do it — except for sets whose construction evaluates something (dynamic
+   * names, `__overrides`).
+   */
+  private lazyArg(e: Expr, scope: Scope): Lazy {
+    if (
+      e.k === 'lambda' ||
+      e.k === 'list' ||
+      (e.k === 'attrs' && e.dyn.length === 0 && !(e.rec && e.attrs.has('__overrides')))
+    )
+      return this.compile(e, scope);
+    return this.lazy(e, scope);
+  }
+
   private lazyOrThunk(e: Expr, scope: Scope): Lazy {
     return this.lazy(e, scope);
   }
@@ -203,6 +231,29 @@ class Compiler {
     const r = resolve(name, scope);
     if (r.kind === 'static') {
       const { depth, index } = r;
+      if (r.single) {
+        if (depth === 0)
+          return (env) => {
+            const v = env.a;
+            return v instanceof Thunk ? v.force() : v;
+          };
+        if (depth === 1)
+          return (env) => {
+            const v = env.up!.a;
+            return v instanceof Thunk ? v.force() : v;
+          };
+        if (depth === 2)
+          return (env) => {
+            const v = env.up!.up!.a;
+            return v instanceof Thunk ? v.force() : v;
+          };
+        return (env) => {
+          let x = env;
+          for (let d = depth; d > 0; d--) x = x.up!;
+          const v = x.a;
+          return v instanceof Thunk ? v.force() : v;
+        };
+      }
       if (depth === 0)
         return (env) => {
           const v = env.v[index]!;
@@ -236,7 +287,7 @@ class Compiler {
           x = x.up!;
           d++;
         }
-        const attrs = forceAttrs(x.v[0]!, p);
+        const attrs = forceAttrs(x.a, p);
         const v = attrs.m.get(name);
         if (v !== undefined) return force(v);
       }
@@ -278,17 +329,28 @@ class Compiler {
   }
 
   private compileSelect(e: Expr & { k: 'select' }, scope: Scope): Code {
+    const known = this.builtinConst(e, scope);
+    if (known !== undefined) return () => known;
     const base = this.compile(e.e, scope);
     const names = e.path.map((n) => this.attrNameCode(n, scope));
     const def = e.def ? this.compile(e.def, scope) : undefined;
     const p = this.pos(e.off);
     if (names.length === 1 && typeof names[0] === 'string' && !def) {
       const name = names[0];
+      // The index where the name was found last time, tried first (sets built by the same
+      // expression share their layout): a hit costs one comparison instead of a search.
+      let guess = 0;
       return (env) => {
         const v = base(env);
         if (v instanceof Attrs) {
-          const x = v.m.get(name);
-          if (x === undefined) throw missingAttr(name, v, p);
+          const m = v.m;
+          let i = guess;
+          if (i >= m.names.length || m.names[i] !== name) {
+            i = m.indexOf(name);
+            if (i < 0) throw missingAttr(name, v, p);
+            guess = i;
+          }
+          const x = m.vals[i]!;
           if (!(x instanceof Thunk) || x.forced) return x instanceof Thunk ? x.v : x;
           try {
             return x.force();
@@ -351,6 +413,21 @@ class Compiler {
       }
       return v;
     };
+  }
+
+  /**
+   * `builtins.NAME` where `builtins` is the base environment's (no `let`, argument or scoped
+   * import rebinds it; `with` cannot): its value is known when compiling, when it is not a thunk.
+   */
+  private builtinConst(e: Expr & { k: 'select' }, scope: Scope): Value | undefined {
+    if (e.def || e.e.k !== 'var' || e.e.name !== 'builtins' || e.path.length !== 1) return undefined;
+    const n = e.path[0]!;
+    if (!('s' in n)) return undefined;
+    let s: Scope | null = scope;
+    while (s !== null && (s.vars === null || !s.vars.has('builtins'))) s = s.parent;
+    if (s !== this.state.baseScope) return undefined;
+    const v = this.state.builtins.m.get(n.s);
+    return v === undefined || v instanceof Thunk ? undefined : v;
   }
 
   private compileHasAttr(e: Expr & { k: 'hasattr' }, scope: Scope): Code {
@@ -479,7 +556,7 @@ class Compiler {
     const formalNames = e.formals ? e.formals.list.map((f) => f.name) : [];
     for (const [i, n] of formalNames.entries()) vars.set(n, i);
     if (e.arg !== undefined) vars.set(e.arg, e.formals ? formalNames.length : 0);
-    const inner: Scope = { vars, parent: scope };
+    const inner: Scope = { vars, parent: scope, single: e.formals === undefined };
     const info: LambdaInfo = {
       name: e.name,
       pos: this.pos(e.off),
@@ -490,6 +567,7 @@ class Compiler {
             defaults: e.formals.list.map((f) => (f.def ? this.lazy(f.def, inner) : undefined)),
             ellipsis: e.formals.ellipsis,
             pos: e.formals.list.map((f) => this.pos(f.off)),
+            guess: e.formals.list.map(() => 0),
           }
         : undefined,
       body: () => null,
@@ -503,9 +581,22 @@ class Compiler {
   }
 
   private compileCall(fe: Expr, argEs: Expr[], off: number, scope: Scope): Code {
-    const f = this.compile(fe, scope);
-    const args = argEs.map((a) => this.lazy(a, scope));
+    const args = argEs.map((a) => this.lazyArg(a, scope));
     const p = this.pos(off);
+    const known = fe.k === 'select' ? this.builtinConst(fe, scope) : undefined;
+    if (known instanceof PrimOp && known.arity === args.length) {
+      // `builtins.f x …` with all its arguments: a direct call.
+      const fn = known.fn;
+      if (args.length === 1) {
+        const a0 = args[0]!;
+        return (env) => fn([a0(env)], p);
+      }
+      if (args.length === 2) {
+        const [a0, a1] = args as [Lazy, Lazy];
+        return (env) => fn([a0(env), a1(env)], p);
+      }
+    }
+    const f = this.compile(fe, scope);
     if (args.length === 1) {
       const a0 = args[0]!;
       return (env) => callFunction(f(env), a0(env), p);
@@ -619,7 +710,7 @@ function constValue(e: Expr): Value {
 }
 
 type Resolution =
-  | { kind: 'static'; depth: number; index: number }
+  | { kind: 'static'; depth: number; index: number; single: boolean }
   | { kind: 'dynamic'; withDepths: number[] };
 
 export function resolve(name: string, scope: Scope | null): Resolution {
@@ -631,7 +722,7 @@ export function resolve(name: string, scope: Scope | null): Resolution {
       continue;
     }
     const index = s.vars.get(name);
-    if (index !== undefined) return { kind: 'static', depth, index };
+    if (index !== undefined) return { kind: 'static', depth, index, single: s.single === true };
   }
   return { kind: 'dynamic', withDepths };
 }

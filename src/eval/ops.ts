@@ -8,6 +8,7 @@ import {
   Env,
   force,
   Lambda,
+  type LambdaInfo,
   NixFloat,
   type NixInt,
   type NixList,
@@ -150,26 +151,38 @@ export function callFunction(f: Value, arg: Value | Thunk, pos?: Pos): Value {
   throw new NixEvalError('TYPE', `attempt to call something which is not a function but ${showType(f)}`, pos);
 }
 
-function lambdaName(f: Lambda): string {
-  return f.info.name !== undefined ? `'${f.info.name}'` : 'anonymous lambda';
+function lambdaName(info: LambdaInfo): string {
+  return info.name !== undefined ? `'${info.name}'` : 'anonymous lambda';
 }
 
 export function callLambda(f: Lambda, arg: Value | Thunk, pos?: Pos): Value {
-  const info = f.info;
+  return callClosure(f.info, f.env, arg, pos);
+}
+
+/** Calls the lambda `info` closed over `up` (a Lambda's parts, which callers may not have built). */
+export function callClosure(info: LambdaInfo, up: Env, arg: Value | Thunk, pos?: Pos): Value {
   const formals = info.formals;
   let env: Env;
   if (formals === undefined) {
-    env = new Env(f.env, [arg]);
+    env = Env.one(up, arg);
   } else {
     const a = forceAttrs(arg, pos);
     const names = formals.names;
+    const guess = formals.guess;
     const slots: (Value | Thunk)[] = new Array(info.nslots);
-    env = new Env(f.env, slots);
+    env = new Env(up, slots);
     let used = 0;
+    const an = a.m.names;
     for (let i = 0; i < names.length; i++) {
-      const v = a.m.get(names[i]!);
-      if (v !== undefined) {
-        slots[i] = v;
+      const name = names[i]!;
+      // Callers tend to pass sets of one layout: try where the name was found last time.
+      let j = guess[i]!;
+      if (j >= an.length || an[j] !== name) {
+        j = a.m.indexOf(name);
+        if (j >= 0) guess[i] = j;
+      }
+      if (j >= 0) {
+        slots[i] = a.m.vals[j]!;
         used++;
       } else {
         const d = formals.defaults[i];
@@ -194,7 +207,7 @@ export function callLambda(f: Lambda, arg: Value | Thunk, pos?: Pos): Value {
     return info.body(env);
   } catch (e) {
     if (e instanceof NixEvalError && e.trace.length < 200) {
-      e.addTrace(info.pos, `while evaluating ${lambdaName(f)}`, true);
+      e.addTrace(info.pos, `while evaluating ${lambdaName(info)}`, true);
       e.addTrace(pos, 'from call site', true);
     }
     throw e;

@@ -50,11 +50,26 @@ export class Attrs {
 
 export type Code = (env: Env) => Value;
 
+const NO_SLOTS: (Value | Thunk)[] = [];
+
+/**
+ * An environment: the values of one scope and the enclosing environment. A scope of one value (a
+ * `x: …` argument, a `with` set) keeps it in `a`, saving the array (the compiler knows which
+ * scopes do); others keep their slots in `v`. One class for both, so that reads stay monomorphic.
+ */
 export class Env {
-  constructor(
-    readonly up: Env | null,
-    readonly v: (Value | Thunk)[],
-  ) {}
+  readonly up: Env | null;
+  readonly a: Value | Thunk;
+  readonly v: (Value | Thunk)[];
+  constructor(up: Env | null, v: (Value | Thunk)[], a: Value | Thunk = null) {
+    this.up = up;
+    this.a = a;
+    this.v = v;
+  }
+  /** An environment of one value, read through `a`. */
+  static one(up: Env | null, a: Value | Thunk): Env {
+    return new Env(up, NO_SLOTS, a);
+  }
 }
 
 export interface LambdaInfo {
@@ -68,6 +83,8 @@ export interface LambdaInfo {
         defaults: (((env: Env) => Value | Thunk) | undefined)[];
         ellipsis: boolean;
         pos: Pos[];
+        /** Per formal, the index in the argument set where it was found last (tried first). */
+        guess: number[];
       }
     | undefined;
   body: Code;

@@ -1,5 +1,5 @@
 // Helpers shared by the builtin definitions.
-import { callFunction, callLambda } from '../ops.js';
+import { callClosure, callFunction } from '../ops.js';
 import type { Pos } from '../source.js';
 import { Attrs, Env, force, Lambda, PrimOp, Thunk, type Value } from '../value.js';
 
@@ -7,7 +7,7 @@ export function call2(f: Value, a: Value | Thunk, b: Value | Thunk, pos?: Pos): 
   // `x: y: …` applied to two arguments: skip building the intermediate function value.
   if (f instanceof Lambda && f.info.formals === undefined) {
     const inner = f.info.curried;
-    if (inner !== undefined) return callLambda(new Lambda(inner, new Env(f.env, [a])), b, pos);
+    if (inner !== undefined) return callClosure(inner, Env.one(f.env, a), b, pos);
   } else if (f instanceof PrimOp && f.arity === 2) return f.fn([a, b], pos);
   return callFunction(callFunction(f, a, pos), b, pos);
 }
