@@ -207,22 +207,6 @@ class Compiler {
     return (env) => new Thunk(code, env);
   }
 
-  /**
-   * Code for an argument of a call. Building a function, a list or a set (whose members stay
-   * lazy) cannot fail, loop or force anything, so it is done at once instead of allocating a
-   * thunk that would do it — except for sets whose construction evaluates something (dynamic
-   * names, `__overrides`).
-   */
-  private lazyArg(e: Expr, scope: Scope): Lazy {
-    if (
-      e.k === 'lambda' ||
-      e.k === 'list' ||
-      (e.k === 'attrs' && e.dyn.length === 0 && !(e.rec && e.attrs.has('__overrides')))
-    )
-      return this.compile(e, scope);
-    return this.lazy(e, scope);
-  }
-
   private lazyOrThunk(e: Expr, scope: Scope): Lazy {
     return this.lazy(e, scope);
   }
@@ -581,7 +565,7 @@ class Compiler {
   }
 
   private compileCall(fe: Expr, argEs: Expr[], off: number, scope: Scope): Code {
-    const args = argEs.map((a) => this.lazyArg(a, scope));
+    const args = argEs.map((a) => this.lazy(a, scope));
     const p = this.pos(off);
     const known = fe.k === 'select' ? this.builtinConst(fe, scope) : undefined;
     if (known instanceof PrimOp && known.arity === args.length) {
