@@ -450,7 +450,8 @@ class Compiler {
     const hasOverrides = e.rec && e.attrs.has('__overrides');
     const values = names.map((n) => {
       const d = e.attrs.get(n)!;
-      if (d.e.k === 'inheritFrom') return { from: d.e.index, name: d.e.name, outer: false, code: undefined };
+      if (d.e.k === 'inheritFrom')
+        return { from: d.e.index, name: d.e.name, outer: false, code: undefined, pos: this.pos(d.e.off) };
       if (d.inherit === 'scope') return { from: -1, name: n, outer: true, code: this.lazy(d.e, scope) };
       if (hasOverrides) {
         const c = this.compile(d.e, inner);
@@ -467,14 +468,7 @@ class Compiler {
     const nsrc = srcs.length;
     const n = names.length;
     const build = (outer: Env, env: Env, slots: (Value | Thunk)[]): Attrs => {
-      fillSlots(
-        values,
-        nsrc === 0 ? undefined : srcs.map((c) => new Thunk(c, env)),
-        posMap,
-        slots,
-        outer,
-        env,
-      );
+      fillSlots(values, nsrc === 0 ? undefined : srcs.map((c) => new Thunk(c, env)), slots, outer, env);
       if (!hasOverrides && dyn.length === 0) return new Attrs(new Bindings(names, slots), posMap);
       // The rec env keeps its own slots; the set gets copies it can grow.
       const m = new Bindings(names.slice(), slots.slice());
@@ -510,11 +504,10 @@ class Compiler {
     const names = [...attrs.attrs.keys()];
     const inner: Scope = { vars: new Map(names.map((n, i) => [n, i])), parent: scope };
     const srcs = attrs.inheritFrom.map((x) => this.compile(x, inner));
-    const posMap = new Map<string, Pos>();
-    for (const [k, d] of attrs.attrs) posMap.set(k, this.pos(d.off));
     const values = names.map((n) => {
       const d = attrs.attrs.get(n)!;
-      if (d.e.k === 'inheritFrom') return { from: d.e.index, name: d.e.name, outer: false, code: undefined };
+      if (d.e.k === 'inheritFrom')
+        return { from: d.e.index, name: d.e.name, outer: false, code: undefined, pos: this.pos(d.e.off) };
       if (d.inherit === 'scope') return { from: -1, name: n, outer: true, code: this.lazy(d.e, scope) };
       return { from: -1, name: n, outer: false, code: this.lazy(d.e, inner) };
     });
@@ -526,7 +519,6 @@ class Compiler {
       fillSlots(
         values,
         srcs.length === 0 ? undefined : srcs.map((c) => new Thunk(c, env2)),
-        posMap,
         slots,
         env,
         env2,
@@ -714,6 +706,8 @@ export function resolve(name: string, scope: Scope | null): Resolution {
 /** One binding of a set or `let`: `inherit (sources[from]) name`, or code run in the outer or inner env. */
 interface SlotDef {
   from: number;
+  /** Where a missing inherited attribute is reported. */
+  pos?: Pos;
   name: string;
   outer: boolean;
   code: ((env: Env) => Value | Thunk) | undefined;
@@ -721,12 +715,11 @@ interface SlotDef {
 
 /**
  * Fills the slots of a set or `let`: names inherited from a source become thunks selecting the
- * name from it (an error at the binding's position when it is missing), the rest run their code.
+ * name from it (an error at the lookup's position when it is missing), the rest run their code.
  */
 function fillSlots(
   values: SlotDef[],
   sources: Thunk[] | undefined,
-  posMap: Map<string, Pos>,
   slots: (Value | Thunk)[],
   outer: Env,
   inner: Env,
@@ -736,7 +729,7 @@ function fillSlots(
     if (d.code === undefined) {
       const src = sources![d.from]!;
       const name = d.name;
-      const p = posMap.get(name)!;
+      const p = d.pos!;
       slots[i] = new Thunk(() => {
         const a = forceAttrs(src, p);
         const x = a.m.get(name);

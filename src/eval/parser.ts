@@ -476,15 +476,22 @@ class Parser {
 
   private parseBinds(end: string, off: number, isLet: boolean): AttrsExpr {
     const attrs: AttrsExpr = { k: 'attrs', off, rec: isLet, attrs: new Map(), dyn: [], inheritFrom: [] };
+    // Nix 2.8's positions for inherited names (its grammar's empty-rule locations): the lookup
+    // (an undefined variable, a missing attribute) is at the end of the token before the
+    // bindings, the attribute itself at the end of `inherit` or of its `( … )`.
+    const before = this.toks[this.i - 1]!;
+    const bindsOff = before.off + before.v.length;
     while (this.tk() !== end) {
       const t = this.t;
       if (t.k === 'inherit') {
         this.next();
         let from: number | undefined;
+        let attrOff = t.off + t.v.length;
         if (this.tk() === '(') {
           this.next();
           attrs.inheritFrom.push(this.parseExpr());
           from = attrs.inheritFrom.length - 1;
+          attrOff = this.t.off + 1;
           this.expect(')');
         }
         while (this.tk() !== ';') {
@@ -495,10 +502,10 @@ class Parser {
           if (prev) this.error(`attribute '${name.s}' already defined at ${this.where(prev.off)}`, nt.off);
           const def: AttrDef =
             from === undefined
-              ? { e: { k: 'var', off: nt.off, name: name.s }, off: nt.off, inherit: 'scope' }
+              ? { e: { k: 'var', off: bindsOff, name: name.s }, off: attrOff, inherit: 'scope' }
               : {
-                  e: { k: 'inheritFrom', off: nt.off, index: from, name: name.s },
-                  off: nt.off,
+                  e: { k: 'inheritFrom', off: bindsOff, index: from, name: name.s },
+                  off: attrOff,
                   inherit: 'from',
                 };
           attrs.attrs.set(name.s, def);

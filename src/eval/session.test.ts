@@ -23,7 +23,7 @@ const FILE = join(dir, 'default.nix');
 writeFileSync(
   FILE,
   `{ n ? 1, s ? "x" }: rec {
-  a = { x = n; y = [ s 2.5 null ]; f = { p, q ? 1, ... }: p; };
+  a = { x = n; y = [ s 2.5 null ]; f = { p, q ? 1, ... }: p; held = (v: { inherit v; w = v; }) [ 1 ]; };
   drv = derivation { name = "hello-\${s}"; system = "x86_64-linux"; builder = "/bin/sh"; args = [ "-c" "echo \${toString n} > $out" ]; };
   multi = derivation { name = "m"; system = "x86_64-linux"; builder = "\${drv}/bin/sh"; outputs = [ "out" "dev" ]; dep = drv.drvPath; };
   nested = { recurseForDerivations = true; inner = multi.dev; };
@@ -67,6 +67,8 @@ function nix(args: string[], store = 'dummy://'): { code: number; out: string; e
 
 const EVAL_FLAGS: [string[], Partial<EvalRequest>][] = [
   [['-A', 'a'], { attrPaths: ['a'] }],
+  // An argument never forced is still a thunk: `{ v = <CODE>; w = <CODE>; }`.
+  [['-A', 'a.held'], { attrPaths: ['a.held'] }],
   [['--strict', '-A', 'a'], { attrPaths: ['a'], strict: true }],
   [['--json', '--strict', '-A', 'a.y'], { attrPaths: ['a.y'], json: true, strict: true }],
   [['--xml', '--strict', '-A', 'a'], { attrPaths: ['a'], xml: true, strict: true }],
@@ -115,5 +117,21 @@ test('tix instantiate writes the same .drv files and prints the same paths', { s
     const drv = line.split('!')[0]!;
     const base = drv.slice('/nix/store/'.length);
     assert.deepEqual(readFileSync(join(storeDir, base)), readFileSync(join(root, 'nix/store', base)), base);
+  }
+});
+
+test('errors from inherited names are reported where nix-instantiate reports them', { skip }, () => {
+  const cases = {
+    'inherit-var.nix': '{\n  a = 1;\n  inherit   zz;\n}\n',
+    'inherit-from.nix': 'let s = { }; in {\n  a = 1;\n  inherit (s)  zz;\n}\n',
+  };
+  for (const [name, text] of Object.entries(cases)) {
+    const file = join(dir, name);
+    writeFileSync(file, text);
+    const n = nix(['--eval', '--strict', file]);
+    const t = tix({ exprs: [{ kind: 'file', text: file }], strict: true });
+    assert.equal(n.code, 1, n.err);
+    assert.equal(t.code, 1, t.err);
+    assert.equal(t.err, n.err, name);
   }
 });

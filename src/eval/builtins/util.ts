@@ -1,4 +1,6 @@
 // Helpers shared by the builtin definitions.
+
+import { addAttrTrace } from '../attr-errors.js';
 import { callClosure, callFunction } from '../ops.js';
 import type { Pos } from '../source.js';
 import { Attrs, Env, force, Lambda, PrimOp, Thunk, type Value } from '../value.js';
@@ -49,13 +51,24 @@ export function mkAttrs(entries: [string, Value | Thunk][]): Attrs {
   return new Attrs(new Map(entries));
 }
 
-/** Forces a value and everything inside it (lists and sets), detecting cycles. */
+/**
+ * Forces a value and everything inside it (lists and sets), detecting cycles. An error raised
+ * inside a set gets a "while evaluating the attribute" frame per enclosing set, as Nix's
+ * forceValueDeep adds them.
+ */
 export function forceDeep(t: Value | Thunk): Value {
   const v = force(t);
   const seen = new Set<object>();
   const stack: (Value | Thunk)[] = [v];
   while (stack.length > 0) {
-    const x = force(stack.pop()!);
+    const item = stack.pop()!;
+    let x: Value;
+    try {
+      x = force(item);
+    } catch (err) {
+      if (item instanceof Thunk) addDeepTraces(err, v, item);
+      throw err;
+    }
     if (Array.isArray(x)) {
       if (seen.has(x)) continue;
       seen.add(x);
@@ -68,4 +81,33 @@ export function forceDeep(t: Value | Thunk): Value {
     }
   }
   return v;
+}
+
+/** On an error from forceDeep: finds the sets on the way from `root` to `failed`, adds their frames. */
+function addDeepTraces(err: unknown, root: Value, failed: Thunk): void {
+  const path: { attrs: Attrs; name: string }[] = [];
+  const seen = new Set<object>();
+  const find = (x: Value | Thunk): boolean => {
+    if (x === failed) return true;
+    const y = x instanceof Thunk ? (x.forced ? x.v : undefined) : x;
+    if (typeof y !== 'object' || y === null || seen.has(y)) return false;
+    seen.add(y);
+    if (Array.isArray(y)) return y.some(find);
+    if (!(y instanceof Attrs)) return false;
+    const { names, vals } = y.m;
+    for (let i = 0; i < vals.length; i++) {
+      if (find(vals[i]!)) {
+        path.push({ attrs: y, name: names[i]! });
+        return true;
+      }
+    }
+    return false;
+  };
+  // Deep structures may exceed the stack: then the frames are left out.
+  try {
+    find(root);
+  } catch {
+    return;
+  }
+  for (const { attrs, name } of path) addAttrTrace(err, name, attrs.pos?.get(name));
 }
