@@ -12,6 +12,11 @@ export function addAttrTrace(err: unknown, path: string, pos: Pos | undefined): 
   return err;
 }
 
+/** A builtin's required attribute is missing (Nix 2.8's getAttr helper of the primops). */
+export function missingAttrFor(name: string, builtin: string, pos?: Pos): NixEvalError {
+  return new NixEvalError('MISSING_ATTR', `attribute '${name}' missing for call to '${builtin}'`, pos);
+}
+
 export function missingAttr(name: string, attrs: Attrs, pos?: Pos): NixEvalError {
   const err = new NixEvalError('MISSING_ATTR', `attribute '${name}' missing`, pos);
   const near = [...attrs.m.keys()].filter((k) => levenshtein(k, name) <= 2).sort();

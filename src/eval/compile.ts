@@ -21,7 +21,7 @@ import {
   typeError,
   updateAttrs,
 } from './ops.js';
-import type { Pos, Source } from './source.js';
+import { type Pos, type Source, showPos } from './source.js';
 import type { EvalState } from './state.js';
 import {
   Attrs,
@@ -32,6 +32,7 @@ import {
   type LambdaInfo,
   NixFloat,
   NixPath,
+  type PosLookup,
   PrimOp,
   Thunk,
   type Value,
@@ -464,34 +465,48 @@ class Compiler {
       value: this.lazy(d.e, inner),
       pos: this.pos(d.off),
     }));
-    const state = this.state;
     const nsrc = srcs.length;
     const n = names.length;
     const build = (outer: Env, env: Env, slots: (Value | Thunk)[]): Attrs => {
       fillSlots(values, nsrc === 0 ? undefined : srcs.map((c) => new Thunk(c, env)), slots, outer, env);
       if (!hasOverrides && dyn.length === 0) return new Attrs(new Bindings(names, slots), posMap);
-      // The rec env keeps its own slots; the set gets copies it can grow.
-      const m = new Bindings(names.slice(), slots.slice());
-      if (hasOverrides) applyOverrides(m, e.rec ? slots : undefined, names);
-      let pos = posMap;
+      let m = new Bindings(names, slots);
+      if (hasOverrides) {
+        // The rec env keeps its own slots; the set gets copies that the overrides change.
+        m = new Bindings(names.slice(), slots.slice());
+        applyOverrides(m, e.rec ? slots : undefined, names);
+      }
+      // Dynamic attributes in order (name, then value), merged into the others at once.
+      let dn: string[] | undefined;
+      const dv: (Value | Thunk)[] = [];
+      const dp: Pos[] = [];
       for (const d of dyn) {
         const nv = d.name(env);
         if (nv === null) continue;
         const name = forceString(nv, d.pos);
-        if (m.has(name)) {
-          const prev = pos.get(name);
-          const where = prev ? ` at ${state.showPos(prev)}` : '';
+        const earlier = dn === undefined ? -1 : dn.indexOf(name);
+        if (earlier >= 0 || m.has(name)) {
+          const prev = earlier >= 0 ? dp[earlier] : posMap.get(name);
+          const where = prev ? ` at ${showPos(prev)}` : '';
           throw new NixEvalError(
             'DUPLICATE_ATTR',
             `dynamic attribute '${name}' already defined${where}`,
             d.pos,
           );
         }
-        m.set(name, d.value(env));
-        if (pos === posMap) pos = new Map(posMap);
-        pos.set(name, d.pos);
+        if (dn === undefined) dn = [];
+        dn.push(name);
+        dv.push(d.value(env));
+        dp.push(d.pos);
       }
-      return new Attrs(m, pos);
+      if (dn === undefined) return new Attrs(m, posMap);
+      const order = dn.map((_, i) => i);
+      if (dn.length > 1) order.sort((a, b) => (dn[a]! < dn[b]! ? -1 : 1));
+      const added = new Bindings(
+        order.map((i) => dn[i]!),
+        order.map((i) => dv[i]!),
+      );
+      return new Attrs(Bindings.update(m, added), new DynamicPos(posMap, dn, dp));
     };
     if (!e.rec) return (env) => build(env, env, new Array(n));
     return (env) => {
@@ -557,6 +572,8 @@ class Compiler {
   }
 
   private compileCall(fe: Expr, argEs: Expr[], off: number, scope: Scope): Code {
+    // The function first: its undefined variables are reported before the arguments'.
+    const f = this.compile(fe, scope);
     const args = argEs.map((a) => this.lazy(a, scope));
     const p = this.pos(off);
     const known = fe.k === 'select' ? this.builtinConst(fe, scope) : undefined;
@@ -572,7 +589,6 @@ class Compiler {
         return (env) => fn([a0(env), a1(env)], p);
       }
     }
-    const f = this.compile(fe, scope);
     if (args.length === 1) {
       const a0 = args[0]!;
       return (env) => callFunction(f(env), a0(env), p);
@@ -658,6 +674,21 @@ class Compiler {
         return (env) => arith('/', l(env), r(env), p);
     }
     throw new Error(`unknown operator ${op}`);
+  }
+}
+
+/** Attribute positions of a set with dynamic attributes: the static ones', then the dynamic ones'. */
+class DynamicPos implements PosLookup {
+  constructor(
+    private base: Map<string, Pos>,
+    private names: string[],
+    private poss: Pos[],
+  ) {}
+  get(name: string): Pos | undefined {
+    const p = this.base.get(name);
+    if (p !== undefined) return p;
+    const i = this.names.indexOf(name);
+    return i < 0 ? undefined : this.poss[i];
   }
 }
 

@@ -67,3 +67,26 @@ function excerpt(pos: Pos | undefined): string {
 export function evalError(code: string, message: string, pos?: Pos): NixEvalError {
   return new NixEvalError(code, message, pos);
 }
+
+/** The C library's text for common errno codes, which Nix's system errors end with. */
+const ERRNO_TEXT: Record<string, string> = {
+  ENOENT: 'No such file or directory',
+  EACCES: 'Permission denied',
+  EPERM: 'Operation not permitted',
+  EISDIR: 'Is a directory',
+  ENOTDIR: 'Not a directory',
+  ELOOP: 'Too many levels of symbolic links',
+  ENAMETOOLONG: 'File name too long',
+  EEXIST: 'File exists',
+  ENOSPC: 'No space left on device',
+  EROFS: 'Read-only file system',
+  EMFILE: 'Too many open files',
+  EIO: 'Input/output error',
+};
+
+/** An I/O error's reason as Nix prints it ("No such file or directory"), else its message. */
+export function sysErrorText(e: unknown): string {
+  const code = (e as { code?: unknown })?.code;
+  const text = typeof code === 'string' ? ERRNO_TEXT[code] : undefined;
+  return text ?? (e as Error)?.message ?? String(e);
+}

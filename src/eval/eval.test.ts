@@ -73,10 +73,13 @@ test('errors carry Nix messages and positions', () => {
   assert.equal(evalError('x').message, "undefined variable 'x'");
   assert.equal(evalError('rec { ${"a" + ""} = 2; b = a * 10; }.b').message, "undefined variable 'a'");
   assert.equal(evalError('{ a = 1; }.b').message, "attribute 'b' missing");
-  assert.equal(evalError('({ a }: a) {}').message, "anonymous function called without required argument 'a'");
+  assert.equal(
+    evalError('({ a }: a) {}').message,
+    "anonymous function at (string):1:2 called without required argument 'a'",
+  );
   assert.equal(
     evalError('({ a }: a) { a = 1; b = 2; }').message,
-    "anonymous function called with unexpected argument 'b'",
+    "anonymous function at (string):1:2 called with unexpected argument 'b'",
   );
   assert.equal(evalError('throw "boo"').message, 'boo');
   assert.equal(evalError('abort "x"').message, "evaluation aborted with the following error message: 'x'");

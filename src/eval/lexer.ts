@@ -115,7 +115,11 @@ export function lex(src: Source): Token[] {
       if (j > n) j = n;
       if (j > start) toks.push({ k: 'STR', v: unescapeStr(text.slice(start, j)), off: start });
       i = j;
-      if (i >= n) err('unterminated string', src.text.length);
+      if (i >= n) {
+        // The parser reports the end of file inside the string, as Nix's grammar does.
+        toks.push({ k: 'EOF', v: '', off: n });
+        return toks;
+      }
       if (text.charCodeAt(i) === 34) {
         toks.push({ k: 'STR_CLOSE', v: '"', off: i });
         i++;
@@ -128,7 +132,10 @@ export function lex(src: Source): Token[] {
       continue;
     }
     if (mode === 'ind') {
-      if (i >= n) err("unterminated indented string ('')", n);
+      if (i >= n) {
+        toks.push({ k: 'EOF', v: '', off: n });
+        return toks;
+      }
       const c = text[i];
       if (c === "'" && text[i + 1] === "'") {
         const d = text[i + 2];
@@ -202,12 +209,11 @@ export function lex(src: Source): Token[] {
     const ws = matchLen(RE_WS, text, i);
     i += ws;
     if (i >= n) {
-      if (text.startsWith('/*', i - ws) && ws === 0) err('unterminated comment', i);
       toks.push({ k: 'EOF', v: '', off: n });
       return toks;
     }
     const c = text[i]!;
-    if (c === '/' && text[i + 1] === '*') err('unterminated comment', i);
+    // An unterminated `/*` is no comment: its `/` and `*` are operators, as in Nix's lexer.
     if (c === '{') {
       toks.push({ k: '{', v: '{', off: i });
       stack.push('brace');

@@ -2,7 +2,7 @@
 import { isInt } from './arith.js';
 import { Bindings } from './bindings.js';
 import { NixEvalError } from './errors.js';
-import type { Pos } from './source.js';
+import { type Pos, showPos } from './source.js';
 import {
   Attrs,
   Env,
@@ -151,6 +151,11 @@ export function callFunction(f: Value, arg: Value | Thunk, pos?: Pos): Value {
   throw new NixEvalError('TYPE', `attempt to call something which is not a function but ${showType(f)}`, pos);
 }
 
+/** A function in Nix 2.8's argument errors: `'f' at file:1:9`, `anonymous function at …`. */
+function describeLambda(info: LambdaInfo): string {
+  return `${info.name !== undefined ? `'${info.name}'` : 'anonymous function'} at ${showPos(info.pos)}`;
+}
+
 function lambdaName(info: LambdaInfo): string {
   return info.name !== undefined ? `'${info.name}'` : 'anonymous lambda';
 }
@@ -187,8 +192,11 @@ export function callClosure(info: LambdaInfo, up: Env, arg: Value | Thunk, pos?:
       } else {
         const d = formals.defaults[i];
         if (d === undefined) {
-          const fn = info.name !== undefined ? `function '${info.name}'` : 'anonymous function';
-          throw new NixEvalError('TYPE', `${fn} called without required argument '${names[i]}'`, pos);
+          throw new NixEvalError(
+            'TYPE',
+            `${describeLambda(info)} called without required argument '${names[i]}'`,
+            pos,
+          );
         }
         slots[i] = d(env);
       }
@@ -197,8 +205,11 @@ export function callClosure(info: LambdaInfo, up: Env, arg: Value | Thunk, pos?:
     if (!formals.ellipsis && used < a.m.size) {
       for (const k of a.m.keys()) {
         if (!names.includes(k)) {
-          const fn = info.name !== undefined ? `function '${info.name}'` : 'anonymous function';
-          throw new NixEvalError('TYPE', `${fn} called with unexpected argument '${k}'`, pos);
+          throw new NixEvalError(
+            'TYPE',
+            `${describeLambda(info)} called with unexpected argument '${k}'`,
+            pos,
+          );
         }
       }
     }
@@ -295,14 +306,7 @@ export function lessThan(a: Value | Thunk, b: Value | Thunk, pos?: Pos): boolean
       if (!eqElem(x[i]!, y[i]!, pos)) return lessThan(x[i]!, y[i]!, pos);
     }
   }
-  const same = showType(x) === showType(y);
-  throw new NixEvalError(
-    'TYPE',
-    same
-      ? `cannot compare ${showType(x)} with ${showType(y)}; values of that type are incomparable`
-      : `cannot compare ${showType(x)} with ${showType(y)}`,
-    pos,
-  );
+  throw new NixEvalError('TYPE', `cannot compare ${showType(x)} with ${showType(y)}`, pos);
 }
 
 export function updateAttrs(a: Attrs, b: Attrs): Attrs {

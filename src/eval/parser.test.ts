@@ -106,7 +106,7 @@ test('parse errors give file:line:col and what was expected', () => {
     e.format({ showTrace: false }),
     /at \/dir\/f.nix:1:23:\n\n +1\| let x = 1; in \{ a = x \}\n +\| +\^/,
   );
-  assert.match(parseError('"abc').message, /unterminated string/);
+  assert.equal(parseError('"abc').message, "syntax error, unexpected end of file, expecting '\"'");
   assert.match(parseError('(1').message, /unexpected end of file, expecting '\)'/);
 });
 

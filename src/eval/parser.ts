@@ -82,14 +82,36 @@ function describe(t: Token): string {
     case 'SPATH':
     case 'URI':
       return t.k;
-    case '${':
-      return 'DOLLAR_CURLY';
-    case '...':
-      return 'ELLIPSIS';
     default:
-      return /^[a-z]+$/.test(t.k) ? t.k : `'${t.k}'`;
+      return tokenName(t.k);
   }
 }
+
+/** Bison's names for Nix 2.8's keyword and operator tokens, as its syntax errors show them. */
+const TOKEN_NAMES: Record<string, string> = {
+  '${': 'DOLLAR_CURLY',
+  '...': 'ELLIPSIS',
+  or: 'OR_KW',
+  '==': 'EQ',
+  '!=': 'NEQ',
+  '<=': 'LEQ',
+  '>=': 'GEQ',
+  '&&': 'AND',
+  '||': 'OR',
+  '->': 'IMPL',
+  '//': 'UPDATE',
+  '++': 'CONCAT',
+};
+
+function tokenName(k: string): string {
+  const named = TOKEN_NAMES[k];
+  if (named !== undefined) return named;
+  if (/^[a-z]+$/.test(k)) return k.toUpperCase();
+  return /^[A-Z_]+$/.test(k) ? k : `'${k}'`;
+}
+
+/** What may start an attribute name, in the order Nix 2.8's errors list them. */
+const ATTR_NAME_START = "ID or OR_KW or DOLLAR_CURLY or '\"'";
 
 class Parser {
   private toks: Token[];
@@ -121,7 +143,7 @@ class Parser {
   private error(msg: string, off: number): never {
     throw new NixEvalError('PARSE', msg, { src: this.src, off });
   }
-  private expect(k: string, desc = k.length === 1 || k === ':' ? `'${k}'` : k): Token {
+  private expect(k: string, desc = tokenName(k)): Token {
     if (this.tk() !== k) this.fail(desc);
     return this.next();
   }
@@ -227,7 +249,7 @@ class Parser {
       this.next();
       atName = this.expect('ID').v;
     }
-    const colon = this.expect(':');
+    const colon = this.expect(':', atName === undefined ? "':' or '@'" : "':'");
     if (atName !== undefined && seen.has(atName)) {
       this.error(`duplicate formal function argument '${atName}'`, colon.off);
     }
@@ -310,7 +332,7 @@ class Parser {
     return path;
   }
 
-  private parseAttrName(): AttrName {
+  private parseAttrName(expecting: string | null = ATTR_NAME_START): AttrName {
     const t = this.t;
     if (t.k === 'ID' || t.k === 'or') {
       this.next();
@@ -326,7 +348,7 @@ class Parser {
       this.expect('}');
       return e.k === 'str' ? { s: e.v } : { e };
     }
-    return this.fail("ID or 'or' or '\"' or DOLLAR_CURLY");
+    return this.fail(expecting ?? undefined);
   }
 
   private parseString(): Expr {
@@ -358,7 +380,7 @@ class Parser {
       else if (t.k === '${') {
         parts.push(this.parseExpr());
         this.expect('}');
-      } else this.fail('IND_STRING_CLOSE', t);
+      } else this.fail('IND_STR or DOLLAR_CURLY or IND_STRING_CLOSE', t);
     }
     this.next();
     const out = stripIndentation(parts).map(
@@ -439,8 +461,7 @@ class Parser {
         this.next();
         const elems: Expr[] = [];
         while (this.tk() !== ']') {
-          if (!SIMPLE_START.has(this.tk()) && !(this.tk() === 'let' && this.peek().k === '{'))
-            this.fail("']'");
+          if (!SIMPLE_START.has(this.tk()) && !(this.tk() === 'let' && this.peek().k === '{')) this.fail();
           elems.push(this.parseSelect());
         }
         this.next();
@@ -496,7 +517,8 @@ class Parser {
         }
         while (this.tk() !== ';') {
           const nt = this.t;
-          const name = this.parseAttrName();
+          // After `inherit` more can follow (`(`, `;`): Nix's error lists no expected tokens.
+          const name = this.parseAttrName(null);
           if (!('s' in name)) this.error('dynamic attributes not allowed in inherit', nt.off);
           const prev = attrs.attrs.get(name.s);
           if (prev) this.error(`attribute '${name.s}' already defined at ${this.where(prev.off)}`, nt.off);
@@ -514,7 +536,7 @@ class Parser {
         continue;
       }
       if (t.k !== 'ID' && t.k !== 'or' && t.k !== 'STR_OPEN' && t.k !== '${') {
-        this.fail(end === 'in' ? "'in'" : "'}'");
+        this.fail();
       }
       const path = this.parseAttrPath();
       this.expect('=', "'='");
@@ -528,7 +550,7 @@ class Parser {
 
   private where(off: number): string {
     const { line, col } = this.src.lineCol(off);
-    return `${this.src.origin}:${line}:${col}`;
+    return `${this.src.inlineOrigin}:${line}:${col}`;
   }
 
   private dupAttr(path: AttrName[], off: number, prevOff: number): never {

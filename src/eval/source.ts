@@ -9,9 +9,14 @@ export class Source {
     readonly text: string,
   ) {}
 
-  /** How Nix 2.8 names the origin in error messages. */
+  /** How Nix 2.8 names the origin in an error's location line. */
   get origin(): string {
     return this.path ?? '\xc2\xabstring\xc2\xbb';
+  }
+
+  /** How Nix 2.8 names the origin in a position within a message ("already defined at …"). */
+  get inlineOrigin(): string {
+    return this.path ?? '(string)';
   }
 
   lineCol(offset: number): { line: number; col: number } {
@@ -46,6 +51,12 @@ export class Source {
 export interface Pos {
   src: Source;
   off: number;
+}
+
+/** A position as Nix 2.8 shows one inside a message: `file:line:col`, `(string):line:col`. */
+export function showPos(p: Pos): string {
+  const { line, col } = p.src.lineCol(p.off);
+  return `${p.src.inlineOrigin}:${line}:${col}`;
 }
 
 /** Converts a JS (UTF-16) string to a byte string (UTF-8 bytes, one per char). */

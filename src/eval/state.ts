@@ -6,7 +6,7 @@ import { Bindings } from './bindings.js';
 import { registerBuiltins } from './builtins/index.js';
 import { compileExpr, type Scope } from './compile.js';
 import { CORE_PKGS, CORE_PKGS_PREFIX } from './corepkgs.js';
-import { NixEvalError } from './errors.js';
+import { NixEvalError, sysErrorText } from './errors.js';
 import type { EvalIO } from './io.js';
 import { parse } from './parser.js';
 import { baseNameOf, canonPath, dirOf, joinPath } from './paths.js';
@@ -115,7 +115,7 @@ export class EvalState {
         : undefined;
       bytes = core !== undefined ? Buffer.from(core, 'latin1') : this.io.readFile(fromBytes(path));
     } catch (e) {
-      throw new NixEvalError('IO', `opening file '${path}': ${(e as Error).message}`, pos);
+      throw new NixEvalError('IO', `opening file '${path}': ${sysErrorText(e)}`, pos);
     }
     const src = new Source(path, Buffer.from(bytes).toString('latin1'));
     const ast = parse(src, { basePath: dirOf(path), home: this.opts.home });
@@ -192,11 +192,6 @@ export class EvalState {
         ['column', col],
       ]),
     );
-  }
-
-  showPos(p: Pos): string {
-    const { line, col } = p.src.lineCol(p.off);
-    return `${p.src.origin}:${line}:${col}`;
   }
 
   trace(msg: string): void {

@@ -1,5 +1,6 @@
 // The differential language test: every case of cases.txt is evaluated by Nix 2.8 and by tix, and
-// the outcomes must agree (identical stdout, or both failing with exit code 1). Cases listed in
+// the outcomes must agree (identical stdout, or both failing with exit code 1 and the same first
+// line of the error message). Cases listed in
 // known-failures.json must still disagree, so that a fix is noticed and the entry removed.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

@@ -128,6 +128,11 @@ export async function runTixEval(runTix: RunTix, expr: string, le: LangEnv): Pro
 
 /** Whether tix's outcome matches Nix's: the same stdout on success, exit code 1 on failure. */
 export function sameOutcome(nix: Outcome, tix: Outcome): boolean {
-  if (nix.code !== 0) return tix.code === nix.code;
+  if (nix.code !== 0) return tix.code === nix.code && firstLine(tix.stderr) === firstLine(nix.stderr);
   return tix.code === 0 && tix.stdout.equals(nix.stdout);
+}
+
+/** The error message's first line (`error: …`), which both must print alike. */
+function firstLine(stderr: string): string {
+  return stderr.trim().split('\n')[0]!;
 }

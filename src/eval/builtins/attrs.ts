@@ -1,6 +1,6 @@
 // Attribute-set builtins.
 
-import { missingAttr } from '../attr-errors.js';
+import { missingAttrFor } from '../attr-errors.js';
 import { Bindings } from '../bindings.js';
 import { forceAttrs, forceFunction, forceList, forceString } from '../ops.js';
 import type { Pos } from '../source.js';
@@ -41,7 +41,7 @@ export function registerAttrs(state: EvalState, defs: BuiltinDef[]): void {
     const name = forceString(n!, pos);
     const s = forceAttrs(a!, pos);
     const v = s.m.get(name);
-    if (v === undefined) throw missingAttr(name, s, pos);
+    if (v === undefined) throw missingAttrFor(name, 'getAttr', pos);
     return force(v);
   });
   def('hasAttr', 2, ([n, a], pos) => forceAttrs(a!, pos).m.has(forceString(n!, pos)));
@@ -70,12 +70,12 @@ export function registerAttrs(state: EvalState, defs: BuiltinDef[]): void {
     for (const x of list) {
       const e = forceAttrs(x, pos);
       const n = e.m.get('name');
-      if (n === undefined) throw missingAttr('name', e, pos);
+      if (n === undefined) throw missingAttrFor('name', 'listToAttrs', pos);
       const name = forceString(n, pos);
       if (seen ? seen.has(name) : names.includes(name)) continue;
       seen?.add(name);
       const v = e.m.get('value');
-      if (v === undefined) throw missingAttr('value', e, pos);
+      if (v === undefined) throw missingAttrFor('value', 'listToAttrs', pos);
       if (sorted && names.length > 0 && names[names.length - 1]! > name) sorted = false;
       names.push(name);
       vals.push(v);

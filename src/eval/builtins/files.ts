@@ -1,8 +1,9 @@
 // Builtins that read files or add paths to the store: import, readFile, readDir, path, toFile, …
 import { hashBytes, printHash } from '../../formats/hash.js';
+import { missingAttrFor } from '../attr-errors.js';
 import { coerceToString } from '../coerce.js';
 import { CORE_PKGS, CORE_PKGS_PREFIX } from '../corepkgs.js';
-import { NixEvalError } from '../errors.js';
+import { NixEvalError, sysErrorText } from '../errors.js';
 import type { FileType } from '../io.js';
 import {
   callFunction,
@@ -53,7 +54,7 @@ export function registerFiles(state: EvalState, defs: BuiltinDef[], consts: Cons
       return f();
     } catch (e) {
       if (e instanceof NixEvalError) throw e;
-      throw new NixEvalError('IO', `${what} '${p}': ${(e as Error).message}`, pos);
+      throw new NixEvalError('IO', `${what} '${p}': ${sysErrorText(e)}`, pos);
     }
   };
 
@@ -66,6 +67,9 @@ export function registerFiles(state: EvalState, defs: BuiltinDef[], consts: Cons
   );
   def('readFile', 1, ([a], pos) => {
     const p = realisePath(state, a!, pos);
+    // Nix opens, then reads: a directory fails at the read, which names no file.
+    if (io.fileType(fromBytes(p)) === 'directory')
+      throw new NixEvalError('IO', 'reading from file: Is a directory', pos);
     const bytes = wrapIO('opening file', p, pos, () => io.readFile(fromBytes(p)));
     return Buffer.from(bytes).toString('latin1');
   });
@@ -100,9 +104,15 @@ export function registerFiles(state: EvalState, defs: BuiltinDef[], consts: Cons
   });
   def('storePath', 1, ([a], pos) => {
     const ctx = new Set<string>();
-    const p = canonPath(coercePath(state, a!, pos, ctx));
-    if (!p.startsWith(`${state.storeDir}/`))
-      throw new NixEvalError('TYPE', `path '${p}' is not in the Nix store`, pos);
+    let p = canonPath(coercePath(state, a!, pos, ctx));
+    if (!p.startsWith(`${state.storeDir}/`)) {
+      // As Nix 2.8: a path outside the store is resolved (a `result` symlink leads into it).
+      if (io.fileType(fromBytes(p)) === undefined)
+        throw new NixEvalError('IO', `getting status of '${p}': No such file or directory`, pos);
+      p = toBytes(io.realPath(fromBytes(p)));
+      if (!p.startsWith(`${state.storeDir}/`))
+        throw new NixEvalError('TYPE', `path '${p}' is not in the Nix store`, pos);
+    }
     const rest = p.slice(state.storeDir.length + 1);
     const sp = `${state.storeDir}/${rest.split('/')[0]}`;
     if (!state.opts.readOnly && !io.isValidPath(fromBytes(sp)))
@@ -203,7 +213,7 @@ export function registerFiles(state: EvalState, defs: BuiltinDef[], consts: Cons
       const pfx = entry.m.get('prefix');
       const prefix = pfx === undefined ? '' : forceString(pfx, pos);
       const pv = entry.m.get('path');
-      if (pv === undefined) throw new NixEvalError('MISSING_ATTR', "attribute 'path' missing", pos);
+      if (pv === undefined) throw missingAttrFor('path', 'findFile', pos);
       const dir = coerceToString(state, pv, new Set(), { copyToStore: false }, pos);
       let rest: string;
       if (prefix === '') rest = name;

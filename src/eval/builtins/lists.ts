@@ -1,4 +1,6 @@
 // List builtins.
+
+import { missingAttrFor } from '../attr-errors.js';
 import { NixEvalError } from '../errors.js';
 import {
   callFunction,
@@ -195,9 +197,9 @@ function genericClosure(arg: Value | Thunk, pos?: Pos): Value {
   const args = force(arg);
   if (!(args instanceof Attrs)) throw new NixEvalError('TYPE', 'value is not a set', pos);
   const start = args.m.get('startSet');
-  if (start === undefined) throw new NixEvalError('MISSING_ATTR', "attribute 'startSet' missing", pos);
+  if (start === undefined) throw missingAttrFor('startSet', 'genericClosure', pos);
   const op = args.m.get('operator');
-  if (op === undefined) throw new NixEvalError('MISSING_ATTR', "attribute 'operator' missing", pos);
+  if (op === undefined) throw missingAttrFor('operator', 'genericClosure', pos);
   const opFn = force(op);
   const work = [...forceList(start, pos)];
   const seen = new Set<string>();
@@ -209,7 +211,7 @@ function genericClosure(arg: Value | Thunk, pos?: Pos): Value {
     const attrs = force(e);
     if (!(attrs instanceof Attrs)) throw new NixEvalError('TYPE', 'value is not a set', pos);
     const k = attrs.m.get('key');
-    if (k === undefined) throw new NixEvalError('MISSING_ATTR', "attribute 'key' missing", pos);
+    if (k === undefined) throw new NixEvalError('MISSING_ATTR', "attribute 'key' required", pos);
     const key = force(k);
     // Keys live in an ordered set, as in Nix: they must be comparable with each other.
     if (firstKey === undefined) firstKey = key;

@@ -204,7 +204,7 @@ export function registerStrings(state: EvalState, defs: BuiltinDef[]): void {
     const attrs = forceAttrs(b!, pos);
     for (const [p, infoT] of attrs.m) {
       if (!p.startsWith(`${state.storeDir}/`)) {
-        throw new NixEvalError('TYPE', `context key '${p}' is not a store path`, pos);
+        throw new NixEvalError('TYPE', `Context key '"${p}"' is not a store path`, pos);
       }
       const info = forceAttrs(infoT, pos);
       const path = info.m.get('path');
