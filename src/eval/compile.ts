@@ -478,8 +478,8 @@ class Compiler {
       }
       // Dynamic attributes in order (name, then value), merged into the others at once.
       let dn: string[] | undefined;
-      const dv: (Value | Thunk)[] = [];
-      const dp: Pos[] = [];
+      let dv: (Value | Thunk)[] = [];
+      let dp: Pos[] = [];
       for (const d of dyn) {
         const nv = d.name(env);
         if (nv === null) continue;
@@ -494,19 +494,27 @@ class Compiler {
             d.pos,
           );
         }
-        if (dn === undefined) dn = [];
-        dn.push(name);
-        dv.push(d.value(env));
-        dp.push(d.pos);
+        if (dn === undefined) {
+          dn = [name];
+          dv = [d.value(env)];
+          dp = [d.pos];
+        } else {
+          dn.push(name);
+          dv.push(d.value(env));
+          dp.push(d.pos);
+        }
       }
       if (dn === undefined) return new Attrs(m, posMap);
-      const order = dn.map((_, i) => i);
-      if (dn.length > 1) order.sort((a, b) => (dn[a]! < dn[b]! ? -1 : 1));
+      const pos = new DynamicPos(posMap, dn, dp);
+      if (dn.length === 1)
+        return new Attrs(m.size === 0 ? new Bindings(dn, dv) : Bindings.update(m, new Bindings(dn, dv)), pos);
+      const names2 = dn;
+      const order = names2.map((_, i) => i).sort((x, y) => (names2[x]! < names2[y]! ? -1 : 1));
       const added = new Bindings(
-        order.map((i) => dn[i]!),
+        order.map((i) => names2[i]!),
         order.map((i) => dv[i]!),
       );
-      return new Attrs(Bindings.update(m, added), new DynamicPos(posMap, dn, dp));
+      return new Attrs(Bindings.update(m, added), pos);
     };
     if (!e.rec) return (env) => build(env, env, new Array(n));
     return (env) => {
