@@ -555,7 +555,8 @@ class Compiler {
     const formalNames = e.formals ? e.formals.list.map((f) => f.name) : [];
     for (const [i, n] of formalNames.entries()) vars.set(n, i);
     if (e.arg !== undefined) vars.set(e.arg, e.formals ? formalNames.length : 0);
-    const inner: Scope = { vars, parent: scope, single: e.formals === undefined };
+    const nslots = formalNames.length + (e.arg !== undefined && e.formals ? 1 : 0);
+    const inner: Scope = { vars, parent: scope, single: e.formals === undefined || nslots === 1 };
     const info: LambdaInfo = {
       name: e.name,
       pos: this.pos(e.off),
@@ -570,7 +571,7 @@ class Compiler {
           }
         : undefined,
       body: () => null,
-      nslots: formalNames.length + (e.arg !== undefined && e.formals ? 1 : 0),
+      nslots,
     };
     info.body = this.compile(e.body, inner);
     const b = e.body;

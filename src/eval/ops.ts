@@ -164,6 +164,8 @@ export function callLambda(f: Lambda, arg: Value | Thunk, pos?: Pos): Value {
   return callClosure(f.info, f.env, arg, pos);
 }
 
+const NO_SLOTS: (Value | Thunk)[] = [];
+
 /** Calls the lambda `info` closed over `up` (a Lambda's parts, which callers may not have built). */
 export function callClosure(info: LambdaInfo, up: Env, arg: Value | Thunk, pos?: Pos): Value {
   const formals = info.formals;
@@ -174,8 +176,10 @@ export function callClosure(info: LambdaInfo, up: Env, arg: Value | Thunk, pos?:
     const a = forceAttrs(arg, pos);
     const names = formals.names;
     const guess = formals.guess;
-    const slots: (Value | Thunk)[] = new Array(info.nslots);
-    env = new Env(up, slots);
+    // One slot (one formal, or only `args@{ ... }`) lives in Env.a, as the compiler expects.
+    const one = info.nslots === 1;
+    const slots: (Value | Thunk)[] = one ? NO_SLOTS : new Array(info.nslots);
+    env = one ? Env.one(up, null) : new Env(up, slots);
     let used = 0;
     const an = a.m.names;
     for (let i = 0; i < names.length; i++) {
@@ -186,8 +190,9 @@ export function callClosure(info: LambdaInfo, up: Env, arg: Value | Thunk, pos?:
         j = a.m.indexOf(name);
         if (j >= 0) guess[i] = j;
       }
+      let x: Value | Thunk;
       if (j >= 0) {
-        slots[i] = a.m.vals[j]!;
+        x = a.m.vals[j]!;
         used++;
       } else {
         const d = formals.defaults[i];
@@ -198,10 +203,15 @@ export function callClosure(info: LambdaInfo, up: Env, arg: Value | Thunk, pos?:
             pos,
           );
         }
-        slots[i] = d(env);
+        x = d(env);
       }
+      if (one) env.a = x;
+      else slots[i] = x;
     }
-    if (info.arg !== undefined) slots[names.length] = arg;
+    if (info.arg !== undefined) {
+      if (one) env.a = arg;
+      else slots[names.length] = arg;
+    }
     if (!formals.ellipsis && used < a.m.size) {
       for (const k of a.m.keys()) {
         if (!names.includes(k)) {

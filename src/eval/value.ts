@@ -59,7 +59,8 @@ const NO_SLOTS: (Value | Thunk)[] = [];
  */
 export class Env {
   readonly up: Env | null;
-  readonly a: Value | Thunk;
+  /** Set once, when the environment is made (or, for a lone formal, right after). */
+  a: Value | Thunk;
   readonly v: (Value | Thunk)[];
   constructor(up: Env | null, v: (Value | Thunk)[], a: Value | Thunk = null) {
     this.up = up;
