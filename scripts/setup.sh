@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs npm dependencies (building better-sqlite3 and fs-ext from source when no prebuilt binary
 # is reachable), builds the small native addon (SO_PEERCRED for the daemon) and compiles the
-# TypeScript into dist/ (tests, bench) and bundles the executables into dist/bin/ (bin/* load
-# those: one file each instead of ~150 modules makes start-up about twice as fast). Idempotent.
+# TypeScript into dist/ (tests, bench) and bundles the executables into dist/bin/ (bin/* run
+# that one file, compiled from a V8 code cache that the first runs write beside it, instead of
+# ~150 modules: see scripts/bundle.mjs). Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 stamp=node_modules/.tix-lock-stamp

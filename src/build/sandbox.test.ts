@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { hashBytes, printHash } from '../formats/hash.js';
@@ -9,7 +10,7 @@ import type { LocalStore } from '../store/local.js';
 import { BuildStatus } from '../store/store.js';
 import { buildDerivationLocally, type LocalBuildOptions } from './build-one.js';
 import { exitCodeFor } from './errors.js';
-import { defaultSandboxPaths, parseSandboxPaths, useSandbox } from './sandbox.js';
+import { defaultSandboxPaths, isStaticElf, parseSandboxPaths, useSandbox } from './sandbox.js';
 import {
   addTestDerivation,
   openTixStore,
@@ -31,6 +32,34 @@ test('sandbox-paths syntax', () => {
   assert.equal(useSandbox('true', { fixedOutput: true, noChroot: false }), true);
   assert.equal(useSandbox('false', { fixedOutput: false, noChroot: false }), false);
   assert.ok(defaultSandboxPaths()[0]!.startsWith('/bin/sh'));
+});
+
+test('a static ELF is told from one with an interpreter by its program headers', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'tix-elf-'));
+  try {
+    /** A 64-bit ELF header followed by program headers of the given types (at offset 64). */
+    const elf = (types: number[]): Buffer => {
+      const b = Buffer.alloc(64 + 56 * types.length);
+      b.writeUInt32BE(0x7f454c46, 0);
+      b[4] = 2;
+      b.writeBigUInt64LE(64n, 32);
+      b.writeUInt16LE(56, 54);
+      b.writeUInt16LE(types.length, 56);
+      for (const [i, t] of types.entries()) b.writeUInt32LE(t, 64 + 56 * i);
+      return b;
+    };
+    const file = (name: string, bytes: Buffer) => {
+      writeFileSync(join(tmp, name), bytes);
+      return join(tmp, name);
+    };
+    assert.equal(isStaticElf(file('static', elf([6, 1, 1]))), true);
+    assert.equal(isStaticElf(file('dynamic', elf([6, 3, 1]))), false);
+    assert.equal(isStaticElf(file('cut', elf([6, 1]).subarray(0, 100))), false);
+    assert.equal(isStaticElf(file('script', Buffer.from('#!/bin/sh\n'.padEnd(80)))), false);
+    assert.equal(isStaticElf(process.execPath), false);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 });
 
 let dir: string;

@@ -4,12 +4,14 @@
 // fixed-output derivation. With it off, the host file system and network are visible, and only
 // the logical store dir is mapped onto the physical one when they differ (chroot-style stores).
 import {
+  closeSync,
   existsSync,
   lstatSync,
   mkdirSync,
+  openSync,
   readdirSync,
-  readFileSync,
   readlinkSync,
+  readSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -77,16 +79,27 @@ function computeDefaultSandboxPaths(): string[] {
   return ['/bin/sh', ...hostShellLibraries()];
 }
 
-function isStaticElf(file: string): boolean {
-  const b = readFileSync(file);
-  if (b.length < 64 || b.readUInt32BE(0) !== 0x7f454c46 || b[4] !== 2) return false;
-  const phoff = Number(b.readBigUInt64LE(32));
-  const phentsize = b.readUInt16LE(54);
-  const phnum = b.readUInt16LE(56);
-  for (let i = 0; i < phnum; i++) {
-    if (b.readUInt32LE(phoff + i * phentsize) === 3 /* PT_INTERP */) return false;
+/** Whether `file` is a 64-bit ELF without an interpreter; reads only its headers (busybox is ~2 MB). */
+export function isStaticElf(file: string): boolean {
+  const fd = openSync(file, 'r');
+  try {
+    const read = (length: number, position: number): Buffer | undefined => {
+      const b = Buffer.alloc(length);
+      return readSync(fd, b, 0, length, position) === length ? b : undefined;
+    };
+    const h = read(64, 0);
+    if (h?.readUInt32BE(0) !== 0x7f454c46 || h[4] !== 2) return false;
+    const phentsize = h.readUInt16LE(54);
+    const phnum = h.readUInt16LE(56);
+    const ph = read(phentsize * phnum, Number(h.readBigUInt64LE(32)));
+    if (!ph) return false;
+    for (let i = 0; i < phnum; i++) {
+      if (ph.readUInt32LE(i * phentsize) === 3 /* PT_INTERP */) return false;
+    }
+    return true;
+  } finally {
+    closeSync(fd);
   }
-  return true;
 }
 
 /** The shared objects /bin/sh links against (Debian: libc and the dynamic loader). */

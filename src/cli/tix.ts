@@ -1,27 +1,29 @@
 // Entry point of `bin/tix`: global options, dispatch to a subcommand, and error reporting.
-import type { Command, CommandContext } from './command.js';
-import { commands } from './commands/index.js';
+import type { CommandContext } from './command.js';
+import { type CommandEntry, commands } from './commands/index.js';
 import { extractGlobalOptions, processContext } from './process.js';
 import { reportError } from './report-error.js';
 
 /** Finds the command whose name is the longest prefix of argv. */
-export function findCommand(argv: string[]): { command: Command; args: string[] } | undefined {
-  let best: Command | undefined;
+export function findCommand(argv: string[]): { entry: CommandEntry; args: string[] } | undefined {
+  let best: CommandEntry | undefined;
   for (const c of commands) {
     if (c.name.length <= argv.length && c.name.every((w, i) => argv[i] === w)) {
       if (!best || c.name.length > best.name.length) best = c;
     }
   }
-  return best ? { command: best, args: argv.slice(best.name.length) } : undefined;
+  return best ? { entry: best, args: argv.slice(best.name.length) } : undefined;
 }
 
-export function usage(): string {
+/** The help text; it loads every command's module for its summary. */
+export async function usage(): Promise<string> {
   const lines = [
     'usage: tix COMMAND [ARGS...] [--store URI] [--option NAME VALUE] [--show-trace]',
     '',
     'commands:',
   ];
-  const sorted = [...commands].sort((a, b) => a.name.join(' ').localeCompare(b.name.join(' ')));
+  const loaded = await Promise.all(commands.map((c) => c.load()));
+  const sorted = loaded.sort((a, b) => a.name.join(' ').localeCompare(b.name.join(' ')));
   for (const c of sorted) lines.push(`  ${c.name.join(' ').padEnd(22)} ${c.summary}`);
   return lines.join('\n') + '\n';
 }
@@ -31,7 +33,7 @@ export async function runTix(argv: string[], base: Omit<CommandContext, 'global'
   const ctx: CommandContext = { ...base, global };
   try {
     if (rest.length === 0 || rest[0] === '--help' || rest[0] === 'help') {
-      ctx.out.write(usage());
+      ctx.out.write(await usage());
       return rest.length === 0 ? 1 : 0;
     }
     if (rest[0] === '--version') {
@@ -40,10 +42,11 @@ export async function runTix(argv: string[], base: Omit<CommandContext, 'global'
     }
     const found = findCommand(rest);
     if (!found) {
-      ctx.err.write(`error: unknown command '${rest.join(' ')}'\n\n${usage()}`);
+      ctx.err.write(`error: unknown command '${rest.join(' ')}'\n\n${await usage()}`);
       return 1;
     }
-    return await found.command.run(found.args, ctx);
+    const command = await found.entry.load();
+    return await command.run(found.args, ctx);
   } catch (e) {
     return reportError(e, ctx.err, { showTrace: global.showTrace });
   }

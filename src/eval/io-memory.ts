@@ -2,8 +2,9 @@
 // NAR-hashed in place and remembered, so that reading a store path we "added" reads the source.
 // With `storeWriteDir`, added paths are also written there (as <storeWriteDir>/<hash>-<name>);
 // tix eval/instantiate use that until the store-backed EvalIO in src/glue/ exists.
-import { execFileSync } from 'node:child_process';
+import type * as ChildProcess from 'node:child_process';
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as nodePath from 'node:path';
 import {
@@ -26,6 +27,17 @@ import type {
   FetchUrlOptions,
   FileType,
 } from './io.js';
+
+let childProcessModule: typeof ChildProcess | undefined;
+
+/**
+ * node:child_process, loaded on first use: only the fetchers run tools, and loading it (it brings
+ * node:net) is a noticeable part of the start-up of `tix eval`.
+ */
+function childProcess(): typeof ChildProcess {
+  childProcessModule ??= createRequire(import.meta.url)('node:child_process') as typeof ChildProcess;
+  return childProcessModule;
+}
 
 type Entry =
   | { kind: 'fs'; src: string; filter?: AddToStoreOptions['filter']; flat: boolean }
@@ -179,7 +191,7 @@ export class MemoryEvalIO implements EvalIO {
       return this.addToStore(local, { name, method: 'flat', expectedHash: opts.sha256 });
     }
     const tmp = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'tix-unpack-'));
-    execFileSync('tar', ['-xf', local, '-C', tmp], { stdio: ['ignore', 'ignore', 'pipe'] });
+    childProcess().execFileSync('tar', ['-xf', local, '-C', tmp], { stdio: ['ignore', 'ignore', 'pipe'] });
     const top = fs.readdirSync(tmp);
     const root =
       top.length === 1 && fs.statSync(nodePath.join(tmp, top[0]!)).isDirectory()
@@ -191,7 +203,9 @@ export class MemoryEvalIO implements EvalIO {
   fetchGit(opts: FetchGitOptions): FetchGitResult {
     const repo = localPathOfUrl(opts.url);
     const git = (...args: string[]) =>
-      execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8' }).trim();
+      childProcess()
+        .execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8' })
+        .trim();
     const tmp = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'tix-git-'));
     const dirty =
       opts.rev === undefined &&
@@ -208,7 +222,7 @@ export class MemoryEvalIO implements EvalIO {
     }
     const rev = dirty ? '0'.repeat(40) : (opts.rev ?? git('rev-parse', opts.ref ? opts.ref : 'HEAD'));
     if (!dirty) {
-      execFileSync('sh', [
+      childProcess().execFileSync('sh', [
         '-c',
         'git -C "$1" archive --format=tar "$2" | tar -xf - -C "$3"',
         'sh',

@@ -3,6 +3,7 @@
 // request runs again in a worker thread with a large stack. Held trace output is released once
 // the first attempt has run for a while, so long evaluations still show traces as they happen.
 import { setFlagsFromString } from 'node:v8';
+import { importModule } from './import-module.js';
 import type { EvalIO } from './io.js';
 import { MemoryEvalIO } from './io-memory.js';
 import { type EvalRequest, isStackOverflow, runSession, type SessionOutput } from './session.js';
@@ -20,7 +21,7 @@ setFlagsFromString('--no-allocation-site-pretenuring');
 
 export async function createEvalIO(spec: EvalIOSpec): Promise<EvalIO> {
   if (!spec.module) return new MemoryEvalIO(spec.options);
-  const mod = (await import(spec.module)) as { createEvalIO(o: unknown): EvalIO | Promise<EvalIO> };
+  const mod = (await importModule(spec.module)) as { createEvalIO(o: unknown): EvalIO | Promise<EvalIO> };
   return mod.createEvalIO(spec.options);
 }
 

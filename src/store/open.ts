@@ -3,7 +3,6 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { openBinaryCacheStore } from './binary-cache-open.js';
 import { openDaemonStore } from './daemon-open.js';
 import { StoreError } from './errors.js';
 import { LocalStore } from './local.js';
@@ -128,7 +127,12 @@ export async function openStore(uri: string, opts: OpenStoreOptions = {}): Promi
   }
   if (custom) return custom(parsed, opts);
   if (parsed.scheme === 'local') return openLocalStore(parsed, opts);
-  if (['file', 'http', 'https'].includes(parsed.scheme)) return openBinaryCacheStore(parsed, opts);
+  if (['file', 'http', 'https'].includes(parsed.scheme)) {
+    // Loaded on use: binary caches bring HTTP(S), compression and their tools, which commands on
+    // a local store never need at start-up.
+    const { openBinaryCacheStore } = await import('./binary-cache-open.js');
+    return openBinaryCacheStore(parsed, opts);
+  }
   if (['daemon', 'unix', 'ssh-ng'].includes(parsed.scheme)) return openDaemonStore(parsed, opts);
   if (parsed.scheme === 'memory') {
     const keys = getSetting(opts.settings, 'trusted-public-keys');
