@@ -11,6 +11,7 @@ import { call2 } from './builtins/util.js';
 import { concatRest } from './concat.js';
 import { NixEvalError } from './errors.js';
 import {
+  callClosure,
   callFunction,
   eqValues,
   forceAttrs,
@@ -600,7 +601,14 @@ class Compiler {
     }
     if (args.length === 1) {
       const a0 = args[0]!;
-      return (env) => callFunction(f(env), a0(env), p);
+      return (env) => {
+        const fv = f(env);
+        return fv instanceof Lambda ? callClosure(fv.info, fv.env, a0(env), p) : callFunction(fv, a0(env), p);
+      };
+    }
+    if (args.length === 2) {
+      const [a0, a1] = args as [Lazy, Lazy];
+      return (env) => call2(f(env), a0(env), a1(env), p);
     }
     const n = args.length;
     return (env) => {
