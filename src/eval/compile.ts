@@ -422,9 +422,16 @@ class Compiler {
     const p = this.pos(e.off);
     if (names.length === 1 && typeof names[0] === 'string') {
       const name = names[0];
+      let guess = 0;
       return (env) => {
         const v = base(env);
-        return v instanceof Attrs && v.m.has(name);
+        if (!(v instanceof Attrs)) return false;
+        const m = v.m;
+        if (guess < m.names.length && m.names[guess] === name) return true;
+        const i = m.indexOf(name);
+        if (i < 0) return false;
+        guess = i;
+        return true;
       };
     }
     return (env) => {
