@@ -39,9 +39,19 @@ function childProcess(): typeof ChildProcess {
   return childProcessModule;
 }
 
-type Entry =
-  | { kind: 'fs'; src: string; filter?: AddToStoreOptions['filter']; flat: boolean }
-  | { kind: 'text'; bytes: Uint8Array | string };
+/** A path added from the file system, read where it came from. */
+interface FsEntry {
+  kind: 'fs';
+  src: string;
+  filter?: AddToStoreOptions['filter'];
+  flat: boolean;
+}
+/** An added path: from the file system, or a text object's contents (kept as given). */
+type Entry = FsEntry | Uint8Array | string;
+
+function isText(e: Entry): e is Uint8Array | string {
+  return typeof e === 'string' || e instanceof Uint8Array;
+}
 
 export interface MemoryEvalIOOptions {
   storeDir?: string;
@@ -69,19 +79,19 @@ export class MemoryEvalIO implements EvalIO {
     const slash = rel.indexOf('/');
     const base = slash < 0 ? rel : rel.slice(0, slash);
     const entry = this.entries.get(`${this.storeDir}/${base}`);
-    if (!entry) return undefined;
+    if (entry === undefined) return undefined;
     return { entry, rest: slash < 0 ? '' : rel.slice(slash) };
   }
 
   private real(path: string): string {
     const r = this.resolve(path);
-    if (r && r.entry.kind === 'fs') return r.entry.src + r.rest;
+    if (r && !isText(r.entry)) return r.entry.src + r.rest;
     return path;
   }
 
   pathExists(path: string): boolean {
     const r = this.resolve(path);
-    if (r && r.entry.kind === 'text') return r.rest === '';
+    if (r && isText(r.entry)) return r.rest === '';
     try {
       fs.lstatSync(this.real(path));
       return true;
@@ -92,7 +102,7 @@ export class MemoryEvalIO implements EvalIO {
 
   fileType(path: string): FileType | undefined {
     const r = this.resolve(path);
-    if (r && r.entry.kind === 'text') return r.rest === '' ? 'regular' : undefined;
+    if (r && isText(r.entry)) return r.rest === '' ? 'regular' : undefined;
     try {
       return lstatType(fs.lstatSync(this.real(path)));
     } catch {
@@ -102,8 +112,8 @@ export class MemoryEvalIO implements EvalIO {
 
   readFile(path: string): Uint8Array {
     const r = this.resolve(path);
-    if (r && r.entry.kind === 'text' && r.rest === '') {
-      const b = r.entry.bytes;
+    if (r && isText(r.entry) && r.rest === '') {
+      const b = r.entry;
       return typeof b === 'string' ? Buffer.from(b, 'utf8') : b;
     }
     return fs.readFileSync(this.real(path));
@@ -172,7 +182,7 @@ export class MemoryEvalIO implements EvalIO {
     opts: { readOnly?: boolean } = {},
   ): string {
     const sp = makeTextPathBase16(name, hashBase16('sha256', text), references, this.storeDir);
-    this.entries.set(sp, { kind: 'text', bytes: text });
+    this.entries.set(sp, text);
     const dir = this.opts.storeWriteDir;
     if (dir && !opts.readOnly) {
       const dest = nodePath.join(dir, nodePath.basename(sp));

@@ -25,6 +25,12 @@ export function evalPrint(expr: string, opts: Partial<EvalOptions> = {}): string
   return fromBytes(printValue(v, { strict: true }));
 }
 
+/** The printed value of `expr` as `nix-instantiate --eval` (not --strict) prints it. */
+export function evalPrintLazy(expr: string): string {
+  const state = newState();
+  return fromBytes(printValue(state.evalString(toBytes(expr), toBytes('/tmp')), { strict: false }));
+}
+
 /** The error `expr` fails with. */
 export function evalError(expr: string, opts: Partial<EvalOptions> = {}): NixEvalError {
   try {

@@ -10,7 +10,6 @@ import {
   hashDerivationModulo,
   hashDerivationModuloBase16,
   makeInputHasher,
-  textAndModuloBase16,
 } from './derivation-hash.js';
 import { FormatError } from './errors.js';
 import { type Hash, hashBytes, printHash } from './hash.js';
@@ -105,11 +104,6 @@ test('worked example E: every intermediate hash and path', () => {
     hashDerivationModuloBase16(top, { maskOutputs: true, inputHash }),
     '738b16b44c8146a67fecd1a90e51f622dcd49e6d6254fb76a86e2280c4f7859c',
   );
-  // The .drv text and the unmasked modulo hash printed together.
-  assert.deepEqual(textAndModuloBase16(top, { inputHashBase16 }), {
-    text: printDerivation(top),
-    moduloBase16: 'bbae1eb596f1cd790adeb95a1d79e668bff772d08d0985107e972ba0d08632a2',
-  });
   assert.equal(sha(printDerivation(top)), 'f5a20f1db748c2770f2120dfce9598f9ac9352eb34589dda82da017560f08e95');
   // sa-demo: __json is not masked
   assert.equal(

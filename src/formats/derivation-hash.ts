@@ -6,7 +6,6 @@ import {
   type Derivation,
   type DerivationOutput,
   printDerivation,
-  printDerivationAndModulo,
 } from './derivation.js';
 import { FormatError } from './errors.js';
 import { type Hash, hashBase16, hashBytes, parseHashUnprefixed, printHash } from './hash.js';
@@ -139,20 +138,6 @@ function moduloInputs(drv: Derivation, opts: InputHasher): Map<string, string[]>
     inputs.set(key, prev ? sortedUniqueUtf8([...prev, ...outs]) : outs);
   }
   return inputs;
-}
-
-/**
- * A derivation's ATerm and its unmasked hashDerivationModulo (hex) together, printing the parts
- * the two texts share once.
- */
-export function textAndModuloBase16(
-  drv: Derivation,
-  opts: InputHasher & { storeDir?: string },
-): { text: string; moduloBase16: string } {
-  const fixed = fixedModuloText(drv, opts.storeDir);
-  if (fixed !== undefined) return { text: printDerivation(drv), moduloBase16: hashBase16('sha256', fixed) };
-  const { text, modulo } = printDerivationAndModulo(drv, moduloInputs(drv, opts));
-  return { text, moduloBase16: hashBase16('sha256', modulo) };
 }
 
 /**

@@ -324,22 +324,6 @@ export function printDerivation(drv: Derivation, opts: PrintDerivationOptions = 
   return `Derive([${outputsSection(drv, mask)}],[${inputsSection(opts.inputDrvs ?? drv.inputDrvs)}],[${tailSection(drv, mask)}])`;
 }
 
-/**
- * printDerivation(drv) and printDerivation(drv, { inputDrvs }) at once (a .drv's text and its
- * unmasked hashDerivationModulo text), sharing the parts other than the input derivations.
- */
-export function printDerivationAndModulo(
-  drv: Derivation,
-  inputDrvs: Map<string, string[]>,
-): { text: string; modulo: string } {
-  const head = `Derive([${outputsSection(drv, false)}],[`;
-  const tail = `],[${tailSection(drv, false)}])`;
-  return {
-    text: head + inputsSection(drv.inputDrvs) + tail,
-    modulo: head + inputsSection(inputDrvs) + tail,
-  };
-}
-
 function outputsSection(drv: Derivation, mask: boolean): string {
   let s = '';
   let first = true;

@@ -129,7 +129,9 @@ export function makeStorePathBase16(
 ): string {
   validateStorePathName(name);
   const fp = `${type}:${algo}:${base16}:${storeDir}:${name}`;
-  return `${storeDir}/${hashPart(fp)}-${name}`;
+  // Joined rather than concatenated: one flat string, where a concatenation would be a tree of
+  // its pieces, kept as long as the path (paths end up in many long-lived values and maps).
+  return [storeDir, '/', hashPart(fp), '-', name].join('');
 }
 
 const HEX_VALUE = new Uint8Array(128);
@@ -137,13 +139,16 @@ for (let i = 0; i < 16; i++) HEX_VALUE['0123456789abcdef'.charCodeAt(i)] = i;
 /** Scratch for hashPart (never re-entered). */
 const compressed = new Uint8Array(20);
 
+/** Byte `i` of a hex digest. */
+function hexByte(hex: string, i: number): number {
+  return (HEX_VALUE[hex.charCodeAt(2 * i)]! << 4) | HEX_VALUE[hex.charCodeAt(2 * i + 1)]!;
+}
+
 /** nix32 of the sha256 of a fingerprint XOR-folded to 20 bytes (compressHash), from its hex. */
 function hashPart(fingerprint: string): string {
   const hex = hashBase16('sha256', fingerprint);
-  compressed.fill(0);
-  for (let i = 0; i < 32; i++) {
-    compressed[i % 20]! ^= (HEX_VALUE[hex.charCodeAt(2 * i)]! << 4) | HEX_VALUE[hex.charCodeAt(2 * i + 1)]!;
-  }
+  for (let i = 0; i < 20; i++) compressed[i] = hexByte(hex, i);
+  for (let i = 20; i < 32; i++) compressed[i - 20]! ^= hexByte(hex, i);
   return toNix32(compressed);
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { evalError, evalPrint } from '../test-util.js';
+import { evalError, evalPrint, evalPrintLazy } from '../test-util.js';
 
 const D = 'derivation { name = "d"; system = "x"; builder = "b";';
 const pos = (line: number, column: number) =>
@@ -44,4 +44,13 @@ test('derivation: outputs are checked lazily, as the Nix wrapper does', () => {
   assert.match(evalError(`${D} outputs = 1; }`).message, /a list was expected/);
   assert.match(evalError('(derivation { name = "d"; system = "x"; }).outPath').message, /'builder' missing/);
   assert.match(evalError('derivation 1').message, /a set was expected/);
+});
+
+test('derivation: `all` holds one unevaluated element per output, as `map` makes them', () => {
+  assert.equal(evalPrintLazy(`let d = ${D} }; in builtins.seq d.outPath d.all`), '[ <CODE> ]');
+  assert.equal(
+    evalPrintLazy(`let d = ${D} outputs = [ "out" "dev" ]; }; in builtins.seq d.dev.type d.all`),
+    '[ <CODE> <CODE> ]',
+  );
+  assert.equal(evalPrint(`let d = ${D} }; in (builtins.head d.all).outputName`), '"out"');
 });

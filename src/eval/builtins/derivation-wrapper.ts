@@ -13,7 +13,7 @@ import { forceAttrs, forceList, forceString } from '../ops.js';
 import { parse } from '../parser.js';
 import { type Pos, Source } from '../source.js';
 import type { EvalState } from '../state.js';
-import { Attrs, type Env, Lambda, type PosLookup, Thunk, type Value } from '../value.js';
+import { Attrs, type Env, force, Lambda, NixStr, type PosLookup, Thunk, type Value } from '../value.js';
 
 const DERIVATION_FILE = '//builtin/derivation.nix';
 const DERIVATION_NIX = `/* tix's derivation wrapper: derivationStrict plus one set per output.
@@ -139,6 +139,8 @@ interface Layout {
   outPath: number;
   outputName: number;
   type: number;
+  /** The slot of the first output's set, or -1 if a later attribute of that name wins. */
+  firstOutput: number;
   /** Positions, for the drvAttrs positions (posOf) they were made for. */
   pos: DerivationPos | undefined;
   posOf: PosLookup | undefined;
@@ -193,37 +195,125 @@ function makeLayout(attrNames: string[], outNames: string[]): Layout {
     outPath: names.indexOf('outPath'),
     outputName: names.indexOf('outputName'),
     type: names.indexOf('type'),
+    firstOutput: src.indexOf(OUT),
     pos: undefined,
     posOf: undefined,
   };
 }
 
-/** derivationStrict's primop function. */
-type StrictFn = (arg: Value | Thunk, pos: Pos) => Value;
+/** What derivationStrict made: the .drv path and the output paths (byte strings). */
+export interface StrictResult {
+  drvPath: string;
+  /** Output names in byte order. */
+  outNames: string[];
+  /** The outputs' paths, parallel to `outNames`; a single output's path is the string itself. */
+  outPaths: string | string[];
+}
 
-/** `strict = derivationStrict drvAttrs`. */
-class StrictThunk extends Thunk {
+/** Context prefixes `!<output>!` by output name. */
+const outputCtxPrefix = new Map<string, string>([['out', '!out!']]);
+
+/**
+ * The attribute `name` of derivationStrict's set: an output's path with the context `!<output>!<drv>`,
+ * or `drvPath` (unless an output has that name) with the context `=<drv>`. Undefined if absent.
+ */
+export function strictAttr(r: StrictResult, name: string): NixStr | undefined {
+  const { outNames, outPaths, drvPath } = r;
+  const i = typeof outPaths === 'string' ? (outNames[0] === name ? 0 : -1) : outNames.indexOf(name);
+  if (i >= 0) {
+    let prefix = outputCtxPrefix.get(name);
+    if (prefix === undefined) {
+      prefix = `!${name}!`;
+      outputCtxPrefix.set(name, prefix);
+    }
+    return new NixStr(typeof outPaths === 'string' ? outPaths : outPaths[i]!, new Set([prefix + drvPath]));
+  }
+  if (name === 'drvPath') return new NixStr(drvPath, new Set([`=${drvPath}`]));
+  return undefined;
+}
+
+/** derivationStrict's attribute names for each list of output names (joined with NUL). */
+const strictNames = new Map<string, string[]>();
+
+/** derivationStrict's set: `{ drvPath; <output> = path; … }`. */
+export function strictAttrs(r: StrictResult): Attrs {
+  const outs = r.outNames;
+  const key = outs.length === 1 ? outs[0]! : outs.join('\0');
+  let names = strictNames.get(key);
+  if (names === undefined) {
+    // Byte strings sort in byte order with the default comparison.
+    names = outs.includes('drvPath') ? outs : [...outs, 'drvPath'].sort();
+    strictNames.set(key, names);
+  }
+  const vals: Value[] = new Array(names.length);
+  for (let i = 0; i < names.length; i++) vals[i] = strictAttr(r, names[i]!)!;
+  return new Attrs(new Bindings(names, vals));
+}
+
+/** derivationStrict's function, giving its result before it becomes a set. */
+export type StrictFn = (arg: Value | Thunk, pos: Pos) => StrictResult;
+
+/**
+ * `strict = derivationStrict drvAttrs`, which only the output sets' `outPath` and `drvPath` read.
+ * It keeps the StrictResult's fields, and as a thunk it is `strict.drvPath` (the sets' `drvPath`):
+ * `outPath` runs derivationStrict through `computeStrict` without making that attribute.
+ */
+class StrictThunk extends Thunk implements StrictResult {
+  drvPath = '';
+  outNames: string[] = [];
+  outPaths: string | string[] = '';
+  /** 0: not run, 1: running, 2: done. */
+  phase = 0;
   constructor(
     public fn: StrictFn | null,
     public drvAttrs: Value | Thunk,
     readonly p: WrapperPositions,
   ) {
-    super(runStrict, null);
+    super(getDrvPath, null);
   }
 }
 
-function runStrict(_env: Env, self: Thunk): Value {
-  const t = self as StrictThunk;
-  const v = t.fn!(t.drvAttrs, t.p.strictCall);
+/**
+ * Runs derivationStrict once (again after a failure, as a thunk would); running it from within
+ * itself is infinite recursion, as forcing `strict` from within itself would be.
+ */
+function computeStrict(t: StrictThunk): void {
+  if (t.phase === 2) return;
+  if (t.phase === 1) throw new NixEvalError('INFINITE_RECURSION', 'infinite recursion encountered');
+  t.phase = 1;
+  try {
+    const r = t.fn!(t.drvAttrs, t.p.strictCall);
+    t.drvPath = r.drvPath;
+    t.outNames = r.outNames;
+    t.outPaths = r.outPaths;
+  } catch (e) {
+    t.phase = 0;
+    throw e;
+  }
+  t.phase = 2;
   t.fn = null;
   t.drvAttrs = null;
+}
+
+/** The attribute `name` of `strict` (running it), as `strict.${name}` gives it. */
+function selectStrict(strict: StrictThunk, name: string, pos: Pos): Value {
+  computeStrict(strict);
+  const v = strictAttr(strict, name);
+  if (v === undefined) throw missingAttr(name, strictAttrs(strict), pos);
   return v;
+}
+
+/** `strict.drvPath`: the StrictThunk's own code. */
+function getDrvPath(_env: Env, self: Thunk): Value {
+  const t = self as StrictThunk;
+  return selectStrict(t, 'drvPath', t.p.select);
 }
 
 /** What the output sets of one call share until each is built. */
 class Call {
   /** `commonAttrs`' values laid out as the output sets are (their own four slots empty). */
   base: (Value | Thunk)[] | undefined;
+  all: AllThunk | undefined;
   layout: Layout | undefined;
   pos: DerivationPos | undefined;
   constructor(
@@ -263,47 +353,28 @@ function getOutPath(_env: Env, self: Thunk): Value {
   const t = self as OutPathThunk;
   const pos = t.p.getAttr;
   const name = forceString(t.outputName, pos);
-  const s = forceAttrs(t.strict!, pos);
-  const v = s.m.get(name);
-  if (v === undefined) throw missingAttr(name, s, pos);
-  const r = v instanceof Thunk ? v.force() : v;
+  const r = selectStrict(t.strict!, name, pos);
   t.strict = null;
   t.outputName = null;
   return r;
 }
 
-/** `strict.drvPath`. */
-class DrvPathThunk extends Thunk {
-  constructor(
-    public strict: StrictThunk | null,
-    readonly p: WrapperPositions,
-  ) {
-    super(getDrvPath, null);
-  }
-}
-
-function getDrvPath(_env: Env, self: Thunk): Value {
-  const t = self as DrvPathThunk;
-  const s = forceAttrs(t.strict!, t.p.select);
-  const v = s.m.get('drvPath');
-  if (v === undefined) throw missingAttr('drvPath', s, t.p.select);
-  const r = v instanceof Thunk ? v.force() : v;
-  t.strict = null;
-  return r;
-}
-
 /** `all = map (x: x.value) outputsList`. */
 class AllThunk extends Thunk {
-  constructor(public sets: OutputThunk[] | null) {
+  /** The sets, or the only one (its thunk, or the set once built). */
+  constructor(public sets: OutputThunk[] | OutputThunk | Attrs | null) {
     super(listSets, null);
   }
 }
 
 function listSets(_env: Env, self: Thunk): Value {
   const t = self as AllThunk;
-  const l = t.sets!.slice();
+  const sets = t.sets!;
   t.sets = null;
-  return l;
+  // `map` makes a thunk of each element (`x.value`), unevaluated until read even when the set is
+  // built already (a non-strict print shows <CODE>, as Nix's does).
+  const elem = (s: OutputThunk | Attrs) => new Thunk(() => force(s), null);
+  return Array.isArray(sets) ? sets.map(elem) : [elem(sets)];
 }
 
 /** `commonAttrs // { outPath = …; drvPath = …; type = "derivation"; inherit outputName; }`. */
@@ -314,12 +385,19 @@ function buildOutputSet(_env: Env, self: Thunk): Value {
   const l = call.layout!;
   // With one output its set is the only one made from base.
   const vals = call.sets.length === 1 ? base : base.slice();
-  vals[l.drvPath] = new DrvPathThunk(call.strict, call.p);
+  vals[l.drvPath] = call.strict;
   vals[l.outPath] = new OutPathThunk(call.strict, t.outputName, call.p);
   vals[l.outputName] = t.outputName;
   vals[l.type] = 'derivation';
   t.call = null;
-  return new Attrs(new Bindings(l.names, vals), call.pos);
+  const set = new Attrs(new Bindings(l.names, vals), call.pos);
+  if (call.sets.length === 1) {
+    // This thunk is the only output's set and is being forced, so where the set refers to it (its
+    // output's attribute and `all`) it may hold the set itself: the thunk need not be kept.
+    if (l.firstOutput >= 0) vals[l.firstOutput] = set;
+    call.all!.sets = set;
+  }
+  return set;
 }
 
 /** `drvAttrs // (builtins.listToAttrs outputsList) // { all = …; inherit drvAttrs; }`. */
@@ -333,7 +411,8 @@ function commonAttrs(call: Call): (Value | Thunk)[] {
   const l = layoutFor(attrs.m.names, outNames);
   const vals = attrs.m.vals;
   const base: (Value | Thunk)[] = new Array(l.names.length);
-  const all = new AllThunk(call.sets);
+  const all = new AllThunk(call.sets.length === 1 ? call.sets[0]! : call.sets);
+  call.all = all;
   for (let i = 0; i < base.length; i++) {
     const c = l.src[i]!;
     if (c >= 0) base[i] = vals[c]!;

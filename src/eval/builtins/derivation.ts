@@ -1,17 +1,15 @@
-// derivationStrict (and the `derivation` wrapper, derivation-wrapper.ts), placeholder. Builds the
-// Derivation from the attributes as Nix 2.8's prim_derivationStrict does, computes output paths
-// with hashDerivationModulo, and writes the .drv through EvalIO.addTextToStore.
+// derivationStrict (and the `derivation` wrapper, derivation-wrapper.ts), placeholder. Gathers a
+// derivation's fields from the attributes as Nix 2.8's prim_derivationStrict does, computes its
+// output paths, ATerm and hashDerivationModulo (formats/derivation-instantiate.ts), and writes the
+// .drv through EvalIO.addTextToStore.
 
-import { type Derivation, type DerivationOutput, parseDerivation } from '../../formats/derivation.js';
-import {
-  fillOutputPathsInPlace,
-  hashDerivationModuloBase16,
-  textAndModuloBase16,
-} from '../../formats/derivation-hash.js';
-import { type Hash, hashBytes, parseHash, printHash } from '../../formats/hash.js';
+import { compareUtf8 } from '../../formats/byte-order.js';
+import { type Derivation, parseDerivation } from '../../formats/derivation.js';
+import { hashDerivationModuloBase16 } from '../../formats/derivation-hash.js';
+import { instantiateDerivation, type NewDerivation } from '../../formats/derivation-instantiate.js';
+import { type Hash, hashBytes, parseHash } from '../../formats/hash.js';
 import { toNix32 } from '../../formats/nix32.js';
 import { validateStorePathName } from '../../formats/store-path.js';
-import { Bindings } from '../bindings.js';
 import { coerceToString } from '../coerce.js';
 import { NixEvalError } from '../errors.js';
 import { toJSON } from '../json.js';
@@ -19,8 +17,8 @@ import { forceAttrs, forceBool, forceList, forceString, forceStringNoCtx } from 
 import { fromBytes, type Pos, toBytes } from '../source.js';
 import type { BuiltinDef, ConstDef, EvalState } from '../state.js';
 import { toJsonString } from '../text/strings.js';
-import { Attrs, force, NixStr, type Thunk, type Value } from '../value.js';
-import { derivationLambda } from './derivation-wrapper.js';
+import { force, type Thunk, type Value } from '../value.js';
+import { derivationLambda, type StrictResult, strictAttrs } from './derivation-wrapper.js';
 
 function parseOutputHash(text: string, algo: string, pos?: Pos): Hash {
   const a = algo === '' ? undefined : algo;
@@ -39,10 +37,11 @@ function parseOutputHash(text: string, algo: string, pos?: Pos): Hash {
 }
 
 export function registerDerivation(state: EvalState, defs: BuiltinDef[], consts: ConstDef[]): void {
+  const hasher = hasherOf(state);
   defs.push({
     name: 'derivationStrict',
     arity: 1,
-    fn: ([a], pos) => derivationStrict(state, a!, pos),
+    fn: ([a], pos) => strictAttrs(derivationStrict(state, hasher, a!, pos)),
     global: true,
   });
   defs.push({
@@ -54,7 +53,7 @@ export function registerDerivation(state: EvalState, defs: BuiltinDef[], consts:
   consts.push({
     name: 'derivation',
     global: true,
-    value: derivationLambda(state, (a, pos) => derivationStrict(state, a, pos)),
+    value: derivationLambda(state, (a, pos) => derivationStrict(state, hasher, a, pos)),
   });
 }
 
@@ -87,13 +86,19 @@ function inputHashBase16(state: EvalState, drvPath: string): string {
 interface Hasher {
   inputHashBase16: (drvPath: string) => string;
   storeDir: string;
+  /** Store paths are their own byte strings (ASCII): the store dir is ASCII. */
+  asciiStoreDir: boolean;
 }
 const hashers = new WeakMap<EvalState, Hasher>();
 
 function hasherOf(state: EvalState): Hasher {
   let h = hashers.get(state);
   if (h === undefined) {
-    h = { inputHashBase16: (p) => inputHashBase16(state, toBytes(p)), storeDir: state.storeDir };
+    h = {
+      inputHashBase16: (p) => inputHashBase16(state, toBytes(p)),
+      storeDir: state.storeDir,
+      asciiStoreDir: toBytes(state.storeDir) === state.storeDir,
+    };
     hashers.set(state, h);
   }
   return h;
@@ -117,23 +122,16 @@ function outputNames(list: string[], pos: Pos | undefined): string[] {
   return [...seen];
 }
 
-function addInputDrv(inputDrvs: Map<string, Set<string>>, p: string, outs: Iterable<string>): void {
-  let s = inputDrvs.get(p);
-  if (!s) {
-    s = new Set();
-    inputDrvs.set(p, s);
-  }
-  for (const o of outs) s.add(o);
-}
-
 const ENV_OPTS = { copyToStore: true, coerceMore: true };
+/** `outputs` when not given (shared: never modified). */
+const DEFAULT_OUTPUTS = ['out'];
 
 /** Byte strings sort in byte order with the default comparison. */
 function byteOrder(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function derivationStrict(state: EvalState, arg: Value | Thunk, pos?: Pos): Value {
+function derivationStrict(state: EvalState, hasher: Hasher, arg: Value | Thunk, pos?: Pos): StrictResult {
   const attrs = forceAttrs(arg, pos);
   const nameV = attrs.m.get('name');
   if (nameV === undefined) throw new NixEvalError('DERIVATION', "required attribute 'name' missing", pos);
@@ -154,7 +152,7 @@ function derivationStrict(state: EvalState, arg: Value | Thunk, pos?: Pos): Valu
   let outputHash: string | undefined;
   let outputHashAlgo = '';
   let method: 'flat' | 'recursive' | undefined;
-  let outputs = ['out'];
+  let outputs = DEFAULT_OUTPUTS;
 
   const { names: attrNames, vals: attrVals } = attrs.m;
   for (let ai = 0; ai < attrNames.length; ai++) {
@@ -215,33 +213,43 @@ function derivationStrict(state: EvalState, arg: Value | Thunk, pos?: Pos): Valu
     envVals.push(`{${body}}`);
   }
 
-  const inputSrcs = new Set<string>();
-  const inputDrvs = new Map<string, Set<string>>();
+  // Input sources, and input derivations with the outputs used, from the context.
+  const srcs: string[] = [];
+  const drvs: string[] = [];
+  const drvOuts: string[] = [];
   for (const c of ctx) {
-    if (c.startsWith('=')) {
-      for (const p of closure(state, c.slice(1))) {
-        inputSrcs.add(p);
-        if (p.endsWith('.drv')) addInputDrv(inputDrvs, p, readDrv(state, p).outputs.keys());
-      }
-    } else if (c.startsWith('!')) {
+    const c0 = c.charCodeAt(0);
+    if (c0 === 33 /* ! */) {
       const i = c.indexOf('!', 1);
-      addInputDrv(inputDrvs, c.slice(i + 1), [c.slice(1, i)]);
-    } else inputSrcs.add(c);
+      drvs.push(c.slice(i + 1));
+      drvOuts.push(c.slice(1, i));
+    } else if (c0 === 61 /* = */) {
+      for (const p of closure(state, c.slice(1))) {
+        srcs.push(p);
+        if (p.endsWith('.drv')) {
+          for (const o of readDrv(state, p).outputs.keys()) {
+            drvs.push(p);
+            drvOuts.push(o);
+          }
+        }
+      }
+    } else srcs.push(c);
   }
 
   if (builder === '') throw new NixEvalError('DERIVATION', "required attribute 'builder' missing", pos);
   if (system === '') throw new NixEvalError('DERIVATION', "required attribute 'system' missing", pos);
   if (drvName.endsWith('.drv'))
     throw new NixEvalError('DERIVATION', "derivation names are not allowed to end in '.drv'", pos);
+  const name = fromBytes(drvName);
   try {
-    validateStorePathName(fromBytes(drvName));
+    validateStorePathName(name);
   } catch (e) {
     throw new NixEvalError('DERIVATION', (e as Error).message, pos);
   }
 
-  // Outputs in byte order, each with an env entry (its path, "" until computed).
-  const outNames = outputHash !== undefined ? ['out'] : outputs.slice().sort(byteOrder);
-  const outMap = new Map<string, DerivationOutput>();
+  // Outputs in byte order, each with an env entry (which holds its path).
+  const outNames = outputHash !== undefined ? DEFAULT_OUTPUTS : sortedOutputs(outputs);
+  let fixed: NewDerivation['fixed'];
   if (outputHash !== undefined) {
     if (outputs.length !== 1 || outputs[0] !== 'out') {
       throw new NixEvalError(
@@ -250,80 +258,131 @@ function derivationStrict(state: EvalState, arg: Value | Thunk, pos?: Pos): Valu
         pos,
       );
     }
-    const h = parseOutputHash(outputHash, outputHashAlgo, pos);
-    const m = method ?? 'flat';
-    outMap.set('out', {
-      path: '',
-      hashAlgo: `${m === 'recursive' ? 'r:' : ''}${h.algo}`,
-      hash: printHash(h, 'base16'),
-    });
-  } else for (const o of outNames) outMap.set(fromBytes(o), { path: '', hashAlgo: '', hash: '' });
+    fixed = { method: method ?? 'flat', hash: parseOutputHash(outputHash, outputHashAlgo, pos) };
+  }
 
   // The env: the attributes' entries and the outputs' (which win), merged in byte order.
   if (json) sortEntries(envKeys, envVals);
-  const env = new Map<string, string>();
+  let keys: string[] = [];
+  let vals: string[] = [];
+  let asciiKeys = true;
   let i = 0;
   let j = 0;
   while (i < envKeys.length || j < outNames.length) {
     const k = i < envKeys.length ? envKeys[i]! : undefined;
     const o = j < outNames.length ? outNames[j]! : undefined;
+    let kb: string;
     if (o === undefined || (k !== undefined && k < o)) {
-      env.set(fromBytes(k!), fromBytes(envVals[i++]!));
+      kb = k!;
+      vals.push(fromBytes(envVals[i++]!));
     } else {
       if (k === o) i++;
-      env.set(fromBytes(o), '');
+      kb = o;
+      vals.push('');
       j++;
     }
+    const key = fromBytes(kb);
+    // fromBytes returns an ASCII string itself.
+    if (key !== kb) asciiKeys = false;
+    keys.push(key);
   }
+  if (!asciiKeys) [keys, vals] = decodedEnv(keys, vals);
 
-  const inputDrvPaths = [...inputDrvs.keys()].sort(byteOrder);
-  const drv: Derivation = {
-    name: fromBytes(drvName),
-    outputs: outMap,
-    inputSrcs: [...inputSrcs].sort(byteOrder).map(fromBytes),
+  const inputSrcs = srcs.length < 2 ? srcs : sortedUniqueBytes(srcs);
+  for (let k = 0; k < inputSrcs.length; k++) inputSrcs[k] = fromBytes(inputSrcs[k]!);
+  for (let k = 0; k < args.length; k++) args[k] = fromBytes(args[k]!);
+  const newDrv: NewDerivation = {
+    name,
+    outputs: outNames === DEFAULT_OUTPUTS ? outNames : outNames.map(fromBytes),
+    fixed,
+    inputDrvs: drvs,
+    inputDrvOutputs: groupInputs(drvs, drvOuts),
+    inputSrcs,
     system: fromBytes(system),
     builder: fromBytes(builder),
-    args: args.map(fromBytes),
-    env,
-    inputDrvs: new Map(
-      inputDrvPaths.map((k) => [fromBytes(k), [...inputDrvs.get(k)!].sort(byteOrder).map(fromBytes)]),
-    ),
+    args,
+    envKeys: keys,
+    envVals: vals,
   };
-  // drv and its maps are fresh here, so the output paths are filled in without a copy.
-  const hasher = hasherOf(state);
-  fillOutputPathsInPlace(drv, hasher);
+  const { outputPaths, text, moduloBase16 } = instantiateDerivation(newDrv, hasher);
   // The .drv is a text object whose references are its input sources and input derivations.
-  // Its hash as an input of other derivations is computed now, so that drv need not be kept:
-  // the rarer readers of its outputs and references (drvPath contexts) parse the .drv back.
-  const { text, moduloBase16 } = textAndModuloBase16(drv, hasher);
-  const refs = drv.inputSrcs.concat([...drv.inputDrvs.keys()]);
-  const drvPath = toBytes(
-    state.io.addTextToStore(`${drv.name}.drv`, text, refs, { readOnly: state.opts.readOnly }),
-  );
-  if (!state.drvHashes.has(drvPath)) state.drvHashes.set(drvPath, moduloBase16);
+  // Its hash as an input of other derivations is kept, so that the derivation itself need not
+  // be: the rarer readers of its outputs and references (drvPath contexts) parse the .drv back.
+  const refs = newDrv.inputSrcs.concat(newDrv.inputDrvs);
+  // Store paths made here are valid (ASCII names), so with an ASCII store dir they are byte strings.
+  const ascii = hasher.asciiStoreDir;
+  const added = state.io.addTextToStore(`${name}.drv`, text, refs, { readOnly: state.opts.readOnly });
+  const drvPath = ascii ? added : toBytes(added);
+  state.drvHashes.set(drvPath, moduloBase16);
+  if (outputPaths.length === 1) {
+    return { drvPath, outNames, outPaths: ascii ? outputPaths[0]! : toBytes(outputPaths[0]!) };
+  }
+  if (!ascii) for (let o = 0; o < outputPaths.length; o++) outputPaths[o] = toBytes(outputPaths[o]!);
+  return { drvPath, outNames, outPaths: outputPaths };
+}
 
-  // drvPath and the outputs, in byte order ("drv" is not an output name).
-  const names: string[] = [];
-  const vals: Value[] = [];
-  let drvPathDone = false;
-  for (const [o, d] of outMap) {
-    const ob = toBytes(o);
-    if (!drvPathDone && ob >= 'drvPath') {
-      // An output named "drvPath" takes the place of the attribute.
-      if (ob !== 'drvPath') {
-        names.push('drvPath');
-        vals.push(new NixStr(drvPath, new Set([`=${drvPath}`])));
-      }
-      drvPathDone = true;
+/** Output names in byte order (one shared array per list of names). */
+function sortedOutputs(outputs: string[]): string[] {
+  if (outputs.length === 1 && outputs[0] === 'out') return DEFAULT_OUTPUTS;
+  const key = outputs.join('\0');
+  let sorted = sortedOutputLists.get(key);
+  if (sorted === undefined) {
+    sorted = outputs.slice().sort(byteOrder);
+    sortedOutputLists.set(key, sorted);
+  }
+  return sorted;
+}
+const sortedOutputLists = new Map<string, string[]>();
+
+/** A sorted copy without duplicates. */
+function sortedUniqueBytes(items: string[]): string[] {
+  const out = items.slice().sort(byteOrder);
+  let w = 0;
+  for (let r = 0; r < out.length; r++) if (r === 0 || out[r] !== out[w - 1]) out[w++] = out[r]!;
+  out.length = w;
+  return out;
+}
+
+/**
+ * Input derivations from parallel (drv, output) pairs: `drvs` becomes the distinct drv paths in
+ * byte order (decoded); returns the outputs of each, in byte order without duplicates.
+ */
+function groupInputs(drvs: string[], outs: string[]): string[][] {
+  const n = drvs.length;
+  if (n === 0) return [];
+  if (n === 1) {
+    drvs[0] = fromBytes(drvs[0]!);
+    return [[fromBytes(outs[0]!)]];
+  }
+  const order = drvs.map((_, i) => i);
+  order.sort((a, b) => byteOrder(drvs[a]!, drvs[b]!) || byteOrder(outs[a]!, outs[b]!));
+  const paths: string[] = [];
+  const groups: string[][] = [];
+  for (const i of order) {
+    const p = drvs[i]!;
+    const o = fromBytes(outs[i]!);
+    if (paths.length > 0 && paths[paths.length - 1] === p) {
+      const g = groups[groups.length - 1]!;
+      if (g[g.length - 1] !== o) g.push(o);
+    } else {
+      paths.push(p);
+      groups.push([o]);
     }
-    names.push(ob);
-    vals.push(new NixStr(toBytes(d.path), new Set([`!${ob}!${drvPath}`])));
   }
-  if (!drvPathDone) {
-    names.push('drvPath');
-    vals.push(new NixStr(drvPath, new Set([`=${drvPath}`])));
-  }
-  return new Attrs(new Bindings(names, vals));
+  drvs.length = paths.length;
+  for (let k = 0; k < paths.length; k++) drvs[k] = fromBytes(paths[k]!);
+  return groups;
+}
+
+/**
+ * The env with non-ASCII names: decoded names that coincide keep the later value, and names are
+ * ordered by their UTF-8 bytes.
+ */
+function decodedEnv(keys: string[], vals: string[]): [string[], string[]] {
+  const m = new Map<string, string>();
+  for (let i = 0; i < keys.length; i++) m.set(keys[i]!, vals[i]!);
+  const k2 = [...m.keys()].sort(compareUtf8);
+  return [k2, k2.map((k) => m.get(k)!)];
 }
 
 /** Sorts parallel key/value arrays by key (byte order). */

@@ -11,6 +11,10 @@ test('printString escapes like Nix 2.8 prints string values', () => {
   assert.equal(printString(s), b('"a\\"b\\\\c\\nd\\re\\tf\\${g}$h $\\${ é 😀 \x01\x1f\x7f"'));
   assert.equal(printString(''), '""');
   assert.equal(printString('$'), '"$"');
+  // Escapes at either end and long runs between them.
+  const run = '/nix/store/0123456789abcdfghijklmnpqrsvwxyz-x';
+  assert.equal(printString(`"${run}\n${run}$`), `"\\"${run}\\n${run}$"`);
+  assert.equal(printString(`${run}\\`), `"${run}\\\\"`);
 });
 
 test('toJsonString escapes like Nix 2.8 toJSON', () => {

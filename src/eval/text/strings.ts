@@ -3,17 +3,24 @@
 
 /** How a string value prints (`nix-instantiate --eval`): `\" \\ \n \r \t` and `\${` (only before `{`). */
 export function printString(s: string): string {
+  // Unescaped runs are copied as slices: a concatenation per character would leave a chain of
+  // one string object per character until the printed value is joined.
   let out = '"';
+  let start = 0;
   for (let i = 0; i < s.length; i++) {
-    const c = s[i]!;
-    if (c === '"' || c === '\\') out += `\\${c}`;
-    else if (c === '\n') out += '\\n';
-    else if (c === '\r') out += '\\r';
-    else if (c === '\t') out += '\\t';
-    else if (c === '$' && s[i + 1] === '{') out += '\\$';
-    else out += c;
+    const c = s.charCodeAt(i);
+    let esc: string;
+    if (c === 34) esc = '\\"';
+    else if (c === 92) esc = '\\\\';
+    else if (c === 10) esc = '\\n';
+    else if (c === 13) esc = '\\r';
+    else if (c === 9) esc = '\\t';
+    else if (c === 36 && s.charCodeAt(i + 1) === 123) esc = '\\$';
+    else continue;
+    out += s.slice(start, i) + esc;
+    start = i + 1;
   }
-  return out + '"';
+  return start === 0 ? `"${s}"` : `${out}${s.slice(start)}"`;
 }
 
 /** How `nix-instantiate --parse` prints a string literal, also used for quoted attribute names: every `$` is escaped. */
