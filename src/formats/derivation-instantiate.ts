@@ -5,6 +5,7 @@
 // share their longest part (sources, builder, args, env), which is escaped and laid out once.
 
 import { compareUtf8, sortedUniqueUtf8 } from './byte-order.js';
+import { escapeATerm } from './derivation.js';
 import { type Hash, hashBase16, printHash } from './hash.js';
 import { makeFixedOutputPath, makeOutputPathBase16 } from './store-path.js';
 
@@ -45,20 +46,6 @@ export interface InstantiatedDerivation {
   text: string;
   /** hashDerivationModulo(drv, { maskOutputs: false }) as hex: the drv's hash as an input. */
   moduloBase16: string;
-}
-
-const ESCAPE_RE = /["\\\n\r\t]/g;
-const ESCAPES: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-
-/** The string with ATerm escapes, without the quotes. */
-function esc(s: string): string {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 34 || c === 92 || c === 10 || c === 13 || c === 9) {
-      return s.replace(ESCAPE_RE, (x) => ESCAPES[x]!);
-    }
-  }
-  return s;
 }
 
 /** True if the strings are in strictly increasing byte order. */
@@ -120,22 +107,22 @@ export function instantiateDerivation(drv: NewDerivation, opts: InstantiateOptio
   // pieces between output env values.
   const srcs = sortedUniqueAlready(drv.inputSrcs) ? drv.inputSrcs : sortedUniqueUtf8(drv.inputSrcs);
   let seg = srcs.length === 0 ? '' : `"${srcs.length === 1 ? srcs[0]! : srcs.join('","')}"`;
-  seg += `],"${drv.system}","${esc(drv.builder)}",[`;
+  seg += `],"${drv.system}","${escapeATerm(drv.builder)}",[`;
   const args = drv.args;
-  for (let i = 0; i < args.length; i++) seg += `${i === 0 ? '"' : ',"'}${esc(args[i]!)}"`;
+  for (let i = 0; i < args.length; i++) seg += `${i === 0 ? '"' : ',"'}${escapeATerm(args[i]!)}"`;
   seg += '],[';
   const tailSegs: string[] = [];
   const envOutput: number[] = [];
   const { envKeys, envVals } = drv;
   for (let i = 0; i < envKeys.length; i++) {
     const k = envKeys[i]!;
-    seg += `${i === 0 ? '("' : ',("'}${esc(k)}","`;
+    seg += `${i === 0 ? '("' : ',("'}${escapeATerm(k)}","`;
     const o = outputs.length === 1 ? (outputs[0] === k ? 0 : -1) : outputs.indexOf(k);
     if (o >= 0) {
       tailSegs.push(seg);
       envOutput.push(o);
       seg = '")';
-    } else seg += `${esc(envVals[i]!)}")`;
+    } else seg += `${escapeATerm(envVals[i]!)}")`;
   }
   tailSegs.push(`${seg}])`);
 

@@ -284,15 +284,19 @@ export function parseDerivation(text: string | Uint8Array, opts: ParseDerivation
 const ESCAPE_ALL_RE = /["\\\n\r\t]/g;
 const ESCAPES: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
-function escaped(s: string): string {
+/** A string with the ATerm escapes, without its quotes. */
+export function escapeATerm(s: string): string {
   // A scan of char codes is cheaper than a regex test for the short strings of a derivation.
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c === 34 || c === 92 || c === 10 || c === 13 || c === 9) {
-      return `"${s.replace(ESCAPE_ALL_RE, (x) => ESCAPES[x]!)}"`;
-    }
+    if (c === 34 || c === 92 || c === 10 || c === 13 || c === 9)
+      return s.replace(ESCAPE_ALL_RE, (x) => ESCAPES[x]!);
   }
-  return `"${s}"`;
+  return s;
+}
+
+function escaped(s: string): string {
+  return `"${escapeATerm(s)}"`;
 }
 
 /** Keys in byte order; maps built in order (the usual case) are not sorted again. */
