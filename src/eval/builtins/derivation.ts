@@ -10,6 +10,7 @@ import { instantiateDerivation, type NewDerivation } from '../../formats/derivat
 import { type Hash, hashBytes, parseHash } from '../../formats/hash.js';
 import { toNix32 } from '../../formats/nix32.js';
 import { validateStorePathName } from '../../formats/store-path.js';
+import { missingAttrFor } from '../attr-errors.js';
 import { coerceToString } from '../coerce.js';
 import { NixEvalError } from '../errors.js';
 import { toJSON } from '../json.js';
@@ -134,7 +135,7 @@ function byteOrder(a: string, b: string): number {
 function derivationStrict(state: EvalState, hasher: Hasher, arg: Value | Thunk, pos?: Pos): StrictResult {
   const attrs = forceAttrs(arg, pos);
   const nameV = attrs.m.get('name');
-  if (nameV === undefined) throw new NixEvalError('DERIVATION', "required attribute 'name' missing", pos);
+  if (nameV === undefined) throw missingAttrFor('name', 'derivationStrict', pos);
   const drvName = forceStringNoCtx(nameV, pos);
   const structured = attrs.m.get('__structuredAttrs');
   const json: Map<string, string> | undefined =
