@@ -29,22 +29,26 @@ export interface PosLookup {
   get(name: string): Pos | undefined;
 }
 
-export class Attrs {
-  readonly m: Bindings;
-  constructor(
-    m: Bindings | Map<string, Value | Thunk>,
-    /** Source positions of attributes, for unsafeGetAttrPos. */
-    public pos?: PosLookup,
-  ) {
-    this.m = m instanceof Bindings ? m : Bindings.fromMap(m);
+/**
+ * A set: its Bindings (names and values) with the attributes' positions. An Attrs *is* its
+ * Bindings (one object a set, not two; `m` is the set itself), sharing the arrays it was made from.
+ */
+export class Attrs extends Bindings {
+  /** Source positions of attributes, for unsafeGetAttrPos. */
+  pos: PosLookup | undefined;
+  constructor(m: Bindings | Map<string, Value | Thunk>, pos?: PosLookup) {
+    const b = m instanceof Bindings ? m : Bindings.fromMap(m);
+    super(b.names, b.vals);
+    this.pos = pos;
   }
   static empty = new Attrs(new Bindings([], []));
-  get(name: string): Value | Thunk | undefined {
-    return this.m.get(name);
+  /** The set's Bindings: the set itself. */
+  get m(): Bindings {
+    return this;
   }
   /** Names in byte order (strings are byte strings, so code-unit order is byte order). */
   sortedNames(): string[] {
-    return this.m.names.slice();
+    return this.names.slice();
   }
 }
 
