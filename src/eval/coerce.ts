@@ -25,7 +25,7 @@ export function coerceToString(
   const v = force(t);
   if (typeof v === 'string') return v;
   if (v instanceof NixStr) {
-    for (const c of v.ctx) ctx.add(c);
+    v.addContextTo(ctx);
     return v.s;
   }
   if (v instanceof NixPath) {

@@ -51,7 +51,7 @@ export function toJSON(
     else if (typeof v === 'boolean') out.push(v ? 'true' : 'false');
     else if (v === null) out.push('null');
     else if (v instanceof NixStr) {
-      for (const c of v.ctx) ctx.add(c);
+      v.addContextTo(ctx);
       out.push(toJsonString(v.s));
     } else if (v instanceof NixFloat) out.push(formatFloat(v.v));
     else if (v instanceof NixPath)

@@ -77,7 +77,7 @@ export function forceStringCtx(t: Value | Thunk, ctx: Set<string>, pos?: Pos): s
   const v = t instanceof Thunk ? t.force() : t;
   if (typeof v === 'string') return v;
   if (v instanceof NixStr) {
-    for (const c of v.ctx) ctx.add(c);
+    v.addContextTo(ctx);
     return v.s;
   }
   throw typeError(v, 'a string', pos);
@@ -113,9 +113,15 @@ export function takeCtx(): Set<string> {
 
 /** mkStr for a set from takeCtx: a non-empty one becomes the string's context, an empty one is reused. */
 export function mkPooledStr(s: string, ctx: Set<string>): Value {
-  if (ctx.size > 0) return new NixStr(s, ctx);
+  const n = ctx.size;
+  if (n > 1) return new NixStr(s, ctx);
+  let r: Value = s;
+  if (n === 1) {
+    r = new NixStr(s, ctx.values().next().value as string);
+    ctx.clear();
+  }
   if (ctxPool.length < 64) ctxPool.push(ctx);
-  return s;
+  return r;
 }
 
 export function strContext(v: Value): Set<string> | undefined {

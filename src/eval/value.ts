@@ -14,10 +14,23 @@ export class NixFloat {
 
 /** A string with a non-empty context (a set of store paths, `=drv`, `!out!drv` elements). */
 export class NixStr {
-  constructor(
-    readonly s: string,
-    readonly ctx: Set<string>,
-  ) {}
+  readonly s: string;
+  /** The context: its only element (most strings with a context have one), or a set of several. */
+  readonly c: string | Set<string>;
+  constructor(s: string, ctx: Set<string> | string) {
+    this.s = s;
+    this.c = typeof ctx === 'string' || ctx.size !== 1 ? ctx : (ctx.values().next().value as string);
+  }
+  /** The context as a set (a new one when it has one element). */
+  get ctx(): Set<string> {
+    return typeof this.c === 'string' ? new Set([this.c]) : this.c;
+  }
+  /** Adds the context's elements to `set`. */
+  addContextTo(set: Set<string>): void {
+    const c = this.c;
+    if (typeof c === 'string') set.add(c);
+    else for (const x of c) set.add(x);
+  }
 }
 
 export class NixPath {

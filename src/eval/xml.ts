@@ -79,7 +79,7 @@ export function toXML(
     else if (typeof v === 'boolean') empty('bool', [['value', v ? 'true' : 'false']]);
     else if (typeof v === 'string') empty('string', [['value', v]]);
     else if (v instanceof NixStr) {
-      for (const c of v.ctx) ctx.add(c);
+      v.addContextTo(ctx);
       empty('string', [['value', v.s]]);
     } else if (v === null) empty('null');
     else if (v instanceof NixFloat) empty('float', [['value', formatFloat(v.v)]]);

@@ -226,9 +226,9 @@ export function strictAttr(r: StrictResult, name: string): NixStr | undefined {
       prefix = `!${name}!`;
       outputCtxPrefix.set(name, prefix);
     }
-    return new NixStr(typeof outPaths === 'string' ? outPaths : outPaths[i]!, new Set([prefix + drvPath]));
+    return new NixStr(typeof outPaths === 'string' ? outPaths : outPaths[i]!, prefix + drvPath);
   }
-  if (name === 'drvPath') return new NixStr(drvPath, new Set([`=${drvPath}`]));
+  if (name === 'drvPath') return new NixStr(drvPath, `=${drvPath}`);
   return undefined;
 }
 

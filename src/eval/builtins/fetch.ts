@@ -10,7 +10,7 @@ import { Attrs, force, NixStr, type Thunk, type Value } from '../value.js';
 
 function storeString(p: string): Value {
   const b = toBytes(p);
-  return new NixStr(b, new Set([b]));
+  return new NixStr(b, b);
 }
 
 /** The argument as { url, name?, sha256? } (a bare string is the url). */

@@ -138,7 +138,7 @@ export function registerFiles(state: EvalState, defs: BuiltinDef[], consts: Cons
     const sp = toBytes(
       io.addTextToStore(fromBytes(name), bytesOf(contents), refs.sort(), { readOnly: state.opts.readOnly }),
     );
-    return new NixStr(sp, new Set([sp]));
+    return new NixStr(sp, sp);
   });
   const addPath = (
     path: string,
@@ -161,7 +161,7 @@ export function registerFiles(state: EvalState, defs: BuiltinDef[], consts: Cons
       }),
     );
     const b = toBytes(sp);
-    return new NixStr(b, new Set([b]));
+    return new NixStr(b, b);
   };
   def('filterSource', 2, ([f, a], pos) => {
     const p = realisePath(state, a!, pos);
