@@ -1,6 +1,7 @@
 // Synchronous NAR serialisation of a file-system path into a sink, with an optional filter (for
 // builtins.path / filterSource). Used by the file-system EvalIO to hash sources without a store.
 import * as fs from 'node:fs';
+import { compareBytes, encodeStr, FRAMED, padded, putU64 } from '../formats/nar-tokens.js';
 import type { FileType, PathFilter } from './io.js';
 
 export interface ByteSink {
@@ -9,20 +10,6 @@ export interface ByteSink {
 
 const PAD = new Uint8Array(8);
 
-function u64(n: number): Uint8Array {
-  const b = new Uint8Array(8);
-  new DataView(b.buffer).setBigUint64(0, BigInt(n), true);
-  return b;
-}
-
-function str(sink: ByteSink, s: Uint8Array | string): void {
-  const b = typeof s === 'string' ? Buffer.from(s, 'utf8') : s;
-  sink.update(u64(b.length));
-  sink.update(b);
-  const pad = (8 - (b.length % 8)) % 8;
-  if (pad) sink.update(PAD.subarray(0, pad));
-}
-
 export function lstatType(st: fs.Stats): FileType {
   if (st.isFile()) return 'regular';
   if (st.isDirectory()) return 'directory';
@@ -30,44 +17,45 @@ export function lstatType(st: fs.Stats): FileType {
   return 'unknown';
 }
 
-function byteCompare(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+/** A file's contents or a link target as a NAR string: its length, the bytes, zero padding. */
+function bytes(sink: ByteSink, b: Uint8Array): void {
+  const len = new Uint8Array(8);
+  putU64(len, 0, b.length);
+  sink.update(len);
+  sink.update(b);
+  const pad = padded(b.length) - b.length;
+  if (pad) sink.update(PAD.subarray(0, pad));
 }
 
+/** The NAR of `path` (entries `filter` rejects left out), written to `sink`. */
 export function dumpPathSync(path: string, sink: ByteSink, filter?: PathFilter): void {
-  str(sink, 'nix-archive-1');
+  sink.update(FRAMED.magic);
   const node = (p: string): void => {
     const st = fs.lstatSync(p);
-    str(sink, '(');
-    str(sink, 'type');
     if (st.isFile()) {
-      str(sink, 'regular');
-      if (st.mode & 0o100) {
-        str(sink, 'executable');
-        str(sink, '');
-      }
-      str(sink, 'contents');
-      str(sink, fs.readFileSync(p));
+      // The framed tokens end with `contents`; the contents follow as one string.
+      sink.update(st.mode & 0o100 ? FRAMED.executable : FRAMED.regular);
+      bytes(sink, fs.readFileSync(p));
     } else if (st.isSymbolicLink()) {
-      str(sink, 'symlink');
-      str(sink, 'target');
-      str(sink, fs.readlinkSync(p, { encoding: 'buffer' }));
+      sink.update(FRAMED.symlink);
+      bytes(sink, fs.readlinkSync(p, { encoding: 'buffer' }));
     } else if (st.isDirectory()) {
-      str(sink, 'directory');
-      const names = fs.readdirSync(p).sort(byteCompare);
+      sink.update(FRAMED.directory);
+      const names = fs
+        .readdirSync(p, { encoding: 'buffer' })
+        .sort(compareBytes)
+        .map((n) => n.toString());
       for (const name of names) {
         const child = `${p}/${name}`;
         if (filter && !filter(child, lstatType(fs.lstatSync(child)))) continue;
-        str(sink, 'entry');
-        str(sink, '(');
-        str(sink, 'name');
-        str(sink, name);
-        str(sink, 'node');
+        sink.update(FRAMED.entry);
+        sink.update(encodeStr(name));
+        sink.update(FRAMED.node);
         node(child);
-        str(sink, ')');
+        sink.update(FRAMED.close);
       }
     } else throw new Error(`file '${p}' has an unsupported type`);
-    str(sink, ')');
+    sink.update(FRAMED.close);
   };
   node(path);
 }
