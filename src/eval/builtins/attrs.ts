@@ -112,9 +112,17 @@ export function registerAttrs(state: EvalState, defs: BuiltinDef[]): void {
   def('catAttrs', 2, ([n, l], pos) => {
     const name = forceString(n!, pos);
     const out: (Value | Thunk)[] = [];
+    // The sets of one list tend to share a layout: the name's last index is tried first.
+    let guess = 0;
     for (const x of forceList(l!, pos)) {
-      const v = forceAttrs(x, pos).m.get(name);
-      if (v !== undefined) out.push(v);
+      const m = forceAttrs(x, pos).m;
+      let i = guess;
+      if (i >= m.names.length || m.names[i] !== name) {
+        i = m.indexOf(name);
+        if (i < 0) continue;
+        guess = i;
+      }
+      out.push(m.vals[i]!);
     }
     return out;
   });
@@ -127,18 +135,28 @@ export function registerAttrs(state: EvalState, defs: BuiltinDef[]): void {
   });
   def('zipAttrsWith', 2, ([f, l], pos) => {
     const fn = forceFunction(f!, pos);
+    const list = forceList(l!, pos);
     const groups = new Map<string, (Value | Thunk)[]>();
-    for (const x of forceList(l!, pos)) {
-      const { names, vals } = forceAttrs(x, pos).m;
+    // Names arrive in order when each set adds only names after the ones seen (often the case).
+    let inOrder = true;
+    let last = '';
+    for (let j = 0; j < list.length; j++) {
+      const { names, vals } = forceAttrs(list[j]!, pos).m;
       for (let i = 0; i < names.length; i++) {
         const k = names[i]!;
         const g = groups.get(k);
         if (g) g.push(vals[i]!);
-        else groups.set(k, [vals[i]!]);
+        else {
+          groups.set(k, [vals[i]!]);
+          if (groups.size > 1 && !(k > last)) inOrder = false;
+          last = k;
+        }
       }
     }
-    const names = [...groups.keys()].sort();
-    const vals = names.map((k) => appThunk2(fn, k, groups.get(k)!, pos));
+    const names = [...groups.keys()];
+    if (!inOrder) names.sort();
+    const vals = new Array<Value | Thunk>(names.length);
+    for (let i = 0; i < names.length; i++) vals[i] = appThunk2(fn, names[i]!, groups.get(names[i]!)!, pos);
     return new Attrs(new Bindings(names, vals));
   });
   def('unsafeGetAttrPos', 2, ([n, a], pos) => {
