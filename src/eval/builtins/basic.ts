@@ -23,18 +23,20 @@ import { forceDeep, mkAttrs } from './util.js';
 export function registerBasic(state: EvalState, defs: BuiltinDef[], consts: ConstDef[]): void {
   const def = (name: string, arity: number, fn: BuiltinDef['fn'], global = false) =>
     defs.push({ name, arity, fn, global });
-  const is = (name: string, test: (v: Value) => boolean) => def(name, 1, ([a]) => test(force(a!)));
-
-  is('isNull', (v) => v === null);
-  defs[defs.length - 1]!.global = true;
-  is('isInt', (v) => isInt(v));
-  is('isFloat', (v) => v instanceof NixFloat);
-  is('isBool', (v) => typeof v === 'boolean');
-  is('isString', (v) => typeof v === 'string' || v instanceof NixStr);
-  is('isPath', (v) => v instanceof NixPath);
-  is('isList', (v) => Array.isArray(v));
-  is('isAttrs', (v) => v instanceof Attrs);
-  is('isFunction', (v) => isFunction(v));
+  // Type tests, each its own function (one shared wrapper calling a test would be a
+  // megamorphic call on a hot path of module-system code).
+  def('isNull', 1, ([a]) => force(a!) === null, true);
+  def('isInt', 1, ([a]) => isInt(force(a!)));
+  def('isFloat', 1, ([a]) => force(a!) instanceof NixFloat);
+  def('isBool', 1, ([a]) => typeof force(a!) === 'boolean');
+  def('isString', 1, ([a]) => {
+    const v = force(a!);
+    return typeof v === 'string' || v instanceof NixStr;
+  });
+  def('isPath', 1, ([a]) => force(a!) instanceof NixPath);
+  def('isList', 1, ([a]) => Array.isArray(force(a!)));
+  def('isAttrs', 1, ([a]) => force(a!) instanceof Attrs);
+  def('isFunction', 1, ([a]) => isFunction(force(a!)));
   def('typeOf', 1, ([a]) => typeOf(force(a!)));
 
   def('add', 2, ([a, b], pos) => arith('+', force(a!), force(b!), pos));
