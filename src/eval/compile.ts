@@ -634,9 +634,19 @@ class Compiler {
     const p = this.pos(off);
     switch (op) {
       case '==':
-        return (env) => eqValues(l(env), r(env), p);
+        return (env) => {
+          const a = l(env);
+          const b = r(env);
+          if (typeof a === 'string' && typeof b === 'string') return a === b;
+          return eqValues(a, b, p);
+        };
       case '!=':
-        return (env) => !eqValues(l(env), r(env), p);
+        return (env) => {
+          const a = l(env);
+          const b = r(env);
+          if (typeof a === 'string' && typeof b === 'string') return a !== b;
+          return !eqValues(a, b, p);
+        };
       case '<':
         return (env) => {
           const a = l(env);
@@ -666,9 +676,23 @@ class Compiler {
           return !lessThan(a, b, p);
         };
       case '&&':
-        return (env) => forceBool(l(env), p) && forceBool(r(env), p);
+        return (env) => {
+          const a = l(env);
+          if (a === false) return false;
+          if (a !== true) throw typeError(a, 'a Boolean', p);
+          const b = r(env);
+          if (typeof b === 'boolean') return b;
+          throw typeError(b, 'a Boolean', p);
+        };
       case '||':
-        return (env) => forceBool(l(env), p) || forceBool(r(env), p);
+        return (env) => {
+          const a = l(env);
+          if (a === true) return true;
+          if (a !== false) throw typeError(a, 'a Boolean', p);
+          const b = r(env);
+          if (typeof b === 'boolean') return b;
+          throw typeError(b, 'a Boolean', p);
+        };
       case '->':
         return (env) => !forceBool(l(env), p) || forceBool(r(env), p);
       case '//':
