@@ -78,7 +78,7 @@ test('string contexts: getContext, placeholder, toFile, path, filterSource', () 
   );
   assert.match(
     evalError(`builtins.toFile "x" "\${(${D}).drvPath}"`).message,
-    /cannot refer to derivation outputs/,
+    /^in 'toFile': the file named 'x' must not contain a reference to a derivation but contains \(=\/nix\/store\/[a-z0-9]{32}-[^)]+\.drv\)$/,
   );
 });
 

@@ -129,7 +129,7 @@ export function registerFiles(state: EvalState, defs: BuiltinDef[], consts: Cons
       if (c.startsWith('=') || c.startsWith('!')) {
         throw new NixEvalError(
           'TYPE',
-          `in 'toFile': the file '${name}' cannot refer to derivation outputs`,
+          `in 'toFile': the file named '${name}' must not contain a reference to a derivation but contains (${c})`,
           pos,
         );
       }
