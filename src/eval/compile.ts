@@ -676,23 +676,18 @@ class Compiler {
           return !lessThan(a, b, p);
         };
       case '&&':
+      case '||': {
+        // The left operand decides alone when it is false (&&) or true (||).
+        const decides = op === '||';
         return (env) => {
           const a = l(env);
-          if (a === false) return false;
-          if (a !== true) throw typeError(a, 'a Boolean', p);
+          if (a === decides) return a;
+          if (typeof a !== 'boolean') throw typeError(a, 'a Boolean', p);
           const b = r(env);
           if (typeof b === 'boolean') return b;
           throw typeError(b, 'a Boolean', p);
         };
-      case '||':
-        return (env) => {
-          const a = l(env);
-          if (a === true) return true;
-          if (a !== false) throw typeError(a, 'a Boolean', p);
-          const b = r(env);
-          if (typeof b === 'boolean') return b;
-          throw typeError(b, 'a Boolean', p);
-        };
+      }
       case '->':
         return (env) => !forceBool(l(env), p) || forceBool(r(env), p);
       case '//':
