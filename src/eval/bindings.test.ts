@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Bindings } from './bindings.js';
+import { Bindings, permute, sortOrder } from './bindings.js';
 import { evalPrint } from './test-util.js';
 
 const of = (entries: [string, number][]) => Bindings.fromMap(new Map(entries));
@@ -61,4 +61,24 @@ test('positions survive long chains of `//` (flattened every 32 updates) as Nix 
 in map (n: (builtins.unsafeGetAttrPos n r).line) [ "a" "b" "k99" "k3" ]`;
   assert.equal(evalPrint(expr), '[ 3 2 4 4 ]');
   assert.equal(evalPrint(`(builtins.unsafeGetAttrPos "b" ({ a = 1; } // { b = 2; })).column`), '49');
+});
+
+test('sortOrder gives the byte-order permutation, or nothing for names already in order', () => {
+  assert.equal(sortOrder([]), undefined);
+  assert.equal(sortOrder(['a', 'b', 'c']), undefined);
+  const names = ['z', 'a', 'm', '\xc3\xa9', 'A'];
+  const order = sortOrder(names);
+  assert.deepEqual(order, [4, 1, 2, 0, 3]);
+  assert.deepEqual(permute(names, order), ['A', 'a', 'm', 'z', '\xc3\xa9']);
+  assert.deepEqual(permute([1, 2, 3, 4, 5], order), [5, 2, 3, 1, 4]);
+  const same = ['x'];
+  assert.equal(permute(same, undefined), same);
+});
+
+test('indexNear tries the hint first and finds the name elsewhere too', () => {
+  const b = new Bindings(['a', 'b', 'c'], [1, 2, 3]);
+  assert.equal(b.indexNear('b', 1), 1);
+  assert.equal(b.indexNear('b', 0), 1);
+  assert.equal(b.indexNear('c', 7), 2);
+  assert.equal(b.indexNear('d', 2), -1);
 });

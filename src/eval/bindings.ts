@@ -6,6 +6,19 @@ import type { Thunk, Value } from './value.js';
 
 type Slot = Value | Thunk;
 
+/** The permutation that puts distinct names in byte order, or undefined when they are in it. */
+export function sortOrder(names: string[]): number[] | undefined {
+  let i = 1;
+  while (i < names.length && names[i - 1]! < names[i]!) i++;
+  if (i >= names.length) return undefined;
+  return names.map((_, j) => j).sort((a, b) => (names[a]! < names[b]! ? -1 : 1));
+}
+
+/** `xs` in the order sortOrder gave (xs itself when that was undefined). */
+export function permute<T>(xs: T[], order: number[] | undefined): T[] {
+  return order === undefined ? xs : order.map((i) => xs[i]!);
+}
+
 export class Bindings {
   constructor(
     readonly names: string[],
@@ -40,6 +53,15 @@ export class Bindings {
       else hi = mid - 1;
     }
     return -1;
+  }
+
+  /**
+   * indexOf, trying `hint` first: a lookup site passes the index of its last hit, since the sets
+   * it sees tend to share one layout (then a hit costs one comparison instead of a search).
+   */
+  indexNear(name: string, hint: number): number {
+    const names = this.names;
+    return hint < names.length && names[hint] === name ? hint : this.indexOf(name);
   }
 
   get(name: string): Slot | undefined {

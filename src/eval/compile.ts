@@ -6,7 +6,7 @@
 import { arith, intSub } from './arith.js';
 import type { AttrName, AttrsExpr, Expr } from './ast.js';
 import { addAttrTrace, missingAttr } from './attr-errors.js';
-import { Bindings } from './bindings.js';
+import { Bindings, permute, sortOrder } from './bindings.js';
 import { call2 } from './builtins/util.js';
 import { concatRest } from './concat.js';
 import { NixEvalError } from './errors.js';
@@ -323,19 +323,14 @@ class Compiler {
     const p = this.pos(e.off);
     if (names.length === 1 && typeof names[0] === 'string' && !def) {
       const name = names[0];
-      // The index where the name was found last time, tried first (sets built by the same
-      // expression share their layout): a hit costs one comparison instead of a search.
       let guess = 0;
       return (env) => {
         const v = base(env);
         if (v instanceof Attrs) {
           const m = v.m;
-          let i = guess;
-          if (i >= m.names.length || m.names[i] !== name) {
-            i = m.indexOf(name);
-            if (i < 0) throw missingAttr(name, v, p);
-            guess = i;
-          }
+          const i = m.indexNear(name, guess);
+          if (i < 0) throw missingAttr(name, v, p);
+          guess = i;
           const x = m.vals[i]!;
           if (!(x instanceof Thunk) || x.forced) return x instanceof Thunk ? x.v : x;
           try {
@@ -426,9 +421,7 @@ class Compiler {
       return (env) => {
         const v = base(env);
         if (!(v instanceof Attrs)) return false;
-        const m = v.m;
-        if (guess < m.names.length && m.names[guess] === name) return true;
-        const i = m.indexOf(name);
+        const i = v.m.indexNear(name, guess);
         if (i < 0) return false;
         guess = i;
         return true;
@@ -485,14 +478,14 @@ class Compiler {
         applyOverrides(m, e.rec ? slots : undefined, names);
       }
       // Dynamic attributes in order (name, then value), merged into the others at once.
-      let dn: string[] | undefined;
-      let dv: (Value | Thunk)[] = [];
-      let dp: Pos[] = [];
+      const dn: string[] = [];
+      const dv: (Value | Thunk)[] = [];
+      const dp: Pos[] = [];
       for (const d of dyn) {
         const nv = d.name(env);
         if (nv === null) continue;
         const name = forceString(nv, d.pos);
-        const earlier = dn === undefined ? -1 : dn.indexOf(name);
+        const earlier = dn.indexOf(name);
         if (earlier >= 0 || m.has(name)) {
           const prev = earlier >= 0 ? dp[earlier] : posMap.get(name);
           const where = prev ? ` at ${showPos(prev)}` : '';
@@ -502,27 +495,15 @@ class Compiler {
             d.pos,
           );
         }
-        if (dn === undefined) {
-          dn = [name];
-          dv = [d.value(env)];
-          dp = [d.pos];
-        } else {
-          dn.push(name);
-          dv.push(d.value(env));
-          dp.push(d.pos);
-        }
+        dn.push(name);
+        dv.push(d.value(env));
+        dp.push(d.pos);
       }
-      if (dn === undefined) return new Attrs(m, posMap);
-      const pos = new DynamicPos(posMap, dn, dp);
-      if (dn.length === 1)
-        return new Attrs(m.size === 0 ? new Bindings(dn, dv) : Bindings.update(m, new Bindings(dn, dv)), pos);
-      const names2 = dn;
-      const order = names2.map((_, i) => i).sort((x, y) => (names2[x]! < names2[y]! ? -1 : 1));
-      const added = new Bindings(
-        order.map((i) => names2[i]!),
-        order.map((i) => dv[i]!),
-      );
-      return new Attrs(Bindings.update(m, added), pos);
+      if (dn.length === 0) return new Attrs(m, posMap);
+      const order = sortOrder(dn);
+      const added = new Bindings(permute(dn, order), permute(dv, order));
+      // Positions look up the dynamic names in their own (unsorted) order.
+      return new Attrs(m.size === 0 ? added : Bindings.update(m, added), new DynamicPos(posMap, dn, dp));
     };
     if (!e.rec) return (env) => build(env, env, new Array(n));
     return (env) => {

@@ -124,10 +124,6 @@ export function mkPooledStr(s: string, ctx: Set<string>): Value {
   return r;
 }
 
-export function strContext(v: Value): Set<string> | undefined {
-  return v instanceof NixStr ? v.ctx : undefined;
-}
-
 export function isDerivation(v: Value): boolean {
   if (!(v instanceof Attrs)) return false;
   const t = v.m.get('type');
@@ -187,15 +183,10 @@ export function callClosure(info: LambdaInfo, up: Env, arg: Value | Thunk, pos?:
     const slots: (Value | Thunk)[] = one ? NO_SLOTS : new Array(info.nslots);
     env = one ? Env.one(up, null) : new Env(up, slots);
     let used = 0;
-    const an = a.m.names;
     for (let i = 0; i < names.length; i++) {
-      const name = names[i]!;
       // Callers tend to pass sets of one layout: try where the name was found last time.
-      let j = guess[i]!;
-      if (j >= an.length || an[j] !== name) {
-        j = a.m.indexOf(name);
-        if (j >= 0) guess[i] = j;
-      }
+      const j = a.m.indexNear(names[i]!, guess[i]!);
+      if (j >= 0) guess[i] = j;
       let x: Value | Thunk;
       if (j >= 0) {
         x = a.m.vals[j]!;

@@ -1,7 +1,7 @@
 // Attribute-set builtins.
 
 import { missingAttrFor } from '../attr-errors.js';
-import { Bindings } from '../bindings.js';
+import { Bindings, permute, sortOrder } from '../bindings.js';
 import { forceAttrs, forceFunction, forceList, forceString } from '../ops.js';
 import type { Pos } from '../source.js';
 import type { BuiltinDef, EvalState } from '../state.js';
@@ -66,7 +66,6 @@ export function registerAttrs(state: EvalState, defs: BuiltinDef[]): void {
     const poss: (Pos | undefined)[] = [];
     // The first definition of a name wins; a Map finds repeats once lists get long.
     const seen = list.length > 8 ? new Set<string>() : undefined;
-    let sorted = true;
     for (const x of list) {
       const e = forceAttrs(x, pos);
       const n = e.m.get('name');
@@ -76,23 +75,15 @@ export function registerAttrs(state: EvalState, defs: BuiltinDef[]): void {
       seen?.add(name);
       const v = e.m.get('value');
       if (v === undefined) throw missingAttrFor('value', 'listToAttrs', pos);
-      if (sorted && names.length > 0 && names[names.length - 1]! > name) sorted = false;
       names.push(name);
       vals.push(v);
       poss.push(e.pos?.get('value'));
     }
-    if (sorted) return new Attrs(new Bindings(names, vals), new PosArray(names, poss));
-    const order = names.map((_, i) => i).sort((a, b) => (names[a]! < names[b]! ? -1 : 1));
-    const sortedNames = order.map((i) => names[i]!);
+    const order = sortOrder(names);
+    const sortedNames = permute(names, order);
     return new Attrs(
-      new Bindings(
-        sortedNames,
-        order.map((i) => vals[i]!),
-      ),
-      new PosArray(
-        sortedNames,
-        order.map((i) => poss[i]),
-      ),
+      new Bindings(sortedNames, permute(vals, order)),
+      new PosArray(sortedNames, permute(poss, order)),
     );
   });
   def('intersectAttrs', 2, ([a, b], pos) => {
@@ -116,12 +107,9 @@ export function registerAttrs(state: EvalState, defs: BuiltinDef[]): void {
     let guess = 0;
     for (const x of forceList(l!, pos)) {
       const m = forceAttrs(x, pos).m;
-      let i = guess;
-      if (i >= m.names.length || m.names[i] !== name) {
-        i = m.indexOf(name);
-        if (i < 0) continue;
-        guess = i;
-      }
+      const i = m.indexNear(name, guess);
+      if (i < 0) continue;
+      guess = i;
       out.push(m.vals[i]!);
     }
     return out;
