@@ -319,10 +319,7 @@ async function buildAs(
   const buildDirInSandbox = isolated ? SANDBOX_BUILD_DIR : staged(buildDirHost);
   const cgroup = opts.limits ? createBuildCgroup(opts.limits) : undefined;
   let failed = true;
-  const log = new BuildLog(store.buildLogPath(drvPath), {
-    logLines: opts.logLines ?? 10,
-    onLine: opts.onLogLine,
-  });
+  const log = openBuildLog(store, drvPath, opts);
   try {
     const inputSet = new Set(inputs);
     const be = makeBuilderEnv(parsed, {
@@ -525,6 +522,11 @@ function compareWithValidOutputs(
   return undefined;
 }
 
+/** The log of a local build: the store's log file, the last lines kept for the failure message. */
+function openBuildLog(store: LocalBuildStore, drvPath: string, opts: LocalBuildOptions): BuildLog {
+  return new BuildLog(store.buildLogPath(drvPath), { logLines: opts.logLines ?? 10, onLine: opts.onLogLine });
+}
+
 /** builtin:fetchurl (builtin-fetchurl.ts) into a scratch tree, then the usual output registration. */
 async function buildBuiltin(
   store: LocalBuildStore,
@@ -535,10 +537,7 @@ async function buildBuiltin(
   result: MakeResult,
 ): Promise<LocalBuildResult> {
   const scratchRoot = newScratchRoot(store, drvPath);
-  const log = new BuildLog(store.buildLogPath(drvPath), {
-    logLines: opts.logLines ?? 10,
-    onLine: opts.onLogLine,
-  });
+  const log = openBuildLog(store, drvPath, opts);
   const built = { timesBuilt: 1 };
   try {
     const actualPaths = new Map<string, string>();
