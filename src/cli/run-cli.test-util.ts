@@ -45,6 +45,23 @@ export function isolatedEnv(cwd: string): NodeJS.ProcessEnv {
   return { HOME: home, TIX_CONF_DIR: join(home, 'etc'), TIX_USER_CONF_FILES: '', PATH: process.env.PATH };
 }
 
+/**
+ * `tix --store local?root=<dir>/<root> ARGS` run in `dir`, with HOME and TIX_CONF_DIR inside it,
+ * no user configuration files and `config` (nix.conf lines) as TIX_CONFIG.
+ */
+export function runCliOnStore(dir: string, root: string, args: string[], config = ''): Promise<CliResult> {
+  return runCli(['--store', `local?root=${join(dir, root)}`, ...args], {
+    cwd: dir,
+    env: {
+      HOME: dir,
+      TIX_CONF_DIR: join(dir, 'etc'),
+      TIX_USER_CONF_FILES: '',
+      TIX_CONFIG: config,
+      PATH: process.env.PATH,
+    },
+  });
+}
+
 /** Why Nix tests must skip here, or false when `nix-store` (2.8) is available. */
 export const noNix: string | false =
   spawnSync('nix-store', ['--version'], { encoding: 'utf8' }).status === 0

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { NIX_SANDBOX_CONF, noNix, runCli, runNix } from '../run-cli.test-util.js';
+import { NIX_SANDBOX_CONF, noNix, runCliOnStore, runNix } from '../run-cli.test-util.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tix-check-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -19,11 +19,7 @@ writeFileSync(
   never = derivation { name = "never"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "echo x > $out" ]; }; }
 `,
 );
-const tix = (args: string[]) =>
-  runCli(['--store', `local?root=${join(tmp, 'root')}`, 'build', '--no-out-link', file, ...args], {
-    cwd: tmp,
-    env: { HOME: tmp, TIX_CONF_DIR: join(tmp, 'etc'), TIX_USER_CONF_FILES: '', PATH: process.env.PATH },
-  });
+const tix = (args: string[]) => runCliOnStore(tmp, 'root', ['build', '--no-out-link', file, ...args]);
 function nix(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = runNix(tmp, 'nix-build', ['--no-out-link', file, ...args], { conf: NIX_SANDBOX_CONF });
   return { ...r, stdout: r.stdout.toString() };

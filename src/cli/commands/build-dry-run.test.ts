@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { NIX_SANDBOX_CONF, noNix, runCli, runNix } from '../run-cli.test-util.js';
+import { NIX_SANDBOX_CONF, noNix, runCliOnStore, runNix } from '../run-cli.test-util.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tix-dry-run-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -24,10 +24,7 @@ in { inherit a c d; }
 );
 const cache = `file://${join(tmp, 'cache')}`;
 const tix = (root: string, args: string[], config = '') =>
-  runCli(['--store', `local?root=${join(tmp, root)}`, 'build', '--no-out-link', file, ...args], {
-    cwd: tmp,
-    env: { HOME: tmp, TIX_CONF_DIR: join(tmp, 'etc'), TIX_USER_CONF_FILES: '', TIX_CONFIG: config },
-  });
+  runCliOnStore(tmp, root, ['build', '--no-out-link', file, ...args], config);
 function nix(root: string, args: string[], substituters = ''): { status: number | null; stderr: string } {
   return runNix(tmp, 'nix-build', ['--no-out-link', file, ...args], {
     root,
@@ -56,10 +53,7 @@ describe('tix build --dry-run', { skip: noNix }, () => {
     const built = await tix('t2', ['-A', 'a']);
     assert.equal(built.code, 0, built.stderr);
     const out = built.stdout.trim();
-    const copied = await runCli(['--store', `local?root=${join(tmp, 't2')}`, 'copy', '--to', cache, out], {
-      cwd: tmp,
-      env: { HOME: tmp, TIX_CONF_DIR: join(tmp, 'etc'), TIX_USER_CONF_FILES: '' },
-    });
+    const copied = await runCliOnStore(tmp, 't2', ['copy', '--to', cache, out]);
     assert.equal(copied.code, 0, copied.stderr);
     const ours = await tix('t3', ['-A', 'c', '--dry-run'], `substituters = ${cache}\nrequire-sigs = false`);
     const theirs = nix('n3', ['-A', 'c', '--dry-run'], cache);

@@ -5,27 +5,22 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { NIX_SANDBOX_CONF, noNix, runCli, runNix } from '../run-cli.test-util.js';
+import { NIX_SANDBOX_CONF, noNix, runCliOnStore, runNix } from '../run-cli.test-util.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tix-log-limit-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 const expr = (lines: number) =>
   `derivation { name = "loud-${lines}"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "i=0; while [ $i -lt ${lines} ]; do echo xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx; i=$((i+1)); done; echo > $out" ]; }`;
 const tix = (lines: number) =>
-  runCli(
-    [
-      '--store',
-      `local?root=${join(tmp, 'root')}`,
-      'build',
-      '--no-out-link',
-      '--option',
-      'max-build-log-size',
-      '1000',
-      '-E',
-      expr(lines),
-    ],
-    { cwd: tmp, env: { HOME: tmp, TIX_CONF_DIR: join(tmp, 'etc'), TIX_USER_CONF_FILES: '' } },
-  );
+  runCliOnStore(tmp, 'root', [
+    'build',
+    '--no-out-link',
+    '--option',
+    'max-build-log-size',
+    '1000',
+    '-E',
+    expr(lines),
+  ]);
 const killed =
   /error: building of '\/nix\/store\/[a-z0-9]{32}-loud-2000\.drv!out' from \.drv file killed after writing more than 1000 bytes of log output\n/;
 

@@ -6,7 +6,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { NIX_SANDBOX_CONF, noNix, runCli, runNix } from '../run-cli.test-util.js';
+import { NIX_SANDBOX_CONF, noNix, runCliOnStore, runNix } from '../run-cli.test-util.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tix-post-hook-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -20,15 +20,7 @@ chmodSync(bad, 0o755);
 const expr = (name: string) =>
   `derivation { name = "${name}"; outputs = [ "out" "dev" ]; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "echo a > $out; echo b > $dev" ]; }`;
 const tix = (hook: string, name: string) =>
-  runCli(['--store', `local?root=${join(tmp, 'root')}`, 'build', '--no-out-link', '-E', expr(name)], {
-    cwd: tmp,
-    env: {
-      HOME: tmp,
-      TIX_CONF_DIR: join(tmp, 'etc'),
-      TIX_USER_CONF_FILES: '',
-      TIX_CONFIG: `post-build-hook = ${hook}`,
-    },
-  });
+  runCliOnStore(tmp, 'root', ['build', '--no-out-link', '-E', expr(name)], `post-build-hook = ${hook}`);
 
 describe('post-build-hook', () => {
   it('runs after a build with DRV_PATH and OUT_PATHS, not for valid outputs', async () => {

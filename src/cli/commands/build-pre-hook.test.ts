@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { sandboxSkipReason } from '../../build/test-support.js';
-import { NIX_SANDBOX_CONF, noNix, runCli, runNix } from '../run-cli.test-util.js';
+import { NIX_SANDBOX_CONF, noNix, runCliOnStore, runNix } from '../run-cli.test-util.js';
 
 const skip = sandboxSkipReason();
 const tmp = mkdtempSync(join(tmpdir(), 'tix-pre-hook-'));
@@ -26,15 +26,12 @@ chmodSync(bad, 0o755);
 const expr = (name: string) =>
   `derivation { name = "${name}"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "read x < /hostdir/secret.txt || exit 1; echo $x > $out" ]; }`;
 const tix = (name: string, hook: string) =>
-  runCli(['--store', `local?root=${join(tmp, 'root')}`, 'build', '--no-out-link', '-E', expr(name)], {
-    cwd: tmp,
-    env: {
-      HOME: tmp,
-      TIX_CONF_DIR: join(tmp, 'etc'),
-      TIX_USER_CONF_FILES: '',
-      TIX_CONFIG: hook ? `pre-build-hook = ${hook}` : '',
-    },
-  });
+  runCliOnStore(
+    tmp,
+    'root',
+    ['build', '--no-out-link', '-E', expr(name)],
+    hook ? `pre-build-hook = ${hook}` : '',
+  );
 
 describe('pre-build-hook', { skip }, () => {
   it("adds the hook's extra-sandbox-paths to that build's sandbox", async () => {

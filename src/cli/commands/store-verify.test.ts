@@ -5,15 +5,11 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, it } from 'node:test';
-import { runCli } from '../run-cli.test-util.js';
+import { runCliOnStore } from '../run-cli.test-util.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tix-verify-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
-const tix = (args: string[], config = '') =>
-  runCli(['--store', `local?root=${join(tmp, 'root')}`, ...args], {
-    cwd: tmp,
-    env: { HOME: tmp, TIX_CONF_DIR: join(tmp, 'etc'), TIX_USER_CONF_FILES: '', TIX_CONFIG: config },
-  });
+const tix = (args: string[], config = '') => runCliOnStore(tmp, 'root', args, config);
 
 it('repairs a modified path from a substituter, and says when it cannot', async () => {
   writeFileSync(join(tmp, 'data.txt'), 'the good contents\n');
