@@ -163,9 +163,11 @@ export class MemoryEvalIO implements EvalIO {
       }
     }
     const sp = makeFixedOutputPath(opts.name, { method: opts.method, hash }, { storeDir: this.storeDir });
+    // Read-only (nix-instantiate --eval): the path is only computed, as in Nix; it is not valid after.
+    if (opts.readOnly) return sp;
     this.entries.set(sp, { kind: 'fs', src, filter: opts.filter, flat: opts.method === 'flat' });
     const dir = this.opts.storeWriteDir;
-    if (dir && !opts.readOnly) {
+    if (dir) {
       const dest = nodePath.join(dir, nodePath.basename(sp));
       if (!fs.existsSync(dest)) {
         fs.mkdirSync(dir, { recursive: true });
@@ -182,9 +184,10 @@ export class MemoryEvalIO implements EvalIO {
     opts: { readOnly?: boolean } = {},
   ): string {
     const sp = makeTextPathBase16(name, hashBase16('sha256', text), references, this.storeDir);
+    if (opts.readOnly) return sp;
     this.entries.set(sp, text);
     const dir = this.opts.storeWriteDir;
-    if (dir && !opts.readOnly) {
+    if (dir) {
       const dest = nodePath.join(dir, nodePath.basename(sp));
       if (!fs.existsSync(dest)) {
         fs.mkdirSync(dir, { recursive: true });

@@ -74,4 +74,11 @@ builtins.listToAttrs (builtins.genList (i: { name = "chain${toString i}"; value 
   a50-nested-lists = mk "nested" { l = [ [ dep ] [ multi.doc ] ]; };
   a51-impure-env = mk "impure" { impureEnvVars = [ "http_proxy" ]; };
   a52-allowed-refs = mk "refs" { allowedReferences = [ ]; disallowedReferences = [ dep ]; };
+  # Paths written while instantiating are valid, so they can be read back (their references
+  # become the context of what is read).
+  a53-read-back = mk "read-back" {
+    drv = builtins.readFile dep.drvPath;
+    text = builtins.readFile textRef;
+    src = builtins.readFile "${./fixture/hello.txt}";
+  };
 }

@@ -34,10 +34,15 @@ function realisePath(state: EvalState, t: Value | Thunk, pos?: Pos): string {
   const ctx = new Set<string>();
   const p = coercePath(state, t, pos, ctx);
   for (const c of ctx) {
-    if (c.startsWith('!') || c.startsWith('=')) {
+    // As Nix's realiseContext: the path of every context element (a derivation for `=drv` and
+    // `!out!drv`) must be valid. In read-only mode a path from toFile or interpolation was only
+    // computed, so reading it fails as in Nix. Outputs of derivations would have to be built.
+    const sp = c.startsWith('!') ? c.slice(c.indexOf('!', 1) + 1) : c.startsWith('=') ? c.slice(1) : c;
+    if (!state.io.isValidPath(fromBytes(sp))) throw new NixEvalError('IO', `path '${sp}' is not valid`, pos);
+    if (c.startsWith('!')) {
       throw new NixEvalError(
         'IFD',
-        `cannot read '${p}': import from derivation is not supported (the path is an output of '${c.slice(c.lastIndexOf('!') + 1).replace(/^=/, '')}')`,
+        `cannot read '${p}': import from derivation is not supported (the path is an output of '${sp}')`,
         pos,
       );
     }
