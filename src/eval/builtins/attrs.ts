@@ -98,7 +98,8 @@ export function registerAttrs(state: EvalState, defs: BuiltinDef[]): void {
         vals.push(y.m.vals[i]!);
       }
     }
-    return new Attrs(new Bindings(names, vals));
+    // The attributes keep their positions in the second set (Nix 2.8 copies them whole).
+    return new Attrs(new Bindings(names, vals), y.pos);
   });
   def('catAttrs', 2, ([n, l], pos) => {
     const name = forceString(n!, pos);
@@ -119,7 +120,8 @@ export function registerAttrs(state: EvalState, defs: BuiltinDef[]): void {
     const fn = force(f!);
     const names = s.m.names;
     const vals = s.m.vals.map((v, i) => appThunk2(fn, names[i]!, v, pos));
-    return new Attrs(new Bindings(names, vals), s.pos);
+    // New attributes without positions, as in Nix 2.8 (unsafeGetAttrPos gives null).
+    return new Attrs(new Bindings(names, vals));
   });
   def('zipAttrsWith', 2, ([f, l], pos) => {
     const fn = forceFunction(f!, pos);
