@@ -1,7 +1,8 @@
 // An EvalIO over the real file system that computes store paths without a store: sources are
 // NAR-hashed in place and remembered, so that reading a store path we "added" reads the source.
-// With `storeWriteDir`, added paths are also written there (as <storeWriteDir>/<hash>-<name>);
-// tix eval/instantiate use that until the store-backed EvalIO in src/glue/ exists.
+// With `storeWriteDir` (the physical store directory of a chroot store), store paths are read from
+// there and added paths are also written there (as <storeWriteDir>/<hash>-<name>); `tix eval`
+// uses that, so that it need not open the store's database.
 import type * as ChildProcess from 'node:child_process';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -55,7 +56,10 @@ function isText(e: Entry): e is Uint8Array | string {
 
 export interface MemoryEvalIOOptions {
   storeDir?: string;
-  /** Directory to write added paths into (by base name); nothing is written when absent. */
+  /**
+   * The physical store directory (a chroot store's <root>/nix/store): store paths are read there
+   * and added paths written into it (by base name). Absent: storeDir itself, and nothing written.
+   */
   storeWriteDir?: string;
 }
 
@@ -83,9 +87,12 @@ export class MemoryEvalIO implements EvalIO {
     return { entry, rest: slash < 0 ? '' : rel.slice(slash) };
   }
 
+  /** Where a path's bytes are: an added path's source, a store path in a chroot store's tree. */
   private real(path: string): string {
     const r = this.resolve(path);
     if (r && !isText(r.entry)) return r.entry.src + r.rest;
+    const dir = this.opts.storeWriteDir;
+    if (dir && path.startsWith(`${this.storeDir}/`)) return dir + path.slice(this.storeDir.length);
     return path;
   }
 
@@ -132,11 +139,14 @@ export class MemoryEvalIO implements EvalIO {
   }
 
   realPath(path: string): string {
+    let resolved: string;
     try {
-      return fs.realpathSync(this.real(path));
+      resolved = fs.realpathSync(this.real(path));
     } catch {
       return path;
     }
+    const dir = this.opts.storeWriteDir;
+    return dir && resolved.startsWith(`${dir}/`) ? this.storeDir + resolved.slice(dir.length) : resolved;
   }
 
   isValidPath(storePath: string): boolean {

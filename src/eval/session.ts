@@ -16,6 +16,11 @@ import { toXML } from './xml.js';
 
 export interface EvalRequest {
   mode: 'eval' | 'instantiate';
+  /**
+   * With mode 'eval': paths that toFile, interpolation and derivations add are written to the store
+   * (nix-instantiate --eval --read-write-mode); otherwise they are only computed, as in Nix.
+   */
+  readWrite?: boolean;
   /** Files (paths, or `<x>` search-path lookups) or expression texts. */
   exprs: { kind: 'file' | 'expr'; text: string }[];
   attrPaths: string[];
@@ -49,7 +54,7 @@ export function evalStateFor(req: EvalRequest, io: EvalIO, stderr: (bytes: strin
     home: req.env.HOME,
     env: req.env,
     trace: (line) => stderr(`${line}\n`),
-    readOnly: req.mode === 'eval',
+    readOnly: req.mode === 'eval' && req.readWrite !== true,
     cwd: req.cwd,
   });
 }

@@ -83,4 +83,14 @@ test('--store local?root=R writes added paths below R', () => {
     storeDir: '/s',
     storeWriteDir: undefined,
   });
+  // TIX_STORE counts as --store does; --store wins.
+  assert.equal(evalIOSpec(ctx({ TIX_STORE: 'local?root=/t' })).options.storeWriteDir, '/t/nix/store');
+  assert.equal(evalIOSpec(ctx({ TIX_STORE: 'local?root=/t' }, '/u')).options.storeWriteDir, '/u/nix/store');
+});
+
+test('--read-write-mode makes --eval write what it adds; --eval-only is --eval', () => {
+  assert.equal(buildRequest(['-E', '1'], ctx(), 'eval').readWrite, false);
+  assert.equal(buildRequest(['--read-write-mode', '-E', '1'], ctx(), 'eval').readWrite, true);
+  assert.equal(buildRequest(['--read-write-mode', '-E', '1'], ctx(), 'instantiate').readWrite, false);
+  assert.equal(buildRequest(['--eval-only', '-E', '1'], ctx(), 'eval').exprs.length, 1);
 });

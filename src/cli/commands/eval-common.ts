@@ -17,7 +17,7 @@ export const EVAL_FLAGS: Record<string, FlagSpec> = {
   '--json': { arity: 0 },
   '--xml': { arity: 0 },
   '--no-location': { arity: 0 },
-  '--eval': { arity: 0 },
+  '--eval': { arity: 0, aliases: ['--eval-only'] },
   '--read-write-mode': { arity: 0 },
   '--readonly-mode': { arity: 0 },
   // Accepted as nix-instantiate 2.8 accepts it; evaluation here is never restricted to pure mode.
@@ -52,6 +52,7 @@ export function requestFromArgs(p: ParsedArgs, ctx: CommandContext, mode: EvalRe
   const includes = flagValues(p, '--include').map((v) => v[0]!);
   return {
     mode,
+    readWrite: mode === 'eval' && flagSet(p, '--read-write-mode') && !flagSet(p, '--readonly-mode'),
     exprs: positional.map((text) => ({ kind: fromArgs ? 'expr' : 'file', text })),
     attrPaths: flagValues(p, '--attr').map((v) => v[0]!),
     args,
@@ -88,7 +89,7 @@ export async function readStdinArgs(req: EvalRequest, ctx: CommandContext): Prom
  */
 export function evalIOSpec(ctx: CommandContext): EvalIOSpec {
   const storeDir = ctx.env.NIX_STORE_DIR ?? '/nix/store';
-  const store = ctx.global.store;
+  const store = ctx.global.store || ctx.env.TIX_STORE;
   let storeWriteDir: string | undefined;
   if (store) {
     const m = /^local\?(?:.*&)?root=([^&]+)/.exec(store);
