@@ -34,12 +34,21 @@ test('operator precedence and associativity follow Nix', () => {
 test('non-associative operators cannot be chained', () => {
   assert.match(parseError('1 == 2 == 3').message, /syntax error/);
   assert.match(parseError('1 < 2 < 3').message, /syntax error/);
+  // `?` takes an attribute path, not an operand: it chains left to right.
+  assert.deepEqual(p('a ? b ? c'), {
+    k: 'hasattr',
+    off: 6,
+    e: { k: 'hasattr', off: 2, e: { k: 'var', off: 0, name: 'a' }, path: [{ s: 'b' }] },
+    path: [{ s: 'c' }],
+  });
 });
 
 test('paths resolve against the file directory, ~ against HOME', () => {
   assert.deepEqual(p('./a/../b.nix'), { k: 'path', off: 0, v: '/dir/b.nix' });
   assert.deepEqual(p('~/x'), { k: 'path', off: 0, v: '/home/u/x' });
-  assert.equal(evalPrint('/abs//x/.'), '/abs/x');
+  assert.equal(evalPrint('/abs/./x/../y/.'), '/abs/y');
+  // Nix 2.8 lexes `/abs/` and then `/x` as path text that must lead to an interpolation.
+  assert.match(parseError('/abs//x').message, /unexpected PATH_END, expecting DOLLAR_CURLY/);
   assert.equal(p('a/b').k, 'path');
   assert.equal(p('x:x').k, 'str');
   assert.equal(p('<nixpkgs/lib>').k, 'call');

@@ -83,9 +83,14 @@ function describe(t: Token): string {
     case 'URI':
       return t.k;
     default:
+      // A character that is no token of the grammar (bison cannot name it).
+      if (t.k.length === 1 && !GRAMMAR_CHARS.includes(t.k)) return 'invalid token';
       return tokenName(t.k);
   }
 }
+
+/** The single characters that are tokens of Nix 2.8's grammar. */
+const GRAMMAR_CHARS = '!"()*+,-./:;<=>?@[]{}';
 
 /** Bison's names for Nix 2.8's keyword and operator tokens, as its syntax errors show them. */
 const TOKEN_NAMES: Record<string, string> = {
@@ -116,6 +121,8 @@ const ATTR_NAME_START = "ID or OR_KW or DOLLAR_CURLY or '\"'";
 class Parser {
   private toks: Token[];
   private i = 0;
+  /** Index of the token after an empty `{ }` that could also have been formals (see parseExpr). */
+  private formalsAfter = -1;
   constructor(
     private src: Source,
     private opts: ParseOptions,
@@ -136,6 +143,7 @@ class Parser {
     return this.toks[this.i++]!;
   }
   private fail(expecting?: string, t: Token = this.t): never {
+    if (t === this.toks[this.formalsAfter]) expecting = "':' or '@'";
     let msg = `syntax error, unexpected ${describe(t)}`;
     if (expecting) msg += `, expecting ${expecting}`;
     throw new NixEvalError('PARSE', msg, { src: this.src, off: t.off });
@@ -170,6 +178,9 @@ class Parser {
         break;
       case '{':
         if (this.isFormals()) return this.parseFormals(undefined, t.off);
+        // `{ }` may still begin a function: Nix's GLR parser also tries formals there, and when
+        // the next token fits neither, reports what the formals expected.
+        if (this.peek().k === '}') this.formalsAfter = this.i + 2;
         break;
       case 'assert': {
         this.next();
@@ -274,7 +285,9 @@ class Parser {
         if (t.k === '+') left = { k: 'concat', off: t.off, parts: [left, right], forceString: false };
         else left = { k: 'bin', off: t.off, op: t.k as BinOp, l: left, r: right };
       }
-      if (assoc === 'N') {
+      // `a ? b ? c` is `(a ? b) ? c`: an attribute path is not an operand, so Nix's grammar has
+      // no conflict there for %nonassoc to reject.
+      if (assoc === 'N' && t.k !== '?') {
         const n = BINARY[this.tk()];
         if (n && n[0] === prec) this.fail();
       }
@@ -403,8 +416,11 @@ class Parser {
     const parts: Expr[] = [{ k: 'path', off: t.off, v: base }];
     while (this.tk() !== 'PATH_END') {
       const p = this.next();
-      if (p.k === 'STR') parts.push({ k: 'str', off: p.off, v: p.v });
-      else if (p.k === '${') {
+      if (p.k === 'STR') {
+        // Text after a path's slash must lead to an interpolation (`/a//b` is no path).
+        if (parts.length === 1 && this.tk() !== '${') this.fail('DOLLAR_CURLY');
+        parts.push({ k: 'str', off: p.off, v: p.v });
+      } else if (p.k === '${') {
         parts.push(this.parseExpr());
         this.expect('}');
       } else this.fail(undefined, p);
@@ -539,7 +555,7 @@ class Parser {
         this.fail();
       }
       const path = this.parseAttrPath();
-      this.expect('=', "'='");
+      this.expect('=', "'.' or '='");
       const e = this.parseExpr();
       this.expect(';');
       if (isLet && path.some((p) => 'e' in p)) this.error('dynamic attributes not allowed in let', t.off);
