@@ -16,6 +16,17 @@ export function extractGlobalOptions(argv: string[]): { rest: string[]; global: 
     if (a === '--option' && i + 2 < argv.length) {
       global.options.set(argv[i + 1]!, argv[i + 2]!);
       i += 2;
+    } else if (
+      (a === '--experimental-features' || a === '--extra-experimental-features') &&
+      i + 1 < argv.length
+    ) {
+      // Nix takes any setting as a flag; these two are the ones scripts pass to every command.
+      const name = a.slice(2);
+      const prev = global.options.get(name);
+      global.options.set(
+        name,
+        prev !== undefined && name.startsWith('extra-') ? `${prev} ${argv[++i]}` : argv[++i]!,
+      );
     } else if (a === '--store' && i + 1 < argv.length) {
       global.store = argv[++i]!;
     } else if (a === '--show-trace') {

@@ -50,18 +50,21 @@ export function isInt(v: Value): v is NixInt {
   return typeof v === 'number' || typeof v === 'bigint';
 }
 
+/** A number as a float (Nix's forceFloat: ints convert, anything else "while a float was expected"). */
 function num(v: Value, pos: Pos | undefined): number {
   if (v instanceof NixFloat) return v.v;
   if (isInt(v)) return Number(v);
-  throw new NixEvalError('TYPE', `value is ${showType(v)} while an integer was expected`, pos);
+  throw new NixEvalError('TYPE', `value is ${showType(v)} while a float was expected`, pos);
 }
 
-function checkNum(v: Value, pos: Pos | undefined): void {
-  if (!isInt(v) && !(v instanceof NixFloat)) {
-    throw new NixEvalError('TYPE', `value is ${showType(v)} while an integer was expected`, pos);
-  }
+function checkInt(v: Value, pos: Pos | undefined): void {
+  if (!isInt(v)) throw new NixEvalError('TYPE', `value is ${showType(v)} while an integer was expected`, pos);
 }
 
+/**
+ * `-`, `*` and `/` as Nix 2.8's primops: with a float on either side both are forced as floats,
+ * otherwise as integers; `/` forces its divisor as a float and rejects zero before anything else.
+ */
 export function arith(op: '+' | '-' | '*' | '/', a: Value, b: Value, pos?: Pos): Value {
   if (isInt(a) && isInt(b)) {
     switch (op) {
@@ -75,8 +78,11 @@ export function arith(op: '+' | '-' | '*' | '/', a: Value, b: Value, pos?: Pos):
         return intDiv(a, b, pos);
     }
   }
-  checkNum(a, pos);
-  checkNum(b, pos);
+  if (op === '/' && num(b, pos) === 0) throw new NixEvalError('DIVISION_BY_ZERO', 'division by zero', pos);
+  if (!(a instanceof NixFloat) && !(b instanceof NixFloat)) {
+    checkInt(a, pos);
+    checkInt(b, pos);
+  }
   const x = num(a, pos);
   const y = num(b, pos);
   switch (op) {
@@ -87,7 +93,6 @@ export function arith(op: '+' | '-' | '*' | '/', a: Value, b: Value, pos?: Pos):
     case '*':
       return new NixFloat(x * y);
     case '/':
-      if (y === 0) throw new NixEvalError('DIVISION_BY_ZERO', 'division by zero', pos);
       return new NixFloat(x / y);
   }
 }

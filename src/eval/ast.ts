@@ -21,12 +21,14 @@ export interface Formal {
   off: number;
 }
 
+// `shown`: the expression as Nix 2.8's parser keeps it, where that differs from what is evaluated
+// (an indented string keeps one piece per token); used to show the expression (show-expr.ts).
 export type Expr =
   | { k: 'int'; off: number; v: number | bigint }
   | { k: 'float'; off: number; v: number }
-  | { k: 'str'; off: number; v: string }
+  | { k: 'str'; off: number; v: string; shown?: Expr }
   | { k: 'path'; off: number; v: string }
-  | { k: 'concat'; off: number; parts: Expr[]; forceString: boolean }
+  | { k: 'concat'; off: number; parts: Expr[]; forceString: boolean; shown?: Expr }
   | { k: 'var'; off: number; name: string }
   | { k: 'curpos'; off: number }
   | { k: 'select'; off: number; e: Expr; path: AttrName[]; def?: Expr }

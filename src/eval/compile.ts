@@ -22,6 +22,7 @@ import {
   typeError,
   updateAttrs,
 } from './ops.js';
+import { showExpr } from './show-expr.js';
 import { type Pos, type Source, showPos } from './source.js';
 import type { EvalState } from './state.js';
 import {
@@ -126,11 +127,11 @@ class Compiler {
         const c = this.compile(e.cond, scope);
         const body = this.compile(e.body, scope);
         const p = this.pos(e.off);
-        const text = this.src.text.slice(e.cond.off, this.endOf(e.cond));
+        const cond = e.cond;
         return (env) => {
           const v = c(env);
           if (v === true) return body(env);
-          if (v === false) throw new NixEvalError('ASSERT', `assertion '${text}' failed`, p);
+          if (v === false) throw new NixEvalError('ASSERT', `assertion '${showExpr(cond)}' failed`, p);
           throw typeError(v, 'a Boolean', p);
         };
       }
@@ -151,12 +152,6 @@ class Compiler {
       case 'bin':
         return this.compileBin(e.op, e.l, e.r, e.off, scope);
     }
-  }
-
-  /** Approximate end offset of an expression (for assertion texts): up to the next ';'. */
-  private endOf(e: Expr): number {
-    const i = this.src.text.indexOf(';', e.off);
-    return i < 0 ? this.src.text.length : i;
   }
 
   /** Code producing a value or a thunk, for lazy positions. */

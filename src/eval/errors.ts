@@ -2,7 +2,8 @@
 // UNDEFINED_VAR, INFINITE_RECURSION, MISSING_ATTR, ...); `catchable` marks what `tryEval` catches.
 // `format` renders it the way Nix 2.8 does: the message, the position with the source excerpt, and
 // with showTrace the "… while evaluating" frames.
-import { fromBytes, type Pos } from './source.js';
+import { type Hash, printHash } from '../formats/hash.js';
+import { fromBytes, type Pos, toBytes } from './source.js';
 
 export interface TraceFrame {
   pos: Pos | undefined;
@@ -89,4 +90,38 @@ export function sysErrorText(e: unknown): string {
   const code = (e as { code?: unknown })?.code;
   const text = typeof code === 'string' ? ERRNO_TEXT[code] : undefined;
   return text ?? (e as Error)?.message ?? String(e);
+}
+
+/** What Nix 2.8 says it was doing when a system call on a file failed. */
+const SYSCALL_WHAT: Record<string, string> = {
+  lstat: 'getting status of',
+  stat: 'getting status of',
+  open: 'opening file',
+  scandir: 'opening directory',
+  opendir: 'opening directory',
+  readlink: 'reading symbolic link',
+};
+
+/**
+ * A failed file operation worded as Nix 2.8 words it ("getting status of '/p': No such file or
+ * directory"), or undefined for an error that is not one. `path` (Nix's byte string) is named,
+ * or the path below it that failed (not the file a store path is kept in).
+ */
+export function fileErrorText(e: unknown, path: string): string | undefined {
+  const { syscall, path: failed } = e as { syscall?: unknown; path?: unknown };
+  if (syscall === 'read') return `reading from file: ${sysErrorText(e)}`;
+  const what = typeof syscall === 'string' ? SYSCALL_WHAT[syscall] : undefined;
+  if (what === undefined) return undefined;
+  const below = typeof failed === 'string' && failed.startsWith(`${fromBytes(path)}/`);
+  const shown = below ? toBytes(failed) : path;
+  return `${what} '${shown}': ${sysErrorText(e)}`;
+}
+
+/** Nix 2.8's error for fetched content whose hash is not the one given. */
+export function hashMismatchError(origin: string, specified: Hash, got: Hash): NixEvalError {
+  const show = (h: Hash) => printHash(h, 'nix32', { prefix: true });
+  return new NixEvalError(
+    'HASH_MISMATCH',
+    `hash mismatch in file downloaded from '${origin}':\n  specified: ${show(specified)}\n  got:       ${show(got)}`,
+  );
 }

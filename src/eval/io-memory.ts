@@ -18,7 +18,7 @@ import {
   printHash,
 } from '../formats/hash.js';
 import { makeFixedOutputPath, makeTextPathBase16 } from '../formats/store-path.js';
-import { NixEvalError } from './errors.js';
+import { hashMismatchError, NixEvalError } from './errors.js';
 import { copyPathSync, dumpPathSync, lstatType } from './fs-nar.js';
 import type {
   AddToStoreOptions,
@@ -159,18 +159,12 @@ export class MemoryEvalIO implements EvalIO {
   addToStore(path: string, opts: AddToStoreOptions): string {
     const src = this.real(path);
     let hash: Hash;
-    if (opts.method === 'flat') {
-      if (!fs.statSync(src).isFile()) throw new NixEvalError('IO', `path '${path}' is not a regular file`);
-      hash = hashBytes('sha256', fs.readFileSync(src));
-    } else hash = narHashOf(src, opts.filter);
+    // (a directory fails at the read, as Nix's flat hashing reads whatever it opened)
+    if (opts.method === 'flat') hash = hashBytes('sha256', fs.readFileSync(src));
+    else hash = narHashOf(src, opts.filter);
     if (opts.expectedHash !== undefined) {
       const expected = parseHash(opts.expectedHash, { algo: 'sha256' });
-      if (!hashEquals(expected, hash)) {
-        throw new NixEvalError(
-          'HASH_MISMATCH',
-          `hash mismatch in file downloaded from '${path}':\n  specified: ${printHash(expected, 'sri')}\n  got:       ${printHash(hash, 'sri')}`,
-        );
-      }
+      if (!hashEquals(expected, hash)) throw hashMismatchError(opts.origin ?? path, expected, hash);
     }
     const sp = makeFixedOutputPath(opts.name, { method: opts.method, hash }, { storeDir: this.storeDir });
     // Read-only (nix-instantiate --eval): the path is only computed, as in Nix; it is not valid after.
@@ -211,8 +205,9 @@ export class MemoryEvalIO implements EvalIO {
     const local = localPathOfUrl(url);
     const name = opts.name ?? (opts.unpack ? 'source' : nodePath.basename(local));
     if (!opts.unpack) {
-      return this.addToStore(local, { name, method: 'flat', expectedHash: opts.sha256 });
+      return this.addToStore(local, { name, method: 'flat', expectedHash: opts.sha256, origin: url });
     }
+    fs.accessSync(local, fs.constants.R_OK); // an unreadable file fails as the download would
     const tmp = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'tix-unpack-'));
     childProcess().execFileSync('tar', ['-xf', local, '-C', tmp], { stdio: ['ignore', 'ignore', 'pipe'] });
     const top = fs.readdirSync(tmp);
@@ -220,7 +215,7 @@ export class MemoryEvalIO implements EvalIO {
       top.length === 1 && fs.statSync(nodePath.join(tmp, top[0]!)).isDirectory()
         ? nodePath.join(tmp, top[0]!)
         : tmp;
-    return this.addToStore(root, { name, method: 'recursive', expectedHash: opts.sha256 });
+    return this.addToStore(root, { name, method: 'recursive', expectedHash: opts.sha256, origin: url });
   }
 
   fetchGit(opts: FetchGitOptions): FetchGitResult {

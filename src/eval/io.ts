@@ -16,6 +16,8 @@ export interface AddToStoreOptions {
   filter?: PathFilter;
   /** Expected content hash ("sha256:…" or SRI); when given, the copy must match it. */
   expectedHash?: string;
+  /** Where the content was fetched from (a URL), as a hash mismatch names it; else the path. */
+  origin?: string;
   /** Only compute the path; do not write (nix-instantiate --eval --readonly-mode). */
   readOnly?: boolean;
 }

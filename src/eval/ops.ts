@@ -237,8 +237,16 @@ export function eqValues(a: Value | Thunk, b: Value | Thunk, pos?: Pos): boolean
   return eqForced(force(a), force(b), pos);
 }
 
-function eqElem(a: Value | Thunk, b: Value | Thunk, pos?: Pos): boolean {
-  if (a === b && typeof a === 'object' && a !== null) return true;
+/**
+ * Equality of two values held in lists, sets or builtin arguments. As in Nix 2.8, one and the
+ * same value is equal to itself even when it could not be compared (a function, a set holding
+ * one), but only after it is forced: a value that fails to evaluate fails the comparison.
+ */
+export function eqElem(a: Value | Thunk, b: Value | Thunk, pos?: Pos): boolean {
+  if (a === b && typeof a === 'object' && a !== null) {
+    force(a);
+    return true;
+  }
   return eqForced(force(a), force(b), pos);
 }
 
@@ -265,13 +273,12 @@ function eqForced(a: Value, b: Value, pos?: Pos): boolean {
   if (a instanceof NixPath) return b instanceof NixPath && a.p === b.p;
   if (Array.isArray(a)) {
     if (!Array.isArray(b) || a.length !== b.length) return false;
-    if (a === b) return true;
+    // (the same list is equal to itself once each element is forced: see eqElem)
     for (let i = 0; i < a.length; i++) if (!eqElem(a[i]!, b[i]!, pos)) return false;
     return true;
   }
   if (a instanceof Attrs) {
     if (!(b instanceof Attrs)) return false;
-    if (a === b) return true;
     if (isDerivation(a) && isDerivation(b)) {
       const x = a.m.get('outPath');
       const y = b.m.get('outPath');

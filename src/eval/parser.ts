@@ -6,7 +6,7 @@ import { NixEvalError } from './errors.js';
 import { lex, type Token } from './lexer.js';
 import { canonPath, joinPath } from './paths.js';
 import type { Source } from './source.js';
-import { type IndPart, stripIndentation } from './strip-indentation.js';
+import { type IndPart, mergePieces, stripIndentationPieces } from './strip-indentation.js';
 
 export interface ParseOptions {
   /** Directory that relative path literals resolve against. */
@@ -396,12 +396,20 @@ class Parser {
       } else this.fail('IND_STR or DOLLAR_CURLY or IND_STRING_CLOSE', t);
     }
     this.next();
-    const out = stripIndentation(parts).map(
-      (p): Expr => (typeof p === 'string' ? { k: 'str', off: open.off, v: p } : p),
-    );
-    if (out.length === 0) return { k: 'str', off: open.off, v: '' };
-    if (out.length === 1 && out[0]!.k === 'str') return out[0]!;
-    return { k: 'concat', off: open.off, parts: out, forceString: true };
+    const toExpr = (p: string | Expr): Expr =>
+      typeof p === 'string' ? { k: 'str', off: open.off, v: p } : p;
+    const pieces = stripIndentationPieces(parts);
+    const merged = mergePieces(pieces);
+    const out = merged.map(toExpr);
+    let e: Expr;
+    if (out.length === 0) e = { k: 'str', off: open.off, v: '' };
+    else if (out.length === 1 && out[0]!.k === 'str') e = out[0]!;
+    else e = { k: 'concat', off: open.off, parts: out, forceString: true };
+    // Merging only ever shortens the list: the same length means the same pieces.
+    if (pieces.length !== merged.length && (e.k === 'str' || e.k === 'concat')) {
+      e.shown = { k: 'concat', off: open.off, parts: pieces.map(toExpr), forceString: true };
+    }
+    return e;
   }
 
   private parsePath(): Expr {
@@ -624,7 +632,8 @@ class Parser {
     }
     for (const [name, d] of e.attrs) {
       const prev = target.attrs.get(name);
-      if (prev) this.dupAttr([{ s: name }], d.off, prev.off);
+      // Nix 2.8 reports this one at the earlier definition, "already defined at" the later one.
+      if (prev) this.dupAttr([{ s: name }], prev.off, d.off);
       target.attrs.set(name, d);
     }
     // Nix 2.8 drops the dynamic attributes of the second set here (fixed in 2.17); kept for parity.

@@ -6,7 +6,7 @@ import { Bindings } from './bindings.js';
 import { registerBuiltins } from './builtins/index.js';
 import { compileExpr, type Scope } from './compile.js';
 import { CORE_PKGS, CORE_PKGS_PREFIX } from './corepkgs.js';
-import { NixEvalError, sysErrorText } from './errors.js';
+import { fileErrorText, NixEvalError, sysErrorText } from './errors.js';
 import type { EvalIO } from './io.js';
 import { parse } from './parser.js';
 import { baseNameOf, canonPath, dirOf, joinPath } from './paths.js';
@@ -176,7 +176,8 @@ export class EvalState {
       });
     } catch (e) {
       if (e instanceof NixEvalError) throw e;
-      throw new NixEvalError('IO', `copying path '${path}' to the store: ${(e as Error).message}`, pos);
+      const text = fileErrorText(e, path) ?? `copying path '${path}' to the store: ${(e as Error).message}`;
+      throw new NixEvalError('IO', text, pos);
     }
     sp = toBytes(sp);
     this.srcToStore.set(path, sp);

@@ -6,7 +6,11 @@ import type { Expr } from './ast.js';
 /** Literal text, an escape (''$ ''' ''\x), or an interpolated expression. */
 export type IndPart = string | { escaped: string } | Expr;
 
-export function stripIndentation(parts: IndPart[]): (string | Expr)[] {
+/**
+ * The stripped pieces, one per token as Nix 2.8's parser keeps them (an escape or a piece left
+ * empty stays a piece of its own); what the expression shows as (assertion texts).
+ */
+export function stripIndentationPieces(parts: IndPart[]): (string | Expr)[] {
   if (parts.length === 0) return [];
   let minIndent = 1000000;
   let curIndent = 0;
@@ -72,7 +76,11 @@ export function stripIndentation(parts: IndPart[]): (string | Expr)[] {
     }
     out.push(s);
   }
-  // Merge adjacent literal pieces (escapes arrive as separate tokens).
+  return out;
+}
+
+/** The stripped string as evaluated: adjacent literal pieces merged, empty ones dropped. */
+export function mergePieces(out: (string | Expr)[]): (string | Expr)[] {
   const merged: (string | Expr)[] = [];
   for (const p of out) {
     const last = merged[merged.length - 1];

@@ -228,6 +228,6 @@ test('an invalid output name is a store path name error', () => {
   const d = drv({ outputs: new Map([['a b', { path: '', hashAlgo: '', hash: '' }]]) });
   assert.throws(
     () => instantiateDerivation(fieldsOf(d), { storeDir: SD, inputHashBase16: fakeInputHash }),
-    /invalid store path name 'x-a b'/,
+    /store path '[0-9a-z]{32}-x-a b' contains illegal character ' '$/,
   );
 });

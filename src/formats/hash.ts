@@ -118,37 +118,30 @@ export function fromBase64(s: string, code = 'BAD_HASH', what = `base-64 string 
   return out.slice(0, n);
 }
 
-function fromBase16(s: string, original: string): Uint8Array {
-  if (!/^[0-9a-fA-F]*$/.test(s))
-    throw new FormatError('BAD_HASH', `cannot parse hash '${original}': invalid base-16`);
+// Parse errors are worded as Nix 2.8's (they show the digest without its algorithm prefix).
+function fromBase16(s: string): Uint8Array {
+  if (!/^[0-9a-fA-F]*$/.test(s)) throw new FormatError('BAD_HASH', `invalid base-16 hash '${s}'`);
   return new Uint8Array(Buffer.from(s, 'hex'));
 }
 
 /** Decodes a digest whose encoding is inferred from its length (base16, nix32, base64), or SRI base64. */
-function decodeDigest(rest: string, algo: HashAlgo, sri: boolean, original: string): Uint8Array {
+function decodeDigest(rest: string, algo: HashAlgo, sri: boolean): Uint8Array {
   const size = HASH_SIZE[algo];
-  if (!sri && rest.length === size * 2) return fromBase16(rest, original);
+  if (!sri && rest.length === size * 2) return fromBase16(rest);
   if (!sri && rest.length === nix32Length(size)) {
     try {
       return fromNix32(rest);
-    } catch (e) {
-      throw new FormatError('BAD_HASH', `cannot parse hash '${original}': ${(e as Error).message}`);
+    } catch {
+      throw new FormatError('BAD_HASH', `invalid base-32 hash '${rest}'`);
     }
   }
   if (sri || rest.length === Math.ceil(size / 3) * 4) {
-    const d = fromBase64(rest, 'BAD_HASH', `${sri ? 'SRI' : 'base-64'} hash '${original}'`);
-    if (d.length !== size) {
-      throw new FormatError(
-        'BAD_HASH',
-        `cannot parse hash '${original}': ${d.length} bytes, expected ${size} for ${algo}`,
-      );
-    }
+    const d = fromBase64(rest, 'BAD_HASH', `${sri ? 'SRI' : 'base-64'} hash '${rest}'`);
+    if (d.length !== size)
+      throw new FormatError('BAD_HASH', `invalid ${sri ? 'SRI' : 'base-64'} hash '${rest}'`);
     return d;
   }
-  throw new FormatError(
-    'BAD_HASH',
-    `cannot parse hash '${original}': wrong length ${rest.length} for hash type '${algo}'`,
-  );
+  throw new FormatError('BAD_HASH', `hash '${rest}' has wrong length for hash type '${algo}'`);
 }
 
 /**
@@ -172,21 +165,24 @@ export function parseHash(text: string, opts: { algo?: HashAlgo } = {}): Hash {
     }
   }
   if (named !== undefined && !isHashAlgo(named)) {
-    throw new FormatError('BAD_HASH', `cannot parse hash '${text}': unknown hash algorithm '${named}'`);
+    throw new FormatError('BAD_HASH', `unknown hash algorithm '${named}'`);
   }
   if (named === undefined && opts.algo === undefined) {
-    throw new FormatError('BAD_HASH', `cannot parse hash '${text}': it does not include a type`);
+    throw new FormatError(
+      'BAD_HASH',
+      `hash '${rest}' does not include a type, nor is the type otherwise known from context`,
+    );
   }
   if (named !== undefined && opts.algo !== undefined && named !== opts.algo) {
-    throw new FormatError('BAD_HASH', `cannot parse hash '${text}': it should have type '${opts.algo}'`);
+    throw new FormatError('BAD_HASH', `hash '${text}' should have type '${opts.algo}'`);
   }
   const algo = (named ?? opts.algo) as HashAlgo;
-  return { algo, digest: decodeDigest(rest, algo, sri, text) };
+  return { algo, digest: decodeDigest(rest, algo, sri) };
 }
 
 /** Parses a digest without any prefix in the given algorithm (base16, nix32 or base64 by length). */
 export function parseHashUnprefixed(text: string, algo: HashAlgo): Hash {
-  return { algo, digest: decodeDigest(text, algo, false, text) };
+  return { algo, digest: decodeDigest(text, algo, false) };
 }
 
 export function printHash(h: Hash, enc: HashEncoding, opts: { prefix?: boolean } = {}): string {

@@ -127,11 +127,27 @@ export function makeStorePathBase16(
   name: string,
   storeDir: string,
 ): string {
-  validateStorePathName(name);
   const fp = `${type}:${algo}:${base16}:${storeDir}:${name}`;
+  const hp = hashPart(fp);
+  if (!NAME_CHAR.test(name) || name.length === 0 || name.length > MAX_NAME_LENGTH) checkNewName(hp, name);
   // Joined rather than concatenated: one flat string, where a concatenation would be a tree of
   // its pieces, kept as long as the path (paths end up in many long-lived values and maps).
-  return [storeDir, '/', hashPart(fp), '-', name].join('');
+  return [storeDir, '/', hp, '-', name].join('');
+}
+
+/** Nix 2.8's refusal of a name for a path being made, which names the whole path (its checkName). */
+function checkNewName(hashPart: string, name: string): void {
+  const base = `${hashPart}-${name}`;
+  if (name.length === 0) throw new FormatError('BAD_STORE_PATH', `store path '${base}' has an empty name`);
+  if (name.length > MAX_NAME_LENGTH) {
+    throw new FormatError(
+      'BAD_STORE_PATH',
+      `store path '${base}' has a name longer than ${MAX_NAME_LENGTH} characters`,
+    );
+  }
+  const bad = [...name].find((c) => !NAME_CHAR.test(c));
+  if (bad !== undefined)
+    throw new FormatError('BAD_STORE_PATH', `store path '${base}' contains illegal character '${bad}'`);
 }
 
 const HEX_VALUE = new Uint8Array(128);

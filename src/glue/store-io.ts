@@ -5,11 +5,11 @@
 // only computes paths, as nix-instantiate --eval does. Fetchers come from MemoryEvalIO and land
 // in the store through addToStore.
 import * as fs from 'node:fs';
-import { NixEvalError } from '../eval/errors.js';
+import { hashMismatchError } from '../eval/errors.js';
 import type { AddToStoreOptions, EvalIO, FileType } from '../eval/io.js';
 import { MemoryEvalIO } from '../eval/io-memory.js';
 import { parseContentAddress } from '../formats/content-address.js';
-import { hashEquals, parseHash, printHash } from '../formats/hash.js';
+import { hashEquals, parseHash } from '../formats/hash.js';
 import type { LocalStore } from '../store/local.js';
 import { openLocalStore, parseStoreUri } from '../store/open.js';
 
@@ -87,12 +87,7 @@ export class StoreEvalIO extends MemoryEvalIO implements EvalIO {
     if (opts.expectedHash !== undefined && info.ca) {
       const expected = parseHash(opts.expectedHash, { algo: 'sha256' });
       const got = parseContentAddress(info.ca).hash;
-      if (!hashEquals(expected, got)) {
-        throw new NixEvalError(
-          'HASH_MISMATCH',
-          `hash mismatch in file downloaded from '${path}':\n  specified: ${printHash(expected, 'sri')}\n  got:       ${printHash(got, 'sri')}`,
-        );
-      }
+      if (!hashEquals(expected, got)) throw hashMismatchError(opts.origin ?? path, expected, got);
     }
     return info.path;
   }

@@ -54,7 +54,8 @@ describe('tix hash', () => {
     );
     const bad = await runCli(['hash', 'to-base32', 'sha256-abc='], { cwd: tmp });
     assert.equal(bad.code, 1);
-    assert.match(bad.stderr, /^error: .*'sha256-abc='.*\n$/);
+    // Worded as Nix 2.8's `nix hash to-base32`.
+    assert.equal(bad.stderr, "error: invalid SRI hash 'abc='\n");
   });
 
   it('reports a missing path in one line', async () => {

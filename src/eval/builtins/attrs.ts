@@ -44,7 +44,10 @@ export function registerAttrs(state: EvalState, defs: BuiltinDef[]): void {
     if (v === undefined) throw missingAttrFor(name, 'getAttr', pos);
     return force(v);
   });
-  def('hasAttr', 2, ([n, a], pos) => forceAttrs(a!, pos).m.has(forceString(n!, pos)));
+  def('hasAttr', 2, ([n, a], pos) => {
+    const name = forceString(n!, pos);
+    return forceAttrs(a!, pos).m.has(name);
+  });
   def(
     'removeAttrs',
     2,
@@ -117,9 +120,8 @@ export function registerAttrs(state: EvalState, defs: BuiltinDef[]): void {
   });
   def('mapAttrs', 2, ([f, a], pos) => {
     const s = forceAttrs(a!, pos);
-    const fn = force(f!);
     const names = s.m.names;
-    const vals = s.m.vals.map((v, i) => appThunk2(fn, names[i]!, v, pos));
+    const vals = s.m.vals.map((v, i) => appThunk2(f!, names[i]!, v, pos));
     // New attributes without positions, as in Nix 2.8 (unsafeGetAttrPos gives null).
     return new Attrs(new Bindings(names, vals));
   });

@@ -2,7 +2,7 @@
 import { arith, isInt, normInt } from '../arith.js';
 import { coerceToString } from '../coerce.js';
 import { NixEvalError } from '../errors.js';
-import { forceFloat, forceInt, forceString, lessThan, typeError } from '../ops.js';
+import { forceFloat, forceInt, forceString, lessThan } from '../ops.js';
 import { printValue } from '../print.js';
 import type { BuiltinDef, ConstDef, EvalState } from '../state.js';
 import {
@@ -124,18 +124,20 @@ export function registerBasic(state: EvalState, defs: BuiltinDef[], consts: Cons
       throw e;
     }
   });
-  def('addErrorContext', 2, ([msg, e]) => {
+  def('addErrorContext', 2, ([msg, e], pos) => {
     try {
       return force(e!);
     } catch (err) {
-      if (err instanceof NixEvalError) err.addTrace(undefined, forceString(msg!));
+      // The message is evaluated only on failure, coerced as "${msg}" would be (Nix 2.8).
+      if (err instanceof NixEvalError)
+        err.addTrace(undefined, coerceToString(state, msg!, new Set(), { copyToStore: true }, pos));
       throw err;
     }
   });
   def('functionArgs', 1, ([a], pos) => {
     const f = force(a!);
     if (f instanceof PrimOp || f instanceof PrimOpApp) return Attrs.empty;
-    if (!(f instanceof Lambda)) throw typeError(f, 'a function', pos);
+    if (!(f instanceof Lambda)) throw new NixEvalError('TYPE', "'functionArgs' requires a function", pos);
     const formals = f.info.formals;
     if (!formals) return Attrs.empty;
     return new Attrs(

@@ -7,9 +7,9 @@ import { compareUtf8 } from '../../formats/byte-order.js';
 import { type Derivation, parseDerivation } from '../../formats/derivation.js';
 import { hashDerivationModuloBase16 } from '../../formats/derivation-hash.js';
 import { instantiateDerivation, type NewDerivation } from '../../formats/derivation-instantiate.js';
+import { FormatError } from '../../formats/errors.js';
 import { type Hash, hashBytes, parseHash } from '../../formats/hash.js';
 import { toNix32 } from '../../formats/nix32.js';
-import { validateStorePathName } from '../../formats/store-path.js';
 import { missingAttrFor } from '../attr-errors.js';
 import { coerceToString } from '../coerce.js';
 import { NixEvalError } from '../errors.js';
@@ -241,12 +241,8 @@ function derivationStrict(state: EvalState, hasher: Hasher, arg: Value | Thunk, 
   if (system === '') throw new NixEvalError('DERIVATION', "required attribute 'system' missing", pos);
   if (drvName.endsWith('.drv'))
     throw new NixEvalError('DERIVATION', "derivation names are not allowed to end in '.drv'", pos);
+  // The name is checked when the first path is made from it (2.8's message names that path).
   const name = fromBytes(drvName);
-  try {
-    validateStorePathName(name);
-  } catch (e) {
-    throw new NixEvalError('DERIVATION', (e as Error).message, pos);
-  }
 
   // Outputs in byte order, each with an env entry (which holds its path).
   const outNames = outputHash !== undefined ? DEFAULT_OUTPUTS : sortedOutputs(outputs);
@@ -305,7 +301,14 @@ function derivationStrict(state: EvalState, hasher: Hasher, arg: Value | Thunk, 
     envKeys: keys,
     envVals: vals,
   };
-  const { outputPaths, text, moduloBase16 } = instantiateDerivation(newDrv, hasher);
+  let made: ReturnType<typeof instantiateDerivation>;
+  try {
+    made = instantiateDerivation(newDrv, hasher);
+  } catch (e) {
+    if (e instanceof FormatError) throw new NixEvalError('DERIVATION', e.message, pos);
+    throw e;
+  }
+  const { outputPaths, text, moduloBase16 } = made;
   // The .drv is a text object whose references are its input sources and input derivations.
   // Its hash as an input of other derivations is kept, so that the derivation itself need not
   // be: the rarer readers of its outputs and references (drvPath contexts) parse the .drv back.

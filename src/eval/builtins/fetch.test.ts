@@ -25,6 +25,27 @@ test('fetchurl and fetchTarball of file:// URLs', () => {
     `builtins.fetchurl { url = "file://${dir}/src/a.txt"; sha256 = "0000000000000000000000000000000000000000000000000000"; }`,
   );
   assert.equal(bad.code, 'HASH_MISMATCH');
+  // Nix 2.8's text: the URL, and both hashes in base-32 with their type.
+  assert.equal(
+    bad.message,
+    `hash mismatch in file downloaded from 'file://${dir}/src/a.txt':\n` +
+      '  specified: sha256:0000000000000000000000000000000000000000000000000000\n' +
+      '  got:       sha256:00xyyr3fi8l6hb839bv3f7yb86yjv7xi1cgh1xnhipym4asvb4aq',
+  );
+  const tarball = evalError(
+    `builtins.fetchTarball { url = "file://${dir}/src.tar.gz"; sha256 = "0000000000000000000000000000000000000000000000000000"; }`,
+  );
+  assert.match(
+    tarball.message,
+    new RegExp(`^hash mismatch in file downloaded from 'file://${dir}/src.tar.gz':`),
+  );
+  for (const fetcher of ['builtins.fetchurl', 'builtins.fetchTarball']) {
+    const missing = evalError(`${fetcher} "file://${dir}/missing"`);
+    assert.equal(
+      missing.message,
+      `unable to download 'file://${dir}/missing': Couldn't read a file:// file (37)`,
+    );
+  }
 });
 
 test('fetchGit of a local repository, clean and dirty', () => {

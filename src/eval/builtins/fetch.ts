@@ -1,5 +1,7 @@
 // fetchurl, fetchTarball and fetchGit through EvalIO (which fetches file:// URLs and local paths
 // and fails clearly for anything else); fetchMercurial and fetchTree are refused.
+import { FormatError } from '../../formats/errors.js';
+import { parseHash } from '../../formats/hash.js';
 import { coerceToString } from '../coerce.js';
 import { NixEvalError } from '../errors.js';
 import { forceAttrs, forceBool, forceString } from '../ops.js';
@@ -38,12 +40,24 @@ export function registerFetch(state: EvalState, defs: BuiltinDef[]): void {
         e.pos ??= pos;
         throw e;
       }
+      // A malformed expected hash is reported as is, as Nix 2.8 parses it before downloading.
+      if (e instanceof FormatError && e.code === 'BAD_HASH') throw new NixEvalError('FETCH', e.message, pos);
+      // Nix 2.8 downloads file:// URLs with curl, which reports an unreadable file so.
+      const code = (e as { code?: unknown }).code;
+      if (url.startsWith('file://') && (code === 'ENOENT' || code === 'EACCES' || code === 'ENOTDIR'))
+        throw new NixEvalError(
+          'FETCH',
+          `unable to download '${url}': Couldn't read a file:// file (37)`,
+          pos,
+        );
       throw new NixEvalError('FETCH', `unable to fetch '${url}': ${(e as Error).message}`, pos);
     }
   };
   const fetchUrl = (who: string, unpack: boolean) => (args: (Value | Thunk)[], pos: Pos | undefined) => {
     const a = urlArgs(args[0]!, who, pos);
     const opts = { unpack, name: a.name && fromBytes(a.name), sha256: a.sha256 && fromBytes(a.sha256) };
+    // The expected hash is parsed before anything is fetched, as in Nix 2.8.
+    if (opts.sha256) wrap(a.url, pos, () => parseHash(opts.sha256!, { algo: 'sha256' }));
     return storeString(wrap(a.url, pos, () => io.fetchUrl(fromBytes(a.url), opts)));
   };
   defs.push({ name: 'fetchurl', arity: 1, fn: fetchUrl('fetchurl', false) });
@@ -97,7 +111,10 @@ export function registerFetch(state: EvalState, defs: BuiltinDef[]): void {
       name,
       arity: 1,
       global: true,
-      fn: (_args, pos) => {
+      fn: ([arg], pos) => {
+        // Nix 2.8's fetchMercurial evaluates its argument first (fetchTree first checks for the
+        // experimental feature): an error there is reported as Nix reports it.
+        if (name === 'fetchMercurial') force(arg!);
         throw new NixEvalError('FETCH', `'${name}' is not supported by tix`, pos);
       },
     });

@@ -3,7 +3,7 @@ import { hashBytes, printHash } from '../../formats/hash.js';
 import { missingAttrFor } from '../attr-errors.js';
 import { coerceToString } from '../coerce.js';
 import { CORE_PKGS, CORE_PKGS_PREFIX } from '../corepkgs.js';
-import { NixEvalError, sysErrorText } from '../errors.js';
+import { fileErrorText, NixEvalError, sysErrorText } from '../errors.js';
 import type { FileType } from '../io.js';
 import {
   callFunction,
@@ -17,7 +17,7 @@ import {
 import { baseNameOf, canonPath } from '../paths.js';
 import { bytesOf, fromBytes, type Pos, toBytes } from '../source.js';
 import type { BuiltinDef, ConstDef, EvalState } from '../state.js';
-import { Attrs, force, NixPath, NixStr, type Thunk, type Value } from '../value.js';
+import { Attrs, force, isFunction, NixPath, NixStr, showType, type Thunk, type Value } from '../value.js';
 import { parseHashAlgoArg } from './strings.js';
 import { mkAttrs } from './util.js';
 
@@ -59,7 +59,7 @@ export function registerFiles(state: EvalState, defs: BuiltinDef[], consts: Cons
       return f();
     } catch (e) {
       if (e instanceof NixEvalError) throw e;
-      throw new NixEvalError('IO', `${what} '${p}': ${sysErrorText(e)}`, pos);
+      throw new NixEvalError('IO', fileErrorText(e, p) ?? `${what} '${p}': ${sysErrorText(e)}`, pos);
     }
   };
 
@@ -152,25 +152,43 @@ export function registerFiles(state: EvalState, defs: BuiltinDef[], consts: Cons
     pos: Pos | undefined,
   ): Value => {
     const filter = opts.filter;
-    const sp = wrapIO('adding path', path, pos, () =>
-      io.addToStore(fromBytes(path), {
-        name: fromBytes(name),
-        method: opts.recursive ? 'recursive' : 'flat',
-        filter:
-          filter === undefined
-            ? undefined
-            : (p: string, type: FileType) =>
-                forceBool(callFunction(callFunction(filter, toBytes(p), pos), type, pos), pos),
-        expectedHash: opts.sha256,
-        readOnly: state.opts.readOnly,
-      }),
-    );
+    const sp = wrapIO('adding path', path, pos, () => {
+      try {
+        return io.addToStore(fromBytes(path), {
+          name: fromBytes(name),
+          method: opts.recursive ? 'recursive' : 'flat',
+          filter:
+            filter === undefined
+              ? undefined
+              : (p: string, type: FileType) =>
+                  forceBool(callFunction(callFunction(filter, toBytes(p), pos), type, pos), pos),
+          expectedHash: opts.sha256,
+          readOnly: state.opts.readOnly,
+        });
+      } catch (e) {
+        // Nix 2.8 compares the store path with the one the hash gives, and says so.
+        if (!(e instanceof NixEvalError) || e.code !== 'HASH_MISMATCH') throw e;
+        throw new NixEvalError(
+          'HASH_MISMATCH',
+          `store path mismatch in (possibly filtered) path added from '${path}'`,
+          pos,
+        );
+      }
+    });
     const b = toBytes(sp);
     return new NixStr(b, b);
   };
   def('filterSource', 2, ([f, a], pos) => {
     const p = realisePath(state, a!, pos);
-    return addPath(p, baseNameOf(p), { recursive: true, filter: force(f!) }, pos);
+    const filter = force(f!);
+    if (!isFunction(filter)) {
+      throw new NixEvalError(
+        'TYPE',
+        `first argument in call to 'filterSource' is not a function but ${showType(filter)}`,
+        pos,
+      );
+    }
+    return addPath(p, baseNameOf(p), { recursive: true, filter }, pos);
   });
   def('path', 1, ([a], pos) => {
     const args = forceAttrs(a!, pos);
@@ -212,14 +230,17 @@ export function registerFiles(state: EvalState, defs: BuiltinDef[], consts: Cons
     ]);
   });
   def('findFile', 2, ([sp, n], pos) => {
-    const name = forceString(n!, pos);
-    for (const e of [...forceList(sp!, pos), ...extra]) {
+    // Every entry is evaluated before the name, as in Nix 2.8 (which error comes first).
+    const entries = [...forceList(sp!, pos), ...extra].map((e) => {
       const entry = forceAttrs(e, pos);
       const pfx = entry.m.get('prefix');
       const prefix = pfx === undefined ? '' : forceString(pfx, pos);
       const pv = entry.m.get('path');
       if (pv === undefined) throw missingAttrFor('path', 'findFile', pos);
-      const dir = coerceToString(state, pv, new Set(), { copyToStore: false }, pos);
+      return { prefix, dir: coerceToString(state, pv, new Set(), { copyToStore: false }, pos) };
+    });
+    const name = forceString(n!, pos);
+    for (const { prefix, dir } of entries) {
       let rest: string;
       if (prefix === '') rest = name;
       else if (name === prefix) rest = '';

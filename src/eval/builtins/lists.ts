@@ -4,7 +4,9 @@ import { missingAttrFor } from '../attr-errors.js';
 import { NixEvalError } from '../errors.js';
 import {
   callFunction,
+  eqElem,
   eqValues,
+  forceAttrs,
   forceBool,
   forceFunction,
   forceInt,
@@ -26,16 +28,17 @@ export function registerLists(_state: EvalState, defs: BuiltinDef[]): void {
     2,
     ([f, l], pos) => {
       const list = forceList(l!, pos);
-      const fn = forceFunction(f!, pos);
       const out = new Array(list.length);
-      for (let i = 0; i < list.length; i++) out[i] = appThunk(fn, list[i]!, pos);
+      for (let i = 0; i < list.length; i++) out[i] = appThunk(f!, list[i]!, pos);
       return out;
     },
     true,
   );
+  // filter, foldl' and sort force their function before the list, as Nix 2.8 does (which error is
+  // reported); map, genList and mapAttrs leave it to the elements.
   def('filter', 2, ([f, l], pos) => {
-    const list = forceList(l!, pos);
     const fn = forceFunction(f!, pos);
+    const list = forceList(l!, pos);
     const out: (Value | Thunk)[] = [];
     for (const x of list) if (forceBool(callFunction(fn, x, pos), pos)) out.push(x);
     return out.length === list.length ? list : out;
@@ -52,15 +55,16 @@ export function registerLists(_state: EvalState, defs: BuiltinDef[]): void {
     return list.slice(1);
   });
   def('elemAt', 2, ([l, n], pos) => {
-    const list = forceList(l!, pos);
     const i = forceInt(n!, pos);
+    const list = forceList(l!, pos);
     if (typeof i !== 'number' || i < 0 || i >= list.length) {
       throw new NixEvalError('TYPE', `list index ${i} is out of bounds`, pos);
     }
     return force(list[i]!);
   });
   def('elem', 2, ([x, l], pos) => {
-    for (const y of forceList(l!, pos)) if (eqValues(x!, y, pos)) return true;
+    // Nix 2.8 compares the argument itself with each element: the same value is an element.
+    for (const y of forceList(l!, pos)) if (eqElem(x!, y, pos)) return true;
     return false;
   });
   def('concatLists', 1, ([l], pos) => {
@@ -75,9 +79,9 @@ export function registerLists(_state: EvalState, defs: BuiltinDef[]): void {
     return out;
   });
   def("foldl'", 3, ([f, z, l], pos) => {
+    const fn = forceFunction(f!, pos);
     const list = forceList(l!, pos);
     if (list.length === 0) return force(z!);
-    const fn = forceFunction(f!, pos);
     let acc: Value | Thunk = z!;
     for (let i = 0; i < list.length; i++) acc = force(call2(fn, acc, list[i]!, pos));
     return acc as Value;
@@ -95,14 +99,13 @@ export function registerLists(_state: EvalState, defs: BuiltinDef[]): void {
   def('genList', 2, ([f, n], pos) => {
     const len = forceInt(n!, pos);
     if (len < 0) throw new NixEvalError('TYPE', `cannot create list of size ${len}`, pos);
-    const fn = force(f!);
     const out = new Array(Number(len));
-    for (let i = 0; i < out.length; i++) out[i] = appThunk(fn, i, pos);
+    for (let i = 0; i < out.length; i++) out[i] = appThunk(f!, i, pos);
     return out;
   });
   def('sort', 2, ([f, l], pos) => {
-    const list = forceList(l!, pos);
     const fn = forceFunction(f!, pos);
+    const list = forceList(l!, pos);
     if (list.length <= 1) return list;
     if (fn instanceof PrimOp && fn.name === 'lessThan') {
       const vals = list.map((x) => force(x));
@@ -194,28 +197,28 @@ function keyKind(v: Value): string {
 }
 
 function genericClosure(arg: Value | Thunk, pos?: Pos): Value {
-  const args = force(arg);
-  if (!(args instanceof Attrs)) throw new NixEvalError('TYPE', 'value is not a set', pos);
+  // In Nix 2.8's order: the set, startSet as a list, then the operator.
+  const args = forceAttrs(arg, pos);
   const start = args.m.get('startSet');
   if (start === undefined) throw missingAttrFor('startSet', 'genericClosure', pos);
+  const work = [...forceList(start, pos)];
   const op = args.m.get('operator');
   if (op === undefined) throw missingAttrFor('operator', 'genericClosure', pos);
   const opFn = force(op);
-  const work = [...forceList(start, pos)];
   const seen = new Set<string>();
   const seenOther: Value[] = [];
   const out: (Value | Thunk)[] = [];
   let firstKey: Value | undefined;
   for (let wi = 0; wi < work.length; wi++) {
     const e = work[wi]!;
-    const attrs = force(e);
-    if (!(attrs instanceof Attrs)) throw new NixEvalError('TYPE', 'value is not a set', pos);
+    const attrs = forceAttrs(e, pos);
     const k = attrs.m.get('key');
     if (k === undefined) throw new NixEvalError('MISSING_ATTR', "attribute 'key' required", pos);
     const key = force(k);
-    // Keys live in an ordered set, as in Nix: they must be comparable with each other.
+    // Keys live in an ordered set, as in Nix: they must be comparable with each other (a new key
+    // is compared with those already there, so it comes first in the error).
     if (firstKey === undefined) firstKey = key;
-    else if (keyKind(firstKey) !== keyKind(key) || keyKind(key) === 'other') lessThan(firstKey, key, pos);
+    else if (keyKind(firstKey) !== keyKind(key) || keyKind(key) === 'other') lessThan(key, firstKey, pos);
     const ks = keyOf(key);
     if (ks !== undefined) {
       if (seen.has(ks)) continue;

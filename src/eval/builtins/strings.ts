@@ -61,15 +61,16 @@ export function registerStrings(state: EvalState, defs: BuiltinDef[]): void {
     return mkPooledStr(parts.join(sep), ctx);
   });
   def('replaceStrings', 3, ([fromv, tov, sv], pos) => {
-    const from = forceList(fromv!, pos).map((x) => forceString(x, pos));
+    const fromList = forceList(fromv!, pos);
     const toList = forceList(tov!, pos);
-    if (from.length !== toList.length) {
+    if (fromList.length !== toList.length) {
       throw new NixEvalError(
         'TYPE',
         "'from' and 'to' arguments to 'replaceStrings' have different lengths",
         pos,
       );
     }
+    const from = fromList.map((x) => forceString(x, pos));
     const to = toList.map((x) => {
       const c = new Set<string>();
       return { s: forceStringCtx(x, c, pos), c };

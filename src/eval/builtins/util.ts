@@ -20,7 +20,7 @@ export function call2(f: Value, a: Value | Thunk, b: Value | Thunk, pos?: Pos): 
  */
 class AppThunk extends Thunk {
   constructor(
-    public f: Value,
+    public f: Value | Thunk,
     public x: Value | Thunk,
     public y: Value | Thunk | undefined,
     readonly pos: Pos | undefined,
@@ -31,20 +31,24 @@ class AppThunk extends Thunk {
 
 function apply(_env: Env, self: Thunk): Value {
   const t = self as AppThunk;
-  const v = t.y === undefined ? callFunction(t.f, t.x, t.pos) : call2(t.f, t.x, t.y, t.pos);
+  const f = force(t.f);
+  const v = t.y === undefined ? callFunction(f, t.x, t.pos) : call2(f, t.x, t.y, t.pos);
   t.f = null;
   t.x = null;
   t.y = null;
   return v;
 }
 
-/** A thunk for `f x`, evaluated on demand. */
-export function appThunk(f: Value, x: Value | Thunk, pos?: Pos): Thunk {
-  return new AppThunk(f, x, undefined, pos);
+/**
+ * A thunk for `f x`, evaluated on demand. The function itself is forced only then (map, genList
+ * and mapAttrs do not force it, as in Nix 2.8); an already evaluated one is kept as its value.
+ */
+export function appThunk(f: Value | Thunk, x: Value | Thunk, pos?: Pos): Thunk {
+  return new AppThunk(f instanceof Thunk && f.forced ? f.v : f, x, undefined, pos);
 }
 
-export function appThunk2(f: Value, x: Value | Thunk, y: Value | Thunk, pos?: Pos): Thunk {
-  return new AppThunk(f, x, y, pos);
+export function appThunk2(f: Value | Thunk, x: Value | Thunk, y: Value | Thunk, pos?: Pos): Thunk {
+  return new AppThunk(f instanceof Thunk && f.forced ? f.v : f, x, y, pos);
 }
 
 export function mkAttrs(entries: [string, Value | Thunk][]): Attrs {

@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { extractGlobalOptions } from './process.js';
+
+test('global options are taken out of the arguments wherever they are', () => {
+  const { rest, global } = extractGlobalOptions([
+    'eval',
+    '--option',
+    'system',
+    'x86_64-linux',
+    '--strict',
+    '--show-trace',
+    '--store',
+    'local?root=/r',
+    'f.nix',
+  ]);
+  assert.deepEqual(rest, ['eval', '--strict', 'f.nix']);
+  assert.equal(global.options.get('system'), 'x86_64-linux');
+  assert.equal(global.store, 'local?root=/r');
+  assert.equal(global.showTrace, true);
+});
+
+test('--experimental-features and --extra-experimental-features are settings, as in Nix', () => {
+  const { rest, global } = extractGlobalOptions([
+    'eval',
+    '--extra-experimental-features',
+    'nix-command',
+    '--extra-experimental-features',
+    'flakes',
+    '--experimental-features',
+    'ca-derivations',
+    '-E',
+    '1',
+  ]);
+  assert.deepEqual(rest, ['eval', '-E', '1']);
+  assert.equal(global.options.get('extra-experimental-features'), 'nix-command flakes');
+  assert.equal(global.options.get('experimental-features'), 'ca-derivations');
+});
