@@ -159,7 +159,12 @@ export function fromJSON(text: string, pos?: Pos): Value {
         fail("expected ',' or ']'");
       }
     }
-    if (c === '"') return str();
+    if (c === '"') {
+      // Nix 2.8 stores the string as a C string: it ends at a NUL ("\u0000").
+      const v = str();
+      const z = v.indexOf('\0');
+      return z < 0 ? v : v.slice(0, z);
+    }
     if (text.startsWith('true', i)) {
       i += 4;
       return true;
@@ -179,6 +184,9 @@ export function fromJSON(text: string, pos?: Pos): Value {
     i += r[0].length;
     if (r[1] === undefined && r[2] === undefined) {
       const b = BigInt(r[0]);
+      // As Nix 2.8 (nlohmann's unsigned integers stored in a signed one): 2^63 .. 2^64-1 wrap
+      // around; beyond 64 bits a number is a float.
+      if (b > 9223372036854775807n && b <= 18446744073709551615n) return normInt(b - 18446744073709551616n);
       if (b > 9223372036854775807n || b < -9223372036854775808n) return new NixFloat(Number(r[0]));
       return normInt(b);
     }

@@ -122,3 +122,8 @@ test('parse errors give file:line:col and what was expected', () => {
 test('comments and whitespace', () => {
   assert.equal(evalPrint('/* a */ 1 # b\n + /* c */ 2'), '3');
 });
+
+test('a literal string ends at a NUL byte (Nix 2.8 keeps literals as C strings)', () => {
+  assert.equal(evalPrint('"foo\0bar"'), '"foo"');
+  assert.equal(evalPrint("''\n  foo\n  \0\n  bar\n''"), '"foo\\n"');
+});

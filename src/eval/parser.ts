@@ -56,6 +56,12 @@ const INT64_MAX = 9223372036854775807n;
 /** How a dynamic attribute shows in messages (written so that it is not a template). */
 const DYNAMIC_ATTR = `"$${'{'}..}"`;
 
+/** A literal string as Nix 2.8 stores it: a C string, which ends at a NUL byte. */
+function upToNul(v: string): string {
+  const z = v.indexOf('\0');
+  return z < 0 ? v : v.slice(0, z);
+}
+
 export function parse(src: Source, opts: ParseOptions): Expr {
   return new Parser(src, opts).parseTop();
 }
@@ -379,7 +385,7 @@ class Parser {
     }
     this.next();
     if (parts.length === 0) return { k: 'str', off: open.off, v: '' };
-    if (!interpolated) return { ...parts[0]!, off: open.off };
+    if (!interpolated) return { k: 'str', off: open.off, v: upToNul((parts[0] as { v: string }).v) };
     return { k: 'concat', off: open.off, parts, forceString: true };
   }
 
@@ -403,7 +409,7 @@ class Parser {
     const out = merged.map(toExpr);
     let e: Expr;
     if (out.length === 0) e = { k: 'str', off: open.off, v: '' };
-    else if (out.length === 1 && out[0]!.k === 'str') e = out[0]!;
+    else if (out.length === 1 && out[0]!.k === 'str') e = { ...out[0]!, v: upToNul(out[0]!.v) };
     else e = { k: 'concat', off: open.off, parts: out, forceString: true };
     // Merging only ever shortens the list: the same length means the same pieces.
     if (pieces.length !== merged.length && (e.k === 'str' || e.k === 'concat')) {
