@@ -36,3 +36,33 @@ test('--experimental-features and --extra-experimental-features are settings, as
   assert.equal(global.options.get('extra-experimental-features'), 'nix-command flakes');
   assert.equal(global.options.get('experimental-features'), 'ca-derivations');
 });
+
+test('every setting is a flag, as in Nix: --NAME VALUE, --NAME / --no-NAME, --extra-NAME VALUE', () => {
+  const { rest, global } = extractGlobalOptions([
+    'build',
+    '--substituters',
+    'file:///c',
+    '--builders-use-substitutes',
+    '--no-require-sigs',
+    '--extra-sandbox-paths',
+    '/a',
+    '--extra-sandbox-paths',
+    '/b',
+    '--max-jobs',
+    '2',
+    '--no-out-link',
+    'x.nix',
+  ]);
+  // Settings that a command takes as its own flags (--max-jobs) and other flags stay.
+  assert.deepEqual(rest, ['build', '--max-jobs', '2', '--no-out-link', 'x.nix']);
+  assert.equal(global.options.get('substituters'), 'file:///c');
+  assert.equal(global.options.get('builders-use-substitutes'), 'true');
+  assert.equal(global.options.get('require-sigs'), 'false');
+  assert.equal(global.options.get('extra-sandbox-paths'), '/a /b');
+  // Not settings: left for the command to reject.
+  assert.deepEqual(extractGlobalOptions(['eval', '--no-such-setting', '--bogus']).rest, [
+    'eval',
+    '--no-such-setting',
+    '--bogus',
+  ]);
+});

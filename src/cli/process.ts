@@ -1,7 +1,48 @@
 // What the three executables share: the options every command accepts, the context of the real
 // process, and (for the protocol servers, whose stdin may stay open) exiting once stderr is out.
 // Kept apart from tix.ts so that tix-store and tix-daemon do not load every tix command.
+import { SETTINGS } from '../config/registry.js';
 import type { CommandContext, GlobalOptions } from './command.js';
+
+/** Settings that some command takes as its own flag (`tix build --max-jobs 4`): left to it. */
+const COMMAND_FLAGS = new Set([
+  'store',
+  'max-jobs',
+  'cores',
+  'builders',
+  'keep-going',
+  'keep-failed',
+  'fallback',
+  'max-silent-time',
+  'timeout',
+  'sandbox',
+]);
+
+const LIST_TYPES = new Set(['strings', 'string-set', 'features']);
+
+/**
+ * Nix takes every setting as a flag: `--NAME VALUE`, for a Boolean `--NAME` and `--no-NAME`, and
+ * for a list `--extra-NAME VALUE`. Returns the setting (as `--option` would name it), how many
+ * values follow, and the value a Boolean flag gives.
+ */
+function settingFlag(a: string): { name: string; arity: 0 | 1; value?: string } | undefined {
+  if (!a.startsWith('--')) return undefined;
+  const n = a.slice(2);
+  const def = (SETTINGS as Record<string, { type: string } | undefined>)[n];
+  if (def !== undefined && !COMMAND_FLAGS.has(n)) {
+    return def.type === 'bool' ? { name: n, arity: 0, value: 'true' } : { name: n, arity: 1 };
+  }
+  if (n.startsWith('no-')) {
+    const b = (SETTINGS as Record<string, { type: string } | undefined>)[n.slice(3)];
+    if (b?.type === 'bool' && !COMMAND_FLAGS.has(n.slice(3)))
+      return { name: n.slice(3), arity: 0, value: 'false' };
+  }
+  if (n.startsWith('extra-')) {
+    const l = (SETTINGS as Record<string, { type: string } | undefined>)[n.slice(6)];
+    if (l !== undefined && LIST_TYPES.has(l.type)) return { name: n, arity: 1 };
+  }
+  return undefined;
+}
 
 /** Removes the options every command accepts (wherever they appear) and returns them. */
 export function extractGlobalOptions(argv: string[]): { rest: string[]; global: GlobalOptions } {
@@ -16,17 +57,6 @@ export function extractGlobalOptions(argv: string[]): { rest: string[]; global: 
     if (a === '--option' && i + 2 < argv.length) {
       global.options.set(argv[i + 1]!, argv[i + 2]!);
       i += 2;
-    } else if (
-      (a === '--experimental-features' || a === '--extra-experimental-features') &&
-      i + 1 < argv.length
-    ) {
-      // Nix takes any setting as a flag; these two are the ones scripts pass to every command.
-      const name = a.slice(2);
-      const prev = global.options.get(name);
-      global.options.set(
-        name,
-        prev !== undefined && name.startsWith('extra-') ? `${prev} ${argv[++i]}` : argv[++i]!,
-      );
     } else if (a === '--store' && i + 1 < argv.length) {
       global.store = argv[++i]!;
     } else if (a === '--show-trace') {
@@ -34,6 +64,19 @@ export function extractGlobalOptions(argv: string[]): { rest: string[]; global: 
     } else if (a === '--debug') {
       global.debug = true;
       global.showTrace = true;
+    } else if (settingFlag(a) !== undefined) {
+      const f = settingFlag(a)!;
+      if (f.arity === 1 && i + 1 >= argv.length) {
+        rest.push(a);
+        continue;
+      }
+      const value = f.arity === 0 ? f.value! : argv[++i]!;
+      const prev = global.options.get(f.name);
+      // `--extra-NAME` adds to what an earlier `--extra-NAME` gave, as it adds to the configuration.
+      global.options.set(
+        f.name,
+        prev !== undefined && f.name.startsWith('extra-') ? `${prev} ${value}` : value,
+      );
     } else {
       rest.push(a);
     }
