@@ -69,6 +69,39 @@ export function narHashOf(path: string, filter?: AddToStoreOptions['filter']): H
   return sink.finish();
 }
 
+/**
+ * Nix's canonPath(path, true): every symlink on the way is replaced by its target, and components
+ * that do not exist are kept as they are (so a dangling link resolves to what it names).
+ */
+export function resolveLinks(path: string): string {
+  let out = '';
+  const todo = path.split('/').reverse();
+  let links = 0;
+  while (todo.length > 0) {
+    const c = todo.pop()!;
+    if (c === '' || c === '.') continue;
+    if (c === '..') {
+      out = out.slice(0, out.lastIndexOf('/'));
+      continue;
+    }
+    const next = `${out}/${c}`;
+    let target: string | undefined;
+    try {
+      if (fs.lstatSync(next).isSymbolicLink()) target = fs.readlinkSync(next);
+    } catch {
+      // Missing: kept as it is.
+    }
+    if (target === undefined) {
+      out = next;
+      continue;
+    }
+    if (++links > 1024) throw new NixEvalError('IO', `infinite symlink recursion in path '${path}'`);
+    if (target.startsWith('/')) out = '';
+    todo.push(...target.split('/').reverse());
+  }
+  return out === '' ? '/' : out;
+}
+
 export class MemoryEvalIO implements EvalIO {
   readonly storeDir: string;
   private entries = new Map<string, Entry>();
@@ -143,7 +176,8 @@ export class MemoryEvalIO implements EvalIO {
     try {
       resolved = fs.realpathSync(this.real(path));
     } catch {
-      return path;
+      // A dangling link still leads somewhere: resolved as Nix's canonPath(path, true) does.
+      resolved = resolveLinks(this.real(path));
     }
     const dir = this.opts.storeWriteDir;
     return dir && resolved.startsWith(`${dir}/`) ? this.storeDir + resolved.slice(dir.length) : resolved;

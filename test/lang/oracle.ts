@@ -31,6 +31,7 @@ export function makeLangEnv(): LangEnv {
   writeFileSync(join(cwd, 'dir/uses-x.nix'), 'x + 1\n');
   writeFileSync(join(cwd, 'dir/sub/s.txt'), 's\n');
   symlinkSync('a.nix', join(cwd, 'dir/link'));
+  symlinkSync('/nix/store/00000000000000000000000000000000-tix-dangling', join(cwd, 'dangling'));
   writeFileSync(join(cwd, 'sp/x.nix'), '"from search path"\n');
   writeFileSync(
     join(dir, 'etc/nix.conf'),

@@ -115,6 +115,9 @@ export function registerFiles(state: EvalState, defs: BuiltinDef[], consts: Cons
       if (io.fileType(fromBytes(p)) === undefined)
         throw new NixEvalError('IO', `getting status of '${p}': No such file or directory`, pos);
       p = toBytes(io.realPath(fromBytes(p)));
+      // Nix 2.8 resolves each link with lstat: a dangling one fails on what it names.
+      if (io.fileType(fromBytes(p)) === undefined)
+        throw new NixEvalError('IO', `getting status of '${p}': No such file or directory`, pos);
       if (!p.startsWith(`${state.storeDir}/`))
         throw new NixEvalError('TYPE', `path '${p}' is not in the Nix store`, pos);
     }
