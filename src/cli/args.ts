@@ -31,6 +31,16 @@ export function parseArgs(argv: string[], spec: Record<string, FlagSpec>): Parse
     }
     if (a.startsWith('-') && a !== '-') {
       const hit = byName.get(a);
+      // A one-letter flag may carry its value attached, as Nix accepts `-j4` for `-j 4`.
+      if (!hit && /^-[a-zA-Z]./.test(a)) {
+        const short = byName.get(a.slice(0, 2));
+        if (short && short[1].arity === 1) {
+          const list = flags.get(short[0]) ?? [];
+          list.push([a.slice(2)]);
+          flags.set(short[0], list);
+          continue;
+        }
+      }
       if (!hit) throw new UsageError(`unrecognised flag '${a}'`);
       const [name, s] = hit;
       if (i + s.arity >= argv.length + 0 && argv.length - i - 1 < s.arity) {
