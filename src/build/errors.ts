@@ -11,17 +11,22 @@ export class BuildError extends Error {
   readonly exitCode: number;
   /** Per-derivation results when the error ends a multi-derivation build. */
   readonly results?: Map<string, BuildResult>;
+  /** The requested derivations that failed, when the error ends a build of several. */
+  readonly failed?: string[];
+  /** Set by a caller that printed the failures already: the text reportError shows ('' = none). */
+  format?: () => string;
 
   constructor(
     code: string,
     message: string,
-    opts: { exitCode?: number; results?: Map<string, BuildResult> } = {},
+    opts: { exitCode?: number; results?: Map<string, BuildResult>; failed?: string[] } = {},
   ) {
     super(message);
     this.name = 'BuildError';
     this.code = code;
     this.exitCode = opts.exitCode ?? 100;
     if (opts.results) this.results = opts.results;
+    if (opts.failed) this.failed = opts.failed;
   }
 }
 

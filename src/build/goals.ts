@@ -144,6 +144,7 @@ export async function buildPaths(
     throw new BuildError('BUILD_FAILED', `build of ${failed.map((d) => `'${d}'`).join(', ')} failed`, {
       exitCode: exitCodeFor(results.values()),
       results,
+      failed,
     });
   }
   const outputs = new Map<string, Map<string, string>>();

@@ -20,6 +20,13 @@ export interface GlobalOptions {
   showTrace: boolean;
   debug: boolean;
   json: boolean;
+  /**
+   * Nix's verbosity relative to its default (info): `--quiet` lowers it, which leaves out
+   * progress lines ("building '…'", what will be built); `-v` raises it.
+   */
+  verbosity?: number;
+  /** False with -Q / --no-build-output: builders' output is not shown (it is still logged). */
+  buildOutput?: boolean;
 }
 
 export interface Command {

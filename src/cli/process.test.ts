@@ -66,3 +66,10 @@ test('every setting is a flag, as in Nix: --NAME VALUE, --NAME / --no-NAME, --ex
     '--bogus',
   ]);
 });
+
+test("the values of a command's own flags are never taken as options", () => {
+  const { rest, global } = extractGlobalOptions(['build', '--argstr', 'tag', '--quiet', '-A', '-Q', '-v']);
+  assert.deepEqual(rest, ['build', '--argstr', 'tag', '--quiet', '-A', '-Q']);
+  assert.equal(global.verbosity, 1);
+  assert.equal(global.buildOutput, undefined);
+});

@@ -18,6 +18,18 @@ const COMMAND_FLAGS = new Set([
   'sandbox',
 ]);
 
+/** Commands' flags whose values follow them, with how many: those values are passed on as they are. */
+const OWN_FLAG_VALUES = new Map<string, number>([
+  ['--arg', 2],
+  ['--argstr', 2],
+  ['--attr', 1],
+  ['-A', 1],
+  ['--include', 1],
+  ['-I', 1],
+  ['--out-link', 1],
+  ['-o', 1],
+]);
+
 const LIST_TYPES = new Set(['strings', 'string-set', 'features']);
 
 /**
@@ -54,6 +66,13 @@ export function extractGlobalOptions(argv: string[]): { rest: string[]; global: 
       rest.push(...argv.slice(i));
       break;
     }
+    // Values of the commands' own flags are never options (`--argstr tag --quiet`).
+    const values = OWN_FLAG_VALUES.get(a);
+    if (values !== undefined) {
+      rest.push(...argv.slice(i, i + 1 + values));
+      i += values;
+      continue;
+    }
     if (a === '--option' && i + 2 < argv.length) {
       global.options.set(argv[i + 1]!, argv[i + 2]!);
       i += 2;
@@ -64,6 +83,12 @@ export function extractGlobalOptions(argv: string[]): { rest: string[]; global: 
     } else if (a === '--debug') {
       global.debug = true;
       global.showTrace = true;
+    } else if (a === '--verbose' || /^-v+$/.test(a)) {
+      global.verbosity = (global.verbosity ?? 0) + (a === '--verbose' ? 1 : a.length - 1);
+    } else if (a === '--quiet') {
+      global.verbosity = (global.verbosity ?? 0) - 1;
+    } else if (a === '-Q' || a === '--no-build-output') {
+      global.buildOutput = false;
     } else if (settingFlag(a) !== undefined) {
       const f = settingFlag(a)!;
       if (f.arity === 1 && i + 1 >= argv.length) {

@@ -2,7 +2,7 @@
 // (`X.drv`, `X.drv!out,dev`, `X.drv^out`, opaque paths), build settings from flags and
 // configuration, progress and failures on stderr as Nix prints them, and nix-build's `result`
 // links (registered as indirect GC roots).
-import { isSuccess } from '../build/errors.js';
+import { BuildError, isSuccess } from '../build/errors.js';
 import { type BuildPathsOptions, type BuildPathsResult, buildPaths } from '../build/goals.js';
 import type { LocalBuildStore } from '../build/local-store-view.js';
 import type { Settings } from '../config/settings.js';
@@ -128,13 +128,22 @@ export async function realisePaths(
       fallback: settings.get('fallback'),
       check: opts.check ?? false,
       postBuildHook: postBuildHookFrom(settings, ctx.env, log),
-      onStart: (job) =>
-        ctx.err.write(`${job.check ? 'checking outputs of' : 'building'} '${job.drvPath}'...\n`),
-      onResult: (_drvPath, r) => {
-        if (!isSuccess(r) && r.errorMsg) ctx.err.write(`error: ${r.errorMsg}\n`);
+      onStart: (job) => {
+        if (!quiet(ctx))
+          ctx.err.write(`${job.check ? 'checking outputs of' : 'building'} '${job.drvPath}'...\n`);
       },
-      local: { ...localBuildOptions(settings, ctx.env), onLogLine: log },
+      onResult: (drvPath, r) => {
+        if (!isSuccess(r) && r.errorMsg) showFailure(ctx, drvPath, r.errorMsg);
+      },
+      local: {
+        ...localBuildOptions(settings, ctx.env),
+        onLogLine: buildOutputLog(ctx),
+        // As Nix: a failure message repeats the last log lines only when they were not shown.
+        ...(ctx.global.buildOutput !== false ? { logLines: 0 } : {}),
+      },
     });
+  } catch (e) {
+    throw shownOnce(e, ctx);
   } finally {
     await close();
   }
@@ -150,4 +159,39 @@ export function realisedOutputs(
     const m = res.outputs.get(p.drvPath) ?? new Map<string, string>();
     return { path: p, outputs: [...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) };
   });
+}
+
+/** `--quiet`: progress lines ("building '…'", what will be built) are left out. */
+export function quiet(ctx: CommandContext): boolean {
+  return (ctx.global.verbosity ?? 0) < 0;
+}
+
+/** Where builders' output lines go: stderr, or nowhere with -Q / --no-build-output. */
+export function buildOutputLog(ctx: CommandContext): ((line: string) => void) | undefined {
+  if (ctx.global.buildOutput === false) return undefined;
+  return (line: string) => ctx.err.write(`${line}\n`);
+}
+
+/** Failures already printed (by showFailure) in this command, by derivation. */
+const shown = new WeakMap<CommandContext, Set<string>>();
+
+/** Prints a build failure as Nix does: `error: ` and the message's further lines indented under it. */
+export function showFailure(ctx: CommandContext, drvPath: string, msg: string): void {
+  ctx.err.write(`error: ${msg.replaceAll('\n', '\n       ')}\n`);
+  const set = shown.get(ctx) ?? new Set<string>();
+  shown.set(ctx, set);
+  set.add(drvPath);
+}
+
+/**
+ * As nix-build: when a single requested derivation failed, its own failure (already printed) is
+ * the error, and "build of … failed" is not added; with several, that summary ends the output.
+ */
+export function shownOnce(e: unknown, ctx: CommandContext): unknown {
+  const failed = e instanceof BuildError ? e.failed : undefined;
+  if (failed?.length === 1 && shown.get(ctx)?.has(failed[0]!)) {
+    (e as BuildError).format = () => '';
+    return e;
+  }
+  return e;
 }

@@ -16,7 +16,16 @@ import { applyAutoGcSettings, localBuildOptions, remoteBuildOptions } from './bu
 import { CliError } from './cli-error.js';
 import type { FlagSetting } from './cli-settings.js';
 import type { CommandContext } from './command.js';
-import { postBuildHookFrom, type RealiseOptions, realisePaths, substitutionFor } from './realise.js';
+import {
+  buildOutputLog,
+  postBuildHookFrom,
+  quiet,
+  type RealiseOptions,
+  realisePaths,
+  showFailure,
+  shownOnce,
+  substitutionFor,
+} from './realise.js';
 
 /** `--builders SPEC` as a setting, for cliSettings(). */
 export function buildersFlagSettings(args: ParsedArgs): FlagSetting[] {
@@ -44,7 +53,10 @@ export function distributedFromSettings(
     env: NodeJS.ProcessEnv;
     onLogLine: (line: string) => void;
     notice: (line: string) => void;
+    progress?: (line: string) => void;
     machines?: Machine[];
+    /** False when the builders' output was shown: failure messages then leave out its last lines. */
+    logTail?: boolean;
   },
 ): DistributedBuilds {
   return distributedBuilds(store, {
@@ -52,12 +64,13 @@ export function distributedFromSettings(
     localMaxJobs: settings.get('max-jobs'),
     localSystems: [settings.get('system'), ...settings.get('extra-platforms')],
     localFeatures: settings.get('system-features'),
-    local: localBuildOptions(settings, opts.env),
+    local: { ...localBuildOptions(settings, opts.env), ...(opts.logTail === false ? { logLines: 0 } : {}) },
     buildOptions: remoteBuildOptions(settings),
     useSubstitutes: settings.get('builders-use-substitutes'),
     connect: { env: opts.env, connectTimeout: settings.get('connect-timeout') },
     onLogLine: opts.onLogLine,
     notice: opts.notice,
+    progress: opts.progress,
   });
 }
 
@@ -92,8 +105,10 @@ export async function realiseWithBuilders(
   applyAutoGcSettings(buildStore, settings, onLogLine);
   const dist = distributedFromSettings(buildStore, settings, {
     env: ctx.env,
-    onLogLine,
+    onLogLine: buildOutputLog(ctx) ?? (() => {}),
     notice: onLogLine,
+    progress: quiet(ctx) ? () => {} : onLogLine,
+    logTail: ctx.global.buildOutput === false,
     machines,
   });
   const { substitution, close } = substitutionFor(buildStore, settings, ctx, opts);
@@ -107,9 +122,11 @@ export async function realiseWithBuilders(
       check: opts.check ?? false,
       postBuildHook: postBuildHookFrom(settings, ctx.env, onLogLine),
       onResult: (_drvPath, r) => {
-        if (!isSuccess(r) && r.errorMsg) ctx.err.write(`error: ${r.errorMsg}\n`);
+        if (!isSuccess(r) && r.errorMsg) showFailure(ctx, _drvPath, r.errorMsg);
       },
     });
+  } catch (e) {
+    throw shownOnce(e, ctx);
   } finally {
     await close();
     await dist.close();

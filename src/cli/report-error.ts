@@ -19,7 +19,8 @@ function isDomainError(e: unknown): e is DomainError {
 export function reportError(e: unknown, err: Writable, opts: { showTrace: boolean }): number {
   if (isDomainError(e)) {
     const text = e.format ? e.format(opts) : `error: ${e.message}`;
-    err.write(text.endsWith('\n') ? text : text + '\n');
+    // An empty text: the error was already shown where it happened (e.g. a build failure).
+    if (text !== '') err.write(text.endsWith('\n') ? text : text + '\n');
     if (e.hint) err.write(`hint: ${e.hint}\n`);
     if (opts.showTrace && e.stack) err.write(e.stack + '\n');
     return e.exitCode ?? 1;

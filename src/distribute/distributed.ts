@@ -38,6 +38,8 @@ export interface DistributedOptions {
   onLogLine: (line: string) => void;
   /** One-line messages of `executor`: remote placements, lost machines and retries. */
   notice: (line: string) => void;
+  /** Where the line announcing each build goes (`building '…' on '…'`); default: `notice`. */
+  progress?: (line: string) => void;
   health?: MachineHealth;
   maxRetries?: number;
 }
@@ -140,6 +142,7 @@ export function distributedBuilds(store: LocalBuildStore, opts: DistributedOptio
       ...(job.check ? { check: true } : {}),
     };
     const notice = ctx.notice ?? opts.notice;
+    const progress = ctx.notice ?? opts.progress ?? opts.notice;
     const log = ctx.logFor?.(job.drvPath) ?? ctx.log;
     let prefix = '';
     const buildCtx: BuildContext = {
@@ -148,7 +151,7 @@ export function distributedBuilds(store: LocalBuildStore, opts: DistributedOptio
       log: (line) => log(prefix + line),
       onStart: (m) => {
         if (ctx.onStart) return ctx.onStart(job.drvPath, m);
-        notice(m.isLocal ? `building '${job.drvPath}'...` : `building '${job.drvPath}' on '${m.name}'`);
+        progress(m.isLocal ? `building '${job.drvPath}'...` : `building '${job.drvPath}' on '${m.name}'`);
         prefix = m.isLocal ? '' : `[${m.name}] `;
       },
     };

@@ -124,8 +124,12 @@ describe('faults on real builders', { skip }, () => {
       const r = await client.build(['--max-jobs', '0', '--builders', full.machinesLine(), drv]);
       assert.equal(r.code, 1, r.stderr);
       assert.ok(r.stderr.includes(`error: no machine can build '${drv}'`), r.stderr);
-      const detail = r.stderr.split('\n').find((l) => l.startsWith(`  ${full.uri}: `));
-      assert.ok(detail?.startsWith(`  ${full.uri}: failed during this build: copying inputs:`), r.stderr);
+      // One line per machine, indented under the error as Nix indents a message's further lines.
+      const detail = r.stderr.split('\n').find((l) => l.startsWith(`         ${full.uri}: `));
+      assert.ok(
+        detail?.trimStart().startsWith(`${full.uri}: failed during this build: copying inputs:`),
+        r.stderr,
+      );
       assert.match(detail ?? '', /No space left on device|ENOSPC/);
     } finally {
       await full.kill();

@@ -150,9 +150,10 @@ describe('builtin:fetchurl', () => {
       missing.stderr,
       /builder for '\/nix\/store\/[a-z0-9]{32}-nope\.txt\.drv' failed with exit code 1/,
     );
+    // The download's error is build output, shown as it happens (so not repeated in the failure).
     assert.match(
       missing.stderr,
-      /> error: unable to download 'http:\/\/127\.0\.0\.1:\d+\/nope\.txt': HTTP error 404/,
+      /^error: unable to download 'http:\/\/127\.0\.0\.1:\d+\/nope\.txt': HTTP error 404$/m,
     );
     const wrong = await tix([
       'build',

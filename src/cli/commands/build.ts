@@ -16,7 +16,7 @@ import { cliSettings } from '../cli-settings.js';
 import { type Command, type CommandContext, UsageError } from '../command.js';
 import { missingLines } from '../missing.js';
 import { withStore } from '../open-store.js';
-import { BUILD_FLAGS, buildFlagSettings, parseDerivedPathArg, realisedOutputs } from '../realise.js';
+import { BUILD_FLAGS, buildFlagSettings, parseDerivedPathArg, quiet, realisedOutputs } from '../realise.js';
 import { buildersFlagSettings, prewarmRemoteOnly, realiseWithBuilders } from '../remote-builds.js';
 import { storeDirsOf } from '../store-paths.js';
 import { type Substitution, substitutionFromSettings } from '../substitute-hook.js';
@@ -105,7 +105,7 @@ export const build: Command = {
         let res: BuildPathsResult;
         try {
           if (!flagSet(args, '--check'))
-            for (const line of await missingFor(store, paths, substitution)) log(line);
+            for (const line of await missingFor(store, paths, substitution)) if (!quiet(ctx)) log(line);
           if (flagSet(args, '--dry-run')) return 0;
           res = await realiseWithBuilders(store, paths, settings, ctx, {
             check: flagSet(args, '--check'),
