@@ -73,3 +73,26 @@ test("the values of a command's own flags are never taken as options", () => {
   assert.equal(global.verbosity, 1);
   assert.equal(global.buildOutput, undefined);
 });
+
+test('the building commands keep their own setting flags; elsewhere those are settings too', () => {
+  const build = extractGlobalOptions(['--store', 'x', 'build', '--cores', '2', '--timeout', '5']);
+  assert.deepEqual(build.rest, ['build', '--cores', '2', '--timeout', '5']);
+  const realise = extractGlobalOptions(['store', 'realise', '--max-jobs', '2']);
+  assert.deepEqual(realise.rest, ['store', 'realise', '--max-jobs', '2']);
+  const evalArgs = extractGlobalOptions([
+    'eval',
+    '--cores',
+    '2',
+    '--timeout',
+    '5',
+    '--no-sandbox',
+    '-E',
+    '1',
+  ]);
+  assert.deepEqual(evalArgs.rest, ['eval', '-E', '1']);
+  assert.equal(evalArgs.global.options.get('cores'), '2');
+  assert.equal(evalArgs.global.options.get('timeout'), '5');
+  assert.equal(evalArgs.global.options.get('sandbox'), 'false');
+  assert.equal(extractGlobalOptions(['build', '--relaxed-sandbox']).global.options.get('sandbox'), 'relaxed');
+  assert.equal(extractGlobalOptions(['build', '--sandbox']).global.options.get('sandbox'), 'true');
+});

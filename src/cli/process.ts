@@ -4,7 +4,10 @@
 import { SETTINGS } from '../config/registry.js';
 import type { CommandContext, GlobalOptions } from './command.js';
 
-/** Settings that some command takes as its own flag (`tix build --max-jobs 4`): left to it. */
+/**
+ * Settings that the building commands (BUILDING_COMMANDS) take as their own flags
+ * (`tix build --max-jobs 4`): left to them there, settings flags everywhere else.
+ */
 const COMMAND_FLAGS = new Set([
   'store',
   'max-jobs',
@@ -15,7 +18,6 @@ const COMMAND_FLAGS = new Set([
   'fallback',
   'max-silent-time',
   'timeout',
-  'sandbox',
 ]);
 
 /** Commands' flags whose values follow them, with how many: those values are passed on as they are. */
@@ -30,6 +32,23 @@ const OWN_FLAG_VALUES = new Map<string, number>([
   ['-o', 1],
 ]);
 
+/** The commands (first word; `store realise` by its second) that define COMMAND_FLAGS. */
+const BUILDING_COMMANDS = new Set(['build', 'builders', 'repl', 'store realise']);
+
+/** The command's words: the first two arguments that are neither flags nor option values. */
+function commandOf(argv: string[]): string {
+  const words: string[] = [];
+  for (let i = 0; i < argv.length && words.length < 2; i++) {
+    const a = argv[i]!;
+    if (a === '--') break;
+    if (a === '--store') i++;
+    else if (a === '--option') i += 2;
+    else if (!a.startsWith('-')) words.push(a);
+    else if (words.length > 0) break;
+  }
+  return BUILDING_COMMANDS.has(words[0] ?? '') ? words[0]! : words.join(' ');
+}
+
 const LIST_TYPES = new Set(['strings', 'string-set', 'features']);
 
 /**
@@ -37,18 +56,24 @@ const LIST_TYPES = new Set(['strings', 'string-set', 'features']);
  * for a list `--extra-NAME VALUE`. Returns the setting (as `--option` would name it), how many
  * values follow, and the value a Boolean flag gives.
  */
-function settingFlag(a: string): { name: string; arity: 0 | 1; value?: string } | undefined {
+function settingFlag(
+  a: string,
+  own: ReadonlySet<string>,
+): { name: string; arity: 0 | 1; value?: string } | undefined {
   if (!a.startsWith('--')) return undefined;
   const n = a.slice(2);
   const def = (SETTINGS as Record<string, { type: string } | undefined>)[n];
-  if (def !== undefined && !COMMAND_FLAGS.has(n)) {
-    return def.type === 'bool' ? { name: n, arity: 0, value: 'true' } : { name: n, arity: 1 };
+  if (def !== undefined && !own.has(n)) {
+    const flagOnly = def.type === 'bool' || def.type === 'sandbox';
+    return flagOnly ? { name: n, arity: 0, value: 'true' } : { name: n, arity: 1 };
   }
   if (n.startsWith('no-')) {
     const b = (SETTINGS as Record<string, { type: string } | undefined>)[n.slice(3)];
-    if (b?.type === 'bool' && !COMMAND_FLAGS.has(n.slice(3)))
+    if ((b?.type === 'bool' || b?.type === 'sandbox') && !own.has(n.slice(3)))
       return { name: n.slice(3), arity: 0, value: 'false' };
   }
+  // `sandbox` is true, false or relaxed: `--sandbox`, `--no-sandbox`, `--relaxed-sandbox`.
+  if (n === 'relaxed-sandbox') return { name: 'sandbox', arity: 0, value: 'relaxed' };
   if (n.startsWith('extra-')) {
     const l = (SETTINGS as Record<string, { type: string } | undefined>)[n.slice(6)];
     if (l !== undefined && LIST_TYPES.has(l.type)) return { name: n, arity: 1 };
@@ -60,6 +85,7 @@ function settingFlag(a: string): { name: string; arity: 0 | 1; value?: string } 
 export function extractGlobalOptions(argv: string[]): { rest: string[]; global: GlobalOptions } {
   const global: GlobalOptions = { options: new Map(), showTrace: false, debug: false, json: false };
   const rest: string[] = [];
+  const own = BUILDING_COMMANDS.has(commandOf(argv)) ? COMMAND_FLAGS : new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--') {
@@ -89,8 +115,8 @@ export function extractGlobalOptions(argv: string[]): { rest: string[]; global: 
       global.verbosity = (global.verbosity ?? 0) - 1;
     } else if (a === '-Q' || a === '--no-build-output') {
       global.buildOutput = false;
-    } else if (settingFlag(a) !== undefined) {
-      const f = settingFlag(a)!;
+    } else if (settingFlag(a, own) !== undefined) {
+      const f = settingFlag(a, own)!;
       if (f.arity === 1 && i + 1 >= argv.length) {
         rest.push(a);
         continue;

@@ -24,14 +24,13 @@ export const BUILD_FLAGS: Record<string, FlagSpec> = {
   '--keep-failed': { arity: 0, aliases: ['-K'] },
   '--max-silent-time': { arity: 1 },
   '--timeout': { arity: 1 },
-  '--sandbox': { arity: 1 },
   '--fallback': { arity: 0 },
 };
 
 /** The settings given by build flags, for cliSettings(). */
 export function buildFlagSettings(args: ParsedArgs): FlagSetting[] {
   const out: FlagSetting[] = [];
-  for (const flag of ['--max-jobs', '--cores', '--max-silent-time', '--timeout', '--sandbox']) {
+  for (const flag of ['--max-jobs', '--cores', '--max-silent-time', '--timeout']) {
     const v = flagValue(args, flag);
     if (v !== undefined) out.push([flag.slice(2), v, flag]);
   }
