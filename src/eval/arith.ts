@@ -6,6 +6,11 @@ import { NixFloat, type NixInt, showType, type Value } from './value.js';
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
+/** An integer's low 32 bits as a signed number: C's conversion to int, which some 2.8 builtins apply. */
+export function toCInt(n: NixInt): number {
+  return typeof n === 'number' ? n | 0 : Number(BigInt.asIntN(32, n));
+}
+
 export function normInt(b: bigint): NixInt {
   const w = BigInt.asIntN(64, b);
   return w >= -9007199254740991n && w <= 9007199254740991n ? Number(w) : w;

@@ -17,7 +17,7 @@ import {
   forceAttrs,
   forceBool,
   forceList,
-  forceString,
+  forceStringNoCtx,
   lessThan,
   typeError,
   updateAttrs,
@@ -368,7 +368,7 @@ class Compiler {
       const shown: string[] = [];
       try {
         for (const n of names) {
-          const name = typeof n === 'string' ? n : forceString(n(env), p);
+          const name = typeof n === 'string' ? n : forceStringNoCtx(n(env), p);
           if (staticPath === undefined) shown.push(name);
           if (def) {
             if (!(v instanceof Attrs)) return def(env);
@@ -426,8 +426,9 @@ class Compiler {
       let v = base(env);
       for (let i = 0; i < names.length; i++) {
         const n = names[i]!;
+        // A dynamic name is evaluated even when the value is not a set, as in Nix 2.8.
+        const name = typeof n === 'string' ? n : forceStringNoCtx(n(env), p);
         if (!(v instanceof Attrs)) return false;
-        const name = typeof n === 'string' ? n : forceString(n(env), p);
         const x = v.m.get(name);
         if (x === undefined) return false;
         if (i < names.length - 1) v = force(x);
@@ -479,7 +480,7 @@ class Compiler {
       for (const d of dyn) {
         const nv = d.name(env);
         if (nv === null) continue;
-        const name = forceString(nv, d.pos);
+        const name = forceStringNoCtx(nv, d.pos);
         const earlier = dn.indexOf(name);
         if (earlier >= 0 || m.has(name)) {
           const prev = earlier >= 0 ? dp[earlier] : posMap.get(name);
@@ -630,17 +631,18 @@ class Compiler {
           if (typeof a === 'number' && typeof b === 'number') return a < b;
           return lessThan(a, b, p);
         };
+      // `a > b` and `a <= b` are `b < a` (negated) in Nix 2.8: the right operand is evaluated first.
       case '>':
         return (env) => {
-          const a = l(env);
           const b = r(env);
+          const a = l(env);
           if (typeof a === 'number' && typeof b === 'number') return a > b;
           return lessThan(b, a, p);
         };
       case '<=':
         return (env) => {
-          const a = l(env);
           const b = r(env);
+          const a = l(env);
           if (typeof a === 'number' && typeof b === 'number') return a <= b;
           return !lessThan(b, a, p);
         };

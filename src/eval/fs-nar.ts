@@ -2,6 +2,7 @@
 // builtins.path / filterSource). Used by the file-system EvalIO to hash sources without a store.
 import * as fs from 'node:fs';
 import { compareBytes, encodeStr, FRAMED, padded, putU64 } from '../formats/nar-tokens.js';
+import { NixEvalError } from './errors.js';
 import type { FileType, PathFilter } from './io.js';
 
 export interface ByteSink {
@@ -54,7 +55,7 @@ export function dumpPathSync(path: string, sink: ByteSink, filter?: PathFilter):
         node(child);
         sink.update(FRAMED.close);
       }
-    } else throw new Error(`file '${p}' has an unsupported type`);
+    } else throw new NixEvalError('IO', `file '${p}' has an unsupported type`);
     sink.update(FRAMED.close);
   };
   node(path);

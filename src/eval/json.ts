@@ -187,10 +187,22 @@ export function fromJSON(text: string, pos?: Pos): Value {
       // As Nix 2.8 (nlohmann's unsigned integers stored in a signed one): 2^63 .. 2^64-1 wrap
       // around; beyond 64 bits a number is a float.
       if (b > 9223372036854775807n && b <= 18446744073709551615n) return normInt(b - 18446744073709551616n);
-      if (b > 9223372036854775807n || b < -9223372036854775808n) return new NixFloat(Number(r[0]));
+      if (b > 9223372036854775807n || b < -9223372036854775808n) return float(r[0]);
       return normInt(b);
     }
-    return new NixFloat(Number(r[0]));
+    return float(r[0]);
+  };
+  // A number beyond a double's range fails (nlohmann's out_of_range.406), one that underflows is 0.
+  const float = (t: string): NixFloat => {
+    const v = Number(t);
+    if (!Number.isFinite(v))
+      throw new NixEvalError('JSON', `[json.exception.out_of_range.406] number overflow parsing '${t}'`, pos);
+    return new NixFloat(v);
+  };
+  const hex4 = (at: number): number => {
+    const h = text.slice(at, at + 4);
+    if (!/^[0-9A-Fa-f]{4}$/.test(h)) fail("invalid string: '\\u' must be followed by 4 hex digits");
+    return Number.parseInt(h, 16);
   };
   const str = (): string => {
     i++;
@@ -227,14 +239,17 @@ export function fromJSON(text: string, pos?: Pos): Value {
             out += d;
             break;
           case 'u': {
-            let cp = Number.parseInt(text.slice(i, i + 4), 16);
+            let cp = hex4(i);
             i += 4;
-            if (cp >= 0xd800 && cp < 0xdc00 && text[i] === '\\' && text[i + 1] === 'u') {
-              const lo = Number.parseInt(text.slice(i + 2, i + 6), 16);
-              if (lo >= 0xdc00 && lo < 0xe000) {
-                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-                i += 6;
-              }
+            // A surrogate must be the high half of a pair (as nlohmann's parser in Nix 2.8 demands).
+            if (cp >= 0xdc00 && cp < 0xe000)
+              fail('invalid string: surrogate U+DC00..U+DFFF must follow U+D800..U+DBFF');
+            if (cp >= 0xd800 && cp < 0xdc00) {
+              const lo = text[i] === '\\' && text[i + 1] === 'u' ? hex4(i + 2) : -1;
+              if (!(lo >= 0xdc00 && lo < 0xe000))
+                fail('invalid string: surrogate U+D800..U+DBFF must be followed by U+DC00..U+DFFF');
+              cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+              i += 6;
             }
             out += Buffer.from(String.fromCodePoint(cp), 'utf8').toString('latin1');
             break;
@@ -244,6 +259,10 @@ export function fromJSON(text: string, pos?: Pos): Value {
         }
         continue;
       }
+      if (c < ' ')
+        fail(
+          `invalid string: control character U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} must be escaped`,
+        );
       out += c;
       i++;
     }

@@ -3,6 +3,7 @@ import { isInt } from './arith.js';
 import { Bindings } from './bindings.js';
 import { NixEvalError } from './errors.js';
 import { type Pos, showPos } from './source.js';
+import { printAttrName } from './text/strings.js';
 import {
   Attrs,
   Env,
@@ -214,7 +215,7 @@ export function callClosure(info: LambdaInfo, up: Env, arg: Value | Thunk, pos?:
         if (!names.includes(k)) {
           throw new NixEvalError(
             'TYPE',
-            `${describeLambda(info)} called with unexpected argument '${k}'`,
+            `${describeLambda(info)} called with unexpected argument '${printAttrName(k)}'`,
             pos,
           );
         }

@@ -7,6 +7,7 @@ import { lex, type Token } from './lexer.js';
 import { canonPath, joinPath } from './paths.js';
 import type { Source } from './source.js';
 import { type IndPart, mergePieces, stripIndentationPieces } from './strip-indentation.js';
+import { printAttrName } from './text/strings.js';
 
 export interface ParseOptions {
   /** Directory that relative path literals resolve against. */
@@ -53,6 +54,16 @@ const SIMPLE_START = new Set([
 ]);
 
 const INT64_MAX = 9223372036854775807n;
+/**
+ * Whether a float literal is out of a double's normal range, which Nix 2.8 rejects (its lexer
+ * reads floats with a conversion that fails on overflow and on underflow, subnormals included).
+ */
+function floatOutOfRange(text: string, v: number): boolean {
+  if (!Number.isFinite(v)) return true;
+  if (v === 0) return /[1-9]/.test(text.split(/[Ee]/)[0]!);
+  return Math.abs(v) < 2.2250738585072014e-308;
+}
+
 /** How a dynamic attribute shows in messages (written so that it is not a template). */
 const DYNAMIC_ATTR = `"$${'{'}..}"`;
 
@@ -457,9 +468,12 @@ class Parser {
         if (b > INT64_MAX) this.error(`invalid integer '${t.v}'`, t.off);
         return { k: 'int', off: t.off, v: b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : b };
       }
-      case 'FLOAT':
+      case 'FLOAT': {
         this.next();
-        return { k: 'float', off: t.off, v: Number.parseFloat(t.v) };
+        const v = Number.parseFloat(t.v);
+        if (floatOutOfRange(t.v, v)) this.error(`invalid float '${t.v}'`, t.off);
+        return { k: 'float', off: t.off, v };
+      }
       case 'STR_OPEN':
         return this.parseString();
       case 'IND_OPEN':
@@ -551,7 +565,11 @@ class Parser {
           const name = this.parseAttrName(null);
           if (!('s' in name)) this.error('dynamic attributes not allowed in inherit', nt.off);
           const prev = attrs.attrs.get(name.s);
-          if (prev) this.error(`attribute '${name.s}' already defined at ${this.where(prev.off)}`, nt.off);
+          if (prev)
+            this.error(
+              `attribute '${printAttrName(name.s)}' already defined at ${this.where(prev.off)}`,
+              nt.off,
+            );
           const def: AttrDef =
             from === undefined
               ? { e: { k: 'var', off: bindsOff, name: name.s }, off: attrOff, inherit: 'scope' }
@@ -584,7 +602,7 @@ class Parser {
   }
 
   private dupAttr(path: AttrName[], off: number, prevOff: number): never {
-    const shown = path.map((p) => ('s' in p ? p.s : DYNAMIC_ATTR)).join('.');
+    const shown = path.map((p) => ('s' in p ? printAttrName(p.s) : DYNAMIC_ATTR)).join('.');
     this.error(`attribute '${shown}' already defined at ${this.where(prevOff)}`, off);
   }
 

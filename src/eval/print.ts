@@ -9,8 +9,9 @@ import { Attrs, Lambda, NixFloat, NixPath, NixStr, PrimOp, PrimOpApp, Thunk, typ
 export function printValue(v: Value | Thunk, opts: { strict: boolean }): string {
   const parts: string[] = [];
   const seen = new Set<object>();
-  // Nix 2.8 marks a list as seen by its Value slot (here the thunk holding it, or the list) and
-  // a set by its bindings (the Attrs object).
+  // Nix 2.8 marks a list as seen by where its elements are stored: a list of one or two inside its
+  // Value slot (here the thunk holding it, or the list), a longer one in an array that copies of
+  // the value share (here the list); a set by its bindings (the Attrs object).
   const go = (t: Value | Thunk): void => {
     let x: Value;
     if (t instanceof Thunk) {
@@ -20,7 +21,7 @@ export function printValue(v: Value | Thunk, opts: { strict: boolean }): string 
       }
       x = t.v;
     } else x = t;
-    const slot: object = t instanceof Thunk ? t : (x as object);
+    const slot: object = t instanceof Thunk && Array.isArray(x) && x.length < 3 ? t : (x as object);
     if (typeof x === 'number' || typeof x === 'bigint') parts.push(String(x));
     else if (typeof x === 'string') parts.push(printString(x));
     else if (typeof x === 'boolean') parts.push(x ? 'true' : 'false');

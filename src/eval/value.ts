@@ -233,7 +233,7 @@ export function showType(v: Value): string {
     case 'bool':
       return 'a Boolean';
     case 'string':
-      return 'a string';
+      return v instanceof NixStr ? 'a string with context' : 'a string';
     case 'null':
       return 'null';
     case 'float':

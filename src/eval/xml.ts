@@ -6,6 +6,7 @@ import type { EvalState } from './state.js';
 import { formatFloat } from './text/float.js';
 import { Attrs, force, Lambda, NixFloat, NixPath, NixStr, Thunk, type Value } from './value.js';
 
+/** An attribute value as Nix 2.8 escapes it: `" < > &` and newlines only (tabs and CRs stay raw). */
 function esc(s: string): string {
   let out = '';
   for (const c of s) {
@@ -14,8 +15,6 @@ function esc(s: string): string {
     else if (c === '>') out += '&gt;';
     else if (c === '&') out += '&amp;';
     else if (c === '\n') out += '&#xA;';
-    else if (c === '\r') out += '&#xD;';
-    else if (c === '\t') out += '&#x9;';
     else out += c;
   }
   return out;

@@ -2,7 +2,7 @@
 
 import { missingAttrFor } from '../attr-errors.js';
 import { Bindings, permute, sortOrder } from '../bindings.js';
-import { forceAttrs, forceFunction, forceList, forceString } from '../ops.js';
+import { forceAttrs, forceFunction, forceList, forceStringNoCtx } from '../ops.js';
 import type { Pos } from '../source.js';
 import type { BuiltinDef, EvalState } from '../state.js';
 import { Attrs, force, type PosLookup, type Thunk, type Value } from '../value.js';
@@ -38,14 +38,14 @@ export function registerAttrs(state: EvalState, defs: BuiltinDef[]): void {
     return s.m.vals.slice();
   });
   def('getAttr', 2, ([n, a], pos) => {
-    const name = forceString(n!, pos);
+    const name = forceStringNoCtx(n!, pos);
     const s = forceAttrs(a!, pos);
     const v = s.m.get(name);
     if (v === undefined) throw missingAttrFor(name, 'getAttr', pos);
     return force(v);
   });
   def('hasAttr', 2, ([n, a], pos) => {
-    const name = forceString(n!, pos);
+    const name = forceStringNoCtx(n!, pos);
     return forceAttrs(a!, pos).m.has(name);
   });
   def(
@@ -53,7 +53,7 @@ export function registerAttrs(state: EvalState, defs: BuiltinDef[]): void {
     2,
     ([a, l], pos) => {
       const s = forceAttrs(a!, pos);
-      const names = forceList(l!, pos).map((x) => forceString(x, pos));
+      const names = forceList(l!, pos).map((x) => forceStringNoCtx(x, pos));
       if (!names.some((n) => s.m.has(n))) return s;
       const m = new Bindings(s.m.names.slice(), s.m.vals.slice());
       for (const n of names) m.delete(n);
@@ -73,7 +73,7 @@ export function registerAttrs(state: EvalState, defs: BuiltinDef[]): void {
       const e = forceAttrs(x, pos);
       const n = e.m.get('name');
       if (n === undefined) throw missingAttrFor('name', 'listToAttrs', pos);
-      const name = forceString(n, pos);
+      const name = forceStringNoCtx(n, pos);
       if (seen ? seen.has(name) : names.includes(name)) continue;
       seen?.add(name);
       const v = e.m.get('value');
@@ -105,7 +105,7 @@ export function registerAttrs(state: EvalState, defs: BuiltinDef[]): void {
     return new Attrs(new Bindings(names, vals), y.pos);
   });
   def('catAttrs', 2, ([n, l], pos) => {
-    const name = forceString(n!, pos);
+    const name = forceStringNoCtx(n!, pos);
     const out: (Value | Thunk)[] = [];
     // The sets of one list tend to share a layout: the name's last index is tried first.
     let guess = 0;
@@ -152,7 +152,7 @@ export function registerAttrs(state: EvalState, defs: BuiltinDef[]): void {
     return new Attrs(new Bindings(names, vals));
   });
   def('unsafeGetAttrPos', 2, ([n, a], pos) => {
-    const name = forceString(n!, pos);
+    const name = forceStringNoCtx(n!, pos);
     const s = forceAttrs(a!, pos);
     const p: Pos | undefined = s.pos?.get(name);
     if (!p || !s.m.has(name)) return null;

@@ -2,7 +2,7 @@
 import { arith, isInt, normInt } from '../arith.js';
 import { coerceToString } from '../coerce.js';
 import { NixEvalError } from '../errors.js';
-import { forceFloat, forceInt, forceString, lessThan } from '../ops.js';
+import { forceFloat, forceInt, forceStringNoCtx, lessThan } from '../ops.js';
 import { printValue } from '../print.js';
 import type { BuiltinDef, ConstDef, EvalState } from '../state.js';
 import {
@@ -146,7 +146,7 @@ export function registerBasic(state: EvalState, defs: BuiltinDef[], consts: Cons
     );
   });
   def('getEnv', 1, ([a], pos) => {
-    const name = forceString(a!, pos);
+    const name = forceStringNoCtx(a!, pos);
     const env = state.opts.env ?? {};
     return env[name] ?? '';
   });
@@ -173,8 +173,12 @@ export function hostSystem(): string {
   return `${arch[process.arch] ?? process.arch}-${process.platform}`;
 }
 
+/**
+ * An integral double as Nix 2.8's conversion to a 64-bit integer gives it on x86-64: a value
+ * outside [-2^63, 2^63), an infinity or NaN becomes -2^63 (the CPU's "integer indefinite").
+ */
 function floatToInt(x: number): Value {
   if (Number.isSafeInteger(x)) return x === 0 ? 0 : x;
-  if (!Number.isFinite(x)) return normInt(x > 0 ? 9223372036854775807n : -9223372036854775808n);
+  if (!(x >= -(2 ** 63) && x < 2 ** 63)) return -9223372036854775808n;
   return normInt(BigInt(x));
 }

@@ -176,3 +176,8 @@ test("bitAnd/bitOr/bitXor are 64-bit two's complement operations", () => {
     }
   }
 });
+
+test('genList: a list of 2^32 elements or more fails as Nix 2.8 fails to allocate it', () => {
+  assert.equal(evalError('builtins.genList (x: x) 4294967296').message, 'out of memory');
+  assert.equal(evalPrint('builtins.length (builtins.genList (x: x) 3)'), '3');
+});

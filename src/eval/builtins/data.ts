@@ -2,7 +2,7 @@
 import { normInt } from '../arith.js';
 import { NixEvalError } from '../errors.js';
 import { fromJSON, toJSON } from '../json.js';
-import { forceString, mkStr } from '../ops.js';
+import { forceString, forceStringNoCtx, mkStr } from '../ops.js';
 import type { BuiltinDef, EvalState } from '../state.js';
 import { parseToml, TomlError, type TomlValue } from '../text/toml.js';
 import { Attrs, NixFloat, type Value } from '../value.js';
@@ -34,7 +34,7 @@ export function registerData(state: EvalState, defs: BuiltinDef[]): void {
     const ctx = new Set<string>();
     return mkStr(toJSON(state, a!, ctx, pos), ctx);
   });
-  def('fromJSON', 1, ([a], pos) => fromJSON(forceString(a!, pos), pos));
+  def('fromJSON', 1, ([a], pos) => fromJSON(forceStringNoCtx(a!, pos), pos));
   def('toXML', 1, ([a], pos) => {
     const ctx = new Set<string>();
     return mkStr(toXML(state, a!, { strict: true, location: false }, ctx, pos), ctx);

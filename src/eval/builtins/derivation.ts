@@ -14,7 +14,7 @@ import { missingAttrFor } from '../attr-errors.js';
 import { coerceToString } from '../coerce.js';
 import { NixEvalError } from '../errors.js';
 import { toJSON } from '../json.js';
-import { forceAttrs, forceBool, forceList, forceString, forceStringNoCtx } from '../ops.js';
+import { forceAttrs, forceBool, forceList, forceStringNoCtx } from '../ops.js';
 import { fromBytes, type Pos, toBytes } from '../source.js';
 import type { BuiltinDef, ConstDef, EvalState } from '../state.js';
 import { toJsonString } from '../text/strings.js';
@@ -48,7 +48,7 @@ export function registerDerivation(state: EvalState, defs: BuiltinDef[], consts:
   defs.push({
     name: 'placeholder',
     arity: 1,
-    fn: ([a], pos) => `/${toNix32(hashBytes('sha256', `nix-output:${forceString(a!, pos)}`).digest)}`,
+    fn: ([a], pos) => `/${toNix32(hashBytes('sha256', `nix-output:${forceStringNoCtx(a!, pos)}`).digest)}`,
     global: true,
   });
   consts.push({

@@ -4,7 +4,7 @@ import { FormatError } from '../../formats/errors.js';
 import { parseHash } from '../../formats/hash.js';
 import { coerceToString } from '../coerce.js';
 import { NixEvalError } from '../errors.js';
-import { forceAttrs, forceBool, forceString } from '../ops.js';
+import { forceAttrs, forceBool, forceString, forceStringNoCtx } from '../ops.js';
 import type { Pos } from '../source.js';
 import { fromBytes, toBytes } from '../source.js';
 import type { BuiltinDef, EvalState } from '../state.js';
@@ -18,12 +18,12 @@ function storeString(p: string): Value {
 /** The argument as { url, name?, sha256? } (a bare string is the url). */
 function urlArgs(t: Value | Thunk, who: string, pos?: Pos): { url: string; name?: string; sha256?: string } {
   const v = force(t);
-  if (!(v instanceof Attrs)) return { url: forceString(v, pos) };
+  if (!(v instanceof Attrs)) return { url: forceStringNoCtx(v, pos) };
   const out: { url?: string; name?: string; sha256?: string } = {};
   for (const [k, x] of v.m) {
-    if (k === 'url') out.url = forceString(x, pos);
-    else if (k === 'name') out.name = forceString(x, pos);
-    else if (k === 'sha256') out.sha256 = forceString(x, pos);
+    if (k === 'url') out.url = forceStringNoCtx(x, pos);
+    else if (k === 'name') out.name = forceStringNoCtx(x, pos);
+    else if (k === 'sha256') out.sha256 = forceStringNoCtx(x, pos);
     else throw new NixEvalError('TYPE', `unsupported argument '${k}' to '${who}'`, pos);
   }
   if (out.url === undefined) throw new NixEvalError('TYPE', `'url' argument required`, pos);

@@ -10,8 +10,8 @@ import {
   forceAttrs,
   forceBool,
   forceList,
-  forceString,
   forceStringCtx,
+  forceStringNoCtx,
   mkStr,
 } from '../ops.js';
 import { baseNameOf, canonPath } from '../paths.js';
@@ -98,7 +98,7 @@ export function registerFiles(state: EvalState, defs: BuiltinDef[], consts: Cons
     return new Attrs(m);
   });
   def('hashFile', 2, ([algo, a], pos) => {
-    const alg = parseHashAlgoArg(forceString(algo!, pos), pos);
+    const alg = parseHashAlgoArg(forceStringNoCtx(algo!, pos), pos);
     const p = realisePath(state, a!, pos);
     const bytes = wrapIO('opening file', p, pos, () => io.readFile(fromBytes(p)));
     return printHash(hashBytes(alg, bytes), 'base16');
@@ -129,7 +129,7 @@ export function registerFiles(state: EvalState, defs: BuiltinDef[], consts: Cons
     return mkStr(p, ctx);
   });
   def('toFile', 2, ([n, s], pos) => {
-    const name = forceString(n!, pos);
+    const name = forceStringNoCtx(n!, pos);
     const ctx = new Set<string>();
     const contents = forceStringCtx(s!, ctx, pos);
     const refs: string[] = [];
@@ -202,10 +202,10 @@ export function registerFiles(state: EvalState, defs: BuiltinDef[], consts: Cons
     let sha256: string | undefined;
     for (const [k, v] of args.m) {
       if (k === 'path') path = realisePath(state, v, pos);
-      else if (k === 'name') name = forceString(v, pos);
+      else if (k === 'name') name = forceStringNoCtx(v, pos);
       else if (k === 'filter') filter = force(v);
       else if (k === 'recursive') recursive = forceBool(v, pos);
-      else if (k === 'sha256') sha256 = forceString(v, pos);
+      else if (k === 'sha256') sha256 = forceStringNoCtx(v, pos);
       else throw new NixEvalError('TYPE', `unsupported argument '${k}' to 'addPath'`, pos);
     }
     if (path === undefined) throw new NixEvalError('TYPE', "'path' required", pos);
@@ -237,12 +237,12 @@ export function registerFiles(state: EvalState, defs: BuiltinDef[], consts: Cons
     const entries = [...forceList(sp!, pos), ...extra].map((e) => {
       const entry = forceAttrs(e, pos);
       const pfx = entry.m.get('prefix');
-      const prefix = pfx === undefined ? '' : forceString(pfx, pos);
+      const prefix = pfx === undefined ? '' : forceStringNoCtx(pfx, pos);
       const pv = entry.m.get('path');
       if (pv === undefined) throw missingAttrFor('path', 'findFile', pos);
       return { prefix, dir: coerceToString(state, pv, new Set(), { copyToStore: false }, pos) };
     });
-    const name = forceString(n!, pos);
+    const name = forceStringNoCtx(n!, pos);
     for (const { prefix, dir } of entries) {
       let rest: string;
       if (prefix === '') rest = name;

@@ -1,5 +1,6 @@
 // List builtins.
 
+import { toCInt } from '../arith.js';
 import { missingAttrFor } from '../attr-errors.js';
 import { NixEvalError } from '../errors.js';
 import {
@@ -11,7 +12,7 @@ import {
   forceFunction,
   forceInt,
   forceList,
-  forceString,
+  forceStringNoCtx,
   lessThan,
 } from '../ops.js';
 import type { Pos } from '../source.js';
@@ -55,9 +56,10 @@ export function registerLists(_state: EvalState, defs: BuiltinDef[]): void {
     return list.slice(1);
   });
   def('elemAt', 2, ([l, n], pos) => {
-    const i = forceInt(n!, pos);
+    // Nix 2.8 keeps the index in a C int: its low 32 bits, signed.
+    const i = toCInt(forceInt(n!, pos));
     const list = forceList(l!, pos);
-    if (typeof i !== 'number' || i < 0 || i >= list.length) {
+    if (i < 0 || i >= list.length) {
       throw new NixEvalError('TYPE', `list index ${i} is out of bounds`, pos);
     }
     return force(list[i]!);
@@ -68,8 +70,12 @@ export function registerLists(_state: EvalState, defs: BuiltinDef[]): void {
     return false;
   });
   def('concatLists', 1, ([l], pos) => {
+    const lists = forceList(l!, pos).map((x) => forceList(x, pos));
+    // The only non-empty list is the result itself, as in Nix 2.8 (it then prints «repeated»).
+    const nonEmpty = lists.filter((x) => x.length > 0);
+    if (nonEmpty.length === 1) return nonEmpty[0]!;
     const out: (Value | Thunk)[] = [];
-    for (const x of forceList(l!, pos)) for (const y of forceList(x, pos)) out.push(y);
+    for (const x of lists) for (const y of x) out.push(y);
     return out;
   });
   def('concatMap', 2, ([f, l], pos) => {
@@ -99,6 +105,8 @@ export function registerLists(_state: EvalState, defs: BuiltinDef[]): void {
   def('genList', 2, ([f, n], pos) => {
     const len = forceInt(n!, pos);
     if (len < 0) throw new NixEvalError('TYPE', `cannot create list of size ${len}`, pos);
+    // Nix 2.8 fails to allocate such a list (from 2^32 elements; far beyond, its size overflows).
+    if (len >= 2 ** 32) throw new NixEvalError('OUT_OF_MEMORY', 'out of memory');
     const out = new Array(Number(len));
     for (let i = 0; i < out.length; i++) out[i] = appThunk(f!, i, pos);
     return out;
@@ -119,7 +127,9 @@ export function registerLists(_state: EvalState, defs: BuiltinDef[]): void {
     const fn = forceFunction(f!, pos);
     const right: (Value | Thunk)[] = [];
     const wrong: (Value | Thunk)[] = [];
-    for (const x of forceList(l!, pos)) (forceBool(callFunction(fn, x, pos), pos) ? right : wrong).push(x);
+    // Each element is evaluated before the predicate sees it, as in Nix 2.8.
+    for (const x of forceList(l!, pos))
+      (forceBool(callFunction(fn, force(x), pos), pos) ? right : wrong).push(x);
     return mkAttrs([
       ['right', right],
       ['wrong', wrong],
@@ -129,7 +139,7 @@ export function registerLists(_state: EvalState, defs: BuiltinDef[]): void {
     const fn = forceFunction(f!, pos);
     const m = new Map<string, (Value | Thunk)[]>();
     for (const x of forceList(l!, pos)) {
-      const k = forceString(callFunction(fn, x, pos), pos);
+      const k = forceStringNoCtx(callFunction(fn, x, pos), pos);
       const g = m.get(k);
       if (g) g.push(x);
       else m.set(k, [x]);

@@ -1,5 +1,6 @@
 // String builtins, including regexes, versions, hashes and string contexts.
 import { type HashAlgo, hashBytes, printHash } from '../../formats/hash.js';
+import { toCInt } from '../arith.js';
 import { coerceToString } from '../coerce.js';
 import { NixEvalError } from '../errors.js';
 import {
@@ -8,6 +9,7 @@ import {
   forceList,
   forceString,
   forceStringCtx,
+  forceStringNoCtx,
   mkPooledStr,
   mkStr,
   takeCtx,
@@ -15,7 +17,7 @@ import {
 import { baseNameOf, dirOf } from '../paths.js';
 import { bytesOf } from '../source.js';
 import type { BuiltinDef, EvalState } from '../state.js';
-import { RegexError, regexMatch, regexSplit } from '../text/regex.js';
+import { compileRegex, RegexError, regexMatch, regexSplit } from '../text/regex.js';
 import { compareVersions, parseDrvName, splitVersion } from '../text/versions.js';
 import { Attrs, force, NixPath, NixStr, type Thunk, type Value } from '../value.js';
 import { mkAttrs } from './util.js';
@@ -45,13 +47,14 @@ export function registerStrings(state: EvalState, defs: BuiltinDef[]): void {
     ([a], pos) => coerceToString(state, a!, new Set(), { copyToStore: true }, pos).length,
   );
   def('substring', 3, ([a, b, c], pos) => {
-    const start = forceInt(a!, pos);
-    const len = forceInt(b!, pos);
+    // Nix 2.8 keeps start and length in C ints: their low 32 bits, as signed numbers.
+    const start = toCInt(forceInt(a!, pos));
+    const len = toCInt(forceInt(b!, pos));
     const ctx = new Set<string>();
     const s = coerceToString(state, c!, ctx, { copyToStore: true }, pos);
     if (start < 0) throw new NixEvalError('TYPE', "negative start position in 'substring'", pos);
-    const st = Number(start);
-    const end = len < 0 ? s.length : Math.min(s.length, st + Number(len));
+    const st = start;
+    const end = len < 0 ? s.length : Math.min(s.length, st + len);
     return mkStr(st >= s.length ? '' : s.slice(st, end), ctx);
   });
   def('concatStringsSep', 2, ([sepv, l], pos) => {
@@ -100,20 +103,22 @@ export function registerStrings(state: EvalState, defs: BuiltinDef[]): void {
     }
     return mkStr(out, ctx);
   });
+  // The pattern is compiled (and may fail) before the string is evaluated, as in Nix 2.8.
   def('match', 2, ([re, sv], pos) => {
-    const pattern = forceString(re!, pos);
-    const s = forceString(sv!, pos);
+    const pattern = forceStringNoCtx(re!, pos);
     try {
-      return regexMatch(pattern, s);
+      compileRegex(pattern);
+      return regexMatch(pattern, forceString(sv!, pos));
     } catch (e) {
       throw regexError(e, pattern, pos);
     }
   });
   def('split', 2, ([re, sv], pos) => {
-    const pattern = forceString(re!, pos);
+    const pattern = forceStringNoCtx(re!, pos);
     const ctx = new Set<string>();
-    const s = forceStringCtx(sv!, ctx, pos);
     try {
+      compileRegex(pattern);
+      const s = forceStringCtx(sv!, ctx, pos);
       return regexSplit(pattern, s).map((p) => (typeof p === 'string' ? mkStr(p, ctx) : p));
     } catch (e) {
       throw regexError(e, pattern, pos);
@@ -142,14 +147,16 @@ export function registerStrings(state: EvalState, defs: BuiltinDef[]): void {
     true,
   );
   def('hashString', 2, ([algo, sv], pos) => {
-    const a = parseHashAlgoArg(forceString(algo!, pos), pos);
+    const a = parseHashAlgoArg(forceStringNoCtx(algo!, pos), pos);
     const s = forceString(sv!, pos);
     return printHash(hashBytes(a, bytesOf(s)), 'base16');
   });
-  def('compareVersions', 2, ([a, b], pos) => compareVersions(forceString(a!, pos), forceString(b!, pos)));
-  def('splitVersion', 1, ([a], pos) => splitVersion(forceString(a!, pos)));
+  def('compareVersions', 2, ([a, b], pos) =>
+    compareVersions(forceStringNoCtx(a!, pos), forceStringNoCtx(b!, pos)),
+  );
+  def('splitVersion', 1, ([a], pos) => splitVersion(forceStringNoCtx(a!, pos)));
   def('parseDrvName', 1, ([a], pos) => {
-    const r = parseDrvName(forceString(a!, pos));
+    const r = parseDrvName(forceStringNoCtx(a!, pos));
     return mkAttrs([
       ['name', r.name],
       ['version', r.version],
@@ -231,7 +238,7 @@ export function registerStrings(state: EvalState, defs: BuiltinDef[]): void {
             pos,
           );
         }
-        for (const o of list) ctx.add(`!${forceString(o, pos)}!${p}`);
+        for (const o of list) ctx.add(`!${forceStringNoCtx(o, pos)}!${p}`);
       }
     }
     return mkStr(s, ctx);
