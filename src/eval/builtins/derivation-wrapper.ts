@@ -214,11 +214,13 @@ export interface StrictResult {
 const outputCtxPrefix = new Map<string, string>([['out', '!out!']]);
 
 /**
- * The attribute `name` of derivationStrict's set: an output's path with the context `!<output>!<drv>`,
- * or `drvPath` (unless an output has that name) with the context `=<drv>`. Undefined if absent.
+ * The attribute `name` of derivationStrict's set: `drvPath` with the context `=<drv>`, or an
+ * output's path with the context `!<output>!<drv>`. Undefined if absent. An output named `drvPath`
+ * is a second attribute of that name in Nix 2.8's set, which lookups never find (see strictAttrs).
  */
 export function strictAttr(r: StrictResult, name: string): NixStr | undefined {
   const { outNames, outPaths, drvPath } = r;
+  if (name === 'drvPath') return new NixStr(drvPath, `=${drvPath}`);
   const i = typeof outPaths === 'string' ? (outNames[0] === name ? 0 : -1) : outNames.indexOf(name);
   if (i >= 0) {
     let prefix = outputCtxPrefix.get(name);
@@ -228,8 +230,14 @@ export function strictAttr(r: StrictResult, name: string): NixStr | undefined {
     }
     return new NixStr(typeof outPaths === 'string' ? outPaths : outPaths[i]!, prefix + drvPath);
   }
-  if (name === 'drvPath') return new NixStr(drvPath, `=${drvPath}`);
   return undefined;
+}
+
+/** An output's attribute (strictAttr without `drvPath` itself). */
+function outputAttr(r: StrictResult, name: string): NixStr {
+  const i = typeof r.outPaths === 'string' ? 0 : r.outNames.indexOf(name);
+  const path = typeof r.outPaths === 'string' ? r.outPaths : r.outPaths[i]!;
+  return new NixStr(path, `!${name}!${r.drvPath}`);
 }
 
 /** derivationStrict's attribute names for each list of output names (joined with NUL). */
@@ -242,11 +250,19 @@ export function strictAttrs(r: StrictResult): Attrs {
   let names = strictNames.get(key);
   if (names === undefined) {
     // Byte strings sort in byte order with the default comparison.
-    names = outs.includes('drvPath') ? outs : [...outs, 'drvPath'].sort();
+    // An output named drvPath makes a second `drvPath`, after the .drv's (as Nix 2.8 shows it).
+    names = [...outs, 'drvPath'].sort();
     strictNames.set(key, names);
   }
   const vals: Value[] = new Array(names.length);
-  for (let i = 0; i < names.length; i++) vals[i] = strictAttr(r, names[i]!)!;
+  let drvDone = false;
+  for (let i = 0; i < names.length; i++) {
+    const n = names[i]!;
+    if (n === 'drvPath' && !drvDone) {
+      drvDone = true;
+      vals[i] = strictAttr(r, n)!;
+    } else vals[i] = outputAttr(r, n);
+  }
   return new Attrs(new Bindings(names, vals));
 }
 
