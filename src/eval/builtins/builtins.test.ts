@@ -181,3 +181,18 @@ test('genList: a list of 2^32 elements or more fails as Nix 2.8 fails to allocat
   assert.equal(evalError('builtins.genList (x: x) 4294967296').message, 'out of memory');
   assert.equal(evalPrint('builtins.length (builtins.genList (x: x) 3)'), '3');
 });
+
+test("sort compares in libstdc++ std::stable_sort's order, as Nix 2.8 (traces and inconsistent comparators)", () => {
+  const lines: string[] = [];
+  const out = evalPrint(
+    'builtins.sort (a: b: builtins.trace "${toString a}<${toString b}" (a < b)) [ 5 3 9 1 7 2 8 6 4 0 11 ]',
+    { trace: (l: string) => lines.push(l.replace(/^trace: /, '')) },
+  );
+  assert.equal(out, '[ 0 1 2 3 4 5 6 7 8 9 11 ]');
+  // The comparisons nix-instantiate 2.8 traces for this list, in its order.
+  const nix28 =
+    '3<5 9<3 9<5 1<3 7<1 7<9 7<5 2<1 2<9 2<7 2<5 2<3 2<1 6<8 4<6 0<4 11<0 11<8 11<9 8<9 8<7 6<7 6<5 4<5 4<3 0<3 0<2 0<1';
+  assert.equal(lines.join(' '), nix28);
+  // A comparator that is no order still gives Nix's result.
+  assert.equal(evalPrint('builtins.sort (a: b: true) (builtins.genList (x: x) 9)'), '[ 8 7 6 5 4 3 2 1 0 ]');
+});

@@ -114,14 +114,18 @@ export function registerLists(_state: EvalState, defs: BuiltinDef[]): void {
   def('sort', 2, ([f, l], pos) => {
     const fn = forceFunction(f!, pos);
     const list = forceList(l!, pos);
-    if (list.length <= 1) return list;
+    // As Nix 2.8: every element is forced first, then std::stable_sort calls `fn b a` for `b < a`.
+    const vals = list.map((x) => force(x));
+    if (vals.length <= 1) return vals;
     if (fn instanceof PrimOp && fn.name === 'lessThan') {
-      const vals = list.map((x) => force(x));
+      // A consistent order has one stable result, whatever the algorithm.
       if (vals.every((x) => typeof x === 'number')) return (vals as number[]).sort((a, b) => a - b);
       if (vals.every((x) => typeof x === 'string')) return (vals as string[]).sort();
-      return mergeSort(vals, (a, b) => lessThan(a, b, pos));
+      stdStableSort(vals, (a, b) => lessThan(a as Value, b as Value, pos));
+      return vals;
     }
-    return mergeSort(list.slice(), (a, b) => forceBool(call2(fn, a, b, pos), pos));
+    stdStableSort(vals, (a, b) => forceBool(call2(fn, a, b, pos), pos));
+    return vals;
   });
   def('partition', 2, ([f, l], pos) => {
     const fn = forceFunction(f!, pos);
@@ -149,47 +153,157 @@ export function registerLists(_state: EvalState, defs: BuiltinDef[]): void {
   def('genericClosure', 1, ([a], pos) => genericClosure(a!, pos));
 }
 
-/** Stable merge sort needing only `less(b, a)` per comparison (as std::stable_sort). */
-function mergeSort(
-  a: (Value | Thunk)[],
-  less: (x: Value | Thunk, y: Value | Thunk) => boolean,
-): (Value | Thunk)[] {
+/**
+ * std::stable_sort as libstdc++ (GCC 12, which Nix 2.8 on Debian is built with) performs it when
+ * its temporary buffer of (n+1)/2 elements is granted: each half is sorted by insertion sort in
+ * chunks of 7 and then merged through the buffer, and the halves are merged last. The same
+ * sequence of comparisons as Nix's sort means the same result for any comparator (consistent or
+ * not), the same first error for values that cannot be compared, and the same order of traces.
+ */
+function stdStableSort(a: (Value | Thunk)[], less: (x: Value | Thunk, y: Value | Thunk) => boolean): void {
   const n = a.length;
-  let src = a;
-  let dst = new Array<Value | Thunk>(n);
-  // Insertion-sort runs of 8 first.
-  const RUN = 8;
-  for (let lo = 0; lo < n; lo += RUN) {
-    const hi = Math.min(lo + RUN, n);
-    for (let i = lo + 1; i < hi; i++) {
-      const x = src[i]!;
-      let j = i - 1;
-      while (j >= lo && less(x, src[j]!)) {
-        src[j + 1] = src[j]!;
+  if (n < 2) return;
+  const half = (n + 1) >> 1;
+  const buf = new Array<Value | Thunk>(half);
+  mergeSortWithBuffer(a, 0, half, buf, less);
+  mergeSortWithBuffer(a, half, n, buf, less);
+  mergeAdaptive(a, 0, half, n, buf, less);
+}
+
+const CHUNK = 7;
+
+function insertionSort(a: (Value | Thunk)[], first: number, last: number, less: Less): void {
+  for (let i = first + 1; i < last; i++) {
+    const v = a[i]!;
+    if (less(v, a[first]!)) {
+      for (let k = i; k > first; k--) a[k] = a[k - 1]!;
+      a[first] = v;
+    } else {
+      let j = i;
+      // (Unguarded in libstdc++: a deterministic comparator stops at `first`, as checked above.)
+      while (j > first && less(v, a[j - 1]!)) {
+        a[j] = a[j - 1]!;
         j--;
       }
-      src[j + 1] = x;
+      a[j] = v;
     }
   }
-  for (let width = RUN; width < n; width *= 2) {
-    for (let lo = 0; lo < n; lo += 2 * width) {
-      const mid = Math.min(lo + width, n);
-      const hi = Math.min(lo + 2 * width, n);
-      let i = lo;
-      let j = mid;
-      let k = lo;
-      while (i < mid && j < hi) {
-        if (less(src[j]!, src[i]!)) dst[k++] = src[j++]!;
-        else dst[k++] = src[i++]!;
+}
+
+type Less = (x: Value | Thunk, y: Value | Thunk) => boolean;
+
+/** Merges src[f1..l1) and src[f2..l2) into dst from `out`, taking the first on ties; returns the end. */
+function moveMerge(
+  src: (Value | Thunk)[],
+  f1: number,
+  l1: number,
+  f2: number,
+  l2: number,
+  dst: (Value | Thunk)[],
+  out: number,
+  less: Less,
+): number {
+  while (f1 !== l1 && f2 !== l2) {
+    if (less(src[f2]!, src[f1]!)) dst[out++] = src[f2++]!;
+    else dst[out++] = src[f1++]!;
+  }
+  while (f1 !== l1) dst[out++] = src[f1++]!;
+  while (f2 !== l2) dst[out++] = src[f2++]!;
+  return out;
+}
+
+function mergeSortLoop(
+  src: (Value | Thunk)[],
+  first: number,
+  last: number,
+  dst: (Value | Thunk)[],
+  out: number,
+  step: number,
+  less: Less,
+): void {
+  const two = 2 * step;
+  while (last - first >= two) {
+    out = moveMerge(src, first, first + step, first + step, first + two, dst, out, less);
+    first += two;
+  }
+  const s = Math.min(last - first, step);
+  moveMerge(src, first, first + s, first + s, last, dst, out, less);
+}
+
+function mergeSortWithBuffer(
+  a: (Value | Thunk)[],
+  first: number,
+  last: number,
+  buf: (Value | Thunk)[],
+  less: Less,
+): void {
+  const len = last - first;
+  let f = first;
+  while (last - f >= CHUNK) {
+    insertionSort(a, f, f + CHUNK, less);
+    f += CHUNK;
+  }
+  insertionSort(a, f, last, less);
+  let step = CHUNK;
+  while (step < len) {
+    mergeSortLoop(a, first, last, buf, 0, step, less);
+    step *= 2;
+    mergeSortLoop(buf, 0, len, a, first, step, less);
+    step *= 2;
+  }
+}
+
+/** Merges the sorted a[first..middle) and a[middle..last) with the buffer (large enough for either). */
+function mergeAdaptive(
+  a: (Value | Thunk)[],
+  first: number,
+  middle: number,
+  last: number,
+  buf: (Value | Thunk)[],
+  less: Less,
+): void {
+  const len1 = middle - first;
+  const len2 = last - middle;
+  if (len1 <= len2) {
+    for (let i = 0; i < len1; i++) buf[i] = a[first + i]!;
+    // Forward: the buffered first half against the second, in place.
+    let b = 0;
+    let m = middle;
+    let out = first;
+    while (b !== len1 && m !== last) {
+      if (less(a[m]!, buf[b]!)) a[out++] = a[m++]!;
+      else a[out++] = buf[b++]!;
+    }
+    while (b !== len1) a[out++] = buf[b++]!;
+  } else {
+    for (let i = 0; i < len2; i++) buf[i] = a[middle + i]!;
+    // Backward: the first half against the buffered second half, from the ends.
+    let l1 = middle;
+    let l2 = len2;
+    let out = last;
+    if (l1 === first) {
+      while (l2 !== 0) a[--out] = buf[--l2]!;
+      return;
+    }
+    if (l2 === 0) return;
+    l1--;
+    l2--;
+    while (true) {
+      if (less(buf[l2]!, a[l1]!)) {
+        a[--out] = a[l1]!;
+        if (l1 === first) {
+          l2++;
+          while (l2 !== 0) a[--out] = buf[--l2]!;
+          return;
+        }
+        l1--;
+      } else {
+        a[--out] = buf[l2]!;
+        if (l2 === 0) return;
+        l2--;
       }
-      while (i < mid) dst[k++] = src[i++]!;
-      while (j < hi) dst[k++] = src[j++]!;
     }
-    const t = src;
-    src = dst;
-    dst = t;
   }
-  return src;
 }
 
 function keyOf(v: Value): string | undefined {
