@@ -93,3 +93,28 @@ test('a cycle is reported', async () => {
   );
   await assert.rejects(p, /cycle/);
 });
+
+test('ready nodes start in the given order; without keepGoing a failure fails its dependents at once', async () => {
+  const started: string[] = [];
+  const results = await runDag(
+    new Map<string, string[]>([
+      ['z-ok', []],
+      ['a-bad', []],
+      ['top', ['z-ok', 'a-bad']],
+    ]),
+    {
+      maxParallel: 1,
+      keepGoing: false,
+      order: (a, b) => (a < b ? -1 : a > b ? 1 : 0),
+      run: async (k) => {
+        started.push(k);
+        return k !== 'a-bad';
+      },
+      isSuccess: (r) => r,
+      dependencyFailed: () => false,
+    },
+  );
+  assert.deepEqual(started, ['a-bad']);
+  assert.equal(results.get('top'), false, 'top fails as soon as a-bad does');
+  assert.equal(results.has('z-ok'), false, 'z-ok never started');
+});

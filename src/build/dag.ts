@@ -11,6 +11,8 @@ export interface DagOptions<R> {
   dependencyFailed: (key: string, failedDeps: string[]) => R;
   /** Called as each node gets its result. */
   onResult?: (key: string, r: R) => void;
+  /** Which of the ready nodes start first (default: the order they became ready). */
+  order?: (a: string, b: string) => number;
 }
 
 /**
@@ -27,6 +29,8 @@ export async function runDag<R>(
   const dependents = new Map<string, string[]>();
   const failedDeps = new Map<string, string[]>();
   const ready: string[] = [];
+  /** Nodes ever put in `ready` (each is finished once). */
+  const queued = new Set<string>();
   for (const [k, ds] of deps) {
     const unique = [...new Set(ds)];
     waitingOn.set(k, unique.length);
@@ -34,7 +38,10 @@ export async function runDag<R>(
       if (!deps.has(d)) throw new Error(`runDag: '${k}' depends on unknown node '${d}'`);
       dependents.set(d, [...(dependents.get(d) ?? []), k]);
     }
-    if (unique.length === 0) ready.push(k);
+    if (unique.length === 0) {
+      ready.push(k);
+      queued.add(k);
+    }
   }
   let running = 0;
   let stopped = false;
@@ -50,10 +57,16 @@ export async function runDag<R>(
       if (!ok) failedDeps.set(d, [...(failedDeps.get(d) ?? []), k]);
       const n = waitingOn.get(d)! - 1;
       waitingOn.set(d, n);
-      if (n === 0) ready.push(d);
+      // Without keepGoing a failed dependency fails its dependents at once (as Nix's goals do),
+      // without waiting for their other dependencies.
+      if ((n === 0 || (!ok && !opts.keepGoing)) && !queued.has(d)) {
+        queued.add(d);
+        ready.push(d);
+      }
     }
   };
   const pump = () => {
+    if (opts.order && ready.length > 1) ready.sort(opts.order);
     for (let i = 0; i < ready.length; ) {
       const k = ready[i]!;
       const failed = failedDeps.get(k);

@@ -103,6 +103,7 @@ export async function buildPaths(
   const results = await runDag(plan.deps, {
     maxParallel: Math.max(1, maxJobs),
     keepGoing: opts.keepGoing ?? false,
+    order: byGoalKey,
     run: async (drvPath) => {
       const node = plan.nodes.get(drvPath)!;
       const substituteFailed = plan.substituteFailed.get(drvPath);
@@ -141,6 +142,8 @@ export async function buildPaths(
   if (failedTop.length > 0 || [...results.values()].some((r) => !isSuccess(r))) {
     const failed =
       failedTop.length > 0 ? failedTop : [...results].filter(([, r]) => !isSuccess(r)).map(([k]) => k);
+    // Listed as Nix 2.8 lists its set of failed paths: in path order.
+    failed.sort();
     throw new BuildError('BUILD_FAILED', `build of ${failed.map((d) => `'${d}'`).join(', ')} failed`, {
       exitCode: exitCodeFor(results.values()),
       results,
@@ -181,6 +184,17 @@ async function substituteOpaque(
       : `path '${still[0]}' is required, but there is no substituter that can build it`,
     { exitCode: 1 },
   );
+}
+
+/**
+ * The order in which ready derivations start: Nix 2.8's worker keeps its goals ordered by key,
+ * the derivation's name and then its path, so with one build slot the same builds run first.
+ */
+function byGoalKey(a: string, b: string): number {
+  const na = a.slice(a.lastIndexOf('/') + 34);
+  const nb = b.slice(b.lastIndexOf('/') + 34);
+  if (na !== nb) return na < nb ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** The result for a derivation whose outputs are all valid already. */

@@ -116,6 +116,7 @@ export async function realisePaths(
   opts: RealiseOptions = {},
 ): Promise<BuildPathsResult> {
   const buildStore = asBuildStore(store);
+  const report = new FailureReport(ctx, paths);
   const log = (line: string) => ctx.err.write(`${line}\n`);
   applyAutoGcSettings(buildStore, settings, log);
   const { substitution, close } = substitutionFor(buildStore, settings, ctx, opts);
@@ -132,7 +133,7 @@ export async function realisePaths(
           ctx.err.write(`${job.check ? 'checking outputs of' : 'building'} '${job.drvPath}'...\n`);
       },
       onResult: (drvPath, r) => {
-        if (!isSuccess(r) && r.errorMsg) showFailure(ctx, drvPath, r.errorMsg);
+        if (!isSuccess(r) && r.errorMsg) report.onFailure(drvPath, r.errorMsg);
       },
       local: {
         ...localBuildOptions(settings, ctx.env),
@@ -142,7 +143,7 @@ export async function realisePaths(
       },
     });
   } catch (e) {
-    throw shownOnce(e, ctx);
+    throw report.finish(e);
   } finally {
     await close();
   }
@@ -171,26 +172,44 @@ export function buildOutputLog(ctx: CommandContext): ((line: string) => void) | 
   return (line: string) => ctx.err.write(`${line}\n`);
 }
 
-/** Failures already printed (by showFailure) in this command, by derivation. */
-const shown = new WeakMap<CommandContext, Set<string>>();
-
-/** Prints a build failure as Nix does: `error: ` and the message's further lines indented under it. */
-export function showFailure(ctx: CommandContext, drvPath: string, msg: string): void {
-  ctx.err.write(`error: ${msg.replaceAll('\n', '\n       ')}\n`);
-  const set = shown.get(ctx) ?? new Set<string>();
-  shown.set(ctx, set);
-  set.add(drvPath);
-}
-
 /**
- * As nix-build: when a single requested derivation failed, its own failure (already printed) is
- * the error, and "build of … failed" is not added; with several, that summary ends the output.
+ * How `tix build` reports build failures, as Nix 2.8's worker does: a failed derivation that
+ * others wait for is reported at once; a requested one (a top-level goal) is held, and at the end
+ * the only one is the error, or the held ones are printed (the first last) before "build of …
+ * failed". Each message's further lines are indented under `error: `.
  */
-export function shownOnce(e: unknown, ctx: CommandContext): unknown {
-  const failed = e instanceof BuildError ? e.failed : undefined;
-  if (failed?.length === 1 && shown.get(ctx)?.has(failed[0]!)) {
-    (e as BuildError).format = () => '';
+export class FailureReport {
+  readonly #held = new Map<string, string>();
+  readonly #top: Set<string>;
+  constructor(
+    private readonly ctx: CommandContext,
+    paths: DerivedPath[],
+  ) {
+    this.#top = new Set(paths.flatMap((p) => (p.kind === 'built' ? [p.drvPath] : [])));
+  }
+
+  onFailure(drvPath: string, msg: string): void {
+    if (this.#top.has(drvPath)) this.#held.set(drvPath, msg);
+    else this.ctx.err.write(errorText(msg));
+  }
+
+  /** The error that ends the build, with the held failures in Nix's order. */
+  finish(e: unknown): unknown {
+    if (!(e instanceof BuildError) || e.failed === undefined) return e;
+    const held = [...this.#top].flatMap((d) => {
+      const m = this.#held.get(d);
+      return m === undefined ? [] : [m];
+    });
+    if (held.length === 0) return e;
+    const text =
+      e.failed.length === 1 && held.length === 1
+        ? errorText(held[0]!)
+        : [...held.slice(1), held[0]!].map(errorText).join('') + errorText(e.message);
+    e.format = () => text;
     return e;
   }
-  return e;
+}
+
+function errorText(msg: string): string {
+  return `error: ${msg.replaceAll('\n', '\n       ')}\n`;
 }

@@ -18,12 +18,11 @@ import type { FlagSetting } from './cli-settings.js';
 import type { CommandContext } from './command.js';
 import {
   buildOutputLog,
+  FailureReport,
   postBuildHookFrom,
   quiet,
   type RealiseOptions,
   realisePaths,
-  showFailure,
-  shownOnce,
   substitutionFor,
 } from './realise.js';
 
@@ -101,6 +100,7 @@ export async function realiseWithBuilders(
   const machines = configuredMachines(settings);
   if (machines.length === 0) return realisePaths(store, paths, settings, ctx, opts);
   const buildStore = asBuildStore(store);
+  const report = new FailureReport(ctx, paths);
   const onLogLine = (line: string) => ctx.err.write(`${line}\n`);
   applyAutoGcSettings(buildStore, settings, onLogLine);
   const dist = distributedFromSettings(buildStore, settings, {
@@ -122,11 +122,11 @@ export async function realiseWithBuilders(
       check: opts.check ?? false,
       postBuildHook: postBuildHookFrom(settings, ctx.env, onLogLine),
       onResult: (_drvPath, r) => {
-        if (!isSuccess(r) && r.errorMsg) showFailure(ctx, _drvPath, r.errorMsg);
+        if (!isSuccess(r) && r.errorMsg) report.onFailure(_drvPath, r.errorMsg);
       },
     });
   } catch (e) {
-    throw shownOnce(e, ctx);
+    throw report.finish(e);
   } finally {
     await close();
     await dist.close();

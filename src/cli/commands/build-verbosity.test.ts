@@ -1,6 +1,7 @@
 // `tix build` prints what nix-build 2.8 prints, byte for byte on stderr, by default, with
 // -Q/--no-build-output (no builder output; a failure then repeats the last log lines) and with
-// --quiet (no progress lines); a failed build's message is printed once, indented as Nix does.
+// --quiet (no progress lines); a failed build's message is printed once, indented as Nix does;
+// with a failing dependency, builds start in Nix's order and stop (or go on with -k) as in Nix.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,11 +14,14 @@ after(() => rmSync(tmp, { recursive: true, force: true }));
 const file = join(tmp, 'v.nix');
 writeFileSync(
   file,
-  `{ tag }: {
+  `{ tag }: rec {
   ok = derivation { name = "ok-\${tag}"; system = builtins.currentSystem; builder = "/bin/sh";
     args = [ "-c" "echo says-hi; echo x > $out" ]; };
   bad = derivation { name = "bad-\${tag}"; system = builtins.currentSystem; builder = "/bin/sh";
     args = [ "-c" "echo says-bye; exit 3" ]; };
+  top = derivation { name = "top-\${tag}"; system = builtins.currentSystem; builder = "/bin/sh";
+    args = [ "-c" "echo \${bad} \${ok} > $out" ]; };
+  both = [ bad ok ];
 }
 `,
 );
@@ -42,5 +46,29 @@ describe('build output and verbosity flags', { skip: noNix }, () => {
         assert.equal(ours.stderr.replaceAll("'tix log ", "'nix log "), theirs.stderr, attr);
       }
     });
+  }
+});
+
+describe('a failing dependency', { skip: noNix }, () => {
+  for (const attr of ['top', 'both']) {
+    for (const flags of [[], ['-k']]) {
+      it(`stderr as nix-build -A ${attr} ${flags.join(' ')}`, async () => {
+        const args = [
+          '--no-out-link',
+          file,
+          '-A',
+          attr,
+          '--argstr',
+          'tag',
+          `dep${attr}${flags.join('')}`,
+          ...flags,
+        ];
+        const ours = await runCliOnStore(tmp, 'tix-root', ['build', ...args]);
+        const theirs = runNix(tmp, 'nix-build', args, { conf: NIX_SANDBOX_CONF });
+        assert.equal(theirs.status, 100, theirs.stderr);
+        assert.equal(ours.code, theirs.status, ours.stderr);
+        assert.equal(ours.stderr.replaceAll("'tix log ", "'nix log "), theirs.stderr);
+      });
+    }
   }
 });
