@@ -204,6 +204,19 @@ class Compiler {
     return (env) => new Thunk(code, env);
   }
 
+  /**
+   * A formal's default. In a one-slot scope the slot (Env.a) is set only after its default is
+   * made, so a default that is that very formal must be a thunk (forcing it is then infinite
+   * recursion, as in Nix), not a read of the unset slot.
+   */
+  private formalDefault(e: Expr, inner: Scope): Lazy {
+    if (inner.single && e.k === 'var' && inner.vars?.has(e.name)) {
+      const code = this.compile(e, inner);
+      return (env) => new Thunk(code, env);
+    }
+    return this.lazy(e, inner);
+  }
+
   private lazyOrThunk(e: Expr, scope: Scope): Lazy {
     return this.lazy(e, scope);
   }
@@ -281,6 +294,8 @@ class Compiler {
     const poss = parts.map((x) => this.pos(x.off));
     const p = this.pos(off);
     const state = this.state;
+    const restCodes = codes.slice(1);
+    const restPoss = poss.slice(1);
     if (!forceStr && codes.length === 2) {
       const [a, b] = codes as [Code, Code];
       return (env) => {
@@ -291,17 +306,13 @@ class Compiler {
             const r = x + y;
             if (r <= Number.MAX_SAFE_INTEGER && r >= -Number.MAX_SAFE_INTEGER) return r;
           }
-          return concatRest(state, x, [y], [poss[1]!], p);
+          return concatRest(state, x, [() => y], env, restPoss, p);
         }
-        return concatRest(state, x, [b(env)], [poss[1]!], p, false, poss[0]);
+        return concatRest(state, x, restCodes, env, restPoss, p, false, poss[0]);
       };
     }
-    return (env) => {
-      const first = codes[0]!(env);
-      const rest: Value[] = new Array(codes.length - 1);
-      for (let i = 1; i < codes.length; i++) rest[i - 1] = codes[i]!(env);
-      return concatRest(state, first, rest, poss.slice(1), p, forceStr, poss[0]);
-    };
+    const first = codes[0]!;
+    return (env) => concatRest(state, first(env), restCodes, env, restPoss, p, forceStr, poss[0]);
   }
 
   private attrNameCode(n: AttrName, scope: Scope): string | Code {
@@ -549,7 +560,7 @@ class Compiler {
       formals: e.formals
         ? {
             names: formalNames,
-            defaults: e.formals.list.map((f) => (f.def ? this.lazy(f.def, inner) : undefined)),
+            defaults: e.formals.list.map((f) => (f.def ? this.formalDefault(f.def, inner) : undefined)),
             ellipsis: e.formals.ellipsis,
             pos: e.formals.list.map((f) => this.pos(f.off)),
             guess: e.formals.list.map(() => 0),

@@ -27,6 +27,9 @@ export interface Token {
   /** Token text (unescaped for string parts). */
   v: string;
   off: number;
+  /** On the LEXERR token that ends a source the lexer refused: the refusal, and the index of the
+   *  token being read when it happened (the parser reports it once it gets that far). */
+  err?: { e: NixEvalError; from: number };
 }
 
 const KEYWORDS = new Set(['if', 'then', 'else', 'assert', 'with', 'let', 'in', 'rec', 'inherit', 'or']);
@@ -74,10 +77,22 @@ function unescapeStr(s: string): string {
 
 type Mode = 'code' | 'brace' | 'interp' | 'str' | 'ind' | 'path';
 
+/** The tokens of `src`; a lexical error ends them with a LEXERR token (see Token.err). */
 export function lex(src: Source): Token[] {
+  const toks: Token[] = [];
+  try {
+    lexInto(src, toks);
+  } catch (e) {
+    if (!(e instanceof NixEvalError)) throw e;
+    const off = e.pos?.off ?? src.text.length;
+    toks.push({ k: 'LEXERR', v: '', off, err: { e, from: Math.max(0, toks.length - 1) } });
+  }
+  return toks;
+}
+
+function lexInto(src: Source, toks: Token[]): void {
   const text = src.text;
   const n = text.length;
-  const toks: Token[] = [];
   const stack: Mode[] = ['code'];
   let i = 0;
   const err = (msg: string, off: number): never => {
@@ -118,7 +133,7 @@ export function lex(src: Source): Token[] {
       if (i >= n) {
         // The parser reports the end of file inside the string, as Nix's grammar does.
         toks.push({ k: 'EOF', v: '', off: n });
-        return toks;
+        return;
       }
       if (text.charCodeAt(i) === 34) {
         toks.push({ k: 'STR_CLOSE', v: '"', off: i });
@@ -134,7 +149,7 @@ export function lex(src: Source): Token[] {
     if (mode === 'ind') {
       if (i >= n) {
         toks.push({ k: 'EOF', v: '', off: n });
-        return toks;
+        return;
       }
       const c = text[i];
       if (c === "'" && text[i + 1] === "'") {
@@ -210,7 +225,7 @@ export function lex(src: Source): Token[] {
     i += ws;
     if (i >= n) {
       toks.push({ k: 'EOF', v: '', off: n });
-      return toks;
+      return;
     }
     const c = text[i]!;
     // An unterminated `/*` is no comment: its `/` and `*` are operators, as in Nix's lexer.

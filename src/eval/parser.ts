@@ -160,6 +160,9 @@ class Parser {
     return this.toks[this.i++]!;
   }
   private fail(expecting?: string, t: Token = this.t): never {
+    // A lexical error stops the parse where Nix's parser would have read the refused token.
+    const last = this.toks[this.toks.length - 1]!;
+    if (last.err !== undefined && this.toks.indexOf(t) >= last.err.from) throw last.err.e;
     if (t === this.toks[this.formalsAfter]) expecting = "':' or '@'";
     let msg = `syntax error, unexpected ${describe(t)}`;
     if (expecting) msg += `, expecting ${expecting}`;

@@ -54,3 +54,14 @@ test('derivation: `all` holds one unevaluated element per output, as `map` makes
   );
   assert.equal(evalPrint(`let d = ${D} }; in (builtins.head d.all).outputName`), '"out"');
 });
+
+test('derivation: an empty outputHash with an algorithm is all zeroes, with a warning', () => {
+  const lines: string[] = [];
+  const out = evalPrint(`(${D} outputHash = ""; outputHashAlgo = "sha256"; }).outPath`, {
+    trace: (l: string) => lines.push(l),
+  });
+  assert.match(out, /^"\/nix\/store\/[0-9a-z]{32}-d"$/);
+  assert.deepEqual(lines, [
+    "warning: found empty hash, assuming 'sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA='",
+  ]);
+});

@@ -8,27 +8,27 @@ import { type Derivation, parseDerivation } from '../../formats/derivation.js';
 import { hashDerivationModuloBase16 } from '../../formats/derivation-hash.js';
 import { instantiateDerivation, type NewDerivation } from '../../formats/derivation-instantiate.js';
 import { FormatError } from '../../formats/errors.js';
-import { type Hash, hashBytes, parseHash } from '../../formats/hash.js';
+import { type Hash, hashBytes, parseHash, printHash } from '../../formats/hash.js';
 import { toNix32 } from '../../formats/nix32.js';
 import { missingAttrFor } from '../attr-errors.js';
 import { coerceToString } from '../coerce.js';
 import { NixEvalError } from '../errors.js';
 import { toJSON } from '../json.js';
-import { forceAttrs, forceBool, forceList, forceStringNoCtx } from '../ops.js';
+import { forceAttrs, forceBool, forceList, forceStringCtx, forceStringNoCtx } from '../ops.js';
 import { fromBytes, type Pos, toBytes } from '../source.js';
 import type { BuiltinDef, ConstDef, EvalState } from '../state.js';
 import { toJsonString } from '../text/strings.js';
 import { force, type Thunk, type Value } from '../value.js';
 import { derivationLambda, type StrictResult, strictAttrs } from './derivation-wrapper.js';
 
-function parseOutputHash(text: string, algo: string, pos?: Pos): Hash {
-  const a = algo === '' ? undefined : algo;
-  if (a !== undefined && a !== 'md5' && a !== 'sha1' && a !== 'sha256' && a !== 'sha512') {
-    throw new NixEvalError('DERIVATION', `unknown hash algorithm '${algo}'`, pos);
-  }
+function parseOutputHash(state: EvalState, text: string, algo: string, pos?: Pos): Hash {
+  // An outputHashAlgo that names no algorithm counts as none (2.8's parseHashTypeOpt).
+  const a = algo === 'md5' || algo === 'sha1' || algo === 'sha256' || algo === 'sha512' ? algo : undefined;
   if (text === '') {
     if (a === undefined) throw new NixEvalError('DERIVATION', 'empty hash requires explicit hash type', pos);
-    return { algo: a, digest: new Uint8Array(hashBytes(a, '').digest.length) };
+    const zero: Hash = { algo: a, digest: new Uint8Array(hashBytes(a, '').digest.length) };
+    state.trace(`warning: found empty hash, assuming '${printHash(zero, 'sri')}'`);
+    return zero;
   }
   try {
     return parseHash(text, { algo: a });
@@ -176,7 +176,8 @@ function derivationStrict(state: EvalState, hasher: Hasher, arg: Value | Thunk, 
       } else if (json) {
         if (key === '__structuredAttrs') continue;
         json.set(key, toJSON(state, t, ctx, pos));
-        if (key === 'builder') builder = coerceToString(state, t, ctx, { copyToStore: true }, pos);
+        // 2.8 takes these as strings here, not coercing paths or attribute sets as in the env.
+        if (key === 'builder') builder = forceStringCtx(t, ctx, pos);
         else if (key === 'system') system = forceStringNoCtx(t, pos);
         else if (key === 'outputHash') outputHash = forceStringNoCtx(t, pos);
         else if (key === 'outputHashAlgo') outputHashAlgo = forceStringNoCtx(t, pos);
@@ -255,7 +256,7 @@ function derivationStrict(state: EvalState, hasher: Hasher, arg: Value | Thunk, 
         pos,
       );
     }
-    fixed = { method: method ?? 'flat', hash: parseOutputHash(outputHash, outputHashAlgo, pos) };
+    fixed = { method: method ?? 'flat', hash: parseOutputHash(state, outputHash, outputHashAlgo, pos) };
   }
 
   // The env: the attributes' entries and the outputs' (which win), merged in byte order.
@@ -305,7 +306,7 @@ function derivationStrict(state: EvalState, hasher: Hasher, arg: Value | Thunk, 
   try {
     made = instantiateDerivation(newDrv, hasher);
   } catch (e) {
-    if (e instanceof FormatError) throw new NixEvalError('DERIVATION', e.message, pos);
+    if (e instanceof FormatError) throw new NixEvalError('DERIVATION', byteMessage(e.message), pos);
     throw e;
   }
   const { outputPaths, text, moduloBase16 } = made;
@@ -323,6 +324,16 @@ function derivationStrict(state: EvalState, hasher: Hasher, arg: Value | Thunk, 
   }
   if (!ascii) for (let o = 0; o < outputPaths.length; o++) outputPaths[o] = toBytes(outputPaths[o]!);
   return { drvPath, outNames, outPaths: outputPaths };
+}
+
+/**
+ * A store-path error about the (decoded) name as Nix 2.8 prints it: in bytes, the refused
+ * character being the first byte of its UTF-8 encoding (2.8 checks names byte by byte).
+ */
+function byteMessage(message: string): string {
+  const m = /^(.*) contains illegal character '(.+)'$/s.exec(message);
+  if (m === null) return toBytes(message);
+  return `${toBytes(m[1]!)} contains illegal character '${toBytes(m[2]!)[0]}'`;
 }
 
 /** Output names in byte order (one shared array per list of names). */

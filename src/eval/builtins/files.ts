@@ -112,8 +112,17 @@ export function registerFiles(state: EvalState, defs: BuiltinDef[], consts: Cons
     let p = canonPath(coercePath(state, a!, pos, ctx));
     if (!p.startsWith(`${state.storeDir}/`)) {
       // As Nix 2.8: a path outside the store is resolved (a `result` symlink leads into it).
-      if (io.fileType(fromBytes(p)) === undefined)
-        throw new NixEvalError('IO', `getting status of '${p}': No such file or directory`, pos);
+      if (io.fileType(fromBytes(p)) === undefined) {
+        // Nix 2.8 resolves the path a component at a time: the first missing one is named.
+        let missing = p;
+        for (let i = p.indexOf('/', 1); i > 0; i = p.indexOf('/', i + 1)) {
+          if (io.fileType(fromBytes(p.slice(0, i))) === undefined) {
+            missing = p.slice(0, i);
+            break;
+          }
+        }
+        throw new NixEvalError('IO', `getting status of '${missing}': No such file or directory`, pos);
+      }
       p = toBytes(io.realPath(fromBytes(p)));
       // Nix 2.8 resolves each link with lstat: a dangling one fails on what it names.
       if (io.fileType(fromBytes(p)) === undefined)

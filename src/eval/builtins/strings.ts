@@ -1,5 +1,6 @@
 // String builtins, including regexes, versions, hashes and string contexts.
 import { type HashAlgo, hashBytes, printHash } from '../../formats/hash.js';
+import { parseStorePath } from '../../formats/store-path.js';
 import { toCInt } from '../arith.js';
 import { coerceToString } from '../coerce.js';
 import { NixEvalError } from '../errors.js';
@@ -18,6 +19,7 @@ import { baseNameOf, dirOf } from '../paths.js';
 import { bytesOf } from '../source.js';
 import type { BuiltinDef, EvalState } from '../state.js';
 import { compileRegex, RegexError, regexMatch, regexSplit } from '../text/regex.js';
+import { printAttrName } from '../text/strings.js';
 import { compareVersions, parseDrvName, splitVersion } from '../text/versions.js';
 import { Attrs, force, NixPath, NixStr, type Thunk, type Value } from '../value.js';
 import { mkAttrs } from './util.js';
@@ -115,11 +117,10 @@ export function registerStrings(state: EvalState, defs: BuiltinDef[]): void {
   });
   def('split', 2, ([re, sv], pos) => {
     const pattern = forceStringNoCtx(re!, pos);
-    const ctx = new Set<string>();
     try {
       compileRegex(pattern);
-      const s = forceStringCtx(sv!, ctx, pos);
-      return regexSplit(pattern, s).map((p) => (typeof p === 'string' ? mkStr(p, ctx) : p));
+      // Like match, the pieces and groups carry no context (Nix 2.8 drops the subject's).
+      return regexSplit(pattern, forceString(sv!, pos));
     } catch (e) {
       throw regexError(e, pattern, pos);
     }
@@ -169,10 +170,16 @@ export function registerStrings(state: EvalState, defs: BuiltinDef[]): void {
     forceString(v, pos);
     return v instanceof NixStr;
   });
-  def('unsafeDiscardStringContext', 1, ([a], pos) => forceString(a!, pos));
+  // Both coerce (paths copied, sets through outPath/__toString), as Nix 2.8 does.
+  def('unsafeDiscardStringContext', 1, ([a], pos) => {
+    const v = force(a!);
+    if (typeof v === 'string') return v;
+    if (v instanceof NixStr) return v.s;
+    return coerceToString(state, v, new Set<string>(), COPY, pos);
+  });
   def('unsafeDiscardOutputDependency', 1, ([a], pos) => {
     const ctx = new Set<string>();
-    const s = forceStringCtx(a!, ctx, pos);
+    const s = coerceToString(state, a!, ctx, COPY, pos);
     const out = new Set<string>();
     for (const c of ctx) out.add(c.startsWith('=') ? c.slice(1) : c);
     return mkStr(s, out);
@@ -211,8 +218,8 @@ export function registerStrings(state: EvalState, defs: BuiltinDef[]): void {
     const s = forceStringCtx(a!, ctx, pos);
     const attrs = forceAttrs(b!, pos);
     for (const [p, infoT] of attrs.m) {
-      if (!p.startsWith(`${state.storeDir}/`)) {
-        throw new NixEvalError('TYPE', `Context key '"${p}"' is not a store path`, pos);
+      if (!isContextKey(p, state.storeDir)) {
+        throw new NixEvalError('TYPE', `Context key '${printAttrName(p)}' is not a store path`, pos);
       }
       const info = forceAttrs(infoT, pos);
       const path = info.m.get('path');
@@ -222,7 +229,7 @@ export function registerStrings(state: EvalState, defs: BuiltinDef[]): void {
         if (!p.endsWith('.drv')) {
           throw new NixEvalError(
             'TYPE',
-            `tried to add all-outputs context of ${p}, which is not a derivation, to a string`,
+            `Tried to add all-outputs context of "${p}", which is not a derivation, to a string`,
             pos,
           );
         }
@@ -234,7 +241,7 @@ export function registerStrings(state: EvalState, defs: BuiltinDef[]): void {
         if (list.length > 0 && !p.endsWith('.drv')) {
           throw new NixEvalError(
             'TYPE',
-            `tried to add derivation output context of ${p}, which is not a derivation, to a string`,
+            `Tried to add derivation output context of "${p}", which is not a derivation, to a string`,
             pos,
           );
         }
@@ -244,6 +251,18 @@ export function registerStrings(state: EvalState, defs: BuiltinDef[]): void {
     return mkStr(s, ctx);
   });
 }
+
+/** Nix 2.8's isStorePath: a path directly in the store once canonicalised ("//", ".", ".."). */
+function isContextKey(p: string, storeDir: string): boolean {
+  try {
+    parseStorePath(p, storeDir);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const COPY = { copyToStore: true };
 
 function regexError(e: unknown, pattern: string, pos: NixEvalError['pos']): unknown {
   if (e instanceof RegexError) {
