@@ -26,25 +26,23 @@ writeFileSync(
 `,
 );
 
+/**
+ * `tix build` and `nix-build` of `attr` (each tag makes fresh derivations) with `flags`: the same
+ * exit code and the same stderr (tix names `tix log` where Nix names `nix log`).
+ */
+async function sameAsNixBuild(attr: string, tag: string, flags: string[], status?: number): Promise<void> {
+  const args = ['--no-out-link', file, '-A', attr, '--argstr', 'tag', tag, ...flags];
+  const ours = await runCliOnStore(tmp, 'tix-root', ['build', ...args]);
+  const theirs = runNix(tmp, 'nix-build', args, { conf: NIX_SANDBOX_CONF });
+  if (status !== undefined) assert.equal(theirs.status, status, theirs.stderr);
+  assert.equal(ours.code, theirs.status, `${attr}: ${ours.stderr}`);
+  assert.equal(ours.stderr.replaceAll("'tix log ", "'nix log "), theirs.stderr, attr);
+}
+
 describe('build output and verbosity flags', { skip: noNix }, () => {
   for (const flags of [[], ['-Q'], ['--no-build-output'], ['--quiet'], ['-v']]) {
     it(`stderr as nix-build ${flags.join(' ') || '(no flags)'}`, async () => {
-      for (const attr of ['ok', 'bad']) {
-        const args = [
-          '--no-out-link',
-          file,
-          '-A',
-          attr,
-          '--argstr',
-          'tag',
-          flags.join('') || 'plain',
-          ...flags,
-        ];
-        const ours = await runCliOnStore(tmp, 'tix-root', ['build', ...args]);
-        const theirs = runNix(tmp, 'nix-build', args, { conf: NIX_SANDBOX_CONF });
-        assert.equal(ours.code, theirs.status, `${attr}: ${ours.stderr}`);
-        assert.equal(ours.stderr.replaceAll("'tix log ", "'nix log "), theirs.stderr, attr);
-      }
+      for (const attr of ['ok', 'bad']) await sameAsNixBuild(attr, flags.join('') || 'plain', flags);
     });
   }
 });
@@ -52,23 +50,8 @@ describe('build output and verbosity flags', { skip: noNix }, () => {
 describe('a failing dependency', { skip: noNix }, () => {
   for (const attr of ['top', 'both']) {
     for (const flags of [[], ['-k']]) {
-      it(`stderr as nix-build -A ${attr} ${flags.join(' ')}`, async () => {
-        const args = [
-          '--no-out-link',
-          file,
-          '-A',
-          attr,
-          '--argstr',
-          'tag',
-          `dep${attr}${flags.join('')}`,
-          ...flags,
-        ];
-        const ours = await runCliOnStore(tmp, 'tix-root', ['build', ...args]);
-        const theirs = runNix(tmp, 'nix-build', args, { conf: NIX_SANDBOX_CONF });
-        assert.equal(theirs.status, 100, theirs.stderr);
-        assert.equal(ours.code, theirs.status, ours.stderr);
-        assert.equal(ours.stderr.replaceAll("'tix log ", "'nix log "), theirs.stderr);
-      });
+      it(`stderr as nix-build -A ${attr} ${flags.join(' ')}`, () =>
+        sameAsNixBuild(attr, `dep${attr}${flags.join('')}`, flags, 100));
     }
   }
 });
