@@ -86,7 +86,8 @@ export function forceStringCtx(t: Value | Thunk, ctx: Set<string>, pos?: Pos): s
 
 /** A string that must have no context (attribute names, `throw` messages are not of this kind). */
 export function forceStringNoCtx(t: Value | Thunk, pos?: Pos): string {
-  const v = force(t);
+  const v = t instanceof Thunk ? t.force() : t;
+  if (typeof v === 'string') return v;
   if (v instanceof NixStr) {
     throw new NixEvalError(
       'TYPE',
