@@ -62,24 +62,24 @@ function settingFlag(
 ): { name: string; arity: 0 | 1; value?: string } | undefined {
   if (!a.startsWith('--')) return undefined;
   const n = a.slice(2);
-  const def = (SETTINGS as Record<string, { type: string } | undefined>)[n];
-  if (def !== undefined && !own.has(n)) {
-    const flagOnly = def.type === 'bool' || def.type === 'sandbox';
-    return flagOnly ? { name: n, arity: 0, value: 'true' } : { name: n, arity: 1 };
-  }
+  const type = (name: string) => (own.has(name) ? undefined : SETTING_TYPES[name]?.type);
+  const t = type(n);
+  if (t !== undefined)
+    return t === 'bool' || t === 'sandbox' ? { name: n, arity: 0, value: 'true' } : { name: n, arity: 1 };
   if (n.startsWith('no-')) {
-    const b = (SETTINGS as Record<string, { type: string } | undefined>)[n.slice(3)];
-    if ((b?.type === 'bool' || b?.type === 'sandbox') && !own.has(n.slice(3)))
-      return { name: n.slice(3), arity: 0, value: 'false' };
+    const b = type(n.slice(3));
+    if (b === 'bool' || b === 'sandbox') return { name: n.slice(3), arity: 0, value: 'false' };
   }
   // `sandbox` is true, false or relaxed: `--sandbox`, `--no-sandbox`, `--relaxed-sandbox`.
   if (n === 'relaxed-sandbox') return { name: 'sandbox', arity: 0, value: 'relaxed' };
   if (n.startsWith('extra-')) {
-    const l = (SETTINGS as Record<string, { type: string } | undefined>)[n.slice(6)];
-    if (l !== undefined && LIST_TYPES.has(l.type)) return { name: n, arity: 1 };
+    const l = SETTING_TYPES[n.slice(6)]?.type;
+    if (l !== undefined && LIST_TYPES.has(l)) return { name: n, arity: 1 };
   }
   return undefined;
 }
+
+const SETTING_TYPES = SETTINGS as Record<string, { type: string } | undefined>;
 
 /** Removes the options every command accepts (wherever they appear) and returns them. */
 export function extractGlobalOptions(argv: string[]): { rest: string[]; global: GlobalOptions } {
@@ -99,6 +99,7 @@ export function extractGlobalOptions(argv: string[]): { rest: string[]; global: 
       i += values;
       continue;
     }
+    const f = settingFlag(a, own);
     if (a === '--option' && i + 2 < argv.length) {
       global.options.set(argv[i + 1]!, argv[i + 2]!);
       i += 2;
@@ -115,8 +116,7 @@ export function extractGlobalOptions(argv: string[]): { rest: string[]; global: 
       global.verbosity = (global.verbosity ?? 0) - 1;
     } else if (a === '-Q' || a === '--no-build-output') {
       global.buildOutput = false;
-    } else if (settingFlag(a, own) !== undefined) {
-      const f = settingFlag(a, own)!;
+    } else if (f !== undefined) {
       if (f.arity === 1 && i + 1 >= argv.length) {
         rest.push(a);
         continue;

@@ -2,12 +2,13 @@
 // (`X.drv`, `X.drv!out,dev`, `X.drv^out`, opaque paths), build settings from flags and
 // configuration, progress and failures on stderr as Nix prints them, and nix-build's `result`
 // links (registered as indirect GC roots).
+import type { LocalBuildOptions } from '../build/build-one.js';
 import { BuildError, isSuccess } from '../build/errors.js';
 import { type BuildPathsOptions, type BuildPathsResult, buildPaths } from '../build/goals.js';
 import type { LocalBuildStore } from '../build/local-store-view.js';
 import type { Settings } from '../config/settings.js';
 import { isDerivationPath } from '../formats/derivation.js';
-import type { DerivedPath, Store } from '../store/store.js';
+import type { BuildResult, DerivedPath, Store } from '../store/store.js';
 import { type FlagSpec, flagSet, flagValue, type ParsedArgs } from './args.js';
 import { applyAutoGcSettings, localBuildOptions } from './build-settings.js';
 import { CliError } from './cli-error.js';
@@ -132,15 +133,8 @@ export async function realisePaths(
         if (!quiet(ctx))
           ctx.err.write(`${job.check ? 'checking outputs of' : 'building'} '${job.drvPath}'...\n`);
       },
-      onResult: (drvPath, r) => {
-        if (!isSuccess(r) && r.errorMsg) report.onFailure(drvPath, r.errorMsg);
-      },
-      local: {
-        ...localBuildOptions(settings, ctx.env),
-        onLogLine: buildOutputLog(ctx),
-        // As Nix: a failure message repeats the last log lines only when they were not shown.
-        ...(ctx.global.buildOutput !== false ? { logLines: 0 } : {}),
-      },
+      onResult: report.onResult,
+      local: cliLocalBuildOptions(settings, ctx),
     });
   } catch (e) {
     throw report.finish(e);
@@ -159,6 +153,15 @@ export function realisedOutputs(
     const m = res.outputs.get(p.drvPath) ?? new Map<string, string>();
     return { path: p, outputs: [...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) };
   });
+}
+
+/**
+ * Local builds as the CLI runs them: builders' output goes to stderr (unless -Q), and as in Nix a
+ * failure message repeats the last log lines only when they were not shown.
+ */
+export function cliLocalBuildOptions(settings: Settings, ctx: CommandContext): LocalBuildOptions {
+  const onLogLine = buildOutputLog(ctx);
+  return { ...localBuildOptions(settings, ctx.env), onLogLine, ...(onLogLine ? { logLines: 0 } : {}) };
 }
 
 /** `--quiet`: progress lines ("building '…'", what will be built) are left out. */
@@ -188,10 +191,12 @@ export class FailureReport {
     this.#top = new Set(paths.flatMap((p) => (p.kind === 'built' ? [p.drvPath] : [])));
   }
 
-  onFailure(drvPath: string, msg: string): void {
-    if (this.#top.has(drvPath)) this.#held.set(drvPath, msg);
-    else this.ctx.err.write(errorText(msg));
-  }
+  /** buildPaths' onResult. */
+  readonly onResult = (drvPath: string, r: BuildResult): void => {
+    if (isSuccess(r) || !r.errorMsg) return;
+    if (this.#top.has(drvPath)) this.#held.set(drvPath, r.errorMsg);
+    else this.ctx.err.write(errorText(r.errorMsg));
+  };
 
   /** The error that ends the build, with the held failures in Nix's order. */
   finish(e: unknown): unknown {

@@ -2,7 +2,7 @@
 // the resulting machine list is empty, building is exactly the local realisePaths; otherwise the
 // DAG runs through the distributed Scheduler (src/distribute) with this machine's `max-jobs`
 // slots (0 = remote only) next to each builder's.
-import { isSuccess } from '../build/errors.js';
+import type { LocalBuildOptions } from '../build/build-one.js';
 import { type BuildPathsResult, buildPaths } from '../build/goals.js';
 import type { LocalBuildStore } from '../build/local-store-view.js';
 import type { Settings } from '../config/settings.js';
@@ -18,6 +18,7 @@ import type { FlagSetting } from './cli-settings.js';
 import type { CommandContext } from './command.js';
 import {
   buildOutputLog,
+  cliLocalBuildOptions,
   FailureReport,
   postBuildHookFrom,
   quiet,
@@ -54,8 +55,8 @@ export function distributedFromSettings(
     notice: (line: string) => void;
     progress?: (line: string) => void;
     machines?: Machine[];
-    /** False when the builders' output was shown: failure messages then leave out its last lines. */
-    logTail?: boolean;
+    /** Options of local builds; default: the settings'. */
+    local?: LocalBuildOptions;
   },
 ): DistributedBuilds {
   return distributedBuilds(store, {
@@ -63,7 +64,7 @@ export function distributedFromSettings(
     localMaxJobs: settings.get('max-jobs'),
     localSystems: [settings.get('system'), ...settings.get('extra-platforms')],
     localFeatures: settings.get('system-features'),
-    local: { ...localBuildOptions(settings, opts.env), ...(opts.logTail === false ? { logLines: 0 } : {}) },
+    local: opts.local ?? localBuildOptions(settings, opts.env),
     buildOptions: remoteBuildOptions(settings),
     useSubstitutes: settings.get('builders-use-substitutes'),
     connect: { env: opts.env, connectTimeout: settings.get('connect-timeout') },
@@ -108,7 +109,7 @@ export async function realiseWithBuilders(
     onLogLine: buildOutputLog(ctx) ?? (() => {}),
     notice: onLogLine,
     progress: quiet(ctx) ? () => {} : onLogLine,
-    logTail: ctx.global.buildOutput === false,
+    local: cliLocalBuildOptions(settings, ctx),
     machines,
   });
   const { substitution, close } = substitutionFor(buildStore, settings, ctx, opts);
@@ -121,9 +122,7 @@ export async function realiseWithBuilders(
       fallback: settings.get('fallback'),
       check: opts.check ?? false,
       postBuildHook: postBuildHookFrom(settings, ctx.env, onLogLine),
-      onResult: (_drvPath, r) => {
-        if (!isSuccess(r) && r.errorMsg) report.onFailure(_drvPath, r.errorMsg);
-      },
+      onResult: report.onResult,
     });
   } catch (e) {
     throw report.finish(e);
