@@ -111,9 +111,11 @@ export function registerFiles(state: EvalState, defs: BuiltinDef[], consts: Cons
     const ctx = new Set<string>();
     let p = canonPath(coercePath(state, a!, pos, ctx));
     if (!p.startsWith(`${state.storeDir}/`)) {
-      // As Nix 2.8: a path outside the store is resolved (a `result` symlink leads into it).
+      // As Nix 2.8's canonPath(path, true): links are followed (a `result` link leads into the
+      // store), each component with lstat, so the first one missing is named (for a dangling link,
+      // what it names).
+      p = toBytes(io.realPath(fromBytes(p)));
       if (io.fileType(fromBytes(p)) === undefined) {
-        // Nix 2.8 resolves the path a component at a time: the first missing one is named.
         let missing = p;
         for (let i = p.indexOf('/', 1); i > 0; i = p.indexOf('/', i + 1)) {
           if (io.fileType(fromBytes(p.slice(0, i))) === undefined) {
@@ -123,10 +125,6 @@ export function registerFiles(state: EvalState, defs: BuiltinDef[], consts: Cons
         }
         throw new NixEvalError('IO', `getting status of '${missing}': No such file or directory`, pos);
       }
-      p = toBytes(io.realPath(fromBytes(p)));
-      // Nix 2.8 resolves each link with lstat: a dangling one fails on what it names.
-      if (io.fileType(fromBytes(p)) === undefined)
-        throw new NixEvalError('IO', `getting status of '${p}': No such file or directory`, pos);
       if (!p.startsWith(`${state.storeDir}/`))
         throw new NixEvalError('TYPE', `path '${p}' is not in the Nix store`, pos);
     }
