@@ -6,7 +6,7 @@ import { NixEvalError } from './errors.js';
 import type { Pos } from './source.js';
 import type { EvalState } from './state.js';
 import { formatFloat } from './text/float.js';
-import { toJsonString } from './text/strings.js';
+import { toJsonString, upToNul } from './text/strings.js';
 import { Attrs, force, Lambda, NixFloat, NixPath, NixStr, showType, Thunk, type Value } from './value.js';
 
 export interface ToJSONOptions {
@@ -161,9 +161,7 @@ export function fromJSON(text: string, pos?: Pos): Value {
     }
     if (c === '"') {
       // Nix 2.8 stores the string as a C string: it ends at a NUL ("\u0000").
-      const v = str();
-      const z = v.indexOf('\0');
-      return z < 0 ? v : v.slice(0, z);
+      return upToNul(str());
     }
     if (text.startsWith('true', i)) {
       i += 4;

@@ -7,7 +7,7 @@ import { lex, type Token } from './lexer.js';
 import { canonPath, joinPath } from './paths.js';
 import type { Source } from './source.js';
 import { type IndPart, mergePieces, stripIndentationPieces } from './strip-indentation.js';
-import { printAttrName } from './text/strings.js';
+import { printAttrName, upToNul } from './text/strings.js';
 
 export interface ParseOptions {
   /** Directory that relative path literals resolve against. */
@@ -66,12 +66,6 @@ function floatOutOfRange(text: string, v: number): boolean {
 
 /** How a dynamic attribute shows in messages (written so that it is not a template). */
 const DYNAMIC_ATTR = `"$${'{'}..}"`;
-
-/** A literal string as Nix 2.8 stores it: a C string, which ends at a NUL byte. */
-function upToNul(v: string): string {
-  const z = v.indexOf('\0');
-  return z < 0 ? v : v.slice(0, z);
-}
 
 export function parse(src: Source, opts: ParseOptions): Expr {
   return new Parser(src, opts).parseTop();

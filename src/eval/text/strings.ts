@@ -63,3 +63,9 @@ export function toJsonString(s: string): string {
   }
   return out + '"';
 }
+
+/** A string as Nix 2.8 stores it where it makes a C string (literals, fromJSON): up to a NUL. */
+export function upToNul(s: string): string {
+  const z = s.indexOf('\0');
+  return z < 0 ? s : s.slice(0, z);
+}
