@@ -15,20 +15,27 @@ export const MAX_NAME_LENGTH = 211;
 
 const NAME_CHAR = /^[0-9a-zA-Z+\-._?=]*$/;
 
+type NameProblem = { kind: 'empty' } | { kind: 'long' } | { kind: 'char'; bad: string };
+
+/** What breaks Nix 2.8's name rules (1..211 characters from [0-9a-zA-Z+-._?=]), if anything. */
+function nameProblem(name: string): NameProblem | undefined {
+  if (name.length === 0) return { kind: 'empty' };
+  if (name.length > MAX_NAME_LENGTH) return { kind: 'long' };
+  if (!NAME_CHAR.test(name)) return { kind: 'char', bad: [...name].find((c) => !NAME_CHAR.test(c))! };
+  return undefined;
+}
+
 /** Nix 2.8 name rules: 1..211 characters from [0-9a-zA-Z+-._?=]. */
 export function validateStorePathName(name: string): void {
-  if (name.length === 0)
-    throw new FormatError('BAD_STORE_PATH', 'invalid store path name: the name is empty');
-  if (name.length > MAX_NAME_LENGTH) {
-    throw new FormatError(
-      'BAD_STORE_PATH',
-      `invalid store path name '${name}': longer than ${MAX_NAME_LENGTH} characters`,
-    );
-  }
-  if (!NAME_CHAR.test(name)) {
-    const bad = [...name].find((c) => !NAME_CHAR.test(c));
-    throw new FormatError('BAD_STORE_PATH', `invalid store path name '${name}': illegal character '${bad}'`);
-  }
+  const problem = nameProblem(name);
+  if (problem === undefined) return;
+  const why =
+    problem.kind === 'empty'
+      ? 'invalid store path name: the name is empty'
+      : problem.kind === 'long'
+        ? `invalid store path name '${name}': longer than ${MAX_NAME_LENGTH} characters`
+        : `invalid store path name '${name}': illegal character '${problem.bad}'`;
+  throw new FormatError('BAD_STORE_PATH', why);
 }
 
 /** Parses "<32 nix32 chars>-<name>". */
@@ -129,25 +136,22 @@ export function makeStorePathBase16(
 ): string {
   const fp = `${type}:${algo}:${base16}:${storeDir}:${name}`;
   const hp = hashPart(fp);
-  if (!NAME_CHAR.test(name) || name.length === 0 || name.length > MAX_NAME_LENGTH) checkNewName(hp, name);
+  const problem = nameProblem(name);
+  if (problem !== undefined) throw newNameError(`${hp}-${name}`, problem);
   // Joined rather than concatenated: one flat string, where a concatenation would be a tree of
   // its pieces, kept as long as the path (paths end up in many long-lived values and maps).
   return [storeDir, '/', hp, '-', name].join('');
 }
 
 /** Nix 2.8's refusal of a name for a path being made, which names the whole path (its checkName). */
-function checkNewName(hashPart: string, name: string): void {
-  const base = `${hashPart}-${name}`;
-  if (name.length === 0) throw new FormatError('BAD_STORE_PATH', `store path '${base}' has an empty name`);
-  if (name.length > MAX_NAME_LENGTH) {
-    throw new FormatError(
-      'BAD_STORE_PATH',
-      `store path '${base}' has a name longer than ${MAX_NAME_LENGTH} characters`,
-    );
-  }
-  const bad = [...name].find((c) => !NAME_CHAR.test(c));
-  if (bad !== undefined)
-    throw new FormatError('BAD_STORE_PATH', `store path '${base}' contains illegal character '${bad}'`);
+function newNameError(base: string, problem: NameProblem): FormatError {
+  const why =
+    problem.kind === 'empty'
+      ? 'has an empty name'
+      : problem.kind === 'long'
+        ? `has a name longer than ${MAX_NAME_LENGTH} characters`
+        : `contains illegal character '${problem.bad}'`;
+  return new FormatError('BAD_STORE_PATH', `store path '${base}' ${why}`);
 }
 
 const HEX_VALUE = new Uint8Array(128);
