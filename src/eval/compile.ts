@@ -22,6 +22,15 @@ import {
   typeError,
   updateAttrs,
 } from './ops.js';
+import {
+  bindingsScope,
+  checkVariables,
+  lambdaScope,
+  resolve,
+  type Scope,
+  slotNames,
+  undefinedVariable,
+} from './scope.js';
 import { showExpr } from './show-expr.js';
 import { type Pos, type Source, showPos } from './source.js';
 import type { EvalState } from './state.js';
@@ -40,14 +49,6 @@ import {
   type Value,
 } from './value.js';
 
-/** A compile-time scope: names → slots, or a `with` (vars null). */
-export interface Scope {
-  vars: Map<string, number> | null;
-  parent: Scope | null;
-  /** The scope's one value is in Env.a (a simple argument, a `with` set), not in Env.v. */
-  single?: boolean;
-}
-
 type Lazy = (env: Env) => Value | Thunk;
 
 export function compileExpr(state: EvalState, src: Source, e: Expr, scope: Scope): Code {
@@ -56,6 +57,8 @@ export function compileExpr(state: EvalState, src: Source, e: Expr, scope: Scope
 
 class Compiler {
   private lambdaInfos = new Map<Expr, LambdaInfo>();
+  /** Compiling inside a deferred body, whose variables were checked when the file loaded. */
+  private checked = false;
   constructor(
     private state: EvalState,
     private src: Source,
@@ -271,7 +274,7 @@ class Compiler {
       };
     }
     const p = this.pos(off);
-    if (r.withDepths.length === 0) throw new NixEvalError('UNDEFINED_VAR', `undefined variable '${name}'`, p);
+    if (r.withDepths.length === 0) throw undefinedVariable(name, this.src, off);
     const depths = r.withDepths;
     return (env) => {
       let x = env;
@@ -285,7 +288,7 @@ class Compiler {
         const v = attrs.m.get(name);
         if (v !== undefined) return force(v);
       }
-      throw new NixEvalError('UNDEFINED_VAR', `undefined variable '${name}'`, p);
+      throw undefinedVariable(name, this.src, off);
     };
   }
 
@@ -450,10 +453,10 @@ class Compiler {
 
   private compileAttrs(e: AttrsExpr, scope: Scope): Code {
     // Sorted once here: the Bindings of every instance share this names array.
-    const names = [...e.attrs.keys()].sort();
+    const names = slotNames(e, true);
     const posMap = new Map<string, Pos>();
     for (const [k, d] of e.attrs) posMap.set(k, this.pos(d.off));
-    const inner: Scope = e.rec ? { vars: new Map(names.map((n, i) => [n, i])), parent: scope } : scope;
+    const inner = e.rec ? bindingsScope(names, scope) : scope;
     const srcs = e.inheritFrom.map((x) => this.compile(x, inner));
     // With __overrides every non-inherited attribute is a thunk, so overriding its slot takes effect.
     const hasOverrides = e.rec && e.attrs.has('__overrides');
@@ -520,8 +523,8 @@ class Compiler {
   }
 
   private compileLet(attrs: AttrsExpr, bodyExpr: Expr, scope: Scope): Code {
-    const names = [...attrs.attrs.keys()];
-    const inner: Scope = { vars: new Map(names.map((n, i) => [n, i])), parent: scope };
+    const names = slotNames(attrs, false);
+    const inner = bindingsScope(names, scope);
     const srcs = attrs.inheritFrom.map((x) => this.compile(x, inner));
     const values = names.map((n) => {
       const d = attrs.attrs.get(n)!;
@@ -547,19 +550,14 @@ class Compiler {
   }
 
   private compileLambda(e: Expr & { k: 'lambda' }, scope: Scope): Code {
-    const vars = new Map<string, number>();
-    const formalNames = e.formals ? e.formals.list.map((f) => f.name) : [];
-    for (const [i, n] of formalNames.entries()) vars.set(n, i);
-    if (e.arg !== undefined) vars.set(e.arg, e.formals ? formalNames.length : 0);
-    const nslots = formalNames.length + (e.arg !== undefined && e.formals ? 1 : 0);
-    const inner: Scope = { vars, parent: scope, single: e.formals === undefined || nslots === 1 };
+    const { inner, nslots } = lambdaScope(e, scope);
     const info: LambdaInfo = {
       name: e.name,
       pos: this.pos(e.off),
       arg: e.arg,
       formals: e.formals
         ? {
-            names: formalNames,
+            names: e.formals.list.map((f) => f.name),
             defaults: e.formals.list.map((f) => (f.def ? this.formalDefault(f.def, inner) : undefined)),
             ellipsis: e.formals.ellipsis,
             pos: e.formals.list.map((f) => this.pos(f.off)),
@@ -569,11 +567,35 @@ class Compiler {
       body: () => null,
       nslots,
     };
-    info.body = this.compile(e.body, inner);
     const b = e.body;
-    if (b.k === 'lambda' && b.formals === undefined) info.curried = this.lambdaInfos.get(b);
+    if (b.k === 'lambda' && b.formals === undefined) {
+      // `x: y: …`: the inner function now, so that calls with both arguments can skip it.
+      info.body = this.compile(b, inner);
+      info.curried = this.lambdaInfos.get(b);
+    } else info.body = this.deferredBody(b, inner, info);
     this.lambdaInfos.set(e, info);
     return (env) => new Lambda(info, env);
+  }
+
+  /**
+   * A function body compiled when the function is first called: most functions of a file (a
+   * library's) are never called in a given evaluation. Its variables are checked now (unless it
+   * lies in a body checked already), so an unbound one is still an error when the file loads.
+   */
+  private deferredBody(body: Expr, inner: Scope, info: LambdaInfo): Code {
+    if (!this.checked) checkVariables(body, inner, this.src);
+    return (env) => {
+      const outer = this.checked;
+      this.checked = true;
+      let code: Code;
+      try {
+        code = this.compile(body, inner);
+      } finally {
+        this.checked = outer;
+      }
+      info.body = code;
+      return code(env);
+    };
   }
 
   private compileCall(fe: Expr, argEs: Expr[], off: number, scope: Scope): Code {
@@ -746,24 +768,6 @@ function constValue(e: Expr): Value {
       return new NixPath(e.v);
   }
   throw new Error('not a constant');
-}
-
-type Resolution =
-  | { kind: 'static'; depth: number; index: number; single: boolean }
-  | { kind: 'dynamic'; withDepths: number[] };
-
-export function resolve(name: string, scope: Scope | null): Resolution {
-  let depth = 0;
-  const withDepths: number[] = [];
-  for (let s = scope; s; s = s.parent, depth++) {
-    if (s.vars === null) {
-      withDepths.push(depth);
-      continue;
-    }
-    const index = s.vars.get(name);
-    if (index !== undefined) return { kind: 'static', depth, index, single: s.single === true };
-  }
-  return { kind: 'dynamic', withDepths };
 }
 
 /** One binding of a set or `let`: `inherit (sources[from]) name`, or code run in the outer or inner env. */

@@ -4,12 +4,13 @@
 
 import { Bindings } from './bindings.js';
 import { registerBuiltins } from './builtins/index.js';
-import { compileExpr, type Scope } from './compile.js';
+import { compileExpr } from './compile.js';
 import { CORE_PKGS, CORE_PKGS_PREFIX } from './corepkgs.js';
 import { fileErrorText, NixEvalError, sysErrorText } from './errors.js';
 import type { EvalIO } from './io.js';
 import { parse } from './parser.js';
 import { baseNameOf, canonPath, dirOf, joinPath } from './paths.js';
+import type { Scope } from './scope.js';
 import { bytesOf, fromBytes, type Pos, Source, toBytes } from './source.js';
 import { Attrs, Env, type PrimFn, PrimOp, type Thunk, type Value } from './value.js';
 
