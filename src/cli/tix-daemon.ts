@@ -6,6 +6,7 @@
 // `--store URI`, `--option NAME VALUE`, `--listen PATH`.
 import type { CommandContext } from './command.js';
 import { daemon } from './commands/daemon.js';
+import { withLogFilter } from './log-filter.js';
 import { exitWhenDone, extractGlobalOptions, processContext } from './process.js';
 import { reportError } from './report-error.js';
 
@@ -15,7 +16,7 @@ export async function runTixDaemon(argv: string[], ctx: Omit<CommandContext, 'gl
     // `--daemon` is accepted and ignored, as by nix-daemon.
     return await daemon.run(
       rest.filter((a) => a !== '--daemon'),
-      { ...ctx, global },
+      { ...withLogFilter(ctx), global },
     );
   } catch (e) {
     return reportError(e, ctx.err, { showTrace: global.showTrace });

@@ -12,6 +12,7 @@ import type { Store } from '../store/store.js';
 import { applyAutoGcSettings, isLocalBuildStore, localBuildOptions } from './build-settings.js';
 import { cliSettings } from './cli-settings.js';
 import type { CommandContext } from './command.js';
+import { withLogFilter } from './log-filter.js';
 import { openCliStore } from './open-store.js';
 import { growPipe } from './pipe-size.js';
 import { exitWhenDone, extractGlobalOptions, processContext } from './process.js';
@@ -27,7 +28,7 @@ const USAGE = 'usage: tix-store --serve [--write] [--store URI] [--option NAME V
 
 export async function runTixStore(argv: string[], ctx: Omit<CommandContext, 'global'>): Promise<number> {
   const { rest, global } = extractGlobalOptions(argv);
-  const full: CommandContext = { ...ctx, global };
+  const full: CommandContext = { ...withLogFilter(ctx), global };
   let serve = false;
   let write = false;
   for (const a of rest) {

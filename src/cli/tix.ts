@@ -1,6 +1,7 @@
 // Entry point of `bin/tix`: global options, dispatch to a subcommand, and error reporting.
 import type { CommandContext } from './command.js';
 import { type CommandEntry, commands } from './commands/index.js';
+import { withLogFilter } from './log-filter.js';
 import { extractGlobalOptions, processContext } from './process.js';
 import { reportError } from './report-error.js';
 
@@ -30,7 +31,7 @@ export async function usage(): Promise<string> {
 
 export async function runTix(argv: string[], base: Omit<CommandContext, 'global'>): Promise<number> {
   const { rest, global } = extractGlobalOptions(argv);
-  const ctx: CommandContext = { ...base, global };
+  const ctx: CommandContext = { ...withLogFilter(base), global };
   try {
     if (rest.length === 0 || rest[0] === '--help' || rest[0] === 'help') {
       ctx.out.write(await usage());
