@@ -37,30 +37,57 @@ export class NixEvalError extends Error {
   }
 
   format(opts: { showTrace: boolean }): string {
-    let out = `error: ${fromBytes(this.message)}\n`;
-    out += excerpt(this.pos);
-    if (this.hint) out += `       ${this.hint}\n`;
+    let body = `${fromBytes(this.message)}\n`;
+    body += excerpt(this.pos);
+    if (this.hint) body += `${this.hint}\n`;
     if (opts.showTrace) {
       for (const f of this.trace) {
-        out += `\n       … ${fromBytes(f.message)}\n`;
-        out += excerpt(f.pos);
+        body += `\n… ${fromBytes(f.message)}\n`;
+        body += excerpt(f.pos);
       }
-    } else if (this.trace.some((f) => !f.verbose)) {
+    }
+    let out = `${layoutMessage('error', body)}\n`;
+    if (!opts.showTrace && this.trace.some((f) => !f.verbose)) {
       out += "(use '--show-trace' to show detailed location information)\n";
     }
     return out;
   }
 }
 
+/** Trailing spaces, tabs, CRs and newlines removed (Nix's chomp). */
+function chomp(s: string): string {
+  return s.replace(/[ \n\r\t]+$/, '');
+}
+
+/**
+ * A message laid out as Nix 2.8 shows errors and warnings: "error: " before the first line, as many
+ * spaces before the others, trailing blanks dropped from each line and from the whole.
+ */
+export function layoutMessage(level: 'error' | 'warning', body: string): string {
+  const prefix = `${level}: `;
+  const rest = ' '.repeat(prefix.length);
+  return chomp(body)
+    .split('\n')
+    .map((line, i) => chomp((i === 0 ? prefix : rest) + line))
+    .join('\n');
+}
+
+/** The position and the source lines around it, as the part of a message that follows it. */
 function excerpt(pos: Pos | undefined): string {
   if (!pos) return '';
   const { line, col } = pos.src.lineCol(pos.off);
-  let out = `\n       at ${fromBytes(pos.src.origin)}:${line}:${col}:\n\n`;
+  let out = `\nat ${fromBytes(pos.src.origin)}:${line}:${col}:\n`;
+  // Nix 2.8 reads a file's lines up to their newline: a last line without one is not shown, and
+  // when that is the erring line, no lines are.
+  const src = pos.src;
+  const lineText = (n: number) => (src.path !== undefined ? src.terminatedLine(n) : src.line(n));
+  if (lineText(line) === undefined) return out;
+  out += '\n';
   for (let l = line - 1; l <= line + 1; l++) {
-    const text = pos.src.line(l);
+    const text = lineText(l);
     if (text === undefined) continue;
-    out += `        ${String(l).padStart(5)}| ${fromBytes(text)}\n`;
-    if (l === line) out += `             |${' '.repeat(col)}^\n`;
+    out += ` ${String(l).padStart(5)}| ${fromBytes(text)}\n`;
+    if (l === line) out += `      |${' '.repeat(col)}^\n`;
   }
   return out;
 }

@@ -37,6 +37,12 @@ export class Source {
     return { line: lo + 1, col: offset - ls[lo]! + 1 };
   }
 
+  /** Line n when a newline ends it (the text after the last newline is no line here). */
+  terminatedLine(n: number): string | undefined {
+    this.lineCol(0);
+    return n < this.lineStarts!.length ? this.line(n) : undefined;
+  }
+
   line(n: number): string | undefined {
     this.lineCol(0);
     const ls = this.lineStarts!;
