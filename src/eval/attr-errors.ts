@@ -18,13 +18,30 @@ export function missingAttrFor(name: string, builtin: string, pos?: Pos): NixEva
 }
 
 export function missingAttr(name: string, attrs: Attrs, pos?: Pos): NixEvalError {
-  const err = new NixEvalError('MISSING_ATTR', `attribute '${name}' missing`, pos);
-  const near = [...attrs.m.keys()].filter((k) => levenshtein(k, name) <= 2).sort();
+  return withSuggestions(
+    new NixEvalError('MISSING_ATTR', `attribute '${name}' missing`, pos),
+    attrs.m.keys(),
+    name,
+  );
+}
+
+/**
+ * Adds Nix 2.8's "Did you mean …?" to an error about `wanted`: the names within edit distance 2,
+ * closest first (then in byte order), at most 5.
+ */
+export function withSuggestions(err: NixEvalError, names: Iterable<string>, wanted: string): NixEvalError {
+  const near = [...names]
+    .map((n) => ({ n, d: levenshtein(n, wanted) }))
+    .filter((x) => x.d <= 2)
+    .sort((a, b) => a.d - b.d || (a.n < b.n ? -1 : a.n > b.n ? 1 : 0))
+    .slice(0, 5)
+    .map((x) => x.n);
   if (near.length > 0)
     err.hint = `Did you mean ${near.length === 1 ? near[0] : `one of ${near.slice(0, -1).join(', ')} or ${near[near.length - 1]}`}?`;
   return err;
 }
 
+/** Edit distance, exact up to 2; any larger distance is given as 3. */
 function levenshtein(a: string, b: string): number {
   if (Math.abs(a.length - b.length) > 2) return 3;
   const d: number[] = Array.from({ length: b.length + 1 }, (_, i) => i);
@@ -37,5 +54,5 @@ function levenshtein(a: string, b: string): number {
       prev = tmp;
     }
   }
-  return d[b.length]!;
+  return Math.min(d[b.length]!, 3);
 }

@@ -1,5 +1,6 @@
 // -A attribute paths and automatic function calls (--arg/--argstr), as nix-instantiate does them:
 // findAlongAttrPath and autoCallFunction.
+import { withSuggestions } from './attr-errors.js';
 import { NixEvalError } from './errors.js';
 import { callFunction } from './ops.js';
 import { Attrs, force, Lambda, showType, type Thunk, type Value } from './value.js';
@@ -79,7 +80,11 @@ export function findAlongAttrPath(path: string, args: Attrs, root: Value | Thunk
       }
       const x = v.m.get(name);
       if (x === undefined)
-        throw new NixEvalError('ATTR_PATH', `attribute '${name}' in selection path '${path}' not found`);
+        throw withSuggestions(
+          new NixEvalError('ATTR_PATH', `attribute '${name}' in selection path '${path}' not found`),
+          v.m.keys(),
+          name,
+        );
       v = force(x);
     }
   }

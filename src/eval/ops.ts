@@ -1,5 +1,6 @@
 // Core operations on values: forcing to a type, calling functions, equality, ordering.
 import { isInt } from './arith.js';
+import { withSuggestions } from './attr-errors.js';
 import { Bindings } from './bindings.js';
 import { NixEvalError } from './errors.js';
 import { type Pos, showPos } from './source.js';
@@ -214,10 +215,14 @@ export function callClosure(info: LambdaInfo, up: Env, arg: Value | Thunk, pos?:
     if (!formals.ellipsis && used < a.m.size) {
       for (const k of a.m.keys()) {
         if (!names.includes(k)) {
-          throw new NixEvalError(
-            'TYPE',
-            `${describeLambda(info)} called with unexpected argument '${printAttrName(k)}'`,
-            pos,
+          throw withSuggestions(
+            new NixEvalError(
+              'TYPE',
+              `${describeLambda(info)} called with unexpected argument '${printAttrName(k)}'`,
+              pos,
+            ),
+            names,
+            k,
           );
         }
       }
