@@ -15,7 +15,9 @@ test('suggestions are the closest names, at most five', () => {
 });
 
 test('an unexpected argument suggests the formals', () => {
-  const e = evalError('let f = { abc, abd, xyz, ab }: 1; in f { abc = 1; abd = 1; xyz = 1; ab = 1; ac = 2; }');
+  const e = evalError(
+    'let f = { abc, abd, xyz, ab }: 1; in f { abc = 1; abd = 1; xyz = 1; ab = 1; ac = 2; }',
+  );
   assert.match(e.message, /called with unexpected argument 'ac'$/);
   assert.equal(e.hint, 'Did you mean one of ab, abc or abd?');
   assert.equal(evalError('let f = { a }: a; in f { a = 1; b = 2; }').hint, 'Did you mean a?');
