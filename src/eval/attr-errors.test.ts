@@ -22,3 +22,16 @@ test('an unexpected argument suggests the formals', () => {
   assert.equal(e.hint, 'Did you mean one of ab, abc or abd?');
   assert.equal(evalError('let f = { a }: a; in f { a = 1; b = 2; }').hint, 'Did you mean a?');
 });
+
+test('infinite recursion is reported where Nix 2.8 reports it', () => {
+  const at = (expr: string) => {
+    const e = evalError(expr);
+    assert.equal(e.message, 'infinite recursion encountered', expr);
+    return e.pos === undefined ? undefined : e.pos.src.lineCol(e.pos.off).col;
+  };
+  // At the variable that is being evaluated already, else at the attribute's definition.
+  assert.equal(at('let x = x; in x'), 9);
+  assert.equal(at('let a = { b = a.b; }; in a.b'), 11);
+  assert.equal(at('let s = { inherit (s) a; }; in s.a'), 22);
+  assert.equal(at('rec { a = b; b = a; }.a'), 11);
+});

@@ -4,11 +4,14 @@ import { NixEvalError } from './errors.js';
 import type { Pos } from './source.js';
 import type { Attrs } from './value.js';
 
-/** Adds Nix's "while evaluating the attribute" frame to an evaluation error. */
+/**
+ * Adds Nix's "while evaluating the attribute" frame to an evaluation error. An attribute found
+ * being evaluated already is infinite recursion at the attribute's definition, as in Nix.
+ */
 export function addAttrTrace(err: unknown, path: string, pos: Pos | undefined): unknown {
-  if (pos && err instanceof NixEvalError && err.trace.length < 200) {
-    err.addTrace(pos, `while evaluating the attribute '${path}'`);
-  }
+  if (!(err instanceof NixEvalError)) return err;
+  if (err.code === 'INFINITE_RECURSION' && err.pos === undefined) err.pos = pos;
+  if (pos && err.trace.length < 200) err.addTrace(pos, `while evaluating the attribute '${path}'`);
   return err;
 }
 

@@ -226,54 +226,55 @@ class Compiler {
 
   private compileVar(name: string, off: number, scope: Scope): Code {
     const r = resolve(name, scope);
+    // Where a variable being evaluated is found again: Nix reports the recursion there.
+    const p = this.pos(off);
     if (r.kind === 'static') {
       const { depth, index } = r;
       if (r.single) {
         if (depth === 0)
           return (env) => {
             const v = env.a;
-            return v instanceof Thunk ? v.force() : v;
+            return v instanceof Thunk ? v.force(p) : v;
           };
         if (depth === 1)
           return (env) => {
             const v = env.up!.a;
-            return v instanceof Thunk ? v.force() : v;
+            return v instanceof Thunk ? v.force(p) : v;
           };
         if (depth === 2)
           return (env) => {
             const v = env.up!.up!.a;
-            return v instanceof Thunk ? v.force() : v;
+            return v instanceof Thunk ? v.force(p) : v;
           };
         return (env) => {
           let x = env;
           for (let d = depth; d > 0; d--) x = x.up!;
           const v = x.a;
-          return v instanceof Thunk ? v.force() : v;
+          return v instanceof Thunk ? v.force(p) : v;
         };
       }
       if (depth === 0)
         return (env) => {
           const v = env.v[index]!;
-          return v instanceof Thunk ? v.force() : v;
+          return v instanceof Thunk ? v.force(p) : v;
         };
       if (depth === 1)
         return (env) => {
           const v = env.up!.v[index]!;
-          return v instanceof Thunk ? v.force() : v;
+          return v instanceof Thunk ? v.force(p) : v;
         };
       if (depth === 2)
         return (env) => {
           const v = env.up!.up!.v[index]!;
-          return v instanceof Thunk ? v.force() : v;
+          return v instanceof Thunk ? v.force(p) : v;
         };
       return (env) => {
         let x = env;
         for (let d = depth; d > 0; d--) x = x.up!;
         const v = x.v[index]!;
-        return v instanceof Thunk ? v.force() : v;
+        return v instanceof Thunk ? v.force(p) : v;
       };
     }
-    const p = this.pos(off);
     if (r.withDepths.length === 0) throw undefinedVariable(name, this.src, off);
     const depths = r.withDepths;
     return (env) => {
@@ -801,7 +802,13 @@ function fillSlots(
         const a = forceAttrs(src, p);
         const x = a.m.get(name);
         if (x === undefined) throw missingAttr(name, a, p);
-        return force(x);
+        if (!(x instanceof Thunk)) return x;
+        try {
+          return x.force();
+        } catch (err) {
+          // As a selection of the name from the source (which `inherit (src) name` is in Nix).
+          throw addAttrTrace(err, name, a.pos?.get(name));
+        }
       }, null);
     } else slots[i] = d.code(d.outer ? outer : inner);
   }

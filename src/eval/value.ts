@@ -170,9 +170,13 @@ export class Thunk {
     this.e = e;
     this.v = null;
   }
-  force(): Value {
+  /** The value; `pos` (where it is needed) is where an infinite recursion is reported. */
+  force(pos?: Pos): Value {
     const c = this.c;
     if (c === null) return this.v;
+    if (c === BLACKHOLE && pos !== undefined) {
+      throw new NixEvalError('INFINITE_RECURSION', 'infinite recursion encountered', pos);
+    }
     this.c = BLACKHOLE;
     try {
       const v = c(this.e as Env, this);
