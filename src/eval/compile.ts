@@ -4,7 +4,7 @@
 // elements, let bindings, arguments) get a Thunk unless the expression is a constant or a variable,
 // as Nix's maybeThunk does.
 import { arith, intSub } from './arith.js';
-import type { AttrName, AttrsExpr, Expr } from './ast.js';
+import type { AttrDef, AttrName, AttrsExpr, Expr } from './ast.js';
 import { addAttrTrace, missingAttr } from './attr-errors.js';
 import { Bindings, permute, sortOrder } from './bindings.js';
 import { call2 } from './builtins/util.js';
@@ -50,6 +50,14 @@ import {
 } from './value.js';
 
 type Lazy = (env: Env) => Value | Thunk;
+
+/** Code making a thunk of `code`. */
+function thunkOf(code: Code): Lazy {
+  return (env) => new Thunk(code, env);
+}
+
+/** LambdaInfo.body until the body is compiled. */
+const NOT_COMPILED: Code = () => null;
 
 export function compileExpr(state: EvalState, src: Source, e: Expr, scope: Scope): Code {
   return new Compiler(state, src).compile(e, scope);
@@ -455,71 +463,32 @@ class Compiler {
   private compileAttrs(e: AttrsExpr, scope: Scope): Code {
     // Sorted once here: the Bindings of every instance share this names array.
     const names = slotNames(e, true);
-    const posMap = new Map<string, Pos>();
-    for (const [k, d] of e.attrs) posMap.set(k, this.pos(d.off));
+    const posMap = new AttrsPos(this.src, e.attrs);
     const inner = e.rec ? bindingsScope(names, scope) : scope;
     const srcs = e.inheritFrom.map((x) => this.compile(x, inner));
     // With __overrides every non-inherited attribute is a thunk, so overriding its slot takes effect.
     const hasOverrides = e.rec && e.attrs.has('__overrides');
-    const values = names.map((n) => {
+    const values = names.map((n): SlotDef => {
       const d = e.attrs.get(n)!;
       if (d.e.k === 'inheritFrom')
         return { from: d.e.index, name: d.e.name, outer: false, code: undefined, pos: this.pos(d.e.off) };
       if (d.inherit === 'scope') return { from: -1, name: n, outer: true, code: this.lazy(d.e, scope) };
       if (hasOverrides) {
-        const c = this.compile(d.e, inner);
-        return { from: -1, name: n, outer: false, code: (env: Env) => new Thunk(c, env) };
+        return { from: -1, name: n, outer: false, code: thunkOf(this.compile(d.e, inner)) };
       }
       return { from: -1, name: n, outer: false, code: this.lazy(d.e, inner) };
     });
-    const dyn = e.dyn.map((d) => ({
+    const dyn: DynDef[] = e.dyn.map((d) => ({
       name: this.compile(d.name, inner),
       value: this.lazy(d.e, inner),
       pos: this.pos(d.off),
     }));
-    const nsrc = srcs.length;
+    const plan = new AttrsPlan(names, values, srcs, dyn, posMap, e.rec, hasOverrides);
     const n = names.length;
-    const build = (outer: Env, env: Env, slots: (Value | Thunk)[]): Attrs => {
-      fillSlots(values, nsrc === 0 ? undefined : srcs.map((c) => new Thunk(c, env)), slots, outer, env);
-      if (!hasOverrides && dyn.length === 0) return new Attrs(new Bindings(names, slots), posMap);
-      let m = new Bindings(names, slots);
-      if (hasOverrides) {
-        // The rec env keeps its own slots; the set gets copies that the overrides change.
-        m = new Bindings(names.slice(), slots.slice());
-        applyOverrides(m, e.rec ? slots : undefined, names);
-      }
-      // Dynamic attributes in order (name, then value), merged into the others at once.
-      const dn: string[] = [];
-      const dv: (Value | Thunk)[] = [];
-      const dp: Pos[] = [];
-      for (const d of dyn) {
-        const nv = d.name(env);
-        if (nv === null) continue;
-        const name = forceStringNoCtx(nv, d.pos);
-        const earlier = dn.indexOf(name);
-        if (earlier >= 0 || m.has(name)) {
-          const prev = earlier >= 0 ? dp[earlier] : posMap.get(name);
-          const where = prev ? ` at ${showPos(prev)}` : '';
-          throw new NixEvalError(
-            'DUPLICATE_ATTR',
-            `dynamic attribute '${name}' already defined${where}`,
-            d.pos,
-          );
-        }
-        dn.push(name);
-        dv.push(d.value(env));
-        dp.push(d.pos);
-      }
-      if (dn.length === 0) return new Attrs(m, posMap);
-      const order = sortOrder(dn);
-      const added = new Bindings(permute(dn, order), permute(dv, order));
-      // Positions look up the dynamic names in their own (unsorted) order.
-      return new Attrs(m.size === 0 ? added : Bindings.update(m, added), new DynamicPos(posMap, dn, dp));
-    };
-    if (!e.rec) return (env) => build(env, env, new Array(n));
+    if (!e.rec) return (env) => plan.build(env, env, new Array(n));
     return (env) => {
       const slots: (Value | Thunk)[] = new Array(n);
-      return build(env, new Env(env, slots), slots);
+      return plan.build(env, new Env(env, slots), slots);
     };
   }
 
@@ -565,7 +534,7 @@ class Compiler {
             guess: e.formals.list.map(() => 0),
           }
         : undefined,
-      body: () => null,
+      body: NOT_COMPILED,
       nslots,
     };
     const b = e.body;
@@ -732,10 +701,86 @@ class Compiler {
   }
 }
 
+/** A dynamic attribute of a set: code for its name and its value. */
+interface DynDef {
+  name: Code;
+  value: Lazy;
+  pos: Pos;
+}
+
+/** A compiled set: builds its instances. */
+class AttrsPlan {
+  constructor(
+    /** Sorted: the Bindings of every instance share this names array. */
+    private names: string[],
+    private values: SlotDef[],
+    /** The sources of `inherit (…)`. */
+    private srcs: Code[],
+    private dyn: DynDef[],
+    private posMap: PosLookup,
+    private rec: boolean,
+    /** With __overrides every non-inherited attribute is a thunk (see compileAttrs). */
+    private hasOverrides: boolean,
+  ) {}
+
+  /** An instance, whose slots (`slots`, filled here) the code of a `rec` set sees in `env`. */
+  build(outer: Env, env: Env, slots: (Value | Thunk)[]): Attrs {
+    const { names, dyn, posMap } = this;
+    const srcs = this.srcs.length === 0 ? undefined : this.srcs.map((c) => new Thunk(c, env));
+    fillSlots(this.values, srcs, slots, outer, env);
+    if (!this.hasOverrides && dyn.length === 0) return new Attrs(new Bindings(names, slots), posMap);
+    let m = new Bindings(names, slots);
+    if (this.hasOverrides) {
+      // The rec env keeps its own slots; the set gets copies that the overrides change.
+      m = new Bindings(names.slice(), slots.slice());
+      applyOverrides(m, this.rec ? slots : undefined, names);
+    }
+    // Dynamic attributes in order (name, then value), merged into the others at once.
+    const dn: string[] = [];
+    const dv: (Value | Thunk)[] = [];
+    const dp: Pos[] = [];
+    for (const d of dyn) {
+      const nv = d.name(env);
+      if (nv === null) continue;
+      const name = forceStringNoCtx(nv, d.pos);
+      const earlier = dn.indexOf(name);
+      if (earlier >= 0 || m.has(name)) {
+        const prev = earlier >= 0 ? dp[earlier] : posMap.get(name);
+        const where = prev ? ` at ${showPos(prev)}` : '';
+        throw new NixEvalError(
+          'DUPLICATE_ATTR',
+          `dynamic attribute '${name}' already defined${where}`,
+          d.pos,
+        );
+      }
+      dn.push(name);
+      dv.push(d.value(env));
+      dp.push(d.pos);
+    }
+    if (dn.length === 0) return new Attrs(m, posMap);
+    const order = sortOrder(dn);
+    const added = new Bindings(permute(dn, order), permute(dv, order));
+    // Positions look up the dynamic names in their own (unsorted) order.
+    return new Attrs(m.size === 0 ? added : Bindings.update(m, added), new DynamicPos(posMap, dn, dp));
+  }
+}
+
+/** Positions of a set's static attributes, made from their definitions when asked for. */
+class AttrsPos implements PosLookup {
+  constructor(
+    private src: Source,
+    private defs: Map<string, AttrDef>,
+  ) {}
+  get(name: string): Pos | undefined {
+    const d = this.defs.get(name);
+    return d === undefined ? undefined : { src: this.src, off: d.off };
+  }
+}
+
 /** Attribute positions of a set with dynamic attributes: the static ones', then the dynamic ones'. */
 class DynamicPos implements PosLookup {
   constructor(
-    private base: Map<string, Pos>,
+    private base: PosLookup,
     private names: string[],
     private poss: Pos[],
   ) {}

@@ -1,7 +1,7 @@
 // The Nix lexer: the token rules of Nix's lexer.l (longest match, rule order breaks ties), with a
 // mode stack for strings, indented strings, interpolations and paths with interpolations.
 import { NixEvalError } from './errors.js';
-import type { Source } from './source.js';
+import { Source } from './source.js';
 
 export type TokKind =
   | 'ID'
@@ -32,25 +32,45 @@ export interface Token {
   err?: { e: NixEvalError; from: number };
 }
 
-const KEYWORDS = new Set(['if', 'then', 'else', 'assert', 'with', 'let', 'in', 'rec', 'inherit', 'or']);
+/** The keywords, each its own token kind. */
+const KEYWORDS = new Map(
+  ['if', 'then', 'else', 'assert', 'with', 'let', 'in', 'rec', 'inherit', 'or'].map((k) => [k, k]),
+);
 const OPS2 = new Set(['==', '!=', '<=', '>=', '&&', '||', '->', '//', '++', '${']);
 
-const PATH_CHAR = new Uint8Array(128);
-for (const ch of 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-+')
-  PATH_CHAR[ch.charCodeAt(0)] = 1;
+// Character classes of the code-mode rules, by char code. Scans index CLASS with
+// `charCodeAt(j) & 0xffff`: past the end of the text that is NaN & 0xffff = 0, whose class is
+// empty, so they need no bounds test.
+const PATH_CHAR = 1; // [a-zA-Z0-9._\-+]: path text
+const ID_START = 2; // [a-zA-Z_]
+const ID_CHAR = 4; // [a-zA-Z0-9_'-]
+const DIGIT = 8; // [0-9]
+const WORD = 16; // [a-zA-Z0-9_-]: in both an identifier and a path
+const URI_CHAR = 32; // [a-zA-Z0-9%/?:@&=+$,\-_.!~*']: after a URI's scheme
+const KW_START = 64; // the first letters of keywords
+const CLASS = new Uint8Array(65536);
+const addClass = (chars: string, bit: number) => {
+  for (const ch of chars) CLASS[ch.charCodeAt(0)]! |= bit;
+};
+const LETTERS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
+addClass(`${LETTERS}0123456789._-+`, PATH_CHAR);
+addClass(`${LETTERS}_`, ID_START);
+addClass(`${LETTERS}0123456789_'-`, ID_CHAR);
+addClass('0123456789', DIGIT);
+addClass(`${LETTERS}0123456789_-`, WORD);
+addClass(`${LETTERS}0123456789%/?:@&=+$,-_.!~*'`, URI_CHAR);
+for (const k of KEYWORDS.keys()) addClass(k[0]!, KW_START);
 
-const RE_ID = /[a-zA-Z_][a-zA-Z0-9_'-]*/y;
-const RE_INT = /[0-9]+/y;
-const RE_FLOAT = /(?:[1-9][0-9]*\.[0-9]*|0?\.[0-9]+)(?:[Ee][+-]?[0-9]+)?/y;
+// The rules for paths and URIs, and all of code mode's rules for lexSlow.
 const RE_PATH = /[a-zA-Z0-9._\-+]*(?:\/[a-zA-Z0-9._\-+]+)+\/?/y;
 const RE_PATH_SEG_DOLLAR = /[a-zA-Z0-9._\-+]*\/\$\{/y;
 const RE_HPATH = /~(?:\/[a-zA-Z0-9._\-+]+)+\/?/y;
 const RE_HPATH_DOLLAR = /~\/\$\{/y;
 const RE_SPATH = /<[a-zA-Z0-9._\-+]+(?:\/[a-zA-Z0-9._\-+]+)*>/y;
 const RE_URI = /[a-zA-Z][a-zA-Z0-9+\-.]*:[a-zA-Z0-9%/?:@&=+$,\-_.!~*']+/y;
-const RE_PATH_CHARS = /[a-zA-Z0-9._\-+/]+/y;
-const RE_WS = /(?:[ \t\r\n]+|#[^\r\n]*|\/\*(?:[^*]|\*+[^*/])*\*+\/)+/y;
-const RE_IND_OPEN = /''(?: *\n)?/y;
+const RE_ID = /[a-zA-Z_][a-zA-Z0-9_'-]*/y;
+const RE_INT = /[0-9]+/y;
+const RE_FLOAT = /(?:[1-9][0-9]*\.[0-9]*|0?\.[0-9]+)(?:[Ee][+-]?[0-9]+)?/y;
 
 function matchLen(re: RegExp, text: string, i: number): number {
   re.lastIndex = i;
@@ -75,10 +95,15 @@ function unescapeStr(s: string): string {
   return out;
 }
 
-type Mode = 'code' | 'brace' | 'interp' | 'str' | 'ind' | 'path';
+// Lexer modes. Code inside `{ }` and `${ }` lexes as at the top, so one mode serves all three.
+const CODE = 0;
+const STR = 1;
+const IND = 2;
+const PATH = 3;
 
 /** The tokens of `src`; a lexical error ends them with a LEXERR token (see Token.err). */
 export function lex(src: Source): Token[] {
+  if (!warm) warmUp();
   const toks: Token[] = [];
   try {
     lexInto(src, toks);
@@ -90,211 +115,432 @@ export function lex(src: Source): Token[] {
   return toks;
 }
 
+/** Adds a token (one place that makes them, so they all share one shape). */
+function add(toks: Token[], k: TokKind, v: string, off: number): void {
+  toks.push({ k, v, off });
+}
+
+/** Adds the tokens of `src` to `toks`; code mode is here, the other modes in functions of their own. */
 function lexInto(src: Source, toks: Token[]): void {
   const text = src.text;
   const n = text.length;
-  const stack: Mode[] = ['code'];
+  const stack = [CODE];
+  let mode = CODE;
   let i = 0;
-  const err = (msg: string, off: number): never => {
-    throw new NixEvalError('PARSE', msg, { src, off });
-  };
+  // End of the run of path characters that starts at or before `i` (see below).
+  let runEnd = 0;
+  const hasCR = text.indexOf('\r') >= 0;
   while (true) {
-    const mode = stack[stack.length - 1]!;
-    if (mode === 'str') {
-      // Text up to the next `"` or `${`, honouring escapes.
-      const start = i;
-      let j = i;
-      while (j < n) {
-        const c = text.charCodeAt(j);
-        if (c === 34 /* " */) break;
-        if (c === 92 /* \ */) {
-          j += 2;
-          continue;
-        }
-        if (c === 36 /* $ */) {
-          const d = text.charCodeAt(j + 1);
-          if (d === 123 /* { */) break;
-          if (d === 92) {
-            j++;
-            continue;
-          }
-          if (d === 34) {
-            j++;
-            continue;
-          }
-          j += 2;
-          continue;
-        }
-        j++;
-      }
-      if (j > n) j = n;
-      if (j > start) toks.push({ k: 'STR', v: unescapeStr(text.slice(start, j)), off: start });
-      i = j;
-      if (i >= n) {
-        // The parser reports the end of file inside the string, as Nix's grammar does.
-        toks.push({ k: 'EOF', v: '', off: n });
-        return;
-      }
-      if (text.charCodeAt(i) === 34) {
-        toks.push({ k: 'STR_CLOSE', v: '"', off: i });
-        i++;
-        stack.pop();
-      } else {
-        toks.push({ k: '${', v: '${', off: i });
-        i += 2;
-        stack.push('interp');
-      }
+    if (mode !== CODE) {
+      if (mode === STR) i = lexStr(text, i, toks, stack);
+      else if (mode === IND) i = lexInd(text, i, toks, stack);
+      else i = lexPath(src, i, toks, stack);
+      if (i < 0) return;
+      mode = stack[stack.length - 1]!;
       continue;
     }
-    if (mode === 'ind') {
-      if (i >= n) {
-        toks.push({ k: 'EOF', v: '', off: n });
-        return;
-      }
-      const c = text[i];
-      if (c === "'" && text[i + 1] === "'") {
-        const d = text[i + 2];
-        if (d === '$') {
-          toks.push({ k: 'IND_ESC', v: '$', off: i });
-          i += 3;
-        } else if (d === "'") {
-          toks.push({ k: 'IND_ESC', v: "''", off: i });
-          i += 3;
-        } else if (d === '\\' && i + 3 < n) {
-          toks.push({ k: 'IND_ESC', v: unescapeStr(text.slice(i + 2, i + 4)), off: i });
-          i += 4;
-        } else {
-          toks.push({ k: 'IND_CLOSE', v: "''", off: i });
-          i += 2;
-          stack.pop();
-        }
-        continue;
-      }
-      if (c === '$' && text[i + 1] === '{') {
-        toks.push({ k: '${', v: '${', off: i });
-        i += 2;
-        stack.push('interp');
-        continue;
-      }
-      // Plain text: ([^$']|$[^{']|'[^'$])+, then a lone $ or ' as its own token.
-      const start = i;
-      let j = i;
-      while (j < n) {
-        const ch = text[j];
-        if (ch === '$') {
-          const d = text[j + 1];
-          if (d === undefined || d === '{' || d === "'") break;
-          j += 2;
-        } else if (ch === "'") {
-          const d = text[j + 1];
-          if (d === undefined || d === "'" || d === '$') break;
-          j += 2;
-        } else j++;
-      }
-      if (j > n) j = n;
-      if (j > start) {
-        toks.push({ k: 'IND_STR', v: text.slice(start, j), off: start });
-      } else {
-        toks.push({ k: 'IND_STR', v: text[i]!, off: i });
-        j = i + 1;
-      }
-      i = j;
-      continue;
-    }
-    if (mode === 'path') {
-      if (text[i] === '$' && text[i + 1] === '{') {
-        toks.push({ k: '${', v: '${', off: i });
-        i += 2;
-        stack.push('interp');
-        continue;
-      }
-      const l = matchLen(RE_PATH_CHARS, text, i);
-      if (l > 0) {
-        toks.push({ k: 'STR', v: text.slice(i, i + l), off: i });
-        i += l;
-        continue;
-      }
-      const prev = toks[toks.length - 1]!;
-      if (prev.k !== '}' && prev.v.endsWith('/')) err('path has a trailing slash', i);
-      toks.push({ k: 'PATH_END', v: '', off: i });
-      stack.pop();
-      continue;
-    }
-    // Code.
-    const ws = matchLen(RE_WS, text, i);
-    i += ws;
+    i = skipTrivia(text, i, hasCR);
     if (i >= n) {
-      toks.push({ k: 'EOF', v: '', off: n });
+      add(toks, 'EOF', '', n);
       return;
     }
-    const c = text[i]!;
-    // An unterminated `/*` is no comment: its `/` and `*` are operators, as in Nix's lexer.
-    if (c === '{') {
-      toks.push({ k: '{', v: '{', off: i });
-      stack.push('brace');
-      i++;
-      continue;
-    }
-    if (c === '}') {
-      toks.push({ k: '}', v: '}', off: i });
-      i++;
-      if (stack.length > 1) stack.pop();
-      continue;
-    }
-    if (c === '"') {
-      toks.push({ k: 'STR_OPEN', v: '"', off: i });
-      stack.push('str');
-      i++;
-      continue;
-    }
-    if (c === "'" && text[i + 1] === "'") {
-      const l = matchLen(RE_IND_OPEN, text, i);
-      toks.push({ k: 'IND_OPEN', v: "''", off: i });
-      stack.push('ind');
-      i += l;
-      continue;
-    }
-    // Paths and URIs are only possible when a run of path characters reaches '/' or ':' (or the
-    // token starts with '/', '~' or '<'); otherwise skip their (costly) rules.
-    let j = i;
-    while (j < n && PATH_CHAR[text.charCodeAt(j)] === 1) j++;
-    const after = text[j];
-    const slow = after === '/' || after === ':' || c === '/' || c === '~' || c === '<';
-    // Longest match over the remaining rules, earlier rules winning ties.
-    let best = 0;
+    const c = text.charCodeAt(i);
+    const d = text.charCodeAt(i + 1);
+    const cls = CLASS[c]!;
+    // The token's kind and length; kind '' leaves it to lexSlow, which has every rule.
     let kind: TokKind = '';
-    const take = (len: number, k: TokKind) => {
-      if (len > best) {
-        best = len;
-        kind = k;
+    let len = 1;
+    if ((cls & PATH_CHAR) !== 0) {
+      // A path or URI is only possible where the run of path characters from here ends in '/'
+      // (a path), or in ':' and a URI character (a URI, whose scheme is path characters). A
+      // later token inside the same run ends where it does.
+      let j = i + 1;
+      if ((cls & ID_START) !== 0) j = runOf(text, j, WORD);
+      let end = j;
+      if (i < runEnd) end = runEnd;
+      else {
+        end = runOf(text, end, PATH_CHAR);
+        runEnd = end;
       }
-    };
-    const two = text.slice(i, i + 2);
-    if (text.startsWith('...', i)) take(3, '...');
-    if (OPS2.has(two)) take(2, two);
-    take(matchLen(RE_ID, text, i), 'ID');
-    take(matchLen(RE_INT, text, i), 'INT');
-    take(matchLen(RE_FLOAT, text, i), 'FLOAT');
-    if (slow) {
-      take(matchLen(RE_PATH_SEG_DOLLAR, text, i), 'PATH_SEG');
-      take(matchLen(RE_HPATH_DOLLAR, text, i), 'HPATH_SEG');
-      take(matchLen(RE_PATH, text, i), 'PATH');
-      take(matchLen(RE_HPATH, text, i), 'HPATH');
-      take(matchLen(RE_SPATH, text, i), 'SPATH');
-      take(matchLen(RE_URI, text, i), 'URI');
+      const after = text.charCodeAt(end);
+      if (after === 47 || (after === 58 && (CLASS[text.charCodeAt(end + 1) & 0xffff]! & URI_CHAR) !== 0)) {
+        // Left to lexSlow.
+      } else if ((cls & ID_START) !== 0) {
+        // An identifier or a keyword.
+        if (text.charCodeAt(j) === 39 /* ' */) j = runOf(text, j + 1, ID_CHAR);
+        const v = text.slice(i, j);
+        const kw = j - i <= 7 && (cls & KW_START) !== 0 ? KEYWORDS.get(v) : undefined;
+        if (kw === undefined) add(toks, 'ID', v, i);
+        else add(toks, kw, kw, i);
+        i = j;
+        continue;
+      } else if ((cls & DIGIT) !== 0) {
+        // An integer, or a float: [1-9][0-9]*\.[0-9]* or 0?\.[0-9]+, then [Ee][+-]?[0-9]+ or not.
+        j = digitsFrom(text, i + 1);
+        kind = 'INT';
+        if (c !== 48 /* 0 */) {
+          if (text.charCodeAt(j) === 46 /* . */) {
+            j = digitsFrom(text, j + 1);
+            kind = 'FLOAT';
+          }
+        } else if (d === 46 && (CLASS[text.charCodeAt(i + 2) & 0xffff]! & DIGIT) !== 0) {
+          j = digitsFrom(text, i + 3);
+          kind = 'FLOAT';
+        }
+        if (kind === 'FLOAT') j = exponentFrom(text, j);
+        add(toks, kind, text.slice(i, j), i);
+        i = j;
+        continue;
+      } else if (c === 46 /* . */) {
+        if (d === 46 && text.charCodeAt(i + 2) === 46) {
+          kind = '...';
+          len = 3;
+        } else if ((CLASS[d & 0xffff]! & DIGIT) !== 0) {
+          const j = exponentFrom(text, digitsFrom(text, i + 2));
+          add(toks, 'FLOAT', text.slice(i, j), i);
+          i = j;
+          continue;
+        } else kind = '.';
+      } else if (c === 45 /* - */) {
+        if (d === 62 /* > */) {
+          kind = '->';
+          len = 2;
+        } else kind = '-';
+      } else {
+        // '+': every other path character is a letter, a digit, '_', '.' or '-'.
+        if (d === 43) {
+          kind = '++';
+          len = 2;
+        } else kind = '+';
+      }
+    } else {
+      switch (c) {
+        case 123 /* { */:
+          add(toks, '{', '{', i);
+          stack.push(CODE);
+          i++;
+          continue;
+        case 125 /* } */:
+          add(toks, '}', '}', i);
+          i++;
+          if (stack.length > 1) {
+            stack.pop();
+            mode = stack[stack.length - 1]!;
+          }
+          continue;
+        case 34 /* " */:
+          add(toks, 'STR_OPEN', '"', i);
+          stack.push(STR);
+          mode = STR;
+          i++;
+          continue;
+        case 39 /* ' */:
+          if (d === 39) {
+            // `''`, and the rest of its line when only spaces follow.
+            let j = i + 2;
+            while (text.charCodeAt(j) === 32) j++;
+            add(toks, 'IND_OPEN', "''", i);
+            stack.push(IND);
+            mode = IND;
+            i = text.charCodeAt(j) === 10 ? j + 1 : i + 2;
+            continue;
+          }
+          kind = "'";
+          break;
+        case 47 /* / */:
+          // A path when path text or `${` follows; `//` cannot start one.
+          if (d === 47) {
+            kind = '//';
+            len = 2;
+          } else if ((CLASS[d & 0xffff]! & PATH_CHAR) === 0 && d !== 36) kind = '/';
+          break;
+        case 60 /* < */:
+          // A search path when path text follows.
+          if (d === 61) {
+            kind = '<=';
+            len = 2;
+          } else if ((CLASS[d & 0xffff]! & PATH_CHAR) === 0) kind = '<';
+          break;
+        case 126 /* ~ */:
+          break;
+        case 61 /* = */:
+        case 33 /* ! */:
+        case 62 /* > */:
+          if (d === 61) {
+            kind = c === 61 ? '==' : c === 33 ? '!=' : '>=';
+            len = 2;
+          } else kind = text[i]!;
+          break;
+        case 38 /* & */:
+        case 124 /* | */:
+          if (d === c) {
+            kind = c === 38 ? '&&' : '||';
+            len = 2;
+          } else kind = text[i]!;
+          break;
+        case 36 /* $ */:
+          if (d === 123) {
+            add(toks, '${', '${', i);
+            stack.push(CODE);
+            i += 2;
+            continue;
+          }
+          kind = '$';
+          break;
+        default:
+          kind = text[i]!;
+      }
     }
-    take(1, c);
-    let v = text.slice(i, i + best);
-    if (kind === 'ID' && KEYWORDS.has(v)) kind = v;
-    if (kind === 'PATH_SEG' || kind === 'HPATH_SEG') {
-      // The segment up to and including the last '/', then an interpolation follows.
-      v = v.slice(0, -2);
-      best -= 2;
-      kind = kind === 'PATH_SEG' ? 'PATH' : 'HPATH';
+    if (kind !== '') {
+      add(toks, kind, kind, i);
+      i += len;
+      continue;
     }
-    toks.push({ k: kind, v, off: i });
-    i += best;
-    if (kind === '${') stack.push('interp');
-    else if (kind === 'PATH' || kind === 'HPATH') stack.push('path');
+    i += lexSlow(text, i, toks);
+    const t = toks[toks.length - 1]!;
+    if (t.k === 'PATH' || t.k === 'HPATH') {
+      stack.push(PATH);
+      mode = PATH;
+    }
   }
+}
+
+// The scanning loops are small functions of their own: the optimizing compiler takes them on
+// early and quickly, while the lexer's main loop still runs unoptimized.
+
+/** The end of the run of characters of class `bit` from `j`. */
+function runOf(text: string, j: number, bit: number): number {
+  while ((CLASS[text.charCodeAt(j) & 0xffff]! & bit) !== 0) j++;
+  return j;
+}
+
+/** The end of the run of digits from `j`. */
+function digitsFrom(text: string, j: number): number {
+  return runOf(text, j, DIGIT);
+}
+
+/**
+ * The end of the whitespace and comments from `i`. An unterminated `/*` is no comment: its `/`
+ * and `*` are operators, as in Nix's lexer. `hasCR`: whether the text has a CR (which also ends
+ * a line comment).
+ */
+function skipTrivia(text: string, i: number, hasCR: boolean): number {
+  const n = text.length;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === 32 || c === 10 || c === 9 || c === 13) i++;
+    else if (c === 35 /* # */) {
+      if (hasCR) {
+        i++;
+        while (i < n) {
+          const d = text.charCodeAt(i);
+          if (d === 10 || d === 13) break;
+          i++;
+        }
+      } else {
+        const end = text.indexOf('\n', i + 1);
+        i = end < 0 ? n : end;
+      }
+    } else if (c === 47 && text.charCodeAt(i + 1) === 42 /* * */) {
+      const end = text.indexOf('*/', i + 2);
+      if (end < 0) return i;
+      i = end + 2;
+    } else return i;
+  }
+  return i;
+}
+
+/** The end of a float's optional exponent ([Ee][+-]?[0-9]+) at `j`. */
+function exponentFrom(text: string, j: number): number {
+  const e = text.charCodeAt(j);
+  if (e !== 69 && e !== 101) return j;
+  let k = j + 1;
+  const s = text.charCodeAt(k);
+  if (s === 43 || s === 45) k++;
+  if ((CLASS[text.charCodeAt(k) & 0xffff]! & DIGIT) === 0) return j;
+  return digitsFrom(text, k + 1);
+}
+
+/**
+ * The token at `i` by the longest match over all of code mode's rules, earlier rules winning
+ * ties: for where a path or URI may start. Adds the token and returns its length.
+ */
+function lexSlow(text: string, i: number, toks: Token[]): number {
+  let best = 0;
+  let kind: TokKind = '';
+  const take = (len: number, k: TokKind) => {
+    if (len > best) {
+      best = len;
+      kind = k;
+    }
+  };
+  const two = text.slice(i, i + 2);
+  if (text.startsWith('...', i)) take(3, '...');
+  if (OPS2.has(two)) take(2, two);
+  take(matchLen(RE_ID, text, i), 'ID');
+  take(matchLen(RE_INT, text, i), 'INT');
+  take(matchLen(RE_FLOAT, text, i), 'FLOAT');
+  take(matchLen(RE_PATH_SEG_DOLLAR, text, i), 'PATH_SEG');
+  take(matchLen(RE_HPATH_DOLLAR, text, i), 'HPATH_SEG');
+  take(matchLen(RE_PATH, text, i), 'PATH');
+  take(matchLen(RE_HPATH, text, i), 'HPATH');
+  take(matchLen(RE_SPATH, text, i), 'SPATH');
+  take(matchLen(RE_URI, text, i), 'URI');
+  take(1, text[i]!);
+  let v = text.slice(i, i + best);
+  if (kind === 'ID') kind = KEYWORDS.get(v) ?? 'ID';
+  if (kind === 'PATH_SEG' || kind === 'HPATH_SEG') {
+    // The segment up to and including the last '/', then an interpolation follows.
+    v = v.slice(0, -2);
+    kind = kind === 'PATH_SEG' ? 'PATH' : 'HPATH';
+  }
+  add(toks, kind, v, i);
+  return v.length;
+}
+
+/**
+ * String mode from `i`: text up to the next `"` or `${`, honouring escapes. Returns the offset to
+ * go on from, or -1 after an EOF token (as lexInd and lexPath).
+ */
+function lexStr(text: string, i: number, toks: Token[], stack: number[]): number {
+  const n = text.length;
+  let j = i;
+  while (j < n) {
+    const c = text.charCodeAt(j);
+    if (c === 34 /* " */) break;
+    if (c === 92 /* \ */) {
+      j += 2;
+      continue;
+    }
+    if (c === 36 /* $ */) {
+      const d = text.charCodeAt(j + 1);
+      if (d === 123 /* { */) break;
+      if (d === 92) {
+        j++;
+        continue;
+      }
+      if (d === 34) {
+        j++;
+        continue;
+      }
+      j += 2;
+      continue;
+    }
+    j++;
+  }
+  if (j > n) j = n;
+  if (j > i) add(toks, 'STR', unescapeStr(text.slice(i, j)), i);
+  if (j >= n) {
+    // The parser reports the end of file inside the string, as Nix's grammar does.
+    add(toks, 'EOF', '', n);
+    return -1;
+  }
+  if (text.charCodeAt(j) === 34) {
+    add(toks, 'STR_CLOSE', '"', j);
+    stack.pop();
+    return j + 1;
+  }
+  add(toks, '${', '${', j);
+  stack.push(CODE);
+  return j + 2;
+}
+
+/** Indented-string mode from `i`: one token. */
+function lexInd(text: string, i: number, toks: Token[], stack: number[]): number {
+  const n = text.length;
+  if (i >= n) {
+    add(toks, 'EOF', '', n);
+    return -1;
+  }
+  const c = text.charCodeAt(i);
+  if (c === 39 /* ' */ && text.charCodeAt(i + 1) === 39) {
+    const d = text.charCodeAt(i + 2);
+    if (d === 36 /* $ */) {
+      add(toks, 'IND_ESC', '$', i);
+      return i + 3;
+    }
+    if (d === 39) {
+      add(toks, 'IND_ESC', "''", i);
+      return i + 3;
+    }
+    if (d === 92 /* \ */ && i + 3 < n) {
+      add(toks, 'IND_ESC', unescapeStr(text.slice(i + 2, i + 4)), i);
+      return i + 4;
+    }
+    add(toks, 'IND_CLOSE', "''", i);
+    stack.pop();
+    return i + 2;
+  }
+  if (c === 36 && text.charCodeAt(i + 1) === 123 /* { */) {
+    add(toks, '${', '${', i);
+    stack.push(CODE);
+    return i + 2;
+  }
+  // Plain text: ([^$']|$[^{']|'[^'$])+, then a lone $ or ' as its own token.
+  let j = i;
+  while (j < n) {
+    const ch = text.charCodeAt(j);
+    if (ch === 36) {
+      if (j + 1 >= n) break;
+      const d = text.charCodeAt(j + 1);
+      if (d === 123 || d === 39) break;
+      j += 2;
+    } else if (ch === 39) {
+      if (j + 1 >= n) break;
+      const d = text.charCodeAt(j + 1);
+      if (d === 39 || d === 36) break;
+      j += 2;
+    } else j++;
+  }
+  if (j > i) {
+    add(toks, 'IND_STR', text.slice(i, j), i);
+    return j;
+  }
+  add(toks, 'IND_STR', text[i]!, i);
+  return i + 1;
+}
+
+/** Path mode (after a path's text, for its interpolations) from `i`: one token. */
+function lexPath(src: Source, i: number, toks: Token[], stack: number[]): number {
+  const text = src.text;
+  const n = text.length;
+  if (text.charCodeAt(i) === 36 && text.charCodeAt(i + 1) === 123) {
+    add(toks, '${', '${', i);
+    stack.push(CODE);
+    return i + 2;
+  }
+  let j = i;
+  while (j < n) {
+    const c = text.charCodeAt(j);
+    if ((CLASS[c]! & PATH_CHAR) === 0 && c !== 47 /* / */) break;
+    j++;
+  }
+  if (j > i) {
+    add(toks, 'STR', text.slice(i, j), i);
+    return j;
+  }
+  const prev = toks[toks.length - 1]!;
+  if (prev.k !== '}' && prev.v.endsWith('/')) {
+    throw new NixEvalError('PARSE', 'path has a trailing slash', { src, off: i });
+  }
+  add(toks, 'PATH_END', '', i);
+  stack.pop();
+  return i;
+}
+
+// Every rule once, so that each branch has type feedback before the lexer gets optimized (a branch
+// first taken in optimized code deoptimizes it, and it is compiled again).
+const WARM_UP =
+  "let x = { a.b = 1; c'd'' = -2.5e3 + .5 * 0.25 / 3; inherit (y) or; } // rec { d = [ ./a/b ~/c <d/e> " +
+  'f:g ./h/${i} a/b ${j} ]; }; in if x == 1 && !x != 2 || x -> x ++ x; then x.a or 1 >= 2 <= 3 ' +
+  "< 4 > 5 else \"s\\n$${x}\\\"\" + ''\n  i''$ ''' ''\\n $$ ${x} ' $ '' # c\r\n /* d */ {...}: x@y: ? @ ^ 09 1. 0.e1 '' a'' \n";
+let warm = false;
+
+/** Lexes WARM_UP, before the first source. */
+function warmUp(): void {
+  warm = true;
+  // A function gets its feedback vector only after some calls, hence the repetitions.
+  // (Half of them without CRs, which line comments end at too.)
+  const noCR = WARM_UP.replaceAll('\r', '');
+  for (let r = 0; r < 8; r++) lex(new Source(undefined, r % 2 === 0 ? WARM_UP : noCR));
 }

@@ -126,6 +126,11 @@ function tokenName(k: string): string {
   return /^[A-Z_]+$/.test(k) ? k : `'${k}'`;
 }
 
+/** A piece of an indented string as an expression (text at the string's offset). */
+function pieceExpr(p: string | Expr, off: number): Expr {
+  return typeof p === 'string' ? { k: 'str', off, v: p } : p;
+}
+
 /** What may start an attribute name, in the order Nix 2.8's errors list them. */
 const ATTR_NAME_START = "ID or OR_KW or DOLLAR_CURLY or '\"'";
 
@@ -134,24 +139,26 @@ class Parser {
   private i = 0;
   /** Index of the token after an empty `{ }` that could also have been formals (see parseExpr). */
   private formalsAfter = -1;
+  /**
+   * The current token, toks[i]. TypeScript keeps `this.t.k` narrowed by a comparison across
+   * next(), so a kind tested again after advancing is read as toks[i].k.
+   */
+  private t: Token;
   constructor(
     private src: Source,
     private opts: ParseOptions,
   ) {
     this.toks = lex(src);
+    this.t = this.toks[0]!;
   }
 
-  private get t(): Token {
-    return this.toks[this.i]!;
-  }
-  private tk(): string {
-    return this.toks[this.i]!.k;
-  }
   private peek(n = 1): Token {
     return this.toks[Math.min(this.i + n, this.toks.length - 1)]!;
   }
   private next(): Token {
-    return this.toks[this.i++]!;
+    const t = this.t;
+    this.t = this.toks[++this.i]!;
+    return t;
   }
   private fail(expecting?: string, t: Token = this.t): never {
     // A lexical error stops the parse where Nix's parser would have read the refused token.
@@ -165,14 +172,14 @@ class Parser {
   private error(msg: string, off: number): never {
     throw new NixEvalError('PARSE', msg, { src: this.src, off });
   }
-  private expect(k: string, desc = tokenName(k)): Token {
-    if (this.tk() !== k) this.fail(desc);
+  private expect(k: string, desc?: string): Token {
+    if (this.t.k !== k) this.fail(desc ?? tokenName(k));
     return this.next();
   }
 
   parseTop(): Expr {
     const e = this.parseExpr();
-    if (this.tk() !== 'EOF') this.fail('end of file');
+    if (this.t.k !== 'EOF') this.fail('end of file');
     return e;
   }
 
@@ -182,11 +189,13 @@ class Parser {
       case 'ID':
         if (this.peek().k === ':') {
           this.i += 2;
+          this.t = this.toks[this.i]!;
           return { k: 'lambda', off: t.off, arg: t.v, body: this.parseExpr() };
         }
         if (this.peek().k === '@') {
           this.i += 2;
-          if (this.tk() !== '{') this.fail("'{'");
+          this.t = this.toks[this.i]!;
+          if (this.t.k !== '{') this.fail("'{'");
           return this.parseFormals(t.v, t.off);
         }
         break;
@@ -250,27 +259,27 @@ class Parser {
     const list: Formal[] = [];
     let ellipsis = false;
     const seen = new Set<string>();
-    while (this.tk() !== '}') {
-      if (this.tk() === '...') {
+    while (this.t.k !== '}') {
+      if (this.t.k === '...') {
         this.next();
         ellipsis = true;
-        if (this.tk() !== '}') this.fail("'}'");
+        if (this.toks[this.i]!.k !== '}') this.fail("'}'");
         break;
       }
       const id = this.expect('ID');
       if (seen.has(id.v)) this.error(`duplicate formal function argument '${id.v}'`, id.off);
       seen.add(id.v);
       const f: Formal = { name: id.v, off: id.off };
-      if (this.tk() === '?') {
+      if (this.t.k === '?') {
         this.next();
         f.def = this.parseExpr();
       }
       list.push(f);
-      if (this.tk() === ',') this.next();
-      else if (this.tk() !== '}') this.fail("'}'");
+      if (this.t.k === ',') this.next();
+      else if (this.t.k !== '}') this.fail("'}'");
     }
     this.next();
-    if (atName === undefined && this.tk() === '@') {
+    if (atName === undefined && this.toks[this.i]!.k === '@') {
       this.next();
       atName = this.expect('ID').v;
     }
@@ -289,8 +298,9 @@ class Parser {
     while (true) {
       const t = this.t;
       const info = BINARY[t.k];
-      if (!info || info[0] < minPrec) return left;
-      const [prec, assoc] = info;
+      if (info === undefined || info[0] < minPrec) return left;
+      const prec = info[0];
+      const assoc = info[1];
       this.next();
       if (t.k === '?') {
         left = { k: 'hasattr', off: t.off, e: left, path: this.parseAttrPath() };
@@ -302,7 +312,7 @@ class Parser {
       // `a ? b ? c` is `(a ? b) ? c`: an attribute path is not an operand, so Nix's grammar has
       // no conflict there for %nonassoc to reject.
       if (assoc === 'N' && t.k !== '?') {
-        const n = BINARY[this.tk()];
+        const n = BINARY[this.t.k];
         if (n && n[0] === prec) this.fail();
       }
     }
@@ -324,8 +334,8 @@ class Parser {
   private parseApp(): Expr {
     const f = this.parseSelect();
     let args: Expr[] | undefined;
-    while (SIMPLE_START.has(this.tk()) || (this.tk() === 'let' && this.peek().k === '{')) {
-      if (this.tk() === '{' && this.isFormals()) break;
+    while (SIMPLE_START.has(this.t.k) || (this.t.k === 'let' && this.peek().k === '{')) {
+      if (this.t.k === '{' && this.isFormals()) break;
       args ??= [];
       args.push(this.parseSelect());
     }
@@ -334,16 +344,16 @@ class Parser {
 
   private parseSelect(): Expr {
     const e = this.parseSimple();
-    if (this.tk() === '.') {
+    if (this.t.k === '.') {
       this.next();
       const path = this.parseAttrPath();
-      if (this.tk() === 'or') {
+      if (this.toks[this.i]!.k === 'or') {
         this.next();
         return { k: 'select', off: e.off, e, path, def: this.parseSelect() };
       }
       return { k: 'select', off: e.off, e, path };
     }
-    if (this.tk() === 'or') {
+    if (this.t.k === 'or') {
       const t = this.next();
       return { k: 'call', off: e.off, f: e, args: [{ k: 'var', off: t.off, name: 'or' }] };
     }
@@ -352,7 +362,7 @@ class Parser {
 
   private parseAttrPath(): AttrName[] {
     const path: AttrName[] = [this.parseAttrName()];
-    while (this.tk() === '.') {
+    while (this.t.k === '.') {
       this.next();
       path.push(this.parseAttrName());
     }
@@ -382,7 +392,7 @@ class Parser {
     const open = this.expect('STR_OPEN');
     const parts: Expr[] = [];
     let interpolated = false;
-    while (this.tk() !== 'STR_CLOSE') {
+    while (this.t.k !== 'STR_CLOSE') {
       const t = this.next();
       if (t.k === 'STR') parts.push({ k: 'str', off: t.off, v: t.v });
       else if (t.k === '${') {
@@ -400,7 +410,7 @@ class Parser {
   private parseIndString(): Expr {
     const open = this.expect('IND_OPEN');
     const parts: IndPart[] = [];
-    while (this.tk() !== 'IND_CLOSE') {
+    while (this.t.k !== 'IND_CLOSE') {
       const t = this.next();
       if (t.k === 'IND_STR') parts.push(t.v);
       else if (t.k === 'IND_ESC') parts.push({ escaped: t.v });
@@ -410,18 +420,21 @@ class Parser {
       } else this.fail('IND_STR or DOLLAR_CURLY or IND_STRING_CLOSE', t);
     }
     this.next();
-    const toExpr = (p: string | Expr): Expr =>
-      typeof p === 'string' ? { k: 'str', off: open.off, v: p } : p;
     const pieces = stripIndentationPieces(parts);
     const merged = mergePieces(pieces);
-    const out = merged.map(toExpr);
+    const out = merged.map((p) => pieceExpr(p, open.off));
     let e: Expr;
     if (out.length === 0) e = { k: 'str', off: open.off, v: '' };
     else if (out.length === 1 && out[0]!.k === 'str') e = { ...out[0]!, v: upToNul(out[0]!.v) };
     else e = { k: 'concat', off: open.off, parts: out, forceString: true };
     // Merging only ever shortens the list: the same length means the same pieces.
     if (pieces.length !== merged.length && (e.k === 'str' || e.k === 'concat')) {
-      e.shown = { k: 'concat', off: open.off, parts: pieces.map(toExpr), forceString: true };
+      e.shown = {
+        k: 'concat',
+        off: open.off,
+        parts: pieces.map((p) => pieceExpr(p, open.off)),
+        forceString: true,
+      };
     }
     return e;
   }
@@ -436,11 +449,11 @@ class Parser {
       if (t.v.endsWith('/') && t.v.length > 1) base += '/';
     }
     const parts: Expr[] = [{ k: 'path', off: t.off, v: base }];
-    while (this.tk() !== 'PATH_END') {
+    while (this.t.k !== 'PATH_END') {
       const p = this.next();
       if (p.k === 'STR') {
         // Text after a path's slash must lead to an interpolation (`/a//b` is no path).
-        if (parts.length === 1 && this.tk() !== '${') this.fail('DOLLAR_CURLY');
+        if (parts.length === 1 && this.t.k !== '${') this.fail('DOLLAR_CURLY');
         parts.push({ k: 'str', off: p.off, v: p.v });
       } else if (p.k === '${') {
         parts.push(this.parseExpr());
@@ -461,6 +474,8 @@ class Parser {
         return { k: 'var', off: t.off, name: t.v };
       case 'INT': {
         this.next();
+        // Up to 15 digits is below 2^53, exact as a double.
+        if (t.v.length <= 15) return { k: 'int', off: t.off, v: Number(t.v) };
         const b = BigInt(t.v);
         if (b > INT64_MAX) this.error(`invalid integer '${t.v}'`, t.off);
         return { k: 'int', off: t.off, v: b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : b };
@@ -501,8 +516,8 @@ class Parser {
       case '[': {
         this.next();
         const elems: Expr[] = [];
-        while (this.tk() !== ']') {
-          if (!SIMPLE_START.has(this.tk()) && !(this.tk() === 'let' && this.peek().k === '{')) this.fail();
+        while (this.t.k !== ']') {
+          if (!SIMPLE_START.has(this.t.k) && !(this.t.k === 'let' && this.peek().k === '{')) this.fail();
           elems.push(this.parseSelect());
         }
         this.next();
@@ -543,20 +558,20 @@ class Parser {
     // bindings, the attribute itself at the end of `inherit` or of its `( … )`.
     const before = this.toks[this.i - 1]!;
     const bindsOff = before.off + before.v.length;
-    while (this.tk() !== end) {
+    while (this.t.k !== end) {
       const t = this.t;
       if (t.k === 'inherit') {
         this.next();
         let from: number | undefined;
         let attrOff = t.off + t.v.length;
-        if (this.tk() === '(') {
+        if (this.t.k === '(') {
           this.next();
           attrs.inheritFrom.push(this.parseExpr());
           from = attrs.inheritFrom.length - 1;
           attrOff = this.t.off + 1;
           this.expect(')');
         }
-        while (this.tk() !== ';') {
+        while (this.t.k !== ';') {
           const nt = this.t;
           // After `inherit` more can follow (`(`, `;`): Nix's error lists no expected tokens.
           const name = this.parseAttrName(null);

@@ -20,16 +20,17 @@ export type Resolution =
 
 export function resolve(name: string, scope: Scope | null): Resolution {
   let depth = 0;
-  const withDepths: number[] = [];
+  let withDepths: number[] | undefined;
   for (let s = scope; s; s = s.parent, depth++) {
     if (s.vars === null) {
+      withDepths ??= [];
       withDepths.push(depth);
       continue;
     }
     const index = s.vars.get(name);
     if (index !== undefined) return { kind: 'static', depth, index, single: s.single === true };
   }
-  return { kind: 'dynamic', withDepths };
+  return { kind: 'dynamic', withDepths: withDepths ?? [] };
 }
 
 export function undefinedVariable(name: string, src: Source, off: number): NixEvalError {
