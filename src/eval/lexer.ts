@@ -280,9 +280,7 @@ function lexInto(src: Source, toks: Token[]): void {
           break;
         case 36 /* $ */:
           if (d === 123) {
-            add(toks, '${', '${', i);
-            stack.push(CODE);
-            i += 2;
+            i = openInterpolation(toks, stack, i);
             continue;
           }
           kind = '$';
@@ -440,9 +438,7 @@ function lexStr(text: string, i: number, toks: Token[], stack: number[]): number
     stack.pop();
     return j + 1;
   }
-  add(toks, '${', '${', j);
-  stack.push(CODE);
-  return j + 2;
+  return openInterpolation(toks, stack, j);
 }
 
 /** Indented-string mode from `i`: one token. */
@@ -472,9 +468,7 @@ function lexInd(text: string, i: number, toks: Token[], stack: number[]): number
     return i + 2;
   }
   if (c === 36 && text.charCodeAt(i + 1) === 123 /* { */) {
-    add(toks, '${', '${', i);
-    stack.push(CODE);
-    return i + 2;
+    return openInterpolation(toks, stack, i);
   }
   // Plain text: ([^$']|$[^{']|'[^'$])+, then a lone $ or ' as its own token.
   let j = i;
@@ -500,14 +494,19 @@ function lexInd(text: string, i: number, toks: Token[], stack: number[]): number
   return i + 1;
 }
 
+/** A `${` at `i`: its token, and code mode until the matching `}`. Returns the offset after it. */
+function openInterpolation(toks: Token[], stack: number[], i: number): number {
+  add(toks, '${', '${', i);
+  stack.push(CODE);
+  return i + 2;
+}
+
 /** Path mode (after a path's text, for its interpolations) from `i`: one token. */
 function lexPath(src: Source, i: number, toks: Token[], stack: number[]): number {
   const text = src.text;
   const n = text.length;
   if (text.charCodeAt(i) === 36 && text.charCodeAt(i + 1) === 123) {
-    add(toks, '${', '${', i);
-    stack.push(CODE);
-    return i + 2;
+    return openInterpolation(toks, stack, i);
   }
   let j = i;
   while (j < n) {
