@@ -211,8 +211,7 @@ class Compiler {
         break;
       }
     }
-    const code = this.compile(e, scope);
-    return (env) => new Thunk(code, env);
+    return thunkOf(this.compile(e, scope));
   }
 
   /**
@@ -221,10 +220,7 @@ class Compiler {
    * recursion, as in Nix), not a read of the unset slot.
    */
   private formalDefault(e: Expr, inner: Scope): Lazy {
-    if (inner.single && e.k === 'var' && inner.vars?.has(e.name)) {
-      const code = this.compile(e, inner);
-      return (env) => new Thunk(code, env);
-    }
+    if (inner.single && e.k === 'var' && inner.vars?.has(e.name)) return thunkOf(this.compile(e, inner));
     return this.lazy(e, inner);
   }
 
@@ -468,16 +464,7 @@ class Compiler {
     const srcs = e.inheritFrom.map((x) => this.compile(x, inner));
     // With __overrides every non-inherited attribute is a thunk, so overriding its slot takes effect.
     const hasOverrides = e.rec && e.attrs.has('__overrides');
-    const values = names.map((n): SlotDef => {
-      const d = e.attrs.get(n)!;
-      if (d.e.k === 'inheritFrom')
-        return { from: d.e.index, name: d.e.name, outer: false, code: undefined, pos: this.pos(d.e.off) };
-      if (d.inherit === 'scope') return { from: -1, name: n, outer: true, code: this.lazy(d.e, scope) };
-      if (hasOverrides) {
-        return { from: -1, name: n, outer: false, code: thunkOf(this.compile(d.e, inner)) };
-      }
-      return { from: -1, name: n, outer: false, code: this.lazy(d.e, inner) };
-    });
+    const values = names.map((n) => this.slotDef(n, e.attrs.get(n)!, scope, inner, hasOverrides));
     const dyn: DynDef[] = e.dyn.map((d) => ({
       name: this.compile(d.name, inner),
       value: this.lazy(d.e, inner),
@@ -492,17 +479,24 @@ class Compiler {
     };
   }
 
+  /**
+   * How the slot of binding `name` (a set's or a `let`'s) is filled: `inherit (src) name` selects
+   * from a source, `inherit name` reads the outer scope, the rest runs in the inner one (always as
+   * a thunk when `thunked`, which `__overrides` needs).
+   */
+  private slotDef(name: string, d: AttrDef, outer: Scope, inner: Scope, thunked: boolean): SlotDef {
+    if (d.e.k === 'inheritFrom')
+      return { from: d.e.index, name: d.e.name, outer: false, code: undefined, pos: this.pos(d.e.off) };
+    if (d.inherit === 'scope') return { from: -1, name, outer: true, code: this.lazy(d.e, outer) };
+    const code = thunked ? thunkOf(this.compile(d.e, inner)) : this.lazy(d.e, inner);
+    return { from: -1, name, outer: false, code };
+  }
+
   private compileLet(attrs: AttrsExpr, bodyExpr: Expr, scope: Scope): Code {
     const names = slotNames(attrs, false);
     const inner = bindingsScope(names, scope);
     const srcs = attrs.inheritFrom.map((x) => this.compile(x, inner));
-    const values = names.map((n) => {
-      const d = attrs.attrs.get(n)!;
-      if (d.e.k === 'inheritFrom')
-        return { from: d.e.index, name: d.e.name, outer: false, code: undefined, pos: this.pos(d.e.off) };
-      if (d.inherit === 'scope') return { from: -1, name: n, outer: true, code: this.lazy(d.e, scope) };
-      return { from: -1, name: n, outer: false, code: this.lazy(d.e, inner) };
-    });
+    const values = names.map((n) => this.slotDef(n, attrs.attrs.get(n)!, scope, inner, false));
     const body = this.compile(bodyExpr, inner);
     const n = names.length;
     return (env) => {
