@@ -28,7 +28,9 @@ export type Expr =
   | { k: 'float'; off: number; v: number }
   | { k: 'str'; off: number; v: string; shown?: Expr }
   | { k: 'path'; off: number; v: string }
-  | { k: 'concat'; off: number; parts: Expr[]; forceString: boolean; shown?: Expr }
+  // `partOffs`: where each part's errors point, when not at the part itself (an interpolated part's
+  // errors point at its `${`, as Nix's do).
+  | { k: 'concat'; off: number; parts: Expr[]; forceString: boolean; shown?: Expr; partOffs?: number[] }
   | { k: 'var'; off: number; name: string }
   | { k: 'curpos'; off: number }
   | { k: 'select'; off: number; e: Expr; path: AttrName[]; def?: Expr }
@@ -41,6 +43,8 @@ export type Expr =
       dyn: DynAttrDef[];
       /** Sources of `inherit (e)` groups, referenced by AttrDef.e of kind 'inheritFrom'. */
       inheritFrom: Expr[];
+      /** The `{` of a set literal: its value's position (none for `a.b = …`'s implicit sets). */
+      at?: number;
     }
   | { k: 'inheritFrom'; off: number; index: number; name: string }
   | { k: 'list'; off: number; elems: Expr[] }

@@ -2,22 +2,30 @@
 // the "while evaluating the attribute" trace frame.
 import { NixEvalError } from './errors.js';
 import type { Pos } from './source.js';
-import type { Attrs } from './value.js';
+import { type Attrs, setPos } from './value.js';
 
 /**
  * Adds Nix's "while evaluating the attribute" frame to an evaluation error. An attribute found
- * being evaluated already is infinite recursion at the attribute's definition, as in Nix.
+ * being evaluated already is infinite recursion at the attribute's definition, as in Nix. The
+ * frame is left out for an attribute without a position unless `always` (forcing a value deeply).
  */
-export function addAttrTrace(err: unknown, path: string, pos: Pos | undefined): unknown {
+export function addAttrTrace(err: unknown, path: string, pos: Pos | undefined, always = false): unknown {
   if (!(err instanceof NixEvalError)) return err;
   if (err.code === 'INFINITE_RECURSION' && err.pos === undefined) err.pos = pos;
-  if (pos && err.trace.length < 200) err.addTrace(pos, `while evaluating the attribute '${path}'`);
+  if ((pos || always) && err.trace.length < 200)
+    err.addTrace(pos, `while evaluating the attribute '${path}'`);
   return err;
 }
 
-/** A builtin's required attribute is missing (Nix 2.8's getAttr helper of the primops). */
-export function missingAttrFor(name: string, builtin: string, pos?: Pos): NixEvalError {
-  return new NixEvalError('MISSING_ATTR', `attribute '${name}' missing for call to '${builtin}'`, pos);
+/**
+ * A builtin's required attribute is missing (Nix 2.8's getAttr helper of the primops): reported
+ * where the set was written, with the call as a frame, or at the call for a set without a position.
+ */
+export function missingAttrFor(name: string, builtin: string, set: Attrs, pos?: Pos): NixEvalError {
+  const msg = `attribute '${name}' missing for call to '${builtin}'`;
+  const at = setPos(set);
+  if (at === undefined) return new NixEvalError('MISSING_ATTR', msg, pos);
+  return new NixEvalError('MISSING_ATTR', msg, at).addTrace(pos, `while invoking '${builtin}'`);
 }
 
 export function missingAttr(name: string, attrs: Attrs, pos?: Pos): NixEvalError {

@@ -50,7 +50,7 @@ export function autoCallFunction(args: Attrs, t: Value | Thunk): Value {
       }
     });
   }
-  return callFunction(f, new Attrs(m));
+  return callFunction(f, Attrs.from(m));
 }
 
 export function findAlongAttrPath(path: string, args: Attrs, root: Value | Thunk): Value {

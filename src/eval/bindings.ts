@@ -118,9 +118,17 @@ export class Bindings {
 
   /**
    * `a // b`: names of both, values of b winning. When b adds no names the result shares a's
-   * names array (and b's when a adds none), which keeps repeated small updates cheap.
+   * names array (and b's when a adds none), which keeps repeated small updates cheap. Called on a
+   * subclass (`Attrs.update`), it makes an instance of that class.
    */
-  static update(a: Bindings, b: Bindings): Bindings {
+  static update<T extends Bindings>(
+    this: new (
+      names: string[],
+      vals: Slot[],
+    ) => T,
+    a: Bindings,
+    b: Bindings,
+  ): T {
     const an = a.names;
     const bn = b.names;
     const bv = b.vals;
@@ -131,7 +139,7 @@ export class Bindings {
       if (i === bn.length) {
         const vals = a.vals.slice();
         for (let j = 0; j < bn.length; j++) vals[a.indexOf(bn[j]!)] = bv[j]!;
-        return new Bindings(an, vals);
+        return new this(an, vals);
       }
     }
     const av = a.vals;
@@ -159,8 +167,8 @@ export class Bindings {
       names.push(bn[j]!);
       vals.push(bv[j++]!);
     }
-    if (names.length === an.length) return new Bindings(an, vals);
-    if (names.length === bn.length) return new Bindings(bn, vals);
-    return new Bindings(names, vals);
+    if (names.length === an.length) return new this(an, vals);
+    if (names.length === bn.length) return new this(bn, vals);
+    return new this(names, vals);
   }
 }

@@ -92,7 +92,7 @@ class Compiler {
         return () => this.state.posToAttrs(p);
       }
       case 'concat':
-        return this.compileConcat(e.parts, e.forceString, e.off, scope);
+        return this.compileConcat(e.parts, e.forceString, e.off, scope, e.partOffs);
       case 'select':
         return this.compileSelect(e, scope);
       case 'hasattr':
@@ -126,7 +126,7 @@ class Compiler {
         const c = this.compile(e.cond, scope);
         const t = this.compile(e.yes, scope);
         const f = this.compile(e.no, scope);
-        const p = this.pos(e.cond.off);
+        const p = this.pos(e.off);
         return (env) => {
           const v = c(env);
           if (v === true) return t(env);
@@ -297,9 +297,9 @@ class Compiler {
     };
   }
 
-  private compileConcat(parts: Expr[], forceStr: boolean, off: number, scope: Scope): Code {
+  private compileConcat(parts: Expr[], forceStr: boolean, off: number, scope: Scope, offs?: number[]): Code {
     const codes = parts.map((x) => this.compile(x, scope));
-    const poss = parts.map((x) => this.pos(x.off));
+    const poss = parts.map((x, i) => this.pos(offs?.[i] ?? x.off));
     const p = this.pos(off);
     const state = this.state;
     const restCodes = codes.slice(1);
@@ -459,7 +459,7 @@ class Compiler {
   private compileAttrs(e: AttrsExpr, scope: Scope): Code {
     // Sorted once here: the Bindings of every instance share this names array.
     const names = slotNames(e, true);
-    const posMap = new AttrsPos(this.src, e.attrs);
+    const posMap = new AttrsPos(this.src, e.attrs, e.at === undefined ? undefined : this.pos(e.at));
     const inner = e.rec ? bindingsScope(names, scope) : scope;
     const srcs = e.inheritFrom.map((x) => this.compile(x, inner));
     // With __overrides every non-inherited attribute is a thunk, so overriding its slot takes effect.
@@ -722,11 +722,11 @@ class AttrsPlan {
     const { names, dyn, posMap } = this;
     const srcs = this.srcs.length === 0 ? undefined : this.srcs.map((c) => new Thunk(c, env));
     fillSlots(this.values, srcs, slots, outer, env);
-    if (!this.hasOverrides && dyn.length === 0) return new Attrs(new Bindings(names, slots), posMap);
-    let m = new Bindings(names, slots);
+    if (!this.hasOverrides && dyn.length === 0) return new Attrs(names, slots, posMap);
+    let m = new Attrs(names, slots, posMap);
     if (this.hasOverrides) {
       // The rec env keeps its own slots; the set gets copies that the overrides change.
-      m = new Bindings(names.slice(), slots.slice());
+      m = new Attrs(names.slice(), slots.slice(), posMap);
       applyOverrides(m, this.rec ? slots : undefined, names);
     }
     // Dynamic attributes in order (name, then value), merged into the others at once.
@@ -751,11 +751,13 @@ class AttrsPlan {
       dv.push(d.value(env));
       dp.push(d.pos);
     }
-    if (dn.length === 0) return new Attrs(m, posMap);
+    if (dn.length === 0) return m;
     const order = sortOrder(dn);
     const added = new Bindings(permute(dn, order), permute(dv, order));
     // Positions look up the dynamic names in their own (unsorted) order.
-    return new Attrs(m.size === 0 ? added : Bindings.update(m, added), new DynamicPos(posMap, dn, dp));
+    const set = m.size === 0 ? Attrs.from(added) : Attrs.update(m, added);
+    set.pos = new DynamicPos(posMap, dn, dp);
+    return set;
   }
 }
 
@@ -764,6 +766,7 @@ class AttrsPos implements PosLookup {
   constructor(
     private src: Source,
     private defs: Map<string, AttrDef>,
+    readonly at: Pos | undefined,
   ) {}
   get(name: string): Pos | undefined {
     const d = this.defs.get(name);
@@ -773,11 +776,14 @@ class AttrsPos implements PosLookup {
 
 /** Attribute positions of a set with dynamic attributes: the static ones', then the dynamic ones'. */
 class DynamicPos implements PosLookup {
+  readonly at: Pos | undefined;
   constructor(
     private base: PosLookup,
     private names: string[],
     private poss: Pos[],
-  ) {}
+  ) {
+    this.at = base.at;
+  }
   get(name: string): Pos | undefined {
     const p = this.base.get(name);
     if (p !== undefined) return p;

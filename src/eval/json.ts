@@ -71,7 +71,7 @@ export function toJSON(
       }
       const op = v.m.get('outPath');
       if (op !== undefined) {
-        go(op, p);
+        go(op, v.pos?.get('outPath') ?? p);
         return;
       }
       out.push('{');
@@ -114,7 +114,7 @@ export function fromJSON(text: string, pos?: Pos): Value {
       ws();
       if (text[i] === '}') {
         i++;
-        return new Attrs(m);
+        return Attrs.from(m);
       }
       while (true) {
         ws();
@@ -132,7 +132,7 @@ export function fromJSON(text: string, pos?: Pos): Value {
         }
         if (text[i] === '}') {
           i++;
-          return new Attrs(m);
+          return Attrs.from(m);
         }
         fail("expected ',' or '}'");
       }

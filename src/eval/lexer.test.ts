@@ -102,8 +102,30 @@ test('comments and line ends', () => {
   const toks = lex(new Source('/f.nix', 'a # x\r\n/* y */ b'));
   assert.deepEqual(
     toks.map((t) => t.off),
-    [0, 15, 16],
+    [0, 15, 15],
   );
+});
+
+test('an unexpected end of file is where Nix 2.8 reports it: the last lexeme', () => {
+  const eof = (text: string) => lex(new Source('/f.nix', text)).at(-1)!.off;
+  // Each offset was read off nix-instantiate 2.8's error for the text.
+  const cases: [string, number][] = [
+    ['', 0],
+    ['   ', 0],
+    ['# x', 0],
+    ['{ a = 1;', 7],
+    ['{ a = 1;   ', 8],
+    ['{ a = 1;\n\n  ', 8],
+    ['{ a = 1; # x', 9],
+    ['{ a = 1;  /* x */', 10],
+    ['{ a = 1;  /* x */  ', 17],
+    ['{ a = 1; # y\n# z\n', 16],
+    ['"abc', 1],
+    ["''", 0],
+    ["'' abc", 2],
+    ['"${x}', 4],
+  ];
+  for (const [text, off] of cases) assert.equal(eof(text), off, JSON.stringify(text));
 });
 
 test('strings', () => {

@@ -139,9 +139,10 @@ function lexInto(src: Source, toks: Token[]): void {
       mode = stack[stack.length - 1]!;
       continue;
     }
+    const triviaStart = i;
     i = skipTrivia(text, i, hasCR);
     if (i >= n) {
-      add(toks, 'EOF', '', n);
+      add(toks, 'EOF', '', eofOffset(text, triviaStart, toks));
       return;
     }
     const c = text.charCodeAt(i);
@@ -317,6 +318,34 @@ function digitsFrom(text: string, j: number): number {
   return runOf(text, j, DIGIT);
 }
 
+/** Where a string's unexpected end is reported: at its last token, as Nix 2.8 does. */
+function lastTokenOffset(toks: Token[]): number {
+  return toks.length === 0 ? 0 : toks[toks.length - 1]!.off;
+}
+
+/**
+ * Where Nix 2.8 reports an unexpected end of file after the trivia from `i`: where the last lexeme
+ * starts, a run of whitespace and a comment being lexemes too (its lexer moves the location with
+ * every rule), or at the start of an empty text.
+ */
+function eofOffset(text: string, i: number, toks: Token[]): number {
+  const n = text.length;
+  let at = lastTokenOffset(toks);
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    at = i;
+    if (c === 32 || c === 10 || c === 9 || c === 13) {
+      while (i < n && /[ \t\r\n]/.test(text[i]!)) i++;
+    } else if (c === 35 /* # */) {
+      while (i < n && text[i] !== '\n' && text[i] !== '\r') i++;
+    } else {
+      // A block comment (skipTrivia stopped at the end of the text).
+      i = text.indexOf('*/', i + 2) + 2;
+    }
+  }
+  return at;
+}
+
 /**
  * The end of the whitespace and comments from `i`. An unterminated `/*` is no comment: its `/`
  * and `*` are operators, as in Nix's lexer. `hasCR`: whether the text has a CR (which also ends
@@ -430,7 +459,7 @@ function lexStr(text: string, i: number, toks: Token[], stack: number[]): number
   if (j > i) add(toks, 'STR', unescapeStr(text.slice(i, j)), i);
   if (j >= n) {
     // The parser reports the end of file inside the string, as Nix's grammar does.
-    add(toks, 'EOF', '', n);
+    add(toks, 'EOF', '', lastTokenOffset(toks));
     return -1;
   }
   if (text.charCodeAt(j) === 34) {
@@ -445,7 +474,7 @@ function lexStr(text: string, i: number, toks: Token[], stack: number[]): number
 function lexInd(text: string, i: number, toks: Token[], stack: number[]): number {
   const n = text.length;
   if (i >= n) {
-    add(toks, 'EOF', '', n);
+    add(toks, 'EOF', '', lastTokenOffset(toks));
     return -1;
   }
   const c = text.charCodeAt(i);

@@ -1,7 +1,7 @@
 // Core operations on values: forcing to a type, calling functions, equality, ordering.
 import { isInt } from './arith.js';
 import { withSuggestions } from './attr-errors.js';
-import { Bindings } from './bindings.js';
+import type { Bindings } from './bindings.js';
 import { NixEvalError } from './errors.js';
 import { type Pos, showPos } from './source.js';
 import { printAttrName } from './text/strings.js';
@@ -333,8 +333,9 @@ export function lessThan(a: Value | Thunk, b: Value | Thunk, pos?: Pos): boolean
 export function updateAttrs(a: Attrs, b: Attrs): Attrs {
   if (b.m.size === 0) return a;
   if (a.m.size === 0) return b;
-  const m = Bindings.update(a.m, b.m);
-  return new Attrs(m, composePos(a.pos, b, m));
+  const m = Attrs.update(a, b);
+  m.pos = composePos(a.pos, b, m);
+  return m;
 }
 
 /** Positions of `a // b`, looked up on demand (unsafeGetAttrPos) rather than copied. */

@@ -222,7 +222,10 @@ class Parser {
           this.next();
           const attrs = this.parseBinds('in', t.off, true);
           this.expect('in');
-          return { k: 'let', off: t.off, attrs, body: this.parseExpr() };
+          const body = this.parseExpr();
+          // Checked once the body is parsed, as Nix 2.8 does.
+          if (attrs.dyn.length > 0) this.error('dynamic attributes not allowed in let', t.off);
+          return { k: 'let', off: t.off, attrs, body };
         }
         break;
       case 'if': {
@@ -259,6 +262,7 @@ class Parser {
     const list: Formal[] = [];
     let ellipsis = false;
     const seen = new Set<string>();
+    let dup: { first: number; name: string; off: number } | undefined;
     while (this.t.k !== '}') {
       if (this.t.k === '...') {
         this.next();
@@ -267,7 +271,11 @@ class Parser {
         break;
       }
       const id = this.expect('ID');
-      if (seen.has(id.v)) this.error(`duplicate formal function argument '${id.v}'`, id.off);
+      // The first repeated name is reported at its second occurrence once the function is parsed.
+      if (seen.has(id.v)) {
+        const first = list.findIndex((f) => f.name === id.v);
+        if (dup === undefined || first < dup.first) dup = { first, name: id.v, off: id.off };
+      }
       seen.add(id.v);
       const f: Formal = { name: id.v, off: id.off };
       if (this.t.k === '?') {
@@ -283,17 +291,20 @@ class Parser {
       this.next();
       atName = this.expect('ID').v;
     }
-    const colon = this.expect(':', atName === undefined ? "':' or '@'" : "':'");
-    if (atName !== undefined && seen.has(atName)) {
-      this.error(`duplicate formal function argument '${atName}'`, colon.off);
-    }
+    this.expect(':', atName === undefined ? "':' or '@'" : "':'");
+    // As Nix 2.8, which checks the formals when it has parsed the function's body.
     const body = this.parseExpr();
+    if (dup !== undefined) this.error(`duplicate formal function argument '${dup.name}'`, dup.off);
+    if (atName !== undefined && seen.has(atName))
+      this.error(`duplicate formal function argument '${atName}'`, off);
     const e: Expr = { k: 'lambda', off, formals: { list, ellipsis }, body };
     if (atName !== undefined) e.arg = atName;
     return e;
   }
 
   private parseOp(minPrec: number): Expr {
+    // An operation's errors point where its left operand starts (Nix 2.8's position of the rule).
+    const start = this.t.off;
     let left = this.parseUnary();
     while (true) {
       const t = this.t;
@@ -305,9 +316,12 @@ class Parser {
       if (t.k === '?') {
         left = { k: 'hasattr', off: t.off, e: left, path: this.parseAttrPath() };
       } else {
+        const rightStart = this.t.off;
         const right = this.parseOp(assoc === 'R' ? prec : prec + 1);
-        if (t.k === '+') left = { k: 'concat', off: t.off, parts: [left, right], forceString: false };
-        else left = { k: 'bin', off: t.off, op: t.k as BinOp, l: left, r: right };
+        if (t.k === '+') {
+          const partOffs = [start, rightStart];
+          left = { k: 'concat', off: start, parts: [left, right], forceString: false, partOffs };
+        } else left = { k: 'bin', off: start, op: t.k as BinOp, l: left, r: right };
       }
       // `a ? b ? c` is `(a ? b) ? c`: an attribute path is not an operand, so Nix's grammar has
       // no conflict there for %nonassoc to reject.
@@ -331,7 +345,10 @@ class Parser {
     return this.parseApp();
   }
 
+  // A call's and a selection's errors point where the whole expression starts (a parenthesised
+  // function or set included), as Nix 2.8's do.
   private parseApp(): Expr {
+    const start = this.t.off;
     const f = this.parseSelect();
     let args: Expr[] | undefined;
     while (SIMPLE_START.has(this.t.k) || (this.t.k === 'let' && this.peek().k === '{')) {
@@ -339,19 +356,20 @@ class Parser {
       args ??= [];
       args.push(this.parseSelect());
     }
-    return args ? { k: 'call', off: f.off, f, args } : f;
+    return args ? { k: 'call', off: start, f, args } : f;
   }
 
   private parseSelect(): Expr {
+    const start = this.t.off;
     const e = this.parseSimple();
     if (this.t.k === '.') {
       this.next();
       const path = this.parseAttrPath();
       if (this.toks[this.i]!.k === 'or') {
         this.next();
-        return { k: 'select', off: e.off, e, path, def: this.parseSelect() };
+        return { k: 'select', off: start, e, path, def: this.parseSelect() };
       }
-      return { k: 'select', off: e.off, e, path };
+      return { k: 'select', off: start, e, path };
     }
     if (this.t.k === 'or') {
       const t = this.next();
@@ -391,6 +409,7 @@ class Parser {
   private parseString(): Expr {
     const open = this.expect('STR_OPEN');
     const parts: Expr[] = [];
+    const partOffs: number[] = [];
     let interpolated = false;
     while (this.t.k !== 'STR_CLOSE') {
       const t = this.next();
@@ -400,22 +419,26 @@ class Parser {
         parts.push(this.parseExpr());
         this.expect('}');
       } else this.fail("'\"'", t);
+      partOffs.push(t.off);
     }
     this.next();
     if (parts.length === 0) return { k: 'str', off: open.off, v: '' };
     if (!interpolated) return { k: 'str', off: open.off, v: upToNul((parts[0] as { v: string }).v) };
-    return { k: 'concat', off: open.off, parts, forceString: true };
+    return { k: 'concat', off: open.off, parts, forceString: true, partOffs };
   }
 
   private parseIndString(): Expr {
     const open = this.expect('IND_OPEN');
     const parts: IndPart[] = [];
+    const interpolationOffs = new Map<Expr, number>();
     while (this.t.k !== 'IND_CLOSE') {
       const t = this.next();
       if (t.k === 'IND_STR') parts.push(t.v);
       else if (t.k === 'IND_ESC') parts.push({ escaped: t.v });
       else if (t.k === '${') {
-        parts.push(this.parseExpr());
+        const e = this.parseExpr();
+        interpolationOffs.set(e, t.off);
+        parts.push(e);
         this.expect('}');
       } else this.fail('IND_STR or DOLLAR_CURLY or IND_STRING_CLOSE', t);
     }
@@ -426,7 +449,10 @@ class Parser {
     let e: Expr;
     if (out.length === 0) e = { k: 'str', off: open.off, v: '' };
     else if (out.length === 1 && out[0]!.k === 'str') e = { ...out[0]!, v: upToNul(out[0]!.v) };
-    else e = { k: 'concat', off: open.off, parts: out, forceString: true };
+    else {
+      const partOffs = out.map((p) => interpolationOffs.get(p) ?? p.off);
+      e = { k: 'concat', off: open.off, parts: out, forceString: true, partOffs };
+    }
     // Merging only ever shortens the list: the same length means the same pieces.
     if (pieces.length !== merged.length && (e.k === 'str' || e.k === 'concat')) {
       e.shown = {
@@ -449,6 +475,7 @@ class Parser {
       if (t.v.endsWith('/') && t.v.length > 1) base += '/';
     }
     const parts: Expr[] = [{ k: 'path', off: t.off, v: base }];
+    const partOffs = [t.off];
     while (this.t.k !== 'PATH_END') {
       const p = this.next();
       if (p.k === 'STR') {
@@ -459,10 +486,11 @@ class Parser {
         parts.push(this.parseExpr());
         this.expect('}');
       } else this.fail(undefined, p);
+      partOffs.push(p.off);
     }
     this.next();
     if (parts.length === 1) return parts[0]!;
-    return { k: 'concat', off: t.off, parts, forceString: false };
+    return { k: 'concat', off: t.off, parts, forceString: false, partOffs };
   }
 
   private parseSimple(): Expr {
@@ -529,6 +557,7 @@ class Parser {
         const a = this.parseBinds('}', open.off, false);
         a.rec = true;
         a.off = t.off;
+        a.at = open.off;
         this.expect('}');
         return a;
       }
@@ -544,6 +573,7 @@ class Parser {
       case '{': {
         this.next();
         const a = this.parseBinds('}', t.off, false);
+        a.at = t.off;
         this.expect('}');
         return a;
       }
@@ -580,7 +610,7 @@ class Parser {
           if (prev)
             this.error(
               `attribute '${printAttrName(name.s)}' already defined at ${this.where(prev.off)}`,
-              nt.off,
+              attrOff,
             );
           const def: AttrDef =
             from === undefined
@@ -602,7 +632,6 @@ class Parser {
       this.expect('=', "'.' or '='");
       const e = this.parseExpr();
       this.expect(';');
-      if (isLet && path.some((p) => 'e' in p)) this.error('dynamic attributes not allowed in let', t.off);
       this.addAttr(attrs, path, e, t.off);
     }
     return attrs;

@@ -69,7 +69,7 @@ export function runSession(
   const state = evalStateFor(req, io, out.stderr);
   const cwd = toBytes(req.cwd);
   try {
-    const autoArgs = new Attrs(
+    const autoArgs = Attrs.from(
       new Map<string, Value | Thunk>(
         req.args.map((a) => [
           toBytes(a.name),

@@ -2,7 +2,10 @@
 // JavaScript char holds one byte (latin1), so Nix's byte-string semantics hold everywhere.
 
 export class Source {
+  /** Where the lines shown in excerpts start: after each LF. */
   private lineStarts: number[] | undefined;
+  /** Where lines start for positions: also after a lone CR, which Nix 2.8's lexer counts as one. */
+  private posStarts: number[] | undefined;
   constructor(
     /** File path, or undefined for an expression given on the command line. */
     readonly path: string | undefined,
@@ -19,14 +22,30 @@ export class Source {
     return this.path ?? '(string)';
   }
 
-  lineCol(offset: number): { line: number; col: number } {
+  private starts(): number[] {
     if (!this.lineStarts) {
       const ls = [0];
       const t = this.text;
       for (let i = 0; i < t.length; i++) if (t.charCodeAt(i) === 10) ls.push(i + 1);
       this.lineStarts = ls;
     }
-    const ls = this.lineStarts;
+    return this.lineStarts;
+  }
+
+  lineCol(offset: number): { line: number; col: number } {
+    if (!this.posStarts) {
+      const t = this.text;
+      if (!/\r(?!\n)/.test(t)) this.posStarts = this.starts();
+      else {
+        const ps = [0];
+        for (let i = 0; i < t.length; i++) {
+          const c = t.charCodeAt(i);
+          if (c === 10 || (c === 13 && t.charCodeAt(i + 1) !== 10)) ps.push(i + 1);
+        }
+        this.posStarts = ps;
+      }
+    }
+    const ls = this.posStarts;
     let lo = 0;
     let hi = ls.length - 1;
     while (lo < hi) {
@@ -39,13 +58,11 @@ export class Source {
 
   /** Line n when a newline ends it (the text after the last newline is no line here). */
   terminatedLine(n: number): string | undefined {
-    this.lineCol(0);
-    return n < this.lineStarts!.length ? this.line(n) : undefined;
+    return n < this.starts().length ? this.line(n) : undefined;
   }
 
   line(n: number): string | undefined {
-    this.lineCol(0);
-    const ls = this.lineStarts!;
+    const ls = this.starts();
     if (n < 1 || n > ls.length) return undefined;
     const start = ls[n - 1]!;
     const end = n < ls.length ? ls[n]! - 1 : this.text.length;

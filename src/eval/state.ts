@@ -69,7 +69,7 @@ export class EvalState {
     const vars = new Map<string, number>();
     const slots: (Value | Thunk)[] = [];
     const bm = new Bindings([], []);
-    this.builtins = new Attrs(bm);
+    this.builtins = Attrs.from(bm);
     const add = (name: string, value: Value | Thunk, global: boolean | undefined) => {
       bm.set(name, value);
       const envName = global ? name : `__${name}`;
@@ -187,7 +187,7 @@ export class EvalState {
 
   posToAttrs(p: Pos): Value {
     const { line, col } = p.src.lineCol(p.off);
-    return new Attrs(
+    return Attrs.from(
       new Map<string, Value>([
         ['file', p.src.path ?? p.src.text],
         ['line', line],

@@ -40,6 +40,13 @@ export class NixPath {
 /** Where attributes were defined; a Map, or a lookup composed lazily by `//`. */
 export interface PosLookup {
   get(name: string): Pos | undefined;
+  /** Where the set itself was written: set literals only, as 2.8's `Bindings::pos`. */
+  readonly at?: Pos;
+}
+
+/** Where a set was written: only a set literal's result has a position (see PosLookup.at). */
+export function setPos(a: Attrs): Pos | undefined {
+  return a.pos?.at;
 }
 
 /**
@@ -49,12 +56,16 @@ export interface PosLookup {
 export class Attrs extends Bindings {
   /** Source positions of attributes, for unsafeGetAttrPos. */
   pos: PosLookup | undefined;
-  constructor(m: Bindings | Map<string, Value | Thunk>, pos?: PosLookup) {
-    const b = m instanceof Bindings ? m : Bindings.fromMap(m);
-    super(b.names, b.vals);
+  constructor(names: string[], vals: (Value | Thunk)[], pos?: PosLookup) {
+    super(names, vals);
     this.pos = pos;
   }
-  static empty = new Attrs(new Bindings([], []));
+  /** A set of the attributes of `m` (its arrays are shared, not copied). */
+  static from(m: Bindings | Map<string, Value | Thunk>, pos?: PosLookup): Attrs {
+    const b = m instanceof Bindings ? m : Bindings.fromMap(m);
+    return new Attrs(b.names, b.vals, pos);
+  }
+  static empty = new Attrs([], []);
   /** The set's Bindings: the set itself. */
   get m(): Bindings {
     return this;
@@ -256,4 +267,15 @@ export function showType(v: Value): string {
 
 export function isFunction(v: Value): boolean {
   return v instanceof Lambda || v instanceof PrimOp || v instanceof PrimOpApp;
+}
+
+/**
+ * Nix 2.8's Value::determinePos: where a set literal or a lambda was written (nothing for a set
+ * without a position), or `pos` for any other value and for a value not yet evaluated.
+ */
+export function determinePos(x: Value | Thunk, pos: Pos | undefined): Pos | undefined {
+  const v = x instanceof Thunk ? (x.forced ? x.v : undefined) : x;
+  if (v instanceof Attrs) return setPos(v);
+  if (v instanceof Lambda) return v.info.pos;
+  return pos;
 }

@@ -1,6 +1,7 @@
 // `tix eval` writes the whole of an error as nix-instantiate 2.8 does, compared in the same run:
 // message lines indented and trailing blanks dropped, source excerpts (a file's unterminated last
-// line not shown), "Did you mean" suggestions, and where infinite recursion is reported.
+// line not shown), "Did you mean" suggestions, where infinite recursion is reported, and where
+// errors point: operations, interpolations, calls, builtins' arguments, an unexpected end of file.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,4 +39,54 @@ test('errors read byte for byte as with nix-instantiate', { skip: noNix }, async
   await sameStderr([file]);
   writeFileSync(file, '{ abc = 1; abd = 2; }\n');
   await sameStderr([file, '-A', 'ab']);
+});
+
+test('errors point where nix-instantiate 2.8 points them', { skip: noNix }, async () => {
+  const exprs = [
+    // an interpolation's errors at its `${`
+    '"a${{}}"',
+    "''\n  ab ${{}}''",
+    'let x = {}; in /a/${x}',
+    // an operation's, a call's, a selection's, an `if`'s at the start of the whole expression
+    ' (1) ++ []',
+    'let a = { b = 1; }; in  a.b ++ []',
+    ' 1 - 2 - (3 / 0)',
+    ' true -> 1',
+    ' if 1 then 1 else 2',
+    ' (foo@{ }: 1) { a = 3; }',
+    ' (removeAttrs { y = 1; } [ "x" ]).x',
+    'let ${"a"} = 1; in a',
+    '{ a, b, b, a }: 1',
+    'a@{ a }: 1',
+    // derivationStrict: at `name`, or at the attribute being coerced
+    'builtins.derivationStrict { }',
+    'builtins.derivationStrict {\n  name = "foo";\n  builder = 1;\n  system = { };\n}',
+    'builtins.derivationStrict {\n  name = "foo";\n  builder = "/bin/sh";\n  system = "x";\n  outputs = [ "out" "out" ];\n}',
+    'builtins.derivationStrict {\n  name = "foo";\n  __structuredAttrs = true;\n  outputHashMode = "x";\n}',
+    'builtins.derivationStrict {\n  name = "foo";\n  system = "x";\n}',
+    'builtins.derivationStrict {\n  name = "foo";\n  builder = "/bin/sh";\n  args = [ {} ];\n}',
+    'builtins.derivationStrict { name = "a~b"; builder = "/bin/sh"; system = "x"; }',
+    // a missing attribute at the set, with the call as a frame; arguments at themselves
+    'builtins.getAttr "foo" { bar = 1; }',
+    'builtins.listToAttrs [ { value = 1; } ]',
+    'builtins.listToAttrs [ { name = 1; } ]',
+    'builtins.genericClosure { operator = x: x; }',
+    'builtins.concatMap (x: 1) [ "foo" ]',
+    'builtins.concatMap (x: {}) [ "foo" ]',
+    'builtins.ceil {}',
+    'builtins.toJSON {\n  outPath = {\n    __toString = self: 42;\n  };\n}',
+    'builtins.mapAttrs (x: y: x + 1) { foo.bar = 1; }',
+    'builtins.pathExists "zorglub"',
+    'builtins.filterSource (_: _: 1) /',
+    'builtins.path { path = /.; recursive = 1; }',
+    // an unexpected end of file at the last lexeme, whitespace and comments included
+    '{ a = 1;   ',
+    '{ a = 1;  /* x */  ',
+    '"a${x}',
+    '# foo\rinvalid\n# bar\n',
+  ];
+  for (const expr of exprs) {
+    await sameStderr(['-E', expr]);
+    await sameStderr(['--show-trace', '-E', expr]);
+  }
 });

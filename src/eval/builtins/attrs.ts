@@ -1,7 +1,7 @@
 // Attribute-set builtins.
 
 import { missingAttrFor } from '../attr-errors.js';
-import { Bindings, permute, sortOrder } from '../bindings.js';
+import { permute, sortOrder } from '../bindings.js';
 import { forceAttrs, forceFunction, forceList, forceStringNoCtx } from '../ops.js';
 import type { Pos } from '../source.js';
 import type { BuiltinDef, EvalState } from '../state.js';
@@ -41,7 +41,7 @@ export function registerAttrs(state: EvalState, defs: BuiltinDef[]): void {
     const name = forceStringNoCtx(n!, pos);
     const s = forceAttrs(a!, pos);
     const v = s.m.get(name);
-    if (v === undefined) throw missingAttrFor(name, 'getAttr', pos);
+    if (v === undefined) throw missingAttrFor(name, 'getAttr', s, pos);
     return force(v);
   });
   def('hasAttr', 2, ([n, a], pos) => {
@@ -55,9 +55,9 @@ export function registerAttrs(state: EvalState, defs: BuiltinDef[]): void {
       const s = forceAttrs(a!, pos);
       const names = forceList(l!, pos).map((x) => forceStringNoCtx(x, pos));
       if (!names.some((n) => s.m.has(n))) return s;
-      const m = new Bindings(s.m.names.slice(), s.m.vals.slice());
+      const m = new Attrs(s.m.names.slice(), s.m.vals.slice(), s.pos);
       for (const n of names) m.delete(n);
-      return new Attrs(m, s.pos);
+      return m;
     },
     true,
   );
@@ -72,22 +72,19 @@ export function registerAttrs(state: EvalState, defs: BuiltinDef[]): void {
     for (const x of list) {
       const e = forceAttrs(x, pos);
       const n = e.m.get('name');
-      if (n === undefined) throw missingAttrFor('name', 'listToAttrs', pos);
-      const name = forceStringNoCtx(n, pos);
+      if (n === undefined) throw missingAttrFor('name', 'listToAttrs', e, pos);
+      const name = forceStringNoCtx(n, e.pos?.get('name') ?? pos);
       if (seen ? seen.has(name) : names.includes(name)) continue;
       seen?.add(name);
       const v = e.m.get('value');
-      if (v === undefined) throw missingAttrFor('value', 'listToAttrs', pos);
+      if (v === undefined) throw missingAttrFor('value', 'listToAttrs', e, pos);
       names.push(name);
       vals.push(v);
       poss.push(e.pos?.get('value'));
     }
     const order = sortOrder(names);
     const sortedNames = permute(names, order);
-    return new Attrs(
-      new Bindings(sortedNames, permute(vals, order)),
-      new PosArray(sortedNames, permute(poss, order)),
-    );
+    return new Attrs(sortedNames, permute(vals, order), new PosArray(sortedNames, permute(poss, order)));
   });
   def('intersectAttrs', 2, ([a, b], pos) => {
     const x = forceAttrs(a!, pos);
@@ -102,7 +99,7 @@ export function registerAttrs(state: EvalState, defs: BuiltinDef[]): void {
       }
     }
     // The attributes keep their positions in the second set (Nix 2.8 copies them whole).
-    return new Attrs(new Bindings(names, vals), y.pos);
+    return new Attrs(names, vals, y.pos);
   });
   def('catAttrs', 2, ([n, l], pos) => {
     const name = forceStringNoCtx(n!, pos);
@@ -123,7 +120,7 @@ export function registerAttrs(state: EvalState, defs: BuiltinDef[]): void {
     const names = s.m.names;
     const vals = s.m.vals.map((v, i) => appThunk2(f!, names[i]!, v, pos));
     // New attributes without positions, as in Nix 2.8 (unsafeGetAttrPos gives null).
-    return new Attrs(new Bindings(names, vals));
+    return new Attrs(names, vals);
   });
   def('zipAttrsWith', 2, ([f, l], pos) => {
     const fn = forceFunction(f!, pos);
@@ -149,7 +146,7 @@ export function registerAttrs(state: EvalState, defs: BuiltinDef[]): void {
     if (!inOrder) names.sort();
     const vals = new Array<Value | Thunk>(names.length);
     for (let i = 0; i < names.length; i++) vals[i] = appThunk2(fn, names[i]!, groups.get(names[i]!)!, pos);
-    return new Attrs(new Bindings(names, vals));
+    return new Attrs(names, vals);
   });
   def('unsafeGetAttrPos', 2, ([n, a], pos) => {
     const name = forceStringNoCtx(n!, pos);

@@ -7,6 +7,7 @@ import { printValue } from '../print.js';
 import type { BuiltinDef, ConstDef, EvalState } from '../state.js';
 import {
   Attrs,
+  determinePos,
   force,
   isFunction,
   Lambda,
@@ -71,8 +72,8 @@ export function registerBasic(state: EvalState, defs: BuiltinDef[], consts: Cons
     (x, y) => x ^ y,
     (x, y) => x ^ y,
   );
-  def('ceil', 1, ([a], pos) => floatToInt(Math.ceil(forceFloat(a!, pos))));
-  def('floor', 1, ([a], pos) => floatToInt(Math.floor(forceFloat(a!, pos))));
+  def('ceil', 1, ([a], pos) => floatToInt(Math.ceil(forceFloat(a!, determinePos(a!, pos)))));
+  def('floor', 1, ([a], pos) => floatToInt(Math.floor(forceFloat(a!, determinePos(a!, pos)))));
 
   def(
     'throw',
@@ -140,7 +141,7 @@ export function registerBasic(state: EvalState, defs: BuiltinDef[], consts: Cons
     if (!(f instanceof Lambda)) throw new NixEvalError('TYPE', "'functionArgs' requires a function", pos);
     const formals = f.info.formals;
     if (!formals) return Attrs.empty;
-    return new Attrs(
+    return Attrs.from(
       new Map(formals.names.map((n, i) => [n, formals.defaults[i] !== undefined])),
       new Map(formals.names.map((n, i) => [n, formals.pos[i]!])),
     );

@@ -22,7 +22,7 @@ function tomlToValue(t: TomlValue): Value {
     case 'table': {
       const m = new Map<string, Value>();
       for (const [k, v] of t.v) m.set(k, tomlToValue(v));
-      return new Attrs(m);
+      return Attrs.from(m);
     }
   }
 }

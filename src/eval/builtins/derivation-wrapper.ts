@@ -6,7 +6,6 @@
 // Nix uses.
 
 import { addAttrTrace, missingAttr } from '../attr-errors.js';
-import { Bindings } from '../bindings.js';
 import { compileExpr } from '../compile.js';
 import { NixEvalError } from '../errors.js';
 import { forceAttrs, forceList, forceString } from '../ops.js';
@@ -263,7 +262,7 @@ export function strictAttrs(r: StrictResult): Attrs {
       vals[i] = strictAttr(r, n)!;
     } else vals[i] = outputAttr(r, n);
   }
-  return new Attrs(new Bindings(names, vals));
+  return new Attrs(names, vals);
 }
 
 /** derivationStrict's function, giving its result before it becomes a set. */
@@ -406,7 +405,7 @@ function buildOutputSet(_env: Env, self: Thunk): Value {
   vals[l.outputName] = t.outputName;
   vals[l.type] = 'derivation';
   t.call = null;
-  const set = new Attrs(new Bindings(l.names, vals), call.pos);
+  const set = new Attrs(l.names, vals, call.pos);
   if (call.sets.length === 1) {
     // This thunk is the only output's set and is being forced, so where the set refers to it (its
     // output's attribute and `all`) it may hold the set itself: the thunk need not be kept.

@@ -135,8 +135,17 @@ function byteOrder(a: string, b: string): number {
 function derivationStrict(state: EvalState, hasher: Hasher, arg: Value | Thunk, pos?: Pos): StrictResult {
   const attrs = forceAttrs(arg, pos);
   const nameV = attrs.m.get('name');
-  if (nameV === undefined) throw missingAttrFor('name', 'derivationStrict', pos);
-  const drvName = forceStringNoCtx(nameV, pos);
+  if (nameV === undefined) throw missingAttrFor('name', 'derivationStrict', attrs, pos);
+  // Nix 2.8 reports most errors about the attributes at the position of `name` (posDrvName), and
+  // an env entry's coercion at the entry.
+  const namePos = attrs.pos?.get('name');
+  let drvName: string;
+  try {
+    drvName = forceStringNoCtx(nameV, pos);
+  } catch (e) {
+    if (e instanceof NixEvalError) e.addTrace(namePos, "while evaluating the derivation attribute 'name'");
+    throw e;
+  }
   const structured = attrs.m.get('__structuredAttrs');
   const json: Map<string, string> | undefined =
     structured !== undefined && forceBool(structured, pos) ? new Map() : undefined;
@@ -172,39 +181,39 @@ function derivationStrict(state: EvalState, hasher: Hasher, arg: Value | Thunk, 
           );
         }
       } else if (key === 'args') {
-        for (const e of forceList(t, pos)) args.push(coerceToString(state, e, ctx, ENV_OPTS, pos));
+        for (const e of forceList(t, pos)) args.push(coerceToString(state, e, ctx, ENV_OPTS, namePos));
       } else if (json) {
         if (key === '__structuredAttrs') continue;
         json.set(key, toJSON(state, t, ctx, pos));
         // 2.8 takes these as strings here, not coercing paths or attribute sets as in the env.
-        if (key === 'builder') builder = forceStringCtx(t, ctx, pos);
-        else if (key === 'system') system = forceStringNoCtx(t, pos);
-        else if (key === 'outputHash') outputHash = forceStringNoCtx(t, pos);
-        else if (key === 'outputHashAlgo') outputHashAlgo = forceStringNoCtx(t, pos);
-        else if (key === 'outputHashMode') method = hashMode(forceStringNoCtx(t, pos), pos);
+        if (key === 'builder') builder = forceStringCtx(t, ctx, namePos);
+        else if (key === 'system') system = forceStringNoCtx(t, namePos);
+        else if (key === 'outputHash') outputHash = forceStringNoCtx(t, namePos);
+        else if (key === 'outputHashAlgo') outputHashAlgo = forceStringNoCtx(t, namePos);
+        else if (key === 'outputHashMode') method = hashMode(forceStringNoCtx(t, namePos), namePos);
         else if (key === 'outputs')
           outputs = outputNames(
-            forceList(t, pos).map((x) => forceStringNoCtx(x, pos)),
-            pos,
+            forceList(t, namePos).map((x) => forceStringNoCtx(x, namePos)),
+            namePos,
           );
       } else {
-        const s = coerceToString(state, t, ctx, ENV_OPTS, pos);
+        const s = coerceToString(state, t, ctx, ENV_OPTS, attrs.pos?.get(key));
         envKeys.push(key);
         envVals.push(s);
         if (key === 'builder') builder = s;
         else if (key === 'system') system = s;
         else if (key === 'outputHash') outputHash = s;
         else if (key === 'outputHashAlgo') outputHashAlgo = s;
-        else if (key === 'outputHashMode') method = hashMode(s, pos);
+        else if (key === 'outputHashMode') method = hashMode(s, namePos);
         else if (key === 'outputs')
           outputs = outputNames(
             s.split(/[ \t\n\r]+/).filter((x) => x !== ''),
-            pos,
+            namePos,
           );
       }
     } catch (e) {
       if (e instanceof NixEvalError) {
-        e.addTrace(pos, `while evaluating the attribute '${key}' of the derivation '${drvName}'`);
+        e.addTrace(namePos, `while evaluating the attribute '${key}' of the derivation '${drvName}'`);
       }
       throw e;
     }
@@ -238,10 +247,10 @@ function derivationStrict(state: EvalState, hasher: Hasher, arg: Value | Thunk, 
     } else srcs.push(c);
   }
 
-  if (builder === '') throw new NixEvalError('DERIVATION', "required attribute 'builder' missing", pos);
-  if (system === '') throw new NixEvalError('DERIVATION', "required attribute 'system' missing", pos);
+  if (builder === '') throw new NixEvalError('DERIVATION', "required attribute 'builder' missing", namePos);
+  if (system === '') throw new NixEvalError('DERIVATION', "required attribute 'system' missing", namePos);
   if (drvName.endsWith('.drv'))
-    throw new NixEvalError('DERIVATION', "derivation names are not allowed to end in '.drv'", pos);
+    throw new NixEvalError('DERIVATION', "derivation names are not allowed to end in '.drv'", namePos);
   // The name is checked when the first path is made from it (2.8's message names that path).
   const name = fromBytes(drvName);
 
@@ -253,7 +262,7 @@ function derivationStrict(state: EvalState, hasher: Hasher, arg: Value | Thunk, 
       throw new NixEvalError(
         'DERIVATION',
         'multiple outputs are not supported in fixed-output derivations',
-        pos,
+        namePos,
       );
     }
     fixed = { method: method ?? 'flat', hash: parseOutputHash(state, outputHash, outputHashAlgo, pos) };
@@ -306,7 +315,8 @@ function derivationStrict(state: EvalState, hasher: Hasher, arg: Value | Thunk, 
   try {
     made = instantiateDerivation(newDrv, hasher);
   } catch (e) {
-    if (e instanceof FormatError) throw new NixEvalError('DERIVATION', byteMessage(e.message), pos);
+    // As in 2.8, a bad name or hash has no position (the call's frame is added above this).
+    if (e instanceof FormatError) throw new NixEvalError('DERIVATION', byteMessage(e.message));
     throw e;
   }
   const { outputPaths, text, moduloBase16 } = made;

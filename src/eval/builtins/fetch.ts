@@ -92,7 +92,7 @@ export function registerFetch(state: EvalState, defs: BuiltinDef[]): void {
       } else opts.url = fromBytes(coerceToString(state, v, new Set(), { copyToStore: false }, pos));
       const r = wrap(opts.url, pos, () => io.fetchGit(opts));
       if (r.dirty) state.trace(`warning: Git tree '${toBytes(opts.url)}' is dirty`);
-      return new Attrs(
+      return Attrs.from(
         new Map<string, Value>([
           ['lastModified', r.lastModified],
           ['lastModifiedDate', r.lastModifiedDate],

@@ -29,10 +29,30 @@ export function coercePath(state: EvalState, t: Value | Thunk, pos?: Pos, ctx = 
   return p;
 }
 
-/** A path for reading: a store path from a string context must exist (no import-from-derivation). */
+/**
+ * A path for reading: a store path from a string context must exist (no import-from-derivation).
+ * Errors get 2.8's frames for the coercion and for the context.
+ */
 function realisePath(state: EvalState, t: Value | Thunk, pos?: Pos): string {
   const ctx = new Set<string>();
-  const p = coercePath(state, t, pos, ctx);
+  let p: string;
+  try {
+    p = coercePath(state, t, pos, ctx);
+  } catch (e) {
+    if (e instanceof NixEvalError) e.addTrace(pos, 'while realising the context of a path');
+    throw e;
+  }
+  try {
+    realiseContext(state, p, ctx, pos);
+  } catch (e) {
+    if (e instanceof NixEvalError) e.addTrace(pos, `while realising the context of path '${p}'`);
+    throw e;
+  }
+  return canonPath(p);
+}
+
+/** Checks that the store paths of a path's string context can be read (Nix's realiseContext). */
+function realiseContext(state: EvalState, p: string, ctx: Set<string>, pos?: Pos): void {
   for (const c of ctx) {
     // As Nix's realiseContext: the path of every context element (a derivation for `=drv` and
     // `!out!drv`) must be valid. In read-only mode a path from toFile or interpolation was only
@@ -47,7 +67,6 @@ function realisePath(state: EvalState, t: Value | Thunk, pos?: Pos): string {
       );
     }
   }
-  return canonPath(p);
 }
 
 export function registerFiles(state: EvalState, defs: BuiltinDef[], consts: ConstDef[]): void {
@@ -95,7 +114,7 @@ export function registerFiles(state: EvalState, defs: BuiltinDef[], consts: Cons
     const entries = wrapIO('reading directory', p, pos, () => io.readDir(fromBytes(p)));
     const m = new Map<string, Value>();
     for (const [name, type] of entries) m.set(toBytes(name), type);
-    return new Attrs(m);
+    return Attrs.from(m);
   });
   def('hashFile', 2, ([algo, a], pos) => {
     const alg = parseHashAlgoArg(forceStringNoCtx(algo!, pos), pos);
@@ -155,7 +174,23 @@ export function registerFiles(state: EvalState, defs: BuiltinDef[], consts: Cons
     );
     return new NixStr(sp, sp);
   });
+  /** Nix 2.8's addPath: every error gets the frame "while adding path". */
   const addPath = (
+    path: string,
+    ctx: Set<string>,
+    name: string,
+    opts: { recursive: boolean; filter?: Value; sha256?: string },
+    pos: Pos | undefined,
+  ): Value => {
+    try {
+      realiseContext(state, path, ctx, pos);
+      return addPathToStore(canonPath(path), name, opts, pos);
+    } catch (e) {
+      if (e instanceof NixEvalError) e.addTrace(pos, `while adding path '${path}'`);
+      throw e;
+    }
+  };
+  const addPathToStore = (
     path: string,
     name: string,
     opts: { recursive: boolean; filter?: Value; sha256?: string },
@@ -189,7 +224,8 @@ export function registerFiles(state: EvalState, defs: BuiltinDef[], consts: Cons
     return new NixStr(b, b);
   };
   def('filterSource', 2, ([f, a], pos) => {
-    const p = realisePath(state, a!, pos);
+    const ctx = new Set<string>();
+    const p = coercePath(state, a!, pos, ctx);
     const filter = force(f!);
     if (!isFunction(filter)) {
       throw new NixEvalError(
@@ -198,7 +234,7 @@ export function registerFiles(state: EvalState, defs: BuiltinDef[], consts: Cons
         pos,
       );
     }
-    return addPath(p, baseNameOf(p), { recursive: true, filter }, pos);
+    return addPath(p, ctx, baseNameOf(p), { recursive: true, filter }, pos);
   });
   def('path', 1, ([a], pos) => {
     const args = forceAttrs(a!, pos);
@@ -207,16 +243,19 @@ export function registerFiles(state: EvalState, defs: BuiltinDef[], consts: Cons
     let filter: Value | undefined;
     let recursive = true;
     let sha256: string | undefined;
+    const ctx = new Set<string>();
     for (const [k, v] of args.m) {
-      if (k === 'path') path = realisePath(state, v, pos);
-      else if (k === 'name') name = forceStringNoCtx(v, pos);
+      // Errors about an argument are at the argument, as in 2.8.
+      const at = args.pos?.get(k);
+      if (k === 'path') path = coercePath(state, v, at, ctx);
+      else if (k === 'name') name = forceStringNoCtx(v, at);
       else if (k === 'filter') filter = force(v);
-      else if (k === 'recursive') recursive = forceBool(v, pos);
-      else if (k === 'sha256') sha256 = forceStringNoCtx(v, pos);
-      else throw new NixEvalError('TYPE', `unsupported argument '${k}' to 'addPath'`, pos);
+      else if (k === 'recursive') recursive = forceBool(v, at);
+      else if (k === 'sha256') sha256 = forceStringNoCtx(v, at);
+      else throw new NixEvalError('TYPE', `unsupported argument '${k}' to 'addPath'`, at);
     }
     if (path === undefined) throw new NixEvalError('TYPE', "'path' required", pos);
-    return addPath(path, name ?? baseNameOf(path), { recursive, filter, sha256 }, pos);
+    return addPath(path, ctx, name ?? baseNameOf(path), { recursive, filter, sha256 }, pos);
   });
 
   // Search path: <x> is __findFile __nixPath "x".
@@ -246,7 +285,7 @@ export function registerFiles(state: EvalState, defs: BuiltinDef[], consts: Cons
       const pfx = entry.m.get('prefix');
       const prefix = pfx === undefined ? '' : forceStringNoCtx(pfx, pos);
       const pv = entry.m.get('path');
-      if (pv === undefined) throw missingAttrFor('path', 'findFile', pos);
+      if (pv === undefined) throw missingAttrFor('path', 'findFile', entry, pos);
       return { prefix, dir: coerceToString(state, pv, new Set(), { copyToStore: false }, pos) };
     });
     const name = forceStringNoCtx(n!, pos);

@@ -17,7 +17,7 @@ import {
 } from '../ops.js';
 import type { Pos } from '../source.js';
 import type { BuiltinDef, EvalState } from '../state.js';
-import { Attrs, force, NixFloat, PrimOp, type Thunk, type Value } from '../value.js';
+import { Attrs, determinePos, force, NixFloat, PrimOp, type Thunk, type Value } from '../value.js';
 import { appThunk, call2, mkAttrs } from './util.js';
 
 export function registerLists(_state: EvalState, defs: BuiltinDef[]): void {
@@ -81,7 +81,17 @@ export function registerLists(_state: EvalState, defs: BuiltinDef[]): void {
   def('concatMap', 2, ([f, l], pos) => {
     const fn = forceFunction(f!, pos);
     const out: (Value | Thunk)[] = [];
-    for (const x of forceList(l!, pos)) for (const y of forceList(callFunction(fn, x, pos), pos)) out.push(y);
+    for (const x of forceList(l!, pos)) {
+      const r = callFunction(fn, x, pos);
+      let ys: (Value | Thunk)[];
+      try {
+        ys = forceList(r, determinePos(r, determinePos(fn, pos)));
+      } catch (e) {
+        if (e instanceof NixEvalError && e.code === 'TYPE') e.addTrace(pos, "while invoking 'concatMap'");
+        throw e;
+      }
+      for (const y of ys) out.push(y);
+    }
     return out;
   });
   def("foldl'", 3, ([f, z, l], pos) => {
@@ -148,7 +158,7 @@ export function registerLists(_state: EvalState, defs: BuiltinDef[]): void {
       if (g) g.push(x);
       else m.set(k, [x]);
     }
-    return new Attrs(m as Map<string, Value>);
+    return Attrs.from(m as Map<string, Value>);
   });
   def('genericClosure', 1, ([a], pos) => genericClosure(a!, pos));
 }
@@ -324,10 +334,10 @@ function genericClosure(arg: Value | Thunk, pos?: Pos): Value {
   // In Nix 2.8's order: the set, startSet as a list, then the operator.
   const args = forceAttrs(arg, pos);
   const start = args.m.get('startSet');
-  if (start === undefined) throw missingAttrFor('startSet', 'genericClosure', pos);
+  if (start === undefined) throw missingAttrFor('startSet', 'genericClosure', args, pos);
   const work = [...forceList(start, pos)];
   const op = args.m.get('operator');
-  if (op === undefined) throw missingAttrFor('operator', 'genericClosure', pos);
+  if (op === undefined) throw missingAttrFor('operator', 'genericClosure', args, pos);
   const opFn = force(op);
   const seen = new Set<string>();
   const seenOther: Value[] = [];

@@ -209,9 +209,9 @@ export function registerStrings(state: EvalState, defs: BuiltinDef[]): void {
       if (e.all) entries.push(['allOutputs', true]);
       if (e.outputs.length > 0) entries.push(['outputs', e.outputs.sort()]);
       if (e.path) entries.push(['path', true]);
-      m.set(p, new Attrs(new Map(entries)));
+      m.set(p, Attrs.from(new Map(entries)));
     }
-    return new Attrs(m);
+    return Attrs.from(m);
   });
   def('appendContext', 2, ([a, b], pos) => {
     const ctx = new Set<string>();

@@ -52,7 +52,7 @@ export function appThunk2(f: Value | Thunk, x: Value | Thunk, y: Value | Thunk, 
 }
 
 export function mkAttrs(entries: [string, Value | Thunk][]): Attrs {
-  return new Attrs(new Map(entries));
+  return Attrs.from(new Map(entries));
 }
 
 /**
@@ -113,5 +113,5 @@ function addDeepTraces(err: unknown, root: Value, failed: Thunk): void {
   } catch {
     return;
   }
-  for (const { attrs, name } of path) addAttrTrace(err, name, attrs.pos?.get(name));
+  for (const { attrs, name } of path) addAttrTrace(err, name, attrs.pos?.get(name), true);
 }
