@@ -7,7 +7,7 @@ import { canonPath } from './paths.js';
 import type { Pos } from './source.js';
 import type { EvalState } from './state.js';
 import { floatToString } from './text/float.js';
-import { Attrs, force, NixFloat, NixPath, NixStr, showType, type Thunk, type Value } from './value.js';
+import { Attrs, force, NixFloat, NixPath, NixStr, showType, Thunk, type Value } from './value.js';
 
 export interface CoerceOptions {
   copyToStore: boolean;
@@ -22,7 +22,7 @@ export function coerceToString(
   opts: CoerceOptions,
   pos?: Pos,
 ): string {
-  const v = force(t);
+  const v = t instanceof Thunk ? t.force(pos) : t;
   if (typeof v === 'string') return v;
   if (v instanceof NixStr) {
     v.addContextTo(ctx);

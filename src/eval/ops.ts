@@ -1,4 +1,5 @@
-// Core operations on values: forcing to a type, calling functions, equality, ordering.
+// Core operations on values: forcing to a type, calling functions, equality, ordering. Forcing at
+// a position reports infinite recursion there, as Nix 2.8's forceValue(v, pos).
 import { isInt } from './arith.js';
 import { withSuggestions } from './attr-errors.js';
 import type { Bindings } from './bindings.js';
@@ -29,38 +30,38 @@ export function typeError(v: Value, expected: string, pos?: Pos): NixEvalError {
 }
 
 export function forceAttrs(t: Value | Thunk, pos?: Pos): Attrs {
-  const v = t instanceof Thunk ? t.force() : t;
+  const v = t instanceof Thunk ? t.force(pos) : t;
   if (v instanceof Attrs) return v;
   throw typeError(v, 'a set', pos);
 }
 
 export function forceList(t: Value | Thunk, pos?: Pos): NixList {
-  const v = t instanceof Thunk ? t.force() : t;
+  const v = t instanceof Thunk ? t.force(pos) : t;
   if (Array.isArray(v)) return v;
   throw typeError(v, 'a list', pos);
 }
 
 export function forceInt(t: Value | Thunk, pos?: Pos): NixInt {
-  const v = t instanceof Thunk ? t.force() : t;
+  const v = t instanceof Thunk ? t.force(pos) : t;
   if (typeof v === 'number' || typeof v === 'bigint') return v;
   throw typeError(v, 'an integer', pos);
 }
 
 export function forceBool(t: Value | Thunk, pos?: Pos): boolean {
-  const v = t instanceof Thunk ? t.force() : t;
+  const v = t instanceof Thunk ? t.force(pos) : t;
   if (typeof v === 'boolean') return v;
   throw typeError(v, 'a Boolean', pos);
 }
 
 export function forceFloat(t: Value | Thunk, pos?: Pos): number {
-  const v = force(t);
+  const v = t instanceof Thunk ? t.force(pos) : t;
   if (v instanceof NixFloat) return v.v;
   if (isInt(v)) return Number(v);
   throw typeError(v, 'a float', pos);
 }
 
 export function forceFunction(t: Value | Thunk, pos?: Pos): Value {
-  const v = force(t);
+  const v = t instanceof Thunk ? t.force(pos) : t;
   if (v instanceof Lambda || v instanceof PrimOp || v instanceof PrimOpApp) return v;
   if (v instanceof Attrs && v.m.has('__functor')) return v;
   throw typeError(v, 'a function', pos);
@@ -68,7 +69,7 @@ export function forceFunction(t: Value | Thunk, pos?: Pos): Value {
 
 /** A string's bytes, ignoring context; errors on non-strings. */
 export function forceString(t: Value | Thunk, pos?: Pos): string {
-  const v = t instanceof Thunk ? t.force() : t;
+  const v = t instanceof Thunk ? t.force(pos) : t;
   if (typeof v === 'string') return v;
   if (v instanceof NixStr) return v.s;
   throw typeError(v, 'a string', pos);
@@ -76,7 +77,7 @@ export function forceString(t: Value | Thunk, pos?: Pos): string {
 
 /** A string and its context (added to `ctx`). */
 export function forceStringCtx(t: Value | Thunk, ctx: Set<string>, pos?: Pos): string {
-  const v = t instanceof Thunk ? t.force() : t;
+  const v = t instanceof Thunk ? t.force(pos) : t;
   if (typeof v === 'string') return v;
   if (v instanceof NixStr) {
     v.addContextTo(ctx);
@@ -87,7 +88,7 @@ export function forceStringCtx(t: Value | Thunk, ctx: Set<string>, pos?: Pos): s
 
 /** A string that must have no context (attribute names, `throw` messages are not of this kind). */
 export function forceStringNoCtx(t: Value | Thunk, pos?: Pos): string {
-  const v = t instanceof Thunk ? t.force() : t;
+  const v = t instanceof Thunk ? t.force(pos) : t;
   if (typeof v === 'string') return v;
   if (v instanceof NixStr) {
     throw new NixEvalError(

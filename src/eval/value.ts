@@ -209,8 +209,9 @@ export class Thunk {
   }
 }
 
-export function force(v: Value | Thunk): Value {
-  return v instanceof Thunk ? v.force() : v;
+/** The value of `v`; `pos`, where given, is where an infinite recursion is reported. */
+export function force(v: Value | Thunk, pos?: Pos): Value {
+  return v instanceof Thunk ? v.force(pos) : v;
 }
 
 /** A thunk already holding its value. */

@@ -74,6 +74,8 @@ test('errors point where nix-instantiate 2.8 points them', { skip: noNix }, asyn
     'builtins.concatMap (x: 1) [ "foo" ]',
     'builtins.concatMap (x: {}) [ "foo" ]',
     'builtins.ceil {}',
+    // a builtin forcing its argument reports infinite recursion at the call
+    'let f = builtins.add f 1; in toString f',
     'builtins.toJSON {\n  outPath = {\n    __toString = self: 42;\n  };\n}',
     'builtins.mapAttrs (x: y: x + 1) { foo.bar = 1; }',
     'builtins.pathExists "zorglub"',

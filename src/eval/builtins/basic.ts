@@ -26,24 +26,24 @@ export function registerBasic(state: EvalState, defs: BuiltinDef[], consts: Cons
     defs.push({ name, arity, fn, global });
   // Type tests, each its own function (one shared wrapper calling a test would be a
   // megamorphic call on a hot path of module-system code).
-  def('isNull', 1, ([a]) => force(a!) === null, true);
-  def('isInt', 1, ([a]) => isInt(force(a!)));
-  def('isFloat', 1, ([a]) => force(a!) instanceof NixFloat);
-  def('isBool', 1, ([a]) => typeof force(a!) === 'boolean');
-  def('isString', 1, ([a]) => {
-    const v = force(a!);
+  def('isNull', 1, ([a], pos) => force(a!, pos) === null, true);
+  def('isInt', 1, ([a], pos) => isInt(force(a!, pos)));
+  def('isFloat', 1, ([a], pos) => force(a!, pos) instanceof NixFloat);
+  def('isBool', 1, ([a], pos) => typeof force(a!, pos) === 'boolean');
+  def('isString', 1, ([a], pos) => {
+    const v = force(a!, pos);
     return typeof v === 'string' || v instanceof NixStr;
   });
-  def('isPath', 1, ([a]) => force(a!) instanceof NixPath);
-  def('isList', 1, ([a]) => Array.isArray(force(a!)));
-  def('isAttrs', 1, ([a]) => force(a!) instanceof Attrs);
-  def('isFunction', 1, ([a]) => isFunction(force(a!)));
-  def('typeOf', 1, ([a]) => typeOf(force(a!)));
+  def('isPath', 1, ([a], pos) => force(a!, pos) instanceof NixPath);
+  def('isList', 1, ([a], pos) => Array.isArray(force(a!, pos)));
+  def('isAttrs', 1, ([a], pos) => force(a!, pos) instanceof Attrs);
+  def('isFunction', 1, ([a], pos) => isFunction(force(a!, pos)));
+  def('typeOf', 1, ([a], pos) => typeOf(force(a!, pos)));
 
-  def('add', 2, ([a, b], pos) => arith('+', force(a!), force(b!), pos));
-  def('sub', 2, ([a, b], pos) => arith('-', force(a!), force(b!), pos));
-  def('mul', 2, ([a, b], pos) => arith('*', force(a!), force(b!), pos));
-  def('div', 2, ([a, b], pos) => arith('/', force(a!), force(b!), pos));
+  def('add', 2, ([a, b], pos) => arith('+', force(a!, pos), force(b!, pos), pos));
+  def('sub', 2, ([a, b], pos) => arith('-', force(a!, pos), force(b!, pos), pos));
+  def('mul', 2, ([a, b], pos) => arith('*', force(a!, pos), force(b!, pos), pos));
+  def('div', 2, ([a, b], pos) => arith('/', force(a!, pos), force(b!, pos), pos));
   def('lessThan', 2, ([a, b], pos) => lessThan(a!, b!, pos));
   // Safe-integer operands are split into 32-bit halves (two's complement); bigints otherwise.
   const bit = (name: string, f32: (x: number, y: number) => number, f: (x: bigint, y: bigint) => bigint) =>
@@ -93,24 +93,24 @@ export function registerBasic(state: EvalState, defs: BuiltinDef[], consts: Cons
     },
     true,
   );
-  def('seq', 2, ([a, b]) => {
-    force(a!);
-    return force(b!);
+  def('seq', 2, ([a, b], pos) => {
+    force(a!, pos);
+    return force(b!, pos);
   });
-  def('deepSeq', 2, ([a, b]) => {
+  def('deepSeq', 2, ([a, b], pos) => {
     forceDeep(a!);
-    return force(b!);
+    return force(b!, pos);
   });
-  def('trace', 2, ([a, b]) => {
-    const v = force(a!);
+  def('trace', 2, ([a, b], pos) => {
+    const v = force(a!, pos);
     state.trace(
       `trace: ${typeof v === 'string' ? v : v instanceof NixStr ? v.s : printValue(v, { strict: false })}`,
     );
-    return force(b!);
+    return force(b!, pos);
   });
-  def('tryEval', 1, ([a]) => {
+  def('tryEval', 1, ([a], pos) => {
     try {
-      const v = force(a!);
+      const v = force(a!, pos);
       return mkAttrs([
         ['success', true],
         ['value', v],
@@ -127,7 +127,7 @@ export function registerBasic(state: EvalState, defs: BuiltinDef[], consts: Cons
   });
   def('addErrorContext', 2, ([msg, e], pos) => {
     try {
-      return force(e!);
+      return force(e!, pos);
     } catch (err) {
       // The message is evaluated only on failure, coerced as "${msg}" would be (Nix 2.8).
       if (err instanceof NixEvalError)
@@ -136,7 +136,7 @@ export function registerBasic(state: EvalState, defs: BuiltinDef[], consts: Cons
     }
   });
   def('functionArgs', 1, ([a], pos) => {
-    const f = force(a!);
+    const f = force(a!, pos);
     if (f instanceof PrimOp || f instanceof PrimOpApp) return Attrs.empty;
     if (!(f instanceof Lambda)) throw new NixEvalError('TYPE', "'functionArgs' requires a function", pos);
     const formals = f.info.formals;

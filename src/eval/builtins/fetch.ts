@@ -67,7 +67,7 @@ export function registerFetch(state: EvalState, defs: BuiltinDef[]): void {
     arity: 1,
     global: true,
     fn: ([a], pos) => {
-      const v = force(a!);
+      const v = force(a!, pos);
       const opts = { url: '', name: 'source', submodules: false, shallow: false, allRefs: false } as {
         url: string;
         name: string;
@@ -114,7 +114,7 @@ export function registerFetch(state: EvalState, defs: BuiltinDef[]): void {
       fn: ([arg], pos) => {
         // Nix 2.8's fetchMercurial evaluates its argument first (fetchTree first checks for the
         // experimental feature): an error there is reported as Nix reports it.
-        if (name === 'fetchMercurial') force(arg!);
+        if (name === 'fetchMercurial') force(arg!, pos);
         throw new NixEvalError('FETCH', `'${name}' is not supported by tix`, pos);
       },
     });

@@ -98,7 +98,7 @@ export function registerFiles(state: EvalState, defs: BuiltinDef[], consts: Cons
     return Buffer.from(bytes).toString('latin1');
   });
   def('pathExists', 1, ([a], pos) => {
-    const v = force(a!);
+    const v = force(a!, pos);
     const p = realisePath(state, v, pos);
     // A string ending in "/" or "/." names a directory.
     const s = typeof v === 'string' ? v : v instanceof NixStr ? v.s : '';
@@ -226,7 +226,7 @@ export function registerFiles(state: EvalState, defs: BuiltinDef[], consts: Cons
   def('filterSource', 2, ([f, a], pos) => {
     const ctx = new Set<string>();
     const p = coercePath(state, a!, pos, ctx);
-    const filter = force(f!);
+    const filter = force(f!, pos);
     if (!isFunction(filter)) {
       throw new NixEvalError(
         'TYPE',

@@ -97,7 +97,7 @@ export function registerLists(_state: EvalState, defs: BuiltinDef[]): void {
   def("foldl'", 3, ([f, z, l], pos) => {
     const fn = forceFunction(f!, pos);
     const list = forceList(l!, pos);
-    if (list.length === 0) return force(z!);
+    if (list.length === 0) return force(z!, pos);
     let acc: Value | Thunk = z!;
     for (let i = 0; i < list.length; i++) acc = force(call2(fn, acc, list[i]!, pos));
     return acc as Value;

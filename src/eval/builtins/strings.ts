@@ -139,7 +139,7 @@ export function registerStrings(state: EvalState, defs: BuiltinDef[]): void {
     'dirOf',
     1,
     ([a], pos) => {
-      const v = force(a!);
+      const v = force(a!, pos);
       const ctx = new Set<string>();
       const s = coerceToString(state, v, ctx, { copyToStore: false }, pos);
       const d = dirOf(s);
@@ -166,13 +166,13 @@ export function registerStrings(state: EvalState, defs: BuiltinDef[]): void {
 
   // String contexts.
   def('hasContext', 1, ([a], pos) => {
-    const v = force(a!);
+    const v = force(a!, pos);
     forceString(v, pos);
     return v instanceof NixStr;
   });
   // Both coerce (paths copied, sets through outPath/__toString), as Nix 2.8 does.
   def('unsafeDiscardStringContext', 1, ([a], pos) => {
-    const v = force(a!);
+    const v = force(a!, pos);
     if (typeof v === 'string') return v;
     if (v instanceof NixStr) return v.s;
     return coerceToString(state, v, new Set<string>(), COPY, pos);
