@@ -119,7 +119,7 @@ export function fromJSON(text: string, pos?: Pos): Value {
       while (true) {
         ws();
         if (text[i] !== '"') fail('expected string');
-        const k = str();
+        const k = upToNul(str());
         ws();
         if (text[i] !== ':') fail("expected ':'");
         i++;

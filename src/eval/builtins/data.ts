@@ -1,9 +1,11 @@
-// Builtins converting values to and from JSON, TOML and XML.
+// Builtins converting values to and from JSON, TOML and XML. Decoded strings and names end at a
+// NUL, as Nix 2.8's C strings do.
 import { normInt } from '../arith.js';
 import { NixEvalError } from '../errors.js';
 import { fromJSON, toJSON } from '../json.js';
 import { forceString, forceStringNoCtx, mkStr } from '../ops.js';
 import type { BuiltinDef, EvalState } from '../state.js';
+import { upToNul } from '../text/strings.js';
 import { parseToml, TomlError, type TomlValue } from '../text/toml.js';
 import { Attrs, NixFloat, type Value } from '../value.js';
 import { toXML } from '../xml.js';
@@ -15,13 +17,14 @@ function tomlToValue(t: TomlValue): Value {
     case 'float':
       return new NixFloat(t.v);
     case 'string':
+      return upToNul(t.v);
     case 'bool':
       return t.v;
     case 'array':
       return t.v.map(tomlToValue);
     case 'table': {
       const m = new Map<string, Value>();
-      for (const [k, v] of t.v) m.set(k, tomlToValue(v));
+      for (const [k, v] of t.v) m.set(upToNul(k), tomlToValue(v));
       return Attrs.from(m);
     }
   }
