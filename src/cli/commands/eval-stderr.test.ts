@@ -92,3 +92,57 @@ test('errors point where nix-instantiate 2.8 points them', { skip: noNix }, asyn
     await sameStderr(['--show-trace', '-E', expr]);
   }
 });
+
+test('fromJSON fails with the message of Nix 2.8 (nlohmann::json)', { skip: noNix }, async () => {
+  // JSON texts as bytes (one char each), read from files so that any byte can be in them
+  const texts = [
+    ...['', '{', ':', '[1,]', '{"a":1,}', '{1:2}', '{"a" 1}', '{"a":1]', '[1 2]', '1 2', 'null null', '{} x'],
+    ...['nul', '[true fals]', '[1, nul', '"a" "b', '\x01', '1\n\x01'],
+    // positions: reading past the end, new lines, the newline given back after a number
+    ...['[1,\n2\n', '{"a":\n[\n1\n', '{"a" 1\n}', '\r\n  [1 x'],
+    ...[
+      '-',
+      '-x',
+      '1.',
+      '1.e5',
+      '1e',
+      '1e+',
+      '1E-a',
+      '01',
+      '1.5.',
+      '1e400',
+      '[1, -1e400]',
+      `-1${'0'.repeat(400)}`,
+    ],
+    ...[
+      '"abc',
+      '"\\x"',
+      '"\\u12"',
+      '"\\u12g4"',
+      '"\\ud800"',
+      '"\\ud800\\"',
+      '"\\ud800\\u0041"',
+      '"\\udc00"',
+      '{"\\ud800":1}',
+    ],
+    ...['"a\tb"', '"\n"', '"\x01"', '"\x08"', '"\x0c"', '"\x0d"', '"\x1b"', '"\x1f"', '{"a\x0bb":1}'],
+    ...[
+      '"\x80"',
+      '"\xc1\xbf"',
+      '"\xc3"',
+      '"\xe0\x80\x80"',
+      '"\xed\xa0\x80"',
+      '"\xf0\x8f"',
+      '"\xf4\x90\x80\x80"',
+      '"\xff"',
+    ],
+    ...['\xef\xbb\xbf[1', '\xef\xbbx', '\xef', `${'['.repeat(3000)}1`],
+  ];
+  for (const [i, text] of texts.entries()) {
+    const file = join(tmp, `j${i}.json`);
+    writeFileSync(file, Buffer.from(text, 'latin1'));
+    await sameStderr(['--strict', '-E', `builtins.fromJSON (builtins.readFile ${file})`]);
+  }
+  // the error has no position of its own: the call is in a trace
+  await sameStderr(['--show-trace', '-E', 'let f = builtins.fromJSON; in\n  f "[1,\\n2"']);
+});

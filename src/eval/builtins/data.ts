@@ -2,7 +2,8 @@
 // NUL, as Nix 2.8's C strings do.
 import { normInt } from '../arith.js';
 import { NixEvalError } from '../errors.js';
-import { fromJSON, toJSON } from '../json.js';
+import { fromJSON } from '../from-json.js';
+import { toJSON } from '../json.js';
 import { forceString, forceStringNoCtx, mkStr } from '../ops.js';
 import type { BuiltinDef, EvalState } from '../state.js';
 import { upToNul } from '../text/strings.js';
