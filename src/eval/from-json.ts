@@ -1,8 +1,8 @@
 // builtins.fromJSON as Nix 2.8 reads JSON: nlohmann::json 3.11's parser over JsonLexer, so that
 // malformed text fails with the very message Nix prints, and nesting has no limit (the parser
 // keeps its own stack, not the JS one). Values: integers up to 2^64-1 wrap to 64-bit signed,
-// larger ones and those with '.' or an exponent are floats; strings and names end at their first
-// NUL (Nix 2.8 keeps them as C strings); of repeated names the last wins.
+// larger ones and those with '.' or an exponent are floats; strings end at their first NUL (Nix 2.8
+// keeps them as C strings), names keep it (see nameValue); of repeated names the last wins.
 import { normInt } from './arith.js';
 import { NixEvalError } from './errors.js';
 import {
@@ -63,7 +63,8 @@ export function fromJSON(text: string, pos?: Pos): Value {
   /** After `{` or `,` in an object: a name and ':' (then the value's first token is read). */
   const objectName = (): void => {
     if (token !== STRING) syntaxError(STRING, 'object key');
-    names.push(lx.hasNul ? upToNul(lx.text) : lx.text);
+    // A name keeps a NUL (2.8's symbols are std::strings); it ends there where it becomes a string.
+    names.push(lx.text);
     if (next() !== NAME_SEPARATOR) syntaxError(NAME_SEPARATOR, 'object separator');
     next();
   };

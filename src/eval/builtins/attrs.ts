@@ -5,6 +5,7 @@ import { permute, sortOrder } from '../bindings.js';
 import { forceAttrs, forceFunction, forceList, forceStringNoCtx } from '../ops.js';
 import type { Pos } from '../source.js';
 import type { BuiltinDef, EvalState } from '../state.js';
+import { upToNul } from '../text/strings.js';
 import { Attrs, force, type PosLookup, type Thunk, type Value } from '../value.js';
 import { appThunk2 } from './util.js';
 
@@ -28,11 +29,23 @@ class PosArray implements PosLookup {
   }
 }
 
+/**
+ * An attribute name as a string value: up to a NUL, which a name from fromJSON or fromTOML may
+ * hold (Nix 2.8 keeps the whole name, but makes C strings of names).
+ */
+function nameValue(name: string): string {
+  return name.indexOf('\0') < 0 ? name : upToNul(name);
+}
+
 export function registerAttrs(state: EvalState, defs: BuiltinDef[]): void {
   const def = (name: string, arity: number, fn: BuiltinDef['fn'], global = false) =>
     defs.push({ name, arity, fn, global });
 
-  def('attrNames', 1, ([a], pos) => forceAttrs(a!, pos).sortedNames());
+  def('attrNames', 1, ([a], pos) => {
+    const names = forceAttrs(a!, pos).sortedNames();
+    for (let i = 0; i < names.length; i++) names[i] = nameValue(names[i]!);
+    return names;
+  });
   def('attrValues', 1, ([a], pos) => {
     const s = forceAttrs(a!, pos);
     return s.m.vals.slice();
@@ -118,7 +131,7 @@ export function registerAttrs(state: EvalState, defs: BuiltinDef[]): void {
   def('mapAttrs', 2, ([f, a], pos) => {
     const s = forceAttrs(a!, pos);
     const names = s.m.names;
-    const vals = s.m.vals.map((v, i) => appThunk2(f!, names[i]!, v, pos));
+    const vals = s.m.vals.map((v, i) => appThunk2(f!, nameValue(names[i]!), v, pos));
     // New attributes without positions, as in Nix 2.8 (unsafeGetAttrPos gives null).
     return new Attrs(names, vals);
   });
@@ -145,7 +158,9 @@ export function registerAttrs(state: EvalState, defs: BuiltinDef[]): void {
     const names = [...groups.keys()];
     if (!inOrder) names.sort();
     const vals = new Array<Value | Thunk>(names.length);
-    for (let i = 0; i < names.length; i++) vals[i] = appThunk2(fn, names[i]!, groups.get(names[i]!)!, pos);
+    for (let i = 0; i < names.length; i++) {
+      vals[i] = appThunk2(fn, nameValue(names[i]!), groups.get(names[i]!)!, pos);
+    }
     return new Attrs(names, vals);
   });
   def('unsafeGetAttrPos', 2, ([n, a], pos) => {

@@ -1,5 +1,5 @@
-// Builtins converting values to and from JSON, TOML and XML. Decoded strings and names end at a
-// NUL, as Nix 2.8's C strings do.
+// Builtins converting values to and from JSON, TOML and XML. Decoded strings end at a NUL, as Nix
+// 2.8's C strings do; names keep it (see nameValue in attrs.ts).
 import { normInt } from '../arith.js';
 import { NixEvalError } from '../errors.js';
 import { fromJSON } from '../from-json.js';
@@ -25,7 +25,7 @@ function tomlToValue(t: TomlValue): Value {
       return t.v.map(tomlToValue);
     case 'table': {
       const m = new Map<string, Value>();
-      for (const [k, v] of t.v) m.set(upToNul(k), tomlToValue(v));
+      for (const [k, v] of t.v) m.set(k, tomlToValue(v));
       return Attrs.from(m);
     }
   }
