@@ -74,6 +74,10 @@ test('errors point where nix-instantiate 2.8 points them', { skip: noNix }, asyn
     'builtins.concatMap (x: 1) [ "foo" ]',
     'builtins.concatMap (x: {}) [ "foo" ]',
     'builtins.ceil {}',
+    // map, mapAttrs and genList apply lazily: the application itself has no position
+    'builtins.map 1 [1]',
+    'builtins.map builtins.fromJSON ["["]',
+    'builtins.genList (x: x + "a") 2',
     // a builtin forcing its argument reports infinite recursion at the call
     'let f = builtins.add f 1; in toString f',
     'builtins.toJSON {\n  outPath = {\n    __toString = self: 42;\n  };\n}',

@@ -131,7 +131,7 @@ export function registerAttrs(state: EvalState, defs: BuiltinDef[]): void {
   def('mapAttrs', 2, ([f, a], pos) => {
     const s = forceAttrs(a!, pos);
     const names = s.m.names;
-    const vals = s.m.vals.map((v, i) => appThunk2(f!, nameValue(names[i]!), v, pos));
+    const vals = s.m.vals.map((v, i) => appThunk2(f!, nameValue(names[i]!), v));
     // New attributes without positions, as in Nix 2.8 (unsafeGetAttrPos gives null).
     return new Attrs(names, vals);
   });
@@ -159,7 +159,7 @@ export function registerAttrs(state: EvalState, defs: BuiltinDef[]): void {
     if (!inOrder) names.sort();
     const vals = new Array<Value | Thunk>(names.length);
     for (let i = 0; i < names.length; i++) {
-      vals[i] = appThunk2(fn, nameValue(names[i]!), groups.get(names[i]!)!, pos);
+      vals[i] = appThunk2(fn, nameValue(names[i]!), groups.get(names[i]!)!);
     }
     return new Attrs(names, vals);
   });
