@@ -78,6 +78,7 @@ test('errors point where nix-instantiate 2.8 points them', { skip: noNix }, asyn
     'builtins.map 1 [1]',
     'builtins.map builtins.fromJSON ["["]',
     'builtins.genList (x: x + "a") 2',
+    'builtins.zipAttrsWith (_: 1) [ {} 1 ]',
     // a builtin forcing its argument reports infinite recursion at the call
     'let f = builtins.add f 1; in toString f',
     'builtins.toJSON {\n  outPath = {\n    __toString = self: 42;\n  };\n}',

@@ -2,6 +2,7 @@
 
 import { missingAttrFor } from '../attr-errors.js';
 import { permute, sortOrder } from '../bindings.js';
+import { NixEvalError } from '../errors.js';
 import { forceAttrs, forceFunction, forceList, forceStringNoCtx } from '../ops.js';
 import type { Pos } from '../source.js';
 import type { BuiltinDef, EvalState } from '../state.js';
@@ -35,6 +36,16 @@ class PosArray implements PosLookup {
  */
 function nameValue(name: string): string {
   return name.indexOf('\0') < 0 ? name : upToNul(name);
+}
+
+/** A zipAttrsWith element as a set: a wrong one is reported without a position, with the call as a frame (2.8). */
+function elementAttrs(x: Value | Thunk, pos: Pos | undefined): Attrs {
+  try {
+    return forceAttrs(x);
+  } catch (e) {
+    if (e instanceof NixEvalError && e.code === 'TYPE') e.addTrace(pos, "while invoking 'zipAttrsWith'");
+    throw e;
+  }
 }
 
 export function registerAttrs(state: EvalState, defs: BuiltinDef[]): void {
@@ -143,7 +154,7 @@ export function registerAttrs(state: EvalState, defs: BuiltinDef[]): void {
     let inOrder = true;
     let last = '';
     for (let j = 0; j < list.length; j++) {
-      const { names, vals } = forceAttrs(list[j]!, pos).m;
+      const { names, vals } = elementAttrs(list[j]!, pos);
       for (let i = 0; i < names.length; i++) {
         const k = names[i]!;
         const g = groups.get(k);
