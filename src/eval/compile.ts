@@ -763,14 +763,19 @@ class AttrsPlan {
 
 /** Positions of a set's static attributes, made from their definitions when asked for. */
 class AttrsPos implements PosLookup {
+  /** The positions, made on the first lookup (derivationStrict looks up every attribute's). */
+  private poss: Map<string, Pos> | undefined;
   constructor(
     private src: Source,
     private defs: Map<string, AttrDef>,
     readonly at: Pos | undefined,
   ) {}
   get(name: string): Pos | undefined {
-    const d = this.defs.get(name);
-    return d === undefined ? undefined : { src: this.src, off: d.off };
+    if (this.poss === undefined) {
+      this.poss = new Map();
+      for (const [n, d] of this.defs) this.poss.set(n, { src: this.src, off: d.off });
+    }
+    return this.poss.get(name);
   }
 }
 
