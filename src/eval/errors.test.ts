@@ -79,6 +79,7 @@ test('an error message is laid out as Nix 2.8 lays it out: indented lines, no tr
   assert.equal(layoutMessage('warning', 'x\ny'), 'warning: x\n         y');
 });
 
+// (An imported file's errors end with the hint to --show-trace: the frame of the file.)
 test("a source line's trailing blanks are dropped, and a file's unterminated last line is not shown", () => {
   const dir = mkdtempSync(join(tmpdir(), 'tix-errors-'));
   const file = join(dir, 'e.nix');
@@ -87,13 +88,18 @@ test("a source line's trailing blanks are dropped, and a file's unterminated las
     evalError(`import ${file}`).format({ showTrace: false }),
     `error: attribute 'foo' missing\n\n       at ${file}:3:7:\n\n` +
       '            2|   y = 1;\n            3|   x = builtins.foo;\n             |       ^\n' +
-      '            4| \tz = 2;\n       Did you mean floor?\n',
+      '            4| \tz = 2;\n       Did you mean floor?\n' +
+      "(use '--show-trace' to show detailed location information)\n",
   );
   writeFileSync(file, 'let\n  x = 1;\nin x.y');
   assert.equal(
     evalError(`import ${file}`).format({ showTrace: false }),
-    `error: value is an integer while a set was expected\n\n       at ${file}:3:4:\n`,
+    `error: value is an integer while a set was expected\n\n       at ${file}:3:4:\n` +
+      "(use '--show-trace' to show detailed location information)\n",
   );
   writeFileSync(file, 'let\n  x = 1;\nin\nx.y\n');
-  assert.match(evalError(`import ${file}`).format({ showTrace: false }), /4\| x\.y\n +\| \^\n$/);
+  assert.match(
+    evalError(`import ${file}`).format({ showTrace: false }),
+    /4\| x\.y\n +\| \^\n\(use '--show-trace'[^\n]*\n$/,
+  );
 });

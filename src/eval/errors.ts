@@ -36,13 +36,19 @@ export class NixEvalError extends Error {
     return this;
   }
 
+  /** The error as text (a JavaScript string; bytes that are not UTF-8 become U+FFFD). */
   format(opts: { showTrace: boolean }): string {
-    let body = `${fromBytes(this.message)}\n`;
+    return fromBytes(this.formatBytes(opts));
+  }
+
+  /** The error as Nix 2.8 prints it, as a byte string: a message's bytes are written as they are. */
+  formatBytes(opts: { showTrace: boolean }): string {
+    let body = `${this.message}\n`;
     body += excerpt(this.pos);
     if (this.hint) body += `${this.hint}\n`;
     if (opts.showTrace) {
       for (const f of this.trace) {
-        body += `\n… ${fromBytes(f.message)}\n`;
+        body += `\n${ELLIPSIS} ${f.message}\n`;
         body += excerpt(f.pos);
       }
     }
@@ -72,21 +78,25 @@ export function layoutMessage(level: 'error' | 'warning', body: string): string 
     .join('\n');
 }
 
-/** The position and the source lines around it, as the part of a message that follows it. */
+/** "…" as UTF-8 bytes. */
+const ELLIPSIS = '\xe2\x80\xa6';
+
+/** The position and the source lines around it (bytes), as the part of a message that follows it. */
 function excerpt(pos: Pos | undefined): string {
   if (!pos) return '';
   const { line, col } = pos.src.lineCol(pos.off);
-  let out = `\nat ${fromBytes(pos.src.origin)}:${line}:${col}:\n`;
+  // As 2.8: without source lines, what follows comes right after the colon.
+  let out = `\nat ${pos.src.origin}:${line}:${col}:`;
   // Nix 2.8 reads a file's lines up to their newline: a last line without one is not shown, and
   // when that is the erring line, no lines are.
   const src = pos.src;
   const lineText = (n: number) => (src.path !== undefined ? src.terminatedLine(n) : src.line(n));
   if (lineText(line) === undefined) return out;
-  out += '\n';
+  out += '\n\n';
   for (let l = line - 1; l <= line + 1; l++) {
     const text = lineText(l);
     if (text === undefined) continue;
-    out += ` ${String(l).padStart(5)}| ${fromBytes(text)}\n`;
+    out += ` ${String(l).padStart(5)}| ${text}\n`;
     if (l === line) out += `      |${' '.repeat(col)}^\n`;
   }
   return out;

@@ -119,7 +119,7 @@ export class Repl {
         const { line, col } = f.info.pos.src.lineCol(f.info.pos.off);
         return { file: f.info.pos.src.path ?? '(string)', line, col };
       },
-      formatError: (e) => toBytes(e.format({ showTrace: false })),
+      formatError: (e) => e.formatBytes({ showTrace: false }),
     });
     this.host.out(`${text}\n`);
   }
@@ -216,7 +216,7 @@ export class Repl {
 
   #reportError(e: unknown): void {
     if (e instanceof NixEvalError) {
-      this.host.err(toBytes(e.format({ showTrace: this.#showTrace })));
+      this.host.err(e.formatBytes({ showTrace: this.#showTrace }));
       return;
     }
     if (e instanceof RangeError && /call stack/i.test(e.message)) {

@@ -85,7 +85,11 @@ export function runSession(
         if (e.kind === 'expr') return state.evalString(toBytes(e.text), cwd);
         const t = toBytes(e.text);
         if (t.startsWith('<') && t.endsWith('>')) return state.evalString(t, cwd);
-        return state.evalFile(t.startsWith('/') ? canonPath(t) : canonPath(joinPath(cwd, t)));
+        return state.evalFile(
+          t.startsWith('/') ? canonPath(t) : canonPath(joinPath(cwd, t)),
+          undefined,
+          false,
+        );
       }, null);
       for (const path of req.attrPaths.length > 0 ? req.attrPaths : ['']) {
         const v = findAlongAttrPath(toBytes(path), autoArgs, root);
@@ -125,7 +129,7 @@ export function runSession(
     return 0;
   } catch (e) {
     if (e instanceof NixEvalError) {
-      out.stderr(toBytes(e.format({ showTrace: req.showTrace })));
+      out.stderr(e.formatBytes({ showTrace: req.showTrace }));
       return 1;
     }
     if (isStackOverflow(e)) {

@@ -87,12 +87,26 @@ export class EvalState {
   }
 
   /** Parses and evaluates a file (or a directory's default.nix), with caching. */
-  evalFile(path: string, pos?: Pos): Value {
+  /**
+   * The value of a file (cached). `frame`: whether an error while evaluating the file's expression
+   * gets Nix 2.8's "while evaluating the file" frame (as for import; not for the file named on the
+   * command line).
+   */
+  evalFile(path: string, pos?: Pos, frame = true): Value {
     const resolved = this.resolveImportPath(path, pos);
     const cached = this.importCache.get(resolved);
     if (cached !== undefined) return cached;
     const code = this.compileFile(resolved, this.baseScope, pos);
-    const v = code(this.baseEnv);
+    let v: Value;
+    try {
+      v = code(this.baseEnv);
+    } catch (e) {
+      // As Nix 2.8 does for an error while the file's own expression is evaluated.
+      if (frame && e instanceof NixEvalError) {
+        e.addTrace(undefined, `while evaluating the file '${resolved}':`);
+      }
+      throw e;
+    }
     this.importCache.set(resolved, v);
     return v;
   }

@@ -3,7 +3,7 @@
 // line not shown), "Did you mean" suggestions, where infinite recursion is reported, and where
 // errors point: operations, interpolations, calls, builtins' arguments, an unexpected end of file.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -150,4 +150,28 @@ test('fromJSON fails with the message of Nix 2.8 (nlohmann::json)', { skip: noNi
   }
   // the error has no position of its own: the call is in a trace
   await sameStderr(['--show-trace', '-E', 'let f = builtins.fromJSON; in\n  f "[1,\\n2"']);
+});
+
+test('imported files, suggestions without source lines and bytes that are not UTF-8 as with 2.8', {
+  skip: noNix,
+}, async () => {
+  const dir = join(tmp, 'files');
+  mkdirSync(dir, { recursive: true });
+  // An error while an imported file's expression is evaluated gets the file as a frame.
+  writeFileSync(join(dir, 'throws.nix'), 'let\n  x = "\xc3\xa9";\nin\n  throw "bad ${x}"\n');
+  // No newline at the end: no source lines, so the suggestion follows the position directly.
+  writeFileSync(join(dir, 'missing.nix'), '{ "a1" = 1; "a2" = 2; }."a3"');
+  writeFileSync(join(dir, 'bytes.txt'), Buffer.from([0x61, 0xff, 0xfe, 0x62]));
+  for (const expr of [
+    `import ${dir}/throws.nix`,
+    `import ${dir}/missing.nix`,
+    `let f = import ${dir}/throws.nix; in 1 + f`,
+    `throw (builtins.readFile ${dir}/bytes.txt)`,
+  ]) {
+    await sameStderr(['-E', expr]);
+    await sameStderr(['--show-trace', '-E', expr]);
+  }
+  // The file named on the command line gets no such frame.
+  await sameStderr([join(dir, 'missing.nix')]);
+  await sameStderr(['--show-trace', join(dir, 'missing.nix')]);
 });
