@@ -9,6 +9,8 @@
 //   order mark at the start is skipped.
 // The input is a byte string (one byte per char); string tokens decode \u escapes to UTF-8 bytes.
 
+import { utf8Lead } from '../formats/byte-order.js';
+
 // Token kinds (plain numbers, not literal types: the parser compares them after calls that change
 // the current token); TOKEN_NAME gives the name an error message uses for each.
 export const NONE: number = 0;
@@ -241,19 +243,11 @@ export class JsonLexer {
       }
       if (c < 0x20) return this.failAfter(p - 1, controlCharMessage(c));
       // Well-formed UTF-8 only: the continuation bytes' range depends on the lead byte.
-      let more: number;
-      let lo = 0x80;
-      let hi = 0xbf;
-      if (c >= 0xc2 && c <= 0xdf) more = 1;
-      else if (c >= 0xe0 && c <= 0xef) {
-        more = 2;
-        if (c === 0xe0) lo = 0xa0;
-        else if (c === 0xed) hi = 0x9f;
-      } else if (c >= 0xf0 && c <= 0xf4) {
-        more = 3;
-        if (c === 0xf0) lo = 0x90;
-        else if (c === 0xf4) hi = 0x8f;
-      } else return this.failAfter(p - 1, 'invalid string: ill-formed UTF-8 byte');
+      const lead = utf8Lead(c);
+      if (lead < 0) return this.failAfter(p - 1, 'invalid string: ill-formed UTF-8 byte');
+      let more = lead & 0xff;
+      let lo = (lead >> 8) & 0xff;
+      let hi = lead >> 16;
       for (; more > 0; more--) {
         const d = p < n ? s.charCodeAt(p) : -1;
         if (d < lo || d > hi) return this.failAfter(p, 'invalid string: ill-formed UTF-8 byte');

@@ -34,6 +34,20 @@ export function sortedUniqueUtf8(items: Iterable<string>): string[] {
   return out;
 }
 
+/**
+ * What the UTF-8 lead byte `c` (0x80 or more) needs to start a well-formed character: how many
+ * continuation bytes, and the range of the first of them (the others are 0x80-0xBF), packed as
+ * `more | lo << 8 | hi << 16`; -1 for a byte that cannot start one.
+ */
+export function utf8Lead(c: number): number {
+  if (c >= 0xc2 && c <= 0xdf) return 1 | (0x80 << 8) | (0xbf << 16);
+  if (c >= 0xe0 && c <= 0xef)
+    return 2 | ((c === 0xe0 ? 0xa0 : 0x80) << 8) | ((c === 0xed ? 0x9f : 0xbf) << 16);
+  if (c >= 0xf0 && c <= 0xf4)
+    return 3 | ((c === 0xf0 ? 0x90 : 0x80) << 8) | ((c === 0xf4 ? 0x8f : 0xbf) << 16);
+  return -1;
+}
+
 /** Offset of the first byte that is not part of well-formed UTF-8, or -1 if all of it is. */
 export function firstInvalidUtf8(b: Uint8Array): number {
   let i = 0;
@@ -43,19 +57,11 @@ export function firstInvalidUtf8(b: Uint8Array): number {
       i++;
       continue;
     }
-    let n: number;
-    let lo = 0x80;
-    let hi = 0xbf;
-    if (c >= 0xc2 && c <= 0xdf) n = 1;
-    else if (c >= 0xe0 && c <= 0xef) {
-      n = 2;
-      if (c === 0xe0) lo = 0xa0;
-      if (c === 0xed) hi = 0x9f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      n = 3;
-      if (c === 0xf0) lo = 0x90;
-      if (c === 0xf4) hi = 0x8f;
-    } else return i;
+    const lead = utf8Lead(c);
+    if (lead < 0) return i;
+    const n = lead & 0xff;
+    const lo = (lead >> 8) & 0xff;
+    const hi = lead >> 16;
     for (let k = 1; k <= n; k++) {
       const d = b[i + k];
       if (d === undefined || d < (k === 1 ? lo : 0x80) || d > (k === 1 ? hi : 0xbf)) return i;
