@@ -10,6 +10,8 @@ interface DomainError extends Error {
   exitCode?: number;
   /** Already formatted multi-line text (e.g. an evaluation error with its source excerpt). */
   format?: (opts: { showTrace: boolean }) => string;
+  /** The same as a byte string (an evaluation error's message bytes need not be UTF-8). */
+  formatBytes?: (opts: { showTrace: boolean }) => string;
 }
 
 function isDomainError(e: unknown): e is DomainError {
@@ -18,9 +20,14 @@ function isDomainError(e: unknown): e is DomainError {
 
 export function reportError(e: unknown, err: Writable, opts: { showTrace: boolean }): number {
   if (isDomainError(e)) {
-    const text = e.format ? e.format(opts) : `error: ${e.message}`;
-    // An empty text: the error was already shown where it happened (e.g. a build failure).
-    if (text !== '') err.write(text.endsWith('\n') ? text : text + '\n');
+    if (e.formatBytes) {
+      const bytes = e.formatBytes(opts);
+      err.write(Buffer.from(bytes.endsWith('\n') ? bytes : `${bytes}\n`, 'latin1'));
+    } else {
+      const text = e.format ? e.format(opts) : `error: ${e.message}`;
+      // An empty text: the error was already shown where it happened (e.g. a build failure).
+      if (text !== '') err.write(text.endsWith('\n') ? text : text + '\n');
+    }
     if (e.hint) err.write(`hint: ${e.hint}\n`);
     if (opts.showTrace && e.stack) err.write(e.stack + '\n');
     return e.exitCode ?? 1;
