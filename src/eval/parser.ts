@@ -271,7 +271,8 @@ class Parser {
         break;
       }
       const id = this.expect('ID');
-      // The first repeated name is reported at its second occurrence once the function is parsed.
+      // Of the repeated names, the one seen first is reported (2.8 takes the least symbol, which is
+      // about the one created first), at its second occurrence, once the function is parsed.
       if (seen.has(id.v)) {
         const first = list.findIndex((f) => f.name === id.v);
         if (dup === undefined || first < dup.first) dup = { first, name: id.v, off: id.off };
