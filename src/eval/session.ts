@@ -37,6 +37,8 @@ export interface EvalRequest {
   env: Record<string, string | undefined>;
   showTrace: boolean;
   currentSystem?: string;
+  /** The experimental-features setting (builtins that need one say so as Nix 2.8 does). */
+  experimentalFeatures?: string[];
 }
 
 export interface SessionOutput {
@@ -51,6 +53,7 @@ export function evalStateFor(req: EvalRequest, io: EvalIO, stderr: (bytes: strin
     nixPath: req.nixPath,
     extraSearchPath: req.extraNixPath,
     currentSystem: req.currentSystem,
+    experimentalFeatures: req.experimentalFeatures,
     home: req.env.HOME,
     env: req.env,
     trace: (line) => stderr(`${line}\n`),

@@ -24,6 +24,8 @@ export interface EvalOptions {
    */
   extraSearchPath?: string[];
   currentSystem?: string;
+  /** Enabled experimental features (the experimental-features setting). */
+  experimentalFeatures?: string[];
   /** HOME, for `~/…` path literals. */
   home?: string;
   /** Environment for builtins.getEnv. */
@@ -87,6 +89,18 @@ export class EvalState {
   }
 
   /** Parses and evaluates a file (or a directory's default.nix), with caching. */
+  /**
+   * Nix 2.8's requireExperimentalFeature: fails, with no position (as there), unless the feature
+   * is in the experimental-features setting. Not catchable by tryEval.
+   */
+  requireFeature(name: string): void {
+    if (this.opts.experimentalFeatures?.includes(name)) return;
+    throw new NixEvalError(
+      'EXPERIMENTAL',
+      `experimental Nix feature '${name}' is disabled; use '--extra-experimental-features ${name}' to override`,
+    );
+  }
+
   /**
    * The value of a file (cached). `frame`: whether an error while evaluating the file's expression
    * gets Nix 2.8's "while evaluating the file" frame (as for import; not for the file named on the

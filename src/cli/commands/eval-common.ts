@@ -4,6 +4,7 @@ import * as nodePath from 'node:path';
 import type { EvalRequest } from '../../eval/session.js';
 import type { EvalIOSpec } from '../../eval/worker.js';
 import { type FlagSpec, flagSet, flagValues, type ParsedArgs, parseArgs } from '../args.js';
+import { quietSettings } from '../cli-settings.js';
 import { type CommandContext, UsageError } from '../command.js';
 import { tixSearchPathEntry } from '../install-dir.js';
 
@@ -68,6 +69,7 @@ export function requestFromArgs(p: ParsedArgs, ctx: CommandContext, mode: EvalRe
     env: { ...ctx.env },
     showTrace: ctx.global.showTrace,
     currentSystem: ctx.global.options.get('system'),
+    experimentalFeatures: quietSettings(ctx).get('experimental-features'),
   };
 }
 

@@ -79,6 +79,9 @@ test('errors point where nix-instantiate 2.8 points them', { skip: noNix }, asyn
     'builtins.map builtins.fromJSON ["["]',
     'builtins.genList (x: x + "a") 2',
     'builtins.zipAttrsWith (_: 1) [ {} 1 ]',
+    // a feature 2.8 has behind an experimental flag, off by default
+    'builtins.fetchTree { type = "file"; url = "file:///x"; }',
+    'builtins.derivationStrict { name = "a"; builder = "/bin/sh"; system = "x"; __impure = true; }',
     // a builtin forcing its argument reports infinite recursion at the call
     'let f = builtins.add f 1; in toString f',
     'builtins.toJSON {\n  outPath = {\n    __toString = self: 42;\n  };\n}',
@@ -174,4 +177,31 @@ test('imported files, suggestions without source lines and bytes that are not UT
   // The file named on the command line gets no such frame.
   await sameStderr([join(dir, 'missing.nix')]);
   await sameStderr(['--show-trace', join(dir, 'missing.nix')]);
+});
+
+test('with the experimental feature on, tix says what it does not support', async () => {
+  const on = await runCliOnStore(tmp, 'tix-root', [
+    '--option',
+    'experimental-features',
+    'flakes ca-derivations',
+    'eval',
+    '--strict',
+    '-E',
+    'builtins.fetchTree 1',
+  ]);
+  assert.equal(on.code, 1);
+  assert.match(on.stderr, /^error: 'fetchTree' is not supported by tix\n/);
+  const ca = await runCliOnStore(tmp, 'tix-root', [
+    '--option',
+    'extra-experimental-features',
+    'ca-derivations',
+    'eval',
+    '-E',
+    '(derivation { name = "a"; builder = "/bin/sh"; system = "x"; __contentAddressed = true; }).drvPath',
+  ]);
+  assert.equal(ca.code, 1);
+  assert.match(
+    ca.stderr,
+    /^error: '__contentAddressed' derivations \(ca-derivations\) are not supported by tix\n/,
+  );
 });

@@ -173,12 +173,10 @@ function derivationStrict(state: EvalState, hasher: Hasher, arg: Value | Thunk, 
       if (ignoreNulls && force(t) === null) continue;
       if (key === '__contentAddressed' || key === '__impure') {
         if (forceBool(t, pos)) {
+          // As Nix 2.8 says when the feature is off; with it on, tix still cannot build these.
           const xp = key === '__impure' ? 'impure-derivations' : 'ca-derivations';
-          throw new NixEvalError(
-            'DERIVATION',
-            `experimental Nix feature '${xp}' is disabled; use '--extra-experimental-features ${xp}' to override`,
-            pos,
-          );
+          state.requireFeature(xp);
+          throw new NixEvalError('DERIVATION', `'${key}' derivations (${xp}) are not supported by tix`, pos);
         }
       } else if (key === 'args') {
         for (const e of forceList(t, pos)) args.push(coerceToString(state, e, ctx, ENV_OPTS, namePos));

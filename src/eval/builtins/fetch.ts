@@ -112,9 +112,14 @@ export function registerFetch(state: EvalState, defs: BuiltinDef[]): void {
       arity: 1,
       global: true,
       fn: ([arg], pos) => {
-        // Nix 2.8's fetchMercurial evaluates its argument first (fetchTree first checks for the
-        // experimental feature): an error there is reported as Nix reports it.
-        if (name === 'fetchMercurial') force(arg!, pos);
+        // Nix 2.8's fetchTree needs the flakes feature before anything else; fetchMercurial
+        // evaluates its argument first. An error there is reported as Nix reports it.
+        if (name === 'fetchTree') state.requireFeature('flakes');
+        else {
+          // A URL given as a string must be one.
+          const v = force(arg!, pos);
+          if (!(v instanceof Attrs)) coerceToString(state, v, new Set(), { copyToStore: false }, pos);
+        }
         throw new NixEvalError('FETCH', `'${name}' is not supported by tix`, pos);
       },
     });
