@@ -142,7 +142,7 @@ export function registerAttrs(state: EvalState, defs: BuiltinDef[]): void {
   def('mapAttrs', 2, ([f, a], pos) => {
     const s = forceAttrs(a!, pos);
     const names = s.m.names;
-    const vals = s.m.vals.map((v, i) => appThunk2(f!, nameValue(names[i]!), v));
+    const vals = s.m.vals.map((v, i) => appThunk2(f!, nameValue(names[i]!), v, pos));
     // New attributes without positions, as in Nix 2.8 (unsafeGetAttrPos gives null).
     return new Attrs(names, vals);
   });
@@ -170,7 +170,7 @@ export function registerAttrs(state: EvalState, defs: BuiltinDef[]): void {
     if (!inOrder) names.sort();
     const vals = new Array<Value | Thunk>(names.length);
     for (let i = 0; i < names.length; i++) {
-      vals[i] = appThunk2(fn, nameValue(names[i]!), groups.get(names[i]!)!);
+      vals[i] = appThunk2(fn, nameValue(names[i]!), groups.get(names[i]!)!, pos);
     }
     return new Attrs(names, vals);
   });

@@ -30,7 +30,7 @@ export function registerLists(_state: EvalState, defs: BuiltinDef[]): void {
     ([f, l], pos) => {
       const list = forceList(l!, pos);
       const out = new Array(list.length);
-      for (let i = 0; i < list.length; i++) out[i] = appThunk(f!, list[i]!);
+      for (let i = 0; i < list.length; i++) out[i] = appThunk(f!, list[i]!, pos);
       return out;
     },
     true,
@@ -118,7 +118,7 @@ export function registerLists(_state: EvalState, defs: BuiltinDef[]): void {
     // Nix 2.8 fails to allocate such a list (from 2^32 elements; far beyond, its size overflows).
     if (len >= 2 ** 32) throw new NixEvalError('OUT_OF_MEMORY', 'out of memory');
     const out = new Array(Number(len));
-    for (let i = 0; i < out.length; i++) out[i] = appThunk(f!, i);
+    for (let i = 0; i < out.length; i++) out[i] = appThunk(f!, i, pos);
     return out;
   });
   def('sort', 2, ([f, l], pos) => {

@@ -16,14 +16,16 @@ export function call2(f: Value, a: Value | Thunk, b: Value | Thunk, pos?: Pos): 
 
 /**
  * A thunk for `f x` or `f x y`: one object where a closure would take three (map, genList and
- * mapAttrs make one per element). The function and arguments are dropped once it has a value. As
- * Nix 2.8's application values, it has no position: errors of the call itself have none.
+ * mapAttrs make one per element). The function and arguments are dropped once it has a value.
+ * Nix 2.8's application values have no position, so an error of the call itself names no place
+ * there; this one keeps the builtin's call, so that the error says where.
  */
 class AppThunk extends Thunk {
   constructor(
     public f: Value | Thunk,
     public x: Value | Thunk,
     public y: Value | Thunk | undefined,
+    readonly pos: Pos | undefined,
   ) {
     super(apply, null);
   }
@@ -32,7 +34,7 @@ class AppThunk extends Thunk {
 function apply(_env: Env, self: Thunk): Value {
   const t = self as AppThunk;
   const f = force(t.f);
-  const v = t.y === undefined ? callFunction(f, t.x) : call2(f, t.x, t.y);
+  const v = t.y === undefined ? callFunction(f, t.x, t.pos) : call2(f, t.x, t.y, t.pos);
   t.f = null;
   t.x = null;
   t.y = null;
@@ -43,12 +45,12 @@ function apply(_env: Env, self: Thunk): Value {
  * A thunk for `f x`, evaluated on demand. The function itself is forced only then (map, genList
  * and mapAttrs do not force it, as in Nix 2.8); an already evaluated one is kept as its value.
  */
-export function appThunk(f: Value | Thunk, x: Value | Thunk): Thunk {
-  return new AppThunk(f instanceof Thunk && f.forced ? f.v : f, x, undefined);
+export function appThunk(f: Value | Thunk, x: Value | Thunk, pos?: Pos): Thunk {
+  return new AppThunk(f instanceof Thunk && f.forced ? f.v : f, x, undefined, pos);
 }
 
-export function appThunk2(f: Value | Thunk, x: Value | Thunk, y: Value | Thunk): Thunk {
-  return new AppThunk(f instanceof Thunk && f.forced ? f.v : f, x, y);
+export function appThunk2(f: Value | Thunk, x: Value | Thunk, y: Value | Thunk, pos?: Pos): Thunk {
+  return new AppThunk(f instanceof Thunk && f.forced ? f.v : f, x, y, pos);
 }
 
 export function mkAttrs(entries: [string, Value | Thunk][]): Attrs {
