@@ -4,16 +4,20 @@ import { NixEvalError } from './errors.js';
 import type { Pos } from './source.js';
 import { type Attrs, setPos } from './value.js';
 
+/** The file name of the `derivation` function's text (Nix 2.8's, which tix's wrapper keeps). */
+export const DERIVATION_NIX_PATH = '//builtin/derivation.nix';
+
 /**
  * Adds Nix's "while evaluating the attribute" frame to an evaluation error. An attribute found
- * being evaluated already is infinite recursion at the attribute's definition, as in Nix. The
- * frame is left out for an attribute without a position unless `always` (forcing a value deeply).
+ * being evaluated already is infinite recursion at the attribute's definition, as in Nix. A
+ * selection (the default) adds no frame for an attribute without a position or one defined by
+ * the `derivation` function (2.8's ExprSelect); forcing a value deeply (`always`) adds it anyway.
  */
 export function addAttrTrace(err: unknown, path: string, pos: Pos | undefined, always = false): unknown {
   if (!(err instanceof NixEvalError)) return err;
   if (err.code === 'INFINITE_RECURSION' && err.pos === undefined) err.pos = pos;
-  if ((pos || always) && err.trace.length < 200)
-    err.addTrace(pos, `while evaluating the attribute '${path}'`);
+  const frame = always || (pos !== undefined && pos.src.path !== DERIVATION_NIX_PATH);
+  if (frame && err.trace.length < 200) err.addTrace(pos, `while evaluating the attribute '${path}'`);
   return err;
 }
 

@@ -90,6 +90,7 @@ function excerpt(pos: Pos | undefined): string {
   // Nix 2.8 reads a file's lines up to their newline: a last line without one is not shown, and
   // when that is the erring line, no lines are.
   const src = pos.src;
+  if (!src.excerpts) return out;
   const lineText = (n: number) => (src.path !== undefined ? src.terminatedLine(n) : src.line(n));
   if (lineText(line) === undefined) return out;
   out += '\n\n';

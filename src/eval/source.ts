@@ -10,6 +10,11 @@ export class Source {
     /** File path, or undefined for an expression given on the command line. */
     readonly path: string | undefined,
     readonly text: string,
+    /**
+     * Whether errors show its lines: not for a text built into the evaluator under a file name
+     * (Nix 2.8 reads the lines from the file, which does not exist).
+     */
+    readonly excerpts = true,
   ) {}
 
   /** How Nix 2.8 names the origin in an error's location line. */

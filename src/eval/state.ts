@@ -146,7 +146,7 @@ export class EvalState {
     } catch (e) {
       throw new NixEvalError('IO', `opening file '${path}': ${sysErrorText(e)}`, pos);
     }
-    const src = new Source(path, Buffer.from(bytes).toString('latin1'));
+    const src = new Source(path, Buffer.from(bytes).toString('latin1'), !path.startsWith(CORE_PKGS_PREFIX));
     const ast = parse(src, { basePath: dirOf(path), home: this.opts.home });
     return compileExpr(this, src, ast, scope);
   }

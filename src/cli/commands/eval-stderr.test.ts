@@ -75,6 +75,10 @@ test('errors point where nix-instantiate 2.8 points them', { skip: noNix }, asyn
     'builtins.concatMap (x: {}) [ "foo" ]',
     'builtins.ceil {}',
     'builtins.zipAttrsWith (_: 1) [ {} 1 ]',
+    // the derivation function: 2.8's line numbers, no source lines, no frame for its attributes
+    '(derivation { name = "a"; builder = "/bin/sh"; system = {}; }).outPath',
+    'let d = derivation { name = "a"; builder = "/bin/sh"; system = "x"; outputs = []; }; in d',
+    '(derivation { name = "a"; builder = "/bin/sh"; system = "x"; outputHash = "bad"; }).outPath',
     // a feature 2.8 has behind an experimental flag, off by default
     'builtins.fetchTree { type = "file"; url = "file:///x"; }',
     'builtins.derivationStrict { name = "a"; builder = "/bin/sh"; system = "x"; __impure = true; }',

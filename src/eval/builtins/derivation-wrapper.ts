@@ -5,7 +5,7 @@
 // at the line:column where Nix 2.8 reports them (unsafeGetAttrPos, --xml), under the file name
 // Nix uses.
 
-import { addAttrTrace, missingAttr } from '../attr-errors.js';
+import { addAttrTrace, DERIVATION_NIX_PATH, missingAttr } from '../attr-errors.js';
 import { compileExpr } from '../compile.js';
 import { NixEvalError } from '../errors.js';
 import { forceAttrs, forceList, forceString } from '../ops.js';
@@ -14,9 +14,12 @@ import { type Pos, Source } from '../source.js';
 import type { EvalState } from '../state.js';
 import { Attrs, type Env, force, Lambda, NixStr, type PosLookup, Thunk, type Value } from '../value.js';
 
-const DERIVATION_FILE = '//builtin/derivation.nix';
-const DERIVATION_NIX = `/* tix's derivation wrapper: derivationStrict plus one set per output.
+// Its lines are those of Nix 2.8's own text (which starts with an empty line), so that the
+// positions of expressions and attributes are the ones 2.8 reports.
+const DERIVATION_NIX = `
+/* tix's derivation wrapper: derivationStrict plus one set per output.
    Attribute positions match those Nix 2.8 reports. */
+
 drvAttrs @ { outputs ? [ "out" ], ... }:
 
 let
@@ -24,9 +27,7 @@ let
   strict = derivationStrict drvAttrs;
 
   commonAttrs = drvAttrs // (builtins.listToAttrs outputsList) //
-
-    {
-      all = map (x: x.value) outputsList;
+    { all = map (x: x.value) outputsList;
      inherit drvAttrs;
     };
 
@@ -465,7 +466,7 @@ function derivationBody(p: WrapperPositions, strictFn: StrictFn, env: Env): Valu
 /** The `derivation` constant: the lambda above with its body replaced by derivationBody. */
 export function derivationLambda(state: EvalState, strictFn: StrictFn): Thunk {
   return new Thunk(() => {
-    const src = new Source(DERIVATION_FILE, DERIVATION_NIX);
+    const src = new Source(DERIVATION_NIX_PATH, DERIVATION_NIX, false);
     const ast = parse(src, { basePath: '/' });
     const f = compileExpr(state, src, ast, state.baseScope)(state.baseEnv);
     if (!(f instanceof Lambda)) throw new Error('derivation wrapper is not a lambda');

@@ -263,7 +263,8 @@ function derivationStrict(state: EvalState, hasher: Hasher, arg: Value | Thunk, 
         namePos,
       );
     }
-    fixed = { method: method ?? 'flat', hash: parseOutputHash(state, outputHash, outputHashAlgo, pos) };
+    // A bad hash has no position in 2.8 (its error is not an evaluation error).
+    fixed = { method: method ?? 'flat', hash: parseOutputHash(state, outputHash, outputHashAlgo) };
   }
 
   // The env: the attributes' entries and the outputs' (which win), merged in byte order.
