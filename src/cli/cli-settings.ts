@@ -9,18 +9,13 @@ import type { CommandContext } from './command.js';
 export type FlagSetting = readonly [string, string, string];
 
 export function cliSettings(ctx: CommandContext, flags: FlagSetting[] = []): Settings {
-  const settings = quietSettings(ctx, flags);
-  for (const w of settings.warnings) ctx.err.write(`warning: ${w}\n`);
-  return settings;
-}
-
-/** cliSettings without printing its warnings (for a second look, e.g. from the evaluator's setup). */
-export function quietSettings(ctx: CommandContext, flags: FlagSetting[] = []): Settings {
-  return loadSettings({
+  const settings = loadSettings({
     env: ctx.env,
     cwd: ctx.cwd,
     overrides: [...[...ctx.global.options].map(([n, v]) => [n, v, '--option'] as const), ...flags],
     // So that `extra-sandbox-paths` adds to the /bin/sh that builds get by default.
     defaults: { sandboxPaths: defaultSandboxPaths() },
   });
+  for (const w of settings.warnings) ctx.err.write(`warning: ${w}\n`);
+  return settings;
 }

@@ -6,6 +6,7 @@
 // each registered as an indirect GC root. Exit 100 (or Nix's 101/102/104) when a build fails.
 import { resolve } from 'node:path';
 import type { BuildPathsResult } from '../../build/goals.js';
+import type { Settings } from '../../config/settings.js';
 import { instantiate } from '../../glue/instantiate.js';
 import { lookupWith, queryMissing } from '../../server/worker-ops-query.js';
 import { LocalStore } from '../../store/local.js';
@@ -53,6 +54,7 @@ async function pathsToBuild(
   args: ParsedArgs,
   ctx: CommandContext,
   store: Store,
+  settings: Settings,
 ): Promise<DerivedPath[] | undefined> {
   const dirs = storeDirsOf(store);
   const isNix =
@@ -67,7 +69,7 @@ async function pathsToBuild(
   if (!(store instanceof LocalStore)) {
     throw new CliError('UNSUPPORTED', `evaluating Nix expressions needs a local store, not '${store.uri}'`);
   }
-  const req = requestFromArgs(args, ctx, 'instantiate');
+  const req = requestFromArgs(args, ctx, 'instantiate', settings);
   const res = await instantiate(req, store.uri, (d) => ctx.err.write(Buffer.from(d, 'latin1')));
   return res.code === 0 ? res.paths : undefined;
 }
@@ -96,7 +98,7 @@ export const build: Command = {
       ctx,
       async (store) => {
         if (store instanceof LocalStore) prewarmRemoteOnly(settings, ctx);
-        const paths = await pathsToBuild(args, ctx, store);
+        const paths = await pathsToBuild(args, ctx, store, settings);
         if (paths === undefined) return 1;
         // As nix-build: what will be built and fetched, then (unless --dry-run) the builds, with
         // the same substituters (their narinfo lookups are not repeated).

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
+import type { EvalRequest } from '../../eval/session.js';
+import { cliSettings } from '../cli-settings.js';
 import type { CommandContext } from '../command.js';
 import { buildRequest, evalIOSpec, readStdinArgs, splitNixPath } from './eval-common.js';
 
@@ -23,6 +25,16 @@ function ctx(env: NodeJS.ProcessEnv = {}, store?: string, stdin = ''): CommandCo
   };
 }
 
+/** buildRequest with the command's settings (no configuration files are read). */
+function request(argv: string[], c: CommandContext, mode: EvalRequest['mode']): EvalRequest {
+  return buildRequest(
+    argv,
+    c,
+    mode,
+    cliSettings({ ...c, env: { ...c.env, TIX_CONF_DIR: '/nonexistent', TIX_USER_CONF_FILES: '' } }),
+  );
+}
+
 test('NIX_PATH splits on ":" but keeps URLs whole', () => {
   assert.deepEqual(splitNixPath('a=/x:/y::nixpkgs=https://example.org/a.tar.gz:c=/z'), [
     'a=/x',
@@ -33,7 +45,7 @@ test('NIX_PATH splits on ":" but keeps URLs whole', () => {
 });
 
 test('nix-instantiate flags become an evaluation request', () => {
-  const r = buildRequest(
+  const r = request(
     [
       '--strict',
       '-E',
@@ -64,13 +76,13 @@ test('nix-instantiate flags become an evaluation request', () => {
   assert.equal(r.strict && r.json && !r.location && !r.xml, true);
   assert.equal(r.currentSystem, 'aarch64-linux');
   assert.equal(r.showTrace, true);
-  assert.deepEqual(buildRequest([], ctx(), 'instantiate').exprs, [{ kind: 'file', text: './default.nix' }]);
-  assert.throws(() => buildRequest(['--bogus'], ctx(), 'eval'), /unrecognised flag '--bogus'/);
+  assert.deepEqual(request([], ctx(), 'instantiate').exprs, [{ kind: 'file', text: './default.nix' }]);
+  assert.throws(() => request(['--bogus'], ctx(), 'eval'), /unrecognised flag '--bogus'/);
 });
 
 test('"-" reads the expression from standard input', async () => {
   const c = ctx({}, undefined, '1 + 2');
-  const r = await readStdinArgs(buildRequest(['-'], c, 'eval'), c);
+  const r = await readStdinArgs(request(['-'], c, 'eval'), c);
   assert.deepEqual(r.exprs, [{ kind: 'expr', text: '1 + 2' }]);
 });
 
@@ -89,8 +101,15 @@ test('--store local?root=R writes added paths below R', () => {
 });
 
 test('--read-write-mode makes --eval write what it adds; --eval-only is --eval', () => {
-  assert.equal(buildRequest(['-E', '1'], ctx(), 'eval').readWrite, false);
-  assert.equal(buildRequest(['--read-write-mode', '-E', '1'], ctx(), 'eval').readWrite, true);
-  assert.equal(buildRequest(['--read-write-mode', '-E', '1'], ctx(), 'instantiate').readWrite, false);
-  assert.equal(buildRequest(['--eval-only', '-E', '1'], ctx(), 'eval').exprs.length, 1);
+  assert.equal(request(['-E', '1'], ctx(), 'eval').readWrite, false);
+  assert.equal(request(['--read-write-mode', '-E', '1'], ctx(), 'eval').readWrite, true);
+  assert.equal(request(['--read-write-mode', '-E', '1'], ctx(), 'instantiate').readWrite, false);
+  assert.equal(request(['--eval-only', '-E', '1'], ctx(), 'eval').exprs.length, 1);
+});
+
+test('the experimental-features setting reaches the request', () => {
+  const c = ctx();
+  c.global.options.set('experimental-features', 'flakes');
+  assert.deepEqual(request(['-E', '1'], c, 'eval').experimentalFeatures, ['flakes']);
+  assert.deepEqual(request(['-E', '1'], ctx(), 'eval').experimentalFeatures, []);
 });

@@ -1,10 +1,10 @@
 // What `tix eval` and `tix instantiate` share: nix-instantiate's flags, the search path from -I
 // and NIX_PATH, and which EvalIO the evaluation worker uses.
 import * as nodePath from 'node:path';
+import type { Settings } from '../../config/settings.js';
 import type { EvalRequest } from '../../eval/session.js';
 import type { EvalIOSpec } from '../../eval/worker.js';
 import { type FlagSpec, flagSet, flagValues, type ParsedArgs, parseArgs } from '../args.js';
-import { quietSettings } from '../cli-settings.js';
 import { type CommandContext, UsageError } from '../command.js';
 import { tixSearchPathEntry } from '../install-dir.js';
 
@@ -37,12 +37,25 @@ export function splitNixPath(s: string): string[] {
   return out;
 }
 
-export function buildRequest(argv: string[], ctx: CommandContext, mode: EvalRequest['mode']): EvalRequest {
-  return requestFromArgs(parseArgs(argv, EVAL_FLAGS), ctx, mode);
+export function buildRequest(
+  argv: string[],
+  ctx: CommandContext,
+  mode: EvalRequest['mode'],
+  settings: Settings,
+): EvalRequest {
+  return requestFromArgs(parseArgs(argv, EVAL_FLAGS), ctx, mode, settings);
 }
 
-/** The evaluation request for already-parsed arguments (they may hold other commands' flags too). */
-export function requestFromArgs(p: ParsedArgs, ctx: CommandContext, mode: EvalRequest['mode']): EvalRequest {
+/**
+ * The evaluation request for already-parsed arguments (they may hold other commands' flags too),
+ * with the command's settings (the experimental features reach the evaluator).
+ */
+export function requestFromArgs(
+  p: ParsedArgs,
+  ctx: CommandContext,
+  mode: EvalRequest['mode'],
+  settings: Settings,
+): EvalRequest {
   const fromArgs = flagSet(p, '--expr');
   const positional = p.positional.length > 0 ? p.positional : fromArgs ? [] : ['./default.nix'];
   if (fromArgs && positional.length === 0) throw new UsageError("'-E' requires an expression");
@@ -69,7 +82,7 @@ export function requestFromArgs(p: ParsedArgs, ctx: CommandContext, mode: EvalRe
     env: { ...ctx.env },
     showTrace: ctx.global.showTrace,
     currentSystem: ctx.global.options.get('system'),
-    experimentalFeatures: quietSettings(ctx).get('experimental-features'),
+    experimentalFeatures: settings.get('experimental-features'),
   };
 }
 

@@ -1,8 +1,11 @@
 // `tix instantiate`: nix-instantiate. Evaluates to derivations, writes their .drv files (and the
 // sources they need) into the store and prints the .drv paths (with "!output" for outputs other
 // than "out"). With --eval it evaluates like `tix eval`.
+
+import type { Settings } from '../../config/settings.js';
 import type { EvalRequest, SessionOutput } from '../../eval/session.js';
 import { flagSet, parseArgs } from '../args.js';
+import { cliSettings } from '../cli-settings.js';
 import type { Command, CommandContext } from '../command.js';
 import { EVAL_FLAGS, evalIOSpec, readStdinArgs, requestFromArgs } from './eval-common.js';
 
@@ -11,11 +14,12 @@ export const instantiateCommand: Command = {
   summary: 'instantiate store derivations from a Nix expression (nix-instantiate)',
   async run(argv, ctx) {
     const p = parseArgs(argv, EVAL_FLAGS);
+    const settings = cliSettings(ctx);
     const req = await readStdinArgs(
-      requestFromArgs(p, ctx, flagSet(p, '--eval') ? 'eval' : 'instantiate'),
+      requestFromArgs(p, ctx, flagSet(p, '--eval') ? 'eval' : 'instantiate', settings),
       ctx,
     );
-    return runRequest(req, ctx, {
+    return runRequest(req, ctx, settings, {
       stdout: (d: string) => ctx.out.write(Buffer.from(d, 'latin1')),
       stderr: (d: string) => ctx.err.write(Buffer.from(d, 'latin1')),
     });
@@ -27,7 +31,12 @@ export const instantiateCommand: Command = {
  * database; instantiation (and --eval --read-write-mode) writes into the real store when it is a
  * local one.
  */
-export async function runRequest(req: EvalRequest, ctx: CommandContext, out: SessionOutput): Promise<number> {
+export async function runRequest(
+  req: EvalRequest,
+  ctx: CommandContext,
+  settings: Settings,
+  out: SessionOutput,
+): Promise<number> {
   // Loaded on use: the evaluator and the store are not needed by other commands.
   const { runEvaluation } = await import('../../eval/run.js');
   if (req.mode === 'eval' && req.readWrite !== true) return runEvaluation(req, evalIOSpec(ctx), out);
@@ -36,7 +45,10 @@ export async function runRequest(req: EvalRequest, ctx: CommandContext, out: Ses
     import('../../store/local.js'),
     import('../open-store.js'),
   ]);
-  return withStore(ctx, (store) =>
-    runEvaluation(req, store instanceof LocalStore ? storeIOSpec(store.uri) : evalIOSpec(ctx), out),
+  return withStore(
+    ctx,
+    (store) =>
+      runEvaluation(req, store instanceof LocalStore ? storeIOSpec(store.uri) : evalIOSpec(ctx), out),
+    settings,
   );
 }

@@ -63,7 +63,7 @@ export const replCommand: Command = {
     const settings = cliSettings(ctx, buildersFlagSettings(args));
     const files = args.positional;
     // requestFromArgs gives the search path (-I, NIX_PATH, <tix>) and environment of `tix eval`.
-    const req = requestFromArgs({ ...args, positional: [] }, { ...ctx }, 'instantiate');
+    const req = requestFromArgs({ ...args, positional: [] }, { ...ctx }, 'instantiate', settings);
     const tty = process.stdin.isTTY === true && (ctx.out as { isTTY?: boolean }).isTTY === true;
     return withStore(
       ctx,
