@@ -30,6 +30,7 @@ import {
   type Scope,
   slotNames,
   undefinedVariable,
+  withScope,
 } from './scope.js';
 import { showExpr } from './show-expr.js';
 import { type Pos, type Source, showPos } from './source.js';
@@ -119,7 +120,7 @@ class Compiler {
         return this.compileLet(e.attrs, e.body, scope);
       case 'with': {
         const attrs = this.lazyOrThunk(e.env, scope);
-        const body = this.compile(e.body, { vars: null, parent: scope, single: true });
+        const body = this.compile(e.body, withScope(scope));
         return (env) => body(Env.one(env, attrs(env)));
       }
       case 'if': {
@@ -723,12 +724,11 @@ class AttrsPlan {
     const srcs = this.srcs.length === 0 ? undefined : this.srcs.map((c) => new Thunk(c, env));
     fillSlots(this.values, srcs, slots, outer, env);
     if (!this.hasOverrides && dyn.length === 0) return new Attrs(names, slots, posMap);
-    let m = new Attrs(names, slots, posMap);
-    if (this.hasOverrides) {
-      // The rec env keeps its own slots; the set gets copies that the overrides change.
-      m = new Attrs(names.slice(), slots.slice(), posMap);
-      applyOverrides(m, this.rec ? slots : undefined, names);
-    }
+    // With overrides the rec env keeps its own slots; the set gets copies that the overrides change.
+    const m = this.hasOverrides
+      ? new Attrs(names.slice(), slots.slice(), posMap)
+      : new Attrs(names, slots, posMap);
+    if (this.hasOverrides) applyOverrides(m, this.rec ? slots : undefined, names);
     // Dynamic attributes in order (name, then value), merged into the others at once.
     const dn: string[] = [];
     const dv: (Value | Thunk)[] = [];

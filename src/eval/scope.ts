@@ -52,6 +52,11 @@ export function bindingsScope(names: string[], scope: Scope): Scope {
   return { vars: new Map(names.map((n, i) => [n, i])), parent: scope };
 }
 
+/** The scope of a `with` body: its one value (the set) in Env.a, looked up by name at run time. */
+export function withScope(scope: Scope): Scope {
+  return { vars: null, parent: scope, single: true };
+}
+
 /** A `rec` set's or `let`'s names in slot order: sorted for sets, as written for `let`. */
 export function slotNames(e: AttrsExpr, sorted: boolean): string[] {
   const names = [...e.attrs.keys()];
@@ -117,7 +122,7 @@ export function checkVariables(e: Expr, scope: Scope, src: Source): void {
     }
     case 'with':
       check(e.env, scope);
-      check(e.body, { vars: null, parent: scope, single: true });
+      check(e.body, withScope(scope));
       return;
     case 'if':
       check(e.cond, scope);
