@@ -88,7 +88,6 @@ export class EvalState {
     this.baseEnv = new Env(null, slots);
   }
 
-  /** Parses and evaluates a file (or a directory's default.nix), with caching. */
   /**
    * Nix 2.8's requireExperimentalFeature: fails, with no position (as there), unless the feature
    * is in the experimental-features setting. Not catchable by tryEval.
@@ -102,9 +101,9 @@ export class EvalState {
   }
 
   /**
-   * The value of a file (cached). `frame`: whether an error while evaluating the file's expression
-   * gets Nix 2.8's "while evaluating the file" frame (as for import; not for the file named on the
-   * command line).
+   * Parses and evaluates a file (or a directory's default.nix), with caching. `frame`: whether an
+   * error while evaluating the file's expression gets Nix 2.8's "while evaluating the file" frame
+   * (as for import; not for the file named on the command line).
    */
   evalFile(path: string, pos?: Pos, frame = true): Value {
     const resolved = this.resolveImportPath(path, pos);

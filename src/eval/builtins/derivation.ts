@@ -21,11 +21,12 @@ import { toJsonString } from '../text/strings.js';
 import { force, type Thunk, type Value } from '../value.js';
 import { derivationLambda, type StrictResult, strictAttrs } from './derivation-wrapper.js';
 
-function parseOutputHash(state: EvalState, text: string, algo: string, pos?: Pos): Hash {
+/** outputHash with outputHashAlgo; a bad one fails with no position, as in Nix 2.8. */
+function parseOutputHash(state: EvalState, text: string, algo: string): Hash {
   // An outputHashAlgo that names no algorithm counts as none (2.8's parseHashTypeOpt).
   const a = algo === 'md5' || algo === 'sha1' || algo === 'sha256' || algo === 'sha512' ? algo : undefined;
   if (text === '') {
-    if (a === undefined) throw new NixEvalError('DERIVATION', 'empty hash requires explicit hash type', pos);
+    if (a === undefined) throw new NixEvalError('DERIVATION', 'empty hash requires explicit hash type');
     const zero: Hash = { algo: a, digest: new Uint8Array(hashBytes(a, '').digest.length) };
     state.trace(`warning: found empty hash, assuming '${printHash(zero, 'sri')}'`);
     return zero;
@@ -33,7 +34,7 @@ function parseOutputHash(state: EvalState, text: string, algo: string, pos?: Pos
   try {
     return parseHash(text, { algo: a });
   } catch (e) {
-    throw new NixEvalError('DERIVATION', (e as Error).message, pos);
+    throw new NixEvalError('DERIVATION', (e as Error).message);
   }
 }
 
@@ -263,7 +264,6 @@ function derivationStrict(state: EvalState, hasher: Hasher, arg: Value | Thunk, 
         namePos,
       );
     }
-    // A bad hash has no position in 2.8 (its error is not an evaluation error).
     fixed = { method: method ?? 'flat', hash: parseOutputHash(state, outputHash, outputHashAlgo) };
   }
 
