@@ -20,6 +20,8 @@ export interface AddToStoreOptions {
   origin?: string;
   /** Only compute the path; do not write (nix-instantiate --eval --readonly-mode). */
   readOnly?: boolean;
+  /** Write the path again even when it is valid, replacing what is there (--repair). */
+  repair?: boolean;
 }
 
 export interface FetchUrlOptions {
@@ -75,10 +77,15 @@ export interface EvalIO {
     name: string,
     text: Uint8Array | string,
     references: string[],
-    opts?: { readOnly?: boolean },
+    opts?: { readOnly?: boolean; repair?: boolean },
   ): string;
   /** Whether a store path is valid (exists in the store); for builtins.storePath. */
   isValidPath(storePath: string): boolean;
   fetchUrl(url: string, opts: FetchUrlOptions): string;
   fetchGit(opts: FetchGitOptions): FetchGitResult;
+  /**
+   * Makes `link` a GC root for `storePath` and returns the link's path (nix-instantiate
+   * --add-root); absent where the store keeps no roots.
+   */
+  addPermRoot?(storePath: string, link: string): string;
 }

@@ -15,6 +15,11 @@ export function joinPath(dir: string, rel: string): string {
   return dir.endsWith('/') ? dir + rel : `${dir}/${rel}`;
 }
 
+/** Nix's absPath: `p` made absolute against `dir`, canonicalised. */
+export function absPath(p: string, dir: string): string {
+  return canonPath(p.startsWith('/') ? p : joinPath(dir, p));
+}
+
 /** Nix's dirOf: everything before the last slash ("/" for top-level, "." when there is none). */
 export function dirOf(p: string): string {
   const i = p.lastIndexOf('/');

@@ -7,9 +7,11 @@ import { NixEvalError } from './errors.js';
 import type { EvalIO } from './io.js';
 import { toJSON } from './json.js';
 import { forceString, isDerivation } from './ops.js';
-import { canonPath, joinPath } from './paths.js';
+import { absPath } from './paths.js';
 import { printValue } from './print.js';
-import { toBytes } from './source.js';
+import { isSearchPathUri } from './search-path.js';
+import { showExpr } from './show-expr.js';
+import { fromBytes, toBytes } from './source.js';
 import { EvalState } from './state.js';
 import { Attrs, force, Thunk, type Value } from './value.js';
 import { toXML } from './xml.js';
@@ -39,6 +41,16 @@ export interface EvalRequest {
   currentSystem?: string;
   /** The experimental-features setting (builtins that need one say so as Nix 2.8 does). */
   experimentalFeatures?: string[];
+  /** --parse: print each expression as Nix 2.8 shows its parse tree, without evaluating it. */
+  parseOnly?: boolean;
+  /** --find-file: print where each file argument is found along the search path. */
+  findFile?: boolean;
+  /** --add-root: each .drv path printed becomes a GC root so named (then NAME-2, NAME-3, …). */
+  addRoot?: string;
+  /** --dry-run: in mode 'instantiate', .drv paths are computed but not written. */
+  dryRun?: boolean;
+  /** --repair: sources and .drv files are written again even when valid. */
+  repair?: boolean;
 }
 
 export interface SessionOutput {
@@ -57,7 +69,8 @@ export function evalStateFor(req: EvalRequest, io: EvalIO, stderr: (bytes: strin
     home: req.env.HOME,
     env: req.env,
     trace: (line) => stderr(`${line}\n`),
-    readOnly: req.mode === 'eval' && req.readWrite !== true,
+    readOnly: req.mode === 'eval' ? req.readWrite !== true : req.dryRun === true,
+    repair: req.repair,
     cwd: req.cwd,
   });
 }
@@ -83,16 +96,24 @@ export function runSession(
       ),
     );
     let warned = false;
+    let rootNr = 0;
+    if (req.findFile) {
+      for (const e of req.exprs) {
+        const found = state.findFile(toBytes(e.text));
+        if (found === undefined) throw notInSearchPath(toBytes(e.text));
+        out.stdout(`${found}\n`);
+      }
+      return 0;
+    }
     for (const e of req.exprs) {
+      if (req.parseOnly) {
+        const file = e.kind === 'file' ? lookupFileArg(state, toBytes(e.text), cwd) : undefined;
+        out.stdout(`${showExpr(state.parseChecked(e.kind, file ?? toBytes(e.text), cwd))}\n`);
+        continue;
+      }
       const root = new Thunk(() => {
         if (e.kind === 'expr') return state.evalString(toBytes(e.text), cwd);
-        const t = toBytes(e.text);
-        if (t.startsWith('<') && t.endsWith('>')) return state.evalString(t, cwd);
-        return state.evalFile(
-          t.startsWith('/') ? canonPath(t) : canonPath(joinPath(cwd, t)),
-          undefined,
-          false,
-        );
+        return state.evalFile(lookupFileArg(state, toBytes(e.text), cwd), undefined, false);
       }, null);
       for (const path of req.attrPaths.length > 0 ? req.attrPaths : ['']) {
         const v = findAlongAttrPath(toBytes(path), autoArgs, root);
@@ -114,17 +135,24 @@ export function runSession(
         } else {
           for (const d of getDerivations(v, autoArgs)) {
             const drvPath = forceString(d.m.get('drvPath') ?? '');
-            if (!warned) {
-              out.stderr(
-                "warning: you did not specify '--add-root'; the result might be removed by the garbage collector\n",
-              );
-              warned = true;
-            }
             const on = d.m.get('outputName');
             const outputName = on === undefined ? '' : forceString(on);
             if (outputName === '')
               throw new NixEvalError('DERIVATION', `derivation '${drvPath}' lacks an 'outputName' attribute`);
-            out.stdout(`${drvPath}${outputName !== 'out' ? `!${outputName}` : ''}\n`);
+            let shown = drvPath;
+            if (req.addRoot === undefined) {
+              if (!warned) {
+                out.stderr(
+                  "warning: you did not specify '--add-root'; the result might be removed by the garbage collector\n",
+                );
+                warned = true;
+              }
+            } else if (io.addPermRoot !== undefined) {
+              const base = absPath(toBytes(req.addRoot), cwd);
+              const name = ++rootNr > 1 ? `${base}-${rootNr}` : base;
+              shown = toBytes(io.addPermRoot(fromBytes(drvPath), fromBytes(name)));
+            }
+            out.stdout(`${shown}${outputName !== 'out' ? `!${outputName}` : ''}\n`);
           }
         }
       }
@@ -142,6 +170,27 @@ export function runSession(
     }
     throw e;
   }
+}
+
+function notInSearchPath(name: string): NixEvalError {
+  return new NixEvalError(
+    'SEARCH_PATH',
+    `file '${name}' was not found in the Nix search path (add it using $NIX_PATH or -I)`,
+  );
+}
+
+/**
+ * Nix 2.8's lookupFileArg: a file argument `<name>` is looked up along the search path, a URL is a
+ * tarball fetched into the store, anything else is a path relative to the working directory.
+ */
+function lookupFileArg(state: EvalState, arg: string, cwd: string): string {
+  if (isSearchPathUri(arg)) return state.searchPath.fetchTarball(arg);
+  if (arg.length > 2 && arg.startsWith('<') && arg.endsWith('>')) {
+    const found = state.findFile(arg.slice(1, -1));
+    if (found === undefined) throw notInSearchPath(arg.slice(1, -1));
+    return found;
+  }
+  return absPath(arg, cwd);
 }
 
 export function isStackOverflow(e: unknown): boolean {

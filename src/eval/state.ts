@@ -2,6 +2,7 @@
 // cache, the search path and the path-to-store cache; parses, compiles and evaluates files and
 // expressions.
 
+import type { Expr } from './ast.js';
 import { Bindings } from './bindings.js';
 import { registerBuiltins } from './builtins/index.js';
 import { compileExpr } from './compile.js';
@@ -11,6 +12,7 @@ import type { EvalIO } from './io.js';
 import { parse } from './parser.js';
 import { baseNameOf, canonPath, dirOf, joinPath } from './paths.js';
 import type { Scope } from './scope.js';
+import { parseSearchPathEntry, type SearchPathEntry, SearchPathResolver } from './search-path.js';
 import { bytesOf, fromBytes, type Pos, Source, toBytes } from './source.js';
 import { Attrs, Env, type PrimFn, PrimOp, type Thunk, type Value } from './value.js';
 
@@ -34,6 +36,8 @@ export interface EvalOptions {
   trace?: (line: string) => void;
   /** Compute store paths without writing (nix-instantiate --eval). */
   readOnly?: boolean;
+  /** Write added paths again even when they are valid (--repair). */
+  repair?: boolean;
   cwd?: string;
 }
 
@@ -63,11 +67,19 @@ export class EvalState {
   /** hashDerivationModulo results (hex) by .drv path, and derivations parsed back from .drv files. */
   readonly drvHashes = new Map<string, string>();
   readonly derivations = new Map<string, unknown>();
+  /** How paths are added to the store: only computed (read-only), or written again (repair). */
+  readonly writeMode: { readOnly?: boolean; repair?: boolean };
+  /** Resolves search path entries (each fetched or found missing once per session). */
+  readonly searchPath: SearchPathResolver;
 
   constructor(opts: EvalOptions) {
     this.io = opts.io;
     this.opts = opts;
     this.storeDir = opts.io.storeDir;
+    this.writeMode = { readOnly: opts.readOnly, repair: opts.repair };
+    this.searchPath = new SearchPathResolver(opts.io, toBytes(opts.cwd ?? process.cwd()), (m) =>
+      this.trace(`warning: ${m}`),
+    );
     const vars = new Map<string, number>();
     const slots: (Value | Thunk)[] = [];
     const bm = new Bindings([], []);
@@ -135,7 +147,8 @@ export class EvalState {
     return p;
   }
 
-  compileFile(path: string, scope: Scope, pos?: Pos): (env: Env) => Value {
+  /** A file's text as a Source (tix's built-in files included). */
+  private readSource(path: string, pos?: Pos): Source {
     let bytes: Uint8Array;
     try {
       const core = path.startsWith(CORE_PKGS_PREFIX)
@@ -145,9 +158,25 @@ export class EvalState {
     } catch (e) {
       throw new NixEvalError('IO', `opening file '${path}': ${sysErrorText(e)}`, pos);
     }
-    const src = new Source(path, Buffer.from(bytes).toString('latin1'), !path.startsWith(CORE_PKGS_PREFIX));
+    return new Source(path, Buffer.from(bytes).toString('latin1'), !path.startsWith(CORE_PKGS_PREFIX));
+  }
+
+  compileFile(path: string, scope: Scope, pos?: Pos): (env: Env) => Value {
+    const src = this.readSource(path, pos);
     const ast = parse(src, { basePath: dirOf(path), home: this.opts.home });
     return compileExpr(this, src, ast, scope);
+  }
+
+  /**
+   * Parses a file (or a directory's default.nix) or an expression's text and checks its variables,
+   * without evaluating it: nix-instantiate --parse.
+   */
+  parseChecked(kind: 'file' | 'expr', text: string, basePath: string): Expr {
+    const path = kind === 'file' ? this.resolveImportPath(text) : undefined;
+    const src = path === undefined ? new Source(undefined, text) : this.readSource(path);
+    const ast = parse(src, { basePath: path === undefined ? basePath : dirOf(path), home: this.opts.home });
+    compileExpr(this, src, ast, this.baseScope);
+    return ast;
   }
 
   /** Evaluates an expression given as text (bytes), e.g. from -E; relative paths resolve against basePath. */
@@ -155,6 +184,24 @@ export class EvalState {
     const src = new Source(undefined, text);
     const ast = parse(src, { basePath, home: this.opts.home });
     return compileExpr(this, src, ast, this.baseScope)(this.baseEnv);
+  }
+
+  /** The search path: -I and NIX_PATH entries, then the extra ones (bytes). */
+  searchPathEntries(): SearchPathEntry[] {
+    return [...(this.opts.nixPath ?? []), ...(this.opts.extraSearchPath ?? [])].map((e) =>
+      parseSearchPathEntry(toBytes(e)),
+    );
+  }
+
+  /**
+   * Nix's EvalState::findFile over the session's search path: the path `<name>` stands for, `nix/…`
+   * in tix's built-in files, or undefined.
+   */
+  findFile(name: string): string | undefined {
+    const found = this.searchPath.find(this.searchPathEntries(), name);
+    if (found !== undefined) return found;
+    if (name.startsWith('nix/') && CORE_PKGS.has(name.slice(4))) return `${CORE_PKGS_PREFIX}${name.slice(4)}`;
+    return undefined;
   }
 
   /** Parses an expression without evaluating it (throws its parse error). */
@@ -200,7 +247,7 @@ export class EvalState {
       sp = this.io.addToStore(fromBytes(path), {
         name: fromBytes(name),
         method: 'recursive',
-        readOnly: this.opts.readOnly,
+        ...this.writeMode,
       });
     } catch (e) {
       if (e instanceof NixEvalError) throw e;

@@ -12,6 +12,7 @@ import { parseContentAddress } from '../formats/content-address.js';
 import { hashEquals, parseHash } from '../formats/hash.js';
 import type { LocalStore } from '../store/local.js';
 import { openLocalStore, parseStoreUri } from '../store/open.js';
+import { addPermRoot } from '../store/roots.js';
 
 export interface StoreEvalIOOptions {
   /** A local store URI ("local?root=…"); the store is opened in the evaluating thread. */
@@ -83,6 +84,7 @@ export class StoreEvalIO extends MemoryEvalIO implements EvalIO {
       method: opts.method,
       hashAlgo: 'sha256',
       filter: opts.filter,
+      repair: opts.repair,
     });
     if (opts.expectedHash !== undefined && info.ca) {
       const expected = parseHash(opts.expectedHash, { algo: 'sha256' });
@@ -96,10 +98,15 @@ export class StoreEvalIO extends MemoryEvalIO implements EvalIO {
     name: string,
     text: Uint8Array | string,
     references: string[],
-    opts: { readOnly?: boolean } = {},
+    opts: { readOnly?: boolean; repair?: boolean } = {},
   ): string {
     if (opts.readOnly) return super.addTextToStore(name, text, references, opts);
-    return this.#store.addTextToStoreSync(name, text, references);
+    return this.#store.addTextToStoreSync(name, text, references, { repair: opts.repair });
+  }
+
+  addPermRoot(storePath: string, link: string): string {
+    this.#store.addTempRootSync(storePath);
+    return addPermRoot(this.#store.rootsContext(), storePath, link);
   }
 }
 

@@ -33,6 +33,8 @@ export interface AddPathOptions {
   filter?: (path: string, type: FileType) => boolean;
   /** Only for recursive sha256. */
   references?: string[];
+  /** Install the copy even when the path is valid, replacing what is there (`--repair`). */
+  repair?: boolean;
 }
 
 function hashFileSync(path: string, algo: HashAlgo): Hash {
@@ -96,7 +98,7 @@ export function addPathSync(store: LocalStore, srcPath: string, opts: AddPathOpt
       sigs: [],
       ca: printContentAddress({ method: opts.method, hash: caHash }),
     };
-    return installSync(store, temp, info);
+    return installSync(store, temp, info, { repair: opts.repair });
   } finally {
     removeTreeSync(temp);
   }
@@ -107,6 +109,7 @@ export function addTextSync(
   name: string,
   text: Uint8Array | string,
   references: string[],
+  opts: { repair?: boolean } = {},
 ): string {
   assertPathName(name);
   for (const r of references) assertStorePath(r, store.storeDir);
@@ -119,7 +122,7 @@ export function addTextSync(
     formatToStore(e);
   }
   store.addTempRootSync(path);
-  if (store.db.isValid(path)) return path;
+  if (!opts.repair && store.db.isValid(path)) return path;
   const temp = tempEntryPath(store, name);
   try {
     const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o444);
@@ -132,16 +135,21 @@ export function addTextSync(
     }
     chmodSync(temp, 0o444);
     const { narHash, narSize } = hashNar(temp);
-    installSync(store, temp, {
-      path,
-      narHash: printHash(narHash, 'base16', { prefix: true }),
-      narSize,
-      references,
-      registrationTime: 0,
-      ultimate: false,
-      sigs: [],
-      ca: printContentAddress({ method: 'text', hash }),
-    });
+    installSync(
+      store,
+      temp,
+      {
+        path,
+        narHash: printHash(narHash, 'base16', { prefix: true }),
+        narSize,
+        references,
+        registrationTime: 0,
+        ultimate: false,
+        sigs: [],
+        ca: printContentAddress({ method: 'text', hash }),
+      },
+      opts,
+    );
     return path;
   } finally {
     removeTreeSync(temp);

@@ -206,8 +206,13 @@ export class LocalStore implements Store {
     return this.autoGcSettings ? autoGc(this, this.autoGcSettings) : Promise.resolve();
   }
 
-  addTextToStoreSync(name: string, text: Uint8Array | string, references: string[]): string {
-    return addTextSync(this, name, text, references);
+  addTextToStoreSync(
+    name: string,
+    text: Uint8Array | string,
+    references: string[],
+    opts: { repair?: boolean } = {},
+  ): string {
+    return addTextSync(this, name, text, references, opts);
   }
 
   async addTextToStore(name: string, text: Uint8Array | string, references: string[]): Promise<string> {

@@ -32,6 +32,9 @@ const root = join(tmp, 'root');
 const store = ['--store', `local?root=${root}`];
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
+/** hello.drv of the test below, as a Nix file in `tmp` (where ./bb is the busybox source). */
+const DRV_NIX = `derivation { name = "hello"; system = "x86_64-linux"; builder = "\${./bb}/busybox"; outputs = ["dev" "out"]; args = ["sh" "-c" "echo building hello; echo hi > $out; echo $out > $dev"]; }`;
+
 /** A derivation as Nix's `derivation` builtin makes it (env holds builder, name, system, outputs). */
 function makeDrv(name: string, bb: string, script: string, outputs = ['out']): string {
   const env = new Map<string, string>([
@@ -151,10 +154,7 @@ describe('tix build / store realise / log', { skip }, () => {
   });
 
   it('gives the same .drv path, output and NAR hash as Nix 2.8', { skip: noNix }, async () => {
-    writeFileSync(
-      join(tmp, 'drv.nix'),
-      `derivation { name = "hello"; system = "x86_64-linux"; builder = "\${./bb}/busybox"; outputs = ["dev" "out"]; args = ["sh" "-c" "echo building hello; echo hi > $out; echo $out > $dev"]; }`,
-    );
+    writeFileSync(join(tmp, 'drv.nix'), DRV_NIX);
     const inst = runNix(tmp, 'nix-instantiate', ['drv.nix']);
     // nix-instantiate prints "<drv>!<output>" per output for multi-output derivations.
     const instPaths = new Set(
@@ -172,5 +172,29 @@ describe('tix build / store realise / log', { skip }, () => {
     const t = JSON.parse((await runCli([...store, 'path-info', '--json', nixOut], { cwd: tmp })).stdout)[0];
     for (const k of ['path', 'narHash', 'narSize', 'references', 'deriver', 'ultimate'])
       assert.deepEqual(t[k], n[k], k);
+  });
+
+  it("builds `'<name>' -A attr` from the search path, as `nix-build '<nixpkgs>' -A hello` does", async () => {
+    const sp = join(tmp, 'sp');
+    mkdirSync(join(sp, 'pkgs'), { recursive: true });
+    writeFileSync(join(tmp, 'drv.nix'), DRV_NIX);
+    writeFileSync(join(sp, 'pkgs', 'default.nix'), `{ hello = import ${join(tmp, 'drv.nix')}; }\n`);
+    const env = { PATH: process.env.PATH, HOME: tmp, TIX_USER_CONF_FILES: '', NIX_PATH: `pkgs=${sp}/pkgs` };
+    const viaNixPath = await runCli([...store, 'build', '--no-out-link', '<pkgs>', '-A', 'hello'], {
+      cwd: tmp,
+      env,
+    });
+    assert.equal(viaNixPath.code, 0, viaNixPath.stderr);
+    const viaI = await runCli([...store, 'build', '--no-out-link', '-I', sp, '<pkgs>', '-A', 'hello.out'], {
+      cwd: tmp,
+    });
+    assert.equal(viaI.code, 0, viaI.stderr);
+    const direct = await runCli([...store, 'build', '--no-out-link', 'drv.nix'], { cwd: tmp });
+    const directOut = await runCli([...store, 'build', '--no-out-link', 'drv.nix', '-A', 'out'], {
+      cwd: tmp,
+    });
+    assert.match(direct.stdout, /^\/nix\/store\/[a-z0-9]{32}-hello-dev\n$/);
+    assert.equal(viaNixPath.stdout, direct.stdout);
+    assert.equal(viaI.stdout, directOut.stdout);
   });
 });

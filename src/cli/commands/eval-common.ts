@@ -23,6 +23,13 @@ export const EVAL_FLAGS: Record<string, FlagSpec> = {
   '--readonly-mode': { arity: 0 },
   // Accepted as nix-instantiate 2.8 accepts it; evaluation here is never restricted to pure mode.
   '--impure': { arity: 0 },
+  '--parse': { arity: 0, aliases: ['--parse-only'] },
+  '--find-file': { arity: 0 },
+  '--add-root': { arity: 1 },
+  // Roots are always indirect (a symlink plus its entry in gcroots/auto), as in Nix 2.8.
+  '--indirect': { arity: 0 },
+  '--dry-run': { arity: 0 },
+  '--repair': { arity: 0 },
 };
 
 /** Splits NIX_PATH on ':' but keeps URLs ("x=https://…") whole. */
@@ -57,7 +64,8 @@ export function requestFromArgs(
   settings: Settings,
 ): EvalRequest {
   const fromArgs = flagSet(p, '--expr');
-  const positional = p.positional.length > 0 ? p.positional : fromArgs ? [] : ['./default.nix'];
+  const findFile = flagSet(p, '--find-file');
+  const positional = p.positional.length > 0 || findFile ? p.positional : fromArgs ? [] : ['./default.nix'];
   if (fromArgs && positional.length === 0) throw new UsageError("'-E' requires an expression");
   const args: EvalRequest['args'] = [];
   for (const [name, value] of flagValues(p, '--arg')) args.push({ name: name!, kind: 'expr', value: value! });
@@ -83,6 +91,11 @@ export function requestFromArgs(
     showTrace: ctx.global.showTrace,
     currentSystem: ctx.global.options.get('system'),
     experimentalFeatures: settings.get('experimental-features'),
+    parseOnly: flagSet(p, '--parse'),
+    findFile,
+    addRoot: flagValues(p, '--add-root').at(-1)?.[0],
+    dryRun: flagSet(p, '--dry-run'),
+    repair: flagSet(p, '--repair'),
   };
 }
 

@@ -4,10 +4,15 @@
 
 import type { Settings } from '../../config/settings.js';
 import type { EvalRequest, SessionOutput } from '../../eval/session.js';
-import { flagSet, parseArgs } from '../args.js';
+import { flagSet, type ParsedArgs, parseArgs } from '../args.js';
 import { cliSettings } from '../cli-settings.js';
 import type { Command, CommandContext } from '../command.js';
 import { EVAL_FLAGS, evalIOSpec, readStdinArgs, requestFromArgs } from './eval-common.js';
+
+/** --parse and --find-file evaluate nothing into the store, so they run as --eval does (read-only). */
+function evalOnly(p: ParsedArgs): boolean {
+  return flagSet(p, '--eval') || flagSet(p, '--parse') || flagSet(p, '--find-file');
+}
 
 export const instantiateCommand: Command = {
   name: ['instantiate'],
@@ -16,7 +21,7 @@ export const instantiateCommand: Command = {
     const p = parseArgs(argv, EVAL_FLAGS);
     const settings = cliSettings(ctx);
     const req = await readStdinArgs(
-      requestFromArgs(p, ctx, flagSet(p, '--eval') ? 'eval' : 'instantiate', settings),
+      requestFromArgs(p, ctx, evalOnly(p) ? 'eval' : 'instantiate', settings),
       ctx,
     );
     return runRequest(req, ctx, settings, {

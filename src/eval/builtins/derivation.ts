@@ -325,7 +325,7 @@ function derivationStrict(state: EvalState, hasher: Hasher, arg: Value | Thunk, 
   const refs = newDrv.inputSrcs.concat(newDrv.inputDrvs);
   // Store paths made here are valid (ASCII names), so with an ASCII store dir they are byte strings.
   const ascii = hasher.asciiStoreDir;
-  const added = state.io.addTextToStore(`${name}.drv`, text, refs, { readOnly: state.opts.readOnly });
+  const added = state.io.addTextToStore(`${name}.drv`, text, refs, state.writeMode);
   const drvPath = ascii ? added : toBytes(added);
   state.drvHashes.set(drvPath, moduloBase16);
   if (outputPaths.length === 1) {

@@ -15,6 +15,7 @@ import {
   mkStr,
 } from '../ops.js';
 import { baseNameOf, canonPath } from '../paths.js';
+import { parseSearchPathEntry } from '../search-path.js';
 import { bytesOf, fromBytes, type Pos, toBytes } from '../source.js';
 import type { BuiltinDef, ConstDef, EvalState } from '../state.js';
 import { Attrs, force, isFunction, NixPath, NixStr, showType, type Thunk, type Value } from '../value.js';
@@ -169,9 +170,7 @@ export function registerFiles(state: EvalState, defs: BuiltinDef[], consts: Cons
       }
       refs.push(fromBytes(c));
     }
-    const sp = toBytes(
-      io.addTextToStore(fromBytes(name), bytesOf(contents), refs.sort(), { readOnly: state.opts.readOnly }),
-    );
+    const sp = toBytes(io.addTextToStore(fromBytes(name), bytesOf(contents), refs.sort(), state.writeMode));
     return new NixStr(sp, sp);
   });
   /** Nix 2.8's addPath: every error gets the frame "while adding path". */
@@ -208,7 +207,7 @@ export function registerFiles(state: EvalState, defs: BuiltinDef[], consts: Cons
               : (p: string, type: FileType) =>
                   forceBool(callFunction(callFunction(filter, toBytes(p), pos), type, pos), pos),
           expectedHash: opts.sha256,
-          readOnly: state.opts.readOnly,
+          ...state.writeMode,
         });
       } catch (e) {
         // Nix 2.8 compares the store path with the one the hash gives, and says so.
@@ -260,27 +259,17 @@ export function registerFiles(state: EvalState, defs: BuiltinDef[], consts: Cons
 
   // Search path: <x> is __findFile __nixPath "x".
   const nixPath: Value[] = (state.opts.nixPath ?? []).map((entry) => {
-    const e = toBytes(entry);
-    const eq = e.indexOf('=');
-    const prefix = eq < 0 ? '' : e.slice(0, eq);
-    const path = eq < 0 ? e : e.slice(eq + 1);
+    const { prefix, dir } = parseSearchPathEntry(toBytes(entry));
     return mkAttrs([
-      ['path', path],
+      ['path', dir],
       ['prefix', prefix],
     ]);
   });
   consts.push({ name: 'nixPath', value: nixPath });
-  const extra: Value[] = (state.opts.extraSearchPath ?? []).map((entry) => {
-    const e = toBytes(entry);
-    const eq = e.indexOf('=');
-    return mkAttrs([
-      ['path', eq < 0 ? e : e.slice(eq + 1)],
-      ['prefix', eq < 0 ? '' : e.slice(0, eq)],
-    ]);
-  });
+  const extra = (state.opts.extraSearchPath ?? []).map((e) => parseSearchPathEntry(toBytes(e)));
   def('findFile', 2, ([sp, n], pos) => {
     // Every entry is evaluated before the name, as in Nix 2.8 (which error comes first).
-    const entries = [...forceList(sp!, pos), ...extra].map((e) => {
+    const entries = [...forceList(sp!, pos)].map((e) => {
       const entry = forceAttrs(e, pos);
       const pfx = entry.m.get('prefix');
       const prefix = pfx === undefined ? '' : forceStringNoCtx(pfx, pos);
@@ -289,17 +278,8 @@ export function registerFiles(state: EvalState, defs: BuiltinDef[], consts: Cons
       return { prefix, dir: coerceToString(state, pv, new Set(), { copyToStore: false }, pos) };
     });
     const name = forceStringNoCtx(n!, pos);
-    for (const { prefix, dir } of entries) {
-      let rest: string;
-      if (prefix === '') rest = name;
-      else if (name === prefix) rest = '';
-      else if (name.startsWith(`${prefix}/`)) rest = name.slice(prefix.length + 1);
-      else continue;
-      if (/^[a-z]+:\/\//.test(dir)) continue;
-      const absDir = dir.startsWith('/') ? dir : `${toBytes(state.opts.cwd ?? process.cwd())}/${dir}`;
-      const candidate = canonPath(rest === '' ? absDir : `${absDir}/${rest}`);
-      if (io.pathExists(fromBytes(candidate))) return new NixPath(candidate);
-    }
+    const found = state.searchPath.find([...entries, ...extra], name);
+    if (found !== undefined) return new NixPath(found);
     if (name.startsWith('nix/')) {
       const corepkg = CORE_PKGS.get(name.slice(4));
       if (corepkg) return new NixPath(`${CORE_PKGS_PREFIX}${name.slice(4)}`);
