@@ -3,7 +3,7 @@
 // configuration, progress and failures on stderr as Nix prints them, and nix-build's `result`
 // links (registered as indirect GC roots).
 import type { LocalBuildOptions } from '../build/build-one.js';
-import { BuildError, isSuccess } from '../build/errors.js';
+import { BuildError, exitCodeFor, isSuccess } from '../build/errors.js';
 import { type BuildPathsOptions, type BuildPathsResult, buildPaths } from '../build/goals.js';
 import type { LocalBuildStore } from '../build/local-store-view.js';
 import type { Settings } from '../config/settings.js';
@@ -66,6 +66,65 @@ export function parseDerivedPathArg(
   return { kind: 'built', drvPath: path, outputs: outputs.length > 0 ? outputs : ['*'] };
 }
 
+/** A store that builds for its clients (a daemon): `tix build --store daemon` asks it to. */
+interface DelegatingStore extends Store {
+  buildPaths(
+    paths: DerivedPath[],
+    opts?: { onLog?: (line: string) => void },
+  ): Promise<{ path: DerivedPath; result: BuildResult }[]>;
+}
+
+/** The store builds for us (it is a daemon's) rather than this process building into it. */
+export function buildsForUs(store: Store): store is DelegatingStore {
+  return (
+    typeof (store as { buildPaths?: unknown }).buildPaths === 'function' &&
+    typeof (store as { registerValidPaths?: unknown }).registerValidPaths !== 'function'
+  );
+}
+
+/**
+ * Has the store (a daemon) build `paths`, as nix-build does in a multi-user installation: the
+ * daemon substitutes, schedules (on its own builders too) and builds; its log lines come back on
+ * stderr. Failures are reported as the daemon words them.
+ */
+export async function realiseThroughStore(
+  store: DelegatingStore,
+  paths: DerivedPath[],
+  ctx: CommandContext,
+): Promise<BuildPathsResult> {
+  const out = buildOutputLog(ctx) ?? ((l: string) => ctx.err.write(`${l}\n`));
+  // The daemon logs its failures as it goes; those are not repeated at the end.
+  const loggedErrors = new Set<string>();
+  const res = await store.buildPaths(paths, {
+    onLog: (line) => {
+      if (line.startsWith('error: ')) loggedErrors.add(line);
+      out(line);
+    },
+  });
+  const results = new Map<string, BuildResult>();
+  const failed: string[] = [];
+  for (const { path, result } of res) {
+    if (path.kind !== 'built') continue;
+    results.set(path.drvPath, result);
+    if (!isSuccess(result)) failed.push(path.drvPath);
+  }
+  if (failed.length > 0) {
+    const msgs = failed.map((d) => results.get(d)!.errorMsg || `build of '${d}' failed`);
+    const e = new BuildError('BUILD_FAILED', msgs.join('\n'), { exitCode: exitCodeFor(results.values()) });
+    if (msgs.every((m) => loggedErrors.has(`error: ${m.split('\n')[0]}`))) e.format = () => '';
+    throw e;
+  }
+  const outputs = new Map<string, Map<string, string>>();
+  for (const p of paths) {
+    if (p.kind !== 'built') continue;
+    // Old daemons (Nix 2.8's protocol 1.32) report no outputs: ask for the derivation's.
+    const all = await store.queryDerivationOutputMap(p.drvPath);
+    const wanted = p.outputs.includes('*') ? [...all.keys()] : p.outputs;
+    outputs.set(p.drvPath, new Map(wanted.filter((o) => all.has(o)).map((o) => [o, all.get(o)!])));
+  }
+  return { results: results as BuildPathsResult['results'], outputs };
+}
+
 function asBuildStore(store: Store): LocalBuildStore {
   for (const m of [
     'readDerivation',
@@ -116,6 +175,7 @@ export async function realisePaths(
   ctx: CommandContext,
   opts: RealiseOptions = {},
 ): Promise<BuildPathsResult> {
+  if (buildsForUs(store)) return realiseThroughStore(store, paths, ctx);
   const buildStore = asBuildStore(store);
   const report = new FailureReport(ctx, paths);
   const log = (line: string) => ctx.err.write(`${line}\n`);

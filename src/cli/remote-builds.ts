@@ -18,6 +18,7 @@ import type { FlagSetting } from './cli-settings.js';
 import type { CommandContext } from './command.js';
 import {
   buildOutputLog,
+  buildsForUs,
   cliLocalBuildOptions,
   FailureReport,
   postBuildHookFrom,
@@ -99,7 +100,8 @@ export async function realiseWithBuilders(
   opts: RealiseOptions = {},
 ): Promise<BuildPathsResult> {
   const machines = configuredMachines(settings);
-  if (machines.length === 0) return realisePaths(store, paths, settings, ctx, opts);
+  // A daemon's store is built by the daemon, with its builders and the ones this client sends.
+  if (machines.length === 0 || buildsForUs(store)) return realisePaths(store, paths, settings, ctx, opts);
   const buildStore = asBuildStore(store);
   const report = new FailureReport(ctx, paths);
   const onLogLine = (line: string) => ctx.err.write(`${line}\n`);

@@ -50,6 +50,18 @@ interface FsEntry {
 /** An added path: from the file system, or a text object's contents (kept as given). */
 type Entry = FsEntry | Uint8Array | string;
 
+/** A path added (not only computed), as the store would be asked to add it. */
+export type AddedPath =
+  | { kind: 'text'; path: string; name: string; text: Uint8Array | string; references: string[] }
+  | {
+      kind: 'fs';
+      path: string;
+      name: string;
+      src: string;
+      method: 'flat' | 'recursive';
+      filter?: AddToStoreOptions['filter'];
+    };
+
 function isText(e: Entry): e is Uint8Array | string {
   return typeof e === 'string' || e instanceof Uint8Array;
 }
@@ -105,6 +117,8 @@ export function resolveLinks(path: string): string {
 export class MemoryEvalIO implements EvalIO {
   readonly storeDir: string;
   private entries = new Map<string, Entry>();
+  /** The paths added, each once, in the order added (a path's references come before it). */
+  readonly added: AddedPath[] = [];
   constructor(private opts: MemoryEvalIOOptions = {}) {
     this.storeDir = opts.storeDir ?? '/nix/store';
   }
@@ -203,6 +217,15 @@ export class MemoryEvalIO implements EvalIO {
     const sp = makeFixedOutputPath(opts.name, { method: opts.method, hash }, { storeDir: this.storeDir });
     // Read-only (nix-instantiate --eval): the path is only computed, as in Nix; it is not valid after.
     if (opts.readOnly) return sp;
+    if (!this.entries.has(sp))
+      this.added.push({
+        kind: 'fs',
+        path: sp,
+        name: opts.name,
+        src,
+        method: opts.method,
+        filter: opts.filter,
+      });
     this.entries.set(sp, { kind: 'fs', src, filter: opts.filter, flat: opts.method === 'flat' });
     const dir = this.opts.storeWriteDir;
     if (dir) {
@@ -223,6 +246,7 @@ export class MemoryEvalIO implements EvalIO {
   ): string {
     const sp = makeTextPathBase16(name, hashBase16('sha256', text), references, this.storeDir);
     if (opts.readOnly) return sp;
+    if (!this.entries.has(sp)) this.added.push({ kind: 'text', path: sp, name, text, references });
     this.entries.set(sp, text);
     const dir = this.opts.storeWriteDir;
     if (dir) {

@@ -88,4 +88,9 @@ export interface EvalIO {
    * --add-root); absent where the store keeps no roots.
    */
   addPermRoot?(storePath: string, link: string): string;
+  /**
+   * Called once when the evaluation is over (whether it succeeded or not): an EvalIO that defers
+   * its writes makes them now, and releases what it holds.
+   */
+  finish?(): Promise<void>;
 }

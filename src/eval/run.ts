@@ -40,19 +40,25 @@ export async function runEvaluation(req: EvalRequest, spec: EvalIOSpec, out: Ses
     held.push([k, d]);
     if (Date.now() - start > HOLD_MS) release();
   };
+  let code: number;
   try {
-    const code = runSession(
+    code = runSession(
       req,
       io,
       { stdout: emit('stdout'), stderr: emit('stderr') },
       { rethrowStackOverflow: true },
     );
-    release();
-    return code;
   } catch (e) {
-    if (!isStackOverflow(e)) throw e;
+    if (!isStackOverflow(e)) {
+      await io.finish?.();
+      throw e;
+    }
+    held.length = 0;
+    // The worker evaluates again with an EvalIO of its own; this one's writes are dropped.
+    const { runInWorker } = await import('./worker.js');
+    return runInWorker(req, spec, out);
   }
-  held.length = 0;
-  const { runInWorker } = await import('./worker.js');
-  return runInWorker(req, spec, out);
+  release();
+  await io.finish?.();
+  return code;
 }

@@ -63,7 +63,12 @@ async function workerMain(): Promise<void> {
     stderr: (d) => port.postMessage({ t: 'err', d } satisfies Msg),
   };
   try {
-    const code = runSession(req, evalIO, out);
+    let code: number;
+    try {
+      code = runSession(req, evalIO, out);
+    } finally {
+      await evalIO.finish?.();
+    }
     port.postMessage({ t: 'done', code } satisfies Msg);
   } catch (e) {
     port.postMessage({

@@ -1,8 +1,12 @@
 // From Nix expressions to derivations in a real store: runs the evaluator (instantiate mode) with
 // the store-backed EvalIO, so the `.drv` files and sources land in `store`, and returns what to
 // build, as nix-build does before building.
+import type { Settings } from '../config/settings.js';
 import type { EvalRequest } from '../eval/session.js';
-import type { DerivedPath } from '../store/store.js';
+import type { EvalIOSpec } from '../eval/worker.js';
+import { LocalStore } from '../store/local.js';
+import type { DerivedPath, Store } from '../store/store.js';
+import type { RemoteStoreEvalIOOptions } from './store-io-remote.js';
 
 export interface InstantiateResult {
   paths: DerivedPath[];
@@ -15,14 +19,37 @@ export function storeIOSpec(storeUri: string): { module: string; options: { stor
   return { module: new URL('./store-io.js', import.meta.url).href, options: { storeUri } };
 }
 
+/** The EvalIO for a store that is not local: what evaluation adds is added through the store's API. */
+export function remoteStoreIOSpec(options: RemoteStoreEvalIOOptions): {
+  module: string;
+  options: RemoteStoreEvalIOOptions;
+} {
+  return { module: new URL('./store-io-remote.js', import.meta.url).href, options };
+}
+
+/** The EvalIO spec for evaluating into `store`: local stores are written directly. */
+export function ioSpecFor(
+  store: Store,
+  settings: Settings,
+  env: Record<string, string | undefined>,
+): { module: string; options: { storeUri: string } } {
+  if (store instanceof LocalStore) return storeIOSpec(store.uri);
+  return remoteStoreIOSpec({
+    storeUri: store.uri,
+    settings: Object.fromEntries(settings.entries().map((e) => [e.name, e.value])),
+    env,
+    storeDir: store.storeDir,
+  });
+}
+
 export async function instantiate(
   req: EvalRequest,
-  storeUri: string,
+  io: EvalIOSpec,
   stderr: (bytes: string) => void,
 ): Promise<InstantiateResult> {
   const { runEvaluation } = await import('../eval/run.js');
   let text = '';
-  const code = await runEvaluation({ ...req, mode: 'instantiate' }, storeIOSpec(storeUri), {
+  const code = await runEvaluation({ ...req, mode: 'instantiate' }, io, {
     stdout: (d) => {
       text += d;
     },

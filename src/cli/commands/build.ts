@@ -7,7 +7,7 @@
 import { resolve } from 'node:path';
 import type { BuildPathsResult } from '../../build/goals.js';
 import type { Settings } from '../../config/settings.js';
-import { instantiate } from '../../glue/instantiate.js';
+import { instantiate, ioSpecFor } from '../../glue/instantiate.js';
 import { lookupWith, queryMissing } from '../../server/worker-ops-query.js';
 import { LocalStore } from '../../store/local.js';
 import type { DerivedPath, Store } from '../../store/store.js';
@@ -66,11 +66,10 @@ async function pathsToBuild(
     if (args.positional.length === 0) throw new UsageError("'tix build' needs at least one derivation");
     return args.positional.map((a) => parseDerivedPathArg(a, { cwd: ctx.cwd, ...dirs }));
   }
-  if (!(store instanceof LocalStore)) {
-    throw new CliError('UNSUPPORTED', `evaluating Nix expressions needs a local store, not '${store.uri}'`);
-  }
   const req = requestFromArgs(args, ctx, 'instantiate', settings);
-  const res = await instantiate(req, store.uri, (d) => ctx.err.write(Buffer.from(d, 'latin1')));
+  const res = await instantiate(req, ioSpecFor(store, settings, ctx.env), (d) =>
+    ctx.err.write(Buffer.from(d, 'latin1')),
+  );
   return res.code === 0 ? res.paths : undefined;
 }
 

@@ -50,7 +50,7 @@ export function buildRequest(
   mode: EvalRequest['mode'],
   settings: Settings,
 ): EvalRequest {
-  return requestFromArgs(parseArgs(argv, EVAL_FLAGS), ctx, mode, settings);
+  return instantiateRequest(parseArgs(argv, EVAL_FLAGS), ctx, mode, settings);
 }
 
 /**
@@ -91,8 +91,20 @@ export function requestFromArgs(
     showTrace: ctx.global.showTrace,
     currentSystem: ctx.global.options.get('system'),
     experimentalFeatures: settings.get('experimental-features'),
+  };
+}
+
+/** nix-instantiate's own flags, on top of requestFromArgs (nix-build gives some of them other meanings). */
+export function instantiateRequest(
+  p: ParsedArgs,
+  ctx: CommandContext,
+  mode: EvalRequest['mode'],
+  settings: Settings,
+): EvalRequest {
+  return {
+    ...requestFromArgs(p, ctx, mode, settings),
     parseOnly: flagSet(p, '--parse'),
-    findFile,
+    findFile: flagSet(p, '--find-file'),
     addRoot: flagValues(p, '--add-root').at(-1)?.[0],
     dryRun: flagSet(p, '--dry-run'),
     repair: flagSet(p, '--repair'),

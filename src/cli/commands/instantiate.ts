@@ -7,7 +7,7 @@ import type { EvalRequest, SessionOutput } from '../../eval/session.js';
 import { flagSet, type ParsedArgs, parseArgs } from '../args.js';
 import { cliSettings } from '../cli-settings.js';
 import type { Command, CommandContext } from '../command.js';
-import { EVAL_FLAGS, evalIOSpec, readStdinArgs, requestFromArgs } from './eval-common.js';
+import { EVAL_FLAGS, evalIOSpec, instantiateRequest, readStdinArgs } from './eval-common.js';
 
 /** --parse and --find-file evaluate nothing into the store, so they run as --eval does (read-only). */
 function evalOnly(p: ParsedArgs): boolean {
@@ -21,7 +21,7 @@ export const instantiateCommand: Command = {
     const p = parseArgs(argv, EVAL_FLAGS);
     const settings = cliSettings(ctx);
     const req = await readStdinArgs(
-      requestFromArgs(p, ctx, evalOnly(p) ? 'eval' : 'instantiate', settings),
+      instantiateRequest(p, ctx, evalOnly(p) ? 'eval' : 'instantiate', settings),
       ctx,
     );
     return runRequest(req, ctx, settings, {
@@ -45,15 +45,9 @@ export async function runRequest(
   // Loaded on use: the evaluator and the store are not needed by other commands.
   const { runEvaluation } = await import('../../eval/run.js');
   if (req.mode === 'eval' && req.readWrite !== true) return runEvaluation(req, evalIOSpec(ctx), out);
-  const [{ storeIOSpec }, { LocalStore }, { withStore }] = await Promise.all([
+  const [{ ioSpecFor }, { withStore }] = await Promise.all([
     import('../../glue/instantiate.js'),
-    import('../../store/local.js'),
     import('../open-store.js'),
   ]);
-  return withStore(
-    ctx,
-    (store) =>
-      runEvaluation(req, store instanceof LocalStore ? storeIOSpec(store.uri) : evalIOSpec(ctx), out),
-    settings,
-  );
+  return withStore(ctx, (store) => runEvaluation(req, ioSpecFor(store, settings, ctx.env), out), settings);
 }
