@@ -15,7 +15,8 @@
 //   src/glue/store-io.ts, which src/glue/instantiate.ts names by its URL beside itself (here
 //   dist/bin/store-io.js), is taken from the bundle of the thread: the evaluator and the
 //   store-backed EvalIO must share their classes.
-// - dist/bin/store-io.js: hands out that same module to an import() by URL.
+// - dist/bin/store-io.js and dist/bin/store-io-remote.js: hand out those same modules (the
+//   EvalIO for a daemon's store too) to an import() by URL.
 // - src/eval/worker.ts starts a worker thread on its own module URL, which in the bundle is the
 //   bundle's: run as a worker's main script, the bundle starts the evaluation worker.
 // dist/bin/ is two levels below the checkout like dist/src/… files are not, which is what
@@ -99,16 +100,21 @@ if (leftover.length > 0) {
   );
   process.exit(1);
 }
-files.set(
-  'store-io.js',
-  [
-    '// src/glue/store-io.ts of the bundle loaded in this thread (see scripts/bundle.mjs).',
-    "import { createRequire } from 'node:module';",
-    `const bundle = globalThis[${REGISTRY}] ?? createRequire(import.meta.url)('./tix.cjs');`,
-    'export const { createEvalIO } = await bundle.storeIO();',
-    '',
-  ].join('\n'),
-);
+for (const [file, source, name] of [
+  ['store-io.js', 'src/glue/store-io.ts', 'storeIO'],
+  ['store-io-remote.js', 'src/glue/store-io-remote.ts', 'storeIORemote'],
+]) {
+  files.set(
+    file,
+    [
+      `// ${source} of the bundle loaded in this thread (see scripts/bundle.mjs).`,
+      "import { createRequire } from 'node:module';",
+      `const bundle = globalThis[${REGISTRY}] ?? createRequire(import.meta.url)('./tix.cjs');`,
+      `export const { createEvalIO } = await bundle.${name}();`,
+      '',
+    ].join('\n'),
+  );
+}
 // Into an emptied directory (no cache of an older bundle stays), the bundle last: bin/* take it
 // once it is there.
 rmSync(outdir, { recursive: true, force: true });

@@ -5,10 +5,14 @@
 // there hands out too, without starting Node's ES module loader for it.
 import type { BundleExports } from './bundle-start.js';
 
-const storeIO = new URL('./store-io.js', import.meta.url).href;
+const glue = new Map<string, 'storeIO' | 'storeIORemote'>([
+  [new URL('./store-io.js', import.meta.url).href, 'storeIO'],
+  [new URL('./store-io-remote.js', import.meta.url).href, 'storeIORemote'],
+]);
 
 export function importModule(specifier: string): Promise<unknown> {
   const bundle = (globalThis as Record<symbol, BundleExports | undefined>)[Symbol.for('tix.bundle')];
-  if (specifier === storeIO && bundle) return bundle.storeIO();
+  const name = glue.get(specifier);
+  if (name !== undefined && bundle) return bundle[name]();
   return import(specifier);
 }

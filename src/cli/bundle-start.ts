@@ -17,6 +17,8 @@ export interface BundleExports {
   cacheKey(exe: string, argv: string[]): string;
   /** The bundle's src/glue/store-io.ts. */
   storeIO(): Promise<unknown>;
+  /** The bundle's src/glue/store-io-remote.ts. */
+  storeIORemote(): Promise<unknown>;
 }
 
 export interface StartOptions {

@@ -9,3 +9,11 @@ test('the code cache key is the command, whatever the options around it', () => 
   assert.equal(cacheKey('tix', ['no-such-command', 'x']), '');
   assert.equal(cacheKey('tix-store', ['--serve', '--write']), '');
 });
+
+test('the bundle hands out the EvalIO modules src/glue/instantiate.ts names beside it', async () => {
+  const bin = new URL('../../bin/', import.meta.url);
+  for (const file of ['store-io.js', 'store-io-remote.js']) {
+    const mod = (await import(new URL(file, bin).href)) as { createEvalIO?: unknown };
+    assert.equal(typeof mod.createEvalIO, 'function', file);
+  }
+});

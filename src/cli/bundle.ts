@@ -30,5 +30,8 @@ export const cacheKey: BundleExports['cacheKey'] = (exe, argv) =>
 /** src/glue/store-io.ts, for dist/bin/store-io.js (the URL src/glue/instantiate.ts hands out). */
 export const storeIO = () => import('../glue/store-io.js');
 
+/** src/glue/store-io-remote.ts, for dist/bin/store-io-remote.js (the same, for a daemon's store). */
+export const storeIORemote = () => import('../glue/store-io-remote.js');
+
 /** src/eval/worker.ts, which runs its worker half when this bundle is a worker's main script. */
 export const evalWorker = () => import('../eval/worker.js');
