@@ -135,8 +135,20 @@ export function extractGlobalOptions(argv: string[]): { rest: string[]; global: 
   return { rest, global };
 }
 
+/**
+ * A reader that went away (`tix … | head -1`) ends this process quietly, with the status a shell
+ * shows for Nix killed by SIGPIPE (128 + 13), instead of an unhandled 'error' event and its stack.
+ */
+function endOnBrokenPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(141);
+    throw e;
+  });
+}
+
 /** The context of this process: its standard streams, environment and working directory. */
 export function processContext(): Omit<CommandContext, 'global'> {
+  endOnBrokenPipe(process.stdout);
   return {
     out: process.stdout,
     err: process.stderr,

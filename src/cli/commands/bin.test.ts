@@ -23,6 +23,22 @@ function tix(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string | B
 }
 
 describe('bin/tix', { skip: built ? false : 'dist/ is not built (run npx tsc -p .)' }, () => {
+  it('ends quietly, as if by SIGPIPE, when its reader goes away', () => {
+    const r = spawnSync(
+      'bash',
+      [
+        '-c',
+        `"${process.execPath}" "${bin}" eval --strict -E 'builtins.genList (x: x) 200000' | head -c 5; echo " \${PIPESTATUS[0]}"`,
+      ],
+      {
+        cwd: tmp,
+        env: isolatedEnv(tmp),
+      },
+    );
+    assert.equal(r.stdout.toString(), '[ 0 1 141\n');
+    assert.equal(r.stderr.toString(), '');
+  });
+
   it('adds a file and prints its path', () => {
     writeFileSync(join(tmp, 'greeting.txt'), 'Hello, Nix!\n');
     const r = tix(['store', 'add', 'greeting.txt']);

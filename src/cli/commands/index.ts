@@ -19,6 +19,7 @@ export const commands: CommandEntry[] = [
   entry('store delete', async () => (await import('./store-delete.js')).storeDelete),
   entry('store optimise', async () => (await import('./store-optimise.js')).storeOptimise),
   entry('store verify', async () => (await import('./store-verify.js')).storeVerify),
+  entry('store query', async () => (await import('./store-query.js')).storeQuery),
   entry('hash path', async () => (await import('./hash-path.js')).hashPath),
   entry('hash file', async () => (await import('./hash-path.js')).hashFile),
   entry('hash to-base16', async () => (await import('./hash-convert.js')).hashToBase16),

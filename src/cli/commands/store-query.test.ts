@@ -1,0 +1,110 @@
+// `tix store query` against `nix-store --query` of Nix 2.8 on the same store contents (the same
+// derivations instantiated and built in a tix store and in a Nix store), in the same run.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { NIX_SANDBOX_CONF, noNix, runCliOnStore, runNix } from '../run-cli.test-util.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'tix-store-query-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+const file = join(tmp, 'chain.nix');
+writeFileSync(
+  file,
+  `let
+  src = builtins.toFile "src.txt" "hello";
+  mk = name: deps: derivation {
+    inherit name;
+    system = builtins.currentSystem;
+    builder = "/bin/sh";
+    args = [ "-c" "echo \${name} \${toString deps} \${src} > $out" ];
+  };
+  a = mk "a" [ ];
+  b = mk "b" [ a ];
+  c = mk "c" [ b a ];
+  d = mk "d" [ c.drvPath ];
+in { inherit a b c d; }
+`,
+);
+
+let drv: Record<string, string> = {};
+let out: Record<string, string> = {};
+
+before(async () => {
+  if (noNix) return;
+  const names = ['a', 'b', 'c', 'd'];
+  const inst = runNix(tmp, 'nix-instantiate', [file, ...names.flatMap((n) => ['-A', n])]);
+  assert.equal(inst.status, 0, inst.stderr);
+  const drvs = inst.stdout.toString().trim().split('\n');
+  drv = Object.fromEntries(names.map((n, i) => [n, drvs[i]!]));
+  const nb = runNix(tmp, 'nix-build', ['--no-out-link', file, '-A', 'c'], { conf: NIX_SANDBOX_CONF });
+  assert.equal(nb.status, 0, nb.stderr);
+  const tb = await runCliOnStore(tmp, 'tix-root', ['build', '--no-out-link', file, '-A', 'c']);
+  assert.equal(tb.code, 0, tb.stderr);
+  assert.equal(tb.stdout, nb.stdout.toString());
+  const ti = await runCliOnStore(tmp, 'tix-root', ['instantiate', file, '-A', 'd']);
+  assert.equal(ti.stdout.trim(), drv.d);
+  const q = (p: string) => runNix(tmp, 'nix-store', ['-q', p]).stdout.toString().trim();
+  out = Object.fromEntries(['a', 'b', 'c'].map((n) => [n, q(drv[n]!)]));
+});
+
+async function same(args: string[]): Promise<string> {
+  const ours = await runCliOnStore(tmp, 'tix-root', ['store', 'query', ...args]);
+  const theirs = runNix(tmp, 'nix-store', ['--query', ...args]);
+  const what = args.join(' ');
+  assert.equal(ours.stdout, theirs.stdout.toString(), what);
+  assert.equal(ours.code, theirs.status, `${what}: ${ours.stderr} / ${theirs.stderr}`);
+  return ours.stdout;
+}
+
+test('queries print what nix-store --query 2.8 prints', { skip: noNix }, async () => {
+  const src = (await same(['--references', drv.a!])).trim();
+  assert.match(src, /-src\.txt$/);
+  assert.equal(await same([drv.c!]), `${out.c}\n`);
+  await same(['--outputs', drv.a!, out.b!, drv.c!]);
+  for (const q of ['--requisites', '-R', '--references', '--referrers', '--referrers-closure']) {
+    for (const p of [drv.d!, drv.c!, drv.a!, out.c!, out.a!, src]) await same([q, p]);
+  }
+  await same(['-R', '--include-outputs', drv.d!]);
+  await same(['-R', '--use-output', drv.c!]);
+  await same(['-u', '--references', drv.b!]);
+  await same(['--deriver', out.c!, drv.c!, src]);
+  await same(['-d', out.a!]);
+  await same(['--binding', 'name', drv.c!, out.b!]);
+  await same(['-b', 'args', drv.a!]);
+  await same(['--hash', out.c!, drv.c!, src]);
+  await same(['--size', '-u', drv.c!, src]);
+  await same(['--tree', drv.d!]);
+  await same(['--tree', out.c!, drv.b!]);
+  await same(['--graph', drv.d!]);
+  await same(['--graph', '-u', drv.c!]);
+  await same(['--resolve', out.c!, `${out.a}/`]);
+});
+
+test('errors: an invalid path, a missing binding, two query types', { skip: noNix }, async () => {
+  const invalid = '/nix/store/00000000000000000000000000000000-nothing';
+  const r = await runCliOnStore(tmp, 'tix-root', ['store', 'query', '--references', invalid]);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr, `error: path '${invalid}' is not valid\n`);
+  const b = await runCliOnStore(tmp, 'tix-root', ['store', 'query', '-b', 'nope', drv.a!]);
+  assert.equal(b.code, 1);
+  assert.equal(b.stderr, `error: derivation '${drv.a}' has no environment binding named 'nope'\n`);
+  const two = await runCliOnStore(tmp, 'tix-root', ['store', 'query', '-R', '--tree', drv.a!]);
+  assert.notEqual(two.code, 0);
+  assert.match(two.stderr, /conflicts with earlier flag/);
+});
+
+test('--roots lists the GC roots that keep a path alive; ./result links resolve', {
+  skip: noNix,
+}, async () => {
+  const link = join(tmp, 'result');
+  const built = await runCliOnStore(tmp, 'tix-root', ['build', '-o', link, file, '-A', 'b']);
+  assert.equal(built.code, 0, built.stderr);
+  const roots = await runCliOnStore(tmp, 'tix-root', ['store', 'query', '--roots', out.a!]);
+  assert.equal(roots.stdout, `${link} -> ${out.b}\n`, roots.stderr);
+  const viaLink = await runCliOnStore(tmp, 'tix-root', ['store', 'query', '--resolve', link]);
+  assert.equal(viaLink.stdout, `${out.b}\n`);
+  const none = await runCliOnStore(tmp, 'tix-root', ['store', 'query', '--roots', out.c!]);
+  assert.equal(none.stdout, '');
+});

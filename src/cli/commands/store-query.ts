@@ -1,0 +1,237 @@
+// `tix store query [QUERY] PATH…` = `nix-store --query` (-q) of Nix 2.8, with the same output:
+// --outputs (the default), --requisites/-R [--include-outputs], --references, --referrers,
+// --referrers-closure, --deriver/-d, --binding/-b NAME, --hash, --size, --tree, --graph, --resolve
+// and --roots; --use-output/-u applies a query to a derivation's outputs. Lists come out in Nix's
+// order: reverse topological (a path after everything it refers to), ties by store path.
+import { compareUtf8 } from '../../formats/byte-order.js';
+import { isDerivationPath } from '../../formats/derivation.js';
+import { parseHash, printHash } from '../../formats/hash.js';
+import type { Store } from '../../store/store.js';
+import { type FlagSpec, flagSet, flagValue, type ParsedArgs, parseArgs } from '../args.js';
+import { CliError } from '../cli-error.js';
+import { type Command, type CommandContext, UsageError } from '../command.js';
+import { withStore } from '../open-store.js';
+import { requireCapability } from '../store-capabilities.js';
+import { readStoreDerivation, requirePathInfo, storeDirsOf, storePathArg } from '../store-paths.js';
+
+const QUERIES: Record<string, FlagSpec> = {
+  '--outputs': { arity: 0 },
+  '--requisites': { arity: 0, aliases: ['-R'] },
+  '--references': { arity: 0 },
+  '--referrers': { arity: 0, aliases: ['--referers'] },
+  '--referrers-closure': { arity: 0, aliases: ['--referers-closure'] },
+  '--deriver': { arity: 0, aliases: ['-d'] },
+  '--binding': { arity: 1, aliases: ['-b'] },
+  '--hash': { arity: 0 },
+  '--size': { arity: 0 },
+  '--tree': { arity: 0 },
+  '--graph': { arity: 0 },
+  '--resolve': { arity: 0 },
+  '--roots': { arity: 0 },
+};
+
+/** Store paths sorted as Nix's StorePath set (by base name, i.e. by hash part). */
+function sortedPaths(paths: Iterable<string>): string[] {
+  return [...paths].sort(compareUtf8);
+}
+
+/** Nix 2.8's Store::topoSortPaths: each path before those it refers to, visited in path order. */
+export async function topoSortPaths(store: Store, paths: Set<string>): Promise<string[]> {
+  const sorted: string[] = [];
+  const visited = new Set<string>();
+  const parents = new Set<string>();
+  const visit = async (path: string, parent: string | undefined): Promise<void> => {
+    if (parents.has(path)) {
+      throw new CliError('BAD_INPUT', `cycle detected in the references of '${path}' from '${parent}'`);
+    }
+    if (visited.has(path)) return;
+    visited.add(path);
+    parents.add(path);
+    const refs = (await store.queryPathInfo(path))?.references ?? [];
+    for (const r of sortedPaths(refs)) if (r !== path && paths.has(r)) await visit(r, path);
+    sorted.push(path);
+    parents.delete(path);
+  };
+  for (const p of sortedPaths(paths)) await visit(p, undefined);
+  return sorted.reverse();
+}
+
+/** Nix's computeFSClosure: references (or referrers), and with `includeOutputs` derivations' outputs. */
+async function closure(
+  store: Store,
+  start: string,
+  into: Set<string>,
+  opts: { referrers?: boolean; includeOutputs?: boolean },
+): Promise<void> {
+  const todo = [start];
+  while (todo.length > 0) {
+    const p = todo.pop()!;
+    if (into.has(p)) continue;
+    into.add(p);
+    const next = opts.referrers
+      ? await store.queryReferrers(p)
+      : (await requirePathInfo(store, p)).references.filter((r) => r !== p);
+    if (!opts.referrers && opts.includeOutputs && isDerivationPath(p)) {
+      for (const out of (await store.queryDerivationOutputMap(p)).values())
+        if (await store.isValidPath(out)) next.push(out);
+    }
+    for (const n of next) if (!into.has(n)) todo.push(n);
+  }
+}
+
+export const storeQuery: Command = {
+  name: ['store', 'query'],
+  summary: 'query store paths: references, closures, derivers, trees (like nix-store --query)',
+  async run(argv, ctx) {
+    const args = parseArgs(argv, {
+      ...QUERIES,
+      '--use-output': { arity: 0, aliases: ['-u'] },
+      '--include-outputs': { arity: 0 },
+      '--force-realise': { arity: 0, aliases: ['--force-realize', '-f'] },
+    });
+    const given = Object.keys(QUERIES).filter((q) => flagSet(args, q));
+    if (given.length > 1) throw new UsageError(`query type '${given[1]}' conflicts with earlier flag`);
+    if (flagSet(args, '--force-realise')) {
+      throw new UsageError(
+        "'--force-realise' is not supported here; build the paths with 'tix store realise' first",
+      );
+    }
+    return withStore(ctx, (store) => query(store, given[0] ?? '--outputs', args, ctx));
+  },
+};
+
+async function query(store: Store, q: string, args: ParsedArgs, ctx: CommandContext): Promise<number> {
+  const dirs = storeDirsOf(store);
+  const paths = args.positional.map((a) => storePathArg(a, { cwd: ctx.cwd, ...dirs }));
+  const print = (line: string) => ctx.out.write(`${line}\n`);
+  /** Nix's maybeUseOutputs: a derivation's output paths (from the .drv), or the path itself. */
+  const use = async (p: string, useOutput: boolean): Promise<string[]> => {
+    if (!useOutput || !isDerivationPath(p)) return [p];
+    const drv = await readStoreDerivation(store, p);
+    return sortedPaths([...drv.outputs.values()].map((o) => o.path).filter((o) => o !== ''));
+  };
+  const useOutput = flagSet(args, '--use-output');
+  switch (q) {
+    case '--outputs':
+      for (const p of paths) for (const o of await use(p, true)) print(o);
+      return 0;
+    case '--requisites':
+    case '--references':
+    case '--referrers':
+    case '--referrers-closure': {
+      const found = new Set<string>();
+      for (const p of paths) {
+        for (const j of await use(p, useOutput)) {
+          if (q === '--requisites')
+            await closure(store, j, found, { includeOutputs: flagSet(args, '--include-outputs') });
+          else if (q === '--references')
+            for (const r of (await requirePathInfo(store, j)).references) found.add(r);
+          else if (q === '--referrers') for (const r of await store.queryReferrers(j)) found.add(r);
+          else await closure(store, j, found, { referrers: true });
+        }
+      }
+      for (const p of (await topoSortPaths(store, found)).reverse()) print(p);
+      return 0;
+    }
+    case '--deriver':
+      for (const p of paths) print((await requirePathInfo(store, p)).deriver ?? 'unknown-deriver');
+      return 0;
+    case '--binding': {
+      const name = flagValue(args, '--binding')!;
+      for (const p of paths) {
+        const drvPath = isDerivationPath(p) ? p : (await requirePathInfo(store, p)).deriver;
+        if (drvPath === undefined) throw new CliError('BAD_INPUT', `'${p}' does not have a valid deriver`);
+        const value = (await readStoreDerivation(store, drvPath)).env.get(name);
+        if (value === undefined)
+          throw new CliError(
+            'BAD_INPUT',
+            `derivation '${drvPath}' has no environment binding named '${name}'`,
+          );
+        print(value);
+      }
+      return 0;
+    }
+    case '--hash':
+    case '--size':
+      for (const p of paths) {
+        for (const j of await use(p, useOutput)) {
+          const info = await requirePathInfo(store, j);
+          print(
+            q === '--size'
+              ? String(info.narSize)
+              : printHash(parseHash(info.narHash), 'nix32', { prefix: true }),
+          );
+        }
+      }
+      return 0;
+    case '--tree': {
+      const done = new Set<string>();
+      const tree = async (p: string, firstPad: string, tailPad: string): Promise<void> => {
+        if (done.has(p)) {
+          print(`${firstPad}${p} [...]`);
+          return;
+        }
+        done.add(p);
+        print(`${firstPad}${p}`);
+        const refs = (
+          await topoSortPaths(store, new Set((await requirePathInfo(store, p)).references))
+        ).reverse();
+        for (let n = 0; n < refs.length; n++) {
+          const last = n + 1 === refs.length;
+          await tree(refs[n]!, tailPad + (last ? '└───' : '├───'), tailPad + (last ? '    ' : '│   '));
+        }
+      };
+      for (const p of paths) await tree(p, '', '');
+      return 0;
+    }
+    case '--graph': {
+      const roots: string[] = [];
+      for (const p of paths) roots.push(...(await use(p, useOutput)));
+      await printDotGraph(store, roots, print);
+      return 0;
+    }
+    case '--resolve':
+      for (const p of paths) print(p);
+      return 0;
+    case '--roots': {
+      const start: string[] = [];
+      for (const p of paths) start.push(...(await use(p, useOutput)));
+      const referrers = new Set<string>();
+      for (const p of start) await closure(store, p, referrers, { referrers: true });
+      // As `tix store gc --print-roots`: links sorted, without this process's temporary roots.
+      const roots = await requireCapability(store, 'findRoots', 'listing roots').findRoots();
+      const lines = [...roots]
+        .filter(([link, path]) => !link.startsWith('{') && referrers.has(path))
+        .map(([link, path]) => `${link} -> ${path}`);
+      for (const l of lines.sort(compareUtf8)) print(l);
+      return 0;
+    }
+  }
+  throw new UsageError(`unknown query '${q}'`);
+}
+
+const COLOURS = ['black', 'red', 'green', 'blue', 'magenta', 'burlywood'];
+
+/** Nix 2.8's printDotGraph: one box per path (taken in path order), an edge from each reference. */
+async function printDotGraph(store: Store, roots: string[], print: (line: string) => void): Promise<void> {
+  const work = new Set(roots);
+  const done = new Set<string>();
+  const base = (p: string) => p.slice(store.storeDir.length + 1);
+  let colour = 0;
+  const out: string[] = ['digraph G {'];
+  while (work.size > 0) {
+    const path = sortedPaths(work)[0]!;
+    work.delete(path);
+    if (done.has(path)) continue;
+    done.add(path);
+    const id = base(path);
+    out.push(`"${id}" [label = "${id.slice(33)}", shape = box, style = filled, fillcolor = "#ff0000"];`);
+    for (const r of sortedPaths((await requirePathInfo(store, path)).references)) {
+      if (r === path) continue;
+      work.add(r);
+      out.push(`"${base(r)}" -> "${id}" [color = "${COLOURS[colour++ % COLOURS.length]}"];`);
+    }
+  }
+  out.push('}');
+  for (const l of out) print(l);
+}
