@@ -7,8 +7,15 @@ import { StoreError } from '../store/errors.js';
 import { EXPORT_MAGIC } from '../store/serve-protocol.js';
 import type { Store, ValidPathInfo } from '../store/store.js';
 
-/** Reads an export stream and adds each path (signature checks off, as nix-store does). */
-export async function importPaths(store: Store, inp: WireReader): Promise<string[]> {
+/**
+ * Reads an export stream and adds each path (signature checks off, as nix-store does); `onPath`
+ * hears of each path once it is added.
+ */
+export async function importPaths(
+  store: Store,
+  inp: WireReader,
+  onPath: (path: string) => void = () => {},
+): Promise<string[]> {
   const imported: string[] = [];
   for (;;) {
     const at = inp.position;
@@ -46,6 +53,7 @@ export async function importPaths(store: Store, inp: WireReader): Promise<string
     };
     await store.addToStoreNar(info, fromArray(chunks), { checkSigs: false });
     imported.push(path);
+    onPath(path);
   }
 }
 
