@@ -91,6 +91,11 @@ export interface LocalBuildOptions {
    * deterministic; with keepFailed the new output is kept beside the old as `<output>.check`.
    */
   check?: boolean;
+  /**
+   * `--repair`: valid outputs whose contents no longer match their recorded NAR hash are built
+   * again (in the sandbox) and replaced once the build has succeeded; good outputs stay.
+   */
+  repair?: boolean;
   /** `system` and `extra-platforms`; default the host's ("x86_64-linux" etc.). */
   systems?: string[];
   /** `system-features`; default ['benchmark', 'big-parallel', 'nixos-test', 'kvm' if /dev/kvm]. */
@@ -161,7 +166,15 @@ export async function buildDerivationLocally(
       );
     outputPaths.set(name, out.path);
   }
-  const allValid = () => [...outputPaths.values()].every((q) => store.isValidPathSync(q));
+  // --repair: outputs that are valid but damaged count as missing (Nix's PathStatus::Corrupt).
+  const corrupt = new Set(
+    opts.repair
+      ? [...outputPaths]
+          .filter(([, q]) => store.isValidPathSync(q) && !contentsGood(store, q))
+          .map(([n]) => n)
+      : [],
+  );
+  const allValid = () => [...outputPaths].every(([n, q]) => !corrupt.has(n) && store.isValidPathSync(q));
   if (opts.check && !allValid()) {
     return result(
       BuildStatus.MiscFailure,
@@ -183,10 +196,24 @@ export async function buildDerivationLocally(
   const lock = await store.lockPaths([...outputPaths.values()], { wait: true });
   try {
     if (!opts.check && allValid()) return result(BuildStatus.AlreadyValid, '', { builtOutputs: outputPaths });
-    return await buildLocked(store, drvPath, drv, parsed, opts, result);
+    return await buildLocked(store, drvPath, drv, parsed, opts, result, corrupt);
   } finally {
     lock?.release();
   }
+}
+
+/** Nix's Worker::pathContentsGood: the path is there and its NAR hash is the one recorded. */
+export function contentsGood(store: LocalBuildStore, path: string): boolean {
+  const info = store.queryPathInfoSync(path);
+  if (!info) return false;
+  const h = new HashSink('sha256');
+  try {
+    for (const chunk of dumpPathSync(store.toRealPath(path))) h.update(chunk);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw e;
+  }
+  return hashEquals(h.finish(), parseHash(info.narHash, { algo: 'sha256' }));
 }
 
 type MakeResult = (
@@ -202,6 +229,7 @@ async function buildLocked(
   parsed: ReturnType<typeof parseDerivationAttrs>,
   opts: LocalBuildOptions,
   result: MakeResult,
+  corrupt: ReadonlySet<string>,
 ): Promise<LocalBuildResult> {
   if (drv.builder === 'builtin:fetchurl') return buildBuiltin(store, drvPath, drv, parsed, opts, result);
   const mode = opts.sandbox ?? 'true';
@@ -235,7 +263,13 @@ async function buildLocked(
     return result(BuildStatus.MiscFailure, e.message);
   }
   try {
-    return await buildAs(store, drvPath, drv, parsed, opts, result, { isolated, chrootStore, inputs, user });
+    return await buildAs(store, drvPath, drv, parsed, opts, result, {
+      isolated,
+      chrootStore,
+      inputs,
+      user,
+      corrupt,
+    });
   } finally {
     user?.release();
   }
@@ -276,12 +310,19 @@ async function buildAs(
   parsed: ReturnType<typeof parseDerivationAttrs>,
   opts: LocalBuildOptions,
   result: MakeResult,
-  ctx: { isolated: boolean; chrootStore: boolean; inputs: string[]; user: BuildUser | undefined },
+  ctx: {
+    isolated: boolean;
+    chrootStore: boolean;
+    inputs: string[];
+    user: BuildUser | undefined;
+    /** Valid outputs being repaired: built again like missing ones, their damaged copies removed. */
+    corrupt: ReadonlySet<string>;
+  },
 ): Promise<LocalBuildResult> {
   const { isolated, chrootStore, inputs, user } = ctx;
 
   const alreadyValid = new Set(
-    [...drv.outputs].filter(([, o]) => store.isValidPathSync(o.path)).map(([n]) => n),
+    [...drv.outputs].filter(([n, o]) => !ctx.corrupt.has(n) && store.isValidPathSync(o.path)).map(([n]) => n),
   );
   if (alreadyValid.size > 0 && !isolated) {
     return result(

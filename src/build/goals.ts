@@ -12,6 +12,7 @@ import { BuildError, exitCodeFor, isSuccess } from './errors.js';
 import type { LocalBuildStore } from './local-store-view.js';
 import { expandOutputs, planBuilds, type SubstituteHook } from './plan.js';
 import { runPostBuildHook } from './post-build-hook.js';
+import { type RepairOpaque, repairOpaquePaths, scanForRepair } from './repair.js';
 
 export type { SubstituteHook, SubstituteOutcome } from './plan.js';
 
@@ -23,6 +24,13 @@ export interface BuildJob {
   wantedOutputs: string[];
   /** `--check`: build again and compare with the valid outputs (this machine only). */
   check?: boolean;
+  /** `--repair`: damaged valid outputs are built again and replaced (this machine only). */
+  repair?: boolean;
+}
+
+/** How Nix 2.8 announces a build, by its build mode: "building", "checking outputs of", … */
+export function startVerb(job: Pick<BuildJob, 'check' | 'repair'>): string {
+  return job.repair ? 'repairing outputs of' : job.check ? 'checking outputs of' : 'building';
 }
 
 /** Builds one derivation somewhere and reports how it went; must not throw for build failures. */
@@ -50,6 +58,12 @@ export interface BuildPathsOptions {
   fallback?: boolean;
   /** `--check`: build the requested derivations again and compare the results with their outputs. */
   check?: boolean;
+  /**
+   * `--repair`: damaged paths among everything the request needs are repaired (repair.ts); those
+   * no derivation here produced go to `repairOpaque`.
+   */
+  repair?: boolean;
+  repairOpaque?: RepairOpaque;
   /** `post-build-hook`: run after every derivation that was built (post-build-hook.ts). */
   postBuildHook?: { program: string; env?: NodeJS.ProcessEnv; onLogLine?: (line: string) => void };
 }
@@ -68,6 +82,7 @@ export function localExecutor(store: LocalBuildStore, opts: LocalBuildOptions = 
       ...opts,
       wantedOutputs: job.wantedOutputs,
       ...(job.check ? { check: true } : {}),
+      ...(job.repair ? { repair: true } : {}),
     });
 }
 
@@ -85,11 +100,20 @@ export async function buildPaths(
   for (const p of paths) await store.addTempRoot(p.kind === 'opaque' ? p.path : p.drvPath);
   await substituteOpaque(store, paths, opts.substitute);
   const checked = new Set(opts.check ? paths.flatMap((p) => (p.kind === 'built' ? [p.drvPath] : [])) : []);
-  const plan = await planBuilds(
-    store,
-    paths.flatMap((p) => (p.kind === 'built' ? [{ drvPath: p.drvPath, outputs: p.outputs }] : [])),
-    { substitute: opts.substitute, fallback: opts.fallback, check: checked },
-  );
+  const tops = paths.flatMap((p) => (p.kind === 'built' ? [{ drvPath: p.drvPath, outputs: p.outputs }] : []));
+  if (opts.repair) {
+    const scan = scanForRepair(store, paths);
+    await repairOpaquePaths(scan.opaque, opts.repairOpaque);
+    for (const d of scan.derivations) {
+      checked.add(d);
+      tops.push({ drvPath: d, outputs: ['*'] });
+    }
+  }
+  const plan = await planBuilds(store, tops, {
+    substitute: opts.substitute,
+    fallback: opts.fallback,
+    check: checked,
+  });
   for (const drvPath of plan.nodes.keys()) await store.addTempRoot(drvPath);
   const executor = opts.executor ?? localExecutor(store, opts.local);
   const maxJobs = opts.maxJobs === 'auto' ? availableParallelism() : (opts.maxJobs ?? 1);
@@ -112,7 +136,8 @@ export async function buildPaths(
         return { ...alreadyValid(node.outputs), status: BuildStatus.Substituted };
       if (!plan.toBuild.has(drvPath)) return alreadyValid(node.outputs);
       const job: BuildJob = { drvPath, drv: node.drv, wantedOutputs: [...node.wanted].sort() };
-      if (checked.has(drvPath)) job.check = true;
+      if (opts.repair) job.repair = true;
+      else if (checked.has(drvPath)) job.check = true;
       opts.onStart?.(job);
       const r = await executor(job);
       const hook = opts.postBuildHook;

@@ -42,7 +42,10 @@ export interface Plan {
 }
 
 export interface PlanOptions {
-  /** `--check`: these derivations are built again although their outputs are valid. */
+  /**
+   * Built again although their outputs are valid: `--check`'s derivations, and with `--repair`
+   * those that produced a damaged path.
+   */
   check?: ReadonlySet<string>;
   substitute?: SubstituteHook;
   /** `fallback`: build a derivation whose outputs failed to substitute (default: fail it). */

@@ -4,11 +4,11 @@
 // links (registered as indirect GC roots).
 import type { LocalBuildOptions } from '../build/build-one.js';
 import { BuildError, exitCodeFor, isSuccess } from '../build/errors.js';
-import { type BuildPathsOptions, type BuildPathsResult, buildPaths } from '../build/goals.js';
+import { type BuildPathsOptions, type BuildPathsResult, buildPaths, startVerb } from '../build/goals.js';
 import type { LocalBuildStore } from '../build/local-store-view.js';
 import type { Settings } from '../config/settings.js';
 import { isDerivationPath } from '../formats/derivation.js';
-import type { BuildResult, DerivedPath, Store } from '../store/store.js';
+import { BuildMode, type BuildResult, type DerivedPath, type Store } from '../store/store.js';
 import { type FlagSpec, flagSet, flagValue, type ParsedArgs } from './args.js';
 import { applyAutoGcSettings, localBuildOptions } from './build-settings.js';
 import { CliError } from './cli-error.js';
@@ -70,8 +70,30 @@ export function parseDerivedPathArg(
 interface DelegatingStore extends Store {
   buildPaths(
     paths: DerivedPath[],
-    opts?: { onLog?: (line: string) => void },
+    opts?: { onLog?: (line: string) => void; mode?: BuildMode },
   ): Promise<{ path: DerivedPath; result: BuildResult }[]>;
+}
+
+/**
+ * buildPaths' --repair options: a damaged path that no derivation here produced is fetched again
+ * from the substituters (their copy must have the recorded NAR hash).
+ */
+export function repairOptions(
+  store: LocalBuildStore,
+  substitution: Substitution | undefined,
+  opts: RealiseOptions,
+): Pick<BuildPathsOptions, 'repair' | 'repairOpaque'> {
+  if (!opts.repair) return {};
+  return {
+    repair: true,
+    repairOpaque: async (path) => {
+      const info = store.queryPathInfoSync(path);
+      const nar = info && substitution ? await substitution.repairSource(info) : undefined;
+      if (!info || !nar) return false;
+      await store.addToStoreNar(info, nar, { repair: true });
+      return true;
+    },
+  };
 }
 
 /** The store builds for us (it is a daemon's) rather than this process building into it. */
@@ -91,11 +113,13 @@ export async function realiseThroughStore(
   store: DelegatingStore,
   paths: DerivedPath[],
   ctx: CommandContext,
+  opts: RealiseOptions = {},
 ): Promise<BuildPathsResult> {
   const out = buildOutputLog(ctx) ?? ((l: string) => ctx.err.write(`${l}\n`));
   // The daemon logs its failures as it goes; those are not repeated at the end.
   const loggedErrors = new Set<string>();
   const res = await store.buildPaths(paths, {
+    mode: opts.repair ? BuildMode.Repair : opts.check ? BuildMode.Check : BuildMode.Normal,
     onLog: (line) => {
       if (line.startsWith('error: ')) loggedErrors.add(line);
       out(line);
@@ -144,6 +168,8 @@ function asBuildStore(store: Store): LocalBuildStore {
 export interface RealiseOptions {
   /** `--check`: build the requested derivations again and compare. */
   check?: boolean;
+  /** `--repair`: damaged paths the request needs are built again or fetched again (build/repair.ts). */
+  repair?: boolean;
   /**
    * The substituters to use, when the caller already opened them (and their narinfo lookups are
    * worth keeping); the caller closes them. Default: opened from the settings for this call.
@@ -175,7 +201,7 @@ export async function realisePaths(
   ctx: CommandContext,
   opts: RealiseOptions = {},
 ): Promise<BuildPathsResult> {
-  if (buildsForUs(store)) return realiseThroughStore(store, paths, ctx);
+  if (buildsForUs(store)) return realiseThroughStore(store, paths, ctx, opts);
   const buildStore = asBuildStore(store);
   const report = new FailureReport(ctx, paths);
   const log = (line: string) => ctx.err.write(`${line}\n`);
@@ -183,6 +209,7 @@ export async function realisePaths(
   const { substitution, close } = substitutionFor(buildStore, settings, ctx, opts);
   try {
     return await buildPaths(buildStore, paths, {
+      ...repairOptions(buildStore, substitution, opts),
       maxJobs: settings.get('max-jobs'),
       keepGoing: settings.get('keep-going'),
       substitute: substitution?.hook,
@@ -190,8 +217,7 @@ export async function realisePaths(
       check: opts.check ?? false,
       postBuildHook: postBuildHookFrom(settings, ctx.env, log),
       onStart: (job) => {
-        if (!quiet(ctx))
-          ctx.err.write(`${job.check ? 'checking outputs of' : 'building'} '${job.drvPath}'...\n`);
+        if (!quiet(ctx)) ctx.err.write(`${startVerb(job)} '${job.drvPath}'...\n`);
       },
       onResult: report.onResult,
       local: cliLocalBuildOptions(settings, ctx),

@@ -25,6 +25,7 @@ import {
   quiet,
   type RealiseOptions,
   realisePaths,
+  repairOptions,
   substitutionFor,
 } from './realise.js';
 
@@ -117,6 +118,7 @@ export async function realiseWithBuilders(
   const { substitution, close } = substitutionFor(buildStore, settings, ctx, opts);
   try {
     return await buildPaths(buildStore, paths, {
+      ...repairOptions(buildStore, substitution, opts),
       executor: dist.executor,
       maxJobs: dist.maxParallel,
       keepGoing: settings.get('keep-going'),

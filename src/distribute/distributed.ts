@@ -8,7 +8,7 @@
 // is announced as Nix does (`building '…' on 'ssh://hostA'`), and each retry after a machine
 // failure prints one notice.
 import type { LocalBuildOptions } from '../build/build-one.js';
-import type { BuildJob, Executor } from '../build/goals.js';
+import { type BuildJob, type Executor, startVerb } from '../build/goals.js';
 import type { LocalBuildStore } from '../build/local-store-view.js';
 import { getBoolAttr, getStringsAttr, parseDerivationAttrs } from '../build/parsed-derivation.js';
 import type { Machine } from '../formats/machines.js';
@@ -140,6 +140,7 @@ export function distributedBuilds(store: LocalBuildStore, opts: DistributedOptio
       ...attrs,
       drv: job.drv,
       ...(job.check ? { check: true } : {}),
+      ...(job.repair ? { repair: true } : {}),
     };
     const notice = ctx.notice ?? opts.notice;
     const progress = ctx.notice ?? opts.progress ?? opts.notice;
@@ -151,7 +152,8 @@ export function distributedBuilds(store: LocalBuildStore, opts: DistributedOptio
       log: (line) => log(prefix + line),
       onStart: (m) => {
         if (ctx.onStart) return ctx.onStart(job.drvPath, m);
-        progress(m.isLocal ? `building '${job.drvPath}'...` : `building '${job.drvPath}' on '${m.name}'`);
+        const verb = startVerb(job);
+        progress(m.isLocal ? `${verb} '${job.drvPath}'...` : `${verb} '${job.drvPath}' on '${m.name}'`);
         prefix = m.isLocal ? '' : `[${m.name}] `;
       },
     };

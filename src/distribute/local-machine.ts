@@ -33,6 +33,7 @@ export function localMachine(store: LocalBuildStore, opts: LocalMachineOptions):
         systemFeatures: opts.features,
         onLogLine: ctx.log,
         ...(req.check ? { check: true } : {}),
+        ...(req.repair ? { repair: true } : {}),
       });
     },
   };

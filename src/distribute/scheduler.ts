@@ -20,6 +20,8 @@ export interface BuildRequest {
   preferLocal?: boolean;
   /** `--check`: build it again on this machine and compare with its valid outputs. */
   check?: boolean;
+  /** `--repair`: build it on this machine, replacing its damaged valid outputs. */
+  repair?: boolean;
   /** The derivation itself, when the caller has it (BuildDerivation's may not be in the store). */
   drv?: Derivation;
 }
@@ -145,7 +147,8 @@ export class Scheduler {
       system: req.system,
       requiredFeatures: req.requiredFeatures,
       preferLocal: req.preferLocal ?? false,
-      localOnly: req.check ?? false,
+      // As in Nix 2.8 (DerivationGoal's buildLocally), checks and repairs never go to the hook.
+      localOnly: (req.check ?? false) || (req.repair ?? false),
     };
     /** Machines that failed this very build: not used again for it. */
     const excluded = new Map<string, string>();

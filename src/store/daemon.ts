@@ -7,13 +7,14 @@ import type { BasicDerivation } from '../formats/derivation.js';
 import { WireWriter } from '../formats/wire.js';
 import { DaemonConnection, type DaemonTransport } from './daemon-connection.js';
 import { StoreError } from './errors.js';
-import type {
-  AddToStoreOptions,
-  BuildingStore,
-  BuildOptions,
-  BuildResult,
-  DerivedPath,
-  ValidPathInfo,
+import {
+  type AddToStoreOptions,
+  type BuildingStore,
+  BuildMode,
+  type BuildOptions,
+  type BuildResult,
+  type DerivedPath,
+  type ValidPathInfo,
 } from './store.js';
 import {
   parseDerivedPath,
@@ -432,7 +433,7 @@ export class DaemonStore implements BuildingStore {
   /** Builds `paths` on the daemon; one result per path (BuildPathsWithResults, or BuildPaths before 1.34). */
   buildPaths(
     paths: DerivedPath[],
-    opts: { onLog?: (line: string) => void } = {},
+    opts: { onLog?: (line: string) => void; mode?: BuildMode } = {},
   ): Promise<{ path: DerivedPath; result: BuildResult }[]> {
     const onLog = opts.onLog ?? this.#log;
     return this.#request('BuildPaths', async (c) => {
@@ -440,7 +441,7 @@ export class DaemonStore implements BuildingStore {
         c.out
           .u64(WorkerOp.BuildPathsWithResults)
           .strings(paths.map((p) => printDerivedPath(p, c.minor)))
-          .u64(0);
+          .u64(opts.mode ?? BuildMode.Normal);
         await c.flush();
         await c.processStderr({ onLog });
         const n = await c.inp.u64();
@@ -452,7 +453,7 @@ export class DaemonStore implements BuildingStore {
         return out;
       }
       c.out.u64(WorkerOp.BuildPaths).strings(paths.map((p) => printDerivedPath(p, c.minor)));
-      if (c.minor >= 15) c.out.u64(0);
+      if (c.minor >= 15) c.out.u64(opts.mode ?? BuildMode.Normal);
       await c.flush();
       await c.processStderr({ onLog });
       await c.inp.u64();

@@ -66,7 +66,8 @@ async function pathsToBuild(
     if (args.positional.length === 0) throw new UsageError("'tix build' needs at least one derivation");
     return args.positional.map((a) => parseDerivedPathArg(a, { cwd: ctx.cwd, ...dirs }));
   }
-  const req = requestFromArgs(args, ctx, 'instantiate', settings);
+  // --repair also writes damaged sources and .drv files again, as nix-build's evaluation does.
+  const req = { ...requestFromArgs(args, ctx, 'instantiate', settings), repair: flagSet(args, '--repair') };
   const res = await instantiate(req, ioSpecFor(store, settings, ctx.env), (d) =>
     ctx.err.write(Buffer.from(d, 'latin1')),
   );
@@ -83,6 +84,7 @@ export const build: Command = {
       '--builders': { arity: 1 },
       '--no-out-link': { arity: 0 },
       '--check': { arity: 0 },
+      '--repair': { arity: 0 },
       '--dry-run': { arity: 0 },
       '--out-link': { arity: 1, aliases: ['-o'] },
     });
@@ -110,6 +112,7 @@ export const build: Command = {
           if (flagSet(args, '--dry-run')) return 0;
           res = await realiseWithBuilders(store, paths, settings, ctx, {
             check: flagSet(args, '--check'),
+            repair: flagSet(args, '--repair'),
             substitution,
           });
         } finally {

@@ -2,7 +2,7 @@
 // `DRV!out`), checks that other paths are valid, and prints the resulting store paths.
 
 import { compareUtf8 } from '../../formats/byte-order.js';
-import { parseArgs } from '../args.js';
+import { flagSet, parseArgs } from '../args.js';
 import { cliSettings } from '../cli-settings.js';
 import { type Command, UsageError } from '../command.js';
 import { withStore } from '../open-store.js';
@@ -19,7 +19,7 @@ export const storeRealise: Command = {
   name: ['store', 'realise'],
   summary: 'build or check store paths and print them (like nix-store --realise)',
   async run(argv, ctx) {
-    const args = parseArgs(argv, BUILD_FLAGS);
+    const args = parseArgs(argv, { ...BUILD_FLAGS, '--repair': { arity: 0 } });
     if (args.positional.length === 0) throw new UsageError("'tix store realise' needs at least one path");
     const settings = cliSettings(ctx, buildFlagSettings(args));
     return withStore(
@@ -28,7 +28,7 @@ export const storeRealise: Command = {
         const paths = args.positional.map((a) =>
           parseDerivedPathArg(a, { cwd: ctx.cwd, ...storeDirsOf(store) }),
         );
-        const res = await realisePaths(store, paths, settings, ctx);
+        const res = await realisePaths(store, paths, settings, ctx, { repair: flagSet(args, '--repair') });
         const out = new Set<string>();
         for (const { outputs } of realisedOutputs(paths, res)) for (const [, p] of outputs) out.add(p);
         ctx.out.write(
