@@ -17,6 +17,7 @@ export interface StoreCapabilities {
     repair: boolean;
     /** Where a good copy of a damaged path comes from (local stores only). */
     repairSource?: (info: ValidPathInfo) => Promise<AsyncIterable<Uint8Array> | undefined>;
+    rebuild?: (info: ValidPathInfo) => Promise<boolean>;
   }): Promise<{ errors: string[] }>;
   /** Statistics from a local store; nothing through a daemon. */
   optimiseStore(): Promise<{ filesLinked: number; bytesFreed: number } | undefined>;

@@ -18,6 +18,11 @@ export interface VerifyOptions {
   repair: boolean;
   /** Where a good copy of a broken path can be fetched from (its NAR), e.g. a substituter. */
   repairSource?: (info: ValidPathInfo) => Promise<AsyncIterable<Uint8Array> | undefined>;
+  /**
+   * When no good copy is found: builds the path's deriver again in repair mode, as Nix 2.8's
+   * repairPath does; true when that repaired it.
+   */
+  rebuild?: (info: ValidPathInfo) => Promise<boolean>;
 }
 
 export interface VerifyResult {
@@ -84,6 +89,10 @@ export async function verifyStore(store: LocalStore, opts: VerifyOptions): Promi
   for (const { info, problem } of broken) {
     const nar = opts.repair && opts.repairSource ? await opts.repairSource(info) : undefined;
     if (!nar) {
+      if (opts.repair && opts.rebuild && (await opts.rebuild(info))) {
+        res.fixed.push(`${problem}; repaired by building '${info.deriver}' again`);
+        continue;
+      }
       res.errors.push(opts.repair ? `${problem}; cannot repair it: no source for a good copy` : problem);
       continue;
     }

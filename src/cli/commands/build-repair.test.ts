@@ -96,6 +96,17 @@ describe('--repair', { skip }, () => {
     assert.equal(readFileSync(real(src), 'utf8'), 'source\n');
   });
 
+  it('store verify --repair builds a damaged output again when no substituter has it', async () => {
+    damage(a);
+    const check = await tix(['store', 'verify', '--check-contents']);
+    assert.equal(check.code, 1);
+    assert.match(check.stderr, new RegExp(`path '${a}' was modified`));
+    const r = await tix(['store', 'verify', '--check-contents', '--repair']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /repairing outputs of '.*-a\.drv'/);
+    assert.equal(readFileSync(real(a), 'utf8'), 'aaa\n');
+  });
+
   it('evaluation with --repair writes a damaged source again', async () => {
     damage(src);
     const r = await tix(['build', '--repair', '--no-out-link', file, '-A', 'b']);
