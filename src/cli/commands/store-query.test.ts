@@ -1,7 +1,7 @@
 // `tix store query` against `nix-store --query` of Nix 2.8 on the same store contents (the same
 // derivations instantiated and built in a tix store and in a Nix store), in the same run.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -107,4 +107,43 @@ test('--roots lists the GC roots that keep a path alive; ./result links resolve'
   assert.equal(viaLink.stdout, `${out.b}\n`);
   const none = await runCliOnStore(tmp, 'tix-root', ['store', 'query', '--roots', out.c!]);
   assert.equal(none.stdout, '');
+});
+
+test('print-env, verify PATH and repair as nix-store --print-env, --verify-path, --repair-path', {
+  skip: noNix,
+}, async () => {
+  const env = await runCliOnStore(tmp, 'tix-root', ['store', 'print-env', drv.c!]);
+  const nixEnv = runNix(tmp, 'nix-store', ['--print-env', drv.c!]);
+  assert.equal(env.stdout, nixEnv.stdout.toString());
+  assert.match(env.stdout, /^export _args; _args=''-c' 'echo c /m);
+  const clean = await runCliOnStore(tmp, 'tix-root', ['store', 'verify', out.a!, out.c!]);
+  assert.equal(clean.code, 0, clean.stderr);
+  assert.equal(clean.stderr, '');
+  for (const root of ['tix-root', 'nix-root']) {
+    const real = join(tmp, root, out.a!);
+    chmodSync(real, 0o644);
+    writeFileSync(real, 'damaged\n');
+  }
+  const ours = await runCliOnStore(tmp, 'tix-root', ['store', 'verify', out.c!, out.a!]);
+  const theirs = runNix(tmp, 'nix-store', ['--verify-path', out.c!, out.a!]);
+  assert.equal(ours.code, theirs.status);
+  assert.equal(ours.code, 1);
+  assert.equal(ours.stderr, theirs.stderr);
+  const repaired = await runCliOnStore(tmp, 'tix-root', ['store', 'repair', out.a!, out.c!]);
+  assert.equal(repaired.code, 0, repaired.stderr);
+  assert.match(repaired.stderr, /repairing outputs of '.*-a\.drv'/);
+  const nixRepaired = runNix(tmp, 'nix-store', ['--repair-path', out.a!], { conf: NIX_SANDBOX_CONF });
+  assert.equal(nixRepaired.status, 0, nixRepaired.stderr);
+  assert.deepEqual(readFileSync(join(tmp, 'tix-root', out.a!)), readFileSync(join(tmp, 'nix-root', out.a!)));
+  const after = await runCliOnStore(tmp, 'tix-root', ['store', 'verify', out.a!]);
+  assert.equal(after.code, 0, after.stderr);
+  const src = (
+    await runCliOnStore(tmp, 'tix-root', ['store', 'query', '--references', drv.a!])
+  ).stdout.trim();
+  const real = join(tmp, 'tix-root', src);
+  chmodSync(real, 0o644);
+  writeFileSync(real, 'damaged\n');
+  const cannot = await runCliOnStore(tmp, 'tix-root', ['store', 'repair', src]);
+  assert.equal(cannot.code, 1);
+  assert.equal(cannot.stderr, `error: cannot repair path '${src}'\n`);
 });
