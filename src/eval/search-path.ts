@@ -2,13 +2,28 @@
 // "dir"; a dir that is a URL (http, https, file, channel, git, s3, ssh) names a tarball, fetched
 // once into the store; a dir that does not exist, or cannot be fetched, is ignored with one warning.
 // Strings here are byte strings, as everywhere in the evaluator.
+import { NixEvalError } from './errors.js';
 import type { EvalIO } from './io.js';
 import { canonPath } from './paths.js';
-import { fromBytes, toBytes } from './source.js';
+import { fromBytes, type Pos, toBytes } from './source.js';
 
 export interface SearchPathEntry {
   prefix: string;
   dir: string;
+}
+
+/** Nix 2.8's error for `<name>` not found; for nixpkgs, a hint at tix's own package set. */
+export function notInSearchPath(name: string, pos?: Pos): NixEvalError {
+  const err = new NixEvalError(
+    'SEARCH_PATH',
+    `file '${name}' was not found in the Nix search path (add it using $NIX_PATH or -I)`,
+    pos,
+  );
+  if (name === 'nixpkgs' || name.startsWith('nixpkgs/')) {
+    err.hint =
+      'tix has no nixpkgs; use <tix> (the package set bundled with tix) or add nixpkgs with -I nixpkgs=PATH';
+  }
+  return err;
 }
 
 /** "prefix=dir" or "dir". */

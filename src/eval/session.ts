@@ -9,7 +9,7 @@ import { toJSON } from './json.js';
 import { forceString, isDerivation } from './ops.js';
 import { absPath } from './paths.js';
 import { printValue } from './print.js';
-import { isSearchPathUri } from './search-path.js';
+import { isSearchPathUri, notInSearchPath } from './search-path.js';
 import { showExpr } from './show-expr.js';
 import { fromBytes, toBytes } from './source.js';
 import { EvalState } from './state.js';
@@ -170,13 +170,6 @@ export function runSession(
     }
     throw e;
   }
-}
-
-function notInSearchPath(name: string): NixEvalError {
-  return new NixEvalError(
-    'SEARCH_PATH',
-    `file '${name}' was not found in the Nix search path (add it using $NIX_PATH or -I)`,
-  );
 }
 
 /**

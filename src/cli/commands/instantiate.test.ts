@@ -176,3 +176,13 @@ test('--repair writes damaged sources and .drv files again', async () => {
   const verify = await runCliOnStore(tmp, 'repair-root', ['store', 'verify', '--check-contents']);
   assert.equal(verify.code, 0, verify.stderr);
 });
+
+test("'<nixpkgs>' as a file argument, without nixpkgs, points at <tix>", async () => {
+  const r = await runCliOnStore(tmp, 'tix-root', ['instantiate', '<nixpkgs>', '-A', 'hello']);
+  assert.equal(r.code, 1);
+  assert.equal(
+    r.stderr,
+    "error: file 'nixpkgs' was not found in the Nix search path (add it using $NIX_PATH or -I)\n" +
+      '       tix has no nixpkgs; use <tix> (the package set bundled with tix) or add nixpkgs with -I nixpkgs=PATH\n',
+  );
+});

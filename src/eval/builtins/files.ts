@@ -15,7 +15,7 @@ import {
   mkStr,
 } from '../ops.js';
 import { baseNameOf, canonPath } from '../paths.js';
-import { parseSearchPathEntry } from '../search-path.js';
+import { notInSearchPath, parseSearchPathEntry } from '../search-path.js';
 import { bytesOf, fromBytes, type Pos, toBytes } from '../source.js';
 import type { BuiltinDef, ConstDef, EvalState } from '../state.js';
 import { Attrs, force, isFunction, NixPath, NixStr, showType, type Thunk, type Value } from '../value.js';
@@ -284,15 +284,6 @@ export function registerFiles(state: EvalState, defs: BuiltinDef[], consts: Cons
       const corepkg = CORE_PKGS.get(name.slice(4));
       if (corepkg) return new NixPath(`${CORE_PKGS_PREFIX}${name.slice(4)}`);
     }
-    const err = new NixEvalError(
-      'SEARCH_PATH',
-      `file '${name}' was not found in the Nix search path (add it using $NIX_PATH or -I)`,
-      pos,
-    );
-    if (name === 'nixpkgs' || name.startsWith('nixpkgs/')) {
-      err.hint =
-        'tix has no nixpkgs; use <tix> (the package set bundled with tix) or add nixpkgs with -I nixpkgs=PATH';
-    }
-    throw err;
+    throw notInSearchPath(name, pos);
   });
 }
