@@ -2,7 +2,7 @@
 // adds the .drv files, sources and toFile texts through the daemon (the same paths and bytes as
 // nix-instantiate 2.8 writes), and `tix build -E` then builds through it.
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { tempDir } from '../build/test-support.js';
@@ -132,4 +132,24 @@ test('tix build --store unix://… -E builds through the daemon', async () => {
   assert.equal(bad.code, 100, bad.stderr);
   assert.equal(bad.stderr.match(/error: builder for/g)?.length, 1, bad.stderr);
   assert.match(bad.stderr, /oops/);
+});
+
+test('tix build --repair --store unix://… has the daemon repair a damaged output', async () => {
+  const file = writeExpr();
+  const built = await runCli(['--store', `unix://${socket}`, 'build', '--no-out-link', file], {
+    cwd: dir,
+    env: env(),
+  });
+  assert.equal(built.code, 0, built.stderr);
+  const out = built.stdout.trim();
+  const real = store.toRealPath(out);
+  chmodSync(real, 0o644);
+  writeFileSync(real, 'damaged\n');
+  const r = await runCli(['--store', `unix://${socket}`, 'build', '--repair', '--no-out-link', file], {
+    cwd: dir,
+    env: env(),
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim(), out);
+  assert.equal(readFileSync(real, 'utf8'), 'dep:flat source:a note\n');
 });

@@ -73,8 +73,9 @@ async function asActivity(
   }
 }
 
-function checkMode(mode: BuildMode, allowCheck = false): void {
-  if (mode !== BuildMode.Normal && !(allowCheck && mode === BuildMode.Check)) {
+/** BuildPaths takes every mode; BuildDerivation (a remote build of one derivation) only Normal. */
+function checkMode(mode: BuildMode, allowAll = false): void {
+  if (mode !== BuildMode.Normal && !allowAll) {
     throw new StoreError(
       'UNSUPPORTED',
       `build mode '${mode === BuildMode.Repair ? 'repair' : 'check'}' is not supported by the tix daemon`,
@@ -118,7 +119,9 @@ export function localWorkerBuilder(
 
   return {
     async buildPaths(paths, ctx) {
-      // Check mode (nix-build --check through the daemon) rebuilds on this machine and compares.
+      // Check and repair modes (nix-build --check / --repair through the daemon) build on this
+      // machine: check compares with the valid outputs, repair replaces damaged ones (the client
+      // must be trusted, see checkRepair).
       checkMode(ctx.mode, true);
       const local = clientBuildOptions(base, ctx);
       let results = new Map<string, BuildResult>();
@@ -131,6 +134,7 @@ export function localWorkerBuilder(
           maxJobs: sched ? sched.builds.maxParallel : ctx.settings.maxBuildJobs,
           keepGoing: ctx.settings.keepGoing,
           check: ctx.mode === BuildMode.Check,
+          repair: ctx.mode === BuildMode.Repair,
           postBuildHook: opts.postBuildHook
             ? { program: opts.postBuildHook, onLogLine: (line) => ctx.logger.log(Verbosity.Info, line) }
             : undefined,
@@ -143,6 +147,7 @@ export function localWorkerBuilder(
                     wantedOutputs: job.wantedOutputs,
                     onLogLine,
                     ...(job.check ? { check: true } : {}),
+                    ...(job.repair ? { repair: true } : {}),
                   }),
                 ),
         });
