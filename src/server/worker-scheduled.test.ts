@@ -268,3 +268,28 @@ test('two Nix 2.8 clients building the same derivation at once: built once, both
     await d.close();
   }
 });
+
+test('a Nix 2.8 client: nix-build --repair through the daemon rebuilds a damaged output', {
+  skip: nixSkip,
+}, async () => {
+  const d = await startDaemon('max-jobs = 1\n');
+  try {
+    const expr = `derivation { name = "to-repair"; system = builtins.currentSystem; builder = "/bin/sh";
+      args = ["-c" "echo good > $out"]; }`;
+    const first = await nixBuild(d, ['--no-out-link', '-E', expr]);
+    assert.equal(first.code, 0, first.stderr);
+    const out = first.stdout.trim();
+    const real = d.store.toRealPath(out);
+    chmodSync(real, 0o644);
+    writeFileSync(real, 'damaged\n');
+    const plain = await nixBuild(d, ['--no-out-link', '-E', expr]);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.equal(readFileSync(real, 'utf8'), 'damaged\n');
+    const repaired = await nixBuild(d, ['--repair', '--no-out-link', '-E', expr]);
+    assert.equal(repaired.code, 0, repaired.stderr);
+    assert.equal(repaired.stdout.trim(), out);
+    assert.equal(readFileSync(real, 'utf8'), 'good\n');
+  } finally {
+    await d.close();
+  }
+});
