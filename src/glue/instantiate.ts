@@ -27,15 +27,19 @@ export function remoteStoreIOSpec(options: RemoteStoreEvalIOOptions): {
   return { module: new URL('./store-io-remote.js', import.meta.url).href, options };
 }
 
-/** The EvalIO spec for evaluating into `store`: local stores are written directly. */
+/**
+ * The EvalIO spec for evaluating into `store`, opened from `uri` (as given: a store's own uri may
+ * leave out parameters such as ssh-ng's remote-program); local stores are written directly.
+ */
 export function ioSpecFor(
   store: Store,
+  uri: string,
   settings: Settings,
   env: Record<string, string | undefined>,
 ): { module: string; options: { storeUri: string } } {
   if (store instanceof LocalStore) return storeIOSpec(store.uri);
   return remoteStoreIOSpec({
-    storeUri: store.uri,
+    storeUri: uri,
     settings: Object.fromEntries(settings.entries().map((e) => [e.name, e.value])),
     env,
     storeDir: store.storeDir,

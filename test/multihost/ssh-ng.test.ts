@@ -3,10 +3,11 @@
 // mid-build, log streaming with the machine prefix as for ssh://; and a real Nix 2.8 client
 // offloading to a tix builder through `ssh-ng://…?remote-program=…/tix-daemon`.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { runCli } from '../../src/cli/run-cli.test-util.js';
 import { Harness, type Host } from '../harness/hosts.js';
 import { multiHostSkipReason, NixClient } from '../harness/nix-client.js';
 import { Client, lostNotices, sshNgLine, sshNgUri } from './support.js';
@@ -83,6 +84,30 @@ describe('ssh-ng:// remote builds', { skip }, () => {
         const check = flavour === 'nix' ? `nix-store --check-validity ${out} && cat ${out}` : `cat ${out}`;
         const there = await host.run(check);
         assert.equal(there.stdout, `input for ${flavour}\n${host.name}\n`, there.stderr);
+      } finally {
+        client.close();
+      }
+    });
+  }
+
+  for (const flavour of ['nix', 'tix'] as const) {
+    test(`tix build --store ssh-ng://… -E evaluates here and builds on ${flavour === 'nix' ? "Nix 2.8's" : "tix's"} daemon`, async () => {
+      const host = flavour === 'nix' ? nixHost : tixHost;
+      const client = new Client(harness);
+      try {
+        writeFileSync(join(client.dir, 'cwd', 'in.txt'), `source for ${flavour}\n`);
+        const expr = `derivation { name = "store-ng-${flavour}"; system = "x86_64-linux"; builder = "/bin/sh";
+          args = [ "-c" "read x < \${./in.txt}; echo $x > $out; read y < /tmp/whoami; echo $y >> $out" ]; }`;
+        const r = await runCli(['--store', sshNgUri(host), 'build', '--no-out-link', '-E', expr], {
+          cwd: join(client.dir, 'cwd'),
+          env: client.env,
+        });
+        assert.equal(r.code, 0, r.stderr);
+        const out = r.stdout.trim();
+        assert.match(out, new RegExp(`^/nix/store/[a-z0-9]{32}-store-ng-${flavour}$`));
+        const check = flavour === 'nix' ? `nix-store --check-validity ${out} && cat ${out}` : `cat ${out}`;
+        const there = await host.run(check);
+        assert.equal(there.stdout, `source for ${flavour}\n${host.name}\n`, there.stderr);
       } finally {
         client.close();
       }

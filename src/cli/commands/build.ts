@@ -16,7 +16,7 @@ import { CliError } from '../cli-error.js';
 import { cliSettings } from '../cli-settings.js';
 import { type Command, type CommandContext, UsageError } from '../command.js';
 import { missingLines } from '../missing.js';
-import { withStore } from '../open-store.js';
+import { resolveCliStoreUri, withStore } from '../open-store.js';
 import { BUILD_FLAGS, buildFlagSettings, parseDerivedPathArg, quiet, realisedOutputs } from '../realise.js';
 import { buildersFlagSettings, prewarmRemoteOnly, realiseWithBuilders } from '../remote-builds.js';
 import { storeDirsOf } from '../store-paths.js';
@@ -68,8 +68,10 @@ async function pathsToBuild(
   }
   // --repair also writes damaged sources and .drv files again, as nix-build's evaluation does.
   const req = { ...requestFromArgs(args, ctx, 'instantiate', settings), repair: flagSet(args, '--repair') };
-  const res = await instantiate(req, ioSpecFor(store, settings, ctx.env), (d) =>
-    ctx.err.write(Buffer.from(d, 'latin1')),
+  const res = await instantiate(
+    req,
+    ioSpecFor(store, resolveCliStoreUri(ctx, settings), settings, ctx.env),
+    (d) => ctx.err.write(Buffer.from(d, 'latin1')),
   );
   return res.code === 0 ? res.paths : undefined;
 }

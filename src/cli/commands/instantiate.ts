@@ -45,9 +45,14 @@ export async function runRequest(
   // Loaded on use: the evaluator and the store are not needed by other commands.
   const { runEvaluation } = await import('../../eval/run.js');
   if (req.mode === 'eval' && req.readWrite !== true) return runEvaluation(req, evalIOSpec(ctx), out);
-  const [{ ioSpecFor }, { withStore }] = await Promise.all([
+  const [{ ioSpecFor }, { resolveCliStoreUri, withStore }] = await Promise.all([
     import('../../glue/instantiate.js'),
     import('../open-store.js'),
   ]);
-  return withStore(ctx, (store) => runEvaluation(req, ioSpecFor(store, settings, ctx.env), out), settings);
+  return withStore(
+    ctx,
+    (store) =>
+      runEvaluation(req, ioSpecFor(store, resolveCliStoreUri(ctx, settings), settings, ctx.env), out),
+    settings,
+  );
 }
