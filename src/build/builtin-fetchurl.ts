@@ -16,8 +16,8 @@ import { decompress } from '../store/compression.js';
 import { diskNarSink } from '../store/nar-restore-disk.js';
 import { BuildError } from './errors.js';
 
-/** The bytes at `url`, streamed. */
-async function download(url: string): Promise<AsyncIterable<Uint8Array>> {
+/** The bytes at `url` (file://, http://, https://), streamed; failures worded as Nix 2.8's curl. */
+export async function download(url: string): Promise<AsyncIterable<Uint8Array>> {
   const fail = (detail: string) => new BuildError('FETCH', `unable to download '${url}': ${detail}`);
   if (url.startsWith('file://')) {
     let path: string;
@@ -30,7 +30,9 @@ async function download(url: string): Promise<AsyncIterable<Uint8Array>> {
     await new Promise<void>((resolve, reject) => {
       stream.once('open', () => resolve());
       stream.once('error', (e: NodeJS.ErrnoException) =>
-        reject(fail(e.code === 'ENOENT' ? "couldn't open file" : e.message)),
+        reject(
+          fail(e.code === 'ENOENT' || e.code === 'EACCES' ? "Couldn't read a file:// file (37)" : e.message),
+        ),
       );
     });
     return stream;

@@ -22,6 +22,7 @@ export const commands: CommandEntry[] = [
   entry('store query', async () => (await import('./store-query.js')).storeQuery),
   entry('store export', async () => (await import('./store-export.js')).storeExport),
   entry('store repair', async () => (await import('./store-repair.js')).storeRepair),
+  entry('prefetch-url', async () => (await import('./prefetch-url.js')).prefetchUrl),
   entry('store print-env', async () => (await import('./store-repair.js')).storePrintEnv),
   entry('store import', async () => (await import('./store-export.js')).storeImport),
   entry('hash path', async () => (await import('./hash-path.js')).hashPath),
