@@ -2,7 +2,7 @@
 // adds the .drv files, sources and toFile texts through the daemon (the same paths and bytes as
 // nix-instantiate 2.8 writes), and `tix build -E` then builds through it.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { tempDir } from '../build/test-support.js';
@@ -117,6 +117,12 @@ test('tix build --store unix://… -E builds through the daemon', async () => {
   const out = r.stdout.trim();
   assert.match(out, /^\/nix\/store\/[a-z0-9]{32}-top$/);
   assert.equal(readFileSync(store.toRealPath(out), 'utf8'), 'dep:flat source:a note\n');
+  // Without --no-out-link: ./result is made here, and the daemon registers it as a root.
+  const linked = await runCli(['--store', `unix://${socket}`, 'build', file], { cwd: dir, env: env() });
+  assert.equal(linked.code, 0, linked.stderr);
+  assert.equal(readlinkSync(join(dir, 'result')), out);
+  const roots = await store.findRoots();
+  assert.equal(roots.get(join(dir, 'result')), out);
   // A failure is reported once, with Nix's exit code for a failed build.
   const bad = await runCli(
     [

@@ -4,6 +4,7 @@
 // or those chosen with `DRV!out,dev`), prints the output paths and creates `result` links — one
 // per output: `result` for out, `result-dev` for dev, `result-2…` for the second derivation —
 // each registered as an indirect GC root. Exit 100 (or Nix's 101/102/104) when a build fails.
+import { readlinkSync, renameSync, symlinkSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { BuildPathsResult } from '../../build/goals.js';
 import type { Settings } from '../../config/settings.js';
@@ -22,6 +23,44 @@ import { buildersFlagSettings, prewarmRemoteOnly, realiseWithBuilders } from '..
 import { storeDirsOf } from '../store-paths.js';
 import { type Substitution, substitutionFromSettings } from '../substitute-hook.js';
 import { requestFromArgs } from './eval-common.js';
+
+/**
+ * nix-build's result link for `outPath`, registered as a GC root: a local store makes both; with a
+ * daemon on this machine the link (to the store path) is made here and the daemon registers it
+ * (AddIndirectRoot), as Nix's LocalFSStore::addPermRoot does. A store elsewhere (ssh-ng://) gets
+ * no link, as with nix-build, whose outputs are then only printed.
+ */
+async function addResultLink(store: Store, outPath: string, link: string): Promise<void> {
+  const s = store as Store & {
+    addPermRoot?: (p: string, l: string) => Promise<string>;
+    addIndirectRoot?: (l: string) => Promise<void>;
+    socket?: string;
+  };
+  if (typeof s.addPermRoot === 'function') {
+    await s.addPermRoot(outPath, link);
+    return;
+  }
+  if (typeof s.addIndirectRoot !== 'function' || s.socket === undefined) return;
+  let existing: string | undefined;
+  try {
+    existing = readlinkSync(link);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new CliError(
+        'UNSUPPORTED',
+        `cannot create symlink '${link}': it already exists and is not a symlink`,
+      );
+  }
+  if (existing !== undefined && !existing.startsWith(`${store.storeDir}/`))
+    throw new CliError(
+      'UNSUPPORTED',
+      `cannot create symlink '${link}': it already exists and does not point into the store`,
+    );
+  const tmp = `${link}.tmp-${process.pid}`;
+  symlinkSync(outPath, tmp);
+  renameSync(tmp, link);
+  await s.addIndirectRoot(link);
+}
 
 /** nix-build's link name for output `output` of the `counter`-th distinct derivation (0-based). */
 export function outLinkName(base: string, counter: number, output: string): string {
@@ -132,16 +171,7 @@ export const build: Command = {
               links.push([outLinkName(linkBase, counters.get(key)!, name), outPath]);
           }
         }
-        if (links.length > 0) {
-          const roots = store as typeof store & { addPermRoot?: (p: string, l: string) => Promise<string> };
-          if (typeof roots.addPermRoot !== 'function') {
-            throw new CliError(
-              'UNSUPPORTED',
-              `store '${store.uri}' cannot register GC roots; use --no-out-link`,
-            );
-          }
-          for (const [link, outPath] of links) await roots.addPermRoot(outPath, link);
-        }
+        for (const [link, outPath] of links) await addResultLink(store, outPath, link);
         ctx.out.write(printed.map((p) => `${p}\n`).join(''));
         return 0;
       },
