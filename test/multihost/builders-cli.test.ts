@@ -104,6 +104,35 @@ describe('builders and copy commands', { skip }, () => {
     assert.match(String(b!.state), /^down: cannot connect to 'nowhere\.invalid'/);
   });
 
+  test('tix copy-closure: --to a Nix 2.8 host (with --gzip and --include-outputs) and --from it', async () => {
+    const [dep, top] = client.withStore((s) => {
+      const d = s.addTextToStoreSync('cc-dep', 'dependency\n', []);
+      return [d, s.addTextToStoreSync('cc-top', `depends on ${d}\n`, [d])];
+    });
+    const up = await tix(['copy-closure', '--gzip', nixHost.name, top!]);
+    assert.equal(up.code, 0, up.stderr);
+    const there = await nixHost.run(
+      `nix-store --check-validity ${dep} ${top} && nix-store -q --references ${top}`,
+    );
+    assert.equal(there.stdout, `${dep}\n`, there.stderr);
+    // A derivation and, with --include-outputs, its output (built here).
+    const [drv] = client.addDerivations([{ name: 'cc-built', script: 'echo built > $out' }]);
+    const built = await client.build([drv!]);
+    assert.equal(built.code, 0, built.stderr);
+    const out = built.stdout.trim();
+    const withOut = await tix(['copy-closure', '--to', '--include-outputs', nixHost.name, drv!]);
+    assert.equal(withOut.code, 0, withOut.stderr);
+    assert.match(withOut.stderr, new RegExp(`copying path '${out}'`));
+    assert.equal((await nixHost.run(`cat ${out}`)).stdout, 'built\n');
+    const made = (await nixHost.run('echo made-there > /tmp/cc; nix-store --add /tmp/cc')).stdout.trim();
+    const down = await tix(['copy-closure', '--from', nixHost.name, made]);
+    assert.equal(down.code, 0, down.stderr);
+    assert.equal(
+      client.withStore((s) => s.isValidPathSync(made)),
+      true,
+    );
+  });
+
   test('tix copy --to ssh:// and --from ssh:// move closures both ways', async () => {
     const [dep, top] = client.withStore((s) => {
       const d = s.addTextToStoreSync('copy-dep', 'dependency\n', []);

@@ -4,13 +4,14 @@
 // serve protocol). `--compression` sets the destination's `compression` parameter.
 import { openRemoteStore } from '../../distribute/connect.js';
 import { type CopyOptions, copyClosure, copyPaths } from '../../distribute/copy.js';
+import { isDerivationPath } from '../../formats/derivation.js';
 import { openStore } from '../../store/open.js';
 import type { Store, ValidPathInfo } from '../../store/store.js';
 import { flagSet, flagValue, parseArgs } from '../args.js';
 import { cliSettings } from '../cli-settings.js';
-import { type Command, UsageError } from '../command.js';
+import { type Command, type CommandContext, UsageError } from '../command.js';
 import { openCliStore } from '../open-store.js';
-import { storeDirsOf, storePathArg } from '../store-paths.js';
+import { queryClosure, storeDirsOf, storePathArg } from '../store-paths.js';
 
 function withParam(uri: string, key: string, value: string): string {
   const u = uri.includes('?') ? uri.replace(new RegExp(`([?&])${key}=[^&]*&?`), '$1') : uri;
@@ -21,6 +22,63 @@ function withParam(uri: string, key: string, value: string): string {
 /** ssh:// and exec:// are serve-protocol remotes (with `connect-timeout`); the rest go to openStore. */
 function isServeUri(uri: string): boolean {
   return uri.startsWith('ssh://') || uri.startsWith('exec://');
+}
+
+interface CopyRequest {
+  to?: string;
+  from?: string;
+  args: string[];
+  compression?: string;
+  checkSigs: boolean;
+  substitute: boolean;
+  recursive: boolean;
+  /** nix-copy-closure --include-outputs: the valid outputs of the derivations copied go too. */
+  includeOutputs?: boolean;
+}
+
+/** Copies between the command's store and the store at `to` or `from`. */
+async function runCopy(ctx: CommandContext, r: CopyRequest): Promise<number> {
+  const settings = cliSettings(ctx);
+  const storeSettings = { get: (k: string) => settings.text(k) };
+  const open = (uri: string): Promise<Store> =>
+    isServeUri(uri)
+      ? openRemoteStore(uri, { env: ctx.env, connectTimeout: settings.get('connect-timeout') })
+      : openStore(uri, { settings: storeSettings, env: ctx.env });
+  const local = await openCliStore(ctx, settings);
+  let other: Store | undefined;
+  try {
+    if (r.to !== undefined) {
+      other = await open(r.compression ? withParam(r.to, 'compression', r.compression) : r.to);
+    } else {
+      if (r.compression) throw new UsageError("'--compression' applies to '--to' only");
+      other = await open(r.from!);
+    }
+    const [src, dst] = r.to !== undefined ? [local, other] : [other, local];
+    let paths = r.args.map((a) => storePathArg(a, { cwd: ctx.cwd, ...storeDirsOf(src) }));
+    if (r.includeOutputs) paths = await withOutputs(src, paths);
+    const opts: CopyOptions = {
+      checkSigs: r.checkSigs,
+      substitute: r.substitute,
+      onCopied: (info: ValidPathInfo) => ctx.err.write(`copying path '${info.path}' to '${dst.uri}'...\n`),
+    };
+    if (!r.recursive) await copyPaths(src, dst, paths, opts);
+    else await copyClosure(src, dst, paths, opts);
+    return 0;
+  } finally {
+    await other?.close();
+    await local.close();
+  }
+}
+
+/** `paths` and, for every derivation in their closure, its outputs that are valid in `store`. */
+async function withOutputs(store: Store, paths: string[]): Promise<string[]> {
+  const out = new Set(paths);
+  for (const p of await queryClosure(store, paths)) {
+    if (!isDerivationPath(p)) continue;
+    for (const o of (await store.queryDerivationOutputMap(p)).values())
+      if (await store.isValidPath(o)) out.add(o);
+  }
+  return [...out];
 }
 
 export const copy: Command = {
@@ -40,35 +98,47 @@ export const copy: Command = {
     if ((to === undefined) === (from === undefined))
       throw new UsageError("'tix copy' needs exactly one of '--to URI' and '--from URI'");
     if (args.positional.length === 0) throw new UsageError("'tix copy' needs at least one path");
-    const compression = flagValue(args, '--compression');
-    const settings = cliSettings(ctx);
-    const storeSettings = { get: (k: string) => settings.text(k) };
-    const open = (uri: string): Promise<Store> =>
-      isServeUri(uri)
-        ? openRemoteStore(uri, { env: ctx.env, connectTimeout: settings.get('connect-timeout') })
-        : openStore(uri, { settings: storeSettings, env: ctx.env });
-    const local = await openCliStore(ctx, settings);
-    let other: Store | undefined;
-    try {
-      if (to !== undefined) {
-        other = await open(compression ? withParam(to, 'compression', compression) : to);
-      } else {
-        if (compression) throw new UsageError("'--compression' applies to '--to' only");
-        other = await open(from!);
-      }
-      const [src, dst] = to !== undefined ? [local, other] : [other, local];
-      const paths = args.positional.map((a) => storePathArg(a, { cwd: ctx.cwd, ...storeDirsOf(src) }));
-      const opts: CopyOptions = {
-        checkSigs: !flagSet(args, '--no-check-sigs'),
-        substitute: flagSet(args, '--substitute-on-destination'),
-        onCopied: (info: ValidPathInfo) => ctx.err.write(`copying path '${info.path}' to '${dst.uri}'...\n`),
-      };
-      if (flagSet(args, '--no-recursive')) await copyPaths(src, dst, paths, opts);
-      else await copyClosure(src, dst, paths, opts);
-      return 0;
-    } finally {
-      await other?.close();
-      await local.close();
-    }
+    return runCopy(ctx, {
+      ...(to !== undefined ? { to } : { from: from! }),
+      args: args.positional,
+      compression: flagValue(args, '--compression'),
+      checkSigs: !flagSet(args, '--no-check-sigs'),
+      substitute: flagSet(args, '--substitute-on-destination'),
+      recursive: !flagSet(args, '--no-recursive'),
+    });
+  },
+};
+
+/**
+ * `tix copy-closure [--to | --from] HOST PATH…` = `nix-copy-closure`: the closures go to (default)
+ * or come from `ssh://HOST` through the serve protocol, without signature checks as in Nix 2.8;
+ * `--include-outputs` adds the derivations' outputs, `-s`/`--use-substitutes` lets the
+ * destination substitute, `--gzip` compresses the ssh connection.
+ */
+export const copyClosureCommand: Command = {
+  name: ['copy-closure'],
+  summary: 'copy store path closures to or from a machine over ssh (like nix-copy-closure)',
+  async run(argv, ctx) {
+    const args = parseArgs(argv, {
+      '--to': { arity: 0 },
+      '--from': { arity: 0 },
+      '--gzip': { arity: 0 },
+      '--include-outputs': { arity: 0 },
+      '--use-substitutes': { arity: 0, aliases: ['-s'] },
+    });
+    if (flagSet(args, '--to') && flagSet(args, '--from'))
+      throw new UsageError("'--to' and '--from' conflict");
+    const [host, ...paths] = args.positional;
+    if (host === undefined) throw new UsageError("'tix copy-closure' needs a host");
+    let uri = `ssh://${host}`;
+    if (flagSet(args, '--gzip')) uri = withParam(uri, 'compress', 'true');
+    return runCopy(ctx, {
+      ...(flagSet(args, '--from') ? { from: uri } : { to: uri }),
+      args: paths,
+      checkSigs: false,
+      substitute: flagSet(args, '--use-substitutes'),
+      recursive: true,
+      includeOutputs: flagSet(args, '--include-outputs'),
+    });
   },
 };

@@ -44,6 +44,7 @@ export const commands: CommandEntry[] = [
   entry('repl', async () => (await import('./repl.js')).replCommand),
   entry('instantiate', async () => (await import('./instantiate.js')).instantiateCommand),
   entry('copy', async () => (await import('./copy.js')).copy),
+  entry('copy-closure', async () => (await import('./copy.js')).copyClosureCommand),
   entry('key generate', async () => (await import('./key.js')).keyGenerate),
   entry('key public', async () => (await import('./key.js')).keyPublic),
   entry('store sign', async () => (await import('./store-sign.js')).storeSign),
