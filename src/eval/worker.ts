@@ -63,11 +63,13 @@ async function workerMain(): Promise<void> {
     stderr: (d) => port.postMessage({ t: 'err', d } satisfies Msg),
   };
   try {
-    let code: number;
+    let code = runSession(req, evalIO, out);
     try {
-      code = runSession(req, evalIO, out);
-    } finally {
       await evalIO.finish?.();
+    } catch (e) {
+      // Adding what the evaluation made failed (a store error): reported as the CLI reports one.
+      out.stderr(`error: ${(e as Error).message}\n`);
+      code = 1;
     }
     port.postMessage({ t: 'done', code } satisfies Msg);
   } catch (e) {

@@ -1,5 +1,5 @@
 // The EvalIO for evaluation into a store whose files this process does not write itself (a daemon
-// over its socket, `ssh-ng://`, `ssh://`): store paths are computed and remembered as MemoryEvalIO
+// over its socket, or over `ssh-ng://`): store paths are computed and remembered as MemoryEvalIO
 // does, and when the evaluation is over the paths it added (sources, toFile texts, .drv files)
 // are added to the store in the order they were made, so that each one's references are there
 // before it. Paths the store already has are skipped. Nix adds each path as it evaluates; the
