@@ -79,6 +79,8 @@ test('queries print what nix-store --query 2.8 prints', { skip: noNix }, async (
   await same(['--tree', out.c!, drv.b!]);
   await same(['--graph', drv.d!]);
   await same(['--graph', '-u', drv.c!]);
+  await same(['--graphml', drv.d!]);
+  await same(['--graphml', '-u', drv.c!]);
   await same(['--resolve', out.c!, `${out.a}/`]);
 });
 

@@ -1,6 +1,6 @@
 // `tix store query [QUERY] PATH…` = `nix-store --query` (-q) of Nix 2.8, with the same output:
 // --outputs (the default), --requisites/-R [--include-outputs], --references, --referrers,
-// --referrers-closure, --deriver/-d, --binding/-b NAME, --hash, --size, --tree, --graph, --resolve
+// --referrers-closure, --deriver/-d, --binding/-b NAME, --hash, --size, --tree, --graph, --graphml, --resolve
 // and --roots; --use-output/-u applies a query to a derivation's outputs. Lists come out in Nix's
 // order: reverse topological (a path after everything it refers to), ties by store path.
 import { compareUtf8 } from '../../formats/byte-order.js';
@@ -26,6 +26,7 @@ const QUERIES: Record<string, FlagSpec> = {
   '--size': { arity: 0 },
   '--tree': { arity: 0 },
   '--graph': { arity: 0 },
+  '--graphml': { arity: 0 },
   '--resolve': { arity: 0 },
   '--roots': { arity: 0 },
 };
@@ -190,6 +191,12 @@ async function query(store: Store, q: string, args: ParsedArgs, ctx: CommandCont
       await printDotGraph(store, roots, print);
       return 0;
     }
+    case '--graphml': {
+      const roots: string[] = [];
+      for (const p of paths) roots.push(...(await use(p, useOutput)));
+      await printGraphML(store, roots, print);
+      return 0;
+    }
     case '--resolve':
       for (const p of paths) print(p);
       return 0;
@@ -208,6 +215,47 @@ async function query(store: Store, q: string, args: ParsedArgs, ctx: CommandCont
     }
   }
   throw new UsageError(`unknown query '${q}'`);
+}
+
+/** Nix 2.8's printGraphML: a node per path (in path order) with its NAR size, an edge per reference. */
+async function printGraphML(store: Store, roots: string[], print: (line: string) => void): Promise<void> {
+  const work = new Set(roots);
+  const done = new Set<string>();
+  const base = (p: string) => p.slice(store.storeDir.length + 1);
+  const out = [
+    "<?xml version='1.0' encoding='utf-8'?>",
+    "<graphml xmlns='http://graphml.graphdrawing.org/xmlns'",
+    "    xmlns:xsi='http://www.w3.org/2001/XMLSchema-instance'",
+    "    xsi:schemaLocation='http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd'>",
+    "<key id='narSize' for='node' attr.name='narSize' attr.type='int'/>" +
+      "<key id='name' for='node' attr.name='name' attr.type='string'/>" +
+      "<key id='type' for='node' attr.name='type' attr.type='string'/>" +
+      "<graph id='G' edgedefault='directed'>",
+  ];
+  while (work.size > 0) {
+    const path = sortedPaths(work)[0]!;
+    work.delete(path);
+    if (done.has(path)) continue;
+    done.add(path);
+    const info = await requirePathInfo(store, path);
+    const name = base(path).slice(33);
+    // Nix's symbolicName: the name up to its first '-', inclusive ("" without one).
+    const symbolic = name.slice(0, name.indexOf('-') + 1);
+    out.push(
+      `  <node id="${base(path)}">`,
+      `    <data key="narSize">${info.narSize}</data>`,
+      `    <data key="name">${symbolic}</data>`,
+      `    <data key="type">${isDerivationPath(path) ? 'derivation' : 'output-path'}</data>`,
+      '  </node>',
+    );
+    for (const r of sortedPaths(info.references)) {
+      if (r === path) continue;
+      work.add(r);
+      out.push(`  <edge source="${base(path)}" target="${base(r)}"/>`);
+    }
+  }
+  out.push('</graph>', '</graphml>');
+  for (const l of out) print(l);
 }
 
 const COLOURS = ['black', 'red', 'green', 'blue', 'magenta', 'burlywood'];
