@@ -1,8 +1,9 @@
 // `tix store query [QUERY] PATH…` = `nix-store --query` (-q) of Nix 2.8, with the same output:
 // --outputs (the default), --requisites/-R [--include-outputs], --references, --referrers,
-// --referrers-closure, --deriver/-d, --binding/-b NAME, --hash, --size, --tree, --graph, --graphml, --resolve
-// and --roots; --use-output/-u applies a query to a derivation's outputs. Lists come out in Nix's
-// order: reverse topological (a path after everything it refers to), ties by store path.
+// --referrers-closure, --deriver/-d, --binding/-b NAME, --hash, --size, --tree, --graph,
+// --graphml, --resolve and --roots; --use-output/-u applies a query to a derivation's outputs.
+// Lists come out in Nix's order: reverse topological (a path after everything it refers to), ties
+// by store path.
 import { compareUtf8 } from '../../formats/byte-order.js';
 import { isDerivationPath } from '../../formats/derivation.js';
 import { parseHash, printHash } from '../../formats/hash.js';
