@@ -20,6 +20,7 @@ export const commands: CommandEntry[] = [
   entry('store optimise', async () => (await import('./store-optimise.js')).storeOptimise),
   entry('store verify', async () => (await import('./store-verify.js')).storeVerify),
   entry('store query', async () => (await import('./store-query.js')).storeQuery),
+  entry('store check-validity', async () => (await import('./store-query.js')).storeCheckValidity),
   entry('store export', async () => (await import('./store-export.js')).storeExport),
   entry('store repair', async () => (await import('./store-repair.js')).storeRepair),
   entry('prefetch-url', async () => (await import('./prefetch-url.js')).prefetchUrl),

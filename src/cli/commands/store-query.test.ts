@@ -82,6 +82,18 @@ test('queries print what nix-store --query 2.8 prints', { skip: noNix }, async (
   await same(['--graphml', drv.d!]);
   await same(['--graphml', '-u', drv.c!]);
   await same(['--resolve', out.c!, `${out.a}/`]);
+  const invalid = '/nix/store/00000000000000000000000000000000-nothing';
+  for (const args of [
+    [out.c!, drv.a!],
+    ['--print-invalid', out.c!, invalid, drv.d!],
+    [drv.a!, invalid],
+  ]) {
+    const ours = await runCliOnStore(tmp, 'tix-root', ['store', 'check-validity', ...args]);
+    const theirs = runNix(tmp, 'nix-store', ['--check-validity', ...args]);
+    assert.equal(ours.code, theirs.status, args.join(' '));
+    assert.equal(ours.stdout, theirs.stdout.toString(), args.join(' '));
+    assert.equal(ours.stderr, theirs.stderr, args.join(' '));
+  }
 });
 
 test('errors: an invalid path, a missing binding, two query types', { skip: noNix }, async () => {

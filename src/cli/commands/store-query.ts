@@ -284,3 +284,25 @@ async function printDotGraph(store: Store, roots: string[], print: (line: string
   out.push('}');
   for (const l of out) print(l);
 }
+
+/**
+ * `tix store check-validity [--print-invalid] PATH…` = `nix-store --check-validity`: fails on the
+ * first path that is not valid, or with --print-invalid lists those that are not.
+ */
+export const storeCheckValidity: Command = {
+  name: ['store', 'check-validity'],
+  summary: 'check that store paths are valid (like nix-store --check-validity)',
+  async run(argv, ctx) {
+    const args = parseArgs(argv, { '--print-invalid': { arity: 0 } });
+    return withStore(ctx, async (store) => {
+      for (const arg of args.positional) {
+        const path = storePathArg(arg, { cwd: ctx.cwd, ...storeDirsOf(store) });
+        if (await store.isValidPath(path)) continue;
+        if (!flagSet(args, '--print-invalid'))
+          throw new CliError('INVALID_PATH', `path '${path}' is not valid`);
+        ctx.out.write(`${path}\n`);
+      }
+      return 0;
+    });
+  },
+};
