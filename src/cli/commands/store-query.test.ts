@@ -1,11 +1,12 @@
 // `tix store query` against `nix-store --query` of Nix 2.8 on the same store contents (the same
 // derivations instantiated and built in a tix store and in a Nix store), in the same run.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { NIX_SANDBOX_CONF, noNix, runCliOnStore, runNix } from '../run-cli.test-util.js';
+import { NIX_SANDBOX_CONF, noNix, runCli, runCliOnStore, runNix } from '../run-cli.test-util.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tix-store-query-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -160,4 +161,60 @@ test('print-env, verify PATH and repair as nix-store --print-env, --verify-path,
   const cannot = await runCliOnStore(tmp, 'tix-root', ['store', 'repair', src]);
   assert.equal(cannot.code, 1);
   assert.equal(cannot.stderr, `error: cannot repair path '${src}'\n`);
+});
+
+test('dump-db, load-db and register-validity read and write what nix-store 2.8 does', {
+  skip: noNix,
+}, async () => {
+  const closure = runNix(tmp, 'nix-store', ['-qR', drv.d!]).stdout.toString().trim().split('\n');
+  const args = [out.b!, ...closure];
+  const ours = await runCliOnStore(tmp, 'tix-root', ['store', 'dump-db', ...args]);
+  const theirs = runNix(tmp, 'nix-store', ['--dump-db', ...args]);
+  assert.equal(ours.code, 0, ours.stderr);
+  assert.equal(ours.stdout, theirs.stdout.toString());
+  // The files of the closure copied into two empty stores, then registered from Nix's dump there.
+  for (const root of ['loaded', 'registered']) {
+    mkdirSync(join(tmp, root, 'nix', 'store'), { recursive: true });
+    for (const p of closure) execFileSync('cp', ['-a', join(tmp, 'nix-root', p), join(tmp, root, p)]);
+  }
+  const dump = runNix(tmp, 'nix-store', ['--dump-db', ...closure]).stdout;
+  const loaded = await runCli(['--store', `local?root=${join(tmp, 'loaded')}`, 'store', 'load-db'], {
+    cwd: tmp,
+    env: { HOME: tmp, TIX_CONF_DIR: join(tmp, 'etc'), TIX_USER_CONF_FILES: '', PATH: process.env.PATH },
+    stdin: dump,
+  });
+  assert.equal(loaded.code, 0, loaded.stderr);
+  // Without hashes: path, deriver, references (nix-store --register-validity's input).
+  const lines = dump.toString().split('\n');
+  const plain: string[] = [];
+  for (let k = 0; k < lines.length - 1; ) {
+    plain.push(lines[k]!); // path
+    k += 3; // hash and size dropped
+    plain.push(lines[k]!); // deriver
+    const n = Number(lines[k + 1]);
+    plain.push(...lines.slice(k + 1, k + 2 + n));
+    k += 2 + n;
+  }
+  const registered = await runCli(
+    ['--store', `local?root=${join(tmp, 'registered')}`, 'store', 'register-validity'],
+    {
+      cwd: tmp,
+      env: { HOME: tmp, TIX_CONF_DIR: join(tmp, 'etc'), TIX_USER_CONF_FILES: '', PATH: process.env.PATH },
+      stdin: `${plain.join('\n')}\n`,
+    },
+  );
+  assert.equal(registered.code, 0, registered.stderr);
+  for (const root of ['loaded', 'registered']) {
+    const again = await runCliOnStore(tmp, root, ['store', 'dump-db', ...closure]);
+    assert.equal(again.stdout, dump.toString(), root);
+    const verify = await runCliOnStore(tmp, root, ['store', 'verify', '--check-contents']);
+    assert.equal(verify.code, 0, verify.stderr);
+  }
+  const bad = await runCli(['--store', `local?root=${join(tmp, 'loaded')}`, 'store', 'load-db'], {
+    cwd: tmp,
+    env: { HOME: tmp, TIX_CONF_DIR: join(tmp, 'etc'), TIX_USER_CONF_FILES: '', PATH: process.env.PATH },
+    stdin: `${closure[0]}\nnot-a-hash\n`,
+  });
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /^error: .*: the NAR hash at line 2 of the registrations on stdin\n$/);
 });
