@@ -44,7 +44,8 @@ export async function download(url: string): Promise<AsyncIterable<Uint8Array>> 
     } catch (e) {
       throw fail(((e as Error).cause as Error | undefined)?.message ?? (e as Error).message);
     }
-    if (!res.ok) throw fail(`HTTP error ${res.status}`);
+    // As Nix 2.8's curl transfer words it, with the status line's reason.
+    if (!res.ok) throw fail(`HTTP error ${res.status} ('${res.statusText}')`);
     if (!res.body) return Readable.from([]);
     return Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
   }

@@ -153,7 +153,7 @@ describe('builtin:fetchurl', () => {
     // The download's error is build output, shown as it happens (so not repeated in the failure).
     assert.match(
       missing.stderr,
-      /^error: unable to download 'http:\/\/127\.0\.0\.1:\d+\/nope\.txt': HTTP error 404$/m,
+      /^error: unable to download 'http:\/\/127\.0\.0\.1:\d+\/nope\.txt': HTTP error 404 \('Not Found'\)$/m,
     );
     const wrong = await tix([
       'build',

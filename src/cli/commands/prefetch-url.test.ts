@@ -15,7 +15,7 @@ let base = '';
 before(async () => {
   const code = `const http = require('node:http'), fs = require('node:fs'), path = require('node:path');
     const s = http.createServer((q, r) => {
-      const f = path.join(process.argv[1], q.url.slice(1));
+      const f = path.join(process.argv[1], q.url.slice(1).replace(/[?].*$/, ''));
       if (!fs.existsSync(f)) return r.writeHead(404).end();
       r.writeHead(200).end(fs.readFileSync(f));
     });
@@ -57,6 +57,9 @@ test('prints what nix-prefetch-url 2.8 prints', { skip: noNix }, async () => {
   await same([`${base}/hello.txt`]);
   await same(['--unpack', '--print-path', `${base}/pkgs.tar.gz`]);
   await same([`file://${join(tmp, 'www', 'nothere.txt')}`]);
+  // The name is the URL's base name as it is: a query stays in it.
+  await same([`${base}/hello.txt?v=1`]);
+  await same([`${base}/nothere.txt`]);
   // With the hash it already has, the path is used without downloading.
   const hash = first.stdout.trim();
   const gone = `file://${join(tmp, 'gone.txt')}`;

@@ -39,6 +39,12 @@ function contentHash(src: string, method: 'flat' | 'recursive', algo: HashAlgo):
   return h.finish();
 }
 
+/** Nix's baseNameOf: after the last slash, one trailing slash ignored. */
+function baseNameOf(path: string): string {
+  const end = path.endsWith('/') && path.length > 1 ? path.length - 1 : path.length;
+  return path.slice(path.lastIndexOf('/', end - 1) + 1, end);
+}
+
 export const prefetchUrl: Command = {
   name: ['prefetch-url'],
   summary: 'download a file into the store and print its hash (like nix-prefetch-url)',
@@ -56,15 +62,8 @@ export const prefetchUrl: Command = {
     const algo: HashAlgo = parseHashAlgo(flagValue(args, '--type') ?? 'sha256');
     const unpack = flagSet(args, '--unpack');
     const method = unpack || flagSet(args, '--executable') ? 'recursive' : 'flat';
-    const name =
-      flagValue(args, '--name') ??
-      decodeURIComponent(
-        url
-          .replace(/[?#].*$/, '')
-          .replace(/\/+$/, '')
-          .split('/')
-          .pop() ?? '',
-      );
+    // As Nix 2.8: the URL's base name as it is (not decoded, a query included).
+    const name = flagValue(args, '--name') ?? baseNameOf(url);
     if (name === '') throw new UsageError(`cannot figure out the file name for '${url}'`);
     return withStore(ctx, async (store) => {
       if (!(store instanceof LocalStore))
