@@ -73,9 +73,9 @@ async function asActivity(
   }
 }
 
-/** BuildPaths takes every mode; BuildDerivation (a remote build of one derivation) only Normal. */
-function checkMode(mode: BuildMode, allowAll = false): void {
-  if (mode !== BuildMode.Normal && !allowAll) {
+/** BuildDerivation (a remote build of one derivation) takes only Normal; BuildPaths takes every mode. */
+function checkMode(mode: BuildMode): void {
+  if (mode !== BuildMode.Normal) {
     throw new StoreError(
       'UNSUPPORTED',
       `build mode '${mode === BuildMode.Repair ? 'repair' : 'check'}' is not supported by the tix daemon`,
@@ -119,10 +119,9 @@ export function localWorkerBuilder(
 
   return {
     async buildPaths(paths, ctx) {
-      // Check and repair modes (nix-build --check / --repair through the daemon) build on this
-      // machine: check compares with the valid outputs, repair replaces damaged ones (the client
-      // must be trusted, see checkRepair).
-      checkMode(ctx.mode, true);
+      // Every mode: check and repair (nix-build --check / --repair through the daemon) build on
+      // this machine; check compares with the valid outputs, repair replaces damaged ones (the
+      // client must be trusted, see checkRepair).
       const local = clientBuildOptions(base, ctx);
       let results = new Map<string, BuildResult>();
       let failure: { message: string; exitStatus: number } | undefined;
