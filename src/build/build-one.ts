@@ -17,10 +17,10 @@ import {
 import { availableParallelism, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { BasicDerivation, Derivation } from '../formats/derivation.js';
-import { HashSink, hashEquals, parseHash } from '../formats/hash.js';
+import { type Hash, hashEquals, parseHash } from '../formats/hash.js';
 import { isStoreError } from '../store/errors.js';
 import { removeTreeSync } from '../store/fs-util.js';
-import { dumpPathSync } from '../store/nar-dump-disk.js';
+import { narHashSync } from '../store/nar-dump-disk.js';
 import { type BuildResult, BuildStatus } from '../store/store.js';
 import { BuildLog } from './build-log.js';
 import {
@@ -206,14 +206,14 @@ export async function buildDerivationLocally(
 export function contentsGood(store: LocalBuildStore, path: string): boolean {
   const info = store.queryPathInfoSync(path);
   if (!info) return false;
-  const h = new HashSink('sha256');
+  let got: Hash;
   try {
-    for (const chunk of dumpPathSync(store.toRealPath(path))) h.update(chunk);
+    got = narHashSync(store.toRealPath(path)).hash;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw e;
   }
-  return hashEquals(h.finish(), parseHash(info.narHash, { algo: 'sha256' }));
+  return hashEquals(got, parseHash(info.narHash, { algo: 'sha256' }));
 }
 
 type MakeResult = (
@@ -547,9 +547,7 @@ function compareWithValidOutputs(
   for (const [name, out] of drv.outputs) {
     const actual = actualPaths.get(name)!;
     const valid = store.queryPathInfoSync(out.path)!;
-    const rebuilt = new HashSink('sha256');
-    for (const chunk of dumpPathSync(actual)) rebuilt.update(chunk);
-    if (hashEquals(rebuilt.finish(), parseHash(valid.narHash, { algo: 'sha256' }))) continue;
+    if (hashEquals(narHashSync(actual).hash, parseHash(valid.narHash, { algo: 'sha256' }))) continue;
     const real = store.toRealPath(out.path);
     if (keepFailed) {
       const dst = `${real}.check`;

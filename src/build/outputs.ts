@@ -6,7 +6,9 @@ import { compareUtf8 } from '../formats/byte-order.js';
 import { printContentAddress } from '../formats/content-address.js';
 import {
   type Hash,
+  type HashAlgo,
   HashSink,
+  hashBytes,
   hashEquals,
   parseHashAlgo,
   parseHashUnprefixed,
@@ -15,7 +17,7 @@ import {
 import { RefScanner } from '../formats/references.js';
 import { makeFixedOutputPath, outputPathName } from '../formats/store-path.js';
 import { canonicaliseTreeSync, fsyncDirSync, removeTreeSync } from '../store/fs-util.js';
-import { dumpPathSync } from '../store/nar-dump-disk.js';
+import { dumpPathSync, narHashSync } from '../store/nar-dump-disk.js';
 import type { ValidPathInfo } from '../store/store.js';
 import { checkOutputs } from './check-outputs.js';
 import { BuildError } from './errors.js';
@@ -195,15 +197,9 @@ export function parseOutputHashAlgo(
   };
 }
 
-function contentHash(
-  actual: string,
-  method: 'flat' | 'recursive',
-  algo: ReturnType<typeof parseHashAlgo>,
-): Hash {
-  const sink = new HashSink(algo);
-  if (method === 'flat') sink.update(readFileSync(actual));
-  else for (const chunk of dumpPathSync(actual)) sink.update(chunk);
-  return sink.finish();
+/** The hash a fixed output of `method` has: of the file's contents, or of the tree's NAR. */
+export function contentHash(actual: string, method: 'flat' | 'recursive', algo: HashAlgo): Hash {
+  return method === 'flat' ? hashBytes(algo, readFileSync(actual)) : narHashSync(actual, algo).hash;
 }
 
 /** Dependency order between outputs (referenced outputs first); a cycle is an error as in 2.8. */

@@ -16,6 +16,7 @@ import {
   readSync,
   type Stats,
 } from 'node:fs';
+import { type Hash, type HashAlgo, HashSink } from '../formats/hash.js';
 import { FRAMED, padded } from '../formats/nar-tokens.js';
 import type { BufferPool } from './buffer-pool.js';
 import { StoreError } from './errors.js';
@@ -242,6 +243,13 @@ export function* dumpPathSync(path: string, opts: { filter?: PathFilter } = {}):
     if (Buffer.isBuffer(piece)) yield piece;
     else yield* readBigSync(piece);
   }
+}
+
+/** The hash (sha256 unless `algo` says otherwise) of the NAR of the tree at `path`, and its size. */
+export function narHashSync(path: string, algo: HashAlgo = 'sha256'): { hash: Hash; size: number } {
+  const h = new HashSink(algo);
+  for (const chunk of dumpPathSync(path)) h.update(chunk);
+  return { hash: h.finish(), size: h.bytesSeen };
 }
 
 export interface DumpOptions {

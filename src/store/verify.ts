@@ -3,13 +3,13 @@
 // restored from `repairSource` when one is given. Leftovers (see leftovers.ts) are removed.
 import { lstatSync } from 'node:fs';
 import { sortUtf8 } from '../formats/byte-order.js';
-import { HashSink, hashEquals, printHash } from '../formats/hash.js';
+import { hashEquals, printHash } from '../formats/hash.js';
 import { StoreError } from './errors.js';
 import { removeTreeSync } from './fs-util.js';
 import { acquireGcLock } from './gc-lock.js';
 import { findLeftovers, removeLeftover } from './leftovers.js';
 import type { LocalStore } from './local.js';
-import { dumpPathSync } from './nar-dump-disk.js';
+import { narHashSync } from './nar-dump-disk.js';
 import type { ValidPathInfo } from './store.js';
 import { parseNarHash } from './store-paths.js';
 
@@ -62,21 +62,19 @@ export async function verifyStore(store: LocalStore, opts: VerifyOptions): Promi
         continue;
       }
       if (!opts.checkContents) continue;
-      const h = new HashSink('sha256');
-      for (const chunk of dumpPathSync(real)) h.update(chunk);
-      const got = h.finish();
+      const { hash: got, size } = narHashSync(real);
       const expected = parseNarHash(info.narHash, path);
       if (!hashEquals(got, expected)) {
         broken.push({
           info,
           problem: `path '${path}' was modified: expected hash '${printHash(expected, 'nix32', { prefix: true })}', got '${printHash(got, 'nix32', { prefix: true })}'`,
         });
-      } else if (info.narSize !== h.bytesSeen) {
+      } else if (info.narSize !== size) {
         if (info.narSize === 0 || opts.repair) {
-          store.db.registerValidPaths([{ ...info, narSize: h.bytesSeen }], new Map());
-          res.fixed.push(`path '${path}' had NAR size ${info.narSize}, recorded ${h.bytesSeen}`);
+          store.db.registerValidPaths([{ ...info, narSize: size }], new Map());
+          res.fixed.push(`path '${path}' had NAR size ${info.narSize}, recorded ${size}`);
         } else {
-          res.errors.push(`path '${path}' has NAR size ${h.bytesSeen}, but ${info.narSize} is recorded`);
+          res.errors.push(`path '${path}' has NAR size ${size}, but ${info.narSize} is recorded`);
         }
       }
     }

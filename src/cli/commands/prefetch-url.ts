@@ -6,44 +6,22 @@
 // prints the path. file://, http:// and https:// URLs.
 
 import { execFileSync } from 'node:child_process';
-import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { download } from '../../build/builtin-fetchurl.js';
 import { BuildError } from '../../build/errors.js';
-import {
-  type Hash,
-  type HashAlgo,
-  HashSink,
-  hashBytes,
-  hashEquals,
-  parseHash,
-  parseHashAlgo,
-  printHash,
-} from '../../formats/hash.js';
+import { contentHash } from '../../build/outputs.js';
+import { baseNameOf } from '../../eval/paths.js';
+import { type HashAlgo, hashEquals, parseHash, parseHashAlgo, printHash } from '../../formats/hash.js';
 import { makeFixedOutputPath } from '../../formats/store-path.js';
 import { removeTreeSync } from '../../store/fs-util.js';
 import { LocalStore } from '../../store/local.js';
-import { dumpPathSync } from '../../store/nar-dump-disk.js';
 import { flagSet, flagValue, parseArgs } from '../args.js';
 import { CliError } from '../cli-error.js';
 import { type Command, UsageError } from '../command.js';
 import { withStore } from '../open-store.js';
-
-/** The hash a fixed output of `method` has: of the file, or of the tree's NAR. */
-function contentHash(src: string, method: 'flat' | 'recursive', algo: HashAlgo): Hash {
-  if (method === 'flat') return hashBytes(algo, readFileSync(src));
-  const h = new HashSink(algo);
-  for (const chunk of dumpPathSync(src)) h.update(chunk);
-  return h.finish();
-}
-
-/** Nix's baseNameOf: after the last slash, one trailing slash ignored. */
-function baseNameOf(path: string): string {
-  const end = path.endsWith('/') && path.length > 1 ? path.length - 1 : path.length;
-  return path.slice(path.lastIndexOf('/', end - 1) + 1, end);
-}
 
 export const prefetchUrl: Command = {
   name: ['prefetch-url'],

@@ -10,10 +10,10 @@
 //   the same without hashes (computed from the files, whose metadata is canonicalised first);
 //   paths already valid are left alone unless --reregister.
 import { compareUtf8 } from '../../formats/byte-order.js';
-import { HashSink, parseHash, printHash } from '../../formats/hash.js';
+import { parseHash, printHash } from '../../formats/hash.js';
 import { canonicaliseTreeSync } from '../../store/fs-util.js';
 import { LocalStore } from '../../store/local.js';
-import { dumpPathSync } from '../../store/nar-dump-disk.js';
+import { narHashSync } from '../../store/nar-dump-disk.js';
 import type { ValidPathInfo } from '../../store/store.js';
 import { assertStorePath } from '../../store/store-paths.js';
 import { flagSet, parseArgs } from '../args.js';
@@ -129,14 +129,14 @@ async function register(
       let { narHash, narSize } = r;
       if (opts.canonicalise) canonicaliseTreeSync(real);
       if (narHash === undefined) {
-        const h = new HashSink('sha256');
+        let nar: ReturnType<typeof narHashSync>;
         try {
-          for (const chunk of dumpPathSync(real)) h.update(chunk);
+          nar = narHashSync(real);
         } catch (e) {
           throw new CliError('INVALID_PATH', `getting status of '${real}': ${(e as Error).message}`);
         }
-        narHash = printHash(h.finish(), 'base16', { prefix: true });
-        narSize = h.bytesSeen;
+        narHash = printHash(nar.hash, 'base16', { prefix: true });
+        narSize = nar.size;
       }
       const info: ValidPathInfo = {
         path: r.path,
