@@ -114,6 +114,18 @@ export function resolveLinks(path: string): string {
   return out === '' ? '/' : out;
 }
 
+/**
+ * Unpacks the tarball `file` (any compression tar recognises) into the empty directory `into` and
+ * returns the tree it holds, as Nix's unpacking fetchers take it: its one top directory, else `into`.
+ */
+export function unpackTarball(file: string, into: string): string {
+  childProcess().execFileSync('tar', ['-xf', file, '-C', into], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const top = fs.readdirSync(into);
+  return top.length === 1 && fs.statSync(nodePath.join(into, top[0]!)).isDirectory()
+    ? nodePath.join(into, top[0]!)
+    : into;
+}
+
 export class MemoryEvalIO implements EvalIO {
   readonly storeDir: string;
   private entries = new Map<string, Entry>();
@@ -266,13 +278,7 @@ export class MemoryEvalIO implements EvalIO {
       return this.addToStore(local, { name, method: 'flat', expectedHash: opts.sha256, origin: url });
     }
     fs.accessSync(local, fs.constants.R_OK); // an unreadable file fails as the download would
-    const tmp = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'tix-unpack-'));
-    childProcess().execFileSync('tar', ['-xf', local, '-C', tmp], { stdio: ['ignore', 'ignore', 'pipe'] });
-    const top = fs.readdirSync(tmp);
-    const root =
-      top.length === 1 && fs.statSync(nodePath.join(tmp, top[0]!)).isDirectory()
-        ? nodePath.join(tmp, top[0]!)
-        : tmp;
+    const root = unpackTarball(local, fs.mkdtempSync(nodePath.join(os.tmpdir(), 'tix-unpack-')));
     return this.addToStore(root, { name, method: 'recursive', expectedHash: opts.sha256, origin: url });
   }
 

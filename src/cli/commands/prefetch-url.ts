@@ -1,18 +1,11 @@
-// `tix prefetch-url URL [HASH]` = `nix-prefetch-url`: downloads URL into the store as a fixed
-// output and prints its hash (nix32), as Nix 2.8 does: the file's hash, or with --unpack the NAR
-// hash of the unpacked tree (a tarball's single top directory). With HASH, a valid path of that
-// hash is used without downloading, and a download of another hash fails. --type picks the hash
-// algorithm, --name the store path's name (default: the URL's base name), --print-path also
-// prints the path. file://, http:// and https:// URLs.
-
-import { execFileSync } from 'node:child_process';
-import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { download } from '../../build/builtin-fetchurl.js';
 import { BuildError } from '../../build/errors.js';
 import { contentHash } from '../../build/outputs.js';
+import { unpackTarball } from '../../eval/io-memory.js';
 import { baseNameOf } from '../../eval/paths.js';
 import { type HashAlgo, hashEquals, parseHash, parseHashAlgo, printHash } from '../../formats/hash.js';
 import { makeFixedOutputPath } from '../../formats/store-path.js';
@@ -75,15 +68,13 @@ export const prefetchUrl: Command = {
             const dir = join(tmp, 'unpacked');
             mkdirSync(dir);
             try {
-              execFileSync('tar', ['-xf', file, '-C', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+              src = unpackTarball(file, dir);
             } catch (e) {
               throw new CliError(
                 'BAD_INPUT',
                 `cannot unpack '${url}': ${String((e as { stderr?: Buffer }).stderr ?? e).trim()}`,
               );
             }
-            const top = readdirSync(dir);
-            src = top.length === 1 && statSync(join(dir, top[0]!)).isDirectory() ? join(dir, top[0]!) : dir;
           }
           // Checked before anything is added: a download of another hash leaves nothing behind.
           const got = contentHash(src, method, algo);
