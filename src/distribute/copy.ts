@@ -24,8 +24,13 @@ export async function computeClosure(
   return seen;
 }
 
-/** Orders paths so that each comes after every reference it has within the set. */
-export function referencesFirst(infos: Map<string, ValidPathInfo>): string[] {
+/**
+ * Orders paths so that each comes after every reference it has within the set (depth first, from
+ * the paths in sorted order, references in their order), as Nix 2.8's topoSortPaths reversed.
+ */
+export function referencesFirst(
+  infos: ReadonlyMap<string, { readonly references: readonly string[] }>,
+): string[] {
   const out: string[] = [];
   const state = new Map<string, 'visiting' | 'done'>();
   const visit = (root: string) => {

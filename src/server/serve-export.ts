@@ -1,6 +1,7 @@
 // The `nix-store --export` stream used by serve ImportPaths (4) and ExportPaths (5): per path
 // `1`, NAR, "NIXE", path, references, deriver, `0` (no legacy signature); `0` after the last.
 
+import { referencesFirst } from '../distribute/copy.js';
 import { HashSink, printHash } from '../formats/hash.js';
 import { type WireReader, WireWriter } from '../formats/wire.js';
 import { StoreError } from '../store/errors.js';
@@ -83,19 +84,6 @@ export async function exportPaths(
     await write(out.takeChunks());
   }
   await write(out.u64(0).takeChunks());
-}
-
-function referencesFirst(infos: Map<string, ValidPathInfo>): string[] {
-  const order: string[] = [];
-  const done = new Set<string>();
-  const visit = (p: string, depth: number) => {
-    if (done.has(p) || depth > infos.size) return;
-    done.add(p);
-    for (const r of infos.get(p)!.references) if (r !== p && infos.has(r)) visit(r, depth + 1);
-    order.push(p);
-  };
-  for (const p of [...infos.keys()].sort()) visit(p, 0);
-  return order;
 }
 
 async function* fromArray(chunks: Uint8Array[]): AsyncGenerator<Uint8Array> {

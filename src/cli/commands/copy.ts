@@ -4,14 +4,13 @@
 // serve protocol). `--compression` sets the destination's `compression` parameter.
 import { openRemoteStore } from '../../distribute/connect.js';
 import { type CopyOptions, copyClosure, copyPaths } from '../../distribute/copy.js';
-import { isDerivationPath } from '../../formats/derivation.js';
 import { openStore } from '../../store/open.js';
 import type { Store, ValidPathInfo } from '../../store/store.js';
 import { flagSet, flagValue, parseArgs } from '../args.js';
 import { cliSettings } from '../cli-settings.js';
 import { type Command, type CommandContext, UsageError } from '../command.js';
 import { openCliStore } from '../open-store.js';
-import { queryClosure, storeDirsOf, storePathArg } from '../store-paths.js';
+import { computeFSClosure, storeDirsOf, storePathArg } from '../store-paths.js';
 
 function withParam(uri: string, key: string, value: string): string {
   const u = uri.includes('?') ? uri.replace(new RegExp(`([?&])${key}=[^&]*&?`), '$1') : uri;
@@ -70,15 +69,11 @@ async function runCopy(ctx: CommandContext, r: CopyRequest): Promise<number> {
   }
 }
 
-/** `paths` and, for every derivation in their closure, its outputs that are valid in `store`. */
+/** nix-copy-closure --include-outputs: the closure of `paths` with derivations' valid outputs. */
 async function withOutputs(store: Store, paths: string[]): Promise<string[]> {
-  const out = new Set(paths);
-  for (const p of await queryClosure(store, paths)) {
-    if (!isDerivationPath(p)) continue;
-    for (const o of (await store.queryDerivationOutputMap(p)).values())
-      if (await store.isValidPath(o)) out.add(o);
-  }
-  return [...out];
+  const closure = new Set<string>();
+  for (const p of paths) await computeFSClosure(store, p, closure, { includeOutputs: true });
+  return [...closure];
 }
 
 export const copy: Command = {

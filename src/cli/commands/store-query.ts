@@ -4,6 +4,8 @@
 // --graphml, --resolve and --roots; --use-output/-u applies a query to a derivation's outputs.
 // Lists come out in Nix's order: reverse topological (a path after everything it refers to), ties
 // by store path.
+
+import { referencesFirst } from '../../distribute/copy.js';
 import { compareUtf8 } from '../../formats/byte-order.js';
 import { isDerivationPath } from '../../formats/derivation.js';
 import { parseHash, printHash } from '../../formats/hash.js';
@@ -13,7 +15,13 @@ import { CliError } from '../cli-error.js';
 import { type Command, type CommandContext, UsageError } from '../command.js';
 import { withStore } from '../open-store.js';
 import { requireCapability } from '../store-capabilities.js';
-import { readStoreDerivation, requirePathInfo, storeDirsOf, storePathArg } from '../store-paths.js';
+import {
+  computeFSClosure,
+  readStoreDerivation,
+  requirePathInfo,
+  storeDirsOf,
+  storePathArg,
+} from '../store-paths.js';
 
 const QUERIES: Record<string, FlagSpec> = {
   '--outputs': { arity: 0 },
@@ -37,48 +45,14 @@ function sortedPaths(paths: Iterable<string>): string[] {
   return [...paths].sort(compareUtf8);
 }
 
-/** Nix 2.8's Store::topoSortPaths: each path before those it refers to, visited in path order. */
-export async function topoSortPaths(store: Store, paths: Set<string>): Promise<string[]> {
-  const sorted: string[] = [];
-  const visited = new Set<string>();
-  const parents = new Set<string>();
-  const visit = async (path: string, parent: string | undefined): Promise<void> => {
-    if (parents.has(path)) {
-      throw new CliError('BAD_INPUT', `cycle detected in the references of '${path}' from '${parent}'`);
-    }
-    if (visited.has(path)) return;
-    visited.add(path);
-    parents.add(path);
-    const refs = (await store.queryPathInfo(path))?.references ?? [];
-    for (const r of sortedPaths(refs)) if (r !== path && paths.has(r)) await visit(r, path);
-    sorted.push(path);
-    parents.delete(path);
-  };
-  for (const p of sortedPaths(paths)) await visit(p, undefined);
-  return sorted.reverse();
-}
-
-/** Nix's computeFSClosure: references (or referrers), and with `includeOutputs` derivations' outputs. */
-async function closure(
-  store: Store,
-  start: string,
-  into: Set<string>,
-  opts: { referrers?: boolean; includeOutputs?: boolean },
-): Promise<void> {
-  const todo = [start];
-  while (todo.length > 0) {
-    const p = todo.pop()!;
-    if (into.has(p)) continue;
-    into.add(p);
-    const next = opts.referrers
-      ? await store.queryReferrers(p)
-      : (await requirePathInfo(store, p)).references.filter((r) => r !== p);
-    if (!opts.referrers && opts.includeOutputs && isDerivationPath(p)) {
-      for (const out of (await store.queryDerivationOutputMap(p)).values())
-        if (await store.isValidPath(out)) next.push(out);
-    }
-    for (const n of next) if (!into.has(n)) todo.push(n);
-  }
+/**
+ * `paths`, each after those it refers to (Nix 2.8 prints its Store::topoSortPaths reversed: the
+ * same order); a path that is not valid has no references here, as there.
+ */
+async function inReferenceOrder(store: Store, paths: Iterable<string>): Promise<string[]> {
+  const infos = new Map<string, { references: readonly string[] }>();
+  for (const p of paths) infos.set(p, (await store.queryPathInfo(p)) ?? { references: [] });
+  return referencesFirst(infos);
 }
 
 export const storeQuery: Command = {
@@ -125,14 +99,14 @@ async function query(store: Store, q: string, args: ParsedArgs, ctx: CommandCont
       for (const p of paths) {
         for (const j of await use(p, useOutput)) {
           if (q === '--requisites')
-            await closure(store, j, found, { includeOutputs: flagSet(args, '--include-outputs') });
+            await computeFSClosure(store, j, found, { includeOutputs: flagSet(args, '--include-outputs') });
           else if (q === '--references')
             for (const r of (await requirePathInfo(store, j)).references) found.add(r);
           else if (q === '--referrers') for (const r of await store.queryReferrers(j)) found.add(r);
-          else await closure(store, j, found, { referrers: true });
+          else await computeFSClosure(store, j, found, { referrers: true });
         }
       }
-      for (const p of (await topoSortPaths(store, found)).reverse()) print(p);
+      for (const p of await inReferenceOrder(store, found)) print(p);
       return 0;
     }
     case '--deriver':
@@ -175,9 +149,7 @@ async function query(store: Store, q: string, args: ParsedArgs, ctx: CommandCont
         }
         done.add(p);
         print(`${firstPad}${p}`);
-        const refs = (
-          await topoSortPaths(store, new Set((await requirePathInfo(store, p)).references))
-        ).reverse();
+        const refs = await inReferenceOrder(store, (await requirePathInfo(store, p)).references);
         for (let n = 0; n < refs.length; n++) {
           const last = n + 1 === refs.length;
           await tree(refs[n]!, tailPad + (last ? '└───' : '├───'), tailPad + (last ? '    ' : '│   '));
@@ -205,7 +177,7 @@ async function query(store: Store, q: string, args: ParsedArgs, ctx: CommandCont
       const start: string[] = [];
       for (const p of paths) start.push(...(await use(p, useOutput)));
       const referrers = new Set<string>();
-      for (const p of start) await closure(store, p, referrers, { referrers: true });
+      for (const p of start) await computeFSClosure(store, p, referrers, { referrers: true });
       // As `tix store gc --print-roots`: links sorted, without this process's temporary roots.
       const roots = await requireCapability(store, 'findRoots', 'listing roots').findRoots();
       const lines = [...roots]
