@@ -42,14 +42,23 @@ export function scanForRepair(store: LocalBuildStore, paths: DerivedPath[]): Rep
       pushOutputs(p.drvPath, p.outputs);
     }
   }
+  // Each path is hashed once: a deriver is also met in the walk when it is in the closure.
+  const checked = new Map<string, boolean>();
+  const good = (p: string): boolean => {
+    let ok = checked.get(p);
+    if (ok === undefined) {
+      ok = contentsGood(store, p);
+      checked.set(p, ok);
+    }
+    return ok;
+  };
   const scan: RepairScan = { derivations: new Set(), opaque: [] };
   while (todo.length > 0) {
     const p = todo.pop()!;
     const info = store.queryPathInfoSync(p)!;
-    if (!contentsGood(store, p)) {
+    if (!good(p)) {
       const deriver = info.deriver;
-      if (deriver && store.isValidPathSync(deriver) && contentsGood(store, deriver))
-        scan.derivations.add(deriver);
+      if (deriver && store.isValidPathSync(deriver) && good(deriver)) scan.derivations.add(deriver);
       else scan.opaque.push(p);
       // A damaged .drv is not read; its inputs are checked once it has been repaired.
       if (isDerivationPath(p)) continue;

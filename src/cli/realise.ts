@@ -6,9 +6,16 @@ import type { LocalBuildOptions } from '../build/build-one.js';
 import { BuildError, exitCodeFor, isSuccess } from '../build/errors.js';
 import { type BuildPathsOptions, type BuildPathsResult, buildPaths, startVerb } from '../build/goals.js';
 import type { LocalBuildStore } from '../build/local-store-view.js';
+import type { RepairOpaque } from '../build/repair.js';
 import type { Settings } from '../config/settings.js';
 import { isDerivationPath } from '../formats/derivation.js';
-import { BuildMode, type BuildResult, type DerivedPath, type Store } from '../store/store.js';
+import {
+  BuildMode,
+  type BuildResult,
+  type DerivedPath,
+  type Store,
+  type ValidPathInfo,
+} from '../store/store.js';
 import { type FlagSpec, flagSet, flagValue, type ParsedArgs } from './args.js';
 import { applyAutoGcSettings, localBuildOptions } from './build-settings.js';
 import { CliError } from './cli-error.js';
@@ -74,26 +81,47 @@ interface DelegatingStore extends Store {
   ): Promise<{ path: DerivedPath; result: BuildResult }[]>;
 }
 
-/**
- * buildPaths' --repair options: a damaged path that no derivation here produced is fetched again
- * from the substituters (their copy must have the recorded NAR hash).
- */
+/** A damaged path fetched again from the substituters (their copy must have the recorded NAR hash). */
+export function repairFromSubstituters(
+  store: LocalBuildStore,
+  substitution: Substitution | undefined,
+): RepairOpaque {
+  return async (path) => {
+    const info = store.queryPathInfoSync(path);
+    const nar = info && substitution ? await substitution.repairSource(info) : undefined;
+    if (!info || !nar) return false;
+    await store.addToStoreNar(info, nar, { repair: true });
+    return true;
+  };
+}
+
+/** buildPaths' --repair options: what no derivation here produced comes from the substituters. */
 export function repairOptions(
   store: LocalBuildStore,
   substitution: Substitution | undefined,
   opts: RealiseOptions,
 ): Pick<BuildPathsOptions, 'repair' | 'repairOpaque'> {
-  if (!opts.repair) return {};
-  return {
+  return opts.repair ? { repair: true, repairOpaque: repairFromSubstituters(store, substitution) } : {};
+}
+
+/**
+ * Nix 2.8's repairPath once no substituter had the path: its deriver built again in repair mode
+ * (throws if that build fails); false when it has no valid deriver here.
+ */
+export async function rebuildDeriver(
+  store: Store,
+  info: ValidPathInfo,
+  settings: Settings,
+  ctx: CommandContext,
+  substitution: Substitution | undefined,
+): Promise<boolean> {
+  const drvPath = info.deriver;
+  if (drvPath === undefined || !(await store.isValidPath(drvPath))) return false;
+  await realisePaths(store, [{ kind: 'built', drvPath, outputs: ['*'] }], settings, ctx, {
     repair: true,
-    repairOpaque: async (path) => {
-      const info = store.queryPathInfoSync(path);
-      const nar = info && substitution ? await substitution.repairSource(info) : undefined;
-      if (!info || !nar) return false;
-      await store.addToStoreNar(info, nar, { repair: true });
-      return true;
-    },
-  };
+    ...(substitution ? { substitution } : {}),
+  });
+  return true;
 }
 
 /** The store builds for us (it is a daemon's) rather than this process building into it. */

@@ -10,7 +10,7 @@ import { parseArgs } from '../args.js';
 import { CliError } from '../cli-error.js';
 import { type Command, UsageError } from '../command.js';
 import { withStore } from '../open-store.js';
-import { realisePaths, repairOptions } from '../realise.js';
+import { rebuildDeriver, repairFromSubstituters } from '../realise.js';
 import { readStoreDerivation, requirePathInfo, storeDirsOf, storePathArg } from '../store-paths.js';
 import { substitutionFromSettings } from '../substitute-hook.js';
 
@@ -32,20 +32,9 @@ export const storeRepair: Command = {
           const path = storePathArg(arg, { cwd: ctx.cwd, ...storeDirsOf(store) });
           const info = await requirePathInfo(store, path);
           if (contentsGood(local, path)) continue;
-          const fetched = await repairOptions(local, substitution, { repair: true }).repairOpaque!(path);
-          if (fetched) continue;
-          if (!info.deriver || !(await store.isValidPath(info.deriver)))
+          if (await repairFromSubstituters(local, substitution)(path)) continue;
+          if (!(await rebuildDeriver(store, info, settings, ctx, substitution)))
             throw new CliError('BUILD_FAILED', `cannot repair path '${path}'`);
-          await realisePaths(
-            store,
-            [{ kind: 'built', drvPath: info.deriver, outputs: ['*'] }],
-            settings,
-            ctx,
-            {
-              repair: true,
-              ...(substitution ? { substitution } : {}),
-            },
-          );
         }
         return 0;
       } finally {

@@ -9,7 +9,7 @@ import type { Store } from '../../store/store.js';
 import { flagSet, parseArgs } from '../args.js';
 import { type Command, type CommandContext, UsageError } from '../command.js';
 import { withStore } from '../open-store.js';
-import { realisePaths } from '../realise.js';
+import { rebuildDeriver } from '../realise.js';
 import { requireCapability } from '../store-capabilities.js';
 import { requirePathInfo, storeDirsOf, storePathArg } from '../store-paths.js';
 import { substitutionFromSettings } from '../substitute-hook.js';
@@ -60,14 +60,8 @@ export const storeVerify: Command = {
           repair,
           ...(substitution ? { repairSource: (info) => substitution.repairSource(info) } : {}),
           rebuild: async (info) => {
-            const drvPath = info.deriver;
-            if (drvPath === undefined || !(await store.isValidPath(drvPath))) return false;
             try {
-              await realisePaths(store, [{ kind: 'built', drvPath, outputs: ['*'] }], settings, ctx, {
-                repair: true,
-                ...(substitution ? { substitution } : {}),
-              });
-              return true;
+              return await rebuildDeriver(store, info, settings, ctx, substitution);
             } catch (e) {
               ctx.err.write(`${(e as Error).message}\n`);
               return false;
