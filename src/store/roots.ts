@@ -185,11 +185,14 @@ export function addIndirectRoot(stateDir: string, linkPath: string): string {
 }
 
 /**
- * Makes `linkPath` a symlink to `storePath` (its physical location) and registers it as an
- * indirect root. Refuses to put
+ * Makes `linkPath` a symlink to `storePath` (its physical location), to be a root. Refuses to put
  * the link inside the store, or to replace anything but a symlink into the store.
  */
-export function addPermRoot(ctx: RootsContext, storePath: string, linkPath: string): string {
+export function makeRootLink(
+  ctx: Pick<RootsContext, 'storeDir' | 'realStoreDir'>,
+  storePath: string,
+  linkPath: string,
+): string {
   const link = resolve(linkPath);
   if (toStorePathIn(ctx, link) !== undefined || link === ctx.realStoreDir) {
     throw new StoreError('GC', `cannot create GC root '${link}': it would be inside the store`);
@@ -217,6 +220,12 @@ export function addPermRoot(ctx: RootsContext, storePath: string, linkPath: stri
     ? ctx.realStoreDir + storePath.slice(ctx.storeDir.length)
     : storePath;
   replaceSymlink(target, link);
+  return link;
+}
+
+/** makeRootLink, and the link registered as an indirect root. */
+export function addPermRoot(ctx: RootsContext, storePath: string, linkPath: string): string {
+  const link = makeRootLink(ctx, storePath, linkPath);
   addIndirectRoot(ctx.stateDir, link);
   return link;
 }

@@ -4,16 +4,15 @@
 // or those chosen with `DRV!out,dev`), prints the output paths and creates `result` links — one
 // per output: `result` for out, `result-dev` for dev, `result-2…` for the second derivation —
 // each registered as an indirect GC root. Exit 100 (or Nix's 101/102/104) when a build fails.
-import { readlinkSync, renameSync, symlinkSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { BuildPathsResult } from '../../build/goals.js';
 import type { Settings } from '../../config/settings.js';
 import { instantiate, ioSpecFor } from '../../glue/instantiate.js';
 import { lookupWith, queryMissing } from '../../server/worker-ops-query.js';
 import { LocalStore } from '../../store/local.js';
+import { makeRootLink } from '../../store/roots.js';
 import type { DerivedPath, Store } from '../../store/store.js';
 import { type FlagSpec, flagSet, flagValue, type ParsedArgs, parseArgs } from '../args.js';
-import { CliError } from '../cli-error.js';
 import { cliSettings } from '../cli-settings.js';
 import { type Command, type CommandContext, UsageError } from '../command.js';
 import { missingLines } from '../missing.js';
@@ -41,25 +40,10 @@ async function addResultLink(store: Store, outPath: string, link: string): Promi
     return;
   }
   if (typeof s.addIndirectRoot !== 'function' || s.socket === undefined) return;
-  let existing: string | undefined;
-  try {
-    existing = readlinkSync(link);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
-      throw new CliError(
-        'UNSUPPORTED',
-        `cannot create symlink '${link}': it already exists and is not a symlink`,
-      );
-  }
-  if (existing !== undefined && !existing.startsWith(`${store.storeDir}/`))
-    throw new CliError(
-      'UNSUPPORTED',
-      `cannot create symlink '${link}': it already exists and does not point into the store`,
-    );
-  const tmp = `${link}.tmp-${process.pid}`;
-  symlinkSync(outPath, tmp);
-  renameSync(tmp, link);
-  await s.addIndirectRoot(link);
+  // The daemon's store is this machine's: the link names the store path itself.
+  await s.addIndirectRoot(
+    makeRootLink({ storeDir: store.storeDir, realStoreDir: store.storeDir }, outPath, link),
+  );
 }
 
 /** nix-build's link name for output `output` of the `counter`-th distinct derivation (0-based). */
