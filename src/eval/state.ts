@@ -186,19 +186,16 @@ export class EvalState {
     return compileExpr(this, src, ast, this.baseScope)(this.baseEnv);
   }
 
-  /** The search path: -I and NIX_PATH entries, then the extra ones (bytes). */
-  searchPathEntries(): SearchPathEntry[] {
-    return [...(this.opts.nixPath ?? []), ...(this.opts.extraSearchPath ?? [])].map((e) =>
-      parseSearchPathEntry(toBytes(e)),
-    );
-  }
-
   /**
-   * Nix's EvalState::findFile over the session's search path: the path `<name>` stands for, `nix/…`
-   * in tix's built-in files, or undefined.
+   * Nix's EvalState::findFile: the path `<name>` stands for along `entries` (default: -I and
+   * NIX_PATH), then the extra entries (<tix>), then `nix/…` in tix's built-in files; or undefined.
    */
-  findFile(name: string): string | undefined {
-    const found = this.searchPath.find(this.searchPathEntries(), name);
+  findFile(
+    name: string,
+    entries: SearchPathEntry[] = (this.opts.nixPath ?? []).map((e) => parseSearchPathEntry(toBytes(e))),
+  ): string | undefined {
+    const extra = (this.opts.extraSearchPath ?? []).map((e) => parseSearchPathEntry(toBytes(e)));
+    const found = this.searchPath.find([...entries, ...extra], name);
     if (found !== undefined) return found;
     if (name.startsWith('nix/') && CORE_PKGS.has(name.slice(4))) return `${CORE_PKGS_PREFIX}${name.slice(4)}`;
     return undefined;

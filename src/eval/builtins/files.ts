@@ -2,7 +2,6 @@
 import { hashBytes, printHash } from '../../formats/hash.js';
 import { missingAttrFor } from '../attr-errors.js';
 import { coerceToString } from '../coerce.js';
-import { CORE_PKGS, CORE_PKGS_PREFIX } from '../corepkgs.js';
 import { fileErrorText, NixEvalError, sysErrorText } from '../errors.js';
 import type { FileType } from '../io.js';
 import {
@@ -266,7 +265,6 @@ export function registerFiles(state: EvalState, defs: BuiltinDef[], consts: Cons
     ]);
   });
   consts.push({ name: 'nixPath', value: nixPath });
-  const extra = (state.opts.extraSearchPath ?? []).map((e) => parseSearchPathEntry(toBytes(e)));
   def('findFile', 2, ([sp, n], pos) => {
     // Every entry is evaluated before the name, as in Nix 2.8 (which error comes first).
     const entries = [...forceList(sp!, pos)].map((e) => {
@@ -278,12 +276,8 @@ export function registerFiles(state: EvalState, defs: BuiltinDef[], consts: Cons
       return { prefix, dir: coerceToString(state, pv, new Set(), { copyToStore: false }, pos) };
     });
     const name = forceStringNoCtx(n!, pos);
-    const found = state.searchPath.find([...entries, ...extra], name);
-    if (found !== undefined) return new NixPath(found);
-    if (name.startsWith('nix/')) {
-      const corepkg = CORE_PKGS.get(name.slice(4));
-      if (corepkg) return new NixPath(`${CORE_PKGS_PREFIX}${name.slice(4)}`);
-    }
-    throw notInSearchPath(name, pos);
+    const found = state.findFile(name, entries);
+    if (found === undefined) throw notInSearchPath(name, pos);
+    return new NixPath(found);
   });
 }
