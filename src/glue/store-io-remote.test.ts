@@ -2,6 +2,7 @@
 // adds the .drv files, sources and toFile texts through the daemon (the same paths and bytes as
 // nix-instantiate 2.8 writes), and `tix build -E` then builds through it.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -54,11 +55,16 @@ const env = () => ({
   PATH: process.env.PATH,
 });
 
+const bigBytes = randomBytes(3 * 1024 * 1024 + 5);
+
 function writeExpr(): string {
   mkdirSync(join(dir, 'src', 'sub'), { recursive: true });
   writeFileSync(join(dir, 'src', 'a.txt'), 'source a\n');
   writeFileSync(join(dir, 'src', 'sub', 'skip.me'), 'filtered out\n');
   writeFileSync(join(dir, 'flat.txt'), 'flat source\n');
+  // Larger than the 1 MiB pieces sources stream in: the NAR is sent as it is read, not held.
+  writeFileSync(join(dir, 'src', 'big.bin'), bigBytes);
+  writeFileSync(join(dir, 'big-flat.bin'), bigBytes);
   const file = join(dir, 'drvs.nix');
   writeFileSync(
     file,
@@ -71,6 +77,7 @@ in derivation {
   args = [ "-c" "read a < \${dep}; read b < \${./flat.txt}; read c < \${builtins.toFile "note" "a note"}; echo $a:$b:$c > $out" ];
   tree = builtins.path { path = ./src; filter = p: t: baseNameOf p != "skip.me"; };
   flat = builtins.path { path = ./flat.txt; recursive = false; };
+  bigFlat = builtins.path { path = ./big-flat.bin; recursive = false; };
 }
 `,
   );
@@ -87,7 +94,7 @@ test('tix instantiate --store unix://… adds what the evaluation makes through 
   assert.ok(info, "the .drv is valid in the daemon's store");
   // Every input of the .drv (dep.drv, the sources, the toFile text) is valid there too.
   for (const ref of info.references) assert.ok(await store.isValidPath(ref), ref);
-  assert.equal(info.references.length, 5, info.references.join('\n'));
+  assert.equal(info.references.length, 6, info.references.join('\n'));
   const verify = await runCli(
     ['--store', `local?root=${join(dir, 'daemon-root')}`, 'store', 'verify', '--check-contents'],
     {

@@ -5,12 +5,12 @@
 // before it. Paths the store already has are skipped. Nix adds each path as it evaluates; the
 // store ends up holding the same paths.
 
-import { readFileSync } from 'node:fs';
-import { dumpPathSync } from '../eval/fs-nar.js';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { type AddedPath, MemoryEvalIO } from '../eval/io-memory.js';
 import { printContentAddress } from '../formats/content-address.js';
-import { type Hash, HashSink, hashBytes, printHash } from '../formats/hash.js';
+import { type Hash, HashSink, printHash } from '../formats/hash.js';
 import { StoreError } from '../store/errors.js';
+import { dumpPath, dumpPathSync } from '../store/nar-dump-disk.js';
 import { openStore } from '../store/open.js';
 import type { Store, ValidPathInfo } from '../store/store.js';
 
@@ -22,36 +22,46 @@ export interface RemoteStoreEvalIOOptions {
   storeDir: string;
 }
 
-/** The NAR of an added source (its filter applied), and the info that makes it content-addressed. */
-function sourceNar(a: AddedPath & { kind: 'fs' }): { info: ValidPathInfo; nar: Uint8Array[] } {
-  const nar: Uint8Array[] = [];
+/**
+ * The info that makes an added source (its filter applied) content-addressed. The NAR is read
+ * once here to hash it, and again as it streams to the store, so that no source, however large,
+ * is held in memory.
+ */
+function sourceInfo(a: AddedPath & { kind: 'fs' }): ValidPathInfo {
   const narHash = new HashSink('sha256');
-  const sink = {
-    update(c: Uint8Array) {
-      narHash.update(c);
-      nar.push(Uint8Array.from(c));
-    },
-  };
-  dumpPathSync(a.src, sink, a.filter);
-  const hash: Hash = a.method === 'flat' ? hashBytes('sha256', readFileSync(a.src)) : narHash.finish();
-  const narDigest = a.method === 'flat' ? narHash.finish() : hash;
+  for (const chunk of dumpPathSync(a.src, { filter: a.filter })) narHash.update(chunk);
+  const narDigest = narHash.finish();
+  let hash: Hash = narDigest;
+  if (a.method === 'flat') {
+    const flat = new HashSink('sha256');
+    for (const chunk of fileChunks(a.src)) flat.update(chunk);
+    hash = flat.finish();
+  }
   return {
-    info: {
-      path: a.path,
-      narHash: printHash(narDigest, 'base16', { prefix: true }),
-      narSize: narHash.bytesSeen,
-      references: [],
-      registrationTime: 0,
-      ultimate: false,
-      sigs: [],
-      ca: printContentAddress({ method: a.method, hash }),
-    },
-    nar,
+    path: a.path,
+    narHash: printHash(narDigest, 'base16', { prefix: true }),
+    narSize: narHash.bytesSeen,
+    references: [],
+    registrationTime: 0,
+    ultimate: false,
+    sigs: [],
+    ca: printContentAddress({ method: a.method, hash }),
   };
 }
 
-async function* chunks(list: Uint8Array[]): AsyncGenerator<Uint8Array> {
-  yield* list;
+/** A regular file's contents, 1 MiB at a time (one buffer, reused). */
+function* fileChunks(path: string): Generator<Uint8Array> {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) return;
+      yield buf.subarray(0, n);
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export class RemoteStoreEvalIO extends MemoryEvalIO {
@@ -87,8 +97,7 @@ async function addOne(store: Store, a: AddedPath): Promise<void> {
       throw new StoreError('BAD_INFO', `store '${store.uri}' added '${a.name}' as '${got}', not '${a.path}'`);
     return;
   }
-  const { info, nar } = sourceNar(a);
-  await store.addToStoreNar(info, chunks(nar));
+  await store.addToStoreNar(sourceInfo(a), dumpPath(a.src, { filter: a.filter }));
 }
 
 /** Entry point for the evaluation worker (src/eval/worker.ts loads modules by URL). */
