@@ -5,12 +5,11 @@
 // before it. Paths the store already has are skipped. Nix adds each path as it evaluates; the
 // store ends up holding the same paths.
 
-import { closeSync, openSync, readSync } from 'node:fs';
 import { type AddedPath, MemoryEvalIO } from '../eval/io-memory.js';
 import { printContentAddress } from '../formats/content-address.js';
 import { type Hash, HashSink, printHash } from '../formats/hash.js';
 import { StoreError } from '../store/errors.js';
-import { dumpPath, dumpPathSync } from '../store/nar-dump-disk.js';
+import { dumpPath, dumpPathSync, fileHashSync } from '../store/nar-dump-disk.js';
 import { openStore } from '../store/open.js';
 import type { Store, ValidPathInfo } from '../store/store.js';
 
@@ -31,12 +30,7 @@ function sourceInfo(a: AddedPath & { kind: 'fs' }): ValidPathInfo {
   const narHash = new HashSink('sha256');
   for (const chunk of dumpPathSync(a.src, { filter: a.filter })) narHash.update(chunk);
   const narDigest = narHash.finish();
-  let hash: Hash = narDigest;
-  if (a.method === 'flat') {
-    const flat = new HashSink('sha256');
-    for (const chunk of fileChunks(a.src)) flat.update(chunk);
-    hash = flat.finish();
-  }
+  const hash: Hash = a.method === 'flat' ? fileHashSync(a.src) : narDigest;
   return {
     path: a.path,
     narHash: printHash(narDigest, 'base16', { prefix: true }),
@@ -47,21 +41,6 @@ function sourceInfo(a: AddedPath & { kind: 'fs' }): ValidPathInfo {
     sigs: [],
     ca: printContentAddress({ method: a.method, hash }),
   };
-}
-
-/** A regular file's contents, 1 MiB at a time (one buffer, reused). */
-function* fileChunks(path: string): Generator<Uint8Array> {
-  const fd = openSync(path, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(1 << 20);
-    for (;;) {
-      const n = readSync(fd, buf, 0, buf.length, null);
-      if (n === 0) return;
-      yield buf.subarray(0, n);
-    }
-  } finally {
-    closeSync(fd);
-  }
 }
 
 export class RemoteStoreEvalIO extends MemoryEvalIO {

@@ -1,17 +1,8 @@
 // Content-addressed additions from this machine: a file or tree copied from outside the store
 // (`nix-store --add`, `--add-fixed`, `builtins.path`) and text files (`builtins.toFile`, `.drv`).
 // The copy is made first, then hashed — so what is hashed is exactly what is installed.
-import {
-  chmodSync,
-  closeSync,
-  constants,
-  fsyncSync,
-  futimesSync,
-  openSync,
-  readSync,
-  writeSync,
-} from 'node:fs';
-import { printContentAddress } from '../formats/content-address.js';
+import { chmodSync, closeSync, constants, fsyncSync, futimesSync, openSync, writeSync } from 'node:fs';
+import { type ContentAddress, printContentAddress } from '../formats/content-address.js';
 import { FormatError } from '../formats/errors.js';
 import { type Hash, type HashAlgo, HashSink, hashBytes, printHash } from '../formats/hash.js';
 import { makeFixedOutputPath, makeTextPath } from '../formats/store-path.js';
@@ -20,7 +11,7 @@ import { StoreError } from './errors.js';
 import { canonicaliseTreeSync, removeTreeSync, STORE_MTIME } from './fs-util.js';
 import { installSync, tempEntryPath } from './install.js';
 import type { LocalStore } from './local.js';
-import { dumpPathSync, type FileType } from './nar-dump-disk.js';
+import { dumpPathSync, type FileType, fileHashSync } from './nar-dump-disk.js';
 import type { ValidPathInfo } from './store.js';
 import { assertPathName, assertStorePath } from './store-paths.js';
 
@@ -37,18 +28,6 @@ export interface AddPathOptions {
   repair?: boolean;
 }
 
-function hashFileSync(path: string, algo: HashAlgo): Hash {
-  const h = new HashSink(algo);
-  const fd = openSync(path, constants.O_RDONLY);
-  try {
-    const buf = Buffer.allocUnsafe(1024 * 1024);
-    for (let n = readSync(fd, buf); n > 0; n = readSync(fd, buf)) h.update(buf.subarray(0, n));
-  } finally {
-    closeSync(fd);
-  }
-  return h.finish();
-}
-
 /** narHash and narSize of a tree, plus its NAR hash under `extra` when that is not sha256. */
 function hashNar(path: string, extra?: HashAlgo): { narHash: Hash; narSize: number; extraHash?: Hash } {
   const nar = new HashSink('sha256');
@@ -59,6 +38,26 @@ function hashNar(path: string, extra?: HashAlgo): { narHash: Hash; narSize: numb
   }
   const narHash = nar.finish();
   return { narHash, narSize: nar.bytesSeen, extraHash: other ? other.finish() : narHash };
+}
+
+/** The info of a content-addressed path made on this machine (no signatures, not yet registered). */
+function addedInfo(
+  path: string,
+  narHash: Hash,
+  narSize: number,
+  references: string[],
+  ca: ContentAddress,
+): ValidPathInfo {
+  return {
+    path,
+    narHash: printHash(narHash, 'base16', { prefix: true }),
+    narSize,
+    references,
+    registrationTime: 0,
+    ultimate: false,
+    sigs: [],
+    ca: printContentAddress(ca),
+  };
 }
 
 function formatToStore(e: unknown): never {
@@ -77,7 +76,7 @@ export function addPathSync(store: LocalStore, srcPath: string, opts: AddPathOpt
     else copyTreeSync(srcPath, temp, { filter: opts.filter, fsync: store.fsync });
     canonicaliseTreeSync(temp);
     const { narHash, narSize, extraHash } = hashNar(temp, opts.method === 'recursive' ? algo : undefined);
-    const caHash = opts.method === 'flat' ? hashFileSync(temp, algo) : extraHash!;
+    const caHash = opts.method === 'flat' ? fileHashSync(temp, algo) : extraHash!;
     let path: string;
     try {
       path = makeFixedOutputPath(
@@ -88,16 +87,7 @@ export function addPathSync(store: LocalStore, srcPath: string, opts: AddPathOpt
     } catch (e) {
       formatToStore(e);
     }
-    const info: ValidPathInfo = {
-      path,
-      narHash: printHash(narHash, 'base16', { prefix: true }),
-      narSize,
-      references,
-      registrationTime: 0,
-      ultimate: false,
-      sigs: [],
-      ca: printContentAddress({ method: opts.method, hash: caHash }),
-    };
+    const info = addedInfo(path, narHash, narSize, references, { method: opts.method, hash: caHash });
     return installSync(store, temp, info, { repair: opts.repair });
   } finally {
     removeTreeSync(temp);
@@ -135,21 +125,7 @@ export function addTextSync(
     }
     chmodSync(temp, 0o444);
     const { narHash, narSize } = hashNar(temp);
-    installSync(
-      store,
-      temp,
-      {
-        path,
-        narHash: printHash(narHash, 'base16', { prefix: true }),
-        narSize,
-        references,
-        registrationTime: 0,
-        ultimate: false,
-        sigs: [],
-        ca: printContentAddress({ method: 'text', hash }),
-      },
-      opts,
-    );
+    installSync(store, temp, addedInfo(path, narHash, narSize, references, { method: 'text', hash }), opts);
     return path;
   } finally {
     removeTreeSync(temp);
