@@ -2,10 +2,11 @@
 // Layout (Nix 2.8): nix-cache-info, <hashpart>.narinfo, nar/<nix32 file hash>.nar<ext>. Reading
 // decompresses on the fly and checks FileHash/FileSize when the cache states them; writing puts the
 // NAR in place before its narinfo, so a reader never sees a narinfo whose NAR is missing.
+
 import { derivationName, isDerivationPath, parseDerivation } from '../formats/derivation.js';
 import { FormatError } from '../formats/errors.js';
-import { HashSink, hashBytes, hashEquals, printHash } from '../formats/hash.js';
-import { narFromBytesTree, narTreeSink } from '../formats/nar.js';
+import { HashSink, hashEquals } from '../formats/hash.js';
+import { narTreeSink } from '../formats/nar.js';
 import { parseNar } from '../formats/nar-parse.js';
 import {
   type NarInfo,
@@ -15,7 +16,7 @@ import {
   printNixCacheInfo,
 } from '../formats/narinfo.js';
 import type { SecretKey } from '../formats/signing.js';
-import { makeTextPath } from '../formats/store-path.js';
+import { addTextAsNar } from './add-text-nar.js';
 import { type CacheTransport, MIME } from './binary-cache-transport.js';
 import { narInfoToPathInfo, writeToBinaryCache } from './binary-cache-write.js';
 import { hashPartOf } from './ca-hash.js';
@@ -24,7 +25,7 @@ import { StoreError } from './errors.js';
 import { NarInfoCache } from './narinfo-cache.js';
 import { normaliseInfo } from './register.js';
 import type { AddToStoreOptions, Store, ValidPathInfo } from './store.js';
-import { assertPathName, assertStorePath } from './store-paths.js';
+import { assertStorePath } from './store-paths.js';
 
 export interface BinaryCacheStoreOptions {
   /** The URI to report (with parameters). */
@@ -206,29 +207,7 @@ export class BinaryCacheStore implements Store {
   }
 
   async addTextToStore(name: string, text: Uint8Array | string, references: string[]): Promise<string> {
-    assertPathName(name);
-    for (const r of references) assertStorePath(r, this.storeDir);
-    const bytes = typeof text === 'string' ? Buffer.from(text) : text;
-    const textHash = hashBytes('sha256', bytes);
-    const path = makeTextPath(name, textHash, references, this.storeDir);
-    if (await this.isValidPath(path)) return path;
-    const nar = await narFromBytesTree({ type: 'regular', contents: bytes });
-    await this.addToStoreNar(
-      {
-        path,
-        narHash: printHash(hashBytes('sha256', nar), 'base16', { prefix: true }),
-        narSize: nar.length,
-        references,
-        registrationTime: 0,
-        ultimate: false,
-        sigs: [],
-        ca: `text:${printHash(textHash, 'nix32', { prefix: true })}`,
-      },
-      (async function* () {
-        yield nar;
-      })(),
-    );
-    return path;
+    return addTextAsNar(this, name, text, references);
   }
 
   async addTempRoot(): Promise<void> {}

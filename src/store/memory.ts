@@ -1,21 +1,21 @@
 // MemoryStore: a Store held in memory (NARs and path infos in maps), for tests and as the second
 // backend of the conformance suite. It checks what the local store checks: NAR syntax, hash and
 // size, content addresses, references, derivation outputs, signatures when asked.
+
 import { sortUtf8 } from '../formats/byte-order.js';
-import { printContentAddress } from '../formats/content-address.js';
 import { type Derivation, derivationName, isDerivationPath, parseDerivation } from '../formats/derivation.js';
 import { checkDerivationOutputs, makeInputHasher } from '../formats/derivation-hash.js';
 import { FormatError } from '../formats/errors.js';
 import { type Hash, HashSink, hashBytes, hashEquals, printHash } from '../formats/hash.js';
-import { collectBytes, type NarTree, narFromBytesTree, narTreeSink } from '../formats/nar.js';
+import { collectBytes, type NarTree, narTreeSink } from '../formats/nar.js';
 import { parseNar } from '../formats/nar-parse.js';
-import { makeTextPath } from '../formats/store-path.js';
+import { addTextAsNar } from './add-text-nar.js';
 import { caReproducesPath, HashModuloSink, hashPartOf, parseCa } from './ca-hash.js';
 import { StoreError } from './errors.js';
 import { normaliseInfo } from './register.js';
 import { checkSignatures } from './signatures.js';
 import type { AddToStoreOptions, Store, ValidPathInfo } from './store.js';
-import { assertPathName, assertStorePath, parseNarHash } from './store-paths.js';
+import { assertStorePath, parseNarHash } from './store-paths.js';
 
 interface Entry {
   info: ValidPathInfo;
@@ -198,35 +198,7 @@ export class MemoryStore implements Store {
   }
 
   async addTextToStore(name: string, text: Uint8Array | string, references: string[]): Promise<string> {
-    assertPathName(name);
-    for (const r of references) assertStorePath(r, this.storeDir);
-    const bytes = typeof text === 'string' ? Buffer.from(text) : text;
-    const hash = hashBytes('sha256', bytes);
-    let path: string;
-    try {
-      path = makeTextPath(name, hash, references, this.storeDir);
-    } catch (e) {
-      if (e instanceof FormatError) throw new StoreError('BAD_INFO', e.message, { cause: e });
-      throw e;
-    }
-    if (this.#paths.has(path)) return path;
-    const tree: NarTree = { type: 'regular', contents: bytes };
-    const nar = await narFromBytesTree(tree);
-    const info = normaliseInfo(
-      {
-        path,
-        narHash: printHash(hashBytes('sha256', nar), 'base16', { prefix: true }),
-        narSize: nar.length,
-        references,
-        registrationTime: 0,
-        ultimate: false,
-        sigs: [],
-        ca: printContentAddress({ method: 'text', hash }),
-      },
-      this.storeDir,
-    );
-    this.#put(info, nar, tree);
-    return path;
+    return addTextAsNar(this, name, text, references);
   }
 
   async addTempRoot(path: string): Promise<void> {

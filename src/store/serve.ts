@@ -2,14 +2,14 @@
 // `nix-store --serve --write` of Nix 2.8 (Nix's LegacySSHStore). One long-lived session; requests
 // are serialised. Builder output printed by the remote arrives on the transport's stderr and goes
 // to the current build's `onLog` (else to `opts.onStderr`).
+
 import { openExecTransport } from '../distribute/exec.js';
 import { openSshTransport, sshTargetOf } from '../distribute/ssh.js';
 import type { Transport } from '../distribute/transport.js';
 import type { BasicDerivation } from '../formats/derivation.js';
 import { parseDerivation } from '../formats/derivation.js';
-import { hashBytes, printHash } from '../formats/hash.js';
-import { narFromBytesTree, narTreeSink, parseNar } from '../formats/nar.js';
-import { makeTextPath } from '../formats/store-path.js';
+import { narTreeSink, parseNar } from '../formats/nar.js';
+import { addTextAsNar } from './add-text-nar.js';
 import { StoreError } from './errors.js';
 import { ServeConnection } from './serve-connection.js';
 import {
@@ -259,25 +259,7 @@ export class ServeStore implements BuildingStore {
   }
 
   async addTextToStore(name: string, text: Uint8Array | string, references: string[]): Promise<string> {
-    const bytes = typeof text === 'string' ? new TextEncoder().encode(text) : text;
-    const h = hashBytes('sha256', bytes);
-    const path = makeTextPath(name, h, references, this.storeDir);
-    if (await this.isValidPath(path)) return path;
-    const nar = await narFromBytesTree({ type: 'regular', contents: bytes });
-    await this.addToStoreNar(
-      {
-        path,
-        narHash: printHash(hashBytes('sha256', nar), 'base16', { prefix: true }),
-        narSize: nar.length,
-        references: [...references].sort(),
-        registrationTime: Math.floor(Date.now() / 1000),
-        ultimate: false,
-        sigs: [],
-        ca: `text:${printHash(h, 'nix32', { prefix: true })}`,
-      },
-      fromArray([nar]),
-    );
-    return path;
+    return addTextAsNar(this, name, text, references);
   }
 
   /** QueryValidPaths with `lock`: the remote registers temporary GC roots for the session. */
@@ -335,10 +317,6 @@ export class ServeStore implements BuildingStore {
 const COPY_BELOW = 64 * 1024;
 /** Buffered request bytes that trigger a write. */
 const FLUSH_AT = 1024 * 1024;
-
-async function* fromArray(chunks: Uint8Array[]): AsyncGenerator<Uint8Array> {
-  yield* chunks;
-}
 
 /** A one-slot hand-over from a producer to an async iterator (backpressure: put waits). */
 class Channel implements AsyncIterable<Uint8Array> {
