@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { flagValue, flagValues, parseArgs } from './args.js';
+import { commandUsage, flagValue, flagValues, HelpRequest, parseArgs } from './args.js';
+import { runCli } from './run-cli.test-util.js';
 
 const SPEC = {
   '--max-jobs': { arity: 1, aliases: ['-j'] },
@@ -16,4 +17,30 @@ test('flags take their values in order; a one-letter flag may carry its value at
   assert.deepEqual(p.positional, ['a', '-j3']);
   assert.throws(() => parseArgs(['-kx'], SPEC), /unrecognised flag '-kx'/);
   assert.throws(() => parseArgs(['--max-jobs'], SPEC), /flag '--max-jobs' requires 1 argument/);
+});
+
+test('--help stops parsing with the flags for a usage text; after `--` it is an argument', () => {
+  assert.throws(
+    () => parseArgs(['a', '--help', '--bogus'], SPEC),
+    (e) => e instanceof HelpRequest && e.spec === SPEC,
+  );
+  assert.deepEqual(parseArgs(['--', '--help'], SPEC).positional, ['--help']);
+  const text = commandUsage(['store', 'gc'], 'delete unreachable store paths', SPEC);
+  assert.match(text, /^usage: tix store gc \[FLAGS\] \[ARGS\.\.\.\]\n\ndelete unreachable store paths\.\n/);
+  assert.match(text, /\n {2}--arg NAME VALUE\n {2}--keep-going \(also -k\)\n {2}--max-jobs VALUE \(also -j\)\n/);
+});
+
+test('tix COMMAND --help prints the usage of that command and exits 0', async () => {
+  const r = await runCli(['build', '-A', 'x', '--help'], { cwd: '/' });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stderr, '');
+  assert.match(r.stdout, /^usage: tix build /);
+  assert.match(r.stdout, /\n {2}--attr VALUE \(also -A\)\n/);
+  assert.match(r.stdout, /\n {2}--no-out-link\n/);
+  const viaHelp = await runCli(['help', 'build'], { cwd: '/' });
+  assert.equal(viaHelp.code, 0, viaHelp.stderr);
+  assert.equal(viaHelp.stdout, r.stdout);
+  const bad = await runCli(['build', '--no-such-flag'], { cwd: '/' });
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /unrecognised flag '--no-such-flag'/);
 });

@@ -15,6 +15,34 @@ export interface ParsedArgs {
   positional: string[];
 }
 
+/** `--help` among a command's arguments (before `--`): the command's flags, for its usage text. */
+export class HelpRequest extends Error {
+  constructor(readonly spec: Record<string, FlagSpec>) {
+    super('help requested');
+    this.name = 'HelpRequest';
+  }
+}
+
+/** A command's usage text, from its words, summary and flags (global options included). */
+export function commandUsage(name: string[], summary: string, spec: Record<string, FlagSpec>): string {
+  const lines = [`usage: tix ${name.join(' ')} [FLAGS] [ARGS...]`, '', `${summary}.`, ''];
+  const flags = Object.entries(spec).sort(([a], [b]) => a.localeCompare(b));
+  if (flags.length > 0) {
+    lines.push('flags:');
+    for (const [flag, s] of flags) {
+      const values = s.arity === 2 ? ' NAME VALUE' : s.arity === 1 ? ' VALUE' : '';
+      const also = s.aliases?.length ? ` (also ${s.aliases.join(', ')})` : '';
+      lines.push(`  ${flag}${values}${also}`);
+    }
+    lines.push('');
+  }
+  lines.push(
+    'global options: --store URI, --option NAME VALUE (or --NAME VALUE) for any setting,',
+    '  --show-trace, --debug, -v/--verbose, --quiet, -Q/--no-build-output',
+  );
+  return `${lines.join('\n')}\n`;
+}
+
 export function parseArgs(argv: string[], spec: Record<string, FlagSpec>): ParsedArgs {
   const byName = new Map<string, [string, FlagSpec]>();
   for (const [name, s] of Object.entries(spec)) {
@@ -41,6 +69,7 @@ export function parseArgs(argv: string[], spec: Record<string, FlagSpec>): Parse
           continue;
         }
       }
+      if (!hit && a === '--help') throw new HelpRequest(spec);
       if (!hit) throw new UsageError(`unrecognised flag '${a}'`);
       const [name, s] = hit;
       if (i + s.arity >= argv.length + 0 && argv.length - i - 1 < s.arity) {

@@ -1,4 +1,5 @@
 // Entry point of `bin/tix`: global options, dispatch to a subcommand, and error reporting.
+import { commandUsage, HelpRequest } from './args.js';
 import type { CommandContext } from './command.js';
 import { type CommandEntry, commands } from './commands/index.js';
 import { withLogFilter } from './log-filter.js';
@@ -30,7 +31,9 @@ export async function usage(): Promise<string> {
 }
 
 export async function runTix(argv: string[], base: Omit<CommandContext, 'global'>): Promise<number> {
-  const { rest, global } = extractGlobalOptions(argv);
+  const { rest: given, global } = extractGlobalOptions(argv);
+  // `tix help store gc` is `tix store gc --help`.
+  const rest = given[0] === 'help' && given.length > 1 ? [...given.slice(1), '--help'] : given;
   const ctx: CommandContext = { ...withLogFilter(base), global };
   try {
     if (rest.length === 0 || rest[0] === '--help' || rest[0] === 'help') {
@@ -43,11 +46,19 @@ export async function runTix(argv: string[], base: Omit<CommandContext, 'global'
     }
     const found = findCommand(rest);
     if (!found) {
-      ctx.err.write(`error: unknown command '${rest.join(' ')}'\n\n${await usage()}`);
+      ctx.err.write(
+        `error: unknown command '${(rest === given ? rest : given.slice(1)).join(' ')}'\n\n${await usage()}`,
+      );
       return 1;
     }
     const command = await found.entry.load();
-    return await command.run(found.args, ctx);
+    try {
+      return await command.run(found.args, ctx);
+    } catch (e) {
+      if (!(e instanceof HelpRequest)) throw e;
+      ctx.out.write(commandUsage(command.name, command.summary, e.spec));
+      return 0;
+    }
   } catch (e) {
     return reportError(e, ctx.err, { showTrace: global.showTrace });
   }
