@@ -10,7 +10,13 @@ import {
   type SettingValues,
 } from './registry.js';
 import { UNSUPPORTED_SETTINGS } from './unsupported.js';
-import { appendSettingValue, isAppendable, parseSettingValue, printSettingValue } from './values.js';
+import {
+  appendSettingValue,
+  isAppendable,
+  parseSettingValue,
+  printSettingValue,
+  type SettingType,
+} from './values.js';
 
 export interface SettingEntry {
   name: SettingName;
@@ -19,10 +25,16 @@ export interface SettingEntry {
   /** "default", or the place that set it last ("/etc/tix/tix.conf:3", "TIX_CONFIG:1", "--option"). */
   origin: string;
   description: string;
+  type: SettingType;
+  /** The parsed value, and the default (what the machine and nothing else gives). */
+  current: unknown;
+  default: unknown;
+  aliases: string[];
 }
 
 export class Settings {
   readonly #values = new Map<SettingName, unknown>();
+  readonly #defaults = new Map<SettingName, unknown>();
   readonly #origins = new Map<SettingName, string>();
   /** Complaints that did not stop loading, without the "warning: " prefix, in order, deduplicated. */
   readonly warnings: string[] = [];
@@ -31,7 +43,9 @@ export class Settings {
 
   constructor(defaults: DefaultContext) {
     for (const [name, def] of Object.entries(SETTINGS) as [SettingName, (typeof SETTINGS)[SettingName]][]) {
-      this.#values.set(name, def.default(defaults));
+      const value = def.default(defaults);
+      this.#values.set(name, value);
+      this.#defaults.set(name, value);
     }
   }
 
@@ -91,6 +105,10 @@ export class Settings {
       value: printSettingValue(SETTINGS[name].type, this.#values.get(name)),
       origin: this.origin(name),
       description: SETTINGS[name].description,
+      type: SETTINGS[name].type,
+      current: this.#values.get(name),
+      default: this.#defaults.get(name),
+      aliases: SETTINGS[name].aliases ?? [],
     }));
   }
 

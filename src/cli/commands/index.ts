@@ -53,4 +53,5 @@ export const commands: CommandEntry[] = [
   entry('key public', async () => (await import('./key.js')).keyPublic),
   entry('store sign', async () => (await import('./store-sign.js')).storeSign),
   entry('cache serve', async () => (await import('./cache-serve.js')).cacheServe),
+  entry('show-config', async () => (await import('./show-config.js')).showConfig),
 ];
