@@ -27,7 +27,10 @@ test('--help stops parsing with the flags for a usage text; after `--` it is an 
   assert.deepEqual(parseArgs(['--', '--help'], SPEC).positional, ['--help']);
   const text = commandUsage(['store', 'gc'], 'delete unreachable store paths', SPEC);
   assert.match(text, /^usage: tix store gc \[FLAGS\] \[ARGS\.\.\.\]\n\ndelete unreachable store paths\.\n/);
-  assert.match(text, /\n {2}--arg NAME VALUE\n {2}--keep-going \(also -k\)\n {2}--max-jobs VALUE \(also -j\)\n/);
+  assert.match(
+    text,
+    /\n {2}--arg NAME VALUE\n {2}--keep-going \(also -k\)\n {2}--max-jobs VALUE \(also -j\)\n/,
+  );
 });
 
 test('tix COMMAND --help prints the usage of that command and exits 0', async () => {
