@@ -4,8 +4,8 @@
 import { chmodSync, closeSync, constants, fsyncSync, futimesSync, openSync, writeSync } from 'node:fs';
 import { type ContentAddress, printContentAddress } from '../formats/content-address.js';
 import { FormatError } from '../formats/errors.js';
-import { type Hash, type HashAlgo, HashSink, hashBytes, printHash } from '../formats/hash.js';
-import { makeFixedOutputPath, makeTextPath } from '../formats/store-path.js';
+import { type Hash, type HashAlgo, HashSink, printHash } from '../formats/hash.js';
+import { makeFixedOutputPath } from '../formats/store-path.js';
 import { copyFlatFileSync, copyTreeSync } from './copy-tree.js';
 import { StoreError } from './errors.js';
 import { canonicaliseTreeSync, removeTreeSync, STORE_MTIME } from './fs-util.js';
@@ -13,7 +13,7 @@ import { installSync, tempEntryPath } from './install.js';
 import type { LocalStore } from './local.js';
 import { dumpPathSync, type FileType, fileHashSync } from './nar-dump-disk.js';
 import type { ValidPathInfo } from './store.js';
-import { assertPathName, assertStorePath } from './store-paths.js';
+import { assertPathName, assertStorePath, textStorePath } from './store-paths.js';
 
 export interface AddPathOptions {
   name: string;
@@ -101,16 +101,7 @@ export function addTextSync(
   references: string[],
   opts: { repair?: boolean } = {},
 ): string {
-  assertPathName(name);
-  for (const r of references) assertStorePath(r, store.storeDir);
-  const bytes = typeof text === 'string' ? Buffer.from(text) : text;
-  const hash = hashBytes('sha256', bytes);
-  let path: string;
-  try {
-    path = makeTextPath(name, hash, references, store.storeDir);
-  } catch (e) {
-    formatToStore(e);
-  }
+  const { path, bytes, hash } = textStorePath(name, text, references, store.storeDir);
   store.addTempRootSync(path);
   if (!opts.repair && store.db.isValid(path)) return path;
   const temp = tempEntryPath(store, name);

@@ -2,13 +2,10 @@
 // builder): the text's path is computed here, and the NAR of its one regular file is made and
 // added only when the store lacks the path.
 import { printContentAddress } from '../formats/content-address.js';
-import { FormatError } from '../formats/errors.js';
 import { hashBytes, printHash } from '../formats/hash.js';
 import { narFromBytesTree } from '../formats/nar.js';
-import { makeTextPath } from '../formats/store-path.js';
-import { StoreError } from './errors.js';
 import type { Store } from './store.js';
-import { assertPathName, assertStorePath } from './store-paths.js';
+import { textStorePath } from './store-paths.js';
 
 async function* one(chunk: Uint8Array): AsyncGenerator<Uint8Array> {
   yield chunk;
@@ -20,17 +17,7 @@ export async function addTextAsNar(
   text: Uint8Array | string,
   references: string[],
 ): Promise<string> {
-  assertPathName(name);
-  for (const r of references) assertStorePath(r, store.storeDir);
-  const bytes = typeof text === 'string' ? Buffer.from(text) : text;
-  const hash = hashBytes('sha256', bytes);
-  let path: string;
-  try {
-    path = makeTextPath(name, hash, references, store.storeDir);
-  } catch (e) {
-    if (e instanceof FormatError) throw new StoreError('BAD_INFO', e.message, { cause: e });
-    throw e;
-  }
+  const { path, bytes, hash } = textStorePath(name, text, references, store.storeDir);
   if (await store.isValidPath(path)) return path;
   const nar = await narFromBytesTree({ type: 'regular', contents: bytes });
   const info = {

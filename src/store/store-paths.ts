@@ -1,7 +1,7 @@
 // Validation of store path arguments, turning format errors into StoreErrors.
 import { FormatError } from '../formats/errors.js';
-import { type Hash, parseHash, printHash } from '../formats/hash.js';
-import { parseStorePathBase, validateStorePathName } from '../formats/store-path.js';
+import { type Hash, hashBytes, parseHash, printHash } from '../formats/hash.js';
+import { makeTextPath, parseStorePathBase, validateStorePathName } from '../formats/store-path.js';
 import { StoreError } from './errors.js';
 
 /** `<32 nix32 chars>-<name>` from lastIndex to the end; the rules of parseStorePathBase in one test. */
@@ -62,4 +62,26 @@ export function canonicalNarHash(text: string, path: string): string {
 /** The name part of a valid store path. */
 export function storePathName(path: string): string {
   return path.slice(path.lastIndexOf('/') + 34);
+}
+
+/**
+ * The store path of a text (`builtins.toFile`, a .drv) with these references, after checking the
+ * name and the references; with the text's bytes and their sha256 (its content address).
+ */
+export function textStorePath(
+  name: string,
+  text: Uint8Array | string,
+  references: string[],
+  storeDir: string,
+): { path: string; bytes: Uint8Array; hash: Hash } {
+  assertPathName(name);
+  for (const r of references) assertStorePath(r, storeDir);
+  const bytes = typeof text === 'string' ? Buffer.from(text) : text;
+  const hash = hashBytes('sha256', bytes);
+  try {
+    return { path: makeTextPath(name, hash, references, storeDir), bytes, hash };
+  } catch (e) {
+    if (e instanceof FormatError) throw new StoreError('BAD_INFO', e.message, { cause: e });
+    throw e;
+  }
 }
