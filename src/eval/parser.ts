@@ -127,8 +127,14 @@ function tokenName(k: string): string {
 }
 
 /** A piece of an indented string as an expression (text at the string's offset). */
+/**
+ * A piece of an indented string. Nix 2.8 keeps a NUL byte in the piece (--parse prints it) but
+ * evaluates the piece as a C string, cut at the NUL.
+ */
 function pieceExpr(p: string | Expr, off: number): Expr {
-  return typeof p === 'string' ? { k: 'str', off, v: p } : p;
+  if (typeof p !== 'string') return p;
+  const v = upToNul(p);
+  return v === p ? { k: 'str', off, v } : { k: 'str', off, v, shown: { k: 'str', off, v: p } };
 }
 
 /** What may start an attribute name, in the order Nix 2.8's errors list them. */
@@ -414,7 +420,8 @@ class Parser {
     let interpolated = false;
     while (this.t.k !== 'STR_CLOSE') {
       const t = this.next();
-      if (t.k === 'STR') parts.push({ k: 'str', off: t.off, v: t.v });
+      // A literal piece ends at a NUL byte, in Nix 2.8's parse tree and in its value.
+      if (t.k === 'STR') parts.push({ k: 'str', off: t.off, v: upToNul(t.v) });
       else if (t.k === '${') {
         interpolated = true;
         parts.push(this.parseExpr());
@@ -424,7 +431,7 @@ class Parser {
     }
     this.next();
     if (parts.length === 0) return { k: 'str', off: open.off, v: '' };
-    if (!interpolated) return { k: 'str', off: open.off, v: upToNul((parts[0] as { v: string }).v) };
+    if (!interpolated) return { k: 'str', off: open.off, v: (parts[0] as { v: string }).v };
     return { k: 'concat', off: open.off, parts, forceString: true, partOffs };
   }
 
@@ -449,7 +456,7 @@ class Parser {
     const out = merged.map((p) => pieceExpr(p, open.off));
     let e: Expr;
     if (out.length === 0) e = { k: 'str', off: open.off, v: '' };
-    else if (out.length === 1 && out[0]!.k === 'str') e = { ...out[0]!, v: upToNul(out[0]!.v) };
+    else if (out.length === 1 && out[0]!.k === 'str') e = { ...out[0]! };
     else {
       const partOffs = out.map((p) => interpolationOffs.get(p) ?? p.off);
       e = { k: 'concat', off: open.off, parts: out, forceString: true, partOffs };

@@ -76,6 +76,23 @@ test('--parse shows the parsed expression as nix-instantiate 2.8 does', { skip: 
   await same(['--parse', '--parse-only', join(sp, 'foo', 'bar.nix')]);
 });
 
+test('a NUL byte in a string literal: cut where 2.8 cuts it, in --parse and in the value', {
+  skip: noNix,
+}, async () => {
+  const files: [string, string][] = [
+    ['nul-plain.nix', '"a\0b"'],
+    ['nul-plain-interp.nix', '"a\0b${"c"}"'],
+    ['nul-ind.nix', "''a\0b''"],
+    ['nul-ind-interp.nix', "''a\0b${\"c\"}''"],
+  ];
+  for (const [name, text] of files) {
+    const file = join(tmp, name);
+    writeFileSync(file, text);
+    await same(['--parse', file]);
+    await same(['--eval', file]);
+  }
+});
+
 test('--find-file looks names up along the search path', { skip: noNix }, async () => {
   await same(['--find-file', '-I', sp, 'foo', 'foo/bar.nix']);
   await same(['--find-file', '-I', `x=${sp}/foo`, 'x/bar.nix', 'x']);
