@@ -298,7 +298,8 @@ export const SETTINGS: { [K in SettingName]: SettingDef<SettingValues[K]> } = {
   'connect-timeout': {
     type: 'uint',
     default: () => 0,
-    description: 'seconds allowed to connect to a substituter or remote builder (0 = no limit)',
+    description:
+      'seconds allowed to connect to a substituter or remote builder, its handshake included (0 = no limit)',
   },
   'download-attempts': {
     type: 'uint',

@@ -2,7 +2,8 @@
 // client (openServeStore), anything else through openStore's backend registry (that is where the
 // worker-protocol client registers `ssh-ng://`, `unix://` and `daemon`). A machines-file entry adds
 // its SSH key (field 3) and pinned host key (field 8) as store parameters, as Nix's
-// Machine::openStore does, and `connect-timeout` becomes ssh's ConnectTimeout.
+// Machine::openStore does. `connect-timeout` becomes ssh's ConnectTimeout, as in Nix, and also
+// bounds the protocol handshake (a remote program that never answers), which Nix does not.
 import type { Machine } from '../formats/machines.js';
 import { StoreError } from '../store/errors.js';
 import { openStore, parseStoreUri } from '../store/open.js';
@@ -44,12 +45,17 @@ export function sshOptions(opts: ConnectOptions): string[] {
 /** Opens any store URI, remote ones included. */
 export async function openRemoteStore(uri: string, opts: ConnectOptions = {}): Promise<Store> {
   if (uri.startsWith('ssh://') || uri.startsWith('exec://')) {
-    return openServeStore(uri, { env: opts.env, onStderr: opts.onStderr, sshOpts: sshOptions(opts) });
+    return openServeStore(uri, {
+      env: opts.env,
+      onStderr: opts.onStderr,
+      sshOpts: sshOptions(opts),
+      connectTimeout: opts.connectTimeout,
+    });
   }
   if (uri.startsWith('ssh-ng://')) {
     // The worker-protocol client reads its ssh options from $NIX_SSHOPTS of the environment.
     const env = { ...(opts.env ?? process.env), NIX_SSHOPTS: sshOptions(opts).join(' ') };
-    return openStore(uri, { env });
+    return openStore(uri, { env, connectTimeout: opts.connectTimeout });
   }
   return openStore(uri, { env: opts.env });
 }

@@ -74,6 +74,7 @@ export async function openDaemonStore(
       connect: () => connectUnixSocket(socket),
       setOptions: true,
       socket,
+      connectTimeout: opts.connectTimeout,
     });
     await store.isValidPath(`${storeDir}/00000000000000000000000000000000-probe`).catch((e) => {
       void store.close();
@@ -91,6 +92,7 @@ export async function openDaemonStore(
       storeDir,
       setOptions: false,
       maxConnections: Number.isInteger(maxConnections) && maxConnections > 0 ? maxConnections : 1,
+      connectTimeout: opts.connectTimeout,
       connect: async () => {
         const t = openSshTransport(sshTargetOf(uri.rest, p), command, {
           env,

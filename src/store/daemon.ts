@@ -2,11 +2,13 @@
 // `unix:///path`) or `nix-daemon --stdio` / `tix-daemon --stdio` over ssh (`ssh-ng://host`,
 // `?remote-program=` as in Nix). Requests use a small pool of connections, so a NAR being read
 // does not block other requests. Opened through openStore (see openDaemonStore at the bottom).
+
 import { sortedUniqueUtf8 } from '../formats/byte-order.js';
 import type { BasicDerivation } from '../formats/derivation.js';
 import { WireWriter } from '../formats/wire.js';
 import { DaemonConnection, type DaemonTransport } from './daemon-connection.js';
 import { StoreError } from './errors.js';
+import { withHandshakeDeadline } from './handshake-deadline.js';
 import {
   type AddToStoreOptions,
   type BuildingStore,
@@ -43,6 +45,8 @@ export interface DaemonStoreOptions {
   log?: (line: string) => void;
   /** Most connections open at once (default 4). */
   maxConnections?: number;
+  /** Seconds the daemon has to answer the handshake (`connect-timeout`; 0: no limit). */
+  connectTimeout?: number;
 }
 
 const GC_ACTIONS = { returnLive: 0, returnDead: 1, deleteDead: 2, deleteSpecific: 3 } as const;
@@ -74,7 +78,11 @@ export class DaemonStore implements BuildingStore {
     const transport = await this.#opts.connect();
     const conn = new DaemonConnection(transport);
     try {
-      await conn.handshake(this.#log);
+      await withHandshakeDeadline(conn.handshake(this.#log), {
+        seconds: this.#opts.connectTimeout,
+        close: () => transport.close(),
+        uri: this.uri,
+      });
       if (this.#opts.setOptions) await this.#setOptions(conn);
     } catch (e) {
       await transport.close().catch(() => {});

@@ -19,6 +19,8 @@ export interface OpenStoreOptions {
   settings?: SettingsLike;
   /** Environment for defaults (XDG_DATA_HOME, HOME); default process.env. */
   env?: NodeJS.ProcessEnv;
+  /** A daemon's or remote program's time to answer the handshake, in seconds (`connect-timeout`). */
+  connectTimeout?: number;
 }
 
 export interface ParsedStoreUri {

@@ -11,6 +11,7 @@ import { parseDerivation } from '../formats/derivation.js';
 import { narTreeSink, parseNar } from '../formats/nar.js';
 import { addTextAsNar } from './add-text-nar.js';
 import { StoreError } from './errors.js';
+import { withHandshakeDeadline } from './handshake-deadline.js';
 import { ServeConnection } from './serve-connection.js';
 import {
   DEFAULT_BUILD_OPTIONS,
@@ -31,6 +32,8 @@ export interface ServeStoreOptions {
   env?: NodeJS.ProcessEnv;
   /** Overrides $NIX_SSHOPTS. */
   sshOpts?: string[];
+  /** Seconds the remote program has to answer the handshake (`connect-timeout`; 0: no limit). */
+  connectTimeout?: number;
 }
 
 /** Opens `ssh://[user@]host[:port]?remote-program=…&ssh-key=…&base64-ssh-public-host-key=…&compress=…&remote-store=…` or `exec://COMMAND`. */
@@ -57,7 +60,11 @@ export async function openServeStore(uri: string, opts: ServeStoreOptions = {}):
   const store = new ServeStore(uri, new ServeConnection(transport));
   onStderr = (c) => (store.logSink ?? opts.onStderr)?.(c);
   try {
-    await store.conn.handshake();
+    await withHandshakeDeadline(store.conn.handshake(), {
+      seconds: opts.connectTimeout,
+      close: () => transport.close(),
+      uri,
+    });
   } catch (e) {
     await transport.close();
     throw e;

@@ -58,6 +58,36 @@ describe('faults on real builders', { skip }, () => {
     assert.match(notices[0]!, /cannot connect: cannot connect to 'down-host'/);
   });
 
+  test('a builder that accepts the connection but never answers: cut off after connect-timeout, the build goes elsewhere', {
+    timeout: 60_000,
+  }, async () => {
+    // The remote program sleeps instead of answering the serve handshake.
+    const hung = a
+      .machinesLine({ speedFactor: 8 })
+      .replace(/remote-program=[^ ]*/, 'remote-program=sleep%20600%3B');
+    const [drv] = client.addDerivations([{ name: 'hung-builder', script: 'echo > $out' }]);
+    const started = Date.now();
+    const r = await client.build([
+      '--max-jobs',
+      '0',
+      '--option',
+      'connect-timeout',
+      '2',
+      '--builders',
+      `${hung}\n${b.machinesLine()}`,
+      drv!,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(placements(r.stderr).get(drv!), b.uri);
+    const notices = lostNotices(r.stderr);
+    assert.equal(notices.length, 1, r.stderr);
+    assert.match(
+      notices[0]!,
+      /no answer from 'ssh:\/\/victim\?remote-program=sleep[^']*' within 2 s of connecting \(connect-timeout\)/,
+    );
+    assert.ok(Date.now() - started < 30_000, `took ${Date.now() - started} ms`);
+  });
+
   test(`the builder process killed mid-build, ${KILL_ROUNDS} times: every build succeeds elsewhere`, async () => {
     writeFileSync(join(a.base, 'tmp', 'victim'), '');
     // Builders may run as an unprivileged build user: let them leave their start marker.
