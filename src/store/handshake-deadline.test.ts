@@ -66,6 +66,11 @@ test('a daemon socket that accepts but never answers: openStore fails after conn
       openStore(`unix://${socket}`, { connectTimeout: 0.3 }),
       (e) => e instanceof StoreError && /within 0\.3 s of connecting \(connect-timeout\)/.test(e.message),
     );
+    // The same deadline from the `connect-timeout` setting, as commands pass their settings.
+    await assert.rejects(
+      openStore(`unix://${socket}`, { settings: new Map([['connect-timeout', '1']]) }),
+      (e) => e instanceof StoreError && /within 1 s of connecting \(connect-timeout\)/.test(e.message),
+    );
     // The client side was closed: the daemon sees its connection end.
     await new Promise<void>((r) => (held[0]!.destroyed ? r() : held[0]!.once('close', () => r())));
   } finally {

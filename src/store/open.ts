@@ -119,8 +119,13 @@ export function openLocalStore(uri: ParsedStoreUri, opts: OpenStoreOptions = {})
 }
 
 /** Opens the store named by `uri` (see resolveStoreUri for picking one). */
-export async function openStore(uri: string, opts: OpenStoreOptions = {}): Promise<Store> {
+export async function openStore(uri: string, given: OpenStoreOptions = {}): Promise<Store> {
   const parsed = parseStoreUri(uri);
+  // A daemon's handshake deadline: the caller's, else the `connect-timeout` setting.
+  const opts = {
+    ...given,
+    connectTimeout: given.connectTimeout ?? (Number(getSetting(given.settings, 'connect-timeout')) || 0),
+  };
   const custom = backends.get(parsed.scheme);
   if (parsed.scheme === 'auto') {
     const daemon = backends.get('daemon') ?? openDaemonStore;
