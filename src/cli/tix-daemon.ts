@@ -4,6 +4,7 @@
 // forwards the session to that daemon as nix-daemon --stdio does;
 // without `--stdio` it listens on the store's daemon socket like `tix daemon`. Options:
 // `--store URI`, `--option NAME VALUE`, `--listen PATH`.
+import { commandUsage, HelpRequest } from './args.js';
 import type { CommandContext } from './command.js';
 import { daemon } from './commands/daemon.js';
 import { withLogFilter } from './log-filter.js';
@@ -19,6 +20,12 @@ export async function runTixDaemon(argv: string[], ctx: Omit<CommandContext, 'gl
       { ...withLogFilter(ctx), global },
     );
   } catch (e) {
+    if (e instanceof HelpRequest) {
+      ctx.out.write(
+        `usage: tix-daemon [--stdio] [--listen PATH] [--store URI] [--option NAME VALUE]\n\n${commandUsage(daemon.name, daemon.summary, e.spec).replace(/^usage: .*\n\n/, '')}`,
+      );
+      return 0;
+    }
     return reportError(e, ctx.err, { showTrace: global.showTrace });
   }
 }

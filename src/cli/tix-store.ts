@@ -32,6 +32,10 @@ export async function runTixStore(argv: string[], ctx: Omit<CommandContext, 'glo
   let serve = false;
   let write = false;
   for (const a of rest) {
+    if (a === '--help') {
+      ctx.out.write(USAGE);
+      return 0;
+    }
     if (a === '--serve') serve = true;
     else if (a === '--write') write = true;
     else {

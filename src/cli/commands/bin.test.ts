@@ -23,6 +23,26 @@ function tix(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string | B
 }
 
 describe('bin/tix', { skip: built ? false : 'dist/ is not built (run npx tsc -p .)' }, () => {
+  it('answers --help with a usage and status 0, bin/tix-store and bin/tix-daemon too', () => {
+    for (const [exe, args, want] of [
+      ['tix', ['store', 'gc', '--help'], /^usage: tix store gc \[FLAGS\]/],
+      ['tix-store', ['--help'], /^usage: tix-store --serve \[--write\]/],
+      [
+        'tix-daemon',
+        ['--help'],
+        /^usage: tix-daemon \[--stdio\][^\n]*\n\n.*\n\nflags:\n {2}--listen VALUE\n {2}--stdio\n/,
+      ],
+    ] as const) {
+      const r = spawnSync(process.execPath, [join(repo, 'bin', exe), ...args], {
+        cwd: tmp,
+        env: isolatedEnv(tmp),
+      });
+      assert.equal(r.status, 0, `${exe}: ${r.stderr}`);
+      assert.equal(r.stderr.toString(), '', exe);
+      assert.match(r.stdout.toString(), want, exe);
+    }
+  });
+
   it('ends quietly, as if by SIGPIPE, when its reader goes away', () => {
     const r = spawnSync(
       'bash',
