@@ -1,14 +1,13 @@
 // After a successful builder run: check, canonicalise, scan and hash each output, move it from the
 // sandbox's scratch store into the real store, run output checks and register all outputs in one
 // transaction (Nix 2.8's registerOutputs, for input-addressed and fixed-output derivations).
-import { closeSync, fsyncSync, lstatSync, openSync, readdirSync, readFileSync, renameSync } from 'node:fs';
+import { closeSync, fsyncSync, lstatSync, openSync, readdirSync, renameSync } from 'node:fs';
 import { compareUtf8 } from '../formats/byte-order.js';
 import { printContentAddress } from '../formats/content-address.js';
 import {
   type Hash,
   type HashAlgo,
   HashSink,
-  hashBytes,
   hashEquals,
   parseHashAlgo,
   parseHashUnprefixed,
@@ -17,7 +16,7 @@ import {
 import { RefScanner } from '../formats/references.js';
 import { makeFixedOutputPath, outputPathName } from '../formats/store-path.js';
 import { canonicaliseTreeSync, fsyncDirSync, removeTreeSync } from '../store/fs-util.js';
-import { dumpPathSync, narHashSync } from '../store/nar-dump-disk.js';
+import { dumpPathSync, fileHashSync, narHashSync } from '../store/nar-dump-disk.js';
 import type { ValidPathInfo } from '../store/store.js';
 import { checkOutputs } from './check-outputs.js';
 import { BuildError } from './errors.js';
@@ -199,7 +198,7 @@ export function parseOutputHashAlgo(
 
 /** The hash a fixed output of `method` has: of the file's contents, or of the tree's NAR. */
 export function contentHash(actual: string, method: 'flat' | 'recursive', algo: HashAlgo): Hash {
-  return method === 'flat' ? hashBytes(algo, readFileSync(actual)) : narHashSync(actual, algo).hash;
+  return method === 'flat' ? fileHashSync(actual, algo) : narHashSync(actual, algo).hash;
 }
 
 /** Dependency order between outputs (referenced outputs first); a cycle is an error as in 2.8. */

@@ -10,13 +10,7 @@ import {
   type SettingValues,
 } from './registry.js';
 import { UNSUPPORTED_SETTINGS } from './unsupported.js';
-import {
-  appendSettingValue,
-  isAppendable,
-  parseSettingValue,
-  printSettingValue,
-  type SettingType,
-} from './values.js';
+import { appendSettingValue, isAppendable, parseSettingValue, printSettingValue } from './values.js';
 
 export interface SettingEntry {
   name: SettingName;
@@ -25,7 +19,6 @@ export interface SettingEntry {
   /** "default", or the place that set it last ("/etc/tix/tix.conf:3", "TIX_CONFIG:1", "--option"). */
   origin: string;
   description: string;
-  type: SettingType;
   /** The parsed value, and the default (what the machine and nothing else gives). */
   current: unknown;
   default: unknown;
@@ -105,7 +98,6 @@ export class Settings {
       value: printSettingValue(SETTINGS[name].type, this.#values.get(name)),
       origin: this.origin(name),
       description: SETTINGS[name].description,
-      type: SETTINGS[name].type,
       current: this.#values.get(name),
       default: this.#defaults.get(name),
       aliases: SETTINGS[name].aliases ?? [],

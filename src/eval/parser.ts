@@ -126,10 +126,9 @@ function tokenName(k: string): string {
   return /^[A-Z_]+$/.test(k) ? k : `'${k}'`;
 }
 
-/** A piece of an indented string as an expression (text at the string's offset). */
 /**
- * A piece of an indented string. Nix 2.8 keeps a NUL byte in the piece (--parse prints it) but
- * evaluates the piece as a C string, cut at the NUL.
+ * A piece of an indented string as an expression (text at the string's offset). Nix 2.8 keeps a
+ * NUL byte in the piece (--parse prints it) but evaluates the piece as a C string, cut at the NUL.
  */
 function pieceExpr(p: string | Expr, off: number): Expr {
   if (typeof p !== 'string') return p;

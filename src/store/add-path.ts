@@ -3,17 +3,15 @@
 // The copy is made first, then hashed — so what is hashed is exactly what is installed.
 import { chmodSync, closeSync, constants, fsyncSync, futimesSync, openSync, writeSync } from 'node:fs';
 import { type ContentAddress, printContentAddress } from '../formats/content-address.js';
-import { FormatError } from '../formats/errors.js';
 import { type Hash, type HashAlgo, HashSink, printHash } from '../formats/hash.js';
 import { makeFixedOutputPath } from '../formats/store-path.js';
 import { copyFlatFileSync, copyTreeSync } from './copy-tree.js';
-import { StoreError } from './errors.js';
 import { canonicaliseTreeSync, removeTreeSync, STORE_MTIME } from './fs-util.js';
 import { installSync, tempEntryPath } from './install.js';
 import type { LocalStore } from './local.js';
 import { dumpPathSync, type FileType, fileHashSync } from './nar-dump-disk.js';
 import type { ValidPathInfo } from './store.js';
-import { assertPathName, assertStorePath, textStorePath } from './store-paths.js';
+import { assertPathName, assertStorePath, formatToStore, textStorePath } from './store-paths.js';
 
 export interface AddPathOptions {
   name: string;
@@ -58,11 +56,6 @@ function addedInfo(
     sigs: [],
     ca: printContentAddress(ca),
   };
-}
-
-function formatToStore(e: unknown): never {
-  if (e instanceof FormatError) throw new StoreError('BAD_INFO', e.message, { cause: e });
-  throw e;
 }
 
 export function addPathSync(store: LocalStore, srcPath: string, opts: AddPathOptions): ValidPathInfo {

@@ -2,7 +2,6 @@
 // Layout (Nix 2.8): nix-cache-info, <hashpart>.narinfo, nar/<nix32 file hash>.nar<ext>. Reading
 // decompresses on the fly and checks FileHash/FileSize when the cache states them; writing puts the
 // NAR in place before its narinfo, so a reader never sees a narinfo whose NAR is missing.
-
 import { derivationName, isDerivationPath, parseDerivation } from '../formats/derivation.js';
 import { FormatError } from '../formats/errors.js';
 import { HashSink, hashEquals } from '../formats/hash.js';

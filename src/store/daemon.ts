@@ -2,7 +2,6 @@
 // `unix:///path`) or `nix-daemon --stdio` / `tix-daemon --stdio` over ssh (`ssh-ng://host`,
 // `?remote-program=` as in Nix). Requests use a small pool of connections, so a NAR being read
 // does not block other requests. Opened through openStore (see openDaemonStore at the bottom).
-
 import { sortedUniqueUtf8 } from '../formats/byte-order.js';
 import type { BasicDerivation } from '../formats/derivation.js';
 import { WireWriter } from '../formats/wire.js';

@@ -1,7 +1,6 @@
 // MemoryStore: a Store held in memory (NARs and path infos in maps), for tests and as the second
 // backend of the conformance suite. It checks what the local store checks: NAR syntax, hash and
 // size, content addresses, references, derivation outputs, signatures when asked.
-
 import { sortUtf8 } from '../formats/byte-order.js';
 import { type Derivation, derivationName, isDerivationPath, parseDerivation } from '../formats/derivation.js';
 import { checkDerivationOutputs, makeInputHasher } from '../formats/derivation-hash.js';

@@ -2,7 +2,6 @@
 // `nix-store --serve --write` of Nix 2.8 (Nix's LegacySSHStore). One long-lived session; requests
 // are serialised. Builder output printed by the remote arrives on the transport's stderr and goes
 // to the current build's `onLog` (else to `opts.onStderr`).
-
 import { openExecTransport } from '../distribute/exec.js';
 import { openSshTransport, sshTargetOf } from '../distribute/ssh.js';
 import type { Transport } from '../distribute/transport.js';

@@ -81,7 +81,12 @@ export function textStorePath(
   try {
     return { path: makeTextPath(name, hash, references, storeDir), bytes, hash };
   } catch (e) {
-    if (e instanceof FormatError) throw new StoreError('BAD_INFO', e.message, { cause: e });
-    throw e;
+    formatToStore(e);
   }
+}
+
+/** Rethrows a format error (a bad name, hash or path) as the store's BAD_INFO error. */
+export function formatToStore(e: unknown): never {
+  if (e instanceof FormatError) throw new StoreError('BAD_INFO', e.message, { cause: e });
+  throw e;
 }
