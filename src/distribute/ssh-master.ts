@@ -5,12 +5,14 @@
 // So a machine costs one handshake however many build slots and derivations use it. The master
 // backgrounds itself once authenticated (that exit is the readiness signal) and ends when this
 // process exits, or by itself after IDLE_SECONDS without sessions (also if this process was
-// killed); a master that has gone away is started again on the next session.
+// killed); a master that has gone away is started again on the next session. The master gets the
+// keepalive and cipher defaults of ssh-defaults.ts where the user's ssh configuration sets none.
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sshDefaults } from './ssh-defaults.js';
 
 /** How long a master outlives its last session (ssh's ControlPersist). */
 export const IDLE_SECONDS = 60;
@@ -111,11 +113,13 @@ export async function sshMaster(spec: MasterSpec): Promise<{ controlPath: string
   };
 }
 
-function start(spec: MasterSpec, controlPath: string): Promise<void> {
+async function start(spec: MasterSpec, controlPath: string): Promise<void> {
+  const defaults = await sshDefaults(spec.args, spec.destination, spec.env);
   const errFile = `${controlPath}.err`;
   const errFd = openSync(errFile, 'w', 0o600);
   const args = [
     ...spec.args,
+    ...defaults,
     '-f',
     '-N',
     '-o',

@@ -9,6 +9,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StoreError } from '../store/errors.js';
 import { openExecTransport } from './exec.js';
+import { sshDefaults } from './ssh-defaults.js';
 import { sshMaster, sshPrivateDir } from './ssh-master.js';
 import { spawnTransport, type Transport, type TransportOptions } from './transport.js';
 
@@ -128,7 +129,9 @@ export function openSshTransport(
   const { host, conn, destination, explain } = c;
   const session = (control: string[]) => [...control, ...conn, '--', destination, command];
   if (opts.multiplex === false) {
-    const args = session(['-o', 'ControlMaster=no', '-o', 'ControlPath=none']);
+    const args = sshDefaults(conn, destination, opts.env).then((defaults) =>
+      session(['-o', 'ControlMaster=no', '-o', 'ControlPath=none', ...defaults]),
+    );
     return spawnTransport(host, 'ssh', args, { ...opts, explain });
   }
   const slot = sshMaster(masterSpec(c, opts));

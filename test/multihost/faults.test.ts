@@ -88,6 +88,53 @@ describe('faults on real builders', { skip }, () => {
     assert.ok(Date.now() - started < 30_000, `took ${Date.now() - started} ms`);
   });
 
+  test("a builder that freezes mid-build (no reset, no EOF): ssh's keepalive from the user's config cuts it off, the build goes elsewhere", {
+    timeout: 60_000,
+  }, async () => {
+    const frozen = await harness.startHost({ flavour: 'tix', name: 'frozen-host' });
+    const sshopts = client.env.NIX_SSHOPTS;
+    try {
+      // The user's ssh config for this host asks for a keepalive every second, two misses allowed:
+      // tix must keep that rather than its own 15 s x 4.
+      const config = join(client.dir, 'ssh_config_keepalive');
+      writeFileSync(
+        config,
+        `Host frozen-host\n  ServerAliveInterval 1\n  ServerAliveCountMax 2\n${readFileSync(harness.sshConfigFile, 'utf8')}`,
+      );
+      client.env.NIX_SSHOPTS = `-F ${config}`;
+      writeFileSync(join(frozen.base, 'tmp', 'victim'), '');
+      chmodSync(join(frozen.base, 'tmp'), 0o1777);
+      const [drv] = client.addDerivations([
+        {
+          name: 'frozen-builder',
+          script: 'if [ -e /tmp/victim ]; then : > /tmp/started; /bin/sleep 30; fi; echo done > $out',
+        },
+      ]);
+      const builders = `${frozen.machinesLine({ speedFactor: 8 })}\n${b.machinesLine()}`;
+      const run = client.build(['--max-jobs', '0', '--builders', builders, drv!]);
+      const marker = join(frozen.base, 'tmp', 'started');
+      const deadline = Date.now() + 15000;
+      while (!existsSync(marker) && Date.now() < deadline) await sleep(10);
+      assert.ok(existsSync(marker), 'the build never started on the frozen host');
+      // Freeze every process of the host: sshd, the store, the build. The kernel still
+      // acknowledges TCP, so only an SSH-level keepalive can notice.
+      const frozenAt = Date.now();
+      for (const pid of frozen.processes()) process.kill(pid, 'SIGSTOP');
+      const r = await run;
+      const took = Date.now() - frozenAt;
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(placements(r.stderr).get(drv!), b.uri);
+      const notices = lostNotices(r.stderr);
+      assert.equal(notices.length, 1, r.stderr);
+      assert.ok(notices[0]!.startsWith(`tix: lost '${frozen.uri}' while building '${drv}'`), notices[0]);
+      // 1 s x 2 missed keepalives, then the build elsewhere; tix's own 15 s x 4 would take 60 s.
+      assert.ok(took < 20_000, `took ${took} ms after the freeze`);
+    } finally {
+      client.env.NIX_SSHOPTS = sshopts;
+      await frozen.kill();
+    }
+  });
+
   test(`the builder process killed mid-build, ${KILL_ROUNDS} times: every build succeeds elsewhere`, async () => {
     writeFileSync(join(a.base, 'tmp', 'victim'), '');
     // Builders may run as an unprivileged build user: let them leave their start marker.

@@ -1,12 +1,14 @@
 // SSH sessions to one destination share one connection (src/distribute/ssh-master.ts): concurrent
 // sessions all come from the same client port, a master that went away is replaced, more than
 // MAX_SESSIONS sessions spill onto a second connection, and connection errors (wrong pinned host
-// key, nobody listening) still name the host.
+// key, nobody listening) still name the host; a master gets tix's keepalive and cipher defaults.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { connectMachine, prewarmMachine } from '../../src/distribute/connect.js';
 import { openSshTransport, type SshTransportOptions } from '../../src/distribute/ssh.js';
+import { cpuHasAes } from '../../src/distribute/ssh-defaults.js';
 import { MAX_SESSIONS } from '../../src/distribute/ssh-master.js';
 import type { Transport } from '../../src/distribute/transport.js';
 import { parseMachines } from '../../src/formats/machines.js';
@@ -91,6 +93,23 @@ describe('ssh connection sharing', { skip }, () => {
     });
     assert.equal(check.length, 1);
     assert.equal((await host.run('test -e /tmp/ran-anyway; echo $?')).stdout.trim(), '1');
+  });
+
+  test("the connection gets a keepalive, and AES-GCM first on a CPU with AES, where the user's config sets neither", async () => {
+    // ConnectionAttempts=2 makes the connection distinct from the others.
+    const opts = { sshOpts: ['-F', harness.sshConfigFile, '-o', 'ConnectionAttempts=2'] };
+    await clientPorts(1, opts);
+    const master = spawnSync('pgrep', ['-a', '-f', 'ConnectionAttempts=2.*ControlMaster=yes.*mux-host'])
+      .stdout.toString()
+      .trim();
+    assert.match(master, /^\d+ ssh /);
+    assert.match(master, / -o ServerAliveInterval=15 -o ServerAliveCountMax=4 /);
+    const aes = cpuHasAes(readFileSync('/proc/cpuinfo', 'utf8'));
+    assert.equal(
+      / -o Ciphers=aes128-gcm@openssh\.com,aes256-gcm@openssh\.com,chacha20/.test(master),
+      aes,
+      master,
+    );
   });
 
   test('a wrong pinned host key and a dead host fail with the host named', async () => {
