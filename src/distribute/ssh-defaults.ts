@@ -3,8 +3,8 @@
 // config, $NIX_SSHOPTS and our own options applied), so a value the user chose is never overridden:
 // - Keepalive: `ServerAliveInterval 15`, `ServerAliveCountMax 4`. Otherwise a builder that stops
 //   answering without closing the connection (powered off, network cut, frozen) holds its builds
-//   for 15 minutes (BatchMode's own 300 s x 3, what Nix gets) or, without BatchMode, TCP's two
-//   hours; with it ssh gives up after a minute and the builds fail over.
+//   for 15 minutes (BatchMode's own 300 s x 3) or, without BatchMode (Nix 2.8 passes none), for
+//   TCP's keepalive of over two hours; with it ssh gives up after a minute and the builds fail over.
 // - Cipher order: AES-GCM first where the CPU has AES instructions. OpenSSH puts
 //   chacha20-poly1305 first, which costs ~1.5x the CPU per byte here; copies are CPU-bound on a
 //   small machine (ssh, sshd and both stores share the cores). Every default cipher stays on the
