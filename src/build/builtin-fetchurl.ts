@@ -6,6 +6,7 @@
 // https:// (TLS is not verified, as Nix does not: the hash is the check). For a flat output the
 // `hashed-mirrors` are tried first, at `<mirror>/<algo>/<base16 hash>`, as Nix does.
 import { chmodSync, createReadStream, createWriteStream } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
@@ -13,11 +14,18 @@ import type { BasicDerivation } from '../formats/derivation.js';
 import { isHashAlgo, parseHash, printHash } from '../formats/hash.js';
 import { parseNar } from '../formats/nar-parse.js';
 import { decompress } from '../store/compression.js';
+import { httpGet } from '../store/http-get.js';
 import { diskNarSink } from '../store/nar-restore-disk.js';
 import { BuildError } from './errors.js';
 
-/** The bytes at `url` (file://, http://, https://), streamed; failures worded as Nix 2.8's curl. */
-export async function download(url: string): Promise<AsyncIterable<Uint8Array>> {
+/**
+ * The bytes at `url` (file://, http://, https://), streamed; failures worded as Nix 2.8's curl.
+ * https certificates are checked unless `verifyTls` is false.
+ */
+export async function download(
+  url: string,
+  opts: { verifyTls?: boolean } = {},
+): Promise<AsyncIterable<Uint8Array>> {
   const fail = (detail: string) => new BuildError('FETCH', `unable to download '${url}': ${detail}`);
   if (url.startsWith('file://')) {
     let path: string;
@@ -38,16 +46,18 @@ export async function download(url: string): Promise<AsyncIterable<Uint8Array>> 
     return stream;
   }
   if (url.startsWith('http://') || url.startsWith('https://')) {
-    let res: Response;
+    let res: IncomingMessage;
     try {
-      res = await fetch(url, { redirect: 'follow' });
+      res = await httpGet(url, { verifyTls: opts.verifyTls });
     } catch (e) {
-      throw fail(((e as Error).cause as Error | undefined)?.message ?? (e as Error).message);
+      throw fail((e as Error).message);
     }
     // As Nix 2.8's curl transfer words it, with the status line's reason.
-    if (!res.ok) throw fail(`HTTP error ${res.status} ('${res.statusText}')`);
-    if (!res.body) return Readable.from([]);
-    return Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
+    if ((res.statusCode ?? 0) >= 300) {
+      res.resume();
+      throw fail(`HTTP error ${res.statusCode} ('${res.statusMessage ?? ''}')`);
+    }
+    return res;
   }
   throw fail('unsupported URL scheme');
 }
@@ -78,7 +88,7 @@ export async function builtinFetchurl(
   let body: AsyncIterable<Uint8Array> | undefined;
   for (const mirror of mirrorUrls(drv, opts.hashedMirrors ?? [])) {
     try {
-      body = await download(mirror);
+      body = await download(mirror, { verifyTls: false });
       log(`downloading '${mirror}'...`);
       break;
     } catch {
@@ -87,7 +97,7 @@ export async function builtinFetchurl(
   }
   if (!body) {
     log(`downloading '${url}'...`);
-    body = await download(url);
+    body = await download(url, { verifyTls: false });
   }
   if (drv.env.get('unpack') === '1') {
     const nar = decompress(url.endsWith('.xz') ? 'xz' : 'none', body, url);

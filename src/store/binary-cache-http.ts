@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { CacheTransport } from './binary-cache-transport.js';
 import { StoreError } from './errors.js';
+import { httpsCaOptions } from './tls-ca.js';
 
 export interface HttpTransportOptions {
   /** Seconds allowed to connect (Nix's connect-timeout); 0 = no limit. */
@@ -27,7 +28,10 @@ export class HttpCacheTransport implements CacheTransport {
     this.uri = uri.replace(/\/+$/, '');
     this.#base = new URL(`${this.uri}/`);
     const agentOpts = { keepAlive: true, maxSockets: opts.maxSockets ?? 25 };
-    this.#agent = this.#base.protocol === 'https:' ? new HttpsAgent(agentOpts) : new HttpAgent(agentOpts);
+    this.#agent =
+      this.#base.protocol === 'https:'
+        ? new HttpsAgent({ ...agentOpts, ...httpsCaOptions() })
+        : new HttpAgent(agentOpts);
     this.#timeoutMs = (opts.connectTimeout ?? 0) * 1000;
   }
 
