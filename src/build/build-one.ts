@@ -49,6 +49,7 @@ import {
   parseSandboxPaths,
   SANDBOX_BUILD_DIR,
   type SandboxMode,
+  searchableBy,
   stagedPath,
   useSandbox,
   writeSandboxEtc,
@@ -346,16 +347,21 @@ async function buildAs(
   const scratchRoot = newScratchRoot(store, drvPath);
   const scratchStore = join(scratchRoot, 'store');
   const etcDir = join(scratchRoot, 'etc');
-  // As a build user the sandbox sees the store and the build dir through a stage (sandbox.ts).
-  const stage: BuildUserStage | undefined = user && {
-    stage: mkdtempSync(join(tmpdir(), 'tix-stage-')),
-    binds: [
-      [store.realStoreDir, 'store'],
-      [buildDirHost, basename(buildDirHost)],
-    ],
-    uid: user.uid,
-    gid: user.gid,
-  };
+  // As a build user the sandbox sees the store and the build dir through a stage (sandbox.ts),
+  // unless the build user can reach both where they are (a store at /nix/store, say).
+  const needStage =
+    user !== undefined &&
+    ![store.realStoreDir, buildParent].every((p) => searchableBy(p, user.uid, user.gid));
+  const stage: BuildUserStage | undefined =
+    needStage
+      ? {
+          stage: mkdtempSync(join(tmpdir(), 'tix-stage-')),
+          binds: [
+            [store.realStoreDir, 'store'],
+            [buildDirHost, basename(buildDirHost)],
+          ],
+        }
+      : undefined;
   const staged = (p: string) => (stage ? stagedPath(stage, p) : p);
   const buildDirInSandbox = isolated ? SANDBOX_BUILD_DIR : staged(buildDirHost);
   const cgroup = opts.limits ? createBuildCgroup(opts.limits) : undefined;
@@ -394,8 +400,8 @@ async function buildAs(
     } else if (!chrootStore) {
       // The builder writes straight into the real store; nothing to prepare.
     }
-    if (user && stage) {
-      chmodSync(stage.stage, 0o755);
+    if (user) {
+      if (stage) chmodSync(stage.stage, 0o755);
       chownSync(buildDirHost, user.uid, user.gid);
       if (isolated) chownSync(scratchStore, user.uid, user.gid);
       else makeStoreWritableFor(store.realStoreDir, user.gid);
@@ -413,7 +419,7 @@ async function buildAs(
       sandboxPaths,
       kvm: (opts.systemFeatures ?? defaultSystemFeatures()).includes('kvm'),
     });
-    const wrapper = stage ? buildUserWrapper(stage) : [bwrapPath()];
+    const wrapper = user ? buildUserWrapper(user, stage) : [bwrapPath()];
     const outcome = await runBuilder({
       command: wrapper[0]!,
       argv: [...wrapper.slice(1), '--args', '3', '--', drv.builder, ...be.args],

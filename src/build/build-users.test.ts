@@ -2,7 +2,7 @@
 // different uids (seen from outside through /proc), nothing of a build outlives it, and outputs
 // end up owned by root.
 import assert from 'node:assert/strict';
-import { lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { LocalStore } from '../store/local.js';
@@ -135,6 +135,48 @@ test('as root: two concurrent builds run under different uids of the pool', { sk
     // Inside the sandbox the builder is uid 1000; outside the output belongs to root.
     assert.equal(readFileSync(out, 'utf8'), '1000\n');
     assert.equal(lstatSync(out).uid, 0);
+  }
+});
+
+test('as root: a staging bwrap only when the build user cannot reach the store where it is', {
+  skip: rootSkip,
+}, async () => {
+  /** Builds `name` in `s`; whether a staging bwrap (a tmpfs on a tix-stage- directory) ran. */
+  const staged = async (s: LocalStore, name: string, sandbox: 'true' | 'false' = 'true') => {
+    const { drvPath, drv } = addTestDerivation(s, { name, script: `sleep 0.5; echo ok > $out` });
+    let seen = false;
+    let done = false;
+    const poll = (async () => {
+      while (!done) {
+        for (const pid of readdirSync('/proc').filter((n) => /^[0-9]+$/.test(n))) {
+          try {
+            const argv = readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0');
+            if (argv[0]?.endsWith('bwrap') && argv.some((a) => a.includes('/tix-stage-'))) seen = true;
+          } catch {
+            // gone
+          }
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    const r = await buildDerivationLocally(s, drvPath, drv, { buildUsersGroup: '', sandbox });
+    done = true;
+    await poll;
+    assert.equal(r.status, BuildStatus.Built, r.errorMsg);
+    assert.equal(readFileSync(s.toRealPath(drv.outputs.get('out')!.path), 'utf8'), 'ok\n');
+    return seen;
+  };
+  // This file's store sits in a 0700 temporary directory: staged.
+  assert.equal(await staged(store, 'stage-closed'), true);
+  const open = tempDir('build-users-open');
+  chmodSync(open, 0o755);
+  const openStore = openTixStore(open);
+  try {
+    assert.equal(await staged(openStore, 'stage-open'), false);
+    assert.equal(await staged(openStore, 'stage-open-unsandboxed', 'false'), false);
+  } finally {
+    await openStore.close();
+    removeDir(open);
   }
 });
 

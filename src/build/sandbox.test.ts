@@ -10,7 +10,7 @@ import type { LocalStore } from '../store/local.js';
 import { BuildStatus } from '../store/store.js';
 import { buildDerivationLocally, type LocalBuildOptions } from './build-one.js';
 import { exitCodeFor } from './errors.js';
-import { defaultSandboxPaths, isStaticElf, parseSandboxPaths, useSandbox } from './sandbox.js';
+import { defaultSandboxPaths, isStaticElf, parseSandboxPaths, searchableBy, useSandbox } from './sandbox.js';
 import {
   addTestDerivation,
   openTixStore,
@@ -32,6 +32,33 @@ test('sandbox-paths syntax', () => {
   assert.equal(useSandbox('true', { fixedOutput: true, noChroot: false }), true);
   assert.equal(useSandbox('false', { fixedOutput: false, noChroot: false }), false);
   assert.ok(defaultSandboxPaths()[0]!.startsWith('/bin/sh'));
+});
+
+test('searchableBy checks the owner, group or other search bit of every directory up to /', () => {
+  const dirs: Record<string, { mode: number; uid: number; gid: number }> = {
+    '/': { mode: 0o755, uid: 0, gid: 0 },
+    '/srv': { mode: 0o750, uid: 0, gid: 30000 },
+    '/srv/store': { mode: 0o1775, uid: 0, gid: 30000 },
+    '/root': { mode: 0o700, uid: 0, gid: 0 },
+    '/root/store': { mode: 0o755, uid: 0, gid: 0 },
+    '/home': { mode: 0o755, uid: 0, gid: 0 },
+    '/home/u': { mode: 0o705, uid: 872415232, gid: 0 },
+  };
+  const stat = (p: string) => {
+    const st = dirs[p];
+    if (!st) throw new Error(`ENOENT: ${p}`);
+    return st;
+  };
+  // Group bits for a member of the group, others' bits for anyone else.
+  assert.equal(searchableBy('/srv/store', 872415232, 30000, stat), true);
+  assert.equal(searchableBy('/srv/store', 872415232, 100, stat), false);
+  assert.equal(searchableBy('/root/store', 872415232, 30000, stat), false);
+  // The owner's bits count for the owner, even where others' would allow.
+  assert.equal(searchableBy('/home/u', 872415232, 0, stat), true);
+  assert.equal(searchableBy('/home/u', 1, 1, stat), true);
+  dirs['/home/u']!.mode = 0o605;
+  assert.equal(searchableBy('/home/u', 872415232, 0, stat), false);
+  assert.equal(searchableBy('/nonexistent/dir', 0, 0, stat), false);
 });
 
 test('a static ELF is told from one with an interpreter by its program headers', () => {

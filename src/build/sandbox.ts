@@ -12,9 +12,10 @@ import {
   readdirSync,
   readlinkSync,
   readSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 export const SANDBOX_UID = 1000;
 export const SANDBOX_GID = 100;
@@ -251,15 +252,15 @@ export function bwrapPath(): string {
  * the store or the build directory may sit below directories only root can enter (a chroot store
  * in a 0700 temporary directory, say). An outer, privileged bwrap therefore first binds them
  * into a fresh tmpfs at `stage` (mode 0755, visible only in its own mount namespace), then drops
- * to the build user with setpriv and starts the inner bwrap, whose paths refer to the stage.
+ * to the build user with setpriv and starts the inner bwrap, whose paths refer to the stage. When
+ * the build user can reach both where they are (searchableBy), there is no stage and no outer
+ * bwrap: setpriv starts the sandbox's bwrap directly.
  */
 export interface BuildUserStage {
   /** An empty directory on the host, the tmpfs mount point. */
   stage: string;
   /** Host directory -> name under the stage. */
   binds: Array<[string, string]>;
-  uid: number;
-  gid: number;
 }
 
 /** Where host path `p` appears for the inner bwrap, given the stage's binds. */
@@ -270,13 +271,45 @@ export function stagedPath(s: BuildUserStage, p: string): string {
   return p;
 }
 
-/** The command line up to (and including) the inner `bwrap`: outer bwrap, then setpriv. */
-export function buildUserWrapper(s: BuildUserStage): string[] {
-  const a = [bwrapPath(), '--dev-bind', '/', '/', '--perms', '0755', '--tmpfs', s.stage];
-  for (const [host, name] of s.binds) a.push('--bind', host, join(s.stage, name));
-  a.push('--die-with-parent', '--', setprivPath());
-  a.push(`--reuid=${s.uid}`, `--regid=${s.gid}`, '--clear-groups', '--', bwrapPath());
+/**
+ * The command line up to (and including) the `bwrap` that runs as the build user: setpriv, after
+ * an outer bwrap that sets up the stage when there is one.
+ */
+export function buildUserWrapper(user: { uid: number; gid: number }, s?: BuildUserStage): string[] {
+  const a: string[] = [];
+  if (s) {
+    a.push(bwrapPath(), '--dev-bind', '/', '/', '--perms', '0755', '--tmpfs', s.stage);
+    for (const [host, name] of s.binds) a.push('--bind', host, join(s.stage, name));
+    a.push('--die-with-parent', '--');
+  }
+  a.push(setprivPath(), `--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', '--', bwrapPath());
   return a;
+}
+
+/**
+ * Whether `uid`/`gid` (no supplementary groups) may search `dir` and every directory above it, by
+ * the permission bits the kernel checks: the owner's for the owner, else the group's for the
+ * group, else the others'. ACLs are not read; a directory that cannot be read counts as closed.
+ */
+export function searchableBy(
+  dir: string,
+  uid: number,
+  gid: number,
+  stat: (p: string) => { mode: number; uid: number; gid: number } = statSync,
+): boolean {
+  let p = resolve(dir);
+  for (;;) {
+    let st: { mode: number; uid: number; gid: number };
+    try {
+      st = stat(p);
+    } catch {
+      return false;
+    }
+    const bit = st.uid === uid ? 0o100 : st.gid === gid ? 0o010 : 0o001;
+    if ((st.mode & bit) === 0) return false;
+    if (p === '/') return true;
+    p = dirname(p);
+  }
 }
 
 function setprivPath(): string {
