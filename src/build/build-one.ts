@@ -352,16 +352,15 @@ async function buildAs(
   const needStage =
     user !== undefined &&
     ![store.realStoreDir, buildParent].every((p) => searchableBy(p, user.uid, user.gid));
-  const stage: BuildUserStage | undefined =
-    needStage
-      ? {
-          stage: mkdtempSync(join(tmpdir(), 'tix-stage-')),
-          binds: [
-            [store.realStoreDir, 'store'],
-            [buildDirHost, basename(buildDirHost)],
-          ],
-        }
-      : undefined;
+  const stage: BuildUserStage | undefined = needStage
+    ? {
+        stage: mkdtempSync(join(tmpdir(), 'tix-stage-')),
+        binds: [
+          [store.realStoreDir, 'store'],
+          [buildDirHost, basename(buildDirHost)],
+        ],
+      }
+    : undefined;
   const staged = (p: string) => (stage ? stagedPath(stage, p) : p);
   const buildDirInSandbox = isolated ? SANDBOX_BUILD_DIR : staged(buildDirHost);
   const cgroup = opts.limits ? createBuildCgroup(opts.limits) : undefined;
