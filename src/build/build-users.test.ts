@@ -151,7 +151,10 @@ test('as root: a staging bwrap only when the build user cannot reach the store w
         for (const pid of readdirSync('/proc').filter((n) => /^[0-9]+$/.test(n))) {
           try {
             const argv = readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0');
-            if (argv[0]?.endsWith('bwrap') && argv.some((a) => a.includes('/tix-stage-'))) seen = true;
+            // This build's (other test files build at the same time): it stages this build dir.
+            const ours = argv.some((a) => a.includes(`/nix-build-${name}.drv-`));
+            if (ours && argv[0]?.endsWith('bwrap') && argv.some((a) => a.includes('/tix-stage-')))
+              seen = true;
           } catch {
             // gone
           }
