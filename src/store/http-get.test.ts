@@ -1,6 +1,7 @@
 // https with a certificate authority of the test's own (openssl): httpGet and the https binary-cache
-// transport trust it through NODE_EXTRA_CA_CERTS, read when the first connection is made;
-// redirects; and bin/tix, which starts node without the variable and puts it back for https.
+// transport trust it through NODE_EXTRA_CA_CERTS or NIX_SSL_CERT_FILE / SSL_CERT_FILE, read when
+// the first connection is made; redirects; and bin/tix, which starts node without
+// NODE_EXTRA_CA_CERTS and puts it back for https.
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,12 +31,27 @@ describe('https with an extra certificate authority', { skip: haveOpenssl ? fals
   const ca = join(tmp, 'ca.pem');
   let server: ChildProcess;
   let base = '';
-  const saved = process.env.NODE_EXTRA_CA_CERTS;
+  const saved = {
+    NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS,
+    NIX_SSL_CERT_FILE: process.env.NIX_SSL_CERT_FILE,
+    SSL_CERT_FILE: process.env.SSL_CERT_FILE,
+  };
+  /** Sets (or, with undefined, removes) the CA variables of this process. */
+  const caEnv = (vars: Partial<typeof saved>) => {
+    for (const k of Object.keys(saved) as (keyof typeof saved)[]) {
+      if (vars[k] === undefined) delete process.env[k];
+      else process.env[k] = vars[k];
+    }
+  };
   before(async () => {
     const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: tmp, stdio: 'pipe' });
     ssl(
       ...['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2'],
       ...['-subj', '/CN=tix test CA', '-keyout', 'ca.key', '-out', 'ca.pem'],
+    );
+    ssl(
+      ...['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2'],
+      ...['-subj', '/CN=another CA', '-keyout', 'other-ca.key', '-out', 'other-ca.pem'],
     );
     ssl(
       ...['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=127.0.0.1'],
@@ -56,8 +72,7 @@ describe('https with an extra certificate authority', { skip: haveOpenssl ? fals
   });
   after(() => {
     server?.kill();
-    if (saved === undefined) delete process.env.NODE_EXTRA_CA_CERTS;
-    else process.env.NODE_EXTRA_CA_CERTS = saved;
+    caEnv(saved);
     rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -68,18 +83,28 @@ describe('https with an extra certificate authority', { skip: haveOpenssl ? fals
   };
 
   test('httpGet trusts the CA named by NODE_EXTRA_CA_CERTS, and only then', async () => {
-    delete process.env.NODE_EXTRA_CA_CERTS;
+    caEnv({});
     await assert.rejects(httpGet(`${base}/hello.txt`), /self-signed certificate|unable to (get|verify)/);
     // Unchecked, as builtin:fetchurl fetches.
     assert.equal(await body(await httpGet(`${base}/hello.txt`, { verifyTls: false })), 'hello over tls\n');
-    process.env.NODE_EXTRA_CA_CERTS = ca;
+    caEnv({ NODE_EXTRA_CA_CERTS: ca });
     const res = await httpGet(`${base}/hello.txt`);
     assert.equal(res.statusCode, 200);
     assert.equal(await body(res), 'hello over tls\n');
   });
 
+  test('NIX_SSL_CERT_FILE, else SSL_CERT_FILE, names the CA file, as for Nix 2.8', async () => {
+    for (const vars of [{ NIX_SSL_CERT_FILE: ca }, { SSL_CERT_FILE: ca }]) {
+      caEnv(vars);
+      assert.equal(await body(await httpGet(`${base}/hello.txt`)), 'hello over tls\n', JSON.stringify(vars));
+    }
+    // NIX_SSL_CERT_FILE wins, and it replaces the roots (here: a bundle without the test's CA).
+    caEnv({ NIX_SSL_CERT_FILE: join(tmp, 'other-ca.pem'), SSL_CERT_FILE: ca });
+    await assert.rejects(httpGet(`${base}/hello.txt`), /self-signed certificate|unable to (get|verify)/);
+  });
+
   test('redirects are followed, at most 10', async () => {
-    process.env.NODE_EXTRA_CA_CERTS = ca;
+    caEnv({ NODE_EXTRA_CA_CERTS: ca });
     const res = await httpGet(`${base}/moved`);
     assert.equal(res.statusCode, 200);
     assert.equal(await body(res), 'hello over tls\n');
@@ -90,7 +115,7 @@ describe('https with an extra certificate authority', { skip: haveOpenssl ? fals
   });
 
   test('an https binary cache trusts the extra CA too', async () => {
-    process.env.NODE_EXTRA_CA_CERTS = ca;
+    caEnv({ NODE_EXTRA_CA_CERTS: ca });
     const t = new HttpCacheTransport(base);
     try {
       assert.equal((await t.get('nix-cache-info'))?.toString(), 'StoreDir: /nix/store\n');

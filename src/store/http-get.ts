@@ -28,10 +28,11 @@ export async function httpGet(url: string, opts: { verifyTls?: boolean } = {}): 
 
 function getOnce(url: URL, verifyTls: boolean): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
+    // A connection of its own (agent: false): a pooled one may have been made with other CAs.
     const req =
       url.protocol === 'https:'
-        ? httpsGetRaw(url, { ...httpsCaOptions(), rejectUnauthorized: verifyTls }, resolve)
-        : httpGetRaw(url, resolve);
+        ? httpsGetRaw(url, { agent: false, ...httpsCaOptions(), rejectUnauthorized: verifyTls }, resolve)
+        : httpGetRaw(url, { agent: false }, resolve);
     req.on('error', reject);
   });
 }
