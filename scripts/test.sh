@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(nix-bin bubblewrap busybox-static openssh-server openssh-client zstd xz-utils bzip2 lz4 lzip curl git)
+packages=(nix-bin bubblewrap busybox-static openssh-server openssh-client zstd xz-utils bzip2 lz4 lzip curl git mercurial openssl)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then

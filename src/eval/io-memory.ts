@@ -3,10 +3,7 @@
 // With `storeWriteDir` (the physical store directory of a chroot store), store paths are read from
 // there and added paths are also written there (as <storeWriteDir>/<hash>-<name>); `tix eval`
 // uses that, so that it need not open the store's database.
-import type * as ChildProcess from 'node:child_process';
 import * as fs from 'node:fs';
-import { createRequire } from 'node:module';
-import * as os from 'node:os';
 import * as nodePath from 'node:path';
 import {
   type Hash,
@@ -18,27 +15,21 @@ import {
   printHash,
 } from '../formats/hash.js';
 import { makeFixedOutputPath, makeTextPathBase16 } from '../formats/store-path.js';
+import { childProcess } from './child-process.js';
 import { hashMismatchError, NixEvalError } from './errors.js';
+import { fetchMercurial } from './fetch-hg.js';
+import { fetchTempDir } from './fetch-temp.js';
 import { copyPathSync, dumpPathSync, lstatType } from './fs-nar.js';
 import type {
   AddToStoreOptions,
   EvalIO,
   FetchGitOptions,
   FetchGitResult,
+  FetchHgOptions,
+  FetchHgResult,
   FetchUrlOptions,
   FileType,
 } from './io.js';
-
-let childProcessModule: typeof ChildProcess | undefined;
-
-/**
- * node:child_process, loaded on first use: only the fetchers run tools, and loading it (it brings
- * node:net) is a noticeable part of the start-up of `tix eval`.
- */
-function childProcess(): typeof ChildProcess {
-  childProcessModule ??= createRequire(import.meta.url)('node:child_process') as typeof ChildProcess;
-  return childProcessModule;
-}
 
 /** A path added from the file system, read where it came from. */
 interface FsEntry {
@@ -278,8 +269,12 @@ export class MemoryEvalIO implements EvalIO {
       return this.addToStore(local, { name, method: 'flat', expectedHash: opts.sha256, origin: url });
     }
     fs.accessSync(local, fs.constants.R_OK); // an unreadable file fails as the download would
-    const root = unpackTarball(local, fs.mkdtempSync(nodePath.join(os.tmpdir(), 'tix-unpack-')));
+    const root = unpackTarball(local, fetchTempDir('tix-unpack-'));
     return this.addToStore(root, { name, method: 'recursive', expectedHash: opts.sha256, origin: url });
+  }
+
+  fetchMercurial(opts: FetchHgOptions): FetchHgResult {
+    return fetchMercurial(opts, (path, o) => this.addToStore(path, o));
   }
 
   fetchGit(opts: FetchGitOptions): FetchGitResult {
@@ -288,7 +283,7 @@ export class MemoryEvalIO implements EvalIO {
       childProcess()
         .execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8' })
         .trim();
-    const tmp = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'tix-git-'));
+    const tmp = fetchTempDir('tix-git-');
     const dirty =
       opts.rev === undefined &&
       opts.ref === undefined &&

@@ -43,6 +43,26 @@ export interface FetchGitOptions {
   allRefs: boolean;
 }
 
+export interface FetchHgOptions {
+  url: string;
+  name: string;
+  /** A branch or tag (fetchMercurial's `rev` given as a name). */
+  ref?: string;
+  /** A 40-digit node id. */
+  rev?: string;
+}
+
+export interface FetchHgResult {
+  storePath: string;
+  /** The branch; set for a clean fetch and for an unclean working tree. */
+  ref?: string;
+  /** The node id; absent for an unclean working tree. */
+  rev?: string;
+  revCount?: number;
+  /** The path of the unclean working tree that was copied (Nix warns about it). */
+  unclean?: string;
+}
+
 export interface FetchGitResult {
   /** A local repository with uncommitted changes was copied from its working tree (rev is all zeros). */
   dirty?: boolean;
@@ -83,6 +103,7 @@ export interface EvalIO {
   isValidPath(storePath: string): boolean;
   fetchUrl(url: string, opts: FetchUrlOptions): string;
   fetchGit(opts: FetchGitOptions): FetchGitResult;
+  fetchMercurial(opts: FetchHgOptions): FetchHgResult;
   /**
    * Makes `link` a GC root for `storePath` and returns the link's path (nix-instantiate
    * --add-root); absent where the store keeps no roots.

@@ -1,9 +1,11 @@
 // fetchurl, fetchTarball and fetchGit through EvalIO (which fetches file:// URLs and local paths
-// and fails clearly for anything else); fetchMercurial and fetchTree are refused.
+// and fails clearly for anything else), fetchMercurial with the system's hg (fetch-hg.ts);
+// fetchTree (flakes) is refused.
 import { FormatError } from '../../formats/errors.js';
 import { parseHash } from '../../formats/hash.js';
 import { coerceToString } from '../coerce.js';
 import { NixEvalError } from '../errors.js';
+import { REV as HG_REV } from '../fetch-hg.js';
 import { forceAttrs, forceBool, forceString, forceStringNoCtx } from '../ops.js';
 import type { Pos } from '../source.js';
 import { fromBytes, toBytes } from '../source.js';
@@ -106,22 +108,47 @@ export function registerFetch(state: EvalState, defs: BuiltinDef[]): void {
       );
     },
   });
-  for (const name of ['fetchMercurial', 'fetchTree']) {
-    defs.push({
-      name,
-      arity: 1,
-      global: true,
-      fn: ([arg], pos) => {
-        // Nix 2.8's fetchTree needs the flakes feature before anything else; fetchMercurial
-        // evaluates its argument first. An error there is reported as Nix reports it.
-        if (name === 'fetchTree') state.requireFeature('flakes');
-        else {
-          // A URL given as a string must be one.
-          const v = force(arg!, pos);
-          if (!(v instanceof Attrs)) coerceToString(state, v, new Set(), { copyToStore: false }, pos);
+  defs.push({
+    name: 'fetchMercurial',
+    arity: 1,
+    global: true,
+    fn: ([a], pos) => {
+      const v = force(a!, pos);
+      const opts: { url: string; name: string; ref?: string; rev?: string } = { url: '', name: 'source' };
+      const noCopy = { copyToStore: false };
+      if (v instanceof Attrs) {
+        for (const [k, x] of forceAttrs(v, pos).m) {
+          const at = v.pos?.get(k) ?? pos;
+          if (k === 'url') opts.url = fromBytes(coerceToString(state, x, new Set(), noCopy, at));
+          else if (k === 'rev') {
+            // Unlike fetchGit's, this `rev` may also name a branch or a tag.
+            const r = fromBytes(forceStringNoCtx(x, at));
+            if (HG_REV.test(r)) opts.rev = r;
+            else opts.ref = r;
+          } else if (k === 'name') opts.name = fromBytes(forceStringNoCtx(x, at));
+          else throw new NixEvalError('TYPE', `unsupported argument '${k}' to 'fetchMercurial'`, at);
         }
-        throw new NixEvalError('FETCH', `'${name}' is not supported by tix`, pos);
-      },
-    });
-  }
+        if (opts.url === '') throw new NixEvalError('TYPE', `'url' argument required`, pos);
+      } else opts.url = fromBytes(coerceToString(state, v, new Set(), noCopy, pos));
+      const r = wrap(opts.url, pos, () => io.fetchMercurial(opts));
+      if (r.unclean !== undefined) state.trace(`warning: Mercurial tree '${toBytes(r.unclean)}' is unclean`);
+      const rev = r.rev ?? '0'.repeat(40);
+      const attrs = new Map<string, Value>([['outPath', storeString(r.storePath)]]);
+      if (r.ref !== undefined) attrs.set('branch', toBytes(r.ref));
+      attrs.set('rev', rev);
+      attrs.set('shortRev', rev.slice(0, 12));
+      if (r.revCount !== undefined) attrs.set('revCount', r.revCount);
+      return Attrs.from(new Map([...attrs].sort(([x], [y]) => (x < y ? -1 : 1))));
+    },
+  });
+  defs.push({
+    name: 'fetchTree',
+    arity: 1,
+    global: true,
+    fn: (_args, pos) => {
+      // Nix 2.8's fetchTree needs the flakes feature before anything else.
+      state.requireFeature('flakes');
+      throw new NixEvalError('FETCH', `'fetchTree' is not supported by tix`, pos);
+    },
+  });
 }
