@@ -14,7 +14,6 @@ import type { BasicDerivation } from '../formats/derivation.js';
 import { isHashAlgo, parseHash, printHash } from '../formats/hash.js';
 import { parseNar } from '../formats/nar-parse.js';
 import { decompress } from '../store/compression.js';
-import { httpGet } from '../store/http-get.js';
 import { diskNarSink } from '../store/nar-restore-disk.js';
 import { BuildError } from './errors.js';
 
@@ -48,6 +47,8 @@ export async function download(
   if (url.startsWith('http://') || url.startsWith('https://')) {
     let res: IncomingMessage;
     try {
+      // Loaded here: node:http, node:https and node:tls would otherwise load with every builder.
+      const { httpGet } = await import('../store/http-get.js');
       res = await httpGet(url, { verifyTls: opts.verifyTls });
     } catch (e) {
       throw fail((e as Error).message);
