@@ -12,14 +12,15 @@ export async function computeClosure(
   let frontier = [...new Set(paths)];
   while (frontier.length > 0) {
     const infos = await Promise.all(frontier.map((p) => store.queryPathInfo(p)));
-    const next: string[] = [];
+    // A set: a wide closure's next level can hold thousands of paths.
+    const next = new Set<string>();
     frontier.forEach((p, i) => {
       const info = infos[i];
       if (!info) throw new CopyError('NOT_VALID', `path '${p}' is not valid in '${store.uri}'`);
       seen.set(p, info);
-      for (const r of info.references) if (!seen.has(r) && !next.includes(r)) next.push(r);
+      for (const r of info.references) if (!seen.has(r)) next.add(r);
     });
-    frontier = next.filter((p) => !seen.has(p));
+    frontier = [...next].filter((p) => !seen.has(p));
   }
   return seen;
 }
