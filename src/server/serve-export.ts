@@ -52,7 +52,7 @@ export async function importPaths(
       ultimate: false,
       sigs: [],
     };
-    await store.addToStoreNar(info, fromArray(chunks), { checkSigs: false });
+    await store.addToStoreNar(info, fromArray(chunks), { checkSigs: false, narHashComputed: true });
     imported.push(path);
     onPath(path);
   }

@@ -110,6 +110,46 @@ describe('LocalStore.addToStoreNar', () => {
     assert.deepEqual(tempEntries(store), []);
   });
 
+  it('a large NAR in many chunks: registered when right, refused when its hash or text address is wrong', async () => {
+    const big = new Uint8Array((8 << 20) + 12345);
+    for (let i = 0; i < big.length; i += 4096) big[i] = i & 0xff;
+    const bigNar = await narFromBytesTree({ type: 'regular', contents: big });
+    const info = await infoFor(bigNar, 'big');
+    await store.addToStoreNar(info, chunks(bigNar, 65536));
+    assert.equal((await store.queryPathInfo(info.path))?.narSize, bigNar.length);
+    const wrong = await infoFor(bigNar, 'big-wrong', {
+      narHash: printHash(hashBytes('sha256', 'not it'), 'nix32', { prefix: true }),
+    });
+    await assert.rejects(store.addToStoreNar(wrong, chunks(bigNar, 65536)), { code: 'HASH_MISMATCH' });
+    assert.equal(await store.isValidPath(wrong.path), false);
+    // A text content address is the sha256 of the file: checked as it streams past.
+    const textHash = hashBytes('sha256', big);
+    const textPath = makeTextPath('big-text', textHash, [], '/nix/store');
+    const text = {
+      ...(await infoFor(bigNar, 'big-text')),
+      path: textPath,
+      ca: `text:${printHash(textHash, 'nix32', { prefix: true })}`,
+    };
+    await store.addToStoreNar(text, chunks(bigNar, 65536));
+    assert.equal(await store.isValidPath(textPath), true);
+    const otherHash = hashBytes('sha256', 'other');
+    const lying = {
+      ...text,
+      path: makeTextPath('big-lie', otherHash, [], '/nix/store'),
+      ca: `text:${printHash(otherHash, 'nix32', { prefix: true })}`,
+    };
+    await assert.rejects(
+      store.addToStoreNar(lying, chunks(bigNar, 65536)),
+      (e: Error & { code?: string }) => {
+        assert.equal(e.code, 'HASH_MISMATCH');
+        assert.match(e.message, /content address .* does not match the contents/);
+        return true;
+      },
+    );
+    assert.equal(await store.isValidPath(lying.path), false);
+    assert.deepEqual(tempEntries(store), []);
+  });
+
   it('a size mismatch is refused', async () => {
     const info = await infoFor(nar, 'size', { narSize: nar.length + 8 });
     await assert.rejects(store.addToStoreNar(info, chunks(nar)), { code: 'HASH_MISMATCH' });

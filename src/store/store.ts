@@ -70,6 +70,12 @@ export interface AddToStoreOptions {
   checkSigs?: boolean;
   /** Re-write the path even if valid. */
   repair?: boolean;
+  /**
+   * `info.narHash` was computed by the caller from this very stream (an import in the
+   * nix-store --export format, whose NAR comes before its path): the local store does not hash
+   * it again. The content address, if any, is still checked.
+   */
+  narHashComputed?: boolean;
 }
 
 /** Options a client sends with a remote build (serve BuildOptions; worker SetOptions). */
