@@ -2,7 +2,7 @@
 // `1`, NAR, "NIXE", path, references, deriver, `0` (no legacy signature); `0` after the last.
 
 import { referencesFirst } from '../distribute/copy.js';
-import { HashSink, printHash } from '../formats/hash.js';
+import { type Hash, HashSink, printHash } from '../formats/hash.js';
 import { type WireReader, WireWriter } from '../formats/wire.js';
 import { StoreError } from '../store/errors.js';
 import { EXPORT_MAGIC } from '../store/serve-protocol.js';
@@ -28,31 +28,50 @@ export async function importPaths(
         `input doesn't look like something created by 'nix-store --export' at byte ${at}`,
       );
     }
-    // The NAR has no length prefix: parse it to find its end, keeping a copy and its hash.
-    const chunks: Uint8Array[] = [];
-    const sink = new HashSink('sha256');
-    const { narSize } = await inp.copyNar((b) => {
-      chunks.push(b.slice());
-      sink.update(b);
-    });
-    if ((await inp.u64()) !== EXPORT_MAGIC) {
-      throw new StoreError('BAD_INFO', 'Nix archive cannot be imported; wrong format');
-    }
-    const path = await inp.string();
-    const references = await inp.strings();
-    const deriver = await inp.string();
-    if ((await inp.u64()) !== 0) await inp.string(); // a legacy signature: ignored
-    const info: ValidPathInfo = {
-      path,
-      deriver: deriver || undefined,
-      narHash: printHash(sink.finish(), 'base16', { prefix: true }),
-      narSize,
-      references,
-      registrationTime: Math.floor(Date.now() / 1000),
-      ultimate: false,
-      sigs: [],
+    /** The path and references that follow the NAR; its hash and size are the NAR's own. */
+    const readInfo = async (nar: { narSize: number; narHash: Hash }): Promise<ValidPathInfo> => {
+      if ((await inp.u64()) !== EXPORT_MAGIC) {
+        throw new StoreError('BAD_INFO', 'Nix archive cannot be imported; wrong format');
+      }
+      const path = await inp.string();
+      const references = await inp.strings();
+      const deriver = await inp.string();
+      if ((await inp.u64()) !== 0) await inp.string(); // a legacy signature: ignored
+      return {
+        path,
+        deriver: deriver || undefined,
+        narHash: printHash(nar.narHash, 'base16', { prefix: true }),
+        narSize: nar.narSize,
+        references,
+        registrationTime: Math.floor(Date.now() / 1000),
+        ultimate: false,
+        sigs: [],
+      };
     };
-    await store.addToStoreNar(info, fromArray(chunks), { checkSigs: false, narHashComputed: true });
+    let path: string;
+    if (store.addNarThenInfo) {
+      // Unpacked as it arrives (a local store): memory stays bounded whatever the NAR's size.
+      path = await store.addNarThenInfo(
+        async (sink) => {
+          const h = new HashSink('sha256');
+          const { narSize } = await inp.copyNar((b) => h.update(b), { sink });
+          return { narSize, narHash: h.finish() };
+        },
+        readInfo,
+        { checkSigs: false },
+      );
+    } else {
+      // The NAR has no length prefix: parse it to find its end, keeping a copy and its hash.
+      const chunks: Uint8Array[] = [];
+      const sink = new HashSink('sha256');
+      const { narSize } = await inp.copyNar((b) => {
+        chunks.push(b.slice());
+        sink.update(b);
+      });
+      const info = await readInfo({ narSize, narHash: sink.finish() });
+      path = info.path;
+      await store.addToStoreNar(info, fromArray(chunks), { checkSigs: false });
+    }
     imported.push(path);
     onPath(path);
   }

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { FormatError } from '../formats/errors.js';
 import { type Hash, HashSink, hashEquals, printHash } from '../formats/hash.js';
 import { parseNar } from '../formats/nar-parse.js';
+import type { NarSink } from '../formats/nar-types.js';
 import { caReproducesPath, HashModuloSink, hashPartOf, parseCa } from './ca-hash.js';
 import { StoreError } from './errors.js';
 import { removeTreeSync } from './fs-util.js';
@@ -145,14 +146,12 @@ export async function addToStoreNar(
   if (!opts.repair && store.db.isValid(info.path)) return drain(nar);
   const temp = tempEntryPath(store, hashPartOf(info.path));
   try {
-    // An import computed the NAR hash from these very bytes; anything else is hashed here.
-    const hash = opts.narHashComputed ? undefined : new HashSink('sha256');
+    const hash = new HashSink('sha256');
     const sink = diskNarSink(temp, { fsync: store.fsync });
     const caHash = streamingCaHash(info, sink);
     let narSize: number;
     try {
-      const sinks = hash ? [hash, ...caHash.narSinks] : caHash.narSinks;
-      ({ narSize } = await parseNar(sinks.length > 0 ? tee(nar, sinks) : nar, caHash.sink));
+      ({ narSize } = await parseNar(tee(nar, [hash, ...caHash.narSinks]), caHash.sink));
       sink.finish();
     } catch (e) {
       sink.abort();
@@ -162,7 +161,7 @@ export async function addToStoreNar(
       throw e;
     }
     const expected = parseNarHash(info.narHash, info.path);
-    const got = hash ? hash.finish() : expected;
+    const got = hash.finish();
 
     if (!hashEquals(got, expected)) {
       throw new StoreError(
@@ -178,6 +177,43 @@ export async function addToStoreNar(
     }
     checkContentAddress(store, info, temp, () => caHash.finish(got));
     await install(store, temp, { ...info, narSize }, { repair: opts.repair });
+  } finally {
+    removeTreeSync(temp);
+  }
+}
+
+/**
+ * addNarThenInfo for the local store (an import in the nix-store --export format, whose NAR comes
+ * before its path): the NAR is unpacked into a temporary tree as it arrives, so memory stays
+ * bounded whatever its size; the info read after it is then checked and the tree installed.
+ */
+export async function addNarThenInfo(
+  store: LocalStore,
+  receive: (sink: NarSink) => Promise<{ narSize: number; narHash: Hash }>,
+  readInfo: (nar: { narSize: number; narHash: Hash }) => Promise<ValidPathInfo>,
+  opts: AddToStoreOptions,
+): Promise<string> {
+  const temp = tempEntryPath(store, 'import');
+  try {
+    const sink = diskNarSink(temp, { fsync: store.fsync });
+    let nar: { narSize: number; narHash: Hash };
+    try {
+      nar = await receive(sink);
+      sink.finish();
+    } catch (e) {
+      sink.abort();
+      if (e instanceof FormatError) {
+        throw new StoreError('BAD_NAR', `cannot import a path: ${e.message}`, { cause: e });
+      }
+      throw e;
+    }
+    const info = normaliseInfo(await readInfo(nar), store.storeDir);
+    if (opts.checkSigs) checkSignatures(info, store);
+    await store.addTempRoot(info.path);
+    if (!opts.repair && store.db.isValid(info.path)) return info.path;
+    checkContentAddress(store, info, temp);
+    await install(store, temp, info, { repair: opts.repair });
+    return info.path;
   } finally {
     removeTreeSync(temp);
   }

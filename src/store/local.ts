@@ -7,7 +7,8 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Derivation, derivationName, isDerivationPath, parseDerivation } from '../formats/derivation.js';
 import type { Hash } from '../formats/hash.js';
-import { addToStoreNar } from './add-nar.js';
+import type { NarSink } from '../formats/nar-types.js';
+import { addNarThenInfo, addToStoreNar } from './add-nar.js';
 import { type AddPathOptions, addPathSync, addTextSync } from './add-path.js';
 import { type AutoGcSettings, autoGc } from './auto-gc.js';
 import type { BufferPool } from './buffer-pool.js';
@@ -199,6 +200,15 @@ export class LocalStore implements Store {
   ): Promise<void> {
     await this.autoGc();
     return addToStoreNar(this, info, nar, opts);
+  }
+
+  async addNarThenInfo(
+    receive: (sink: NarSink) => Promise<{ narSize: number; narHash: Hash }>,
+    readInfo: (nar: { narSize: number; narHash: Hash }) => Promise<ValidPathInfo>,
+    opts: AddToStoreOptions = {},
+  ): Promise<string> {
+    await this.autoGc();
+    return addNarThenInfo(this, receive, readInfo, opts);
   }
 
   /** Collects garbage when free space is below `min-free` (see auto-gc.ts); checked before builds and adds. */

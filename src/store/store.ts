@@ -3,6 +3,8 @@
 // store dir. Backends live one per file beside this one; `openStore(uri)` in open.ts picks one.
 
 import type { BasicDerivation } from '../formats/derivation.js';
+import type { Hash } from '../formats/hash.js';
+import type { NarSink } from '../formats/nar-types.js';
 import type { BufferPool } from './buffer-pool.js';
 
 /** What Nix calls ValidPathInfo: everything recorded about a valid store path. */
@@ -70,12 +72,6 @@ export interface AddToStoreOptions {
   checkSigs?: boolean;
   /** Re-write the path even if valid. */
   repair?: boolean;
-  /**
-   * `info.narHash` was computed by the caller from this very stream (an import in the
-   * nix-store --export format, whose NAR comes before its path): the local store does not hash
-   * it again. The content address, if any, is still checked.
-   */
-  narHashComputed?: boolean;
 }
 
 /** Options a client sends with a remote build (serve BuildOptions; worker SetOptions). */
@@ -128,6 +124,17 @@ export interface Store {
    * its hash and size checked against `info`, and its references recorded.
    */
   addToStoreNar(info: ValidPathInfo, nar: AsyncIterable<Uint8Array>, opts?: AddToStoreOptions): Promise<void>;
+  /**
+   * Optional: adds a path whose NAR comes before its info (the nix-store --export format) without
+   * holding the NAR in memory. `receive` parses the NAR into `sink` and returns its size and
+   * sha256; `readInfo` then reads what follows it. Same atomicity as addToStoreNar. Returns the
+   * path. Stores without it are given the NAR buffered, through addToStoreNar.
+   */
+  addNarThenInfo?(
+    receive: (sink: NarSink) => Promise<{ narSize: number; narHash: Hash }>,
+    readInfo: (nar: { narSize: number; narHash: Hash }) => Promise<ValidPathInfo>,
+    opts?: AddToStoreOptions,
+  ): Promise<string>;
   /**
    * Optional batched form of addToStoreNar: paths arrive in the given order (references first)
    * in one stream (worker AddMultipleToStore, serve pipelining). Same atomicity per path.
