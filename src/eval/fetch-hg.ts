@@ -66,7 +66,7 @@ export function fetchMercurial(
   const scheme = url.slice(0, url.indexOf('://'));
   const isLocal = scheme === 'file';
   const withoutQuery = url.replace(/[?#].*$/s, '');
-  const actualUrl = isLocal ? decodeURIComponent(withoutQuery.slice('file://'.length)) : withoutQuery;
+  const actualUrl = isLocal ? decodePath(withoutQuery.slice('file://'.length)) : withoutQuery;
   const rev = opts.rev?.toLowerCase();
 
   if (opts.ref === undefined && rev === undefined && isLocal && fs.existsSync(`${actualUrl}/.hg`)) {
@@ -122,6 +122,15 @@ export function fetchMercurial(
   fs.rmSync(nodePath.join(tree, '.hg_archival.txt'), { force: true });
   const storePath = addToStore(tree, { name: opts.name, method: 'recursive' });
   return { storePath, ref: branch, rev: node, revCount: Number(number) };
+}
+
+/** A file URL's path, percent-decoded where it is valid percent-encoding. */
+function decodePath(p: string): string {
+  try {
+    return decodeURIComponent(p);
+  } catch {
+    return p;
+  }
 }
 
 /** The tracked files of an unclean working tree, as they are on disk. */
