@@ -97,6 +97,8 @@ export interface LocalBuildOptions {
    * again (in the sandbox) and replaced once the build has succeeded; good outputs stay.
    */
   repair?: boolean;
+  /** With `repair`: outputs whose contents were already checked (the repair scan's results). */
+  contentsChecked?: ReadonlyMap<string, boolean>;
   /** `system` and `extra-platforms`; default the host's ("x86_64-linux" etc.). */
   systems?: string[];
   /** `system-features`; default ['benchmark', 'big-parallel', 'nixos-test', 'kvm' if /dev/kvm]. */
@@ -171,7 +173,9 @@ export async function buildDerivationLocally(
   const corrupt = new Set(
     opts.repair
       ? [...outputPaths]
-          .filter(([, q]) => store.isValidPathSync(q) && !contentsGood(store, q))
+          .filter(
+            ([, q]) => store.isValidPathSync(q) && !(opts.contentsChecked?.get(q) ?? contentsGood(store, q)),
+          )
           .map(([n]) => n)
       : [],
   );

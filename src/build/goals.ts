@@ -26,6 +26,8 @@ export interface BuildJob {
   check?: boolean;
   /** `--repair`: damaged valid outputs are built again and replaced (this machine only). */
   repair?: boolean;
+  /** With `repair`: paths already hashed by the repair scan, and whether they were good. */
+  repairChecked?: ReadonlyMap<string, boolean>;
 }
 
 /** How Nix 2.8 announces a build, by its build mode: "building", "checking outputs of", … */
@@ -82,7 +84,7 @@ export function localExecutor(store: LocalBuildStore, opts: LocalBuildOptions = 
       ...opts,
       wantedOutputs: job.wantedOutputs,
       ...(job.check ? { check: true } : {}),
-      ...(job.repair ? { repair: true } : {}),
+      ...(job.repair ? { repair: true, contentsChecked: job.repairChecked } : {}),
     });
 }
 
@@ -101,8 +103,10 @@ export async function buildPaths(
   await substituteOpaque(store, paths, opts.substitute);
   const checked = new Set(opts.check ? paths.flatMap((p) => (p.kind === 'built' ? [p.drvPath] : [])) : []);
   const tops = paths.flatMap((p) => (p.kind === 'built' ? [{ drvPath: p.drvPath, outputs: p.outputs }] : []));
+  let repairChecked: ReadonlyMap<string, boolean> | undefined;
   if (opts.repair) {
     const scan = scanForRepair(store, paths);
+    repairChecked = scan.checked;
     await repairOpaquePaths(scan.opaque, opts.repairOpaque);
     for (const d of scan.derivations) {
       checked.add(d);
@@ -136,8 +140,10 @@ export async function buildPaths(
         return { ...alreadyValid(node.outputs), status: BuildStatus.Substituted };
       if (!plan.toBuild.has(drvPath)) return alreadyValid(node.outputs);
       const job: BuildJob = { drvPath, drv: node.drv, wantedOutputs: [...node.wanted].sort() };
-      if (opts.repair) job.repair = true;
-      else if (checked.has(drvPath)) job.check = true;
+      if (opts.repair) {
+        job.repair = true;
+        job.repairChecked = repairChecked;
+      } else if (checked.has(drvPath)) job.check = true;
       opts.onStart?.(job);
       const r = await executor(job);
       const hook = opts.postBuildHook;

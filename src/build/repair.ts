@@ -16,6 +16,8 @@ export interface RepairScan {
   derivations: Set<string>;
   /** Damaged paths with no derivation here to build them from. */
   opaque: string[];
+  /** Whether each path the walk hashed was good, so that no build hashes it again. */
+  checked: ReadonlyMap<string, boolean>;
 }
 
 /** Finds the damaged paths among everything `paths` needs, in a closure walk. */
@@ -52,7 +54,7 @@ export function scanForRepair(store: LocalBuildStore, paths: DerivedPath[]): Rep
     }
     return ok;
   };
-  const scan: RepairScan = { derivations: new Set(), opaque: [] };
+  const scan: RepairScan = { derivations: new Set(), opaque: [], checked };
   while (todo.length > 0) {
     const p = todo.pop()!;
     const info = store.queryPathInfoSync(p)!;
