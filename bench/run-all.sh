@@ -4,7 +4,7 @@
 # daemon benchmarks, root with sshd and unshare (the multi-host harness). Usage: bash bench/run-all.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
-for b in nar-dump local-100 eval remote-100 remote-256m remote-100-ssh-ng daemon-qpi cache-serve cache-copy; do
+for b in nar-dump local-100 eval remote-100 remote-256m remote-100-ssh-ng daemon-qpi cache-serve cache-copy import-256m; do
   if [ -f "dist/bench/$b.js" ]; then
     echo "== $b ($(date -u +%H:%M:%S), load $(cut -d' ' -f1 /proc/loadavg))"
     node "dist/bench/$b.js" 2>&1 | grep -v '^npm warn' | tail -8
