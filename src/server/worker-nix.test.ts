@@ -3,7 +3,16 @@
 // `nobody`). Needs nix, root and the built native addon; skips with the reason otherwise.
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -93,6 +102,45 @@ test('nix-store --add, -q --references, --verify-path and nix-build through tix 
         '--no-out-link',
       ]),
     /failed with exit code 3/,
+  );
+});
+
+test('nix-store --add and --add-fixed of files and trees through tix daemon: the paths, hashes and contents of Nix 2.8', {
+  skip,
+}, () => {
+  // A tree with a 5 MiB file (the dump is streamed into the store, never held whole), and a file.
+  const tree = join(T, 'tree');
+  mkdirSync(join(tree, 'sub'), { recursive: true });
+  writeFileSync(join(tree, 'big.bin'), Buffer.alloc(5 << 20, 0x5a));
+  writeFileSync(join(tree, 'sub', 'x'), 'x\n');
+  const file = join(T, 'flat.txt');
+  writeFileSync(file, 'flat contents\n');
+  const oracle = `local?root=${join(T, 'oracle')}`;
+  for (const args of [
+    ['--add', tree],
+    ['--add-fixed', 'sha256', file],
+    ['--add-fixed', 'sha1', file],
+    ['--add-fixed', '--recursive', 'sha1', tree],
+    ['--add-fixed', '--recursive', 'sha512', file],
+  ]) {
+    const added = nix(['nix-store', ...args]);
+    assert.equal(added, nix(['nix-store', ...args], oracle), args.join(' '));
+    assert.equal(
+      nix(['nix-store', '-q', '--hash', added]),
+      nix(['nix-store', '-q', '--hash', added], oracle),
+    );
+    assert.equal(
+      nix(['nix-store', '-q', '--size', added]),
+      nix(['nix-store', '-q', '--size', added], oracle),
+    );
+    nix(['nix-store', '--verify-path', added]);
+  }
+  const flat = nix(['nix-store', '--add-fixed', 'sha256', file]);
+  assert.equal(readFileSync(join(tixRoot, flat), 'utf8'), 'flat contents\n');
+  // No temporary entry is left behind.
+  assert.deepEqual(
+    readdirSync(join(tixRoot, 'nix', 'store')).filter((n) => n.startsWith('.tmp-')),
+    [],
   );
 });
 

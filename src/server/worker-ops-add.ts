@@ -115,19 +115,18 @@ export const addOps: Record<number, Op> = {
       const references = await readStorePaths(c.inp, dir);
       const repair = await c.inp.bool();
       c.logger.startWork();
-      const dump = await withFramed(c, (src) => src.bytes());
-      if (repair && !c.trusted)
-        throw new StoreError('UNTRUSTED', "repairing is not allowed because you are not in 'trusted-users'");
-      const path =
-        cam.method === 'text'
-          ? await c.store.addTextToStore(name, dump, references)
-          : await addToStoreFromDump(c.store, dump, {
-              name,
-              method: cam.method,
-              algo: cam.algo,
-              references,
-              repair,
-            });
+      const path = await withFramed(c, async (src) => {
+        if (repair && !c.trusted)
+          throw new StoreError(
+            'UNTRUSTED',
+            "repairing is not allowed because you are not in 'trusted-users'",
+          );
+        if (cam.method === 'text') return c.store.addTextToStore(name, await src.bytes(), references);
+        const opts = { name, method: cam.method, algo: cam.algo, references, repair };
+        // Streamed where the store can (a local one); else held in memory while it is hashed.
+        if (c.store.addToStoreFromDump) return c.store.addToStoreFromDump(src, opts);
+        return addToStoreFromDump(c.store, await src.bytes(), opts);
+      });
       const info = await c.store.queryPathInfo(path);
       if (!info) throw new StoreError('INVALID_PATH', `path '${path}' is not valid`);
       c.logger.stopWork();

@@ -23,7 +23,7 @@ async function drain(nar: AsyncIterable<Uint8Array>): Promise<void> {
 }
 
 /** Hashes what passes through. */
-async function* tee(
+export async function* tee(
   nar: AsyncIterable<Uint8Array>,
   sinks: { update(chunk: Uint8Array): void }[],
 ): AsyncGenerator<Uint8Array> {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { type Derivation, derivationName, isDerivationPath, parseDerivation } from '../formats/derivation.js';
 import type { Hash } from '../formats/hash.js';
 import type { NarSink } from '../formats/nar-types.js';
+import { addDumpToStore } from './add-dump.js';
 import { addNarThenInfo, addToStoreNar } from './add-nar.js';
 import { type AddPathOptions, addPathSync, addTextSync } from './add-path.js';
 import { type AutoGcSettings, autoGc } from './auto-gc.js';
@@ -20,7 +21,7 @@ import { dumpPath } from './nar-dump-disk.js';
 import { linkedInodes, type OptimiseStats, optimisePath } from './optimise.js';
 import { registerValidPaths } from './register.js';
 import { addIndirectRoot, addPermRoot, type GcRoot, listRoots, type RootsContext } from './roots.js';
-import type { AddToStoreOptions, Store, ValidPathInfo } from './store.js';
+import type { AddFromDumpOptions, AddToStoreOptions, Store, ValidPathInfo } from './store.js';
 import { assertStorePath } from './store-paths.js';
 import { acquireTempRoots, releaseTempRoots, type TempRoots } from './temp-roots.js';
 import { type VerifyOptions, type VerifyResult, verifyStore } from './verify.js';
@@ -209,6 +210,11 @@ export class LocalStore implements Store {
   ): Promise<string> {
     await this.autoGc();
     return addNarThenInfo(this, receive, readInfo, opts);
+  }
+
+  async addToStoreFromDump(dump: AsyncIterable<Uint8Array>, opts: AddFromDumpOptions): Promise<string> {
+    await this.autoGc();
+    return addDumpToStore(this, dump, opts);
   }
 
   /** Collects garbage when free space is below `min-free` (see auto-gc.ts); checked before builds and adds. */

@@ -3,7 +3,7 @@
 // store dir. Backends live one per file beside this one; `openStore(uri)` in open.ts picks one.
 
 import type { BasicDerivation } from '../formats/derivation.js';
-import type { Hash } from '../formats/hash.js';
+import type { Hash, HashAlgo } from '../formats/hash.js';
 import type { NarSink } from '../formats/nar-types.js';
 import type { BufferPool } from './buffer-pool.js';
 
@@ -74,6 +74,16 @@ export interface AddToStoreOptions {
   repair?: boolean;
 }
 
+/** What addToStoreFromDump adds: a content-addressed object named from its content hash. */
+export interface AddFromDumpOptions {
+  name: string;
+  /** 'recursive': the dump is a NAR; 'flat': it is a regular file's bytes. */
+  method: 'flat' | 'recursive';
+  algo: HashAlgo;
+  references: string[];
+  repair?: boolean;
+}
+
 /** Options a client sends with a remote build (serve BuildOptions; worker SetOptions). */
 export interface BuildOptions {
   /** Seconds without output before the build is killed; 0 = none. */
@@ -135,6 +145,12 @@ export interface Store {
     readInfo: (nar: { narSize: number; narHash: Hash }) => Promise<ValidPathInfo>,
     opts?: AddToStoreOptions,
   ): Promise<string>;
+  /**
+   * Optional: a content-addressed object from its serialisation (Nix's addToStoreFromDump, the
+   * daemon's AddToStore), streamed: it never needs the whole dump in memory. Returns the path.
+   * Stores without it are given the dump buffered (server/worker-add-ca.ts).
+   */
+  addToStoreFromDump?(dump: AsyncIterable<Uint8Array>, opts: AddFromDumpOptions): Promise<string>;
   /**
    * Optional batched form of addToStoreNar: paths arrive in the given order (references first)
    * in one stream (worker AddMultipleToStore, serve pipelining). Same atomicity per path.
