@@ -1,4 +1,6 @@
 // Entry point of `bin/tix`: global options, dispatch to a subcommand, and error reporting.
+
+import { TIX_VERSION } from '../store/version.js';
 import { commandUsage, HelpRequest } from './args.js';
 import type { CommandContext } from './command.js';
 import { type CommandEntry, commands } from './commands/index.js';
@@ -41,7 +43,7 @@ export async function runTix(argv: string[], base: Omit<CommandContext, 'global'
       return rest.length === 0 ? 1 : 0;
     }
     if (rest[0] === '--version') {
-      ctx.out.write('tix 0.1.0 (Nix-compatible with Nix 2.8)\n');
+      ctx.out.write(`tix ${TIX_VERSION} (Nix-compatible with Nix 2.8)\n`);
       return 0;
     }
     const found = findCommand(rest);

@@ -25,7 +25,7 @@ export interface SshTarget {
 }
 
 export interface SshTransportOptions extends TransportOptions {
-  /** Extra ssh arguments; defaults to the words of $NIX_SSHOPTS. */
+  /** Extra ssh arguments; defaults to the words of $NIX_SSHOPTS (of `env` when given). */
   sshOpts?: string[];
   /** Share one SSH connection per destination (default true); false: a connection of its own. */
   multiplex?: boolean;
@@ -91,7 +91,7 @@ function sshConnection(target: SshTarget, opts: SshTransportOptions): SshConnect
     conn.push('-o', `HostKeyAlias=${host}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'CheckHostIP=no');
   }
   conn.push('-x', '-a', '-o', 'BatchMode=yes');
-  conn.push(...(opts.sshOpts ?? splitWords(process.env.NIX_SSHOPTS ?? '')));
+  conn.push(...(opts.sshOpts ?? splitWords((opts.env ?? process.env).NIX_SSHOPTS ?? '')));
   if (target.sshKey) conn.push('-i', target.sshKey);
   if (target.compress) conn.push('-C');
   if (port !== undefined) conn.push('-p', String(port));

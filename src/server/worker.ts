@@ -6,6 +6,7 @@
 import { FormatError } from '../formats/errors.js';
 import { WireReader, WireWriter } from '../formats/wire.js';
 import { StoreError } from '../store/errors.js';
+import { NIX_VERSION_STRING } from '../store/version.js';
 import {
   MIN_CLIENT_VERSION,
   protoMinor,
@@ -29,7 +30,7 @@ import { queryOps } from './worker-ops-query.js';
 import { optionOps } from './worker-options.js';
 
 /** The version string sent to clients ≥ 1.33. */
-export const TIX_DAEMON_VERSION = '2.8.0 (tix 0.1.0)';
+export const TIX_DAEMON_VERSION = NIX_VERSION_STRING;
 
 export interface WorkerServerIo {
   /** The client's bytes; null at end of input. */

@@ -160,6 +160,11 @@ export class DaemonStore implements BuildingStore {
     await c.processStderr({ onLog: this.#log });
   }
 
+  /** The daemon's version as its handshake gave it (protocol 1.33 on), after a round trip. */
+  async version(): Promise<string | undefined> {
+    return this.#request('connecting', async (c) => c.daemonNixVersion || undefined);
+  }
+
   isValidPath(path: string): Promise<boolean> {
     return this.#request('IsValidPath', async (c) => {
       c.out.u64(WorkerOp.IsValidPath).string(path);

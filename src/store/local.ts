@@ -25,6 +25,7 @@ import type { AddFromDumpOptions, AddToStoreOptions, Store, ValidPathInfo } from
 import { assertStorePath } from './store-paths.js';
 import { acquireTempRoots, releaseTempRoots, type TempRoots } from './temp-roots.js';
 import { type VerifyOptions, type VerifyResult, verifyStore } from './verify.js';
+import { NIX_VERSION_STRING } from './version.js';
 
 export interface LocalStoreOptions {
   /** Chroot-style root: store objects in `<root><storeDir>`, state in `<root>/nix/var/tix`. */
@@ -210,6 +211,10 @@ export class LocalStore implements Store {
   ): Promise<string> {
     await this.autoGc();
     return addNarThenInfo(this, receive, readInfo, opts);
+  }
+
+  async version(): Promise<string> {
+    return NIX_VERSION_STRING;
   }
 
   async addToStoreFromDump(dump: AsyncIterable<Uint8Array>, opts: AddFromDumpOptions): Promise<string> {

@@ -1,5 +1,6 @@
-// Store URIs (Nix syntax) and openStore. Backends other than local and memory register themselves
-// with registerStoreBackend (daemon, ssh, ssh-ng, file, ...), so this file needs no imports of them.
+// Store URIs (Nix syntax) and openStore: local, memory and the daemon (daemon, unix://, ssh-ng://)
+// directly; binary caches (file://, http(s)://) and serve-protocol remotes (ssh://, exec://) are
+// loaded when used; registerStoreBackend adds or overrides a scheme.
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -141,6 +142,11 @@ export async function openStore(uri: string, given: OpenStoreOptions = {}): Prom
     return openBinaryCacheStore(parsed, opts);
   }
   if (['daemon', 'unix', 'ssh-ng'].includes(parsed.scheme)) return openDaemonStore(parsed, opts);
+  if (parsed.scheme === 'ssh' || parsed.scheme === 'exec') {
+    // The serve protocol (a Nix or tix builder's `nix-store --serve`), loaded on use.
+    const { openServeStore } = await import('./serve.js');
+    return openServeStore(uri, { env: opts.env, connectTimeout: opts.connectTimeout });
+  }
   if (parsed.scheme === 'memory') {
     const keys = getSetting(opts.settings, 'trusted-public-keys');
     return new MemoryStore({

@@ -146,6 +146,11 @@ export interface Store {
     opts?: AddToStoreOptions,
   ): Promise<string>;
   /**
+   * Optional: the version of the software behind the store (a local store: tix's; a daemon: what
+   * its handshake said), connecting if needed (`tix store ping`).
+   */
+  version?(): Promise<string | undefined>;
+  /**
    * Optional: a content-addressed object from its serialisation (Nix's addToStoreFromDump, the
    * daemon's AddToStore), streamed: it never needs the whole dump in memory. Returns the path.
    * Stores without it are given the dump buffered (server/worker-add-ca.ts).

@@ -178,4 +178,18 @@ describe('builders and copy commands', { skip }, () => {
       other.close();
     }
   });
+
+  test('--store ssh://… (the serve protocol): store ping and path-info against a Nix 2.8 host', async () => {
+    const ping = await tix(['--store', nixHost.uri, 'store', 'ping']);
+    assert.deepEqual([ping.code, ping.stdout, ping.stderr], [0, '', `Store URL: ${nixHost.uri}\n`]);
+    const made = await nixHost.run('echo served > /tmp/served; nix-store --add /tmp/served');
+    const remotePath = made.stdout.trim();
+    const info = await tix(['--store', nixHost.uri, 'path-info', remotePath]);
+    assert.deepEqual([info.code, info.stdout], [0, `${remotePath}\n`]);
+    const missing = await tix(['--store', nixHost.uri, 'path-info', remotePath.replace(/-served$/, '-nope')]);
+    assert.equal(missing.code, 1);
+    const down = await tix(['--store', 'ssh://no-such-host-here', 'store', 'ping']);
+    assert.equal(down.code, 1);
+    assert.match(down.stderr, /no-such-host-here/);
+  });
 });

@@ -25,6 +25,7 @@ export const commands: CommandEntry[] = [
   entry('store load-db', async () => (await import('./store-db.js')).storeLoadDb),
   entry('store register-validity', async () => (await import('./store-db.js')).storeRegisterValidity),
   entry('store export', async () => (await import('./store-export.js')).storeExport),
+  entry('store ping', async () => (await import('./store-ping.js')).storePing),
   entry('store repair', async () => (await import('./store-repair.js')).storeRepair),
   entry('prefetch-url', async () => (await import('./prefetch-url.js')).prefetchUrl),
   entry('store print-env', async () => (await import('./store-repair.js')).storePrintEnv),
