@@ -16,7 +16,14 @@ export async function importPaths(
   store: Store,
   inp: WireReader,
   onPath: (path: string) => void = () => {},
+  opts: {
+    /** Require signatures (a daemon's untrusted client); nix-store and serve do not. */
+    checkSigs?: boolean;
+    /** Rewrites an error about adding `path` (a daemon words a missing signature as Nix does). */
+    explain?: (e: unknown, path: string) => unknown;
+  } = {},
 ): Promise<string[]> {
+  const checkSigs = opts.checkSigs ?? false;
   const imported: string[] = [];
   for (;;) {
     const at = inp.position;
@@ -29,11 +36,13 @@ export async function importPaths(
       );
     }
     /** The path and references that follow the NAR; its hash and size are the NAR's own. */
+    let current = '';
     const readInfo = async (nar: { narSize: number; narHash: Hash }): Promise<ValidPathInfo> => {
       if ((await inp.u64()) !== EXPORT_MAGIC) {
         throw new StoreError('BAD_INFO', 'Nix archive cannot be imported; wrong format');
       }
       const path = await inp.string();
+      current = path;
       const references = await inp.strings();
       const deriver = await inp.string();
       if ((await inp.u64()) !== 0) await inp.string(); // a legacy signature: ignored
@@ -49,28 +58,32 @@ export async function importPaths(
       };
     };
     let path: string;
-    if (store.addNarThenInfo) {
-      // Unpacked as it arrives (a local store): memory stays bounded whatever the NAR's size.
-      path = await store.addNarThenInfo(
-        async (sink) => {
-          const h = new HashSink('sha256');
-          const { narSize } = await inp.copyNar((b) => h.update(b), { sink });
-          return { narSize, narHash: h.finish() };
-        },
-        readInfo,
-        { checkSigs: false },
-      );
-    } else {
-      // The NAR has no length prefix: parse it to find its end, keeping a copy and its hash.
-      const chunks: Uint8Array[] = [];
-      const sink = new HashSink('sha256');
-      const { narSize } = await inp.copyNar((b) => {
-        chunks.push(b.slice());
-        sink.update(b);
-      });
-      const info = await readInfo({ narSize, narHash: sink.finish() });
-      path = info.path;
-      await store.addToStoreNar(info, fromArray(chunks), { checkSigs: false });
+    try {
+      if (store.addNarThenInfo) {
+        // Unpacked as it arrives (a local store): memory stays bounded whatever the NAR's size.
+        path = await store.addNarThenInfo(
+          async (sink) => {
+            const h = new HashSink('sha256');
+            const { narSize } = await inp.copyNar((b) => h.update(b), { sink });
+            return { narSize, narHash: h.finish() };
+          },
+          readInfo,
+          { checkSigs },
+        );
+      } else {
+        // The NAR has no length prefix: parse it to find its end, keeping a copy and its hash.
+        const chunks: Uint8Array[] = [];
+        const sink = new HashSink('sha256');
+        const { narSize } = await inp.copyNar((b) => {
+          chunks.push(b.slice());
+          sink.update(b);
+        });
+        const info = await readInfo({ narSize, narHash: sink.finish() });
+        path = info.path;
+        await store.addToStoreNar(info, fromArray(chunks), { checkSigs });
+      }
+    } catch (e) {
+      throw current && opts.explain ? opts.explain(e, current) : e;
     }
     imported.push(path);
     onPath(path);

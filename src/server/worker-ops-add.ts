@@ -2,7 +2,6 @@
 // AddMultipleToStore, ImportPaths/ExportPath (old clients), AddSignatures, AddBuildLog,
 // RegisterDrvOutput. Untrusted clients always have signatures checked and `ultimate` cleared.
 import { writeFileSync } from 'node:fs';
-import { HashSink, printHash } from '../formats/hash.js';
 import { narTreeSink } from '../formats/nar.js';
 import { parseNar } from '../formats/nar-parse.js';
 import { WireReader, WireWriter } from '../formats/wire.js';
@@ -11,7 +10,6 @@ import { EXPORT_MAGIC } from '../store/serve-protocol.js';
 import type { ValidPathInfo } from '../store/store.js';
 import { assertStorePath } from '../store/store-paths.js';
 import {
-  readOptStorePath,
   readStorePath,
   readStorePaths,
   readValidPathInfo,
@@ -19,6 +17,7 @@ import {
   WorkerOp,
   writeValidPathInfo,
 } from '../store/worker-protocol.js';
+import { importPaths } from './serve-export.js';
 import { addToStoreFromDump, parseCaMethod } from './worker-add-ca.js';
 import { need, type WorkerConn } from './worker-context.js';
 import { FramedSource, tunnelSource } from './worker-sources.js';
@@ -72,38 +71,6 @@ async function collect(nar: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
 
 async function* once(b: Uint8Array): AsyncGenerator<Uint8Array> {
   yield b;
-}
-
-/** The export format of one path (NAR, "NIXE", path, references, deriver, no signature). */
-async function importExported(c: WorkerConn, inp: WireReader): Promise<string[]> {
-  const imported: string[] = [];
-  for (;;) {
-    const more = await inp.u64();
-    if (more === 0) return imported;
-    if (more !== 1)
-      throw new StoreError('BAD_INFO', "input doesn't look like something created by 'nix-store --export'");
-    const nar = await collect(inp.narStream());
-    if ((await inp.u64()) !== EXPORT_MAGIC)
-      throw new StoreError('BAD_INFO', 'Nix archive cannot be imported; wrong format');
-    const path = await readStorePath(inp, c.store.storeDir);
-    const references = await readStorePaths(inp, c.store.storeDir);
-    const deriver = await readOptStorePath(inp, c.store.storeDir);
-    if ((await inp.u64()) !== 0) await inp.string(); // legacy signature, ignored
-    const h = new HashSink('sha256');
-    h.update(nar);
-    const info: ValidPathInfo = {
-      path,
-      deriver,
-      narHash: printHash(h.finish(), 'base16', { prefix: true }),
-      narSize: nar.length,
-      references,
-      registrationTime: Math.floor(Date.now() / 1000),
-      ultimate: false,
-      sigs: [],
-    };
-    await addOne(c, info, once(nar), false, true);
-    imported.push(path);
-  }
 }
 
 export const addOps: Record<number, Op> = {
@@ -228,7 +195,10 @@ export const addOps: Record<number, Op> = {
   [WorkerOp.ImportPaths]: async (c) => {
     c.logger.startWork();
     const inp = new WireReader(tunnelSource(c.inp, c.logger), { what: 'imported paths' });
-    const paths = await importExported(c, inp);
+    const paths = await importPaths(c.store, inp, () => {}, {
+      checkSigs: !c.trusted,
+      explain: explainSignatureError,
+    });
     c.logger.stopWork();
     c.reply.strings(paths);
   },

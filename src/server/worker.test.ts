@@ -2,9 +2,13 @@
 // (MemoryStore behind the daemon): every store operation, error framing, trust rules.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { hashBytes } from '../formats/hash.js';
+import { narFromBytesTree } from '../formats/nar.js';
+import { makeTextPath } from '../formats/store-path.js';
 import { readVector } from '../formats/test-vectors.js';
 import { WireReader, WireWriter } from '../formats/wire.js';
 import { MemoryStore } from '../store/memory.js';
+import { EXPORT_MAGIC } from '../store/serve-protocol.js';
 import { STDERR, WORKER_MAGIC_2, WorkerOp } from '../store/worker-protocol.js';
 import { serveWorkerConnection } from './worker.js';
 import { once, rawSession, sign, startTestDaemon, testKey, unsignedPath } from './worker-test-support.js';
@@ -175,4 +179,48 @@ test('users outside allowed-users and build users are refused with the rule name
   } finally {
     await strict.close();
   }
+});
+
+test('ImportPaths (old clients): the export stream read through STDERR_READ, paths registered; untrusted needs signatures', async () => {
+  const nar = await narFromBytesTree({ type: 'regular', contents: 'imported\n' });
+  const path = makeTextPath('imported', hashBytes('sha256', 'imported\n'), [], '/nix/store');
+  const exported = new WireWriter()
+    .u64(1)
+    .raw(nar)
+    .u64(EXPORT_MAGIC)
+    .string(path)
+    .strings([])
+    .string('')
+    .u64(0)
+    .u64(0)
+    .toBytes();
+  const request = (uid: number) => {
+    d.nextUid.uid = uid;
+    d.nextUid.gid = uid === 0 ? 0 : 100;
+    // The whole stream answers the daemon's first STDERR_READ.
+    return rawSession(d.socket, [new WireWriter().u64(WorkerOp.ImportPaths).bytes(exported).toBytes()]);
+  };
+  /** The paths the daemon reports, or the error it sends. */
+  const reply = async (received: Buffer): Promise<string[] | string> => {
+    const r = new WireReader([received]);
+    await r.readExact(16);
+    await r.string();
+    assert.equal(await r.u64(), STDERR.LAST); // the handshake's
+    for (;;) {
+      const code = await r.u64();
+      if (code === STDERR.READ) await r.u64();
+      else if (code === STDERR.LAST) return r.strings();
+      else if (code === STDERR.ERROR) {
+        await r.string(); // "Error"
+        await r.u64(); // level
+        await r.string(); // name
+        return r.string();
+      } else throw new Error(`unexpected stderr code ${code}`);
+    }
+  };
+  const untrusted = await reply((await request(1000)).received);
+  assert.equal(untrusted, `cannot add path '${path}' because it lacks a valid signature`);
+  assert.equal(await backing.isValidPath(path), false);
+  assert.deepEqual(await reply((await request(0)).received), [path]);
+  assert.equal((await backing.queryPathInfo(path))?.narSize, nar.length);
 });
