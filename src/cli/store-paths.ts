@@ -3,8 +3,7 @@
 // the store (like `./result`), as Nix's followLinksToStorePath accepts.
 import { lstatSync, readlinkSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { compareUtf8 } from '../formats/byte-order.js';
-import { type Derivation, derivationName, isDerivationPath, parseDerivation } from '../formats/derivation.js';
+import { type Derivation, derivationName, parseDerivation } from '../formats/derivation.js';
 import { narTreeSink, parseNar } from '../formats/nar.js';
 import { parseStorePath, printStorePath } from '../formats/store-path.js';
 import { StoreError } from '../store/errors.js';
@@ -58,38 +57,7 @@ export async function requirePathInfo(store: Store, path: string) {
   return info;
 }
 
-/**
- * Nix's computeFSClosure: adds to `into` what `start` refers to, transitively (or, with
- * `referrers`, what refers to it); `includeOutputs` adds derivations' valid outputs as references.
- */
-export async function computeFSClosure(
-  store: Store,
-  start: string,
-  into: Set<string>,
-  opts: { referrers?: boolean; includeOutputs?: boolean } = {},
-): Promise<void> {
-  const todo = [start];
-  while (todo.length > 0) {
-    const p = todo.pop()!;
-    if (into.has(p)) continue;
-    into.add(p);
-    const next = opts.referrers
-      ? await store.queryReferrers(p)
-      : (await requirePathInfo(store, p)).references.filter((r) => r !== p);
-    if (!opts.referrers && opts.includeOutputs && isDerivationPath(p)) {
-      for (const out of (await store.queryDerivationOutputMap(p)).values())
-        if (await store.isValidPath(out)) next.push(out);
-    }
-    for (const n of next) if (!into.has(n)) todo.push(n);
-  }
-}
-
-/** The closure of `paths` under references, sorted byte-wise. */
-export async function queryClosure(store: Store, paths: Iterable<string>): Promise<string[]> {
-  const seen = new Set<string>();
-  for (const p of paths) await computeFSClosure(store, p, seen);
-  return [...seen].sort(compareUtf8);
-}
+export { computeFSClosure, queryClosure } from '../store/closure.js';
 
 /** The bytes of a valid store path that is a regular file (read through its NAR). */
 export async function readStoreFile(store: Store, path: string): Promise<Uint8Array> {

@@ -5,6 +5,7 @@
 import { sortedUniqueUtf8 } from '../formats/byte-order.js';
 import type { BasicDerivation } from '../formats/derivation.js';
 import { WireReader, WireWriter } from '../formats/wire.js';
+import { queryClosure } from '../store/closure.js';
 import { StoreError } from '../store/errors.js';
 import {
   readAddToStoreNarHeader,
@@ -19,7 +20,6 @@ import {
   writeServePathInfo,
 } from '../store/serve-protocol.js';
 import type { BuildResult, Store } from '../store/store.js';
-import { queryClosure } from './serve-closure.js';
 import { exportPaths, importPaths } from './serve-export.js';
 
 /** How the server builds; the CLI wires this to src/build. */
@@ -146,7 +146,7 @@ export async function serveStore(store: Store, io: ServeServerIo, opts: ServeSer
       case ServeOp.QueryClosure: {
         const includeOutputs = await inp.bool();
         const paths = await inp.strings();
-        out.strings(await queryClosure(store, paths, includeOutputs));
+        out.strings(await queryClosure(store, paths, { includeOutputs }));
         break;
       }
       case ServeOp.BuildDerivation: {
