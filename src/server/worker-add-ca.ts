@@ -1,11 +1,11 @@
 // Nix's addToStoreFromDump: a content-addressed object from its serialisation (a NAR for
 // recursive ingestion, the file's bytes for flat), as `nix-store --add`, `builtins.path` and
-// `builtins.toFile` send it to a daemon. The dump is held in memory while its hashes are computed.
+// `builtins.toFile` send it to a daemon, for stores without their own streamed addToStoreFromDump
+// (a local store has one: store/add-dump.ts). The dump is held in memory while it is hashed.
 import { printContentAddress } from '../formats/content-address.js';
-import { FormatError } from '../formats/errors.js';
 import { type HashAlgo, HashSink, isHashAlgo, printHash } from '../formats/hash.js';
 import { narFromBytesTree } from '../formats/nar.js';
-import { makeFixedOutputPath } from '../formats/store-path.js';
+import { fixedPathOf } from '../store/add-dump.js';
 import { StoreError } from '../store/errors.js';
 import type { Store } from '../store/store.js';
 import { assertPathName } from '../store/store-paths.js';
@@ -33,17 +33,7 @@ export async function addToStoreFromDump(
     opts.method === 'recursive' ? dump : await narFromBytesTree({ type: 'regular', contents: dump });
   const narSink = new HashSink('sha256');
   narSink.update(nar);
-  let path: string;
-  try {
-    path = makeFixedOutputPath(
-      opts.name,
-      { method: opts.method, hash: caHash },
-      { references: opts.references, storeDir: store.storeDir },
-    );
-  } catch (e) {
-    if (e instanceof FormatError) throw new StoreError('BAD_INFO', e.message, { cause: e });
-    throw e;
-  }
+  const path = fixedPathOf(opts, caHash, store.storeDir);
   await store.addToStoreNar(
     {
       path,

@@ -20,6 +20,24 @@ import { normaliseInfo } from './register.js';
 import type { AddFromDumpOptions } from './store.js';
 import { assertPathName } from './store-paths.js';
 
+/** The store path of a content-addressed object; a bad name or reference is BAD_INFO. */
+export function fixedPathOf(
+  opts: Pick<AddFromDumpOptions, 'name' | 'method' | 'references'>,
+  caHash: Hash,
+  storeDir: string,
+): string {
+  try {
+    return makeFixedOutputPath(
+      opts.name,
+      { method: opts.method, hash: caHash },
+      { references: opts.references, storeDir },
+    );
+  } catch (e) {
+    if (e instanceof FormatError) throw new StoreError('BAD_INFO', e.message, { cause: e });
+    throw e;
+  }
+}
+
 export async function addDumpToStore(
   store: LocalStore,
   dump: AsyncIterable<Uint8Array>,
@@ -59,17 +77,7 @@ export async function addDumpToStore(
       // A flat object's NAR wraps the file's bytes: read back once, now that its size is known.
       ({ hash: narHash, size: narSize } = narHashSync(temp));
     } else narHash = narSink ? narSink.finish() : caHash;
-    let path: string;
-    try {
-      path = makeFixedOutputPath(
-        opts.name,
-        { method: opts.method, hash: caHash },
-        { references: opts.references, storeDir: store.storeDir },
-      );
-    } catch (e) {
-      if (e instanceof FormatError) throw new StoreError('BAD_INFO', e.message, { cause: e });
-      throw e;
-    }
+    const path = fixedPathOf(opts, caHash, store.storeDir);
     const info = normaliseInfo(
       {
         path,
