@@ -9,8 +9,9 @@ import { EXPORT_MAGIC } from '../store/serve-protocol.js';
 import type { Store, ValidPathInfo } from '../store/store.js';
 
 /**
- * Reads an export stream and adds each path (signature checks off, as nix-store does); `onPath`
- * hears of each path once it is added.
+ * Reads an export stream and adds each path (signature checks off unless `opts.checkSigs`, as
+ * nix-store and serve do); `onPath` hears of each path once it is added. A local store unpacks
+ * each NAR as it arrives (Store.addNarThenInfo); other stores are given it buffered.
  */
 export async function importPaths(
   store: Store,
@@ -35,8 +36,8 @@ export async function importPaths(
         `input doesn't look like something created by 'nix-store --export' at byte ${at}`,
       );
     }
-    /** The path and references that follow the NAR; its hash and size are the NAR's own. */
     let current = '';
+    /** The path and references that follow the NAR; its hash and size are the NAR's own. */
     const readInfo = async (nar: { narSize: number; narHash: Hash }): Promise<ValidPathInfo> => {
       if ((await inp.u64()) !== EXPORT_MAGIC) {
         throw new StoreError('BAD_INFO', 'Nix archive cannot be imported; wrong format');
