@@ -187,7 +187,10 @@ function asBuildStore(store: Store): LocalBuildStore {
     'buildLogPath',
   ]) {
     if (typeof (store as unknown as Record<string, unknown>)[m] !== 'function') {
-      throw new CliError('UNSUPPORTED', `store '${store.uri}' cannot build derivations locally`);
+      throw new CliError(
+        'UNSUPPORTED',
+        `store '${store.uri}' cannot build derivations: build into a local store, use a daemon's store (daemon, unix://…, ssh-ng://…), or build on remote machines with --builders`,
+      );
     }
   }
   return store as LocalBuildStore;

@@ -42,7 +42,10 @@ export function configuredMachines(settings: Settings): Machine[] {
 
 function asBuildStore(store: Store): LocalBuildStore {
   if (typeof (store as Partial<LocalBuildStore>).readDerivation !== 'function') {
-    throw new CliError('UNSUPPORTED', `store '${store.uri}' cannot build derivations locally`);
+    throw new CliError(
+      'UNSUPPORTED',
+      `store '${store.uri}' cannot build derivations: build into a local store, use a daemon's store (daemon, unix://…, ssh-ng://…), or build on remote machines with --builders`,
+    );
   }
   return store as LocalBuildStore;
 }

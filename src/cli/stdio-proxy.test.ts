@@ -73,9 +73,9 @@ test('tix-store --serve with a running daemon as its store has the daemon build'
     const { copyPaths } = await import('../distribute/copy.js');
     await copyPaths(local, remote, [drv2]);
     const serve = remote as unknown as {
-      buildPaths(paths: string[], o?: object): Promise<{ status: number; message: string }>;
+      serveBuildPaths(paths: string[], o?: object): Promise<{ status: number; message: string }>;
     };
-    const r = await serve.buildPaths([`${drv2}!out`]);
+    const r = await serve.serveBuildPaths([`${drv2}!out`]);
     assert.deepEqual(r, { status: 0, message: '' });
   } finally {
     await remote.close();

@@ -299,8 +299,12 @@ export class ServeStore implements BuildingStore {
     });
   }
 
-  /** BuildPaths: 0 on success, else the remote's exit status and message. */
-  buildPaths(
+  /**
+   * BuildPaths (`drv!out` strings): 0 on success, else the remote's exit status and message. Not
+   * named buildPaths: that name marks a store that builds for its client (a daemon's, realise.ts),
+   * whose results say how each path went.
+   */
+  serveBuildPaths(
     paths: string[],
     opts: Partial<ServeBuildOptions> & { onLog?: (chunk: Uint8Array) => void } = {},
   ): Promise<{ status: number; message: string }> {

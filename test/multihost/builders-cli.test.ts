@@ -188,6 +188,20 @@ describe('builders and copy commands', { skip }, () => {
     assert.deepEqual([info.code, info.stdout], [0, `${remotePath}\n`]);
     const missing = await tix(['--store', nixHost.uri, 'path-info', remotePath.replace(/-served$/, '-nope')]);
     assert.equal(missing.code, 1);
+    // Building is for a local or a daemon's store: a serve-protocol store says so.
+    const build = await tix([
+      '--store',
+      nixHost.uri,
+      'build',
+      '--no-out-link',
+      '-E',
+      'derivation { name = "via-ssh"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "echo > $out" ]; }',
+    ]);
+    assert.equal(build.code, 1);
+    assert.match(
+      build.stderr,
+      new RegExp(`error: store '${nixHost.uri}' cannot build derivations: .*--builders\n$`),
+    );
     const down = await tix(['--store', 'ssh://no-such-host-here', 'store', 'ping']);
     assert.equal(down.code, 1);
     assert.match(down.stderr, /no-such-host-here/);
