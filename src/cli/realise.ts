@@ -177,7 +177,8 @@ export async function realiseThroughStore(
   return { results: results as BuildPathsResult['results'], outputs };
 }
 
-function asBuildStore(store: Store): LocalBuildStore {
+/** The store as one this process builds into (a local store), or the error that it is not. */
+export function asBuildStore(store: Store): LocalBuildStore {
   for (const m of [
     'readDerivation',
     'registerValidPaths',

@@ -13,10 +13,10 @@ import type { Machine } from '../formats/machines.js';
 import type { DerivedPath, Store } from '../store/store.js';
 import { flagValue, type ParsedArgs } from './args.js';
 import { applyAutoGcSettings, localBuildOptions, remoteBuildOptions } from './build-settings.js';
-import { CliError } from './cli-error.js';
 import type { FlagSetting } from './cli-settings.js';
 import type { CommandContext } from './command.js';
 import {
+  asBuildStore,
   buildOutputLog,
   buildsForUs,
   cliLocalBuildOptions,
@@ -38,16 +38,6 @@ export function buildersFlagSettings(args: ParsedArgs): FlagSetting[] {
 /** The remote machines the settings name. */
 export function configuredMachines(settings: Settings): Machine[] {
   return loadMachines({ builders: settings.get('builders'), system: settings.get('system') });
-}
-
-function asBuildStore(store: Store): LocalBuildStore {
-  if (typeof (store as Partial<LocalBuildStore>).readDerivation !== 'function') {
-    throw new CliError(
-      'UNSUPPORTED',
-      `store '${store.uri}' cannot build derivations: build into a local store, use a daemon's store (daemon, unix://…, ssh-ng://…), or build on remote machines with --builders`,
-    );
-  }
-  return store as LocalBuildStore;
 }
 
 /** The distributed builds the settings describe: their `builders`, and `max-jobs` local slots. */
