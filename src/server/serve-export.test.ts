@@ -10,9 +10,8 @@ import { narFromBytesTree } from '../formats/nar.js';
 import { makeTextPath } from '../formats/store-path.js';
 import { WireReader, WireWriter } from '../formats/wire.js';
 import type { LocalStore } from '../store/local.js';
-import { EXPORT_MAGIC } from '../store/serve-protocol.js';
 import { makeLocalStore, removeDir } from '../store/test-util.js';
-import { exportPaths, importPaths } from './serve-export.js';
+import { exportPaths, importPaths, writeExportTrailer } from './serve-export.js';
 
 const tempEntries = (store: LocalStore) =>
   readdirSync(store.realStoreDir).filter((n) => n.startsWith('.tmp-'));
@@ -33,14 +32,7 @@ describe('importPaths', () => {
     const nar = await narFromBytesTree({ type: 'regular', contents });
     const path = makeTextPath('streamed', hashBytes('sha256', contents), [], '/nix/store');
     const head = new WireWriter().u64(1).toBytes();
-    const tail = new WireWriter()
-      .u64(EXPORT_MAGIC)
-      .string(path)
-      .strings([])
-      .string('')
-      .u64(0)
-      .u64(0)
-      .toBytes();
+    const tail = writeExportTrailer(new WireWriter(), { path, references: [] }).u64(0).toBytes();
     let onDiskBeforeTrailer = -1;
     async function* stream(): AsyncGenerator<Uint8Array> {
       yield head;

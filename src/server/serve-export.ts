@@ -108,15 +108,23 @@ export async function exportPaths(
     const info = infos.get(p)!;
     await write(out.u64(1).takeChunks());
     for await (const chunk of store.narFromPath(p)) await write([chunk]);
-    out
-      .u64(EXPORT_MAGIC)
-      .string(p)
-      .strings(info.references)
-      .string(info.deriver ?? '')
-      .u64(0);
+    writeExportTrailer(out, info);
     await write(out.takeChunks());
   }
   await write(out.u64(0).takeChunks());
+}
+
+/** What follows a path's NAR in the export format: "NIXE", path, references, deriver, no signature. */
+export function writeExportTrailer(
+  out: WireWriter,
+  info: Pick<ValidPathInfo, 'path' | 'references' | 'deriver'>,
+): WireWriter {
+  return out
+    .u64(EXPORT_MAGIC)
+    .string(info.path)
+    .strings(info.references)
+    .string(info.deriver ?? '')
+    .u64(0);
 }
 
 async function* fromArray(chunks: Uint8Array[]): AsyncGenerator<Uint8Array> {

@@ -6,7 +6,6 @@ import { narTreeSink } from '../formats/nar.js';
 import { parseNar } from '../formats/nar-parse.js';
 import { WireReader, WireWriter } from '../formats/wire.js';
 import { StoreError } from '../store/errors.js';
-import { EXPORT_MAGIC } from '../store/serve-protocol.js';
 import type { ValidPathInfo } from '../store/store.js';
 import { assertStorePath } from '../store/store-paths.js';
 import {
@@ -17,7 +16,7 @@ import {
   WorkerOp,
   writeValidPathInfo,
 } from '../store/worker-protocol.js';
-import { importPaths } from './serve-export.js';
+import { importPaths, writeExportTrailer } from './serve-export.js';
 import { addToStoreFromDump, parseCaMethod } from './worker-add-ca.js';
 import { need, type WorkerConn } from './worker-context.js';
 import { FramedSource, tunnelSource } from './worker-sources.js';
@@ -214,13 +213,7 @@ export const addOps: Record<number, Op> = {
       tunnel(chunk);
       await c.logger.flush();
     }
-    const trailer = new WireWriter().u64(EXPORT_MAGIC).string(path).stringSet(info.references);
-    tunnel(
-      trailer
-        .string(info.deriver ?? '')
-        .u64(0)
-        .toBytes(),
-    );
+    tunnel(writeExportTrailer(new WireWriter(), info).toBytes());
     c.logger.stopWork();
     c.reply.u64(1);
   },

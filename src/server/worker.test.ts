@@ -8,8 +8,8 @@ import { makeTextPath } from '../formats/store-path.js';
 import { readVector } from '../formats/test-vectors.js';
 import { WireReader, WireWriter } from '../formats/wire.js';
 import { MemoryStore } from '../store/memory.js';
-import { EXPORT_MAGIC } from '../store/serve-protocol.js';
 import { STDERR, WORKER_MAGIC_2, WorkerOp } from '../store/worker-protocol.js';
+import { writeExportTrailer } from './serve-export.js';
 import { serveWorkerConnection } from './worker.js';
 import { once, rawSession, sign, startTestDaemon, testKey, unsignedPath } from './worker-test-support.js';
 
@@ -184,14 +184,7 @@ test('users outside allowed-users and build users are refused with the rule name
 test('ImportPaths (old clients): the export stream read through STDERR_READ, paths registered; untrusted needs signatures', async () => {
   const nar = await narFromBytesTree({ type: 'regular', contents: 'imported\n' });
   const path = makeTextPath('imported', hashBytes('sha256', 'imported\n'), [], '/nix/store');
-  const exported = new WireWriter()
-    .u64(1)
-    .raw(nar)
-    .u64(EXPORT_MAGIC)
-    .string(path)
-    .strings([])
-    .string('')
-    .u64(0)
+  const exported = writeExportTrailer(new WireWriter().u64(1).raw(nar), { path, references: [] })
     .u64(0)
     .toBytes();
   const request = (uid: number) => {
