@@ -6,12 +6,12 @@
 // store ends up holding the same paths.
 
 import { type AddedPath, MemoryEvalIO } from '../eval/io-memory.js';
-import { printContentAddress } from '../formats/content-address.js';
-import { type Hash, HashSink, printHash } from '../formats/hash.js';
+import { type Hash, HashSink } from '../formats/hash.js';
 import { StoreError } from '../store/errors.js';
 import { dumpPath, dumpPathSync, fileHashSync } from '../store/nar-dump-disk.js';
 import { openStore } from '../store/open.js';
 import type { Store, ValidPathInfo } from '../store/store.js';
+import { contentAddressedInfo } from '../store/store-paths.js';
 
 export interface RemoteStoreEvalIOOptions {
   storeUri: string;
@@ -31,16 +31,10 @@ function sourceInfo(a: AddedPath & { kind: 'fs' }): ValidPathInfo {
   for (const chunk of dumpPathSync(a.src, { filter: a.filter })) narHash.update(chunk);
   const narDigest = narHash.finish();
   const hash: Hash = a.method === 'flat' ? fileHashSync(a.src) : narDigest;
-  return {
-    path: a.path,
-    narHash: printHash(narDigest, 'base16', { prefix: true }),
-    narSize: narHash.bytesSeen,
-    references: [],
-    registrationTime: 0,
-    ultimate: false,
-    sigs: [],
-    ca: printContentAddress({ method: a.method, hash }),
-  };
+  return contentAddressedInfo(a.path, { hash: narDigest, size: narHash.bytesSeen }, [], {
+    method: a.method,
+    hash,
+  });
 }
 
 export class RemoteStoreEvalIO extends MemoryEvalIO {

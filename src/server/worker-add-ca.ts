@@ -1,14 +1,8 @@
-// Nix's addToStoreFromDump: a content-addressed object from its serialisation (a NAR for
-// recursive ingestion, the file's bytes for flat), as `nix-store --add`, `builtins.path` and
-// `builtins.toFile` send it to a daemon, for stores without their own streamed addToStoreFromDump
-// (a local store has one: store/add-dump.ts). The dump is held in memory while it is hashed.
-import { printContentAddress } from '../formats/content-address.js';
-import { type HashAlgo, HashSink, isHashAlgo, printHash } from '../formats/hash.js';
+import { type HashAlgo, HashSink, isHashAlgo } from '../formats/hash.js';
 import { narFromBytesTree } from '../formats/nar.js';
-import { fixedPathOf } from '../store/add-dump.js';
 import { StoreError } from '../store/errors.js';
 import type { Store } from '../store/store.js';
-import { assertPathName } from '../store/store-paths.js';
+import { assertPathName, contentAddressedInfo, fixedPathOf } from '../store/store-paths.js';
 
 /** A ContentAddressMethod string of AddToStore ≥ 1.25: "text:sha256", "fixed:r:sha256", "fixed:sha1". */
 export type CaMethod = { method: 'text' } | { method: 'flat' | 'recursive'; algo: HashAlgo };
@@ -35,16 +29,13 @@ export async function addToStoreFromDump(
   narSink.update(nar);
   const path = fixedPathOf(opts, caHash, store.storeDir);
   await store.addToStoreNar(
-    {
+    contentAddressedInfo(
       path,
-      narHash: printHash(narSink.finish(), 'base16', { prefix: true }),
-      narSize: nar.length,
-      references: opts.references,
-      registrationTime: Math.floor(Date.now() / 1000),
-      ultimate: true,
-      sigs: [],
-      ca: printContentAddress({ method: opts.method, hash: caHash }),
-    },
+      { hash: narSink.finish(), size: nar.length },
+      opts.references,
+      { method: opts.method, hash: caHash },
+      { ultimate: true, registrationTime: Math.floor(Date.now() / 1000) },
+    ),
     once(nar),
     { repair: opts.repair },
   );

@@ -4,11 +4,9 @@
 // hash taken on the way — or a file's bytes for flat — written as they arrive, its NAR hash read
 // back from the file. The path depends on the content hash, so it is known only at the end: the
 // tree waits in a temporary entry, then is installed. Memory stays bounded whatever the size.
-import { printContentAddress } from '../formats/content-address.js';
 import { FormatError } from '../formats/errors.js';
-import { type Hash, HashSink, printHash } from '../formats/hash.js';
+import { type Hash, HashSink } from '../formats/hash.js';
 import { parseNar } from '../formats/nar-parse.js';
-import { makeFixedOutputPath } from '../formats/store-path.js';
 import { tee } from './add-nar.js';
 import { StoreError } from './errors.js';
 import { removeTreeSync } from './fs-util.js';
@@ -18,25 +16,7 @@ import { narHashSync } from './nar-dump-disk.js';
 import { diskNarSink } from './nar-restore-disk.js';
 import { normaliseInfo } from './register.js';
 import type { AddFromDumpOptions } from './store.js';
-import { assertPathName } from './store-paths.js';
-
-/** The store path of a content-addressed object; a bad name or reference is BAD_INFO. */
-export function fixedPathOf(
-  opts: Pick<AddFromDumpOptions, 'name' | 'method' | 'references'>,
-  caHash: Hash,
-  storeDir: string,
-): string {
-  try {
-    return makeFixedOutputPath(
-      opts.name,
-      { method: opts.method, hash: caHash },
-      { references: opts.references, storeDir },
-    );
-  } catch (e) {
-    if (e instanceof FormatError) throw new StoreError('BAD_INFO', e.message, { cause: e });
-    throw e;
-  }
-}
+import { assertPathName, contentAddressedInfo, fixedPathOf } from './store-paths.js';
 
 export async function addDumpToStore(
   store: LocalStore,
@@ -79,16 +59,13 @@ export async function addDumpToStore(
     } else narHash = narSink ? narSink.finish() : caHash;
     const path = fixedPathOf(opts, caHash, store.storeDir);
     const info = normaliseInfo(
-      {
+      contentAddressedInfo(
         path,
-        narHash: printHash(narHash, 'base16', { prefix: true }),
-        narSize,
-        references: opts.references,
-        registrationTime: Math.floor(Date.now() / 1000),
-        ultimate: true,
-        sigs: [],
-        ca: printContentAddress({ method: opts.method, hash: caHash }),
-      },
+        { hash: narHash, size: narSize },
+        opts.references,
+        { method: opts.method, hash: caHash },
+        { ultimate: true, registrationTime: Math.floor(Date.now() / 1000) },
+      ),
       store.storeDir,
     );
     await store.addTempRoot(path);

@@ -2,16 +2,20 @@
 // (`nix-store --add`, `--add-fixed`, `builtins.path`) and text files (`builtins.toFile`, `.drv`).
 // The copy is made first, then hashed — so what is hashed is exactly what is installed.
 import { chmodSync, closeSync, constants, fsyncSync, futimesSync, openSync, writeSync } from 'node:fs';
-import { type ContentAddress, printContentAddress } from '../formats/content-address.js';
-import { type Hash, type HashAlgo, HashSink, printHash } from '../formats/hash.js';
-import { makeFixedOutputPath } from '../formats/store-path.js';
+import { type Hash, type HashAlgo, HashSink } from '../formats/hash.js';
 import { copyFlatFileSync, copyTreeSync } from './copy-tree.js';
 import { canonicaliseTreeSync, removeTreeSync, STORE_MTIME } from './fs-util.js';
 import { installSync, tempEntryPath } from './install.js';
 import type { LocalStore } from './local.js';
 import { dumpPathSync, type FileType, fileHashSync } from './nar-dump-disk.js';
 import type { ValidPathInfo } from './store.js';
-import { assertPathName, assertStorePath, formatToStore, textStorePath } from './store-paths.js';
+import {
+  assertPathName,
+  assertStorePath,
+  contentAddressedInfo,
+  fixedPathOf,
+  textStorePath,
+} from './store-paths.js';
 
 export interface AddPathOptions {
   name: string;
@@ -38,26 +42,6 @@ function hashNar(path: string, extra?: HashAlgo): { narHash: Hash; narSize: numb
   return { narHash, narSize: nar.bytesSeen, extraHash: other ? other.finish() : narHash };
 }
 
-/** The info of a content-addressed path made on this machine (no signatures, not yet registered). */
-function addedInfo(
-  path: string,
-  narHash: Hash,
-  narSize: number,
-  references: string[],
-  ca: ContentAddress,
-): ValidPathInfo {
-  return {
-    path,
-    narHash: printHash(narHash, 'base16', { prefix: true }),
-    narSize,
-    references,
-    registrationTime: 0,
-    ultimate: false,
-    sigs: [],
-    ca: printContentAddress(ca),
-  };
-}
-
 export function addPathSync(store: LocalStore, srcPath: string, opts: AddPathOptions): ValidPathInfo {
   assertPathName(opts.name);
   const algo = opts.hashAlgo ?? 'sha256';
@@ -70,17 +54,11 @@ export function addPathSync(store: LocalStore, srcPath: string, opts: AddPathOpt
     canonicaliseTreeSync(temp);
     const { narHash, narSize, extraHash } = hashNar(temp, opts.method === 'recursive' ? algo : undefined);
     const caHash = opts.method === 'flat' ? fileHashSync(temp, algo) : extraHash!;
-    let path: string;
-    try {
-      path = makeFixedOutputPath(
-        opts.name,
-        { method: opts.method, hash: caHash },
-        { references, storeDir: store.storeDir },
-      );
-    } catch (e) {
-      formatToStore(e);
-    }
-    const info = addedInfo(path, narHash, narSize, references, { method: opts.method, hash: caHash });
+    const path = fixedPathOf({ ...opts, references }, caHash, store.storeDir);
+    const info = contentAddressedInfo(path, { hash: narHash, size: narSize }, references, {
+      method: opts.method,
+      hash: caHash,
+    });
     return installSync(store, temp, info, { repair: opts.repair });
   } finally {
     removeTreeSync(temp);
@@ -109,7 +87,11 @@ export function addTextSync(
     }
     chmodSync(temp, 0o444);
     const { narHash, narSize } = hashNar(temp);
-    installSync(store, temp, addedInfo(path, narHash, narSize, references, { method: 'text', hash }), opts);
+    const info = contentAddressedInfo(path, { hash: narHash, size: narSize }, references, {
+      method: 'text',
+      hash,
+    });
+    installSync(store, temp, info, opts);
     return path;
   } finally {
     removeTreeSync(temp);

@@ -1,8 +1,16 @@
 // Validation of store path arguments, turning format errors into StoreErrors.
+
+import { type ContentAddress, printContentAddress } from '../formats/content-address.js';
 import { FormatError } from '../formats/errors.js';
 import { type Hash, hashBytes, parseHash, printHash } from '../formats/hash.js';
-import { makeTextPath, parseStorePathBase, validateStorePathName } from '../formats/store-path.js';
+import {
+  makeFixedOutputPath,
+  makeTextPath,
+  parseStorePathBase,
+  validateStorePathName,
+} from '../formats/store-path.js';
 import { StoreError } from './errors.js';
+import type { ValidPathInfo } from './store.js';
 
 /** `<32 nix32 chars>-<name>` from lastIndex to the end; the rules of parseStorePathBase in one test. */
 const STORE_PATH_BASE = /[0-9a-df-np-sv-z]{32}-[0-9a-zA-Z+\-._?=]{1,211}$/y;
@@ -83,6 +91,47 @@ export function textStorePath(
   } catch (e) {
     formatToStore(e);
   }
+}
+
+/** The store path of a fixed-output (flat or recursive) object; a bad name or reference is BAD_INFO. */
+export function fixedPathOf(
+  opts: { name: string; method: 'flat' | 'recursive'; references: string[] },
+  caHash: Hash,
+  storeDir: string,
+): string {
+  try {
+    return makeFixedOutputPath(
+      opts.name,
+      { method: opts.method, hash: caHash },
+      { references: opts.references, storeDir },
+    );
+  } catch (e) {
+    formatToStore(e);
+  }
+}
+
+/**
+ * The info of a content-addressed path made from its contents (no signatures; registration sets
+ * the time unless `extra` gives one).
+ */
+export function contentAddressedInfo(
+  path: string,
+  nar: { hash: Hash; size: number },
+  references: string[],
+  ca: ContentAddress,
+  extra: Partial<ValidPathInfo> = {},
+): ValidPathInfo {
+  return {
+    path,
+    narHash: printHash(nar.hash, 'base16', { prefix: true }),
+    narSize: nar.size,
+    references,
+    registrationTime: 0,
+    ultimate: false,
+    sigs: [],
+    ca: printContentAddress(ca),
+    ...extra,
+  };
 }
 
 /** Rethrows a format error (a bad name, hash or path) as the store's BAD_INFO error. */
