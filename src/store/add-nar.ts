@@ -144,42 +144,35 @@ export async function addToStoreNar(
   if (opts.checkSigs) checkSignatures(info, store);
   await store.addTempRoot(info.path);
   if (!opts.repair && store.db.isValid(info.path)) return drain(nar);
-  const temp = tempEntryPath(store, hashPartOf(info.path));
-  try {
-    const hash = new HashSink('sha256');
-    const sink = diskNarSink(temp, { fsync: store.fsync });
-    const caHash = streamingCaHash(info, sink);
-    let narSize: number;
-    try {
-      ({ narSize } = await parseNar(tee(nar, [hash, ...caHash.narSinks]), caHash.sink));
-      sink.finish();
-    } catch (e) {
-      sink.abort();
-      if (e instanceof FormatError) {
-        throw new StoreError('BAD_NAR', `cannot add path '${info.path}': ${e.message}`, { cause: e });
+  const hash = new HashSink('sha256');
+  return withTempEntry(
+    store,
+    hashPartOf(info.path),
+    `cannot add path '${info.path}'`,
+    async (sink) => {
+      const caHash = streamingCaHash(info, sink);
+      const { narSize } = await parseNar(tee(nar, [hash, ...caHash.narSinks]), caHash.sink);
+      return { narSize, caHash };
+    },
+    async (temp, { narSize, caHash }) => {
+      const expected = parseNarHash(info.narHash, info.path);
+      const got = hash.finish();
+      if (!hashEquals(got, expected)) {
+        throw new StoreError(
+          'HASH_MISMATCH',
+          `cannot add path '${info.path}': hash mismatch, expected '${printHash(expected, 'nix32', { prefix: true })}', got '${printHash(got, 'nix32', { prefix: true })}'`,
+        );
       }
-      throw e;
-    }
-    const expected = parseNarHash(info.narHash, info.path);
-    const got = hash.finish();
-
-    if (!hashEquals(got, expected)) {
-      throw new StoreError(
-        'HASH_MISMATCH',
-        `cannot add path '${info.path}': hash mismatch, expected '${printHash(expected, 'nix32', { prefix: true })}', got '${printHash(got, 'nix32', { prefix: true })}'`,
-      );
-    }
-    if (info.narSize !== 0 && info.narSize !== narSize) {
-      throw new StoreError(
-        'HASH_MISMATCH',
-        `cannot add path '${info.path}': size mismatch, expected ${info.narSize} bytes, got ${narSize}`,
-      );
-    }
-    checkContentAddress(store, info, temp, () => caHash.finish(got));
-    await install(store, temp, { ...info, narSize }, { repair: opts.repair });
-  } finally {
-    removeTreeSync(temp);
-  }
+      if (info.narSize !== 0 && info.narSize !== narSize) {
+        throw new StoreError(
+          'HASH_MISMATCH',
+          `cannot add path '${info.path}': size mismatch, expected ${info.narSize} bytes, got ${narSize}`,
+        );
+      }
+      checkContentAddress(store, info, temp, () => caHash.finish(got));
+      await install(store, temp, { ...info, narSize }, { repair: opts.repair });
+    },
+  );
 }
 
 /**
@@ -193,20 +186,7 @@ export async function addNarThenInfo(
   readInfo: (nar: { narSize: number; narHash: Hash }) => Promise<ValidPathInfo>,
   opts: AddToStoreOptions,
 ): Promise<string> {
-  const temp = tempEntryPath(store, 'import');
-  try {
-    const sink = diskNarSink(temp, { fsync: store.fsync });
-    let nar: { narSize: number; narHash: Hash };
-    try {
-      nar = await receive(sink);
-      sink.finish();
-    } catch (e) {
-      sink.abort();
-      if (e instanceof FormatError) {
-        throw new StoreError('BAD_NAR', `cannot import a path: ${e.message}`, { cause: e });
-      }
-      throw e;
-    }
+  return withTempEntry(store, 'import', 'cannot import a path', receive, async (temp, nar) => {
     const info = normaliseInfo(await readInfo(nar), store.storeDir);
     if (opts.checkSigs) checkSignatures(info, store);
     await store.addTempRoot(info.path);
@@ -214,6 +194,34 @@ export async function addNarThenInfo(
     checkContentAddress(store, info, temp);
     await install(store, temp, info, { repair: opts.repair });
     return info.path;
+  });
+}
+
+/**
+ * A fresh temporary entry in the store named after `hint`: `fill` streams the object into it
+ * through its disk sink (a malformed NAR is BAD_NAR, "`what`: …"), then `use` checks and installs
+ * it. The entry is removed afterwards whatever happened (installing renames it away first).
+ */
+export async function withTempEntry<T, R>(
+  store: LocalStore,
+  hint: string,
+  what: string,
+  fill: (sink: DiskNarSink) => Promise<T>,
+  use: (temp: string, filled: T) => Promise<R>,
+): Promise<R> {
+  const temp = tempEntryPath(store, hint);
+  try {
+    const sink = diskNarSink(temp, { fsync: store.fsync });
+    let filled: T;
+    try {
+      filled = await fill(sink);
+      sink.finish();
+    } catch (e) {
+      sink.abort();
+      if (e instanceof FormatError) throw new StoreError('BAD_NAR', `${what}: ${e.message}`, { cause: e });
+      throw e;
+    }
+    return await use(temp, filled);
   } finally {
     removeTreeSync(temp);
   }
