@@ -142,21 +142,14 @@ function uncleanTree(
   const branch = hg(['branch', '-R', repo]).replace(/\n+$/, '');
   const listed = hg(['status', '-R', repo, '--clean', '--modified', '--added', '--no-status', '--print0']);
   const files = new Set(listed.split('\0').filter((f) => f !== ''));
+  // A directory is copied when some tracked file lies below it.
+  const dirs = new Set<string>();
+  for (const f of files)
+    for (let i = f.indexOf('/'); i > 0; i = f.indexOf('/', i + 1)) dirs.add(f.slice(0, i));
   const root = nodePath.resolve(repo);
-  const sorted = [...files].sort();
   const filter = (p: string, type: FileType): boolean => {
     const rel = p.slice(root.length + 1);
-    if (type !== 'directory') return files.has(rel);
-    // A directory is copied when some tracked file lies below it.
-    const prefix = `${rel}/`;
-    let lo = 0;
-    let hi = sorted.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (sorted[mid]! < prefix) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo < sorted.length && sorted[lo]!.startsWith(prefix);
+    return type === 'directory' ? dirs.has(rel) : files.has(rel);
   };
   const storePath = addToStore(root, { name, method: 'recursive', filter });
   return { storePath, ref: branch, unclean: repo };
