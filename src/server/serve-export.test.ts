@@ -65,8 +65,9 @@ describe('importPaths', () => {
     const head = new WireWriter().u64(1).toBytes();
     await assert.rejects(
       importPaths(store, new WireReader([head, broken, new Uint8Array(64)])),
-      (e: Error) => {
-        assert.match(e.message, /./);
+      (e: Error & { code?: string }) => {
+        assert.equal(e.code, 'BAD_NAR', e.message);
+        assert.match(e.message, /^cannot import a path: /);
         return true;
       },
     );
