@@ -422,9 +422,14 @@ async function buildAs(
       sandboxPaths,
       kvm: (opts.systemFeatures ?? defaultSystemFeatures()).includes('kvm'),
     });
-    const wrapper = user ? buildUserWrapper(user, stage) : [bwrapPath()];
+    const preExec = cgroup ? cgroup.joinShell : opts.limits ? rlimitShell(opts.limits) : '';
+    // Without a stage or anything to run as root first, the whole chain starts as the build user
+    // (node's spawn drops the groups, then the gid and uid): no setpriv in between.
+    const direct = user !== undefined && !stage && preExec === '';
+    const wrapper = user && !direct ? buildUserWrapper(user, stage) : [bwrapPath()];
     const outcome = await runBuilder({
       command: wrapper[0]!,
+      ...(direct ? { uid: user.uid, gid: user.gid } : {}),
       argv: [...wrapper.slice(1), '--args', '3', '--', drv.builder, ...be.args],
       argsOnFd3: bwrap,
       env: be.env,
@@ -433,7 +438,7 @@ async function buildAs(
       maxLogSize: opts.maxLogSize ?? 0,
       onOutput: (c) => log.write(c),
       ...(opts.signal ? { signal: opts.signal } : {}),
-      preExec: cgroup ? cgroup.joinShell : opts.limits ? rlimitShell(opts.limits) : '',
+      preExec,
       ...(cgroup ? { onKill: () => cgroup.killSync() } : {}),
     }).catch((e: Error) => {
       throw new BuildError('SANDBOX', `cannot start the builder of '${drvPath}': ${e.message}`);

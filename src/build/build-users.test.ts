@@ -9,6 +9,7 @@ import type { LocalStore } from '../store/local.js';
 import { BuildStatus } from '../store/store.js';
 import { buildDerivationLocally } from './build-one.js';
 import {
+  AUTO_GID,
   AUTO_SLOT_SIZE,
   AUTO_SLOTS,
   AUTO_UID_START,
@@ -177,6 +178,24 @@ test('as root: a staging bwrap only when the build user cannot reach the store w
   try {
     assert.equal(await staged(openStore, 'stage-open'), false);
     assert.equal(await staged(openStore, 'stage-open-unsandboxed', 'false'), false);
+    // Unstaged and unsandboxed, the builder has the pool's uid and gid and no other group (the
+    // chain starts as the build user here, without setpriv's --clear-groups).
+    const { drvPath, drv } = addTestDerivation(openStore, {
+      name: 'ids-open-unsandboxed',
+      script: 'echo "$(/usr/bin/id -u) $(/usr/bin/id -g) $(/usr/bin/id -G)" > $out',
+    });
+    const r = await buildDerivationLocally(openStore, drvPath, drv, {
+      buildUsersGroup: '',
+      sandbox: 'false',
+    });
+    assert.equal(r.status, BuildStatus.Built, r.errorMsg);
+    const [uid, gid, ...groups] = readFileSync(openStore.toRealPath(drv.outputs.get('out')!.path), 'utf8')
+      .trim()
+      .split(' ')
+      .map(Number);
+    assert.ok(isAutoUid(uid!), `uid ${uid}`);
+    assert.equal(gid, AUTO_GID);
+    assert.deepEqual(groups, [AUTO_GID]);
   } finally {
     await openStore.close();
     removeDir(open);

@@ -21,6 +21,9 @@ export interface RunBuilderOptions {
   signal?: AbortSignal;
   /** Shell commands run (as the caller) before exec'ing `command`: join a cgroup, set rlimits. */
   preExec?: string;
+  /** Runs everything (the shell and `command`) as this user, without supplementary groups. */
+  uid?: number;
+  gid?: number;
   /** Called when the build is killed (timeout, silence, abort), e.g. to kill its cgroup. */
   onKill?: () => void;
 }
@@ -66,6 +69,8 @@ export function runBuilder(opts: RunBuilderOptions): Promise<RunBuilderOutcome> 
       env: Object.fromEntries(opts.env),
       stdio: ['ignore', 'pipe', 'ignore', opts.argsOnFd3 ? 'pipe' : 'ignore'],
       detached: true,
+      ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
+      ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
     });
     let verdict: RunBuilderOutcome | undefined;
     const started = Date.now();

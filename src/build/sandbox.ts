@@ -254,7 +254,8 @@ export function bwrapPath(): string {
  * into a fresh tmpfs at `stage` (mode 0755, visible only in its own mount namespace), then drops
  * to the build user with setpriv and starts the inner bwrap, whose paths refer to the stage. When
  * the build user can reach both where they are (searchableBy), there is no stage and no outer
- * bwrap: setpriv starts the sandbox's bwrap directly.
+ * bwrap: setpriv starts the sandbox's bwrap directly, or, when nothing has to run as root first
+ * (joining a cgroup), the builder's whole process chain is started as the build user.
  */
 export interface BuildUserStage {
   /** An empty directory on the host, the tmpfs mount point. */
