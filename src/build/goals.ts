@@ -5,7 +5,7 @@
 // is built: the default one builds locally; a distributed scheduler passes its own.
 import { availableParallelism } from 'node:os';
 import type { Derivation } from '../formats/derivation.js';
-import { BuildStatus, type DerivedPath } from '../store/store.js';
+import { BuildStatus, type DerivedPath, immediateResult } from '../store/store.js';
 import { buildDerivationLocally, type LocalBuildOptions, type LocalBuildResult } from './build-one.js';
 import { runDag } from './dag.js';
 import { BuildError, exitCodeFor, isSuccess } from './errors.js';
@@ -230,16 +230,7 @@ function byGoalKey(a: string, b: string): number {
 
 /** The result for a derivation whose outputs are all valid already. */
 export function alreadyValid(outputs: Map<string, string>): LocalBuildResult {
-  const now = Math.floor(Date.now() / 1000);
-  return {
-    status: BuildStatus.AlreadyValid,
-    errorMsg: '',
-    timesBuilt: 0,
-    isNonDeterministic: false,
-    startTime: now,
-    stopTime: now,
-    builtOutputs: outputs,
-  };
+  return immediateResult(BuildStatus.AlreadyValid, '', outputs);
 }
 
 function failure(status: LocalBuildResult['status'], errorMsg: string): LocalBuildResult {

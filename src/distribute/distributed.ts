@@ -12,7 +12,7 @@ import { type BuildJob, type Executor, startVerb } from '../build/goals.js';
 import type { LocalBuildStore } from '../build/local-store-view.js';
 import { getBoolAttr, getStringsAttr, parseDerivationAttrs } from '../build/parsed-derivation.js';
 import type { Machine } from '../formats/machines.js';
-import { type BuildOptions, type BuildResult, BuildStatus } from '../store/store.js';
+import { type BuildOptions, type BuildResult, BuildStatus, immediateResult } from '../store/store.js';
 import { type ConnectOptions, connectMachine } from './connect.js';
 import { localMachine } from './local-machine.js';
 import type { MachineHealth } from './machine-state.js';
@@ -85,19 +85,6 @@ function placementAttrs(
   };
 }
 
-function failed(errorMsg: string): BuildResult {
-  const t = Math.floor(Date.now() / 1000);
-  return {
-    status: BuildStatus.MiscFailure,
-    errorMsg,
-    timesBuilt: 0,
-    isNonDeterministic: false,
-    startTime: t,
-    stopTime: t,
-    builtOutputs: new Map(),
-  };
-}
-
 interface InFlight {
   result: Promise<BuildResult>;
   signal?: AbortSignal;
@@ -132,7 +119,7 @@ export function distributedBuilds(store: LocalBuildStore, opts: DistributedOptio
     try {
       attrs = placementAttrs(job.drvPath, job.drv);
     } catch (e) {
-      return failed((e as Error).message);
+      return immediateResult(BuildStatus.MiscFailure, (e as Error).message);
     }
     const req = {
       drvPath: job.drvPath,
@@ -163,7 +150,7 @@ export function distributedBuilds(store: LocalBuildStore, opts: DistributedOptio
       // Store-level failures around a remote build (an output that does not import, a local
       // store error) fail this derivation, not the whole run; programming errors still throw.
       if (e instanceof Error && typeof (e as { code?: unknown }).code === 'string') {
-        return failed(`cannot build '${job.drvPath}': ${e.message}`);
+        return immediateResult(BuildStatus.MiscFailure, `cannot build '${job.drvPath}': ${e.message}`);
       }
       throw e;
     }

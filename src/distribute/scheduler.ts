@@ -7,7 +7,7 @@
 import type { LocalBuildOptions } from '../build/build-one.js';
 import type { Derivation } from '../formats/derivation.js';
 import type { BuildOptions, BuildResult } from '../store/store.js';
-import { BuildStatus } from '../store/store.js';
+import { BuildStatus, immediateResult } from '../store/store.js';
 import { MachineHealth } from './machine-state.js';
 import { type Candidate, chooseMachine, explainRejections, type Requirements } from './placement.js';
 
@@ -75,19 +75,6 @@ export interface SchedulerOptions {
   health?: MachineHealth;
   /** Messages for the user (one line each): retries, machines marked down. */
   notice?: (line: string) => void;
-}
-
-function failure(status: BuildStatus, errorMsg: string): BuildResult {
-  const t = Math.floor(Date.now() / 1000);
-  return {
-    status,
-    errorMsg,
-    timesBuilt: 0,
-    isNonDeterministic: false,
-    startTime: t,
-    stopTime: t,
-    builtOutputs: new Map(),
-  };
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -169,7 +156,7 @@ export class Scheduler {
           await Promise.race([sleep(Math.max(retryIn, 10)), this.#waitForSlot()]);
           continue;
         }
-        return failure(
+        return immediateResult(
           BuildStatus.MiscFailure,
           explainRejections(req.drvPath, requirements, placement.rejections),
         );
@@ -189,7 +176,7 @@ export class Scheduler {
         excluded.set(m.name, `failed during this build: ${e.message}`);
         retries++;
         if (retries > this.#maxRetries) {
-          return failure(
+          return immediateResult(
             BuildStatus.MiscFailure,
             `build of '${req.drvPath}' failed on ${retries} machines; last on '${m.name}': ${e.message}`,
           );

@@ -12,7 +12,13 @@ import type { BasicDerivation } from '../formats/derivation.js';
 import { hashDerivationModulo, makeInputHasher } from '../formats/derivation-hash.js';
 import { printHash } from '../formats/hash.js';
 import { StoreError } from '../store/errors.js';
-import { BuildMode, type BuildResult, BuildStatus, type DerivedPath } from '../store/store.js';
+import {
+  BuildMode,
+  type BuildResult,
+  BuildStatus,
+  type DerivedPath,
+  immediateResult,
+} from '../store/store.js';
 import { ActivityType, ResultType, Verbosity } from '../store/worker-protocol.js';
 import type { KeyedBuildResult, WorkerBuildContext, WorkerBuilder } from './worker-context.js';
 import { clientExecutor, type WorkerScheduler } from './worker-scheduled.js';
@@ -36,19 +42,6 @@ export function clientBuildOptions(base: LocalBuildOptions, ctx: WorkerBuildCont
     buildCores: s.buildCores > 0 ? s.buildCores : base.buildCores,
     sandbox: sandbox === 'true' || sandbox === 'false' || sandbox === 'relaxed' ? sandbox : base.sandbox,
     signal: ctx.signal,
-  };
-}
-
-function failed(status: BuildResult['status'], errorMsg: string): BuildResult {
-  const now = Math.floor(Date.now() / 1000);
-  return {
-    status,
-    errorMsg,
-    timesBuilt: 0,
-    isNonDeterministic: false,
-    startTime: now,
-    stopTime: now,
-    builtOutputs: new Map(),
   };
 }
 
@@ -191,13 +184,13 @@ export function localWorkerBuilder(
     if (p.kind === 'opaque') {
       const valid = store.isValidPathSync(p.path);
       const result = valid
-        ? failed(BuildStatus.AlreadyValid, '')
-        : failed(BuildStatus.MiscFailure, failure?.message ?? `path '${p.path}' is not valid`);
+        ? immediateResult(BuildStatus.AlreadyValid)
+        : immediateResult(BuildStatus.MiscFailure, failure?.message ?? `path '${p.path}' is not valid`);
       return { path: p, result, outputId: () => '' };
     }
     const r =
       results.get(p.drvPath) ??
-      failed(BuildStatus.MiscFailure, failure?.message ?? `derivation '${p.drvPath}' was not built`);
+      immediateResult(BuildStatus.MiscFailure, failure?.message ?? `derivation '${p.drvPath}' was not built`);
     const all = p.outputs.includes('*');
     const builtOutputs = new Map([...r.builtOutputs].filter(([name]) => all || p.outputs.includes(name)));
     return { path: p, result: { ...r, builtOutputs }, outputId: outputIdOf(p.drvPath) };

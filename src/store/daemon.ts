@@ -14,7 +14,9 @@ import {
   BuildMode,
   type BuildOptions,
   type BuildResult,
+  BuildStatus,
   type DerivedPath,
+  immediateResult,
   type ValidPathInfo,
 } from './store.js';
 import {
@@ -469,19 +471,7 @@ export class DaemonStore implements BuildingStore {
       await c.flush();
       await c.processStderr({ onLog });
       await c.inp.u64();
-      const now = Math.floor(Date.now() / 1000);
-      return paths.map((path) => ({
-        path,
-        result: {
-          status: 0,
-          errorMsg: '',
-          timesBuilt: 0,
-          isNonDeterministic: false,
-          startTime: now,
-          stopTime: now,
-          builtOutputs: new Map(),
-        },
-      }));
+      return paths.map((path) => ({ path, result: immediateResult(BuildStatus.Built) }));
     });
   }
 

@@ -58,6 +58,24 @@ export interface BuildResult {
   builtOutputs: Map<string, string>;
 }
 
+/** A result decided without building anything (start and stop time now). */
+export function immediateResult(
+  status: BuildStatus,
+  errorMsg = '',
+  builtOutputs: Map<string, string> = new Map(),
+): BuildResult {
+  const now = Math.floor(Date.now() / 1000);
+  return {
+    status,
+    errorMsg,
+    timesBuilt: 0,
+    isNonDeterministic: false,
+    startTime: now,
+    stopTime: now,
+    builtOutputs,
+  };
+}
+
 /** Nix's BuildMode (wire values). */
 export const BuildMode = { Normal: 0, Repair: 1, Check: 2 } as const;
 export type BuildMode = (typeof BuildMode)[keyof typeof BuildMode];

@@ -17,6 +17,7 @@ import {
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { flockBlocking, tryFlock, unflock } from './flock.js';
+import { isLockedFile } from './locks.js';
 
 export class TempRoots {
   readonly dir: string;
@@ -156,18 +157,7 @@ export function releaseTempRoots(roots: TempRoots): void {
 
 /** Whether the process that owns `temproots/<pid>` is alive (it holds the file's lock). */
 export function tempRootsOwnerAlive(stateDir: string, pid: string): boolean {
-  let fd: number;
-  try {
-    fd = openSync(join(stateDir, 'temproots', pid), constants.O_RDONLY);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw e;
-  }
-  try {
-    return !tryFlock(fd, 'sh');
-  } finally {
-    closeSync(fd);
-  }
+  return isLockedFile(join(stateDir, 'temproots', pid));
 }
 
 /**

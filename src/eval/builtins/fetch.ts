@@ -6,6 +6,7 @@ import { parseHash } from '../../formats/hash.js';
 import { coerceToString } from '../coerce.js';
 import { NixEvalError } from '../errors.js';
 import { REV as HG_REV } from '../fetch-hg.js';
+import type { FetchGitOptions } from '../io.js';
 import { forceAttrs, forceBool, forceString, forceStringNoCtx } from '../ops.js';
 import type { Pos } from '../source.js';
 import { fromBytes, toBytes } from '../source.js';
@@ -70,14 +71,12 @@ export function registerFetch(state: EvalState, defs: BuiltinDef[]): void {
     global: true,
     fn: ([a], pos) => {
       const v = force(a!, pos);
-      const opts = { url: '', name: 'source', submodules: false, shallow: false, allRefs: false } as {
-        url: string;
-        name: string;
-        ref?: string;
-        rev?: string;
-        submodules: boolean;
-        shallow: boolean;
-        allRefs: boolean;
+      const opts: FetchGitOptions = {
+        url: '',
+        name: 'source',
+        submodules: false,
+        shallow: false,
+        allRefs: false,
       };
       if (v instanceof Attrs) {
         for (const [k, x] of forceAttrs(v, pos).m) {
