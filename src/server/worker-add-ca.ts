@@ -34,7 +34,7 @@ export async function addToStoreFromDump(
       { hash: narSink.finish(), size: nar.length },
       opts.references,
       { method: opts.method, hash: caHash },
-      { ultimate: true, registrationTime: Math.floor(Date.now() / 1000) },
+      { registrationTime: Math.floor(Date.now() / 1000) },
     ),
     once(nar),
     { repair: opts.repair },

@@ -46,7 +46,7 @@ export async function addDumpToStore(
         { hash: narHash, size: narSize },
         opts.references,
         { method: opts.method, hash: caHash },
-        { ultimate: true, registrationTime: Math.floor(Date.now() / 1000) },
+        { registrationTime: Math.floor(Date.now() / 1000) },
       ),
       store.storeDir,
     );

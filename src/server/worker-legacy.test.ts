@@ -1,0 +1,205 @@
+// Uploads from old clients (worker protocol before 1.25, i.e. Nix 2.3 and older) against Nix 2.8's
+// own `nix-daemon --stdio` as the oracle: the legacy AddToStore (name, fixed, recursive, algorithm,
+// then the NAR unframed) at 1.21 and 1.24, and AddToStoreNar with its NAR unframed (1.20),
+// tunnelled through STDERR_READ (1.21) and framed (1.23); the current AddToStore (1.34) beside
+// them. The same requests go to both daemons, each on a fresh chroot store; the paths they return
+// and the path infos they then report (all but the registration time) agree.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { spawnTransport } from '../distribute/transport.js';
+import { type NarTree, narFromBytesTree } from '../formats/nar.js';
+import { DaemonConnection } from '../store/daemon-connection.js';
+import type { ValidPathInfo } from '../store/store.js';
+import { WORKER_MAGIC_1, WORKER_MAGIC_2, WorkerOp, writeValidPathInfo } from '../store/worker-protocol.js';
+import { nixAsRootSkip, nixClientEnv, once, REPO_ROOT, unsignedPath } from './worker-test-support.js';
+
+const skip = nixAsRootSkip('chroot stores');
+const T = mkdtempSync(join(tmpdir(), 'tix-worker-legacy-'));
+after(() => rmSync(T, { recursive: true, force: true }));
+
+const TREE: NarTree = {
+  type: 'directory',
+  entries: {
+    'a.txt': { type: 'regular', contents: 'hello\n' },
+    bin: {
+      type: 'directory',
+      entries: { run: { type: 'regular', executable: true, contents: '#!/bin/sh\n' } },
+    },
+    link: { type: 'symlink', target: 'a.txt' },
+  },
+};
+const FILE: NarTree = { type: 'regular', contents: 'flat contents\n' };
+
+let sessions = 0;
+
+/** A session at client `version` (1.10 to 1.34) with a fresh daemon of `kind` on its own chroot store. */
+async function oldClient(kind: 'nix' | 'tix', version: number) {
+  const dir = join(T, `${kind}-${sessions++}`);
+  mkdirSync(join(dir, 'etc'), { recursive: true });
+  const conf = 'build-users-group =\nsubstituters =\n';
+  writeFileSync(join(dir, 'etc', 'nix.conf'), conf);
+  writeFileSync(join(dir, 'etc', 'tix.conf'), conf);
+  const store = `local?root=${join(dir, 'root')}`;
+  const env = { ...nixClientEnv(dir, store), TIX_STORE: store, TIX_CONF_DIR: join(dir, 'etc') };
+  const exe = kind === 'nix' ? 'nix-daemon' : join(REPO_ROOT, 'bin', 'tix-daemon');
+  const t = spawnTransport(kind, exe, ['--stdio'], { env });
+  const conn = new DaemonConnection({
+    name: kind,
+    pull: t.input.pull,
+    write: (c) => t.output.write(c),
+    close: () => t.close(),
+  });
+  conn.out.u64(WORKER_MAGIC_1).u64(version);
+  await conn.flush();
+  assert.equal(Number(await conn.inp.u64big()), WORKER_MAGIC_2);
+  conn.daemonVersion = Math.min(await conn.inp.u64(), version);
+  conn.out.u64(0).u64(0); // no CPU affinity, no reserveSpace
+  await conn.flush();
+  if (conn.minor >= 33) await conn.inp.string(); // the daemon's Nix version
+  await conn.processStderr();
+  return { conn, close: () => t.close() };
+}
+
+type Conn = DaemonConnection;
+
+/** The legacy AddToStore; returns the path. */
+async function legacyAdd(
+  c: Conn,
+  name: string,
+  fixed: boolean,
+  recursive: 0 | 1,
+  algo: string,
+  nar: Uint8Array,
+) {
+  c.out.u64(WorkerOp.AddToStore).string(name).bool(fixed).u64(recursive).string(algo).raw(nar);
+  await c.flush();
+  await c.processStderr();
+  return c.inp.string();
+}
+
+/** AddToStoreNar the way a client of `c.minor` sends the NAR. */
+async function addNar(c: Conn, info: ValidPathInfo, nar: Uint8Array) {
+  c.out.u64(WorkerOp.AddToStoreNar).string(info.path);
+  writeValidPathInfo(c.out, info, 16, { keyed: false });
+  c.out.bool(false).bool(true); // no repair, don't check signatures
+  if (c.minor >= 23) return c.framedUpload(once(nar));
+  if (c.minor >= 21) {
+    await c.flush();
+    let at = 0;
+    // Each STDERR_READ asks for at most some bytes; answer with no more than that.
+    return c.processStderr({
+      source: async () => {
+        const piece = nar.subarray(at, at + 1000);
+        at += piece.length;
+        return piece;
+      },
+    });
+  }
+  c.out.raw(nar);
+  await c.flush();
+  await c.processStderr();
+}
+
+/** QueryPathInfo (1.17 and later), without the registration time. */
+async function info(c: Conn, path: string) {
+  c.out.u64(WorkerOp.QueryPathInfo).string(path);
+  await c.flush();
+  await c.processStderr();
+  if (!(await c.inp.bool())) return 'invalid';
+  return readInfo(c);
+}
+
+/** A ValidPathInfo after its path, without the registration time. */
+async function readInfo(c: Conn) {
+  const deriver = await c.inp.string();
+  const narHash = await c.inp.string();
+  const references = await c.inp.strings();
+  await c.inp.u64(); // registration time
+  const narSize = await c.inp.u64();
+  const ultimate = await c.inp.bool();
+  const sigs = await c.inp.strings();
+  const ca = await c.inp.string();
+  return { deriver, narHash, references, narSize, ultimate, sigs, ca };
+}
+
+/** Runs `steps` against both daemons at `version`; their results must be equal. */
+async function sameOnBoth(version: number, steps: (c: Conn) => Promise<unknown[]>) {
+  const results: unknown[][] = [];
+  for (const kind of ['nix', 'tix'] as const) {
+    const { conn, close } = await oldClient(kind, version);
+    try {
+      results.push(await steps(conn));
+    } finally {
+      await close();
+    }
+  }
+  assert.deepEqual(results[1], results[0]);
+  return results[0]!;
+}
+
+test('legacy AddToStore (1.21, 1.24): the paths and path infos of Nix 2.8', { skip }, async () => {
+  const tree = await narFromBytesTree(TREE);
+  const file = await narFromBytesTree(FILE);
+  for (const version of [0x115, 0x118]) {
+    const r = await sameOnBoth(version, async (c) => {
+      const out: unknown[] = [];
+      // As Nix 2.3 sends them: `fixed` is false for recursive sha256 (its compatibility hack).
+      for (const [name, fixed, recursive, algo, nar] of [
+        ['tree', false, 1, 'sha256', tree],
+        ['flat', true, 0, 'sha256', file],
+        ['flat-sha1', true, 0, 'sha1', file],
+        ['tree-sha1', true, 1, 'sha1', tree],
+        ['flat-md5', true, 0, 'md5', file],
+      ] as const) {
+        const path = await legacyAdd(c, name, fixed, recursive, algo, nar);
+        out.push(path, await info(c, path));
+      }
+      return out;
+    });
+    assert.equal(r.length, 10);
+    assert.match(String(r[0]), /^\/nix\/store\/[0-9a-z]{32}-tree$/);
+    assert.match(String((r[3] as { ca: string }).ca), /^fixed:sha256:/);
+  }
+});
+
+test('AddToStore (1.34): the path infos of Nix 2.8 in its reply', { skip }, async () => {
+  const tree = await narFromBytesTree(TREE);
+  const r = await sameOnBoth(0x122, async (c) => {
+    const out: unknown[] = [];
+    for (const [name, method, dump] of [
+      ['text', 'text:sha256', new TextEncoder().encode('some text\n')],
+      ['tree', 'fixed:r:sha256', tree],
+      ['flat-sha1', 'fixed:sha1', new TextEncoder().encode('flat contents\n')],
+    ] as const) {
+      c.out.u64(WorkerOp.AddToStore).string(name).string(method).strings([]).bool(false);
+      await c.framedUpload(once(dump));
+      out.push(await c.inp.string(), await readInfo(c));
+    }
+    return out;
+  });
+  assert.equal(r.length, 6);
+  assert.match(String((r[1] as { ca: string }).ca), /^text:sha256:/);
+});
+
+test('AddToStoreNar unframed (1.20), tunnelled (1.21) and framed (1.23): as Nix 2.8 registers it', {
+  skip,
+}, async () => {
+  const big = 'x'.repeat(100_000);
+  for (const version of [0x114, 0x115, 0x117]) {
+    const small = await unsignedPath(`legacy-nar-${version}`, 'small\n');
+    const large = await unsignedPath(`legacy-nar-big-${version}`, big);
+    const r = await sameOnBoth(version, async (c) => {
+      await addNar(c, small.info, small.nar);
+      await addNar(c, large.info, large.nar);
+      return [await info(c, small.info.path), await info(c, large.info.path)];
+    });
+    for (const [i, p] of [small, large].entries()) {
+      const got = r[i] as { narSize: number; narHash: string };
+      assert.equal(got.narSize, p.nar.length);
+      assert.equal(`sha256:${got.narHash}`, p.info.narHash);
+    }
+  }
+});
