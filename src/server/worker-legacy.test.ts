@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { spawnTransport } from '../distribute/transport.js';
+import { instantiateDerivation } from '../formats/derivation-instantiate.js';
 import { type NarTree, narFromBytesTree } from '../formats/nar.js';
 import { DaemonConnection } from '../store/daemon-connection.js';
 import type { ValidPathInfo } from '../store/store.js';
@@ -60,7 +61,7 @@ async function oldClient(kind: 'nix' | 'tix', version: number) {
   await conn.flush();
   if (conn.minor >= 33) await conn.inp.string(); // the daemon's Nix version
   await conn.processStderr();
-  return { conn, close: () => t.close() };
+  return { conn, close: () => t.close(), tail: () => t.stderrTail() };
 }
 
 type Conn = DaemonConnection;
@@ -129,9 +130,11 @@ async function readInfo(c: Conn) {
 async function sameOnBoth(version: number, steps: (c: Conn) => Promise<unknown[]>) {
   const results: unknown[][] = [];
   for (const kind of ['nix', 'tix'] as const) {
-    const { conn, close } = await oldClient(kind, version);
+    const { conn, close, tail } = await oldClient(kind, version);
     try {
       results.push(await steps(conn));
+    } catch (e) {
+      throw new Error(`${kind} at ${version.toString(16)}: ${(e as Error).message}; its stderr: ${tail()}`);
     } finally {
       await close();
     }
@@ -201,5 +204,98 @@ test('AddToStoreNar unframed (1.20), tunnelled (1.21) and framed (1.23): as Nix 
       assert.equal(got.narSize, p.nar.length);
       assert.equal(`sha256:${got.narHash}`, p.info.narHash);
     }
+  }
+});
+
+test('queries after AddTextToStore (1.24, 1.34): the answers of Nix 2.8', { skip }, async () => {
+  const dir = '/nix/store';
+  for (const version of [0x118, 0x122]) {
+    await sameOnBoth(version, async (c) => {
+      const out: unknown[] = [];
+      const call = async (write: () => void, read: () => Promise<unknown>) => {
+        write();
+        await c.flush();
+        await c.processStderr();
+        out.push(await read());
+      };
+      const addText = async (name: string, text: string, refs: string[]) => {
+        c.out.u64(WorkerOp.AddTextToStore).string(name).string(text).strings(refs);
+        await c.flush();
+        await c.processStderr();
+        const p = await c.inp.string();
+        out.push(p);
+        return p;
+      };
+      const dep = await addText('dep', 'dep\n', []);
+      const top = await addText('top', `${dep}\n`, [dep]);
+      const made = instantiateDerivation(
+        {
+          name: 'thing',
+          outputs: ['out'],
+          inputDrvs: [],
+          inputDrvOutputs: [],
+          inputSrcs: [dep],
+          system: 'x86_64-linux',
+          builder: '/bin/sh',
+          args: ['-c', 'echo > $out'],
+          envKeys: ['builder', 'name', 'out', 'system'],
+          envVals: ['/bin/sh', 'thing', '', 'x86_64-linux'],
+        },
+        { storeDir: dir, inputHashBase16: () => '' },
+      );
+      const drv = await addText('thing.drv', made.text, [dep]);
+      const output = made.outputPaths[0]!;
+      const strings = () => c.inp.strings();
+      const one = (op: number, arg: string) => () => c.out.u64(op).string(arg);
+      // Not QueryReferences: Nix 2.8's daemon dies of a segmentation fault on it for a path with
+      // references (it iterates over the references of a path info it has already let go).
+      await call(one(WorkerOp.QueryReferrers, dep), strings);
+      await call(one(WorkerOp.QueryPathHash, top), () => c.inp.string());
+      await call(one(WorkerOp.QueryDeriver, top), () => c.inp.string());
+      await call(one(WorkerOp.QueryDerivationOutputs, drv), strings);
+      await call(one(WorkerOp.QueryDerivationOutputNames, drv), strings);
+      await call(one(WorkerOp.QueryValidDerivers, output), strings);
+      await call(one(WorkerOp.QueryPathFromHashPart, top.slice(dir.length + 1, dir.length + 33)), () =>
+        c.inp.string(),
+      );
+      await call(() => c.out.u64(WorkerOp.QueryAllValidPaths), strings);
+      await call(one(WorkerOp.HasSubstitutes, top), () => c.inp.bool());
+      await call(() => c.out.u64(WorkerOp.QuerySubstitutablePaths).strings([top, output]), strings);
+      await call(
+        () => c.out.u64(WorkerOp.QueryMissing).strings([`${drv}!out`, top]),
+        async () => [await strings(), await strings(), await strings(), await c.inp.u64(), await c.inp.u64()],
+      );
+      if (c.minor >= 22) {
+        await call(one(WorkerOp.QueryDerivationOutputMap, drv), async () => {
+          const n = await c.inp.u64();
+          const m: string[] = [];
+          for (let i = 0; i < n; i++) m.push(await c.inp.string(), await c.inp.string());
+          return m;
+        });
+      }
+      await call(
+        () => c.out.u64(WorkerOp.AddSignatures).string(top).strings(['k1:c2ln']),
+        () => c.inp.u64(),
+      );
+      await call(one(WorkerOp.QueryPathInfo, top), async () =>
+        (await c.inp.bool()) ? readInfo(c) : 'invalid',
+      );
+      await call(one(WorkerOp.IsValidPath, output), () => c.inp.bool());
+      await call(one(WorkerOp.AddTempRoot, top), () => c.inp.u64());
+      await call(
+        () => c.out.u64(WorkerOp.SyncWithGC),
+        () => c.inp.u64(),
+      );
+      await call(
+        () => c.out.u64(WorkerOp.VerifyStore).bool(true).bool(false),
+        () => c.inp.bool(),
+      );
+      await call(one(WorkerOp.NarFromPath, top), async () => {
+        const parts: Uint8Array[] = [];
+        for await (const b of c.inp.narStream()) parts.push(b.slice());
+        return Buffer.concat(parts).toString('base64');
+      });
+      return out;
+    });
   }
 });
