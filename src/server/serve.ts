@@ -104,7 +104,8 @@ export async function serveStore(store: Store, io: ServeServerIo, opts: ServeSer
         break;
       }
       case ServeOp.QueryPathInfos: {
-        const paths = await inp.strings();
+        // A set, as 2.8 reads it: answered in (byte) order, each path once.
+        const paths = sortedUniqueUtf8(await inp.strings());
         for (const p of paths) {
           const info = await store.queryPathInfo(p);
           if (!info) continue;
