@@ -1,11 +1,11 @@
-// Uploads from old clients (worker protocol before 1.25, i.e. Nix 2.3 and older) against Nix 2.8's
-// own `nix-daemon --stdio` as the oracle: the legacy AddToStore (name, fixed, recursive, algorithm,
-// then the NAR unframed) at 1.21 and 1.24, and AddToStoreNar with its NAR unframed (1.20),
-// tunnelled through STDERR_READ (1.21) and framed (1.23); the current AddToStore (1.34) beside
-// them. The same requests go to both daemons, each on a fresh chroot store; the paths they return
-// and the path infos they then report (all but the registration time) agree.
+// tix's daemon against Nix 2.8's own `nix-daemon --stdio` as the oracle: the same requests go to
+// both, each on a fresh chroot store, and what they answer must agree (all but registration
+// times). Uploads from old clients (worker protocol before 1.25, Nix 2.3 and older): the legacy
+// AddToStore (name, fixed, recursive, algorithm, then the NAR unframed) at 1.21 and 1.24, and
+// AddToStoreNar with its NAR unframed (1.20), tunnelled through STDERR_READ (1.21) and framed
+// (1.23); the current AddToStore (1.34); the queries that do not build; garbage collection.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -36,9 +36,8 @@ const FILE: NarTree = { type: 'regular', contents: 'flat contents\n' };
 
 let sessions = 0;
 
-/** A session at client `version` (1.10 to 1.34) with a fresh daemon of `kind` on its own chroot store. */
-async function oldClient(kind: 'nix' | 'tix', version: number) {
-  const dir = join(T, `${kind}-${sessions++}`);
+/** A session at client `version` (1.10 to 1.34) with a fresh daemon of `kind` on the chroot store in `dir`. */
+async function oldClient(kind: 'nix' | 'tix', version: number, dir = join(T, `${kind}-${sessions++}`)) {
   mkdirSync(join(dir, 'etc'), { recursive: true });
   const conf = 'build-users-group =\nsubstituters =\n';
   writeFileSync(join(dir, 'etc', 'nix.conf'), conf);
@@ -298,4 +297,77 @@ test('queries after AddTextToStore (1.24, 1.34): the answers of Nix 2.8', { skip
       return out;
     });
   }
+});
+
+test('garbage collection after a session: the live, dead and deleted paths of Nix 2.8', {
+  skip,
+}, async () => {
+  const results: unknown[][] = [];
+  for (const kind of ['nix', 'tix'] as const) {
+    const dir = join(T, `gc-${kind}`);
+    const out: unknown[] = [];
+    const first = await oldClient(kind, 0x122, dir);
+    try {
+      const c = first.conn;
+      const addText = async (name: string, text: string, refs: string[]) => {
+        c.out.u64(WorkerOp.AddTextToStore).string(name).string(text).strings(refs);
+        await c.flush();
+        await c.processStderr();
+        return c.inp.string();
+      };
+      const dep = await addText('dep', 'dep\n', []);
+      await addText('top', `${dep}\n`, [dep]);
+      await addText('lone', 'lone\n', []);
+      const kept = await addText('kept', `${dep}\n`, [dep]);
+      // An indirect root: a link outside the store to a path in it, registered by the daemon.
+      const link = join(dir, 'result');
+      symlinkSync(kept, link);
+      c.out.u64(WorkerOp.AddIndirectRoot).string(link);
+      await c.flush();
+      await c.processStderr();
+      out.push(await c.inp.u64());
+    } finally {
+      await first.close();
+    }
+    // A second session: the first one's temporary roots are gone with its daemon.
+    const second = await oldClient(kind, 0x122, dir);
+    try {
+      const c = second.conn;
+      const gc = async (action: number, paths: string[] = []) => {
+        c.out
+          .u64(WorkerOp.CollectGarbage)
+          .u64(action)
+          .strings(paths)
+          .bool(false)
+          .u64(2n ** 64n - 1n);
+        c.out.u64(0).u64(0).u64(0);
+        await c.flush();
+        await c.processStderr();
+        const got = [(await c.inp.strings()).sort(), await c.inp.u64()];
+        await c.inp.u64();
+        return got;
+      };
+      out.push(await gc(0), await gc(1)); // returnLive, returnDead
+      c.out.u64(WorkerOp.FindRoots);
+      await c.flush();
+      await c.processStderr();
+      const roots: string[] = [];
+      for (let n = await c.inp.u64(); n > 0; n--) {
+        const [l, p] = [await c.inp.string(), await c.inp.string()];
+        if (!l.startsWith('/proc/')) roots.push(`${l.replace(dir, '<dir>')} -> ${p}`);
+      }
+      out.push(roots.sort());
+      out.push(await gc(2)); // deleteDead
+      c.out.u64(WorkerOp.QueryAllValidPaths);
+      await c.flush();
+      await c.processStderr();
+      out.push((await c.inp.strings()).sort());
+    } finally {
+      await second.close();
+    }
+    results.push(out);
+  }
+  assert.deepEqual(results[1], results[0]);
+  const [, , dead] = results[0] as [unknown, unknown, [string[], number]];
+  assert.equal(dead[0].length, 2, `dead: ${dead[0]}`);
 });
