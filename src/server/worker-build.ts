@@ -147,8 +147,11 @@ export function localWorkerBuilder(
       } catch (e) {
         if (!(e instanceof BuildError)) throw e;
         results = e.results ?? new Map();
+        // As Nix 2.8: one failed path reports its own error (the builder's, with its last log
+        // lines); several, that the build of them failed.
+        const only = e.failed?.length === 1 ? results.get(e.failed[0]!)?.errorMsg : undefined;
         failure = {
-          message: e.message,
+          message: only || e.message,
           exitStatus: e.results ? exitCodeFor(e.results.values()) || e.exitCode : e.exitCode,
         };
       } finally {

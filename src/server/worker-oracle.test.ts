@@ -14,7 +14,13 @@ import { instantiateDerivation } from '../formats/derivation-instantiate.js';
 import { type NarTree, narFromBytesTree } from '../formats/nar.js';
 import { DaemonConnection } from '../store/daemon-connection.js';
 import type { ValidPathInfo } from '../store/store.js';
-import { WORKER_MAGIC_1, WORKER_MAGIC_2, WorkerOp, writeValidPathInfo } from '../store/worker-protocol.js';
+import {
+  WORKER_MAGIC_1,
+  WORKER_MAGIC_2,
+  WorkerOp,
+  writeBasicDerivation,
+  writeValidPathInfo,
+} from '../store/worker-protocol.js';
 import { nixAsRootSkip, nixClientEnv, once, REPO_ROOT, unsignedPath } from './worker-test-support.js';
 
 const skip = nixAsRootSkip('chroot stores');
@@ -39,7 +45,7 @@ let sessions = 0;
 /** A session at client `version` (1.10 to 1.34) with a fresh daemon of `kind` on the chroot store in `dir`. */
 async function oldClient(kind: 'nix' | 'tix', version: number, dir = join(T, `${kind}-${sessions++}`)) {
   mkdirSync(join(dir, 'etc'), { recursive: true });
-  const conf = 'build-users-group =\nsubstituters =\n';
+  const conf = 'build-users-group =\nsubstituters =\nsandbox = false\nsandbox-paths = /bin/sh=/bin/busybox\n';
   writeFileSync(join(dir, 'etc', 'nix.conf'), conf);
   writeFileSync(join(dir, 'etc', 'tix.conf'), conf);
   const store = `local?root=${join(dir, 'root')}`;
@@ -370,4 +376,92 @@ test('garbage collection after a session: the live, dead and deleted paths of Ni
   assert.deepEqual(results[1], results[0]);
   const [, , dead] = results[0] as [unknown, unknown, [string[], number]];
   assert.equal(dead[0].length, 2, `dead: ${dead[0]}`);
+});
+
+/** A derivation (ATerm text and output path) whose builder is /bin/sh running `script`. */
+function shDerivation(name: string, script: string, inputSrcs: string[] = []) {
+  const made = instantiateDerivation(
+    {
+      name,
+      outputs: ['out'],
+      inputDrvs: [],
+      inputDrvOutputs: [],
+      inputSrcs,
+      system: 'x86_64-linux',
+      builder: '/bin/sh',
+      args: ['-c', script],
+      envKeys: ['builder', 'name', 'out', 'system'],
+      envVals: ['/bin/sh', name, '', 'x86_64-linux'],
+    },
+    { storeDir: '/nix/store', inputHashBase16: () => '' },
+  );
+  return { text: made.text, out: made.outputPaths[0]! };
+}
+
+test('builds (1.34): BuildPathsWithResults, BuildPaths and BuildDerivation results and outputs of Nix 2.8', {
+  skip,
+}, async () => {
+  const ok = shDerivation('built', 'echo built > $out');
+  const fails = shDerivation('fails', 'echo oops >&2; exit 3');
+  const direct = shDerivation('direct', 'echo direct > $out');
+  await sameOnBoth(0x122, async (c) => {
+    const out: unknown[] = [];
+    const addText = async (name: string, text: string) => {
+      c.out.u64(WorkerOp.AddTextToStore).string(name).string(text).strings([]);
+      await c.flush();
+      await c.processStderr();
+      return c.inp.string();
+    };
+    // 2.8 colours the error in a BuildResult (ANSI escapes) and names its own `nix log`.
+    const plain = (m: string) => m.replace(/\x1b\[[0-9;]*m/g, '').replace("run 'nix log ", "run 'tix log ");
+    const result = async () => {
+      const r = { status: await c.inp.u64(), errorMsg: plain(await c.inp.string()) };
+      const times = [await c.inp.u64(), await c.inp.bool(), await c.inp.u64(), await c.inp.u64()];
+      const built: string[] = [];
+      for (let n = await c.inp.u64(); n > 0; n--) built.push(await c.inp.string(), await c.inp.string());
+      return { ...r, timesBuilt: times[0], isNonDeterministic: times[1], built };
+    };
+    const okDrv = await addText('built.drv', ok.text);
+    const failsDrv = await addText('fails.drv', fails.text);
+    c.out
+      .u64(WorkerOp.BuildPathsWithResults)
+      .strings([`${okDrv}!out`, `${failsDrv}!out`])
+      .u64(0);
+    await c.flush();
+    await c.processStderr();
+    for (let n = await c.inp.u64(); n > 0; n--) out.push(await c.inp.string(), await result());
+    out.push(await info(c, ok.out));
+    // BuildPaths of a failing derivation: the error itself.
+    c.out
+      .u64(WorkerOp.BuildPaths)
+      .strings([`${failsDrv}!out`])
+      .u64(0);
+    await c.flush();
+    out.push(
+      await c.processStderr().then(
+        () => c.inp.u64(),
+        (e: Error) => plain(e.message),
+      ),
+    );
+    c.out.u64(WorkerOp.BuildDerivation).string(`/nix/store/${direct.out.slice(11, 43)}-direct.drv`);
+    writeBasicDerivation(c.out, {
+      name: 'direct',
+      outputs: new Map([['out', { path: direct.out, hashAlgo: '', hash: '' }]]),
+      inputSrcs: [],
+      system: 'x86_64-linux',
+      builder: '/bin/sh',
+      args: ['-c', 'echo direct > $out'],
+      env: new Map([
+        ['builder', '/bin/sh'],
+        ['name', 'direct'],
+        ['out', direct.out],
+        ['system', 'x86_64-linux'],
+      ]),
+    });
+    c.out.u64(0);
+    await c.flush();
+    await c.processStderr();
+    out.push(await result(), await info(c, direct.out));
+    return out;
+  });
 });
