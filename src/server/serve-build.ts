@@ -24,6 +24,8 @@ export function localServeBuilder(store: LocalBuildStore, base: LocalBuildOption
     maxLogSize: o.maxLogSize,
     keepFailed: o.keepFailed,
     onLogLine: (line) => o.onLog(enc.encode(`${line}\n`)),
+    // The client streams the log as it comes, so failures do not repeat its last lines (as 2.8).
+    logLines: 0,
     signal: o.signal,
   });
   return {
@@ -52,25 +54,29 @@ export function localServeBuilder(store: LocalBuildStore, base: LocalBuildOption
         return r;
       };
       const messages: string[] = [];
+      const failed = new Set<string>();
       for (const entry of paths) {
         const bang = entry.indexOf('!');
         const path = bang < 0 ? entry : entry.slice(0, bang);
         if (path.endsWith('.drv') && (bang >= 0 || (await store.isValidPath(path)))) {
           const r = await build(path);
-          if (!isSuccess(r)) messages.push(r.errorMsg);
+          if (!isSuccess(r)) {
+            messages.push(r.errorMsg);
+            failed.add(path);
+          }
         } else if (!(await store.isValidPath(path))) {
           messages.push(`path '${path}' is not valid`);
+          failed.add(path);
           results.set(path, { ...failure, errorMsg: messages.at(-1)! });
         }
       }
       if (messages.length === 0) return { status: 0, message: '' };
       const status = exitCodeFor(results.values()) || 1;
+      // As 2.8 sends its exception: "error: " and the one failure, or the failed paths in order.
+      const names = [...failed].sort().map((p) => `'${p}'`);
       return {
         status,
-        message:
-          messages.length === 1
-            ? messages[0]!
-            : `build of ${messages.length} paths failed: ${messages.join('; ')}`,
+        message: `error: ${failed.size === 1 ? messages[0]! : `build of ${names.join(', ')} failed`}`,
       };
     },
   };
