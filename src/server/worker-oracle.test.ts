@@ -12,6 +12,7 @@ import { after, test } from 'node:test';
 import { spawnTransport } from '../distribute/transport.js';
 import { instantiateDerivation } from '../formats/derivation-instantiate.js';
 import { type NarTree, narFromBytesTree } from '../formats/nar.js';
+import { WireWriter } from '../formats/wire.js';
 import { DaemonConnection } from '../store/daemon-connection.js';
 import type { ValidPathInfo } from '../store/store.js';
 import {
@@ -21,6 +22,7 @@ import {
   writeBasicDerivation,
   writeValidPathInfo,
 } from '../store/worker-protocol.js';
+import { writeExportTrailer } from './serve-export.js';
 import { nixAsRootSkip, nixClientEnv, once, REPO_ROOT, unsignedPath } from './worker-test-support.js';
 
 const skip = nixAsRootSkip('chroot stores');
@@ -462,6 +464,44 @@ test('builds (1.34): BuildPathsWithResults, BuildPaths and BuildDerivation resul
     await c.flush();
     await c.processStderr();
     out.push(await result(), await info(c, direct.out));
+    return out;
+  });
+});
+
+test('AddMultipleToStore and ImportPaths (1.34): registered as Nix 2.8 registers them', {
+  skip,
+}, async () => {
+  const dep = await unsignedPath('multi-dep', 'dep\n');
+  const top = await unsignedPath('multi-top', `${dep.info.path}\n`);
+  top.info.references = [dep.info.path];
+  top.info.sigs = ['k1:c2ln'];
+  const imported = await unsignedPath('imported', `${dep.info.path} imported\n`);
+  imported.info.references = [dep.info.path];
+  imported.info.deriver = '/nix/store/00000000000000000000000000000000-imported.drv';
+  const stream = new WireWriter();
+  stream.u64(1).raw(imported.nar);
+  writeExportTrailer(stream, imported.info).u64(0);
+  const exported = stream.toBytes();
+  await sameOnBoth(0x122, async (c) => {
+    const batch = new WireWriter().u64(2);
+    for (const p of [dep, top]) {
+      writeValidPathInfo(batch, p.info, 16, { keyed: true });
+      batch.raw(p.nar);
+    }
+    c.out.u64(WorkerOp.AddMultipleToStore).bool(false).bool(true);
+    await c.framedUpload(once(batch.toBytes()));
+    c.out.u64(WorkerOp.ImportPaths);
+    await c.flush();
+    let at = 0;
+    await c.processStderr({
+      source: async () => {
+        const piece = exported.subarray(at, at + 4096);
+        at += piece.length;
+        return piece;
+      },
+    });
+    const out: unknown[] = [await c.inp.strings()];
+    for (const p of [dep, top, imported]) out.push(await info(c, p.info.path));
     return out;
   });
 });
