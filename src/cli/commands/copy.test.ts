@@ -147,6 +147,40 @@ describe('binary caches between tix and Nix 2.8', { skip: noNix }, () => {
     await local.close();
   });
 
+  it('an uncompressed cache of the same path: the narinfo, NAR and nix-cache-info of nix copy', async () => {
+    mkdirSync(join(tmp, 'samesrc/sub'), { recursive: true });
+    writeFileSync(join(tmp, 'samesrc/a.txt'), 'same bytes\n');
+    writeFileSync(join(tmp, 'samesrc/sub/b.txt'), 'more\n');
+    const add = runNix(tmp, 'nix-store', ['--add', join(tmp, 'samesrc')]);
+    assert.equal(add.status, 0, add.stderr);
+    const path = add.stdout.toString().trim();
+    const tixAdd = await runCli([...storeFlag('same'), 'store', 'add', join(tmp, 'samesrc')], { cwd: tmp });
+    assert.equal(tixAdd.code, 0, tixAdd.stderr);
+    assert.equal(tixAdd.stdout.trim(), path);
+    const to = (cache: string) => `file://${join(tmp, cache)}?compression=none&secret-key=${join(tmp, 'sk')}`;
+    const cp = runNix(tmp, 'nix', ['copy', '--to', to('same-nix'), path]);
+    assert.equal(cp.status, 0, cp.stderr);
+    const c = await runCli([...storeFlag('same'), 'copy', '--to', to('same-tix'), path], { cwd: tmp });
+    assert.equal(c.code, 0, c.stderr);
+    const files = (cache: string) => {
+      const out: string[] = [];
+      const walk = (rel: string) => {
+        for (const e of readdirSync(join(tmp, cache, rel), { withFileTypes: true })) {
+          if (e.isDirectory()) walk(join(rel, e.name));
+          else out.push(join(rel, e.name));
+        }
+      };
+      walk('');
+      return out.sort().map((f) => [f, readFileSync(join(tmp, cache, f), 'latin1')]);
+    };
+    const want = files('same-nix');
+    assert.ok(
+      want.some(([f]) => f === `${path.slice(11, 43)}.narinfo`),
+      JSON.stringify(want.map(([f]) => f)),
+    );
+    assert.deepEqual(files('same-tix'), want);
+  });
+
   it('Nix copies from caches tix wrote (xz, zstd, none) and checks their signatures', async () => {
     const src = await openStore(`local?root=${join(tmp, 'c')}`);
     const dep = await addIaPath(src, 'nixdep', { type: 'regular', contents: 'dep for nix\n' });
