@@ -78,7 +78,9 @@ export async function planBuilds(
     let node = nodes.get(drvPath);
     if (!node) {
       if (!store.isValidPathSync(drvPath)) {
-        throw new BuildError('MISSING_INPUT', `path '${drvPath}' is not valid`, { exitCode: 1 });
+        throw new BuildError('MISSING_INPUT', `cannot build missing derivation '${drvPath}'`, {
+          exitCode: 1,
+        });
       }
       const drv = store.readDerivation(drvPath);
       const outputs = new Map([...drv.outputs].map(([n, o]) => [n, o.path]));

@@ -145,7 +145,7 @@ describe('tix build with substituters', { skip }, () => {
     assert.match(
       r.stderr,
       new RegExp(
-        `^error: some substitutes for the outputs of derivation '${topDrv}' failed: .*hash mismatch.*; try '--fallback' to build derivation from source$`,
+        `^error: some substitutes for the outputs of derivation '${topDrv}' failed: hash mismatch importing path [^\\n]*\\n +specified: [^\\n]*\\n +got: [^\\n]*; try '--fallback' to build derivation from source$`,
         'm',
       ),
     );

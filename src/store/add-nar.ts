@@ -3,7 +3,7 @@
 // failure the temporary tree is removed and nothing is registered.
 import { readFileSync } from 'node:fs';
 import { FormatError } from '../formats/errors.js';
-import { type Hash, HashSink, hashEquals, printHash } from '../formats/hash.js';
+import { type Hash, HashSink, hashEquals } from '../formats/hash.js';
 import { parseNar } from '../formats/nar-parse.js';
 import type { NarSink } from '../formats/nar-types.js';
 import { caReproducesPath, HashModuloSink, hashPartOf, parseCa } from './ca-hash.js';
@@ -16,7 +16,7 @@ import { type DiskNarSink, diskNarSink } from './nar-restore-disk.js';
 import { normaliseInfo } from './register.js';
 import { checkSignatures } from './signatures.js';
 import type { AddToStoreOptions, ValidPathInfo } from './store.js';
-import { parseNarHash } from './store-paths.js';
+import { importMismatch, parseNarHash } from './store-paths.js';
 
 async function drain(nar: AsyncIterable<Uint8Array>): Promise<void> {
   for await (const _ of nar);
@@ -130,8 +130,7 @@ export function checkContentAddress(
     h.update(contents);
     actual = h.finish();
   }
-  if (!hashEquals(actual, ca.hash))
-    throw fail(`does not match the contents (got '${printHash(actual, 'nix32', { prefix: true })}')`);
+  if (!hashEquals(actual, ca.hash)) throw importMismatch('ca hash', info.path, ca.hash, actual);
 }
 
 export async function addToStoreNar(
@@ -157,18 +156,9 @@ export async function addToStoreNar(
     async (temp, { narSize, caHash }) => {
       const expected = parseNarHash(info.narHash, info.path);
       const got = hash.finish();
-      if (!hashEquals(got, expected)) {
-        throw new StoreError(
-          'HASH_MISMATCH',
-          `cannot add path '${info.path}': hash mismatch, expected '${printHash(expected, 'nix32', { prefix: true })}', got '${printHash(got, 'nix32', { prefix: true })}'`,
-        );
-      }
-      if (info.narSize !== 0 && info.narSize !== narSize) {
-        throw new StoreError(
-          'HASH_MISMATCH',
-          `cannot add path '${info.path}': size mismatch, expected ${info.narSize} bytes, got ${narSize}`,
-        );
-      }
+      if (!hashEquals(got, expected)) throw importMismatch('hash', info.path, expected, got);
+      if (info.narSize !== 0 && info.narSize !== narSize)
+        throw importMismatch('size', info.path, info.narSize, narSize);
       checkContentAddress(store, info, temp, () => caHash.finish(got));
       await install(store, temp, { ...info, narSize }, { repair: opts.repair });
     },

@@ -8,6 +8,7 @@ import { compareUtf8 } from '../formats/byte-order.js';
 import { StoreError } from './errors.js';
 import { SCHEMA_SQL, SCHEMA_VERSION } from './schema.js';
 import type { ValidPathInfo } from './store.js';
+import { invalidReference } from './store-paths.js';
 
 /** A row of the path-info statement: the ValidPaths columns, then the references space-joined. */
 type PathInfoRow = [
@@ -286,12 +287,7 @@ export class StoreDb {
         const id = this.#s.id.get(i.path) as number;
         for (const r of i.references) {
           const refId = this.#s.id.get(r) as number | undefined;
-          if (refId === undefined) {
-            throw new StoreError(
-              'BAD_INFO',
-              `cannot register path '${i.path}': its reference '${r}' is not valid`,
-            );
-          }
+          if (refId === undefined) throw invalidReference(r);
           this.#s.addRef.run(id, refId);
         }
         const outs = drvOutputs.get(i.path);

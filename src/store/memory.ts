@@ -5,7 +5,7 @@ import { sortUtf8 } from '../formats/byte-order.js';
 import { type Derivation, derivationName, isDerivationPath, parseDerivation } from '../formats/derivation.js';
 import { checkDerivationOutputs, makeInputHasher } from '../formats/derivation-hash.js';
 import { FormatError } from '../formats/errors.js';
-import { type Hash, HashSink, hashBytes, hashEquals, printHash } from '../formats/hash.js';
+import { type Hash, HashSink, hashBytes, hashEquals } from '../formats/hash.js';
 import { collectBytes, type NarTree, narTreeSink } from '../formats/nar.js';
 import { parseNar } from '../formats/nar-parse.js';
 import { addTextAsNar } from './add-text-nar.js';
@@ -14,7 +14,7 @@ import { StoreError } from './errors.js';
 import { normaliseInfo } from './register.js';
 import { checkSignatures } from './signatures.js';
 import type { AddToStoreOptions, Store, ValidPathInfo } from './store.js';
-import { assertStorePath, parseNarHash } from './store-paths.js';
+import { assertStorePath, importMismatch, invalidReference, parseNarHash } from './store-paths.js';
 
 interface Entry {
   info: ValidPathInfo;
@@ -127,18 +127,9 @@ export class MemoryStore implements Store {
     h.update(bytes);
     const got = h.finish();
     const expected = parseNarHash(info.narHash, info.path);
-    if (!hashEquals(got, expected)) {
-      throw new StoreError(
-        'HASH_MISMATCH',
-        `cannot add path '${info.path}': hash mismatch, expected '${printHash(expected, 'nix32', { prefix: true })}', got '${printHash(got, 'nix32', { prefix: true })}'`,
-      );
-    }
-    if (info.narSize !== 0 && info.narSize !== bytes.length) {
-      throw new StoreError(
-        'HASH_MISMATCH',
-        `cannot add path '${info.path}': size mismatch, expected ${info.narSize} bytes, got ${bytes.length}`,
-      );
-    }
+    if (!hashEquals(got, expected)) throw importMismatch('hash', info.path, expected, got);
+    if (info.narSize !== 0 && info.narSize !== bytes.length)
+      throw importMismatch('size', info.path, info.narSize, bytes.length);
     if (info.ca) {
       const ca = parseCa(info.ca);
       const actual = caHashOf(bytes, sink.root(), info, ca.method, ca.hash.algo);
@@ -158,12 +149,7 @@ export class MemoryStore implements Store {
 
   #put(info: ValidPathInfo, nar: Uint8Array, tree: NarTree): void {
     for (const r of info.references) {
-      if (r !== info.path && !this.#paths.has(r)) {
-        throw new StoreError(
-          'BAD_INFO',
-          `cannot register path '${info.path}': its reference '${r}' is not valid`,
-        );
-      }
+      if (r !== info.path && !this.#paths.has(r)) throw invalidReference(r);
     }
     let drv: Derivation | undefined;
     if (isDerivationPath(info.path)) {

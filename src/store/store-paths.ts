@@ -139,3 +139,26 @@ export function formatToStore(e: unknown): never {
   if (e instanceof FormatError) throw new StoreError('BAD_INFO', e.message, { cause: e });
   throw e;
 }
+
+/**
+ * An object that does not match what its info claims, in Nix 2.8's words: its NAR hash or size
+ * ("hash mismatch importing path …", "size mismatch …") or its content address ("ca hash …").
+ */
+export function importMismatch(
+  what: 'hash' | 'size' | 'ca hash',
+  path: string,
+  specified: Hash | number,
+  got: Hash | number,
+): StoreError {
+  const show = (x: Hash | number) =>
+    typeof x === 'number' ? String(x) : printHash(x, 'nix32', { prefix: true });
+  return new StoreError(
+    'HASH_MISMATCH',
+    `${what} mismatch importing path '${path}';\n  specified: ${show(specified)}\n  got:       ${show(got)}`,
+  );
+}
+
+/** A reference that is not valid where a path is registered (Nix 2.8's InvalidPath). */
+export function invalidReference(reference: string): StoreError {
+  return new StoreError('BAD_INFO', `path '${reference}' is not valid`);
+}
