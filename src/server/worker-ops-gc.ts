@@ -1,7 +1,7 @@
 // Worker-protocol roots and garbage collection, verification and optimisation.
 import { isAbsolute } from 'node:path';
 import { StoreError } from '../store/errors.js';
-import { readStorePath, readStorePaths, WorkerOp } from '../store/worker-protocol.js';
+import { readStorePath, readStorePaths, Verbosity, WorkerOp } from '../store/worker-protocol.js';
 import { need, type WorkerConn } from './worker-context.js';
 
 type Op = (c: WorkerConn) => Promise<void>;
@@ -79,7 +79,7 @@ export const gcOps: Record<number, Op> = {
     c.logger.startWork();
     if (repair && !c.trusted) throw new StoreError('UNTRUSTED', 'you are not privileged to repair paths');
     const { errors } = await need(c.store, 'verifyStore')({ checkContents, repair });
-    for (const e of errors) c.logger.error(e);
+    for (const e of errors) c.logger.log(Verbosity.Error, e);
     c.logger.stopWork();
     c.reply.bool(errors.length > 0);
   },

@@ -414,15 +414,16 @@ export class DaemonStore implements BuildingStore {
 
   verifyStore(opts: { checkContents: boolean; repair: boolean }): Promise<{ errors: string[] }> {
     return this.#request('VerifyStore', async (c) => {
-      const errors: string[] = [];
+      // What the daemon says while verifying is its report (lines as Nix 2.8 prints them).
+      const lines: string[] = [];
       c.out.u64(WorkerOp.VerifyStore).bool(opts.checkContents).bool(opts.repair);
       await c.flush();
-      await c.processStderr({
-        onLog: (line) => (line.startsWith('error: ') ? errors.push(line.slice(7)) : this.#log(line)),
-      });
-      if ((await c.inp.bool()) && errors.length === 0)
-        errors.push(`daemon '${this.uri}' reported store errors`);
-      return { errors };
+      await c.processStderr({ onLog: (line) => lines.push(line) });
+      if (!(await c.inp.bool())) {
+        for (const l of lines) this.#log(l);
+        return { errors: [] };
+      }
+      return { errors: lines.length > 0 ? lines : [`daemon '${this.uri}' reported store errors`] };
     });
   }
 

@@ -26,7 +26,7 @@ export interface VerifyOptions {
 }
 
 export interface VerifyResult {
-  /** Problems left unresolved. */
+  /** Problems left unresolved: the lines to show, in Nix 2.8's words (an "error: " prefix included). */
   errors: string[];
   /** What was fixed: repaired paths, vanished paths removed from the database, leftovers removed. */
   fixed: string[];
@@ -57,7 +57,7 @@ export async function verifyStore(store: LocalStore, opts: VerifyOptions): Promi
           store.db.transaction(() => store.db.invalidatePath(path));
           res.fixed.push(`path '${path}' disappeared, removed it from the database`);
         } else {
-          broken.push({ info, problem: `path '${path}' disappeared, but it still has valid referrers` });
+          broken.push({ info, problem: `path '${path}' disappeared, but it still has valid referrers!` });
         }
         continue;
       }
@@ -67,7 +67,7 @@ export async function verifyStore(store: LocalStore, opts: VerifyOptions): Promi
       if (!hashEquals(got, expected)) {
         broken.push({
           info,
-          problem: `path '${path}' was modified: expected hash '${printHash(expected, 'nix32', { prefix: true })}', got '${printHash(got, 'nix32', { prefix: true })}'`,
+          problem: `path '${path}' was modified! expected hash '${printHash(expected, 'nix32', { prefix: true })}', got '${printHash(got, 'nix32', { prefix: true })}'`,
         });
       } else if (info.narSize !== size) {
         if (info.narSize === 0 || opts.repair) {
@@ -91,7 +91,8 @@ export async function verifyStore(store: LocalStore, opts: VerifyOptions): Promi
         res.fixed.push(`${problem}; repaired by building '${info.deriver}' again`);
         continue;
       }
-      res.errors.push(opts.repair ? `${problem}; cannot repair it: no source for a good copy` : problem);
+      res.errors.push(problem);
+      if (opts.repair) res.errors.push(`error: cannot repair path '${info.path}'`);
       continue;
     }
     try {
@@ -99,7 +100,7 @@ export async function verifyStore(store: LocalStore, opts: VerifyOptions): Promi
       res.fixed.push(`${problem}; repaired`);
     } catch (e) {
       if (!(e instanceof StoreError)) throw e;
-      res.errors.push(`${problem}; repair failed: ${e.message}`);
+      res.errors.push(problem, `error: cannot repair path '${info.path}': ${e.message}`);
     }
   }
   return res;
