@@ -44,7 +44,7 @@ const common = {
   charset: 'ascii',
   packages: 'external',
   // No keepNames: nothing reads a function's or class's name (error classes set `name`
-  // themselves), and esbuild's __name calls for every function cost ~10 ms at each start.
+  // themselves), and esbuild's __name calls for every function cost time at each start.
   keepNames: false,
   sourcemap: 'linked',
   logLevel: 'warning',
