@@ -15,7 +15,7 @@ test('flags take their values in order; a one-letter flag may carry its value at
   assert.equal(flagValue(p, '--max-jobs'), '2');
   assert.deepEqual(flagValues(p, '--arg'), [['x', '1']]);
   assert.deepEqual(p.positional, ['a', '-j3']);
-  assert.throws(() => parseArgs(['-kx'], SPEC), /unrecognised flag '-kx'/);
+  assert.throws(() => parseArgs(['-kx'], SPEC), /unrecognised flag '-x'/);
   assert.throws(() => parseArgs(['--max-jobs'], SPEC), /flag '--max-jobs' requires 1 argument/);
 });
 
@@ -46,4 +46,22 @@ test('tix COMMAND --help prints the usage of that command and exits 0', async ()
   const bad = await runCli(['build', '--no-such-flag'], { cwd: '/' });
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /unrecognised flag '--no-such-flag'/);
+});
+
+test("compound short flags as Nix reads them: '-rsSh' is four flags, '-j3' a flag and its value", () => {
+  const spec = {
+    '-r': { arity: 0 },
+    '-s': { arity: 0 },
+    '-S': { arity: 0 },
+    '-h': { arity: 0 },
+    '--max-jobs': { arity: 1, aliases: ['-j'] },
+    '-dc': { arity: 0 },
+  };
+  const p = parseArgs(['-rsSh', 'x', '-dc', '-sj', '3'], spec);
+  assert.deepEqual([...p.flags.keys()], ['-r', '-s', '-S', '-h', '-dc', '--max-jobs']);
+  assert.deepEqual(p.flags.get('-s'), [[], []]);
+  assert.deepEqual(p.flags.get('--max-jobs'), [['3']]);
+  assert.deepEqual(p.positional, ['x']);
+  assert.deepEqual(parseArgs(['-rj4'], spec).flags.get('--max-jobs'), [['4']]);
+  assert.throws(() => parseArgs(['-rX'], spec), /unrecognised flag '-X'/);
 });

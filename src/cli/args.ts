@@ -43,7 +43,24 @@ export function commandUsage(name: string[], summary: string, spec: Record<strin
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * Nix's compound short flags: `-rsSh` is `-r -s -S -h`; from the first character that is not a
+ * letter on, the rest is the last flag's value (`-j3` is `-j 3`).
+ */
+function expandCompound(a: string): string[] {
+  const out = [a.slice(0, 2)];
+  for (let j = 2; j < a.length; j++) {
+    if (/[a-zA-Z]/.test(a[j]!)) out.push(`-${a[j]}`);
+    else {
+      out.push(a.slice(j));
+      break;
+    }
+  }
+  return out;
+}
+
 export function parseArgs(argv: string[], spec: Record<string, FlagSpec>): ParsedArgs {
+  argv = [...argv];
   const byName = new Map<string, [string, FlagSpec]>();
   for (const [name, s] of Object.entries(spec)) {
     byName.set(name, [name, s]);
@@ -68,6 +85,11 @@ export function parseArgs(argv: string[], spec: Record<string, FlagSpec>): Parse
           flags.set(short[0], list);
           continue;
         }
+      }
+      if (!hit && /^-[a-zA-Z]./.test(a)) {
+        argv.splice(i, 1, ...expandCompound(a));
+        i--;
+        continue;
       }
       if (!hit && a === '--help') throw new HelpRequest(spec);
       if (!hit) throw new UsageError(`unrecognised flag '${a}'`);
