@@ -37,7 +37,8 @@ export async function hashFsPath(path: string, algo: HashAlgo, mode: 'path' | 'f
   try {
     lstatSync(path);
   } catch (e) {
-    throw sysError(`getting status of '${path}'`, e);
+    // Nix 2.8's words: `nix hash file` opens the file, `nix hash path` looks at it first.
+    throw sysError(mode === 'file' ? `opening file '${path}'` : `getting status of '${path}'`, e);
   }
   const sink = new HashSink(algo);
   // Hashing is done with a chunk as soon as update returns, so big files reuse a few buffers.

@@ -87,4 +87,18 @@ describe('tix hash against Nix 2.8', { skip: noNix }, () => {
       });
     }
   }
+  it('refuses what Nix refuses, with its first line', async () => {
+    for (const args of [
+      ['file', '/nonexistent-tix'],
+      ['path', '/nonexistent-tix'],
+      ['path', '--type', 'sha3', 'f.txt'],
+      ['to-base16', '--type', 'sha3', 'abc'],
+    ]) {
+      const t = await runCli(['hash', ...args], { cwd: tmp });
+      const n = runNix(tmp, 'nix', ['hash', ...args], { cwd: tmp });
+      assert.notEqual(n.status, 0);
+      assert.equal(t.code, 1);
+      assert.equal(t.stderr, `${n.stderr.toString().split('\n')[0]}\n`, args.join(' '));
+    }
+  });
 });
