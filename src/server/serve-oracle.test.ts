@@ -213,3 +213,22 @@ test('serve builds (2.4 to 2.7 clients): the results of Nix 2.8, times aside', {
 function plain(m: string): string {
   return m.replace(/\x1b\[[0-9;]*m/g, '').replace("run 'nix log ", "run 'tix log ");
 }
+
+test('bad requests: the error and exit status of nix-store --serve', { skip }, () => {
+  const hello = () => new WireWriter().u64(SERVE_MAGIC_1).u64(0x206);
+  for (const [what, w] of [
+    ['bad magic', new WireWriter().u64(0x1234).u64(0x206)],
+    ['unknown command', hello().u64(77)],
+    ['a path outside the store', hello().u64(ServeOp.DumpStorePath).string('/tmp/not-the-store')],
+    [
+      'an invalid path',
+      hello().u64(ServeOp.DumpStorePath).string('/nix/store/55555555555555555555555555555555-x'),
+    ],
+  ] as const) {
+    const input = w.toBytes();
+    const [nix, tix] = [serve('nix', input), serve('tix', input)];
+    assert.equal(nix.status, 1, what);
+    assert.equal(tix.status, 1, what);
+    assert.equal(tix.stderr, nix.stderr, what);
+  }
+});

@@ -104,7 +104,7 @@ export class LocalStore implements Store {
   /** Where a logical store path lives on disk. */
   toRealPath(storePath: string): string {
     if (!storePath.startsWith(`${this.storeDir}/`)) {
-      throw new StoreError('NOT_IN_STORE', `path '${storePath}' is not in the Nix store '${this.storeDir}'`);
+      throw new StoreError('NOT_IN_STORE', `path '${storePath}' is not in the Nix store`);
     }
     return this.realStoreDir + storePath.slice(this.storeDir.length);
   }

@@ -22,7 +22,7 @@ export function assertStorePath(path: string, storeDir: string): void {
     if (STORE_PATH_BASE.test(path)) return;
   }
   if (typeof path !== 'string' || !path.startsWith(`${storeDir}/`)) {
-    throw new StoreError('NOT_IN_STORE', `path '${path}' is not in the Nix store '${storeDir}'`);
+    throw new StoreError('NOT_IN_STORE', `path '${path}' is not in the Nix store`);
   }
   const base = path.slice(storeDir.length + 1);
   try {
