@@ -7,15 +7,11 @@
 // start and stop times aside.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { spawnTransport } from '../distribute/transport.js';
-import type { BasicDerivation } from '../formats/derivation.js';
-import { instantiateDerivation } from '../formats/derivation-instantiate.js';
-import { hashBytes } from '../formats/hash.js';
-import { narFromBytesTree } from '../formats/nar.js';
 import { WireReader, WireWriter } from '../formats/wire.js';
 import {
   DEFAULT_BUILD_OPTIONS,
@@ -25,9 +21,14 @@ import {
   writeBasicDerivation,
   writeBuildOptions,
 } from '../store/serve-protocol.js';
-import { contentAddressedInfo, textStorePath } from '../store/store-paths.js';
 import { writeExportTrailer } from './serve-export.js';
-import { nixAsRootSkip, REPO_ROOT, unsignedPath } from './worker-test-support.js';
+import {
+  nixAsRootSkip,
+  oracleServerDir,
+  REPO_ROOT,
+  shDerivation,
+  unsignedPath,
+} from './worker-test-support.js';
 
 const skip = nixAsRootSkip('chroot stores');
 const T = mkdtempSync(join(tmpdir(), 'tix-serve-oracle-'));
@@ -38,15 +39,11 @@ let runs = 0;
 /** A fresh `--serve --write` of `kind` on its own chroot store: the executable, arguments, env. */
 function server(kind: 'nix' | 'tix') {
   const dir = join(T, `${kind}-${runs++}`);
-  mkdirSync(join(dir, 'etc'), { recursive: true });
-  const conf = 'build-users-group =\nsubstituters =\nsandbox = false\nsandbox-paths = /bin/sh=/bin/busybox\n';
-  writeFileSync(join(dir, 'etc', 'nix.conf'), conf);
-  writeFileSync(join(dir, 'etc', 'tix.conf'), conf);
-  const store = `local?root=${join(dir, 'root')}`;
+  const { store, env } = oracleServerDir(dir);
   return {
     exe: kind === 'nix' ? 'nix-store' : join(REPO_ROOT, 'bin', 'tix-store'),
     args: ['--serve', '--write', '--store', store],
-    env: { ...process.env, NIX_CONF_DIR: join(dir, 'etc'), TIX_CONF_DIR: join(dir, 'etc'), HOME: dir },
+    env: { ...env, HOME: dir },
   };
 }
 
@@ -107,50 +104,10 @@ test('every non-building serve command answers byte for byte as Nix 2.8 (2.4 to 
   }
 });
 
-/** A derivation running /bin/sh `script`: its .drv as a text path (info and NAR) and its output. */
-async function shDrv(name: string, script: string) {
-  const made = instantiateDerivation(
-    {
-      name,
-      outputs: ['out'],
-      inputDrvs: [],
-      inputDrvOutputs: [],
-      inputSrcs: [],
-      system: 'x86_64-linux',
-      builder: '/bin/sh',
-      args: ['-c', script],
-      envKeys: ['builder', 'name', 'out', 'system'],
-      envVals: ['/bin/sh', name, '', 'x86_64-linux'],
-    },
-    { storeDir: '/nix/store', inputHashBase16: () => '' },
-  );
-  const { path, hash } = textStorePath(`${name}.drv`, made.text, [], '/nix/store');
-  const nar = await narFromBytesTree({ type: 'regular', contents: made.text });
-  const info = contentAddressedInfo(path, { hash: hashBytes('sha256', nar), size: nar.length }, [], {
-    method: 'text',
-    hash,
-  });
-  const basic: BasicDerivation = {
-    name,
-    outputs: new Map([['out', { path: made.outputPaths[0]!, hashAlgo: '', hash: '' }]]),
-    inputSrcs: [],
-    system: 'x86_64-linux',
-    builder: '/bin/sh',
-    args: ['-c', script],
-    env: new Map([
-      ['builder', '/bin/sh'],
-      ['name', name],
-      ['out', made.outputPaths[0]!],
-      ['system', 'x86_64-linux'],
-    ]),
-  };
-  return { drvPath: path, info, nar, basic, out: made.outputPaths[0]! };
-}
-
 test('serve builds (2.4 to 2.7 clients): the results of Nix 2.8, times aside', { skip }, async () => {
-  const okBuild = await shDrv('serve-ok', 'echo ok > $out');
-  const failBuild = await shDrv('serve-fail', 'echo oops >&2; exit 3');
-  const direct = await shDrv('serve-direct', 'echo direct > $out');
+  const okBuild = await shDerivation('serve-ok', 'echo ok > $out');
+  const failBuild = await shDerivation('serve-fail', 'echo oops >&2; exit 3');
+  const direct = await shDerivation('serve-direct', 'echo direct > $out');
   for (const version of [0x204, 0x205, 0x206, 0x207]) {
     const w = new WireWriter().u64(SERVE_MAGIC_1).u64(version);
     for (const d of [okBuild, failBuild]) {

@@ -5,7 +5,7 @@
 // AddToStoreNar with its NAR unframed (1.20), tunnelled through STDERR_READ (1.21) and framed
 // (1.23); the current AddToStore (1.34); the queries that do not build; garbage collection.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -23,10 +23,17 @@ import {
   writeValidPathInfo,
 } from '../store/worker-protocol.js';
 import { writeExportTrailer } from './serve-export.js';
-import { nixAsRootSkip, nixClientEnv, once, REPO_ROOT, unsignedPath } from './worker-test-support.js';
+import {
+  nixAsRootSkip,
+  once,
+  oracleServerDir,
+  REPO_ROOT,
+  shDerivation,
+  unsignedPath,
+} from './worker-test-support.js';
 
 const skip = nixAsRootSkip('chroot stores');
-const T = mkdtempSync(join(tmpdir(), 'tix-worker-legacy-'));
+const T = mkdtempSync(join(tmpdir(), 'tix-worker-oracle-'));
 after(() => rmSync(T, { recursive: true, force: true }));
 
 const TREE: NarTree = {
@@ -46,12 +53,7 @@ let sessions = 0;
 
 /** A session at client `version` (1.10 to 1.34) with a fresh daemon of `kind` on the chroot store in `dir`. */
 async function oldClient(kind: 'nix' | 'tix', version: number, dir = join(T, `${kind}-${sessions++}`)) {
-  mkdirSync(join(dir, 'etc'), { recursive: true });
-  const conf = 'build-users-group =\nsubstituters =\nsandbox = false\nsandbox-paths = /bin/sh=/bin/busybox\n';
-  writeFileSync(join(dir, 'etc', 'nix.conf'), conf);
-  writeFileSync(join(dir, 'etc', 'tix.conf'), conf);
-  const store = `local?root=${join(dir, 'root')}`;
-  const env = { ...nixClientEnv(dir, store), TIX_STORE: store, TIX_CONF_DIR: join(dir, 'etc') };
+  const { env } = oracleServerDir(dir);
   const exe = kind === 'nix' ? 'nix-daemon' : join(REPO_ROOT, 'bin', 'tix-daemon');
   const t = spawnTransport(kind, exe, ['--stdio'], { env });
   const conn = new DaemonConnection({
@@ -380,32 +382,12 @@ test('garbage collection after a session: the live, dead and deleted paths of Ni
   assert.equal(dead[0].length, 2, `dead: ${dead[0]}`);
 });
 
-/** A derivation (ATerm text and output path) whose builder is /bin/sh running `script`. */
-function shDerivation(name: string, script: string, inputSrcs: string[] = []) {
-  const made = instantiateDerivation(
-    {
-      name,
-      outputs: ['out'],
-      inputDrvs: [],
-      inputDrvOutputs: [],
-      inputSrcs,
-      system: 'x86_64-linux',
-      builder: '/bin/sh',
-      args: ['-c', script],
-      envKeys: ['builder', 'name', 'out', 'system'],
-      envVals: ['/bin/sh', name, '', 'x86_64-linux'],
-    },
-    { storeDir: '/nix/store', inputHashBase16: () => '' },
-  );
-  return { text: made.text, out: made.outputPaths[0]! };
-}
-
 test('builds (1.34): BuildPathsWithResults, BuildPaths and BuildDerivation results and outputs of Nix 2.8', {
   skip,
 }, async () => {
-  const ok = shDerivation('built', 'echo built > $out');
-  const fails = shDerivation('fails', 'echo oops >&2; exit 3');
-  const direct = shDerivation('direct', 'echo direct > $out');
+  const ok = await shDerivation('built', 'echo built > $out');
+  const fails = await shDerivation('fails', 'echo oops >&2; exit 3');
+  const direct = await shDerivation('direct', 'echo direct > $out');
   await sameOnBoth(0x122, async (c) => {
     const out: unknown[] = [];
     const addText = async (name: string, text: string) => {
@@ -445,21 +427,8 @@ test('builds (1.34): BuildPathsWithResults, BuildPaths and BuildDerivation resul
         (e: Error) => plain(e.message),
       ),
     );
-    c.out.u64(WorkerOp.BuildDerivation).string(`/nix/store/${direct.out.slice(11, 43)}-direct.drv`);
-    writeBasicDerivation(c.out, {
-      name: 'direct',
-      outputs: new Map([['out', { path: direct.out, hashAlgo: '', hash: '' }]]),
-      inputSrcs: [],
-      system: 'x86_64-linux',
-      builder: '/bin/sh',
-      args: ['-c', 'echo direct > $out'],
-      env: new Map([
-        ['builder', '/bin/sh'],
-        ['name', 'direct'],
-        ['out', direct.out],
-        ['system', 'x86_64-linux'],
-      ]),
-    });
+    c.out.u64(WorkerOp.BuildDerivation).string(direct.drvPath);
+    writeBasicDerivation(c.out, direct.basic);
     c.out.u64(0);
     await c.flush();
     await c.processStderr();

@@ -1,12 +1,14 @@
 // Test helpers for the worker-protocol server: an unsigned input-addressed path with its NAR, a
 // signing key, a daemon on a temporary socket with a chosen peer identity, raw socket sessions.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { have } from '../build/test-support.js';
+import type { BasicDerivation } from '../formats/derivation.js';
+import { instantiateDerivation } from '../formats/derivation-instantiate.js';
 import { hashBytes, parseHash, printHash } from '../formats/hash.js';
 import { narFromBytesTree } from '../formats/nar.js';
 import { fingerprint } from '../formats/narinfo.js';
@@ -16,6 +18,7 @@ import { WireWriter } from '../formats/wire.js';
 import { DaemonStore } from '../store/daemon.js';
 import { connectUnixSocket } from '../store/daemon-open.js';
 import type { ValidPathInfo } from '../store/store.js';
+import { contentAddressedInfo, textStorePath } from '../store/store-paths.js';
 import { WORKER_MAGIC_1 } from '../store/worker-protocol.js';
 import { type DaemonServer, type DaemonServerOptions, startDaemonServer } from './daemon-server.js';
 import type { UserDb } from './trust.js';
@@ -216,4 +219,63 @@ export async function rawSession(
   clearTimeout(timer);
   sock.destroy();
   return { received: Buffer.concat(got), closedByServer };
+}
+
+/**
+ * A server directory for the oracle tests (Nix 2.8 and tix answering the same requests): a chroot
+ * store below `dir`, and one configuration for both in `dir/etc` (no sandbox, builds as the
+ * caller, /bin/sh from busybox as a chroot store's builds need it, no substituters). The
+ * environment names the store and the configuration for either.
+ */
+export function oracleServerDir(dir: string): { store: string; env: NodeJS.ProcessEnv } {
+  mkdirSync(join(dir, 'etc'), { recursive: true });
+  const conf = 'build-users-group =\nsubstituters =\nsandbox = false\nsandbox-paths = /bin/sh=/bin/busybox\n';
+  writeFileSync(join(dir, 'etc', 'nix.conf'), conf);
+  writeFileSync(join(dir, 'etc', 'tix.conf'), conf);
+  const store = `local?root=${join(dir, 'root')}`;
+  return { store, env: { ...nixClientEnv(dir, store), TIX_STORE: store, TIX_CONF_DIR: join(dir, 'etc') } };
+}
+
+/**
+ * A derivation whose builder is /bin/sh running `script` (x86_64-linux, one output): its ATerm,
+ * its .drv as a text path (path, info, NAR), the BasicDerivation, and its output path.
+ */
+export async function shDerivation(name: string, script: string) {
+  const made = instantiateDerivation(
+    {
+      name,
+      outputs: ['out'],
+      inputDrvs: [],
+      inputDrvOutputs: [],
+      inputSrcs: [],
+      system: 'x86_64-linux',
+      builder: '/bin/sh',
+      args: ['-c', script],
+      envKeys: ['builder', 'name', 'out', 'system'],
+      envVals: ['/bin/sh', name, '', 'x86_64-linux'],
+    },
+    { storeDir: '/nix/store', inputHashBase16: () => '' },
+  );
+  const out = made.outputPaths[0]!;
+  const { path, hash } = textStorePath(`${name}.drv`, made.text, [], '/nix/store');
+  const nar = await narFromBytesTree({ type: 'regular', contents: made.text });
+  const info = contentAddressedInfo(path, { hash: hashBytes('sha256', nar), size: nar.length }, [], {
+    method: 'text',
+    hash,
+  });
+  const basic: BasicDerivation = {
+    name,
+    outputs: new Map([['out', { path: out, hashAlgo: '', hash: '' }]]),
+    inputSrcs: [],
+    system: 'x86_64-linux',
+    builder: '/bin/sh',
+    args: ['-c', script],
+    env: new Map([
+      ['builder', '/bin/sh'],
+      ['name', name],
+      ['out', out],
+      ['system', 'x86_64-linux'],
+    ]),
+  };
+  return { text: made.text, drvPath: path, info, nar, basic, out };
 }
