@@ -406,6 +406,24 @@ test('builds (1.34): BuildPathsWithResults, BuildPaths and BuildDerivation resul
       return { ...r, timesBuilt: times[0], isNonDeterministic: times[1], built };
     };
     const okDrv = await addText('built.drv', ok.text);
+    // An output that keeps one of its two inputs' paths: its references are found by scanning.
+    const dep = await addText('dep', 'dep\n');
+    const other = await addText('other', 'other\n');
+    const refs = await shDerivation('refs', `echo ${dep} > $out; echo ${other.slice(0, 20)} >> $out`, [
+      dep,
+      other,
+    ]);
+    c.out.u64(WorkerOp.AddTextToStore).string('refs.drv').string(refs.text).strings([dep, other]);
+    await c.flush();
+    await c.processStderr();
+    const refsDrv = await c.inp.string();
+    c.out
+      .u64(WorkerOp.BuildPaths)
+      .strings([`${refsDrv}!out`])
+      .u64(0);
+    await c.flush();
+    await c.processStderr();
+    out.push(await c.inp.u64(), await info(c, refs.out));
     const failsDrv = await addText('fails.drv', fails.text);
     c.out
       .u64(WorkerOp.BuildPathsWithResults)

@@ -240,14 +240,14 @@ export function oracleServerDir(dir: string): { store: string; env: NodeJS.Proce
  * A derivation whose builder is /bin/sh running `script` (x86_64-linux, one output): its ATerm,
  * its .drv as a text path (path, info, NAR), the BasicDerivation, and its output path.
  */
-export async function shDerivation(name: string, script: string) {
+export async function shDerivation(name: string, script: string, inputSrcs: string[] = []) {
   const made = instantiateDerivation(
     {
       name,
       outputs: ['out'],
       inputDrvs: [],
       inputDrvOutputs: [],
-      inputSrcs: [],
+      inputSrcs,
       system: 'x86_64-linux',
       builder: '/bin/sh',
       args: ['-c', script],
@@ -257,16 +257,16 @@ export async function shDerivation(name: string, script: string) {
     { storeDir: '/nix/store', inputHashBase16: () => '' },
   );
   const out = made.outputPaths[0]!;
-  const { path, hash } = textStorePath(`${name}.drv`, made.text, [], '/nix/store');
+  const { path, hash } = textStorePath(`${name}.drv`, made.text, inputSrcs, '/nix/store');
   const nar = await narFromBytesTree({ type: 'regular', contents: made.text });
-  const info = contentAddressedInfo(path, { hash: hashBytes('sha256', nar), size: nar.length }, [], {
+  const info = contentAddressedInfo(path, { hash: hashBytes('sha256', nar), size: nar.length }, inputSrcs, {
     method: 'text',
     hash,
   });
   const basic: BasicDerivation = {
     name,
     outputs: new Map([['out', { path: out, hashAlgo: '', hash: '' }]]),
-    inputSrcs: [],
+    inputSrcs,
     system: 'x86_64-linux',
     builder: '/bin/sh',
     args: ['-c', script],
