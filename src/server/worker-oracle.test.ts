@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { spawnTransport } from '../distribute/transport.js';
 import { instantiateDerivation } from '../formats/derivation-instantiate.js';
+import { hashBytes } from '../formats/hash.js';
 import { type NarTree, narFromBytesTree } from '../formats/nar.js';
 import { WireWriter } from '../formats/wire.js';
 import { DaemonConnection } from '../store/daemon-connection.js';
@@ -644,6 +645,48 @@ test('SetOptions (1.34): max-silent-time and timeout end builds as on Nix 2.8', 
         await c.inp.u64();
         await c.inp.u64();
         for (let k = (await c.inp.u64()) * 2; k > 0; k--) await c.inp.string(); // builtOutputs: id, realisation
+      }
+      out.push(await info(c, d.out));
+    }
+    return out;
+  });
+});
+
+test('fixed-output derivations (1.34): right and wrong hashes, as Nix 2.8 builds and refuses them', {
+  skip,
+}, async () => {
+  const contents = 'fixed contents\n';
+  const flat = { method: 'flat' as const, hash: hashBytes('sha256', contents) };
+  const right = await shDerivation('fod-right', `printf 'fixed contents\\n' > $out`, [], flat);
+  const wrong = await shDerivation('fod-wrong', `printf 'other contents\\n' > $out`, [], flat);
+  const rec = await shDerivation('fod-rec', 'PATH=/bin:/usr/bin; mkdir $out; echo x > $out/f', [], {
+    method: 'recursive',
+    hash: hashBytes('sha256', 'not the NAR'),
+  });
+  await sameOnBoth(0x122, async (c) => {
+    const out: unknown[] = [];
+    for (const d of [right, wrong, rec]) {
+      c.out.u64(WorkerOp.AddTextToStore).string(`${d.basic.name}.drv`).string(d.text).strings([]);
+      await c.flush();
+      await c.processStderr();
+      const drv = await c.inp.string();
+      c.out
+        .u64(WorkerOp.BuildPathsWithResults)
+        .strings([`${drv}!out`])
+        .u64(0);
+      await c.flush();
+      await c.processStderr();
+      for (let n = await c.inp.u64(); n > 0; n--) {
+        out.push(
+          await c.inp.string(),
+          await c.inp.u64(),
+          (await c.inp.string()).replace(/\x1b\[[0-9;]*m/g, ''),
+        );
+        await c.inp.u64();
+        await c.inp.bool();
+        await c.inp.u64();
+        await c.inp.u64();
+        for (let k = (await c.inp.u64()) * 2; k > 0; k--) out.push(await c.inp.string());
       }
       out.push(await info(c, d.out));
     }

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { have } from '../build/test-support.js';
 import type { BasicDerivation } from '../formats/derivation.js';
 import { instantiateDerivation } from '../formats/derivation-instantiate.js';
-import { hashBytes, parseHash, printHash } from '../formats/hash.js';
+import { type Hash, hashBytes, parseHash, printHash } from '../formats/hash.js';
 import { narFromBytesTree } from '../formats/nar.js';
 import { fingerprint } from '../formats/narinfo.js';
 import { toNix32 } from '../formats/nix32.js';
@@ -237,14 +237,20 @@ export function oracleServerDir(dir: string): { store: string; env: NodeJS.Proce
 }
 
 /**
- * A derivation whose builder is /bin/sh running `script` (x86_64-linux, one output): its ATerm,
+ * A derivation whose builder is /bin/sh running `script` (x86_64-linux, one output, fixed or not): its ATerm,
  * its .drv as a text path (path, info, NAR), the BasicDerivation, and its output path.
  */
-export async function shDerivation(name: string, script: string, inputSrcs: string[] = []) {
+export async function shDerivation(
+  name: string,
+  script: string,
+  inputSrcs: string[] = [],
+  fixed?: { method: 'flat' | 'recursive'; hash: Hash },
+) {
   const made = instantiateDerivation(
     {
       name,
       outputs: ['out'],
+      ...(fixed ? { fixed } : {}),
       inputDrvs: [],
       inputDrvOutputs: [],
       inputSrcs,
@@ -265,7 +271,18 @@ export async function shDerivation(name: string, script: string, inputSrcs: stri
   });
   const basic: BasicDerivation = {
     name,
-    outputs: new Map([['out', { path: out, hashAlgo: '', hash: '' }]]),
+    outputs: new Map([
+      [
+        'out',
+        fixed
+          ? {
+              path: out,
+              hashAlgo: `${fixed.method === 'recursive' ? 'r:' : ''}${fixed.hash.algo}`,
+              hash: printHash(fixed.hash, 'base16'),
+            }
+          : { path: out, hashAlgo: '', hash: '' },
+      ],
+    ]),
     inputSrcs,
     system: 'x86_64-linux',
     builder: '/bin/sh',
