@@ -53,8 +53,13 @@ const FILE: NarTree = { type: 'regular', contents: 'flat contents\n' };
 let sessions = 0;
 
 /** A session at client `version` (1.10 to 1.34) with a fresh daemon of `kind` on the chroot store in `dir`. */
-async function oldClient(kind: 'nix' | 'tix', version: number, dir = join(T, `${kind}-${sessions++}`)) {
-  const { env } = oracleServerDir(dir);
+async function oldClient(
+  kind: 'nix' | 'tix',
+  version: number,
+  dir = join(T, `${kind}-${sessions++}`),
+  sandbox = false,
+) {
+  const { env } = oracleServerDir(dir, sandbox);
   const exe = kind === 'nix' ? 'nix-daemon' : join(REPO_ROOT, 'bin', 'tix-daemon');
   const t = spawnTransport(kind, exe, ['--stdio'], { env });
   const conn = new DaemonConnection({
@@ -137,10 +142,14 @@ async function readInfo(c: Conn) {
 }
 
 /** Runs `steps` against both daemons at `version` (and their store's directory); their results must be equal. */
-async function sameOnBoth(version: number, steps: (c: Conn, dir: string) => Promise<unknown[]>) {
+async function sameOnBoth(
+  version: number,
+  steps: (c: Conn, dir: string) => Promise<unknown[]>,
+  opts: { sandbox?: boolean } = {},
+) {
   const results: unknown[][] = [];
   for (const kind of ['nix', 'tix'] as const) {
-    const { conn, close, tail, dir } = await oldClient(kind, version);
+    const { conn, close, tail, dir } = await oldClient(kind, version, undefined, opts.sandbox);
     try {
       results.push(await steps(conn, dir));
     } catch (e) {
@@ -692,4 +701,54 @@ test('fixed-output derivations (1.34): right and wrong hashes, as Nix 2.8 builds
     }
     return out;
   });
+});
+
+test('several outputs, one or all wanted, and --check, sandboxed (1.34): the results of Nix 2.8', {
+  skip,
+}, async () => {
+  const multi = await shDerivation('multi', 'echo out > $out; echo dev > $dev', [], undefined, [
+    'out',
+    'dev',
+  ]);
+  const varies = await shDerivation('varies', 'cat /proc/sys/kernel/random/uuid > $out');
+  await sameOnBoth(
+    0x122,
+    async (c, dir) => {
+      const out: unknown[] = [];
+      const drvs = new Map<string, string>();
+      for (const d of [multi, varies]) {
+        c.out.u64(WorkerOp.AddTextToStore).string(`${d.basic.name}.drv`).string(d.text).strings([]);
+        await c.flush();
+        await c.processStderr();
+        drvs.set(d.basic.name, await c.inp.string());
+      }
+      const build = async (paths: string[], mode: number) => {
+        c.out.u64(WorkerOp.BuildPathsWithResults).strings(paths).u64(mode);
+        await c.flush();
+        await c.processStderr();
+        for (let n = await c.inp.u64(); n > 0; n--) {
+          out.push(
+            await c.inp.string(),
+            await c.inp.u64(),
+            (await c.inp.string()).replace(/\x1b\[[0-9;]*m/g, '').replace(dir, '<dir>'),
+          );
+          out.push(await c.inp.u64(), await c.inp.bool());
+          await c.inp.u64();
+          await c.inp.u64();
+          for (let k = (await c.inp.u64()) * 2; k > 0; k--) out.push(await c.inp.string());
+        }
+      };
+      const m = drvs.get('multi')!;
+      await build([`${m}!dev`], 0);
+      out.push(await info(c, multi.outPaths.get('out')!), await info(c, multi.outPaths.get('dev')!));
+      await build([`${m}!*`], 0);
+      await build([`${m}!out`], 0); // already valid
+      await build([`${m}!*`], 2); // --check: the same bytes again
+      const v = drvs.get('varies')!;
+      await build([`${v}!out`], 0);
+      await build([`${v}!out`], 2); // --check: other bytes
+      return out;
+    },
+    { sandbox: true },
+  );
 });

@@ -223,13 +223,13 @@ export async function rawSession(
 
 /**
  * A server directory for the oracle tests (Nix 2.8 and tix answering the same requests): a chroot
- * store below `dir`, and one configuration for both in `dir/etc` (no sandbox, builds as the
+ * store below `dir`, and one configuration for both in `dir/etc` (no sandbox unless asked, builds as the
  * caller, /bin/sh from busybox as a chroot store's builds need it, no substituters). The
  * environment names the store and the configuration for either.
  */
-export function oracleServerDir(dir: string): { store: string; env: NodeJS.ProcessEnv } {
+export function oracleServerDir(dir: string, sandbox = false): { store: string; env: NodeJS.ProcessEnv } {
   mkdirSync(join(dir, 'etc'), { recursive: true });
-  const conf = 'build-users-group =\nsubstituters =\nsandbox = false\nsandbox-paths = /bin/sh=/bin/busybox\n';
+  const conf = `build-users-group =\nsubstituters =\nsandbox = ${sandbox}\nsandbox-paths = /bin/sh=/bin/busybox\n`;
   writeFileSync(join(dir, 'etc', 'nix.conf'), conf);
   writeFileSync(join(dir, 'etc', 'tix.conf'), conf);
   const store = `local?root=${join(dir, 'root')}`;
@@ -245,11 +245,20 @@ export async function shDerivation(
   script: string,
   inputSrcs: string[] = [],
   fixed?: { method: 'flat' | 'recursive'; hash: Hash },
+  outputs: string[] = ['out'],
 ) {
+  const env = new Map<string, string>([
+    ['builder', '/bin/sh'],
+    ['name', name],
+    ['system', 'x86_64-linux'],
+  ]);
+  for (const o of outputs) env.set(o, '');
+  if (outputs.length > 1) env.set('outputs', outputs.join(' '));
+  const envKeys = [...env.keys()].sort();
   const made = instantiateDerivation(
     {
       name,
-      outputs: ['out'],
+      outputs: [...outputs].sort(),
       ...(fixed ? { fixed } : {}),
       inputDrvs: [],
       inputDrvOutputs: [],
@@ -257,42 +266,39 @@ export async function shDerivation(
       system: 'x86_64-linux',
       builder: '/bin/sh',
       args: ['-c', script],
-      envKeys: ['builder', 'name', 'out', 'system'],
-      envVals: ['/bin/sh', name, '', 'x86_64-linux'],
+      envKeys,
+      envVals: envKeys.map((k) => env.get(k)!),
     },
     { storeDir: '/nix/store', inputHashBase16: () => '' },
   );
-  const out = made.outputPaths[0]!;
+  const outPaths = new Map([...outputs].sort().map((o, i) => [o, made.outputPaths[i]!]));
+  const out = outPaths.get('out') ?? made.outputPaths[0]!;
   const { path, hash } = textStorePath(`${name}.drv`, made.text, inputSrcs, '/nix/store');
   const nar = await narFromBytesTree({ type: 'regular', contents: made.text });
   const info = contentAddressedInfo(path, { hash: hashBytes('sha256', nar), size: nar.length }, inputSrcs, {
     method: 'text',
     hash,
   });
+  for (const [o, p] of outPaths) env.set(o, p);
   const basic: BasicDerivation = {
     name,
-    outputs: new Map([
-      [
-        'out',
+    outputs: new Map(
+      [...outPaths].map(([o, p]) => [
+        o,
         fixed
           ? {
-              path: out,
+              path: p,
               hashAlgo: `${fixed.method === 'recursive' ? 'r:' : ''}${fixed.hash.algo}`,
               hash: printHash(fixed.hash, 'base16'),
             }
-          : { path: out, hashAlgo: '', hash: '' },
-      ],
-    ]),
+          : { path: p, hashAlgo: '', hash: '' },
+      ]),
+    ),
     inputSrcs,
     system: 'x86_64-linux',
     builder: '/bin/sh',
     args: ['-c', script],
-    env: new Map([
-      ['builder', '/bin/sh'],
-      ['name', name],
-      ['out', out],
-      ['system', 'x86_64-linux'],
-    ]),
+    env,
   };
-  return { text: made.text, drvPath: path, info, nar, basic, out };
+  return { text: made.text, drvPath: path, info, nar, basic, out, outPaths };
 }
