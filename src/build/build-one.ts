@@ -32,13 +32,14 @@ import {
 } from './build-users.js';
 import { builtinFetchurl } from './builtin-fetchurl.js';
 import { inputClosure } from './closure.js';
-import { makeBuilderEnv } from './env.js';
+import { makeBuilderEnv, rewriteStrings } from './env.js';
 import { BuildError, type FailureFlags } from './errors.js';
 import { type BuildLimits, createBuildCgroup, formatBytes, rlimitShell } from './limits.js';
 import type { LocalBuildStore } from './local-store-view.js';
 import { registerOutputs } from './outputs.js';
 import { getBoolAttr, getStringsAttr, parseDerivationAttrs } from './parsed-derivation.js';
 import { runPreBuildHook } from './pre-build-hook.js';
+import { redirectOutputs, rewriteTree } from './redirect.js';
 import { describeOutcome, runBuilder } from './run-builder.js';
 import {
   type BuildUserStage,
@@ -329,12 +330,9 @@ async function buildAs(
   const alreadyValid = new Set(
     [...drv.outputs].filter(([n, o]) => !ctx.corrupt.has(n) && store.isValidPathSync(o.path)).map(([n]) => n),
   );
-  if (alreadyValid.size > 0 && !isolated) {
-    return result(
-      BuildStatus.MiscFailure,
-      `cannot build '${drvPath}': some of its outputs are already valid and rebuilding them needs the sandbox`,
-    );
-  }
+  // Outside the sandbox the valid outputs are built at fallback paths (redirect.ts); inside it,
+  // a scratch store stands in for the whole store.
+  const redirects = redirectOutputs(drvPath, drv, isolated ? [] : alreadyValid, store.storeDir);
   // Leftovers of an interrupted build of this derivation (we hold its output locks).
   const scratchTag = scratchTagOf(store, drvPath);
   for (const name of readdirSync(store.realStoreDir)) {
@@ -343,6 +341,7 @@ async function buildAs(
   }
   for (const [name, out] of drv.outputs)
     if (!alreadyValid.has(name)) removeTreeSync(store.toRealPath(out.path));
+  for (const p of redirects.paths.values()) removeTreeSync(store.toRealPath(p));
 
   const buildParent = opts.buildDir ?? tmpdir();
   mkdirSync(buildParent, { recursive: true });
@@ -386,6 +385,12 @@ async function buildAs(
       derivationOutputs: (d) =>
         [...store.readDerivation(d).outputs.values()].map((o) => o.path).filter((x) => x !== ''),
     });
+    if (redirects.toFallback.size > 0) {
+      const rw = (x: string) => rewriteStrings(x, redirects.toFallback);
+      for (const [k, v] of be.env) be.env.set(k, rw(v));
+      for (const [k, v] of be.files) be.files.set(k, rw(v));
+      be.args = be.args.map(rw);
+    }
     for (const [name, text] of be.files) writeFileSync(join(buildDirHost, name), text, { mode: 0o644 });
 
     // The pre-build hook runs for sandboxed builds only, as in Nix.
@@ -430,7 +435,14 @@ async function buildAs(
     const outcome = await runBuilder({
       command: wrapper[0]!,
       ...(direct ? { uid: user.uid, gid: user.gid } : {}),
-      argv: [...wrapper.slice(1), '--args', '3', '--', drv.builder, ...be.args],
+      argv: [
+        ...wrapper.slice(1),
+        '--args',
+        '3',
+        '--',
+        rewriteStrings(drv.builder, redirects.toFallback),
+        ...be.args,
+      ],
       argsOnFd3: bwrap,
       env: be.env,
       maxSilentTime: opts.maxSilentTime ?? 0,
@@ -478,13 +490,18 @@ async function buildAs(
     const actualPaths = new Map<string, string>();
     for (const [name, out] of drv.outputs) {
       const base = out.path.slice(store.storeDir.length + 1);
-      actualPaths.set(name, isolated ? join(scratchStore, base) : store.toRealPath(out.path));
+      const redirected = redirects.paths.get(name);
+      actualPaths.set(name, isolated ? join(scratchStore, base) : store.toRealPath(redirected ?? out.path));
     }
     if (user) {
       // The build user must not keep write access to its outputs once they are in the store.
       for (const [name, p] of actualPaths)
-        if ((opts.check || !alreadyValid.has(name)) && exists(p)) chownTreeSync(p, 0, 0);
+        if ((opts.check || !alreadyValid.has(name) || redirects.paths.has(name)) && exists(p))
+          chownTreeSync(p, 0, 0);
     }
+    // What was built at fallback paths gets the outputs' own hash parts back, in every output.
+    for (const [name, p] of actualPaths)
+      if (redirects.paths.has(name) || !alreadyValid.has(name)) await rewriteTree(p, redirects.toOriginal);
     if (opts.check) {
       const differs = compareWithValidOutputs(store, drv, actualPaths, opts.keepFailed ?? false);
       if (differs)
@@ -514,6 +531,7 @@ async function buildAs(
     await cgroup?.destroy();
     if (stage) rmdirSync(stage.stage);
     removeTreeSync(scratchRoot);
+    for (const p of redirects.paths.values()) removeTreeSync(store.toRealPath(p));
     if (failed && opts.keepFailed) {
       log.note(`note: keeping build directory '${buildDirHost}'`);
       chmodSync(buildDirHost, 0o755);

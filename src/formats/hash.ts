@@ -20,8 +20,7 @@ export function isHashAlgo(s: string): s is HashAlgo {
 
 /** Parses an algorithm name as Nix does ("sha256"); anything else is FormatError('BAD_HASH'). */
 export function parseHashAlgo(s: string): HashAlgo {
-  if (!isHashAlgo(s))
-    throw new FormatError('BAD_HASH', `unknown hash algorithm '${s}'`);
+  if (!isHashAlgo(s)) throw new FormatError('BAD_HASH', `unknown hash algorithm '${s}'`);
   return s;
 }
 
