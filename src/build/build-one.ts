@@ -88,7 +88,8 @@ export interface LocalBuildOptions {
   /** Output names shown in timeout messages; default all outputs. */
   wantedOutputs?: string[];
   /**
-   * `--check`: the outputs must be valid; the derivation is built again (in the sandbox) and each
+   * `--check`: the outputs must be valid; the derivation is built again (in a scratch store in the
+   * sandbox, else at fallback paths: redirect.ts) and each
    * output compared with the valid one, which stays as it is. A difference fails the build as not
    * deterministic; with keepFailed the new output is kept beside the old as `<output>.check`.
    */
