@@ -24,7 +24,8 @@ export function reportError(e: unknown, err: Writable, opts: { showTrace: boolea
       const bytes = e.formatBytes(opts);
       err.write(Buffer.from(bytes.endsWith('\n') ? bytes : `${bytes}\n`, 'latin1'));
     } else {
-      const text = e.format ? e.format(opts) : `error: ${e.message}`;
+      // Continuation lines line up after "error: ", as Nix prints them.
+      const text = e.format ? e.format(opts) : `error: ${e.message.replaceAll('\n', '\n       ')}`;
       // An empty text: the error was already shown where it happened (e.g. a build failure).
       if (text !== '') err.write(text.endsWith('\n') ? text : text + '\n');
     }

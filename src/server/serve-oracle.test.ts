@@ -171,9 +171,24 @@ function plain(m: string): string {
   return m.replace(/\x1b\[[0-9;]*m/g, '').replace("run 'nix log ", "run 'tix log ");
 }
 
-test('bad requests: the error and exit status of nix-store --serve', { skip }, () => {
+test('bad requests: the error and exit status of nix-store --serve', { skip }, async () => {
   const hello = () => new WireWriter().u64(SERVE_MAGIC_1).u64(0x206);
+  const good = await unsignedPath('serve-bad-good', 'good\n');
+  const lying = await unsignedPath('serve-bad-lying', 'lying\n');
+  lying.info.narHash = good.info.narHash;
+  const orphan = await unsignedPath('serve-bad-orphan', 'orphan\n');
+  orphan.info.references = ['/nix/store/22222222222222222222222222222222-not-there'];
+  const upload = (p: typeof good) => {
+    const w = hello().u64(ServeOp.AddToStoreNar);
+    writeAddToStoreNarHeader(w, p.info);
+    return w.raw(p.nar);
+  };
+  const imported = (p: typeof good) =>
+    writeExportTrailer(hello().u64(ServeOp.ImportPaths).u64(1).raw(p.nar), p.info).u64(0);
   for (const [what, w] of [
+    ['a NAR that does not match its hash', upload(lying)],
+    ['a path whose reference is not valid', upload(orphan)],
+    ['an import whose reference is not valid', imported(orphan)],
     ['bad magic', new WireWriter().u64(0x1234).u64(0x206)],
     ['unknown command', hello().u64(77)],
     ['a path outside the store', hello().u64(ServeOp.DumpStorePath).string('/tmp/not-the-store')],
