@@ -7,7 +7,7 @@ import type { Settings } from '../config/settings.js';
 import { StreamInput } from '../distribute/stream-input.js';
 import { StreamOutput } from '../distribute/stream-output.js';
 import type { DaemonServerOptions } from '../server/daemon-server.js';
-import { serveWorkerConnection } from '../server/worker.js';
+import { serveWorkerConnection, TOLD_CLIENT } from '../server/worker.js';
 import { localWorkerBuilder } from '../server/worker-build.js';
 import type { Store } from '../store/store.js';
 import {
@@ -91,6 +91,10 @@ export async function serveStdio(
         daemonSettings: opts.daemonSettings,
       },
     );
+  } catch (e) {
+    // The client has the error already; nix-daemon --stdio ends without a word here too.
+    if ((e as { [TOLD_CLIENT]?: boolean } | undefined)?.[TOLD_CLIENT]) return;
+    throw e;
   } finally {
     await output.end();
     await opts.close();

@@ -5,6 +5,7 @@
 // AddToStoreNar with its NAR unframed (1.20), tunnelled through STDERR_READ (1.21) and framed
 // (1.23); the current AddToStore (1.34); the queries that do not build; garbage collection.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -766,5 +767,21 @@ test('several outputs, one or all wanted, and --check, in and out of the sandbox
       },
       { sandbox },
     );
+  }
+});
+
+test('a session ended by a bad request: --stdio exits as nix-daemon --stdio does, quietly', { skip }, () => {
+  const hello = () => new WireWriter().u64(WORKER_MAGIC_1).u64(0x120).u64(0).u64(0);
+  for (const [what, w] of [
+    ['an unknown operation', hello().u64(999)],
+    ['a path outside the store', hello().u64(WorkerOp.QueryPathInfo).string('/tmp/not-the-store')],
+  ] as const) {
+    const ends = (['nix', 'tix'] as const).map((kind) => {
+      const { env } = oracleServerDir(join(T, `${kind}-${sessions++}`));
+      const exe = kind === 'nix' ? 'nix-daemon' : join(REPO_ROOT, 'bin', 'tix-daemon');
+      const r = spawnSync(exe, ['--stdio'], { input: w.toBytes(), env });
+      return { status: r.status, stderr: r.stderr.toString() };
+    });
+    assert.deepEqual(ends[1], ends[0], what);
   }
 });

@@ -27,6 +27,13 @@ import { buildOps, WorkerBuildFailure } from './worker-ops-build.js';
 import { fastOps } from './worker-ops-fast.js';
 import { gcOps } from './worker-ops-gc.js';
 import { queryOps } from './worker-ops-query.js';
+
+/**
+ * Set on the error that ends a session once the client has been sent it: a `--stdio` daemon then
+ * ends quietly, as nix-daemon --stdio does (the client shows the error).
+ */
+export const TOLD_CLIENT = Symbol('the client was told');
+
 import { optionOps } from './worker-options.js';
 
 /** The version string sent to clients ≥ 1.33. */
@@ -156,6 +163,7 @@ export async function serveWorkerConnection(
           if (inWork || !(e instanceof FormatError && /unexpected end of input/.test(e.message))) {
             logger.stopWork({ message: errorMessage(e) });
             await logger.flush().catch(() => {});
+            if (e instanceof Error) (e as { [TOLD_CLIENT]?: boolean })[TOLD_CLIENT] = true;
           }
           throw e;
         }
