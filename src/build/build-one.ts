@@ -463,11 +463,12 @@ async function buildAs(
     const built = { timesBuilt: 1 };
     const outs = opts.wantedOutputs ?? [...drv.outputs.keys()];
     const what = `building of '${drvPath}!${outs.length > 0 ? outs.join(',') : '*'}' from .drv file`;
+    // A builder killed for its log, its silence or its time, or stopped, did not finish: not
+    // counted as built (2.8's timesBuilt stays 0 for these).
     if (outcome.kind === 'logLimit') {
       return result(
         BuildStatus.LogLimitExceeded,
         `${what} killed after writing more than ${outcome.bytes} bytes of log output`,
-        built,
       );
     }
     if (outcome.kind === 'silent' || outcome.kind === 'timeout') {
@@ -475,10 +476,10 @@ async function buildAs(
         outcome.kind === 'silent'
           ? `${what} timed out after ${outcome.seconds} seconds of silence`
           : `${what} timed out after ${outcome.seconds} seconds`;
-      return result(BuildStatus.TimedOut, msg, built);
+      return result(BuildStatus.TimedOut, msg);
     }
     if (outcome.kind === 'aborted')
-      return result(BuildStatus.MiscFailure, `build of '${drvPath}' was interrupted`, built);
+      return result(BuildStatus.MiscFailure, `build of '${drvPath}' was interrupted`);
     if (outcome.kind !== 'exited' || outcome.code !== 0) {
       let msg = `builder for '${drvPath}' ${describeOutcome(outcome)}`;
       if (oomKilled) {

@@ -142,6 +142,38 @@ async function readInfo(c: Conn) {
   return { deriver, narHash, references, narSize, ultimate, sigs, ca };
 }
 
+/** 2.8 colours the errors it sends (ANSI escapes) and names its own `nix log`. */
+function plain(message: string): string {
+  return message.replace(/\x1b\[[0-9;]*m/g, '').replace("run 'nix log ", "run 'tix log ");
+}
+
+/** AddTextToStore of text with references; the path. */
+async function addText(c: Conn, name: string, text: string, refs: string[] = []): Promise<string> {
+  c.out.u64(WorkerOp.AddTextToStore).string(name).string(text).strings(refs);
+  await c.flush();
+  await c.processStderr();
+  return c.inp.string();
+}
+
+/**
+ * BuildPathsWithResults: each result as its path, status, error (plain, `dir` as '<dir>'),
+ * timesBuilt, isNonDeterministic and its realisations (id, JSON), the times left out.
+ */
+async function buildWithResults(c: Conn, paths: string[], mode = 0, dir = '\0'): Promise<unknown[]> {
+  c.out.u64(WorkerOp.BuildPathsWithResults).strings(paths).u64(mode);
+  await c.flush();
+  await c.processStderr();
+  const out: unknown[] = [];
+  for (let n = await c.inp.u64(); n > 0; n--) {
+    out.push(await c.inp.string(), await c.inp.u64(), plain(await c.inp.string()).replaceAll(dir, '<dir>'));
+    out.push(await c.inp.u64(), await c.inp.bool());
+    await c.inp.u64(); // start time
+    await c.inp.u64(); // stop time
+    for (let k = (await c.inp.u64()) * 2; k > 0; k--) out.push(await c.inp.string());
+  }
+  return out;
+}
+
 /** Runs `steps` against both daemons at `version` (and their store's directory); their results must be equal. */
 async function sameOnBoth(
   version: number,
@@ -238,16 +270,13 @@ test('queries after AddTextToStore (1.24, 1.34): the answers of Nix 2.8', { skip
         await c.processStderr();
         out.push(await read());
       };
-      const addText = async (name: string, text: string, refs: string[]) => {
-        c.out.u64(WorkerOp.AddTextToStore).string(name).string(text).strings(refs);
-        await c.flush();
-        await c.processStderr();
-        const p = await c.inp.string();
+      const add = async (name: string, text: string, refs: string[]) => {
+        const p = await addText(c, name, text, refs);
         out.push(p);
         return p;
       };
-      const dep = await addText('dep', 'dep\n', []);
-      const top = await addText('top', `${dep}\n`, [dep]);
+      const dep = await add('dep', 'dep\n', []);
+      const top = await add('top', `${dep}\n`, [dep]);
       const made = instantiateDerivation(
         {
           name: 'thing',
@@ -263,7 +292,7 @@ test('queries after AddTextToStore (1.24, 1.34): the answers of Nix 2.8', { skip
         },
         { storeDir: dir, inputHashBase16: () => '' },
       );
-      const drv = await addText('thing.drv', made.text, [dep]);
+      const drv = await add('thing.drv', made.text, [dep]);
       const output = made.outputPaths[0]!;
       const strings = () => c.inp.strings();
       const one = (op: number, arg: string) => () => c.out.u64(op).string(arg);
@@ -330,16 +359,10 @@ test('garbage collection after a session: the live, dead and deleted paths of Ni
     const first = await oldClient(kind, 0x122, dir);
     try {
       const c = first.conn;
-      const addText = async (name: string, text: string, refs: string[]) => {
-        c.out.u64(WorkerOp.AddTextToStore).string(name).string(text).strings(refs);
-        await c.flush();
-        await c.processStderr();
-        return c.inp.string();
-      };
-      const dep = await addText('dep', 'dep\n', []);
-      await addText('top', `${dep}\n`, [dep]);
-      await addText('lone', 'lone\n', []);
-      const kept = await addText('kept', `${dep}\n`, [dep]);
+      const dep = await addText(c, 'dep', 'dep\n');
+      await addText(c, 'top', `${dep}\n`, [dep]);
+      await addText(c, 'lone', 'lone\n');
+      const kept = await addText(c, 'kept', `${dep}\n`, [dep]);
       // An indirect root: a link outside the store to a path in it, registered by the daemon.
       const link = join(dir, 'result');
       symlinkSync(kept, link);
@@ -401,14 +424,6 @@ test('builds (1.34): BuildPathsWithResults, BuildPaths and BuildDerivation resul
   const direct = await shDerivation('direct', 'echo direct > $out');
   await sameOnBoth(0x122, async (c) => {
     const out: unknown[] = [];
-    const addText = async (name: string, text: string) => {
-      c.out.u64(WorkerOp.AddTextToStore).string(name).string(text).strings([]);
-      await c.flush();
-      await c.processStderr();
-      return c.inp.string();
-    };
-    // 2.8 colours the error in a BuildResult (ANSI escapes) and names its own `nix log`.
-    const plain = (m: string) => m.replace(/\x1b\[[0-9;]*m/g, '').replace("run 'nix log ", "run 'tix log ");
     const result = async () => {
       const r = { status: await c.inp.u64(), errorMsg: plain(await c.inp.string()) };
       const times = [await c.inp.u64(), await c.inp.bool(), await c.inp.u64(), await c.inp.u64()];
@@ -416,18 +431,15 @@ test('builds (1.34): BuildPathsWithResults, BuildPaths and BuildDerivation resul
       for (let n = await c.inp.u64(); n > 0; n--) built.push(await c.inp.string(), await c.inp.string());
       return { ...r, timesBuilt: times[0], isNonDeterministic: times[1], built };
     };
-    const okDrv = await addText('built.drv', ok.text);
+    const okDrv = await addText(c, 'built.drv', ok.text);
     // An output that keeps one of its two inputs' paths: its references are found by scanning.
-    const dep = await addText('dep', 'dep\n');
-    const other = await addText('other', 'other\n');
+    const dep = await addText(c, 'dep', 'dep\n');
+    const other = await addText(c, 'other', 'other\n');
     const refs = await shDerivation('refs', `echo ${dep} > $out; echo ${other.slice(0, 20)} >> $out`, [
       dep,
       other,
     ]);
-    c.out.u64(WorkerOp.AddTextToStore).string('refs.drv').string(refs.text).strings([dep, other]);
-    await c.flush();
-    await c.processStderr();
-    const refsDrv = await c.inp.string();
+    const refsDrv = await addText(c, 'refs.drv', refs.text, [dep, other]);
     c.out
       .u64(WorkerOp.BuildPaths)
       .strings([`${refsDrv}!out`])
@@ -435,15 +447,8 @@ test('builds (1.34): BuildPathsWithResults, BuildPaths and BuildDerivation resul
     await c.flush();
     await c.processStderr();
     out.push(await c.inp.u64(), await info(c, refs.out));
-    const failsDrv = await addText('fails.drv', fails.text);
-    c.out
-      .u64(WorkerOp.BuildPathsWithResults)
-      .strings([`${okDrv}!out`, `${failsDrv}!out`])
-      .u64(0);
-    await c.flush();
-    await c.processStderr();
-    for (let n = await c.inp.u64(); n > 0; n--) out.push(await c.inp.string(), await result());
-    out.push(await info(c, ok.out));
+    const failsDrv = await addText(c, 'fails.drv', fails.text);
+    out.push(...(await buildWithResults(c, [`${okDrv}!out`, `${failsDrv}!out`])), await info(c, ok.out));
     // BuildPaths of a failing derivation: the error itself.
     c.out
       .u64(WorkerOp.BuildPaths)
@@ -516,10 +521,10 @@ test('refused requests (1.34): the errors of Nix 2.8, and the session goes on', 
     const out: unknown[] = [];
     const attempt = async (send: () => Promise<unknown>, read: () => Promise<unknown> = async () => 'ok') => {
       try {
-        await send();
-        out.push(await read());
+        const sent = await send();
+        out.push(sent === undefined ? await read() : sent);
       } catch (e) {
-        out.push((e as Error).message.replace(/\x1b\[[0-9;]*m/g, ''));
+        out.push(plain((e as Error).message));
       }
     };
     const query = (op: number, arg: string) => async () => {
@@ -537,45 +542,9 @@ test('refused requests (1.34): the errors of Nix 2.8, and the session goes on', 
     );
     // Not NarFromPath of an invalid path: 2.8's daemon ends the work before it looks, so its error
     // lands in the middle of the answer and the session is out of step.
-    await attempt(
-      async () => {
-        c.out
-          .u64(WorkerOp.AddTextToStore)
-          .string('text-with-bad-ref')
-          .string('x')
-          .strings(['/nix/store/22222222222222222222222222222222-not-there']);
-        await c.flush();
-        await c.processStderr();
-      },
-      () => c.inp.string(),
-    );
-    await attempt(
-      async () => {
-        c.out
-          .u64(WorkerOp.BuildPathsWithResults)
-          .strings(['/nix/store/44444444444444444444444444444444-x.drv!out']);
-        c.out.u64(0);
-        await c.flush();
-        await c.processStderr();
-      },
-      async () => {
-        const n = await c.inp.u64();
-        const r: unknown[] = [];
-        for (let i = 0; i < n; i++) {
-          r.push(
-            await c.inp.string(),
-            await c.inp.u64(),
-            (await c.inp.string()).replace(/\x1b\[[0-9;]*m/g, ''),
-          );
-          await c.inp.u64();
-          await c.inp.bool();
-          await c.inp.u64();
-          await c.inp.u64();
-          for (let k = (await c.inp.u64()) * 2; k > 0; k--) await c.inp.string(); // builtOutputs: id, realisation
-        }
-        return r;
-      },
-    );
+    const notThere = '/nix/store/22222222222222222222222222222222-not-there';
+    await attempt(() => addText(c, 'text-with-bad-ref', 'x', [notThere]));
+    await attempt(() => buildWithResults(c, ['/nix/store/44444444444444444444444444444444-x.drv!out']));
     // Still in step: an ordinary request after the errors.
     await attempt(() => addNar(c, good.info, good.nar));
     await attempt(query(WorkerOp.IsValidPath, good.info.path), () => c.inp.bool());
@@ -634,28 +603,8 @@ test('SetOptions (1.34): max-silent-time and timeout end builds as on Nix 2.8', 
       setOptions(maxSilent, overrides);
       await c.flush();
       await c.processStderr();
-      c.out.u64(WorkerOp.AddTextToStore).string(`${d.basic.name}.drv`).string(d.text).strings([]);
-      await c.flush();
-      await c.processStderr();
-      const drv = await c.inp.string();
-      c.out
-        .u64(WorkerOp.BuildPathsWithResults)
-        .strings([`${drv}!out`])
-        .u64(0);
-      await c.flush();
-      await c.processStderr();
-      for (let n = await c.inp.u64(); n > 0; n--) {
-        out.push(
-          await c.inp.string(),
-          await c.inp.u64(),
-          (await c.inp.string()).replace(/\x1b\[[0-9;]*m/g, ''),
-        );
-        await c.inp.u64();
-        await c.inp.bool();
-        await c.inp.u64();
-        await c.inp.u64();
-        for (let k = (await c.inp.u64()) * 2; k > 0; k--) await c.inp.string(); // builtOutputs: id, realisation
-      }
+      const drv = await addText(c, `${d.basic.name}.drv`, d.text);
+      out.push(...(await buildWithResults(c, [`${drv}!out`])));
       out.push(await info(c, d.out));
     }
     return out;
@@ -676,28 +625,8 @@ test('fixed-output derivations (1.34): right and wrong hashes, as Nix 2.8 builds
   await sameOnBoth(0x122, async (c) => {
     const out: unknown[] = [];
     for (const d of [right, wrong, rec]) {
-      c.out.u64(WorkerOp.AddTextToStore).string(`${d.basic.name}.drv`).string(d.text).strings([]);
-      await c.flush();
-      await c.processStderr();
-      const drv = await c.inp.string();
-      c.out
-        .u64(WorkerOp.BuildPathsWithResults)
-        .strings([`${drv}!out`])
-        .u64(0);
-      await c.flush();
-      await c.processStderr();
-      for (let n = await c.inp.u64(); n > 0; n--) {
-        out.push(
-          await c.inp.string(),
-          await c.inp.u64(),
-          (await c.inp.string()).replace(/\x1b\[[0-9;]*m/g, ''),
-        );
-        await c.inp.u64();
-        await c.inp.bool();
-        await c.inp.u64();
-        await c.inp.u64();
-        for (let k = (await c.inp.u64()) * 2; k > 0; k--) out.push(await c.inp.string());
-      }
+      const drv = await addText(c, `${d.basic.name}.drv`, d.text);
+      out.push(...(await buildWithResults(c, [`${drv}!out`])));
       out.push(await info(c, d.out));
     }
     return out;
@@ -720,26 +649,10 @@ test('several outputs, one or all wanted, and --check, in and out of the sandbox
         const out: unknown[] = [];
         const drvs = new Map<string, string>();
         for (const d of [multi, varies]) {
-          c.out.u64(WorkerOp.AddTextToStore).string(`${d.basic.name}.drv`).string(d.text).strings([]);
-          await c.flush();
-          await c.processStderr();
-          drvs.set(d.basic.name, await c.inp.string());
+          drvs.set(d.basic.name, await addText(c, `${d.basic.name}.drv`, d.text));
         }
         const build = async (paths: string[], mode: number) => {
-          c.out.u64(WorkerOp.BuildPathsWithResults).strings(paths).u64(mode);
-          await c.flush();
-          await c.processStderr();
-          for (let n = await c.inp.u64(); n > 0; n--) {
-            out.push(
-              await c.inp.string(),
-              await c.inp.u64(),
-              (await c.inp.string()).replace(/\x1b\[[0-9;]*m/g, '').replace(dir, '<dir>'),
-            );
-            out.push(await c.inp.u64(), await c.inp.bool());
-            await c.inp.u64();
-            await c.inp.u64();
-            for (let k = (await c.inp.u64()) * 2; k > 0; k--) out.push(await c.inp.string());
-          }
+          out.push(...(await buildWithResults(c, paths, mode, dir)));
         };
         const m = drvs.get('multi')!;
         // out valid already (added, with the bytes the builder writes), dev not: dev is built
