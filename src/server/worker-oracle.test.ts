@@ -584,11 +584,17 @@ test('VerifyStore of a store with a changed file (1.34): what Nix 2.8 reports an
   });
 });
 
-test('SetOptions (1.34): max-silent-time and timeout end builds as on Nix 2.8', { skip }, async () => {
+test('SetOptions (1.34): max-silent-time, timeout and max-build-log-size end builds as on Nix 2.8', {
+  skip,
+}, async () => {
   const silent = await shDerivation('silent', 'PATH=/bin:/usr/bin; sleep 4; echo > $out');
   const slow = await shDerivation(
     'slow',
     'PATH=/bin:/usr/bin; for i in 1 2 3 4 5 6 7 8; do echo $i; sleep 0.5; done; echo > $out',
+  );
+  const chatty = await shDerivation(
+    'chatty',
+    'PATH=/bin:/usr/bin; for i in 1 2 3 4 5 6 7 8 9 10; do echo line-$i-xxxxxxxxxxxxxxxxxxxxxxxx; done; echo > $out',
   );
   await sameOnBoth(0x122, async (c) => {
     const out: unknown[] = [];
@@ -599,6 +605,7 @@ test('SetOptions (1.34): max-silent-time and timeout end builds as on Nix 2.8', 
     for (const [d, maxSilent, overrides] of [
       [silent, 1, new Map()],
       [slow, 0, new Map([['timeout', '2']])],
+      [chatty, 0, new Map([['max-build-log-size', '100']])],
     ] as const) {
       setOptions(maxSilent, overrides);
       await c.flush();
