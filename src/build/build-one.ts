@@ -88,6 +88,11 @@ export interface LocalBuildOptions {
   /** Output names shown in timeout messages; default all outputs. */
   wantedOutputs?: string[];
   /**
+   * The derivation came over the wire (BuildDerivation), not from its .drv: messages say "from
+   * in-memory derivation", as Nix 2.8's.
+   */
+  inMemoryDerivation?: boolean;
+  /**
    * `--check`: the outputs must be valid; the derivation is built again (in a scratch store in the
    * sandbox, else at fallback paths: redirect.ts) and each
    * output compared with the valid one, which stays as it is. A difference fails the build as not
@@ -462,7 +467,7 @@ async function buildAs(
     await cgroup?.destroy();
     const built = { timesBuilt: 1 };
     const outs = opts.wantedOutputs ?? [...drv.outputs.keys()];
-    const what = `building of '${drvPath}!${outs.length > 0 ? outs.join(',') : '*'}' from .drv file`;
+    const what = `building of '${drvPath}!${outs.length > 0 ? outs.join(',') : '*'}' from ${opts.inMemoryDerivation ? 'in-memory derivation' : '.drv file'}`;
     // A builder killed for its log, its silence or its time, or stopped, did not finish: not
     // counted as built (2.8's timesBuilt stays 0 for these).
     if (outcome.kind === 'logLimit') {

@@ -29,7 +29,8 @@ export function localServeBuilder(store: LocalBuildStore, base: LocalBuildOption
     signal: o.signal,
   });
   return {
-    buildDerivation: (drvPath, drv, o) => buildDerivationLocally(store, drvPath, drv, buildOpts(o)),
+    buildDerivation: (drvPath, drv, o) =>
+      buildDerivationLocally(store, drvPath, drv, { ...buildOpts(o), inMemoryDerivation: true }),
     async buildPaths(paths, o) {
       const results = new Map<string, BuildResult>();
       // Depth-first over input derivations, each built once, inputs before their dependents.

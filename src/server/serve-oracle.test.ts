@@ -204,3 +204,54 @@ test('bad requests: the error and exit status of nix-store --serve', { skip }, a
     assert.equal(tix.stderr, nix.stderr, what);
   }
 });
+
+test('serve build limits (2.7): max-silent-time, timeout and max-log-size end builds as on Nix 2.8', {
+  skip,
+}, async () => {
+  const cases = [
+    [await shDerivation('serve-silent', 'PATH=/bin:/usr/bin; sleep 4; echo > $out'), { maxSilentTime: 1 }],
+    [
+      await shDerivation(
+        'serve-slow',
+        'PATH=/bin:/usr/bin; for i in 1 2 3 4 5 6; do echo $i; sleep 0.5; done; echo > $out',
+      ),
+      { buildTimeout: 1 },
+    ],
+    [
+      await shDerivation(
+        'serve-chatty',
+        'for i in 1 2 3 4 5 6 7 8; do echo line-$i-xxxxxxxxxxxxxxxxxxxxxxxx; done; echo > $out',
+      ),
+      { maxLogSize: 100 },
+    ],
+  ] as const;
+  const w = new WireWriter().u64(SERVE_MAGIC_1).u64(0x207);
+  for (const [d, limits] of cases) {
+    w.u64(ServeOp.BuildDerivation).string(d.drvPath);
+    writeBasicDerivation(w, d.basic);
+    writeBuildOptions(w, { ...DEFAULT_BUILD_OPTIONS, ...limits }, 0x207);
+  }
+  const input = w.toBytes();
+  const answers: unknown[][] = [];
+  for (const kind of ['nix', 'tix'] as const) {
+    const s = server(kind);
+    const t = spawnTransport(kind, s.exe, s.args, { env: s.env });
+    await t.output.write([input]);
+    const inp = new WireReader(t.input.pull, { what: `${kind}'s answers` });
+    const got: unknown[] = [await inp.u64(), await inp.u64()];
+    for (let i = 0; i < cases.length; i++) {
+      got.push(await inp.u64(), plain(await inp.string()), await inp.u64(), await inp.bool());
+      await inp.u64(); // start time
+      await inp.u64(); // stop time
+      for (let n = (await inp.u64()) * 2; n > 0; n--) got.push(await inp.string());
+    }
+    await t.close();
+    answers.push(got);
+  }
+  assert.deepEqual(answers[1], answers[0]);
+  assert.deepEqual(
+    [2, 6, 10].map((i) => answers[0]![i]),
+    [8, 8, 11],
+    'timed out, timed out, log limit',
+  );
+});

@@ -164,7 +164,7 @@ export function localWorkerBuilder(
 
     async buildDerivation(drvPath: string, drv: BasicDerivation, ctx) {
       checkMode(ctx.mode);
-      const local = clientBuildOptions(base, ctx);
+      const local = { ...clientBuildOptions(base, ctx), inMemoryDerivation: true };
       if (sched) {
         const full = { ...drv, inputDrvs: new Map<string, string[]>() };
         return clientExecutor(

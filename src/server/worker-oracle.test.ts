@@ -614,6 +614,19 @@ test('SetOptions (1.34): max-silent-time, timeout and max-build-log-size end bui
       out.push(...(await buildWithResults(c, [`${drv}!out`])));
       out.push(await info(c, d.out));
     }
+    // The same limit on a derivation sent whole (BuildDerivation): 2.8 says "in-memory derivation".
+    setOptions(1, new Map());
+    await c.flush();
+    await c.processStderr();
+    c.out.u64(WorkerOp.BuildDerivation).string(silent.drvPath);
+    writeBasicDerivation(c.out, silent.basic);
+    c.out.u64(0);
+    await c.flush();
+    await c.processStderr();
+    out.push(await c.inp.u64(), plain(await c.inp.string()), await c.inp.u64(), await c.inp.bool());
+    await c.inp.u64(); // start time
+    await c.inp.u64(); // stop time
+    for (let k = (await c.inp.u64()) * 2; k > 0; k--) out.push(await c.inp.string());
     return out;
   });
 });
