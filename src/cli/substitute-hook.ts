@@ -22,7 +22,7 @@ export interface Substitution {
    */
   prefetch(paths: string[]): Promise<void>;
   /** What the substituters offer for those of `paths` that are not valid (src/store/substitute.ts). */
-  query(paths: string[]): Promise<Map<string, SubstitutableInfo>>;
+  query(paths: string[], opts?: { massQuery?: boolean }): Promise<Map<string, SubstitutableInfo>>;
   /**
    * A good copy of a valid but damaged path, for `verify --repair`: the NAR of the first
    * substituter whose copy has the recorded NAR hash (which the store checks again on import).
@@ -86,9 +86,9 @@ export function substitutionFromSettings(
   };
   return {
     hook,
-    query: (paths) => {
+    query: (paths, queryOpts) => {
       subSettings.substituters = subSettings.substituters.filter((u) => !unusable.has(u));
-      return querySubstitutable(store, paths, subSettings);
+      return querySubstitutable(store, paths, subSettings, queryOpts);
     },
     prefetch: async (paths) => {
       const wanted = paths.filter((p) => !isDerivationPath(p));

@@ -76,8 +76,11 @@ export interface WorkerBuilder {
 
 /** The daemon's substituters, for the queries that consult them (src/store/substitute.ts). */
 export interface WorkerSubstituters {
-  /** What the substituters offer for those of `paths` that are not valid. */
-  query(paths: string[]): Promise<Map<string, SubstitutableInfo>>;
+  /**
+   * What the substituters offer for those of `paths` that are not valid; a mass query asks only
+   * those that want one (WantMassQuery).
+   */
+  query(paths: string[], opts?: { massQuery?: boolean }): Promise<Map<string, SubstitutableInfo>>;
   /** Fetches what it can of `paths` (derivations excepted); failures are only logged. */
   prefetch(paths: string[]): Promise<void>;
   close(): Promise<void>;

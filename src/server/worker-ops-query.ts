@@ -221,7 +221,7 @@ export const queryOps: Record<number, Op> = {
   [WorkerOp.QuerySubstitutablePaths]: async (c) => {
     const paths = await readStorePaths(c.inp, c.store.storeDir);
     c.logger.startWork();
-    const infos = await withSubstituters(c, new Map(), (s) => s.query(paths));
+    const infos = await withSubstituters(c, new Map(), (s) => s.query(paths, { massQuery: true }));
     c.logger.stopWork();
     c.reply.stringSet(infos.keys());
   },

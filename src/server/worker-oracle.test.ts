@@ -10,12 +10,14 @@ import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { runCli } from '../cli/run-cli.test-util.js';
 import { spawnTransport } from '../distribute/transport.js';
 import { instantiateDerivation } from '../formats/derivation-instantiate.js';
 import { hashBytes, printHash } from '../formats/hash.js';
 import { type NarTree, narFromBytesTree } from '../formats/nar.js';
 import { WireWriter } from '../formats/wire.js';
 import { DaemonConnection } from '../store/daemon-connection.js';
+import { openStore } from '../store/open.js';
 import type { ValidPathInfo } from '../store/store.js';
 import {
   WORKER_MAGIC_1,
@@ -59,8 +61,9 @@ async function oldClient(
   version: number,
   dir = join(T, `${kind}-${sessions++}`),
   sandbox = false,
+  conf = '',
 ) {
-  const { env } = oracleServerDir(dir, sandbox);
+  const { env } = oracleServerDir(dir, sandbox, conf);
   const exe = kind === 'nix' ? 'nix-daemon' : join(REPO_ROOT, 'bin', 'tix-daemon');
   const t = spawnTransport(kind, exe, ['--stdio'], { env });
   const conn = new DaemonConnection({
@@ -178,11 +181,11 @@ async function buildWithResults(c: Conn, paths: string[], mode = 0, dir = '\0'):
 async function sameOnBoth(
   version: number,
   steps: (c: Conn, dir: string) => Promise<unknown[]>,
-  opts: { sandbox?: boolean } = {},
+  opts: { sandbox?: boolean; conf?: string } = {},
 ) {
   const results: unknown[][] = [];
   for (const kind of ['nix', 'tix'] as const) {
-    const { conn, close, tail, dir } = await oldClient(kind, version, undefined, opts.sandbox);
+    const { conn, close, tail, dir } = await oldClient(kind, version, undefined, opts.sandbox, opts.conf);
     try {
       results.push(await steps(conn, dir));
     } catch (e) {
@@ -717,4 +720,63 @@ test('a session ended by a bad request: --stdio exits as nix-daemon --stdio does
     });
     assert.deepEqual(ends[1], ends[0], what);
   }
+});
+
+test('substitution from a file:// cache (1.34): what Nix 2.8 reports and fetches', { skip }, async () => {
+  // A cache with one path that refers to another, written by tix copy from a store of its own.
+  const src = join(T, 'subst-src');
+  const cache = join(T, 'subst-cache');
+  const store = await openStore(`local?root=${src}`);
+  const dep = await store.addTextToStore('subst-dep', 'dep\n', []);
+  const top = await store.addTextToStore('subst-top', `${dep}\n`, [dep]);
+  await store.close();
+  const copied = await runCli(['--store', `local?root=${src}`, 'copy', '--to', `file://${cache}`, top], {
+    cwd: T,
+  });
+  assert.equal(copied.code, 0, copied.stderr);
+  const conf = `substituters = file://${cache}\nrequire-sigs = false\n`;
+  await sameOnBoth(
+    0x122,
+    async (c) => {
+      const out: unknown[] = [];
+      const missing = '/nix/store/33333333333333333333333333333333-missing';
+      c.out.u64(WorkerOp.QuerySubstitutablePaths).strings([top, dep, missing]);
+      await c.flush();
+      await c.processStderr();
+      out.push((await c.inp.strings()).sort());
+      c.out.u64(WorkerOp.QuerySubstitutablePathInfos).stringMap(
+        new Map([
+          [top, ''],
+          [missing, ''],
+        ]),
+      );
+      await c.flush();
+      await c.processStderr();
+      for (let n = await c.inp.u64(); n > 0; n--) {
+        out.push(
+          await c.inp.string(),
+          await c.inp.string(),
+          await c.inp.strings(),
+          await c.inp.u64(),
+          await c.inp.u64(),
+        );
+      }
+      c.out.u64(WorkerOp.QueryMissing).strings([top]);
+      await c.flush();
+      await c.processStderr();
+      out.push(
+        await c.inp.strings(),
+        await c.inp.strings(),
+        await c.inp.strings(),
+        await c.inp.u64(),
+        await c.inp.u64(),
+      );
+      c.out.u64(WorkerOp.EnsurePath).string(top);
+      await c.flush();
+      await c.processStderr();
+      out.push(await c.inp.u64(), await info(c, top), await info(c, dep));
+      return out;
+    },
+    { conf },
+  );
 });

@@ -227,9 +227,13 @@ export async function rawSession(
  * caller, /bin/sh from busybox as a chroot store's builds need it, no substituters). The
  * environment names the store and the configuration for either.
  */
-export function oracleServerDir(dir: string, sandbox = false): { store: string; env: NodeJS.ProcessEnv } {
+export function oracleServerDir(
+  dir: string,
+  sandbox = false,
+  extra = '',
+): { store: string; env: NodeJS.ProcessEnv } {
   mkdirSync(join(dir, 'etc'), { recursive: true });
-  const conf = `build-users-group =\nsubstituters =\nsandbox = ${sandbox}\nsandbox-paths = /bin/sh=/bin/busybox\n`;
+  const conf = `build-users-group =\nsubstituters =\nsandbox = ${sandbox}\nsandbox-paths = /bin/sh=/bin/busybox\n${extra}`;
   writeFileSync(join(dir, 'etc', 'nix.conf'), conf);
   writeFileSync(join(dir, 'etc', 'tix.conf'), conf);
   const store = `local?root=${join(dir, 'root')}`;

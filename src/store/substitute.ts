@@ -125,6 +125,7 @@ export async function querySubstitutable(
   local: Store,
   paths: Iterable<string>,
   settings: SubstituteSettings,
+  opts: { massQuery?: boolean } = {},
 ): Promise<Map<string, SubstitutableInfo>> {
   const log = settings.onLog ?? (() => {});
   const out = new Map<string, SubstitutableInfo>();
@@ -132,7 +133,11 @@ export async function querySubstitutable(
   const valid = await local.queryValidPaths(wanted);
   const targets = wanted.filter((p) => !valid.has(p));
   if (targets.length === 0) return out;
-  const subs = await openSubstituters(settings, log);
+  const opened = await openSubstituters(settings, log);
+  // A mass query (QuerySubstitutablePaths) asks only the substituters that want one, as 2.8 does.
+  const subs = opts.massQuery
+    ? opened.filter((s) => (s.store as { wantMassQuery?: boolean }).wantMassQuery === true)
+    : opened;
   const trust = trustOf(local, settings);
   try {
     await Promise.all(
@@ -149,7 +154,7 @@ export async function querySubstitutable(
       }),
     );
   } finally {
-    await Promise.all(subs.map((s) => s.store.close()));
+    await Promise.all(opened.map((s) => s.store.close()));
   }
   return out;
 }
