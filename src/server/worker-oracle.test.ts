@@ -20,6 +20,7 @@ import { DaemonConnection } from '../store/daemon-connection.js';
 import { openStore } from '../store/open.js';
 import type { ValidPathInfo } from '../store/store.js';
 import {
+  STDERR,
   WORKER_MAGIC_1,
   WORKER_MAGIC_2,
   WorkerOp,
@@ -779,4 +780,21 @@ test('substitution from a file:// cache (1.34): what Nix 2.8 reports and fetches
     },
     { conf },
   );
+});
+
+test('ExportPath (1.34): the export stream Nix 2.8 sends, byte for byte', { skip }, async () => {
+  await sameOnBoth(0x122, async (c) => {
+    const dep = await addText(c, 'export-dep', 'dep\n');
+    const top = await addText(c, 'export-top', `${dep}\n`, [dep]);
+    c.out.u64(WorkerOp.ExportPath).string(top).u64(0);
+    await c.flush();
+    // The stream comes as STDERR_WRITE messages before the end of the work.
+    const written: Uint8Array[] = [];
+    for (let msg = await c.inp.u64(); msg !== STDERR.LAST; msg = await c.inp.u64()) {
+      if (msg === STDERR.WRITE) written.push((await c.inp.bytes()).slice());
+      else if (msg === STDERR.NEXT) await c.inp.string();
+      else throw new Error(`unexpected message ${msg.toString(16)}`);
+    }
+    return [Buffer.concat(written).toString('base64'), await c.inp.u64()];
+  });
 });
