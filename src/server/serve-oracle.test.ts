@@ -128,6 +128,8 @@ test('serve builds (2.4 to 2.7 clients): the results of Nix 2.8, times aside', {
     writeBasicDerivation(w, failBuild.basic);
     options(w);
     w.u64(ServeOp.QueryPathInfos).strings([okBuild.out, direct.out, failBuild.out]);
+    // A derivation's closure, with and without the outputs that are valid.
+    for (const outputs of [false, true]) w.u64(ServeOp.QueryClosure).bool(outputs).strings([okBuild.drvPath]);
     const input = w.toBytes();
     const answers = [];
     for (const kind of ['nix', 'tix'] as const) {
@@ -158,6 +160,7 @@ test('serve builds (2.4 to 2.7 clients): the results of Nix 2.8, times aside', {
         got.push(p, await inp.string(), await inp.strings(), await inp.u64(), await inp.u64());
         if (version >= 0x204) got.push(await inp.string(), await inp.string(), await inp.strings());
       }
+      got.push(await inp.strings(), await inp.strings());
       await t.close();
       assert.ok(await inp.atEnd(), `${kind} at ${version.toString(16)}: more than expected`);
       answers.push(got);
