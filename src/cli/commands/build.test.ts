@@ -113,6 +113,27 @@ describe('tix build / store realise / log', { skip }, () => {
         .join(''),
     );
 
+    assert.equal(
+      real.stderr,
+      "warning: you did not specify '--add-root'; the result might be removed by the garbage collector\n",
+    );
+    // --add-root, as nix-store -r: per argument ROOT, ROOT-2, …, -OUTPUT beside out; the links printed.
+    const rooted = await runCli(
+      [...store, 'store', 'realise', '--add-root', 'rr', '--indirect', drvPath, bb],
+      { cwd: tmp },
+    );
+    assert.equal(rooted.code, 0, rooted.stderr);
+    assert.equal(
+      rooted.stdout,
+      [join(tmp, 'rr'), join(tmp, 'rr-dev'), join(tmp, 'rr-2')].map((p) => `${p}\n`).join(''),
+    );
+    assert.equal(readlinkSync(join(tmp, 'rr-dev')), join(root, dev!));
+    assert.equal(readlinkSync(join(tmp, 'rr-2')), join(root, bb));
+    const auto2 = readdirSync(join(root, 'nix/var/tix/gcroots/auto')).map((n) =>
+      readlinkSync(join(root, 'nix/var/tix/gcroots/auto', n)),
+    );
+    for (const l of ['rr', 'rr-dev', 'rr-2']) assert.ok(auto2.includes(join(tmp, l)), l);
+
     const log = await runCli([...store, 'log', './result'], { cwd: tmp });
     assert.equal(log.stdout, 'building hello\n');
     const info = await runCli([...store, 'path-info', '--json', 'result'], { cwd: tmp });

@@ -10,7 +10,6 @@ import type { Settings } from '../../config/settings.js';
 import { instantiate, ioSpecFor } from '../../glue/instantiate.js';
 import { lookupWith, queryMissing } from '../../server/worker-ops-query.js';
 import { LocalStore } from '../../store/local.js';
-import { makeRootLink } from '../../store/roots.js';
 import type { DerivedPath, Store } from '../../store/store.js';
 import { type FlagSpec, flagSet, flagValue, type ParsedArgs, parseArgs } from '../args.js';
 import { cliSettings } from '../cli-settings.js';
@@ -19,32 +18,10 @@ import { missingLines } from '../missing.js';
 import { resolveCliStoreUri, withStore } from '../open-store.js';
 import { BUILD_FLAGS, buildFlagSettings, parseDerivedPathArg, quiet, realisedOutputs } from '../realise.js';
 import { buildersFlagSettings, prewarmRemoteOnly, realiseWithBuilders } from '../remote-builds.js';
+import { addResultLink } from '../result-link.js';
 import { storeDirsOf } from '../store-paths.js';
 import { type Substitution, substitutionFromSettings } from '../substitute-hook.js';
 import { requestFromArgs } from './eval-common.js';
-
-/**
- * nix-build's result link for `outPath`, registered as a GC root: a local store makes both; with a
- * daemon on this machine the link (to the store path) is made here and the daemon registers it
- * (AddIndirectRoot), as Nix's LocalFSStore::addPermRoot does. A store elsewhere (ssh-ng://) gets
- * no link, as with nix-build, whose outputs are then only printed.
- */
-async function addResultLink(store: Store, outPath: string, link: string): Promise<void> {
-  const s = store as Store & {
-    addPermRoot?: (p: string, l: string) => Promise<string>;
-    addIndirectRoot?: (l: string) => Promise<void>;
-    socket?: string;
-  };
-  if (typeof s.addPermRoot === 'function') {
-    await s.addPermRoot(outPath, link);
-    return;
-  }
-  if (typeof s.addIndirectRoot !== 'function' || s.socket === undefined) return;
-  // The daemon's store is this machine's: the link names the store path itself.
-  await s.addIndirectRoot(
-    makeRootLink({ storeDir: store.storeDir, realStoreDir: store.storeDir }, outPath, link),
-  );
-}
 
 /** nix-build's link name for output `output` of the `counter`-th distinct derivation (0-based). */
 export function outLinkName(base: string, counter: number, output: string): string {

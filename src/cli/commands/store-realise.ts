@@ -1,8 +1,10 @@
 // `tix store realise PATH…` = `nix-store --realise`: builds the derivations given (all outputs, or
-// `DRV!out`), checks that other paths are valid, and prints the resulting store paths.
+// `DRV!out`), substitutes or checks the other paths, and prints the resulting store paths, or with
+// `--add-root ROOT` makes GC root links to them and prints those.
 
+import { resolve } from 'node:path';
 import { compareUtf8 } from '../../formats/byte-order.js';
-import { flagSet, parseArgs } from '../args.js';
+import { flagSet, flagValue, parseArgs } from '../args.js';
 import { cliSettings } from '../cli-settings.js';
 import { type Command, UsageError } from '../command.js';
 import { withStore } from '../open-store.js';
@@ -13,15 +15,23 @@ import {
   realisedOutputs,
   realisePaths,
 } from '../realise.js';
+import { addResultLink, takesRootLinks } from '../result-link.js';
 import { storeDirsOf } from '../store-paths.js';
 
 export const storeRealise: Command = {
   name: ['store', 'realise'],
   summary: 'build or check store paths and print them (like nix-store --realise)',
   async run(argv, ctx) {
-    const args = parseArgs(argv, { ...BUILD_FLAGS, '--repair': { arity: 0 } });
+    const args = parseArgs(argv, {
+      ...BUILD_FLAGS,
+      '--repair': { arity: 0 },
+      '--add-root': { arity: 1 },
+      // Accepted and ignored, as by Nix 2.8 (roots outside the store are always indirect).
+      '--indirect': { arity: 0 },
+    });
     if (args.positional.length === 0) throw new UsageError("'tix store realise' needs at least one path");
     const settings = cliSettings(ctx, buildFlagSettings(args));
+    const gcRoot = flagValue(args, '--add-root');
     return withStore(
       ctx,
       async (store) => {
@@ -29,14 +39,36 @@ export const storeRealise: Command = {
           parseDerivedPathArg(a, { cwd: ctx.cwd, ...storeDirsOf(store) }),
         );
         const res = await realisePaths(store, paths, settings, ctx, { repair: flagSet(args, '--repair') });
-        const out = new Set<string>();
-        for (const { outputs } of realisedOutputs(paths, res)) for (const [, p] of outputs) out.add(p);
-        ctx.out.write(
-          [...out]
-            .sort(compareUtf8)
-            .map((p) => `${p}\n`)
-            .join(''),
-        );
+        const rooted = takesRootLinks(store);
+        if (rooted && gcRoot === undefined) {
+          ctx.err.write(
+            "warning: you did not specify '--add-root'; the result might be removed by the garbage collector\n",
+          );
+        }
+        // As nix-store --realise: each argument's paths (or root links) in order, sorted within one;
+        // roots are named ROOT, ROOT-2, … per argument, with -OUTPUT for outputs other than out.
+        let rootNr = 0;
+        for (const { path, outputs } of realisedOutputs(paths, res)) {
+          rootNr++;
+          const printed = new Set<string>();
+          for (const [name, p] of outputs) {
+            if (!rooted || gcRoot === undefined) {
+              printed.add(p);
+              continue;
+            }
+            let root = resolve(ctx.cwd, gcRoot);
+            if (rootNr > 1) root += `-${rootNr}`;
+            if (path.kind === 'built' && name !== 'out') root += `-${name}`;
+            await addResultLink(store, p, root);
+            printed.add(root);
+          }
+          ctx.out.write(
+            [...printed]
+              .sort(compareUtf8)
+              .map((p) => `${p}\n`)
+              .join(''),
+          );
+        }
         return 0;
       },
       settings,
