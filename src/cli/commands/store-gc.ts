@@ -4,6 +4,7 @@ import { flagSet, flagValue, parseArgs } from '../args.js';
 import { type Command, UsageError } from '../command.js';
 import { parseByteCount, printFreed } from '../gc-format.js';
 import { withStore } from '../open-store.js';
+import { quiet } from '../realise.js';
 import { requireCapability } from '../store-capabilities.js';
 
 export const storeGc: Command = {
@@ -39,11 +40,19 @@ export const storeGc: Command = {
           : modes[0] === '--print-dead'
             ? 'returnDead'
             : 'deleteDead';
+      // nix-store --gc's progress lines (left out with --quiet, as there).
+      const info = (line: string) => {
+        if (!quiet(ctx)) ctx.err.write(`${line}\n`);
+      };
+      info('finding garbage collector roots...');
       const res = await gc.collectGarbage({ action, maxFreed });
       if (action === 'deleteDead') {
-        for (const p of res.paths) ctx.err.write(`deleting '${p}'\n`);
+        info('deleting garbage...');
+        for (const p of res.paths) info(`deleting '${p}'`);
+        info('deleting unused links...');
         ctx.out.write(printFreed(res.paths.length, res.bytesFreed));
       } else {
+        info('determining live/dead paths...');
         ctx.out.write(
           [...res.paths]
             .sort(compareUtf8)
