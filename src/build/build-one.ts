@@ -32,7 +32,7 @@ import {
 } from './build-users.js';
 import { builtinFetchurl } from './builtin-fetchurl.js';
 import { inputClosure } from './closure.js';
-import { makeBuilderEnv, rewriteStrings } from './env.js';
+import { makeBuilderEnv } from './env.js';
 import { BuildError, type FailureFlags } from './errors.js';
 import { type BuildLimits, createBuildCgroup, formatBytes, rlimitShell } from './limits.js';
 import type { LocalBuildStore } from './local-store-view.js';
@@ -390,13 +390,8 @@ async function buildAs(
       },
       derivationOutputs: (d) =>
         [...store.readDerivation(d).outputs.values()].map((o) => o.path).filter((x) => x !== ''),
+      redirects: redirects.toFallback,
     });
-    if (redirects.toFallback.size > 0) {
-      const rw = (x: string) => rewriteStrings(x, redirects.toFallback);
-      for (const [k, v] of be.env) be.env.set(k, rw(v));
-      for (const [k, v] of be.files) be.files.set(k, rw(v));
-      be.args = be.args.map(rw);
-    }
     for (const [name, text] of be.files) writeFileSync(join(buildDirHost, name), text, { mode: 0o644 });
 
     // The pre-build hook runs for sandboxed builds only, as in Nix.
@@ -441,14 +436,7 @@ async function buildAs(
     const outcome = await runBuilder({
       command: wrapper[0]!,
       ...(direct ? { uid: user.uid, gid: user.gid } : {}),
-      argv: [
-        ...wrapper.slice(1),
-        '--args',
-        '3',
-        '--',
-        rewriteStrings(drv.builder, redirects.toFallback),
-        ...be.args,
-      ],
+      argv: [...wrapper.slice(1), '--args', '3', '--', drv.builder, ...be.args],
       argsOnFd3: bwrap,
       env: be.env,
       maxSilentTime: opts.maxSilentTime ?? 0,
@@ -500,15 +488,16 @@ async function buildAs(
       const redirected = redirects.paths.get(name);
       actualPaths.set(name, isolated ? join(scratchStore, base) : store.toRealPath(redirected ?? out.path));
     }
-    if (user) {
+    // The trees this build wrote (not the valid outputs left where they are).
+    const builtHere = [...actualPaths].filter(
+      ([name]) => opts.check || !alreadyValid.has(name) || redirects.paths.has(name),
+    );
+    for (const [, p] of builtHere) {
       // The build user must not keep write access to its outputs once they are in the store.
-      for (const [name, p] of actualPaths)
-        if ((opts.check || !alreadyValid.has(name) || redirects.paths.has(name)) && exists(p))
-          chownTreeSync(p, 0, 0);
+      if (user && exists(p)) chownTreeSync(p, 0, 0);
+      // What was built at fallback paths gets the outputs' own hash parts back, in every output.
+      await rewriteTree(p, redirects.toOriginal);
     }
-    // What was built at fallback paths gets the outputs' own hash parts back, in every output.
-    for (const [name, p] of actualPaths)
-      if (redirects.paths.has(name) || !alreadyValid.has(name)) await rewriteTree(p, redirects.toOriginal);
     if (opts.check) {
       const differs = compareWithValidOutputs(store, drv, actualPaths, opts.keepFailed ?? false);
       if (differs)

@@ -26,6 +26,11 @@ export interface BuilderEnvOptions {
   pathInfo: (path: string) => ValidPathInfo;
   /** Output paths of a `.drv` in the store (for exportReferencesGraph of derivations). */
   derivationOutputs: (drvPath: string) => string[];
+  /**
+   * Hash parts of outputs built at fallback paths (redirect.ts) -> the fallback's, applied after
+   * the output placeholders, as Nix's inputRewrites.
+   */
+  redirects?: ReadonlyMap<string, string>;
 }
 
 export interface BuilderEnv {
@@ -51,6 +56,7 @@ export function makeBuilderEnv(p: ParsedDerivation, opts: BuilderEnvOptions): Bu
   const { drv } = p;
   const rewrites = new Map<string, string>();
   for (const [name, out] of drv.outputs) rewrites.set(hashPlaceholder(name), out.path);
+  for (const [from, to] of opts.redirects ?? []) rewrites.set(from, to);
   const rw = (s: string) => rewriteStrings(s, rewrites);
 
   const env = new Map<string, string>();
