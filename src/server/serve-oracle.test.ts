@@ -21,6 +21,7 @@ import {
   writeBasicDerivation,
   writeBuildOptions,
 } from '../store/serve-protocol.js';
+import type { ValidPathInfo } from '../store/store.js';
 import { writeExportTrailer } from './serve-export.js';
 import {
   nixAsRootSkip,
@@ -47,6 +48,13 @@ function server(kind: 'nix' | 'tix') {
   };
 }
 
+/** An AddToStoreNar request for `p`, NAR included, written to `w`. */
+function addToStoreNar(w: WireWriter, p: { info: ValidPathInfo; nar: Uint8Array }): WireWriter {
+  w.u64(ServeOp.AddToStoreNar);
+  writeAddToStoreNarHeader(w, p.info);
+  return w.raw(p.nar);
+}
+
 /** Feeds `input` to a fresh server of `kind` and closes its stdin; its whole output and exit status. */
 function serve(kind: 'nix' | 'tix', input: Uint8Array) {
   const s = server(kind);
@@ -67,11 +75,7 @@ test('every non-building serve command answers byte for byte as Nix 2.8 (2.4 to 
   const missing = '/nix/store/11111111111111111111111111111111-missing';
   for (const version of [0x204, 0x205, 0x206, 0x207]) {
     const w = new WireWriter().u64(SERVE_MAGIC_1).u64(version);
-    for (const p of [dep, top]) {
-      w.u64(ServeOp.AddToStoreNar);
-      writeAddToStoreNarHeader(w, p.info);
-      w.raw(p.nar);
-    }
+    for (const p of [dep, top]) addToStoreNar(w, p);
     w.u64(ServeOp.ImportPaths).u64(1).raw(imported.nar);
     writeExportTrailer(w, imported.info).u64(0);
     const all = [dep.info.path, top.info.path, imported.info.path, missing];
@@ -110,11 +114,7 @@ test('serve builds (2.4 to 2.7 clients): the results of Nix 2.8, times aside', {
   const direct = await shDerivation('serve-direct', 'echo direct > $out');
   for (const version of [0x204, 0x205, 0x206, 0x207]) {
     const w = new WireWriter().u64(SERVE_MAGIC_1).u64(version);
-    for (const d of [okBuild, failBuild]) {
-      w.u64(ServeOp.AddToStoreNar);
-      writeAddToStoreNarHeader(w, d.info);
-      w.raw(d.nar);
-    }
+    for (const d of [okBuild, failBuild]) addToStoreNar(w, d);
     const options = (o: WireWriter) => {
       writeBuildOptions(o, DEFAULT_BUILD_OPTIONS, version);
       return o;
@@ -181,11 +181,7 @@ test('bad requests: the error and exit status of nix-store --serve', { skip }, a
   lying.info.narHash = good.info.narHash;
   const orphan = await unsignedPath('serve-bad-orphan', 'orphan\n');
   orphan.info.references = ['/nix/store/22222222222222222222222222222222-not-there'];
-  const upload = (p: typeof good) => {
-    const w = hello().u64(ServeOp.AddToStoreNar);
-    writeAddToStoreNarHeader(w, p.info);
-    return w.raw(p.nar);
-  };
+  const upload = (p: typeof good) => addToStoreNar(hello(), p);
   const imported = (p: typeof good) =>
     writeExportTrailer(hello().u64(ServeOp.ImportPaths).u64(1).raw(p.nar), p.info).u64(0);
   for (const [what, w] of [

@@ -111,11 +111,11 @@ export const buildOps: Record<number, Op> = {
     const path = await readStorePath(c.inp, c.store.storeDir);
     c.logger.startWork();
     // As 2.8's ensurePath: a path that is not valid is substituted, if a substituter has it.
-    if (!(await c.store.isValidPath(path)) && c.builder) {
-      await c.builder.buildPaths([{ kind: 'opaque', path }], buildContext(c, BuildMode.Normal));
-    }
     if (!(await c.store.isValidPath(path))) {
-      throw new WorkerBuildFailure(`path '${path}' does not exist and cannot be created`, 1);
+      await c.builder?.buildPaths([{ kind: 'opaque', path }], buildContext(c, BuildMode.Normal));
+      if (!(await c.store.isValidPath(path))) {
+        throw new WorkerBuildFailure(`path '${path}' does not exist and cannot be created`, 1);
+      }
     }
     c.logger.stopWork();
     c.reply.u64(1);

@@ -101,6 +101,19 @@ async function legacyAdd(
   return c.inp.string();
 }
 
+/**
+ * Answers for the daemon's STDERR_READ requests: `bytes` in pieces of at most `size` (each request
+ * asks for at most some bytes; no more may be sent).
+ */
+function piecesOf(bytes: Uint8Array, size: number): () => Promise<Uint8Array> {
+  let at = 0;
+  return async () => {
+    const piece = bytes.subarray(at, at + size);
+    at += piece.length;
+    return piece;
+  };
+}
+
 /** AddToStoreNar the way a client of `c.minor` sends the NAR. */
 async function addNar(c: Conn, info: ValidPathInfo, nar: Uint8Array) {
   c.out.u64(WorkerOp.AddToStoreNar).string(info.path);
@@ -109,15 +122,7 @@ async function addNar(c: Conn, info: ValidPathInfo, nar: Uint8Array) {
   if (c.minor >= 23) return c.framedUpload(once(nar));
   if (c.minor >= 21) {
     await c.flush();
-    let at = 0;
-    // Each STDERR_READ asks for at most some bytes; answer with no more than that.
-    return c.processStderr({
-      source: async () => {
-        const piece = nar.subarray(at, at + 1000);
-        at += piece.length;
-        return piece;
-      },
-    });
+    return c.processStderr({ source: piecesOf(nar, 1000) });
   }
   c.out.raw(nar);
   await c.flush();
@@ -499,14 +504,7 @@ test('AddMultipleToStore and ImportPaths (1.34): registered as Nix 2.8 registers
     await c.framedUpload(once(batch.toBytes()));
     c.out.u64(WorkerOp.ImportPaths);
     await c.flush();
-    let at = 0;
-    await c.processStderr({
-      source: async () => {
-        const piece = exported.subarray(at, at + 4096);
-        at += piece.length;
-        return piece;
-      },
-    });
+    await c.processStderr({ source: piecesOf(exported, 4096) });
     const out: unknown[] = [await c.inp.strings()];
     for (const p of [dep, top, imported]) out.push(await info(c, p.info.path));
     return out;

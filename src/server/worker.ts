@@ -28,13 +28,13 @@ import { fastOps } from './worker-ops-fast.js';
 import { gcOps } from './worker-ops-gc.js';
 import { queryOps } from './worker-ops-query.js';
 
+import { optionOps } from './worker-options.js';
+
 /**
  * Set on the error that ends a session once the client has been sent it: a `--stdio` daemon then
  * ends quietly, as nix-daemon --stdio does (the client shows the error).
  */
 export const TOLD_CLIENT = Symbol('the client was told');
-
-import { optionOps } from './worker-options.js';
 
 /** The version string sent to clients ≥ 1.33. */
 export const TIX_DAEMON_VERSION = NIX_VERSION_STRING;

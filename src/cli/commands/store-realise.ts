@@ -45,6 +45,7 @@ export const storeRealise: Command = {
             "warning: you did not specify '--add-root'; the result might be removed by the garbage collector\n",
           );
         }
+        const rootBase = rooted && gcRoot !== undefined ? resolve(ctx.cwd, gcRoot) : undefined;
         // As nix-store --realise: each argument's paths (or root links) in order, sorted within one;
         // roots are named ROOT, ROOT-2, … per argument, with -OUTPUT for outputs other than out.
         let rootNr = 0;
@@ -52,11 +53,11 @@ export const storeRealise: Command = {
           rootNr++;
           const printed = new Set<string>();
           for (const [name, p] of outputs) {
-            if (!rooted || gcRoot === undefined) {
+            if (rootBase === undefined) {
               printed.add(p);
               continue;
             }
-            let root = resolve(ctx.cwd, gcRoot);
+            let root = rootBase;
             if (rootNr > 1) root += `-${rootNr}`;
             if (path.kind === 'built' && name !== 'out') root += `-${name}`;
             await addResultLink(store, p, root);
