@@ -40,6 +40,7 @@ import {
   type Code,
   Env,
   force,
+  joinLists,
   Lambda,
   type LambdaInfo,
   NixFloat,
@@ -674,7 +675,7 @@ class Compiler {
           const b = forceList(r(env), p);
           if (a.length === 0) return b;
           if (b.length === 0) return a;
-          return a.concat(b);
+          return joinLists(a, b);
         };
       case '-':
         return (env) => {

@@ -143,7 +143,11 @@ export function callFunction(f: Value, arg: Value | Thunk, pos?: Pos): Value {
     return new PrimOpApp(f, [arg]);
   }
   if (f instanceof PrimOpApp) {
-    const args = f.args.concat([arg]);
+    // (a copy loop: concat is several times slower on such short arrays)
+    const held = f.args;
+    const args: (Value | Thunk)[] = new Array(held.length + 1);
+    for (let i = 0; i < held.length; i++) args[i] = held[i]!;
+    args[held.length] = arg;
     if (args.length === f.op.arity) return f.op.fn(args, pos);
     return new PrimOpApp(f.op, args);
   }

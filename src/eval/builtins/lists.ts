@@ -70,12 +70,25 @@ export function registerLists(_state: EvalState, defs: BuiltinDef[]): void {
     return false;
   });
   def('concatLists', 1, ([l], pos) => {
-    const lists = forceList(l!, pos).map((x) => forceList(x, pos));
+    const outer = forceList(l!, pos);
+    const lists: (Value | Thunk)[][] = new Array(outer.length);
+    let total = 0;
+    let nonEmpty = 0;
+    let last = 0;
+    for (let i = 0; i < outer.length; i++) {
+      const x = forceList(outer[i]!, pos);
+      lists[i] = x;
+      total += x.length;
+      if (x.length > 0) {
+        nonEmpty++;
+        last = i;
+      }
+    }
     // The only non-empty list is the result itself, as in Nix 2.8 (it then prints «repeated»).
-    const nonEmpty = lists.filter((x) => x.length > 0);
-    if (nonEmpty.length === 1) return nonEmpty[0]!;
-    const out: (Value | Thunk)[] = [];
-    for (const x of lists) for (const y of x) out.push(y);
+    if (nonEmpty === 1) return lists[last]!;
+    const out: (Value | Thunk)[] = new Array(total);
+    let k = 0;
+    for (const x of lists) for (let j = 0; j < x.length; j++) out[k++] = x[j]!;
     return out;
   });
   def('concatMap', 2, ([f, l], pos) => {
