@@ -7,14 +7,17 @@ import { forceAttrs, forceFunction, forceList, forceStringNoCtx } from '../ops.j
 import type { Pos } from '../source.js';
 import type { BuiltinDef, EvalState } from '../state.js';
 import { upToNul } from '../text/strings.js';
-import { Attrs, force, type PosLookup, type Thunk, type Value } from '../value.js';
+import { Attrs, force, type PosLookup, Thunk, type Value } from '../value.js';
 import { appThunk2 } from './util.js';
 
-/** Positions parallel to a set's sorted names. */
-class PosArray implements PosLookup {
+/**
+ * listToAttrs's positions: each attribute is where its `value` was defined in the element that
+ * gave it, looked up only when asked for (an error or unsafeGetAttrPos), as most never are.
+ */
+class ValuePos implements PosLookup {
   constructor(
     private readonly names: string[],
-    private readonly poss: (Pos | undefined)[],
+    private readonly from: Attrs[],
   ) {}
   get(name: string): Pos | undefined {
     let lo = 0;
@@ -22,7 +25,7 @@ class PosArray implements PosLookup {
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
       const k = this.names[mid]!;
-      if (k === name) return this.poss[mid];
+      if (k === name) return this.from[mid]!.pos?.get('value');
       if (k < name) lo = mid + 1;
       else hi = mid - 1;
     }
@@ -89,26 +92,31 @@ export function registerAttrs(state: EvalState, defs: BuiltinDef[]): void {
     const list = forceList(l!, pos);
     const names: string[] = [];
     const vals: (Value | Thunk)[] = [];
-    // Each attribute is positioned where its `value` was defined, as in Nix.
-    const poss: (Pos | undefined)[] = [];
-    // The first definition of a name wins; a Map finds repeats once lists get long.
-    const seen = list.length > 8 ? new Set<string>() : undefined;
-    for (const x of list) {
-      const e = forceAttrs(x, pos);
-      const n = e.m.get('name');
-      if (n === undefined) throw missingAttrFor('name', 'listToAttrs', e, pos);
-      const name = forceStringNoCtx(n, e.pos?.get('name') ?? pos);
+    const from: Attrs[] = [];
+    // The first definition of a name wins; a Set finds repeats once lists get long.
+    const seen = list.length > 32 ? new Set<string>() : undefined;
+    // The elements tend to share one layout: each name's last index is tried first.
+    let nameAt = 0;
+    let valueAt = 1;
+    for (let i = 0; i < list.length; i++) {
+      const e = forceAttrs(list[i]!, pos);
+      const m = e.m;
+      nameAt = m.indexNear('name', nameAt);
+      if (nameAt < 0) throw missingAttrFor('name', 'listToAttrs', e, pos);
+      const t = m.vals[nameAt]!;
+      const n = t instanceof Thunk && t.forced ? t.v : t;
+      const name = typeof n === 'string' ? n : forceStringNoCtx(n, e.pos?.get('name') ?? pos);
       if (seen ? seen.has(name) : names.includes(name)) continue;
       seen?.add(name);
-      const v = e.m.get('value');
-      if (v === undefined) throw missingAttrFor('value', 'listToAttrs', e, pos);
+      valueAt = m.indexNear('value', valueAt);
+      if (valueAt < 0) throw missingAttrFor('value', 'listToAttrs', e, pos);
       names.push(name);
-      vals.push(v);
-      poss.push(e.pos?.get('value'));
+      vals.push(m.vals[valueAt]!);
+      from.push(e);
     }
     const order = sortOrder(names);
     const sortedNames = permute(names, order);
-    return new Attrs(sortedNames, permute(vals, order), new PosArray(sortedNames, permute(poss, order)));
+    return new Attrs(sortedNames, permute(vals, order), new ValuePos(sortedNames, permute(from, order)));
   });
   def('intersectAttrs', 2, ([a, b], pos) => {
     const x = forceAttrs(a!, pos);
