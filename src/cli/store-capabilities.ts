@@ -11,6 +11,8 @@ export interface StoreCapabilities {
     paths?: string[];
     maxFreed?: number;
     ignoreLiveness?: boolean;
+    /** Progress lines, from a store that collects garbage itself (a daemon sends its own). */
+    log?: (line: string) => void;
   }): Promise<{ paths: string[]; bytesFreed: number }>;
   verifyStore(opts: {
     checkContents: boolean;

@@ -24,6 +24,8 @@ export interface StoreExtras {
     paths?: string[];
     maxFreed?: number;
     ignoreLiveness?: boolean;
+    /** Progress lines, from a store that collects garbage itself (a daemon sends its own). */
+    log?: (line: string) => void;
   }): Promise<{ paths: string[]; bytesFreed: number }>;
   verifyStore(opts: { checkContents: boolean; repair: boolean }): Promise<{ errors: string[] }>;
   buildLogPath(drvPath: string): string;

@@ -61,6 +61,8 @@ export const gcOps: Record<number, Op> = {
       action,
       paths,
       maxFreed: maxFreed >= BigInt(Number.MAX_SAFE_INTEGER) ? undefined : Number(maxFreed),
+      // The progress lines go to the client, as nix-daemon's do.
+      log: (line) => c.logger.log(Verbosity.Info, line),
     });
     c.logger.stopWork();
     c.reply.strings(res.paths).u64(res.bytesFreed).u64(0);

@@ -1,6 +1,7 @@
 // Garbage collection of a local store. Under the exclusive gc.lock: find the roots, compute the live
 // set (closure under references, plus keep-derivations / keep-outputs edges), then delete dead paths
 // referrers first — invalidate in the database, then remove the files — and finally the leftovers.
+import { basename } from 'node:path';
 import { sortUtf8 } from '../formats/byte-order.js';
 import { isDerivationPath } from '../formats/derivation.js';
 import { StoreError } from './errors.js';
@@ -16,10 +17,16 @@ export interface CollectGarbageOptions {
   action: 'deleteDead' | 'returnLive' | 'returnDead' | 'deleteSpecific';
   /** For deleteSpecific. */
   paths?: string[];
-  /** Stop deleting once this many bytes were freed. */
+  /** Stop deleting once more than this many bytes were freed (0: delete nothing, as 2.8). */
   maxFreed?: number;
   /** Ignore roots (deleteSpecific of live paths; dangerous). */
   ignoreLiveness?: boolean;
+  /**
+   * Progress as `nix-store --gc` prints it at the default verbosity: "finding garbage collector
+   * roots...", "deleting garbage..." or "determining live/dead paths...", "deleting '…'" before
+   * each path, "deleting unused links..." and the hard-linking note.
+   */
+  log?: (line: string) => void;
 }
 
 export interface GcResult {
@@ -97,12 +104,18 @@ function isForeignKeyError(e: unknown): boolean {
 
 export async function collectGarbage(store: LocalStore, opts: CollectGarbageOptions): Promise<GcResult> {
   const release = await acquireGcLock(store.stateDir, store.tempRoots);
+  const log = opts.log ?? (() => {});
   try {
+    log('finding garbage collector roots...');
     const rooted = new Set<string>(store.tempRoots.paths);
     if (!opts.ignoreLiveness) {
       for (const r of listRoots(store.rootsContext(), { runtime: store.runtimeRoots })) rooted.add(r.path);
     }
     const live = computeLive(store, rooted);
+    const limit = opts.maxFreed ?? Number.POSITIVE_INFINITY;
+    if (opts.action !== 'deleteSpecific' && limit > 0) {
+      log(opts.action === 'deleteDead' ? 'deleting garbage...' : 'determining live/dead paths...');
+    }
     if (opts.action === 'returnLive') {
       return { paths: sortUtf8([...live].filter((p) => store.db.isValid(p))), bytesFreed: 0 };
     }
@@ -128,9 +141,15 @@ export async function collectGarbage(store: LocalStore, opts: CollectGarbageOpti
       return { paths: sortUtf8([...dead, ...invalid]), bytesFreed: 0 };
     }
     const result: GcResult = { paths: [], bytesFreed: 0 };
-    const limit = opts.maxFreed ?? Number.POSITIVE_INFINITY;
+    let stopped = limit <= 0;
+    const freed = () => {
+      if (result.bytesFreed <= limit) return;
+      log(`deleted more than ${limit} bytes; stopping`);
+      stopped = true;
+    };
+    // As 2.8, deletion stops once more than the limit is freed; unused links still go.
     for (const p of referrersFirst(store, dead)) {
-      if (result.bytesFreed >= limit) return result;
+      if (stopped) break;
       if (store.tempRoots.paths.has(p)) continue;
       try {
         store.db.transaction(() => store.db.invalidatePath(p));
@@ -139,21 +158,28 @@ export async function collectGarbage(store: LocalStore, opts: CollectGarbageOpti
         if (isForeignKeyError(e)) continue;
         throw e;
       }
+      log(`deleting '${p}'`);
       const real = store.toRealPath(p);
       result.bytesFreed += freedBytesSync(real);
       removeTreeSync(real);
       result.paths.push(p);
+      freed();
     }
     for (const l of leftovers) {
-      if (result.bytesFreed >= limit) break;
+      if (stopped) break;
       const bytes = freedBytesSync(l.real);
       if (await removeLeftover(l, removeTreeSync)) {
+        log(`deleting '${store.storeDir}/${basename(l.real)}'`);
         result.bytesFreed += bytes;
         if (l.path) result.paths.push(l.path);
+        freed();
       }
     }
     // Files of deleted paths that were hard-linked by optimisation are freed with their link.
-    result.bytesFreed += removeUnusedLinks(store.realStoreDir);
+    log('deleting unused links...');
+    const links = removeUnusedLinks(store.realStoreDir);
+    result.bytesFreed += links.freed;
+    log(`note: currently hard linking saves ${(links.saved / (1024 * 1024)).toFixed(2)} MiB`);
     return result;
   } finally {
     release();

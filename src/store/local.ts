@@ -18,7 +18,7 @@ import { StoreError } from './errors.js';
 import { type CollectGarbageOptions, collectGarbage, type GcResult } from './gc.js';
 import { lockFiles, type PathLock } from './locks.js';
 import { dumpPath } from './nar-dump-disk.js';
-import { linkedInodes, type OptimiseStats, optimisePath } from './optimise.js';
+import { linkedInodes, linksDir, type OptimiseStats, optimisePath } from './optimise.js';
 import { registerValidPaths } from './register.js';
 import { addIndirectRoot, addPermRoot, type GcRoot, listRoots, type RootsContext } from './roots.js';
 import type { AddFromDumpOptions, AddToStoreOptions, Store, ValidPathInfo } from './store.js';
@@ -93,7 +93,8 @@ export class LocalStore implements Store {
     this.runtimeRoots = opts.runtimeRoots ?? true;
     this.autoOptimise = opts.autoOptimise ?? false;
     this.autoGcSettings = opts.autoGc;
-    mkdirSync(this.realStoreDir, { recursive: true });
+    // .links made at once, as Nix 2.8's LocalStore does (store optimisation's hard-link targets).
+    mkdirSync(linksDir(this.realStoreDir), { recursive: true });
     for (const d of ['gcroots', 'profiles', 'temproots'])
       mkdirSync(join(this.stateDir, d), { recursive: true });
     mkdirSync(this.logDir, { recursive: true });

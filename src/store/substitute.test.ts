@@ -43,9 +43,11 @@ function settings(
   };
 }
 
-/** Valid paths and leftover files in a store's real store dir. */
+/** Valid paths and leftover files in a store's real store dir (.links is always there). */
 async function contents(store: LocalStore): Promise<string[]> {
-  return readdirSync(store.realStoreDir).sort();
+  return readdirSync(store.realStoreDir)
+    .filter((n) => n !== '.links')
+    .sort();
 }
 
 describe('substitutePaths', () => {

@@ -4,6 +4,7 @@ import { flagSet, parseArgs } from '../args.js';
 import { type Command, UsageError } from '../command.js';
 import { printFreed } from '../gc-format.js';
 import { withStore } from '../open-store.js';
+import { quiet } from '../realise.js';
 import { requireCapability } from '../store-capabilities.js';
 import { storeDirsOf, storePathArg } from '../store-paths.js';
 
@@ -22,8 +23,11 @@ export const storeDelete: Command = {
           action: 'deleteSpecific',
           paths,
           ignoreLiveness: flagSet(args, '--ignore-liveness'),
+          // nix-store --delete's progress lines (left out with --quiet, as there).
+          log: (line) => {
+            if (!quiet(ctx)) ctx.err.write(`${line}\n`);
+          },
         });
-        for (const p of res.paths) ctx.err.write(`deleting '${p}'\n`);
       } finally {
         ctx.out.write(printFreed(res.paths.length, res.bytesFreed));
       }

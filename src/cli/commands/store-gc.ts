@@ -41,18 +41,12 @@ export const storeGc: Command = {
             ? 'returnDead'
             : 'deleteDead';
       // nix-store --gc's progress lines (left out with --quiet, as there).
-      const info = (line: string) => {
+      const log = (line: string) => {
         if (!quiet(ctx)) ctx.err.write(`${line}\n`);
       };
-      info('finding garbage collector roots...');
-      const res = await gc.collectGarbage({ action, maxFreed });
-      if (action === 'deleteDead') {
-        info('deleting garbage...');
-        for (const p of res.paths) info(`deleting '${p}'`);
-        info('deleting unused links...');
-        ctx.out.write(printFreed(res.paths.length, res.bytesFreed));
-      } else {
-        info('determining live/dead paths...');
+      const res = await gc.collectGarbage({ action, maxFreed, log });
+      if (action === 'deleteDead') ctx.out.write(printFreed(res.paths.length, res.bytesFreed));
+      else {
         ctx.out.write(
           [...res.paths]
             .sort(compareUtf8)

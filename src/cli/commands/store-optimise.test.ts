@@ -67,6 +67,31 @@ describe('store optimisation', () => {
     assert.deepEqual(links('a'), links('nix-root'));
   });
 
+  it("prints Nix 2.8's note on what hard linking saves after collecting garbage", {
+    skip: noNix,
+  }, async () => {
+    // Two paths sharing a 2 MiB file, each store optimised: the same note from both.
+    const big = Buffer.alloc(2 << 20, 7);
+    const dirs = ['e1', 'e2'].map((d) => join(tmp, d));
+    for (const d of dirs) {
+      mkdirSync(d);
+      writeFileSync(join(d, 'big'), big);
+      writeFileSync(join(d, 'own'), d);
+    }
+    const nixAdd = runNix(tmp, 'nix-store', ['--add', ...dirs], { root: 'nix-note' });
+    assert.equal(nixAdd.status, 0, nixAdd.stderr);
+    assert.equal(runNix(tmp, 'nix-store', ['--optimise'], { root: 'nix-note' }).status, 0);
+    assert.equal((await tix('note', ['store', 'add', ...dirs])).code, 0);
+    assert.equal((await tix('note', ['store', 'optimise'])).code, 0);
+    // --max-freed 0 deletes nothing (both paths stay) but still reckons the links.
+    const n = runNix(tmp, 'nix-store', ['--gc', '--max-freed', '0'], { root: 'nix-note' });
+    const t = await tix('note', ['store', 'gc', '--max-freed', '0']);
+    assert.equal(t.code, 0, t.stderr);
+    assert.match(t.stderr, /note: currently hard linking saves 2\.00 MiB\n/);
+    assert.equal(t.stderr, n.stderr);
+    assert.equal(t.stdout, n.stdout.toString());
+  });
+
   it('auto-optimise-store links files as paths are added; GC removes links nothing uses', async () => {
     const opt = { TIX_CONFIG: 'auto-optimise-store = true' };
     const added = await tix('b', ['store', 'add', ...srcs], opt);
