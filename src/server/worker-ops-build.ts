@@ -1,11 +1,12 @@
 // Worker-protocol builds: BuildPaths, BuildPathsWithResults, BuildDerivation, EnsurePath. The
 // building itself is the WorkerBuilder's (src/build); here are the trust rules of Nix 2.8: repair
 // needs a trusted client, and an untrusted client may only send content-addressed derivations.
+import { compareUtf8 } from '../formats/byte-order.js';
 import { printDerivation } from '../formats/derivation.js';
 import { derivationKind } from '../formats/derivation-hash.js';
 import { FormatError } from '../formats/errors.js';
 import { StoreError } from '../store/errors.js';
-import { BuildMode } from '../store/store.js';
+import { BuildMode, type DerivedPath } from '../store/store.js';
 import {
   drvOutputId,
   printDerivedPath,
@@ -41,6 +42,33 @@ function buildContext(c: WorkerConn, mode: BuildMode): WorkerBuildContext {
   return { mode, settings: c.settings, logger: c.logger, signal: c.signal };
 }
 
+/**
+ * The requests as 2.8's worker makes goals of them: one per derivation, wanting the union of the
+ * outputs asked for (none: all), and one per other path; in the goals' key order ("a$NAME$PATH"
+ * for paths before "b$NAME$PATH" for derivations). Each goal's result is reported under its first
+ * request, as 2.8 does.
+ */
+function allOutputs(outputs: string[]): boolean {
+  return outputs.length === 0 || outputs.includes('*');
+}
+
+function goalsOf(paths: DerivedPath[]): { wanted: DerivedPath; first: DerivedPath }[] {
+  const goals = new Map<string, { wanted: DerivedPath; first: DerivedPath }>();
+  for (const p of paths) {
+    const path = p.kind === 'opaque' ? p.path : p.drvPath;
+    const key = `${p.kind === 'opaque' ? 'a' : 'b'}$${path.slice(path.lastIndexOf('/') + 34)}$${path}`;
+    const goal = goals.get(key);
+    if (goal === undefined) goals.set(key, { wanted: p, first: p });
+    else if (goal.wanted.kind === 'built' && p.kind === 'built' && !allOutputs(goal.wanted.outputs)) {
+      const outputs = allOutputs(p.outputs)
+        ? p.outputs
+        : [...new Set([...goal.wanted.outputs, ...p.outputs])];
+      goal.wanted = { ...goal.wanted, outputs };
+    }
+  }
+  return [...goals.keys()].sort(compareUtf8).map((k) => goals.get(k)!);
+}
+
 export class WorkerBuildFailure extends StoreError {
   constructor(
     message: string,
@@ -63,15 +91,18 @@ export const buildOps: Record<number, Op> = {
   },
 
   [WorkerOp.BuildPathsWithResults]: async (c) => {
-    const paths = await readDerivedPaths(c.inp, c.minor, c.store.storeDir);
+    const goals = goalsOf(await readDerivedPaths(c.inp, c.minor, c.store.storeDir));
     const mode = readMode(await c.inp.u64());
     checkRepair(c, mode);
     c.logger.startWork();
-    const res = await builder(c).buildPaths(paths, buildContext(c, mode));
+    const res = await builder(c).buildPaths(
+      goals.map((g) => g.wanted),
+      buildContext(c, mode),
+    );
     c.logger.stopWork();
     c.reply.u64(res.results.length);
-    for (const r of res.results) {
-      c.reply.string(printDerivedPath(r.path, c.minor));
+    for (const [i, r] of res.results.entries()) {
+      c.reply.string(printDerivedPath(goals[i]!.first, c.minor));
       writeBuildResult(c.reply, r.result, Math.max(c.minor, 29), r.outputId);
     }
   },

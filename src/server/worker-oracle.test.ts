@@ -700,6 +700,9 @@ test('several outputs, one or all wanted, and --check, in and out of the sandbox
         const v = drvs.get('varies')!;
         await build([`${v}!out`], 0);
         await build([`${v}!out`], 2); // --check: other bytes
+        // One request naming a derivation twice and a plain path: one result per goal, in the
+        // goals' order (paths first, then by name), each under its first request's path.
+        await build([`${v}!out`, `${m}!out`, multi.outPaths.get('out')!, `${m}!dev`], 0);
         return out;
       },
       { sandbox },
