@@ -19,6 +19,8 @@ export async function openCliStore(
   return openStore(resolveCliStoreUri(ctx, settings), {
     settings: { get: (k) => settings.text(k) },
     env: ctx.env,
+    // Nix's levels: info by default, one less per --quiet, one more per -v.
+    verbosity: Math.min(7, Math.max(0, 3 + (ctx.global.verbosity ?? 0))),
   });
 }
 

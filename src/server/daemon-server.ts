@@ -6,6 +6,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { StreamInput } from '../distribute/stream-input.js';
 import { StreamOutput } from '../distribute/stream-output.js';
+import { withTempRootScope } from '../store/temp-roots.js';
 import { getPeerCred, type PeerCred } from './peercred.js';
 import { checkPeer, identifyPeer, type TrustSettings, type UserDb } from './trust.js';
 import { serveWorkerConnection, type WorkerServerOptions } from './worker.js';
@@ -46,24 +47,27 @@ export async function handleDaemonConnection(socket: Socket, opts: DaemonServerO
     const { trusted, refusal } = checkPeer(peer, opts.trust, opts.userDb);
     peerText = `pid ${peer.pid ?? '<unknown>'}, user ${peer.user}${trusted ? ' (trusted)' : ''}`;
     log(`accepted connection from ${peerText}`);
-    await serveWorkerConnection(
-      opts.store,
-      {
-        pull: input.pull,
-        write: (c) => output.write(c),
-        tryWrite: (c) => output.tryWrite(c),
-        onEnd: (f) => input.onEnd(f),
-      },
-      {
-        trusted,
-        builder: opts.builder,
-        substituters: opts.substituters,
-        daemonSettings: opts.daemonSettings,
-        maxStringLength: opts.maxStringLength,
-        authorize: () => {
-          if (refusal) throw new Error(refusal);
+    // The connection's temp roots end with it, as with a Nix daemon's process per connection.
+    await withTempRootScope(() =>
+      serveWorkerConnection(
+        opts.store,
+        {
+          pull: input.pull,
+          write: (c) => output.write(c),
+          tryWrite: (c) => output.tryWrite(c),
+          onEnd: (f) => input.onEnd(f),
         },
-      },
+        {
+          trusted,
+          builder: opts.builder,
+          substituters: opts.substituters,
+          daemonSettings: opts.daemonSettings,
+          maxStringLength: opts.maxStringLength,
+          authorize: () => {
+            if (refusal) throw new Error(refusal);
+          },
+        },
+      ),
     );
   } catch (e) {
     log(`error processing connection (${peerText}): ${(e as Error)?.message ?? String(e)}`);

@@ -75,6 +75,7 @@ export async function openDaemonStore(
       setOptions: true,
       socket,
       connectTimeout: opts.connectTimeout,
+      verbosity: opts.verbosity,
     });
     await store.isValidPath(`${storeDir}/00000000000000000000000000000000-probe`).catch((e) => {
       void store.close();

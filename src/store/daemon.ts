@@ -48,6 +48,8 @@ export interface DaemonStoreOptions {
   maxConnections?: number;
   /** Seconds the daemon has to answer the handshake (`connect-timeout`; 0: no limit). */
   connectTimeout?: number;
+  /** What the daemon is to send of its messages, as a Nix level (SetOptions; default 3, info). */
+  verbosity?: number;
 }
 
 const GC_ACTIONS = { returnLive: 0, returnDead: 1, deleteDead: 2, deleteSpecific: 3 } as const;
@@ -95,7 +97,10 @@ export class DaemonStore implements BuildingStore {
   async #setOptions(conn: DaemonConnection): Promise<void> {
     conn.out.u64(WorkerOp.SetOptions);
     conn.out.u64(0).u64(0).u64(0); // keepFailed, keepGoing, tryFallback
-    conn.out.u64(3).u64(1).u64(0); // verbosity info, maxBuildJobs, maxSilentTime
+    conn.out
+      .u64(this.#opts.verbosity ?? 3)
+      .u64(1)
+      .u64(0); // verbosity, maxBuildJobs, maxSilentTime
     conn.out.u64(1).u64(0).u64(0).u64(0); // useBuildHook, verboseBuild (lvlError), logType, printBuildTrace
     conn.out.u64(0).u64(1); // buildCores, useSubstitutes
     if (conn.minor >= 12) conn.out.stringMap(this.#opts.overrides ?? new Map());

@@ -22,6 +22,8 @@ export interface OpenStoreOptions {
   env?: NodeJS.ProcessEnv;
   /** A daemon's or remote program's time to answer the handshake, in seconds (`connect-timeout`). */
   connectTimeout?: number;
+  /** The user's verbosity as a Nix level (3: info, the default; 2 with --quiet), for daemons. */
+  verbosity?: number;
 }
 
 export interface ParsedStoreUri {

@@ -2,6 +2,11 @@
 // and stays exclusively flock'ed while the process lives, so the collector can tell live files from
 // stale ones. Adding a root takes `gc.lock` shared; the collector holds it exclusively, so a root
 // is either seen by a running collection or added only after it has finished.
+//
+// A Nix daemon forks a process per connection, so a connection's temp roots end with it. tix's
+// daemon serves every connection in one process: each runs in a TempRootScope (withTempRootScope),
+// and the roots added within it are dropped when it ends, unless something else still holds them.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import {
   closeSync,
   constants,
@@ -19,11 +24,36 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { flockBlocking, tryFlock, unflock } from './flock.js';
 import { isLockedFile } from './locks.js';
 
+/** The temp roots added while one piece of work (a daemon connection) runs. */
+class TempRootScope {
+  readonly held = new Map<TempRoots, Set<string>>();
+  ended = false;
+}
+
+const currentScope = new AsyncLocalStorage<TempRootScope>();
+
+/**
+ * Runs `fn` with the temp roots added during it (and in what it starts) held until it has
+ * finished; then they stop being roots unless held otherwise.
+ */
+export async function withTempRootScope<T>(fn: () => Promise<T>): Promise<T> {
+  const scope = new TempRootScope();
+  try {
+    return await currentScope.run(scope, fn);
+  } finally {
+    scope.ended = true;
+    for (const roots of scope.held.keys()) await roots.endScope(scope);
+  }
+}
+
 export class TempRoots {
   readonly dir: string;
   readonly gcLockFile: string;
   /** Paths rooted by this handle. */
   readonly paths = new Set<string>();
+  /** Paths added outside any scope: roots until the process ends. */
+  #unscoped = new Set<string>();
+  #scopes = new Map<TempRootScope, Set<string>>();
   /** Set while this process runs a collection (it holds gc.lock exclusively itself). */
   inCollection = false;
   #fd: number | undefined;
@@ -69,9 +99,58 @@ export class TempRoots {
     this.paths.add(path);
   }
 
+  /** Records who holds `path` (the current scope, or the process); true if it is a root already. */
+  #hold(path: string): boolean {
+    const scope = currentScope.getStore();
+    if (scope === undefined || scope.ended) this.#unscoped.add(path);
+    else {
+      let held = this.#scopes.get(scope);
+      if (held === undefined) {
+        held = new Set();
+        this.#scopes.set(scope, held);
+        scope.held.set(this, held);
+      }
+      held.add(path);
+    }
+    return this.paths.has(path);
+  }
+
+  /** Drops the roots only `scope` held, rewriting the file without them. */
+  async endScope(scope: TempRootScope): Promise<void> {
+    const held = this.#scopes.get(scope);
+    this.#scopes.delete(scope);
+    if (held === undefined) return;
+    const others = [...this.#scopes.values()];
+    let dropped = false;
+    for (const p of held) {
+      if (this.#unscoped.has(p) || others.some((o) => o.has(p))) continue;
+      this.paths.delete(p);
+      dropped = true;
+    }
+    if (!dropped || this.#fd === undefined) return;
+    // Rewritten while no collection reads it (gc.lock shared, as for adding), or by our own.
+    const rewrite = () => {
+      ftruncateSync(this.#fd!, 0);
+      if (this.paths.size > 0) writeSync(this.#fd!, [...this.paths].map((p) => `${p}\0`).join(''));
+    };
+    if (this.inCollection) return rewrite();
+    const fd = this.#gcLockFd();
+    let delay = 2;
+    while (!tryFlock(fd, 'sh')) {
+      await sleep(delay);
+      delay = Math.min(delay * 1.5, 100);
+      if (this.inCollection) return rewrite();
+    }
+    try {
+      rewrite();
+    } finally {
+      unflock(fd);
+    }
+  }
+
   /** Adds a temp root, blocking while another process collects garbage. */
   addSync(path: string): void {
-    if (this.paths.has(path)) return;
+    if (this.#hold(path)) return;
     if (this.inCollection) {
       this.#append(path);
       return;
@@ -87,7 +166,7 @@ export class TempRoots {
 
   /** Adds a temp root, waiting (without blocking the event loop) while a collection runs. */
   async add(path: string): Promise<void> {
-    if (this.paths.has(path)) return;
+    if (this.#hold(path)) return;
     if (this.inCollection) {
       this.#append(path);
       return;
@@ -125,6 +204,8 @@ export class TempRoots {
       this.#gcFd = undefined;
     }
     this.paths.clear();
+    this.#unscoped.clear();
+    this.#scopes.clear();
   }
 }
 

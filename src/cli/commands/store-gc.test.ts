@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { REPO_ROOT, startTestDaemon } from '../../server/worker-test-support.js';
+import { openStore } from '../../store/open.js';
 import { parseByteCount } from '../gc-format.js';
-import { runCli } from '../run-cli.test-util.js';
+import { isolatedEnv, runCli } from '../run-cli.test-util.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tix-gc-'));
 const root = join(tmp, 'root');
@@ -84,6 +87,39 @@ describe('tix store gc / delete / verify', () => {
     const bad = await runCli([...store, 'store', 'verify', '--check-contents'], { cwd: tmp });
     assert.equal(bad.code, 1);
     assert.ok(bad.stderr.includes(p), bad.stderr);
+  });
+
+  it("through a tix daemon: the daemon's progress lines, once, and none with --quiet", async () => {
+    const dstore = await openStore(`local?root=${join(tmp, 'droot')}`);
+    const d = await startTestDaemon({ store: dstore });
+    // bin/tix in a child process (asynchronously: the daemon answers from this one).
+    const tix = (args: string[]) =>
+      new Promise<{ stdout: string; stderr: string }>((resolve, reject) =>
+        execFile(
+          process.execPath,
+          [join(REPO_ROOT, 'bin/tix'), '--store', `unix://${d.socket}`, ...args],
+          { cwd: tmp, env: isolatedEnv(tmp) },
+          (err, stdout, stderr) =>
+            err ? reject(new Error(`${err.message}: ${stderr}`)) : resolve({ stdout, stderr }),
+        ),
+      );
+    try {
+      writeFileSync(join(tmp, 'd1.txt'), 'one\n');
+      writeFileSync(join(tmp, 'd2.txt'), 'two\n');
+      const p1 = (await tix(['store', 'add', 'd1.txt'])).stdout.trim();
+      const r = await tix(['store', 'gc']);
+      assert.equal(r.stdout, '1 store paths deleted, 0.00 MiB freed\n');
+      assert.equal(
+        r.stderr,
+        `finding garbage collector roots...\ndeleting garbage...\ndeleting '${p1}'\ndeleting unused links...\nnote: currently hard linking saves -0.00 MiB\n`,
+      );
+      await tix(['store', 'add', 'd2.txt']);
+      const q = await tix(['--quiet', 'store', 'gc']);
+      assert.deepEqual([q.stdout, q.stderr], ['1 store paths deleted, 0.00 MiB freed\n', '']);
+    } finally {
+      await d.close();
+      await dstore.close();
+    }
   });
 
   it('parses --max-freed sizes with K/M/G/T suffixes', () => {
