@@ -30,6 +30,7 @@ import {
   chownTreeSync,
   defaultPoolDir,
 } from './build-users.js';
+import { builtinBuildenv } from './builtin-buildenv.js';
 import { builtinFetchurl } from './builtin-fetchurl.js';
 import { inputClosure } from './closure.js';
 import { makeBuilderEnv } from './env.js';
@@ -243,7 +244,9 @@ async function buildLocked(
   result: MakeResult,
   corrupt: ReadonlySet<string>,
 ): Promise<LocalBuildResult> {
-  if (drv.builder === 'builtin:fetchurl') return buildBuiltin(store, drvPath, drv, parsed, opts, result);
+  if (drv.builder === 'builtin:fetchurl' || drv.builder === 'builtin:buildenv') {
+    return buildBuiltin(store, drvPath, drv, parsed, opts, result);
+  }
   const mode = opts.sandbox ?? 'true';
   const chrootStore = store.storeDir !== store.realStoreDir;
   const isolated = useSandbox(mode, {
@@ -594,7 +597,10 @@ function openBuildLog(store: LocalBuildStore, drvPath: string, opts: LocalBuildO
   return new BuildLog(store.buildLogPath(drvPath), { logLines: opts.logLines ?? 10, onLine: opts.onLogLine });
 }
 
-/** builtin:fetchurl (builtin-fetchurl.ts) into a scratch tree, then the usual output registration. */
+/**
+ * builtin:fetchurl (builtin-fetchurl.ts) or builtin:buildenv (builtin-buildenv.ts) into a scratch
+ * tree, then the usual output registration.
+ */
 async function buildBuiltin(
   store: LocalBuildStore,
   drvPath: string,
@@ -603,6 +609,7 @@ async function buildBuiltin(
   opts: LocalBuildOptions,
   result: MakeResult,
 ): Promise<LocalBuildResult> {
+  const builtin = drv.builder.slice('builtin:'.length);
   const scratchRoot = newScratchRoot(store, drvPath);
   const log = openBuildLog(store, drvPath, opts);
   const built = { timesBuilt: 1 };
@@ -615,14 +622,24 @@ async function buildBuiltin(
     if (actualPaths.size !== 1 || !actualPaths.has('out')) {
       return result(
         BuildStatus.MiscFailure,
-        `cannot build '${drvPath}': builtin:fetchurl needs one output 'out'`,
+        `cannot build '${drvPath}': ${drv.builder} needs one output 'out'`,
       );
     }
+    // A user environment refers to the packages it links: its inputs are the candidates.
+    const inputs = builtin === 'buildenv' ? await inputClosure(store, drvPath, drv) : [];
+    for (const q of inputs) await store.addTempRoot(q);
     mkdirSync(scratchRoot, { recursive: true });
+    const outReal = actualPaths.get('out')!;
     try {
-      await builtinFetchurl(drv, actualPaths.get('out')!, (line) => log.note(line), {
-        hashedMirrors: opts.hashedMirrors,
-      });
+      if (builtin === 'fetchurl') {
+        await builtinFetchurl(drv, outReal, (line) => log.note(line), { hashedMirrors: opts.hashedMirrors });
+      } else {
+        builtinBuildenv(drv.env, outReal, {
+          realPath: (p) => (p.startsWith(`${store.storeDir}/`) ? store.toRealPath(p) : p),
+          outPath: drv.outputs.get('out')!.path,
+          warn: (message) => log.note(`warning: ${message}`),
+        });
+      }
     } catch (e) {
       if (!(e instanceof BuildError)) throw e;
       log.note(`error: ${e.message}`);
@@ -633,7 +650,7 @@ async function buildBuiltin(
     log.close();
     const reg = await registerOutputs(store, parsed, {
       actualPaths,
-      inputPaths: new Set(),
+      inputPaths: new Set(inputs),
       alreadyValid: new Set(),
     });
     if (reg.hashMismatch)
@@ -658,7 +675,7 @@ function checkPlatform(
   const features = opts.systemFeatures ?? defaultSystemFeatures();
   const required = getStringsAttr(parsed, 'requiredSystemFeatures') ?? [];
   const builtin = drv.builder.startsWith('builtin:');
-  if (builtin && drv.builder !== 'builtin:fetchurl') {
+  if (builtin && drv.builder !== 'builtin:fetchurl' && drv.builder !== 'builtin:buildenv') {
     throw new BuildError(
       'BAD_DRV',
       `cannot build '${drvPath}': unsupported builtin builder '${drv.builder.slice('builtin:'.length)}'`,
