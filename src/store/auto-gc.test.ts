@@ -32,6 +32,12 @@ test('auto-GC runs when free space is low, frees max-free - free, then backs off
     assert.deepEqual(logs, [], 'min-free 0 = off');
     await autoGc(s2, settings);
     assert.equal(logs[0], 'running auto-GC to free 4900 bytes');
+    // Then the collection's own lines, as nix-store --gc prints them.
+    assert.deepEqual(logs.slice(1, 4), [
+      'finding garbage collector roots...',
+      'deleting garbage...',
+      `deleting '${g}'`,
+    ]);
     assert.equal(s2.isValidPathSync(g), false);
     // Free space after that GC is 100 (the hook): 98 is above 97 % of it, so no new GC.
     logs.length = 0;

@@ -57,6 +57,8 @@ export async function autoGc(store: LocalStore, s: AutoGcSettings): Promise<void
       const r = await store.collectGarbage({
         action: 'deleteDead',
         maxFreed: toFree > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(toFree),
+        // The collection's own lines too, as 2.8's auto-GC prints them.
+        log: s.log,
       });
       s.log?.(`auto-GC freed ${r.bytesFreed} bytes (${r.paths.length} paths deleted)`);
     } finally {
