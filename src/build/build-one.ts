@@ -32,6 +32,7 @@ import {
 } from './build-users.js';
 import { builtinBuildenv } from './builtin-buildenv.js';
 import { builtinFetchurl } from './builtin-fetchurl.js';
+import { builtinUnpackChannel } from './builtin-unpack-channel.js';
 import { inputClosure } from './closure.js';
 import { makeBuilderEnv } from './env.js';
 import { BuildError, type FailureFlags } from './errors.js';
@@ -244,9 +245,7 @@ async function buildLocked(
   result: MakeResult,
   corrupt: ReadonlySet<string>,
 ): Promise<LocalBuildResult> {
-  if (drv.builder === 'builtin:fetchurl' || drv.builder === 'builtin:buildenv') {
-    return buildBuiltin(store, drvPath, drv, parsed, opts, result);
-  }
+  if (BUILTINS.has(drv.builder)) return buildBuiltin(store, drvPath, drv, parsed, opts, result);
   const mode = opts.sandbox ?? 'true';
   const chrootStore = store.storeDir !== store.realStoreDir;
   const isolated = useSandbox(mode, {
@@ -597,9 +596,13 @@ function openBuildLog(store: LocalBuildStore, drvPath: string, opts: LocalBuildO
   return new BuildLog(store.buildLogPath(drvPath), { logLines: opts.logLines ?? 10, onLine: opts.onLogLine });
 }
 
+/** The builders Nix 2.8 has built in, which run in this process. */
+const BUILTINS = new Set(['builtin:fetchurl', 'builtin:buildenv', 'builtin:unpack-channel']);
+
 /**
- * builtin:fetchurl (builtin-fetchurl.ts) or builtin:buildenv (builtin-buildenv.ts) into a scratch
- * tree, then the usual output registration.
+ * builtin:fetchurl (builtin-fetchurl.ts), builtin:buildenv (builtin-buildenv.ts) or
+ * builtin:unpack-channel (builtin-unpack-channel.ts) into a scratch tree, then the usual output
+ * registration.
  */
 async function buildBuiltin(
   store: LocalBuildStore,
@@ -625,17 +628,21 @@ async function buildBuiltin(
         `cannot build '${drvPath}': ${drv.builder} needs one output 'out'`,
       );
     }
-    // A user environment refers to the packages it links: its inputs are the candidates.
-    const inputs = builtin === 'buildenv' ? await inputClosure(store, drvPath, drv) : [];
+    // A user environment refers to the packages it links, a channel to what its files name: the
+    // inputs are the candidates (a download has none).
+    const inputs = builtin === 'fetchurl' ? [] : await inputClosure(store, drvPath, drv);
     for (const q of inputs) await store.addTempRoot(q);
     mkdirSync(scratchRoot, { recursive: true });
     const outReal = actualPaths.get('out')!;
+    const realPath = (p: string) => (p.startsWith(`${store.storeDir}/`) ? store.toRealPath(p) : p);
     try {
       if (builtin === 'fetchurl') {
         await builtinFetchurl(drv, outReal, (line) => log.note(line), { hashedMirrors: opts.hashedMirrors });
+      } else if (builtin === 'unpack-channel') {
+        builtinUnpackChannel(drv.env, outReal, realPath);
       } else {
         builtinBuildenv(drv.env, outReal, {
-          realPath: (p) => (p.startsWith(`${store.storeDir}/`) ? store.toRealPath(p) : p),
+          realPath,
           outPath: drv.outputs.get('out')!.path,
           warn: (message) => log.note(`warning: ${message}`),
         });
@@ -675,7 +682,7 @@ function checkPlatform(
   const features = opts.systemFeatures ?? defaultSystemFeatures();
   const required = getStringsAttr(parsed, 'requiredSystemFeatures') ?? [];
   const builtin = drv.builder.startsWith('builtin:');
-  if (builtin && drv.builder !== 'builtin:fetchurl' && drv.builder !== 'builtin:buildenv') {
+  if (builtin && !BUILTINS.has(drv.builder)) {
     throw new BuildError(
       'BAD_DRV',
       `cannot build '${drvPath}': unsupported builtin builder '${drv.builder.slice('builtin:'.length)}'`,

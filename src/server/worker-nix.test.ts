@@ -200,6 +200,35 @@ in [ a (b // { meta.priority = 4; }) ]
   );
 });
 
+test("builtin:unpack-channel through tix daemon: nix-channel's channel tree as Nix 2.8 unpacks it", {
+  skip,
+}, () => {
+  const src = join(T, 'chan-src');
+  mkdirSync(join(src, 'mychan-1.0'), { recursive: true });
+  writeFileSync(join(src, 'mychan-1.0', 'default.nix'), '{ }: { hello = "world"; }\n');
+  execFileSync('tar', ['-cJf', join(T, 'nixexprs.tar.xz'), '-C', src, 'mychan-1.0']);
+  // What nix-channel --update builds (its <nix/unpack-channel.nix>), the tarball in the store.
+  writeFileSync(
+    join(T, 'unpack.nix'),
+    'derivation { name = "mychan-1.0"; channelName = "mychan"; src = ./nixexprs.tar.xz; builder = "builtin:unpack-channel"; system = "builtin"; preferLocalBuild = true; }',
+  );
+  const built = (
+    [
+      [viaTix, tixRoot],
+      [`local?root=${join(T, 'oracle')}`, join(T, 'oracle')],
+    ] as const
+  ).map(([remote, root]) => {
+    const out = nix(['nix-build', join(T, 'unpack.nix'), '--no-out-link'], remote);
+    return { out, dump: execFileSync('nix-store', ['--dump', join(root, out)], { env: nixEnv(remote) }) };
+  });
+  assert.equal(built[0]!.out, built[1]!.out);
+  assert.ok(built[0]!.dump.equals(built[1]!.dump), 'the unpacked channels differ');
+  assert.equal(
+    readFileSync(join(tixRoot, built[0]!.out, 'mychan', 'default.nix'), 'utf8'),
+    '{ }: { hello = "world"; }\n',
+  );
+});
+
 test('nix copy --to unix://… into the tix daemon', { skip }, () => {
   const src = `local?root=${join(T, 'src')}`;
   const file = join(T, 'copy.txt');
