@@ -21,6 +21,7 @@ export async function openCliStore(
     env: ctx.env,
     // Nix's levels: info by default, one less per --quiet, one more per -v.
     verbosity: Math.min(7, Math.max(0, 3 + (ctx.global.verbosity ?? 0))),
+    overrides: settings.overridden,
   });
 }
 

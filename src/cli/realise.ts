@@ -161,10 +161,20 @@ export async function realiseThroughStore(
     if (!isSuccess(result)) failed.push(path.drvPath);
   }
   if (failed.length > 0) {
-    const msgs = failed.map((d) => results.get(d)!.errorMsg || `build of '${d}' failed`);
-    const e = new BuildError('BUILD_FAILED', msgs.join('\n'), { exitCode: exitCodeFor(results.values()) });
-    if (msgs.every((m) => loggedErrors.has(`error: ${m.split('\n')[0]}`))) e.format = () => '';
-    throw e;
+    // Reported as a local build's (FailureReport), leaving out errors the daemon logged already.
+    failed.sort();
+    const report = new FailureReport(ctx, paths);
+    for (const d of failed) {
+      const r = results.get(d)!;
+      if (!loggedErrors.has(`error: ${r.errorMsg.split('\n')[0]}`)) report.onResult(d, r);
+    }
+    throw report.finish(
+      new BuildError('BUILD_FAILED', `build of ${failed.map((d) => `'${d}'`).join(', ')} failed`, {
+        exitCode: exitCodeFor(results.values()),
+        results,
+        failed,
+      }),
+    );
   }
   const outputs = new Map<string, Map<string, string>>();
   for (const p of paths) {

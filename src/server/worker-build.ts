@@ -50,6 +50,7 @@ async function asActivity(
   ctx: WorkerBuildContext,
   drvPath: string,
   run: (onLogLine: (l: string) => void) => Promise<BuildResult>,
+  requested: ReadonlySet<string>,
 ) {
   const act = ctx.logger.startActivity(Verbosity.Info, ActivityType.Build, `building '${drvPath}'`, [
     drvPath,
@@ -59,7 +60,7 @@ async function asActivity(
   ]);
   try {
     const r = await run((line) => ctx.logger.result(act, ResultType.BuildLogLine, [line]));
-    if (!isSuccess(r) && r.errorMsg) ctx.logger.error(r.errorMsg);
+    if (!isSuccess(r) && r.errorMsg && !requested.has(drvPath)) ctx.logger.error(r.errorMsg);
     return r;
   } finally {
     ctx.logger.stopActivity(act);
@@ -116,8 +117,11 @@ export function localWorkerBuilder(
       // this machine; check compares with the valid outputs, repair replaces damaged ones (the
       // client must be trusted, see checkRepair).
       const local = clientBuildOptions(base, ctx);
+      // As 2.8's goals: a failed dependency's error is logged as it happens; the requested
+      // derivations' own are the request's answer.
+      const requested = new Set(paths.flatMap((p) => (p.kind === 'built' ? [p.drvPath] : [])));
       let results = new Map<string, BuildResult>();
-      let failure: { message: string; exitStatus: number } | undefined;
+      let failure: { message: string; exitStatus: number; builds: boolean } | undefined;
       const substitution = ctx.settings.useSubstitutes ? opts.substitution?.() : undefined;
       try {
         const res = await buildPaths(store, paths, {
@@ -131,16 +135,20 @@ export function localWorkerBuilder(
             ? { program: opts.postBuildHook, onLogLine: (line) => ctx.logger.log(Verbosity.Info, line) }
             : undefined,
           executor: sched
-            ? clientExecutor(sched, local, ctx)
+            ? clientExecutor(sched, local, ctx, requested)
             : (job) =>
-                asActivity(ctx, job.drvPath, (onLogLine) =>
-                  buildDerivationLocally(store, job.drvPath, job.drv, {
-                    ...local,
-                    wantedOutputs: job.wantedOutputs,
-                    onLogLine,
-                    ...(job.check ? { check: true } : {}),
-                    ...(job.repair ? { repair: true } : {}),
-                  }),
+                asActivity(
+                  ctx,
+                  job.drvPath,
+                  (onLogLine) =>
+                    buildDerivationLocally(store, job.drvPath, job.drv, {
+                      ...local,
+                      wantedOutputs: job.wantedOutputs,
+                      onLogLine,
+                      ...(job.check ? { check: true } : {}),
+                      ...(job.repair ? { repair: true } : {}),
+                    }),
+                  requested,
                 ),
         });
         results = res.results;
@@ -153,6 +161,7 @@ export function localWorkerBuilder(
         failure = {
           message: only || e.message,
           exitStatus: e.results ? exitCodeFor(e.results.values()) || e.exitCode : e.exitCode,
+          builds: e.results !== undefined,
         };
       } finally {
         await substitution?.close();
@@ -171,10 +180,14 @@ export function localWorkerBuilder(
           sched,
           local,
           ctx,
+          new Set([drvPath]),
         )({ drvPath, drv: full, wantedOutputs: [...drv.outputs.keys()] });
       }
-      return asActivity(ctx, drvPath, (onLogLine) =>
-        buildDerivationLocally(store, drvPath, drv, { ...local, onLogLine }),
+      return asActivity(
+        ctx,
+        drvPath,
+        (onLogLine) => buildDerivationLocally(store, drvPath, drv, { ...local, onLogLine }),
+        new Set([drvPath]),
       );
     },
   };
@@ -182,7 +195,7 @@ export function localWorkerBuilder(
   async function keyedResult(
     p: DerivedPath,
     results: Map<string, BuildResult>,
-    failure: { message: string } | undefined,
+    failure: { message: string; builds: boolean } | undefined,
   ): Promise<KeyedBuildResult> {
     if (p.kind === 'opaque') {
       const valid = store.isValidPathSync(p.path);
@@ -191,9 +204,18 @@ export function localWorkerBuilder(
         : immediateResult(BuildStatus.MiscFailure, failure?.message ?? `path '${p.path}' is not valid`);
       return { path: p, result, outputId: () => '' };
     }
+    // Not built: the request's error when it failed before any build (a missing derivation, say);
+    // none of its own when another build failed and stopped the rest (no --keep-going), as 2.8.
     const r =
       results.get(p.drvPath) ??
-      immediateResult(BuildStatus.MiscFailure, failure?.message ?? `derivation '${p.drvPath}' was not built`);
+      immediateResult(
+        BuildStatus.MiscFailure,
+        failure === undefined
+          ? `derivation '${p.drvPath}' was not built`
+          : failure.builds
+            ? ''
+            : failure.message,
+      );
     const all = p.outputs.includes('*');
     const builtOutputs = new Map([...r.builtOutputs].filter(([name]) => all || p.outputs.includes(name)));
     return { path: p, result: { ...r, builtOutputs }, outputId: outputIdOf(p.drvPath) };

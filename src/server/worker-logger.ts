@@ -199,8 +199,9 @@ export class TunnelLogger {
     this.log(Verbosity.Warn, `warning: ${text}`);
   }
 
+  /** An error as a log line, its further lines indented under the message as Nix prints them. */
   error(text: string): void {
-    this.log(Verbosity.Error, `error: ${text}`);
+    this.log(Verbosity.Error, `error: ${text.replaceAll('\n', '\n       ')}`);
   }
 
   /** Starts an activity (clients < 1.20 get its text as a log line); returns its id. */

@@ -1,6 +1,8 @@
 // Worker-protocol builds: BuildPaths, BuildPathsWithResults, BuildDerivation, EnsurePath. The
 // building itself is the WorkerBuilder's (src/build); here are the trust rules of Nix 2.8: repair
 // needs a trusted client, and an untrusted client may only send content-addressed derivations.
+
+import { isSuccess } from '../build/errors.js';
 import { compareUtf8 } from '../formats/byte-order.js';
 import { printDerivation } from '../formats/derivation.js';
 import { derivationKind } from '../formats/derivation-hash.js';
@@ -80,12 +82,24 @@ export class WorkerBuildFailure extends StoreError {
 
 export const buildOps: Record<number, Op> = {
   [WorkerOp.BuildPaths]: async (c) => {
-    const paths = await readDerivedPaths(c.inp, c.minor, c.store.storeDir);
+    const goals = goalsOf(await readDerivedPaths(c.inp, c.minor, c.store.storeDir));
     const mode = c.minor >= 15 ? readMode(await c.inp.u64()) : BuildMode.Normal;
     checkRepair(c, mode);
     c.logger.startWork();
-    const res = await builder(c).buildPaths(paths, buildContext(c, mode));
-    if (res.failure) throw new WorkerBuildFailure(res.failure.message, res.failure.exitStatus);
+    const res = await builder(c).buildPaths(
+      goals.map((g) => g.wanted),
+      buildContext(c, mode),
+    );
+    if (res.failure) {
+      // Several failed: 2.8 logs each one's own error (the first last; a build stopped because
+      // another failed has none), then says that the build of them failed.
+      const own = res.results.flatMap((r) =>
+        isSuccess(r.result) || !r.result.errorMsg ? [] : [r.result.errorMsg],
+      );
+      const failed = res.results.filter((r) => !isSuccess(r.result)).length;
+      if (failed > 1) for (const e of [...own.slice(1), ...own.slice(0, 1)]) c.logger.error(e);
+      throw new WorkerBuildFailure(res.failure.message, res.failure.exitStatus);
+    }
     c.logger.stopWork();
     c.reply.u64(1);
   },

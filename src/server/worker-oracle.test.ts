@@ -432,6 +432,7 @@ test('builds (1.34): BuildPathsWithResults, BuildPaths and BuildDerivation resul
 }, async () => {
   const ok = await shDerivation('built', 'echo built > $out');
   const fails = await shDerivation('fails', 'echo oops >&2; exit 3');
+  const fails2 = await shDerivation('fails-too', 'echo no >&2; exit 4');
   const direct = await shDerivation('direct', 'echo direct > $out');
   await sameOnBoth(0x122, async (c) => {
     const out: unknown[] = [];
@@ -460,18 +461,40 @@ test('builds (1.34): BuildPathsWithResults, BuildPaths and BuildDerivation resul
     out.push(await c.inp.u64(), await info(c, refs.out));
     const failsDrv = await addText(c, 'fails.drv', fails.text);
     out.push(...(await buildWithResults(c, [`${okDrv}!out`, `${failsDrv}!out`])), await info(c, ok.out));
-    // BuildPaths of a failing derivation: the error itself.
+    // BuildPaths of a failing derivation: the error itself, not logged before.
     c.out
       .u64(WorkerOp.BuildPaths)
       .strings([`${failsDrv}!out`])
       .u64(0);
     await c.flush();
+    const logged: string[] = [];
     out.push(
-      await c.processStderr().then(
+      await c.processStderr({ onLog: (line) => plain(line).startsWith('error:') && logged.push(line) }).then(
         () => c.inp.u64(),
         (e: Error) => plain(e.message),
       ),
+      logged,
     );
+    // Two failing at once: the one built logs its error (the other is stopped without one), then
+    // the build of both fails.
+    const fails2Drv = await addText(c, 'fails-too.drv', fails2.text);
+    c.out
+      .u64(WorkerOp.BuildPaths)
+      .strings([`${failsDrv}!out`, `${fails2Drv}!out`])
+      .u64(0);
+    await c.flush();
+    const errors: string[] = [];
+    out.push(
+      await c
+        .processStderr({ onLog: (line) => plain(line).startsWith('error:') && errors.push(plain(line)) })
+        .then(
+          () => c.inp.u64(),
+          (e: Error) => plain(e.message),
+        ),
+      errors,
+    );
+    // The same with results: the stopped build's result.
+    out.push(...(await buildWithResults(c, [`${failsDrv}!out`, `${fails2Drv}!out`])));
     c.out.u64(WorkerOp.BuildDerivation).string(direct.drvPath);
     writeBasicDerivation(c.out, direct.basic);
     c.out.u64(0);

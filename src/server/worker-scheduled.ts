@@ -52,6 +52,8 @@ export function clientExecutor(
   sched: WorkerScheduler,
   local: LocalBuildOptions,
   ctx: WorkerBuildContext,
+  /** The derivations the client asked for: their errors are its answer, not logged. */
+  requested: ReadonlySet<string>,
 ): Executor {
   const exclude = clientRestrictions(sched, ctx);
   const remote: BuildOptions = {
@@ -84,7 +86,7 @@ export function clientExecutor(
     });
     try {
       const r = await run(job);
-      if (!isSuccess(r) && r.errorMsg) ctx.logger.error(r.errorMsg);
+      if (!isSuccess(r) && r.errorMsg && !requested.has(job.drvPath)) ctx.logger.error(r.errorMsg);
       return r;
     } finally {
       stop();

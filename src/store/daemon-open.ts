@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { openSshTransport, splitWords, sshTargetOf } from '../distribute/ssh.js';
 import { StreamInput } from '../distribute/stream-input.js';
 import { StreamOutput } from '../distribute/stream-output.js';
-import { DaemonStore } from './daemon.js';
+import { type DaemonClientOptions, DaemonStore } from './daemon.js';
 import type { DaemonTransport } from './daemon-connection.js';
 import { StoreError } from './errors.js';
-import type { OpenStoreOptions, ParsedStoreUri } from './open.js';
+import { getSetting, type OpenStoreOptions, type ParsedStoreUri } from './open.js';
 
 /** A connection to a daemon's Unix socket. */
 export function connectUnixSocket(path: string): Promise<DaemonTransport> {
@@ -54,6 +54,48 @@ function defaultSocket(env: NodeJS.ProcessEnv): string {
   return join(data, 'tix', 'root', 'nix/var/tix/daemon-socket/socket');
 }
 
+/** Settings SetOptions has fields for; the other overrides go as `name = value` (2.8's list). */
+const OWN_FIELDS = new Set([
+  'keep-failed',
+  'keep-going',
+  'fallback',
+  'max-jobs',
+  'max-silent-time',
+  'cores',
+  'substitute',
+  'show-trace',
+  'experimental-features',
+  'plugin-files',
+]);
+
+/** SetOptions of a client with these settings, as Nix 2.8's RemoteStore::setOptions sends them. */
+function clientSettings(opts: OpenStoreOptions): {
+  client: DaemonClientOptions;
+  overrides: Map<string, string>;
+} {
+  const text = (name: string) => getSetting(opts.settings, name);
+  const bool = (name: string, def: boolean) => {
+    const v = text(name);
+    return v === undefined ? def : v === 'true';
+  };
+  const int = (name: string, def: number) => {
+    const v = Number(text(name));
+    return Number.isInteger(v) && v >= 0 ? v : def;
+  };
+  return {
+    client: {
+      keepFailed: bool('keep-failed', false),
+      keepGoing: bool('keep-going', false),
+      tryFallback: bool('fallback', false),
+      maxBuildJobs: int('max-jobs', 1),
+      maxSilentTime: int('max-silent-time', 0),
+      buildCores: int('cores', 0),
+      useSubstitutes: bool('substitute', true),
+    },
+    overrides: new Map([...(opts.overrides ?? [])].filter(([name]) => !OWN_FIELDS.has(name))),
+  };
+}
+
 export async function openDaemonStore(
   uri: ParsedStoreUri,
   opts: OpenStoreOptions = {},
@@ -76,6 +118,7 @@ export async function openDaemonStore(
       socket,
       connectTimeout: opts.connectTimeout,
       verbosity: opts.verbosity,
+      ...clientSettings(opts),
     });
     await store.isValidPath(`${storeDir}/00000000000000000000000000000000-probe`).catch((e) => {
       void store.close();

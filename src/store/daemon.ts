@@ -50,6 +50,19 @@ export interface DaemonStoreOptions {
   connectTimeout?: number;
   /** What the daemon is to send of its messages, as a Nix level (SetOptions; default 3, info). */
   verbosity?: number;
+  /** SetOptions' fixed fields (default: Nix's defaults, one job). */
+  client?: DaemonClientOptions;
+}
+
+/** The build options SetOptions carries in fields of their own, as Nix 2.8's client fills them. */
+export interface DaemonClientOptions {
+  keepFailed: boolean;
+  keepGoing: boolean;
+  tryFallback: boolean;
+  maxBuildJobs: number;
+  maxSilentTime: number;
+  buildCores: number;
+  useSubstitutes: boolean;
 }
 
 const GC_ACTIONS = { returnLive: 0, returnDead: 1, deleteDead: 2, deleteSpecific: 3 } as const;
@@ -95,14 +108,16 @@ export class DaemonStore implements BuildingStore {
   }
 
   async #setOptions(conn: DaemonConnection): Promise<void> {
+    const o = this.#opts.client;
     conn.out.u64(WorkerOp.SetOptions);
-    conn.out.u64(0).u64(0).u64(0); // keepFailed, keepGoing, tryFallback
     conn.out
-      .u64(this.#opts.verbosity ?? 3)
-      .u64(1)
-      .u64(0); // verbosity, maxBuildJobs, maxSilentTime
+      .bool(o?.keepFailed ?? false)
+      .bool(o?.keepGoing ?? false)
+      .bool(o?.tryFallback ?? false);
+    conn.out.u64(this.#opts.verbosity ?? 3);
+    conn.out.u64(o?.maxBuildJobs ?? 1).u64(o?.maxSilentTime ?? 0);
     conn.out.u64(1).u64(0).u64(0).u64(0); // useBuildHook, verboseBuild (lvlError), logType, printBuildTrace
-    conn.out.u64(0).u64(1); // buildCores, useSubstitutes
+    conn.out.u64(o?.buildCores ?? 0).bool(o?.useSubstitutes ?? true);
     if (conn.minor >= 12) conn.out.stringMap(this.#opts.overrides ?? new Map());
     await conn.flush();
     await conn.processStderr({ onLog: this.#log });

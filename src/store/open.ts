@@ -24,6 +24,11 @@ export interface OpenStoreOptions {
   connectTimeout?: number;
   /** The user's verbosity as a Nix level (3: info, the default; 2 with --quiet), for daemons. */
   verbosity?: number;
+  /**
+   * Settings the user gave (name → value; user files, --option, flags), which a client forwards
+   * to a daemon's socket with SetOptions as Nix's does.
+   */
+  overrides?: ReadonlyMap<string, string>;
 }
 
 export interface ParsedStoreUri {

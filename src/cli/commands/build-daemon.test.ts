@@ -1,0 +1,86 @@
+// `tix build` through a tix daemon's socket: the client's build settings reach the daemon as a Nix
+// 2.8 client sends them (SetOptions: --keep-going in its own field, --timeout as an override), and
+// failures are reported as a local build reports them (the daemon logs none of the requested
+// derivations' errors; several failed: each error, the first last, then "build of … failed").
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { REPO_ROOT, spawnTixDaemon } from '../../server/worker-test-support.js';
+import { isolatedEnv } from '../run-cli.test-util.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'tix-build-daemon-'));
+const sock = join(tmp, 'socket');
+let daemon: ChildProcess | undefined;
+
+before(async () => {
+  mkdirSync(join(tmp, 'etc'));
+  writeFileSync(join(tmp, 'etc', 'tix.conf'), 'sandbox = false\nbuild-users-group =\n');
+  daemon = (
+    await spawnTixDaemon(`local?root=${join(tmp, 'root')}`, sock, {
+      ...process.env,
+      TIX_CONF_DIR: join(tmp, 'etc'),
+      HOME: tmp,
+    })
+  ).proc;
+});
+after(() => {
+  daemon?.kill('SIGTERM');
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+function tix(args: string[]) {
+  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'bin/tix'), '--store', `unix://${sock}`, ...args], {
+    cwd: tmp,
+    env: isolatedEnv(tmp),
+    encoding: 'utf8',
+  });
+  return { status: r.status, stderr: r.stderr };
+}
+
+const drv = (name: string, script: string) =>
+  `derivation { name = "${name}"; system = "x86_64-linux"; builder = "/bin/sh"; args = [ "-c" "${script}" ]; }`;
+
+test('--keep-going reaches the daemon; several failures are reported as Nix reports them', () => {
+  writeFileSync(
+    join(tmp, 'two.nix'),
+    `[ (${drv('f1', 'echo one; exit 1')}) (${drv('f2', 'echo two; exit 1')}) ]`,
+  );
+  const errors = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('error: '));
+  const stopping = tix(['build', '--no-out-link', 'two.nix']);
+  assert.equal(stopping.status, 100, stopping.stderr);
+  assert.equal(stopping.stderr.match(/^building '/gm)?.length, 1, stopping.stderr);
+  const going = tix(['build', '--no-out-link', '--keep-going', 'two.nix']);
+  assert.equal(going.status, 100, going.stderr);
+  assert.equal(going.stderr.match(/^building '/gm)?.length, 2, going.stderr);
+  const [f1, f2] = [/-f1\.drv' failed with exit code 1;$/, /-f2\.drv' failed with exit code 1;$/];
+  const e = errors(going.stderr);
+  assert.equal(e.length, 3, going.stderr);
+  assert.match(e[0]!, f2);
+  assert.match(e[1]!, f1);
+  // The paths in path order, as 2.8 lists its set of failed paths.
+  const listed = [...e[2]!.matchAll(/'(\/nix\/store\/[a-z0-9]{32}-f[12]\.drv)'/g)].map((m) => m[1]!);
+  assert.equal(e[2], `error: build of '${listed[0]}', '${listed[1]}' failed`);
+  assert.deepEqual(listed, [...listed].sort());
+  assert.equal(listed.length, 2);
+  // One failure: its error alone, once (the daemon does not log it as well).
+  writeFileSync(join(tmp, 'one.nix'), drv('lone', 'echo alone; exit 3'));
+  const one = tix(['build', '--no-out-link', 'one.nix']);
+  assert.equal(errors(one.stderr).length, 1, one.stderr);
+  assert.match(
+    one.stderr,
+    /error: builder for '\/nix\/store\/[a-z0-9]{32}-lone\.drv' failed with exit code 3;\n {7}last 1 log lines:\n {7}> alone\n/,
+  );
+});
+
+test('--timeout reaches the daemon as an override', () => {
+  writeFileSync(join(tmp, 'spin.nix'), drv('spin', 'while :; do :; done'));
+  const r = tix(['build', '--no-out-link', '--timeout', '1', 'spin.nix']);
+  assert.equal(r.status, 101, r.stderr);
+  assert.match(
+    r.stderr,
+    /error: building of '\/nix\/store\/[a-z0-9]{32}-spin\.drv!out' from \.drv file timed out after 1 seconds/,
+  );
+});
