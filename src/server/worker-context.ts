@@ -7,6 +7,7 @@ import { collectBytes, narTreeSink } from '../formats/nar.js';
 import { parseNar } from '../formats/nar-parse.js';
 import type { WireReader, WireWriter } from '../formats/wire.js';
 import { StoreError } from '../store/errors.js';
+import type { OptimiseStats } from '../store/optimise.js';
 import type { BuildMode, BuildResult, DerivedPath, Store } from '../store/store.js';
 import type { SubstitutableInfo } from '../store/substitute.js';
 import type { TunnelLogger } from './worker-logger.js';
@@ -30,7 +31,7 @@ export interface StoreExtras {
   verifyStore(opts: { checkContents: boolean; repair: boolean }): Promise<{ errors: string[] }>;
   buildLogPath(drvPath: string): string;
   /** Hard-links identical files (`nix-store --optimise`). */
-  optimiseStore(): Promise<unknown>;
+  optimiseStore(): Promise<OptimiseStats | undefined>;
   readDerivation(drvPath: string): Derivation;
 }
 

@@ -1,6 +1,7 @@
 // Worker-protocol roots and garbage collection, verification and optimisation.
 import { isAbsolute } from 'node:path';
 import { StoreError } from '../store/errors.js';
+import { optimiseSummary } from '../store/optimise.js';
 import { readStorePath, readStorePaths, Verbosity, WorkerOp } from '../store/worker-protocol.js';
 import { need, type WorkerConn } from './worker-context.js';
 
@@ -70,7 +71,9 @@ export const gcOps: Record<number, Op> = {
 
   [WorkerOp.OptimiseStore]: async (c) => {
     c.logger.startWork();
-    await need(c.store, 'optimiseStore')();
+    const stats = await need(c.store, 'optimiseStore')();
+    // What it freed goes to the client, as nix-daemon's optimiseStore prints it.
+    if (stats) c.logger.log(Verbosity.Info, optimiseSummary(stats));
     c.logger.stopWork();
     c.reply.u64(1);
   },

@@ -413,6 +413,12 @@ test('garbage collection after a session: the live, dead and deleted paths of Ni
       }
       out.push(roots.sort());
       out.push(await gc(2)); // deleteDead
+      // Optimising what is left: its summary line comes to the client.
+      c.out.u64(WorkerOp.OptimiseStore);
+      await c.flush();
+      const said: string[] = [];
+      await c.processStderr({ onLog: (line) => said.push(line) });
+      out.push(said, await c.inp.u64());
       c.out.u64(WorkerOp.QueryAllValidPaths);
       await c.flush();
       await c.processStderr();

@@ -27,6 +27,11 @@ export interface OptimiseStats {
   bytesFreed: number;
 }
 
+/** "X.XX MiB freed by hard-linking N files": what `nix-store --optimise` prints. */
+export function optimiseSummary(stats: OptimiseStats): string {
+  return `${(stats.bytesFreed / (1024 * 1024)).toFixed(2)} MiB freed by hard-linking ${stats.filesLinked} files`;
+}
+
 /** The store's link directory. */
 export function linksDir(realStoreDir: string): string {
   return join(realStoreDir, '.links');

@@ -1,6 +1,7 @@
 // `tix store optimise` = `nix-store --optimise`: hard-links identical files across the store
 // (src/store/optimise.ts) and says how much that freed, as Nix 2.8 words it. Through a daemon the
-// daemon does the work and reports nothing back (as with Nix).
+// daemon does the work and sends that line itself (as nix-daemon does).
+import { optimiseSummary } from '../../store/optimise.js';
 import { parseArgs } from '../args.js';
 import { type Command, UsageError } from '../command.js';
 import { withStore } from '../open-store.js';
@@ -15,10 +16,7 @@ export const storeOptimise: Command = {
     return withStore(ctx, async (store) => {
       const s = requireCapability(store, 'optimiseStore', 'optimisation');
       const stats = await s.optimiseStore();
-      if (stats) {
-        const mib = (stats.bytesFreed / (1024 * 1024)).toFixed(2);
-        ctx.err.write(`${mib} MiB freed by hard-linking ${stats.filesLinked} files\n`);
-      }
+      if (stats) ctx.err.write(`${optimiseSummary(stats)}\n`);
       return 0;
     });
   },
