@@ -20,6 +20,8 @@ export interface StoreCapabilities {
     /** Where a good copy of a damaged path comes from (local stores only). */
     repairSource?: (info: ValidPathInfo) => Promise<AsyncIterable<Uint8Array> | undefined>;
     rebuild?: (info: ValidPathInfo) => Promise<boolean>;
+    /** Messages as they come (then `errors` need not be printed). */
+    log?: (line: string, level: 'info' | 'error') => void;
   }): Promise<{ errors: string[] }>;
   /** Statistics from a local store; nothing through a daemon. */
   optimiseStore(): Promise<{ filesLinked: number; bytesFreed: number } | undefined>;

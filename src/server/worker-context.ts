@@ -28,7 +28,11 @@ export interface StoreExtras {
     /** Progress lines, from a store that collects garbage itself (a daemon sends its own). */
     log?: (line: string) => void;
   }): Promise<{ paths: string[]; bytesFreed: number }>;
-  verifyStore(opts: { checkContents: boolean; repair: boolean }): Promise<{ errors: string[] }>;
+  verifyStore(opts: {
+    checkContents: boolean;
+    repair: boolean;
+    log?: (line: string, level: 'info' | 'error') => void;
+  }): Promise<{ errors: string[] }>;
   buildLogPath(drvPath: string): string;
   /** Hard-links identical files (`nix-store --optimise`). */
   optimiseStore(): Promise<OptimiseStats | undefined>;

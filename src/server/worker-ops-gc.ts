@@ -83,8 +83,15 @@ export const gcOps: Record<number, Op> = {
     const repair = await c.inp.bool();
     c.logger.startWork();
     if (repair && !c.trusted) throw new StoreError('UNTRUSTED', 'you are not privileged to repair paths');
-    const { errors } = await need(c.store, 'verifyStore')({ checkContents, repair });
-    for (const e of errors) c.logger.log(Verbosity.Error, e);
+    // Its messages go to the client as they come, as nix-daemon's do.
+    const { errors } = await need(
+      c.store,
+      'verifyStore',
+    )({
+      checkContents,
+      repair,
+      log: (line, level) => c.logger.log(level === 'error' ? Verbosity.Error : Verbosity.Info, line),
+    });
     c.logger.stopWork();
     c.reply.bool(errors.length > 0);
   },

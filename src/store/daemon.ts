@@ -432,13 +432,19 @@ export class DaemonStore implements BuildingStore {
     });
   }
 
-  verifyStore(opts: { checkContents: boolean; repair: boolean }): Promise<{ errors: string[] }> {
+  verifyStore(opts: {
+    checkContents: boolean;
+    repair: boolean;
+    log?: (line: string, level: 'info' | 'error') => void;
+  }): Promise<{ errors: string[] }> {
     return this.#request('VerifyStore', async (c) => {
-      // What the daemon says while verifying is its report (lines as Nix 2.8 prints them).
+      // What the daemon says while verifying is its report (lines as Nix 2.8 prints them), passed
+      // on as it comes when the caller takes it, else returned as the errors. The daemon chose
+      // them by the verbosity this client sent, so each is passed on as one to show ('error').
       const lines: string[] = [];
       c.out.u64(WorkerOp.VerifyStore).bool(opts.checkContents).bool(opts.repair);
       await c.flush();
-      await c.processStderr({ onLog: (line) => lines.push(line) });
+      await c.processStderr({ onLog: (line) => (opts.log ? opts.log(line, 'error') : lines.push(line)) });
       if (!(await c.inp.bool())) {
         for (const l of lines) this.#log(l);
         return { errors: [] };

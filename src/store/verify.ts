@@ -1,15 +1,18 @@
 // verifyStore: every valid path must exist (a vanished path without referrers is dropped from the
 // database); with checkContents its NAR hash and size must match; with repair, broken paths are
 // restored from `repairSource` when one is given. Leftovers (see leftovers.ts) are removed.
-import { lstatSync } from 'node:fs';
+import { lstatSync, readdirSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { sortUtf8 } from '../formats/byte-order.js';
 import { hashEquals, printHash } from '../formats/hash.js';
+import { toNix32 } from '../formats/nix32.js';
 import { StoreError } from './errors.js';
 import { removeTreeSync } from './fs-util.js';
 import { acquireGcLock } from './gc-lock.js';
 import { findLeftovers, removeLeftover } from './leftovers.js';
 import type { LocalStore } from './local.js';
 import { narHashSync } from './nar-dump-disk.js';
+import { linksDir } from './optimise.js';
 import type { ValidPathInfo } from './store.js';
 import { parseNarHash } from './store-paths.js';
 
@@ -23,6 +26,12 @@ export interface VerifyOptions {
    * repairPath does; true when that repaired it.
    */
   rebuild?: (info: ValidPathInfo) => Promise<boolean>;
+  /**
+   * Each message as it comes, as `nix-store --verify` prints them: the progress lines ("reading
+   * the Nix store...", "checking path existence...", "checking link hashes...", "checking store
+   * hashes...") and the problems ('error'). A caller that gives it need not print `errors`.
+   */
+  log?: (line: string, level: 'info' | 'error') => void;
 }
 
 export interface VerifyResult {
@@ -30,6 +39,41 @@ export interface VerifyResult {
   errors: string[];
   /** What was fixed: repaired paths, vanished paths removed from the database, leftovers removed. */
   fixed: string[];
+}
+
+/**
+ * The hard-link targets of store optimisation: each must still hash to its name (2.8's "checking
+ * link hashes..."); a modified one is an error, or with repair is removed.
+ */
+function checkLinks(
+  realStoreDir: string,
+  repair: boolean,
+  log: NonNullable<VerifyOptions['log']>,
+  res: VerifyResult,
+): void {
+  log('checking link hashes...', 'info');
+  const dir = linksDir(realStoreDir);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  for (const name of names) {
+    const link = join(dir, name);
+    const got = toNix32(narHashSync(link).hash.digest);
+    if (got === name) continue;
+    const problem = `link '${link}' was modified! expected hash '${name}', got '${got}'`;
+    log(problem, 'error');
+    if (!repair) {
+      res.errors.push(problem);
+      continue;
+    }
+    unlinkSync(link);
+    log(`removed link '${link}'`, 'info');
+    res.fixed.push(`removed link '${link}'`);
+  }
 }
 
 function exists(p: string): boolean {
@@ -44,37 +88,53 @@ function exists(p: string): boolean {
 
 export async function verifyStore(store: LocalStore, opts: VerifyOptions): Promise<VerifyResult> {
   const res: VerifyResult = { errors: [], fixed: [] };
+  const log = opts.log ?? (() => {});
+  log('reading the Nix store...', 'info');
   const release = await acquireGcLock(store.stateDir, store.tempRoots);
   const broken: Array<{ info: ValidPathInfo; problem: string }> = [];
+  const found = (info: ValidPathInfo, problem: string) => {
+    log(problem, 'error');
+    broken.push({ info, problem });
+  };
   try {
+    log('checking path existence...', 'info');
+    const present: ValidPathInfo[] = [];
     for (const path of sortUtf8(store.db.allValidPaths())) {
       const info = store.db.queryPathInfo(path);
       if (!info) continue;
-      const real = store.toRealPath(path);
-      if (!exists(real)) {
-        const referrers = store.db.queryReferrers(path).filter((r) => r !== path);
-        if (referrers.length === 0) {
-          store.db.transaction(() => store.db.invalidatePath(path));
-          res.fixed.push(`path '${path}' disappeared, removed it from the database`);
-        } else {
-          broken.push({ info, problem: `path '${path}' disappeared, but it still has valid referrers!` });
-        }
+      if (exists(store.toRealPath(path))) {
+        present.push(info);
         continue;
       }
-      if (!opts.checkContents) continue;
-      const { hash: got, size } = narHashSync(real);
+      const referrers = store.db.queryReferrers(path).filter((r) => r !== path);
+      if (referrers.length === 0) {
+        store.db.transaction(() => store.db.invalidatePath(path));
+        res.fixed.push(`path '${path}' disappeared, removed it from the database`);
+      } else {
+        found(info, `path '${path}' disappeared, but it still has valid referrers!`);
+      }
+    }
+    if (opts.checkContents) {
+      checkLinks(store.realStoreDir, opts.repair, log, res);
+      log('checking store hashes...', 'info');
+    }
+    for (const info of opts.checkContents ? present : []) {
+      const path = info.path;
+      const { hash: got, size } = narHashSync(store.toRealPath(path));
       const expected = parseNarHash(info.narHash, path);
       if (!hashEquals(got, expected)) {
-        broken.push({
+        found(
           info,
-          problem: `path '${path}' was modified! expected hash '${printHash(expected, 'nix32', { prefix: true })}', got '${printHash(got, 'nix32', { prefix: true })}'`,
-        });
+          `path '${path}' was modified! expected hash '${printHash(expected, 'nix32', { prefix: true })}', got '${printHash(got, 'nix32', { prefix: true })}'`,
+        );
       } else if (info.narSize !== size) {
         if (info.narSize === 0 || opts.repair) {
           store.db.registerValidPaths([{ ...info, narSize: size }], new Map());
           res.fixed.push(`path '${path}' had NAR size ${info.narSize}, recorded ${size}`);
         } else {
-          res.errors.push(`path '${path}' has NAR size ${size}, but ${info.narSize} is recorded`);
+          const problem = `path '${path}' has NAR size ${size}, but ${info.narSize} is recorded`;
+          log(problem, 'error');
+          res.errors.push(problem);
         }
       }
     }
@@ -84,6 +144,10 @@ export async function verifyStore(store: LocalStore, opts: VerifyOptions): Promi
   } finally {
     release();
   }
+  const fail = (line: string) => {
+    log(line, 'error');
+    res.errors.push(line);
+  };
   for (const { info, problem } of broken) {
     const nar = opts.repair && opts.repairSource ? await opts.repairSource(info) : undefined;
     if (!nar) {
@@ -92,7 +156,7 @@ export async function verifyStore(store: LocalStore, opts: VerifyOptions): Promi
         continue;
       }
       res.errors.push(problem);
-      if (opts.repair) res.errors.push(`error: cannot repair path '${info.path}'`);
+      if (opts.repair) fail(`error: cannot repair path '${info.path}'`);
       continue;
     }
     try {
@@ -100,7 +164,8 @@ export async function verifyStore(store: LocalStore, opts: VerifyOptions): Promi
       res.fixed.push(`${problem}; repaired`);
     } catch (e) {
       if (!(e instanceof StoreError)) throw e;
-      res.errors.push(problem, `error: cannot repair path '${info.path}': ${e.message}`);
+      res.errors.push(problem);
+      fail(`error: cannot repair path '${info.path}': ${e.message}`);
     }
   }
   return res;

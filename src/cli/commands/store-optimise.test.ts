@@ -90,6 +90,23 @@ describe('store optimisation', () => {
     assert.match(t.stderr, /note: currently hard linking saves 2\.00 MiB\n/);
     assert.equal(t.stderr, n.stderr);
     assert.equal(t.stdout, n.stdout.toString());
+    // A modified link (and so both paths sharing it): nix-store --verify's lines, in its order.
+    const link = (root: string) => {
+      const dir = join(tmp, root, 'nix/store/.links');
+      const name = readdirSync(dir).find((l) => lstatSync(join(dir, l)).size === big.length)!;
+      chmodSync(join(dir, name), 0o644);
+      writeFileSync(join(dir, name), 'changed');
+    };
+    link('note');
+    link('nix-note');
+    const nv = runNix(tmp, 'nix-store', ['--verify', '--check-contents'], { root: 'nix-note' });
+    const tv = await tix('note', ['store', 'verify', '--check-contents']);
+    assert.equal(tv.code, 1);
+    assert.match(
+      tv.stderr,
+      /^reading the Nix store\.\.\.\nchecking path existence\.\.\.\nchecking link hashes\.\.\.\nlink '/,
+    );
+    assert.equal(tv.stderr, nv.stderr.replaceAll(join(tmp, 'nix-note'), join(tmp, 'note')));
   });
 
   it('auto-optimise-store links files as paths are added; GC removes links nothing uses', async () => {

@@ -26,7 +26,7 @@ it('repairs a modified path from a substituter, and says when it cannot', async 
   assert.match(
     noSource.stderr,
     new RegExp(
-      `^path '${path}' was modified! expected hash 'sha256:[0-9a-z]{52}', got 'sha256:[0-9a-z]{52}'\\nerror: cannot repair path '${path}'\\nwarning: not all store errors were fixed\\n$`,
+      `^reading the Nix store...\\nchecking path existence...\\nchecking link hashes...\\nchecking store hashes...\\npath '${path}' was modified! expected hash 'sha256:[0-9a-z]{52}', got 'sha256:[0-9a-z]{52}'\\nerror: cannot repair path '${path}'\\nwarning: not all store errors were fixed\\n$`,
     ),
   );
   const r = await tix(

@@ -9,7 +9,7 @@ import type { Store } from '../../store/store.js';
 import { flagSet, parseArgs } from '../args.js';
 import { type Command, type CommandContext, UsageError } from '../command.js';
 import { withStore } from '../open-store.js';
-import { rebuildDeriver } from '../realise.js';
+import { quiet, rebuildDeriver } from '../realise.js';
 import { requireCapability } from '../store-capabilities.js';
 import { requirePathInfo, storeDirsOf, storePathArg } from '../store-paths.js';
 import { substitutionFromSettings } from '../substitute-hook.js';
@@ -58,6 +58,10 @@ export const storeVerify: Command = {
         const { errors } = await v.verifyStore({
           checkContents: flagSet(args, '--check-contents'),
           repair,
+          // nix-store --verify's lines as they come; --quiet leaves out the progress.
+          log: (line, level) => {
+            if (level === 'error' || !quiet(ctx)) log(line);
+          },
           ...(substitution ? { repairSource: (info) => substitution.repairSource(info) } : {}),
           rebuild: async (info) => {
             try {
@@ -68,7 +72,6 @@ export const storeVerify: Command = {
             }
           },
         });
-        for (const e of errors) ctx.err.write(`${e}\n`);
         if (errors.length === 0) return 0;
         ctx.err.write('warning: not all store errors were fixed\n');
         return 1;
