@@ -208,11 +208,16 @@ async function substituteOpaque(
   const still = missing();
   if (still.length === 0) return;
   const why = failed.get(still[0]!);
+  // Without a substituter's error, 2.8 says only that the build failed (its substitution goals
+  // keep their "no substituter" message in the build result).
   throw new BuildError(
     'MISSING_INPUT',
     why
       ? `cannot substitute path '${still[0]}': ${why.message}`
-      : `path '${still[0]}' is required, but there is no substituter that can build it`,
+      : `build of ${[...still]
+          .sort()
+          .map((p) => `'${p}'`)
+          .join(', ')} failed`,
     { exitCode: 1 },
   );
 }

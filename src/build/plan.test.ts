@@ -195,10 +195,7 @@ describe('buildPaths with substitution', { skip }, () => {
       substitute: hookFor(store, cache, log),
     }).catch((x: unknown) => x);
     assert.ok(e instanceof BuildError);
-    assert.equal(
-      e.message,
-      `path '${pair.topOut}' is required, but there is no substituter that can build it`,
-    );
+    assert.equal(e.message, `build of '${pair.topOut}' failed`);
     await store.close();
   });
 

@@ -1,6 +1,10 @@
 // What a build will do, printed as Nix 2.8's printMissing does before building (and alone for
 // `--dry-run`): the derivations to build (dependencies first), the paths to fetch with their
 // sizes, and the paths nobody can provide.
+import { lookupWith, queryMissing } from '../server/worker-ops-query.js';
+import type { DerivedPath, Store } from '../store/store.js';
+import type { Substitution } from './substitute-hook.js';
+
 export interface Missing {
   willBuild: Set<string>;
   /** Input derivations of each derivation in willBuild. */
@@ -51,4 +55,13 @@ export function missingLines(m: Missing): string[] {
     for (const p of [...m.unknown].sort()) lines.push(`  ${p}`);
   }
   return lines;
+}
+
+/** Nix's printMissing lines for `paths`, asking `substitution` (if any) what it has. */
+export async function missingFor(
+  store: Store,
+  paths: DerivedPath[],
+  substitution: Substitution | undefined,
+): Promise<string[]> {
+  return missingLines(await queryMissing(store, paths, lookupWith(substitution)));
 }

@@ -156,7 +156,11 @@ export async function realiseThroughStore(
   const results = new Map<string, BuildResult>();
   const failed: string[] = [];
   for (const { path, result } of res) {
-    if (path.kind !== 'built') continue;
+    // A path that could not be made valid fails the request too (2.8: "build of 'P' failed").
+    if (path.kind !== 'built') {
+      if (!isSuccess(result)) failed.push(path.path);
+      continue;
+    }
     results.set(path.drvPath, result);
     if (!isSuccess(result)) failed.push(path.drvPath);
   }
@@ -165,12 +169,12 @@ export async function realiseThroughStore(
     failed.sort();
     const report = new FailureReport(ctx, paths);
     for (const d of failed) {
-      const r = results.get(d)!;
-      if (!loggedErrors.has(`error: ${r.errorMsg.split('\n')[0]}`)) report.onResult(d, r);
+      const r = results.get(d);
+      if (r && !loggedErrors.has(`error: ${r.errorMsg.split('\n')[0]}`)) report.onResult(d, r);
     }
     throw report.finish(
       new BuildError('BUILD_FAILED', `build of ${failed.map((d) => `'${d}'`).join(', ')} failed`, {
-        exitCode: exitCodeFor(results.values()),
+        exitCode: exitCodeFor(results.values()) || 1,
         results,
         failed,
       }),

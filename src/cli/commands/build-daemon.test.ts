@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { REPO_ROOT, spawnTixDaemon } from '../../server/worker-test-support.js';
-import { isolatedEnv } from '../run-cli.test-util.js';
+import { isolatedEnv, noNix, runCliOnStore, runNix } from '../run-cli.test-util.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tix-build-daemon-'));
 const sock = join(tmp, 'socket');
@@ -83,4 +83,17 @@ test('--timeout reaches the daemon as an override', () => {
     r.stderr,
     /error: building of '\/nix\/store\/[a-z0-9]{32}-spin\.drv!out' from \.drv file timed out after 1 seconds/,
   );
+});
+
+test('realising a path nobody can provide fails, through the daemon as locally, in nix-store -r words', async () => {
+  const missing = '/nix/store/00000000000000000000000000000000-nowhere';
+  const want = `don't know how to build these paths:\n  ${missing}\nerror: build of '${missing}' failed\n`;
+  const viaDaemon = tix(['store', 'realise', missing]);
+  assert.deepEqual([viaDaemon.status, viaDaemon.stderr], [1, want]);
+  const local = await runCliOnStore(tmp, 'local', ['store', 'realise', missing]);
+  assert.deepEqual([local.code, local.stderr], [1, want]);
+  if (!noNix) {
+    const nix = runNix(tmp, 'nix-store', ['-r', missing]);
+    assert.deepEqual([nix.status, nix.stderr], [1, want]);
+  }
 });

@@ -8,19 +8,18 @@ import { resolve } from 'node:path';
 import type { BuildPathsResult } from '../../build/goals.js';
 import type { Settings } from '../../config/settings.js';
 import { instantiate, ioSpecFor } from '../../glue/instantiate.js';
-import { lookupWith, queryMissing } from '../../server/worker-ops-query.js';
 import { LocalStore } from '../../store/local.js';
 import type { DerivedPath, Store } from '../../store/store.js';
 import { type FlagSpec, flagSet, flagValue, type ParsedArgs, parseArgs } from '../args.js';
 import { cliSettings } from '../cli-settings.js';
 import { type Command, type CommandContext, UsageError } from '../command.js';
-import { missingLines } from '../missing.js';
+import { missingFor } from '../missing.js';
 import { resolveCliStoreUri, withStore } from '../open-store.js';
 import { BUILD_FLAGS, buildFlagSettings, parseDerivedPathArg, quiet, realisedOutputs } from '../realise.js';
 import { buildersFlagSettings, prewarmRemoteOnly, realiseWithBuilders } from '../remote-builds.js';
 import { addResultLink } from '../result-link.js';
 import { storeDirsOf } from '../store-paths.js';
-import { type Substitution, substitutionFromSettings } from '../substitute-hook.js';
+import { substitutionFromSettings } from '../substitute-hook.js';
 import { requestFromArgs } from './eval-common.js';
 
 /** nix-build's link name for output `output` of the `counter`-th distinct derivation (0-based). */
@@ -42,11 +41,6 @@ const BUILD_EVAL_FLAGS: Record<string, FlagSpec> = {
 /** `.drv` files, `DRV!out` selections and store paths are built as they are; anything else is Nix. */
 function isDerivedPathArg(arg: string, storeDir: string): boolean {
   return /\.drv([!^][^/]*)?$/.test(arg) || arg.startsWith(`${storeDir}/`);
-}
-
-/** Nix's printMissing lines for `paths`, asking `substitution` (if any) what it has. */
-async function missingFor(store: Store, paths: DerivedPath[], substitution: Substitution | undefined) {
-  return missingLines(await queryMissing(store, paths, lookupWith(substitution)));
 }
 
 /** What to build: the positional paths, or the derivations the Nix expressions evaluate to. */

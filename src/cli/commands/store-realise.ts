@@ -3,20 +3,24 @@
 // `--add-root ROOT` makes GC root links to them and prints those.
 
 import { resolve } from 'node:path';
+import type { BuildPathsResult } from '../../build/goals.js';
 import { compareUtf8 } from '../../formats/byte-order.js';
 import { flagSet, flagValue, parseArgs } from '../args.js';
 import { cliSettings } from '../cli-settings.js';
 import { type Command, UsageError } from '../command.js';
+import { missingFor } from '../missing.js';
 import { withStore } from '../open-store.js';
 import {
   BUILD_FLAGS,
   buildFlagSettings,
   parseDerivedPathArg,
+  quiet,
   realisedOutputs,
   realisePaths,
 } from '../realise.js';
 import { addResultLink, takesRootLinks } from '../result-link.js';
 import { storeDirsOf } from '../store-paths.js';
+import { substitutionFromSettings } from '../substitute-hook.js';
 
 export const storeRealise: Command = {
   name: ['store', 'realise'],
@@ -38,7 +42,19 @@ export const storeRealise: Command = {
         const paths = args.positional.map((a) =>
           parseDerivedPathArg(a, { cwd: ctx.cwd, ...storeDirsOf(store) }),
         );
-        const res = await realisePaths(store, paths, settings, ctx, { repair: flagSet(args, '--repair') });
+        // As nix-store --realise: what will be built and fetched first, with the same substituters.
+        const log = (line: string) => ctx.err.write(`${line}\n`);
+        const substitution = substitutionFromSettings(store, settings, { env: ctx.env, log });
+        let res: BuildPathsResult;
+        try {
+          if (!quiet(ctx)) for (const line of await missingFor(store, paths, substitution)) log(line);
+          res = await realisePaths(store, paths, settings, ctx, {
+            repair: flagSet(args, '--repair'),
+            substitution,
+          });
+        } finally {
+          await substitution?.close();
+        }
         const rooted = takesRootLinks(store);
         if (rooted && gcRoot === undefined) {
           ctx.err.write(
