@@ -7,7 +7,7 @@ import { isDerivationPath } from '../formats/derivation.js';
 import { StoreError } from './errors.js';
 import { freedBytesSync, removeTreeSync } from './fs-util.js';
 import { acquireGcLock } from './gc-lock.js';
-import { findLeftovers, removeLeftover } from './leftovers.js';
+import { findLeftovers, type Leftover, removeLeftover } from './leftovers.js';
 import type { LocalStore } from './local.js';
 import { removeUnusedLinks } from './optimise.js';
 import { listRoots } from './roots.js';
@@ -135,7 +135,13 @@ export async function collectGarbage(store: LocalStore, opts: CollectGarbageOpti
     } else {
       dead = new Set(store.db.allValidPaths().filter((p) => !live.has(p)));
     }
-    const leftovers = opts.action === 'deleteSpecific' ? [] : findLeftovers(store, rooted);
+    // Named paths that are not valid are deleted too, and counted, whatever is on disk (2.8).
+    const leftovers: Leftover[] =
+      opts.action === 'deleteSpecific'
+        ? [...new Set(opts.paths ?? [])]
+            .filter((p) => !store.db.isValid(p) && !rooted.has(p))
+            .map((p) => ({ real: store.toRealPath(p), path: p, kind: 'invalid' }))
+        : findLeftovers(store, rooted);
     if (opts.action === 'returnDead') {
       const invalid = leftovers.flatMap((l) => (l.path ? [l.path] : []));
       return { paths: sortUtf8([...dead, ...invalid]), bytesFreed: 0 };

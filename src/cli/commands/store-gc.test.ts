@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { REPO_ROOT, startTestDaemon } from '../../server/worker-test-support.js';
 import { openStore } from '../../store/open.js';
 import { parseByteCount } from '../gc-format.js';
-import { isolatedEnv, runCli } from '../run-cli.test-util.js';
+import { isolatedEnv, noNix, runCli, runNix } from '../run-cli.test-util.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tix-gc-'));
 const root = join(tmp, 'root');
@@ -119,6 +119,17 @@ describe('tix store gc / delete / verify', () => {
     } finally {
       await d.close();
       await dstore.close();
+    }
+  });
+
+  it('deletes a named path that is not valid, and counts it, as nix-store --delete does', async () => {
+    const gone = '/nix/store/00000000000000000000000000000000-never-added';
+    const r = await runCli([...store, 'store', 'delete', gone], { cwd: tmp });
+    assert.deepEqual([r.code, r.stdout], [0, '1 store paths deleted, 0.00 MiB freed\n']);
+    assert.match(r.stderr, new RegExp(`^finding garbage collector roots...\\ndeleting '${gone}'\\n`));
+    if (!noNix) {
+      const n = runNix(tmp, 'nix-store', ['--delete', gone], { root: 'nix-delete' });
+      assert.deepEqual([n.status, n.stdout.toString(), n.stderr], [0, r.stdout, r.stderr]);
     }
   });
 
