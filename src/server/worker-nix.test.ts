@@ -95,6 +95,8 @@ test('nix-store --add, -q --references, --verify-path and nix-build through tix 
   const drv = nix(['nix-store', '-q', '--deriver', out]);
   assert.match(nix(['nix-store', '-q', '--references', drv]), /-dep\.txt/);
   nix(['nix-store', '--verify-path', out]);
+  // The build log is where Nix's clients look for it: nix-store -l through the daemon reads it.
+  assert.equal(nix(['nix-store', '-l', out]), 'building-now');
   assert.throws(
     () =>
       nix([

@@ -96,6 +96,12 @@ function clientSettings(opts: OpenStoreOptions): {
   };
 }
 
+/** The store root of a tix daemon's socket at its default place (`<root>/nix/var/tix/daemon-socket/socket`). */
+function rootOfSocket(socket: string): string | undefined {
+  const tail = '/nix/var/tix/daemon-socket/socket';
+  return socket.endsWith(tail) ? socket.slice(0, -tail.length) || '/' : undefined;
+}
+
 export async function openDaemonStore(
   uri: ParsedStoreUri,
   opts: OpenStoreOptions = {},
@@ -116,6 +122,7 @@ export async function openDaemonStore(
       connect: () => connectUnixSocket(socket),
       setOptions: true,
       socket,
+      logDir: join(p.get('root') ?? rootOfSocket(socket) ?? '/', 'nix/var/log/nix'),
       connectTimeout: opts.connectTimeout,
       verbosity: opts.verbosity,
       ...clientSettings(opts),

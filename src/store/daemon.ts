@@ -2,6 +2,7 @@
 // `unix:///path`) or `nix-daemon --stdio` / `tix-daemon --stdio` over ssh (`ssh-ng://host`,
 // `?remote-program=` as in Nix). Requests use a small pool of connections, so a NAR being read
 // does not block other requests. Opened through openStore (see openDaemonStore at the bottom).
+import { join } from 'node:path';
 import { sortedUniqueUtf8 } from '../formats/byte-order.js';
 import type { BasicDerivation } from '../formats/derivation.js';
 import { WireWriter } from '../formats/wire.js';
@@ -40,6 +41,11 @@ export interface DaemonStoreOptions {
   setOptions?: boolean;
   /** The Unix socket connections go to, for a local daemon (`daemon`, `unix://…`). */
   socket?: string;
+  /**
+   * Where a daemon on this machine keeps build logs (`<root>/nix/var/log/nix`), read directly as
+   * Nix's clients read them (the protocol has no way to fetch one).
+   */
+  logDir?: string;
   /** `name = value` settings to forward with SetOptions (only what the user overrode). */
   overrides?: Map<string, string>;
   /** Log lines from the daemon (build output, messages); default: written to stderr. */
@@ -430,6 +436,15 @@ export class DaemonStore implements BuildingStore {
       await c.inp.u64();
       return { paths, bytesFreed };
     });
+  }
+
+  /** Where the build log of `drvPath` is, for a daemon on this machine (read-only). */
+  buildLogPath(drvPath: string): string {
+    if (this.#opts.logDir === undefined) {
+      throw new StoreError('UNSUPPORTED', `store '${this.uri}' does not support build logs`);
+    }
+    const base = drvPath.slice(this.storeDir.length + 1);
+    return join(this.#opts.logDir, 'drvs', base.slice(0, 2), base.slice(2));
   }
 
   verifyStore(opts: {

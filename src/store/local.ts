@@ -83,7 +83,9 @@ export class LocalStore implements Store {
     this.realStoreDir =
       opts.realStoreDir ?? (opts.root === '/' ? this.storeDir : join(opts.root, this.storeDir));
     this.stateDir = opts.stateDir ?? join(opts.root, 'nix/var/tix');
-    this.logDir = opts.logDir ?? join(this.stateDir, 'log');
+    // Build logs where Nix keeps them, so that `nix log` (and nix-store -l) through a tix daemon
+    // find them, and `tix log` those of Nix's builds.
+    this.logDir = opts.logDir ?? join(opts.root, 'nix/var/log/nix');
     this.uri = opts.uri ?? `local?root=${opts.root}`;
     this.fsync = opts.fsync ?? true;
     this.keepDerivations = opts.keepDerivations ?? true;

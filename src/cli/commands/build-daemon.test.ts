@@ -37,7 +37,7 @@ function tix(args: string[]) {
     env: isolatedEnv(tmp),
     encoding: 'utf8',
   });
-  return { status: r.status, stderr: r.stderr };
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 const drv = (name: string, script: string) =>
@@ -96,4 +96,23 @@ test('realising a path nobody can provide fails, through the daemon as locally, 
     const nix = runNix(tmp, 'nix-store', ['-r', missing]);
     assert.deepEqual([nix.status, nix.stderr], [1, want]);
   }
+});
+
+test('tix log reads a build log of the daemon on this machine, as nix log does', () => {
+  writeFileSync(join(tmp, 'logged.nix'), drv('logged', 'echo said by the builder; echo > $out'));
+  const built = tix(['build', '--no-out-link', 'logged.nix']);
+  assert.equal(built.status, 0, built.stderr);
+  const out = spawnSync(
+    process.execPath,
+    [
+      join(REPO_ROOT, 'bin/tix'),
+      '--store',
+      `unix://${sock}?root=${join(tmp, 'root')}`,
+      'log',
+      built.stdout.trim(),
+    ],
+    { cwd: tmp, env: isolatedEnv(tmp), encoding: 'utf8' },
+  );
+  assert.equal(out.stderr, '');
+  assert.equal(out.stdout, 'said by the builder\n');
 });
