@@ -6,7 +6,7 @@
 // lines are BuildLogLine results.
 import { buildDerivationLocally, type LocalBuildOptions } from '../build/build-one.js';
 import { BuildError, exitCodeFor, isSuccess } from '../build/errors.js';
-import { buildPaths, type SubstituteHook } from '../build/goals.js';
+import { buildPaths, type SubstituteHook, startVerb } from '../build/goals.js';
 import type { LocalBuildStore } from '../build/local-store-view.js';
 import type { BasicDerivation } from '../formats/derivation.js';
 import { hashDerivationModulo, makeInputHasher } from '../formats/derivation-hash.js';
@@ -51,8 +51,9 @@ async function asActivity(
   drvPath: string,
   run: (onLogLine: (l: string) => void) => Promise<BuildResult>,
   requested: ReadonlySet<string>,
+  verb = 'building',
 ) {
-  const act = ctx.logger.startActivity(Verbosity.Info, ActivityType.Build, `building '${drvPath}'`, [
+  const act = ctx.logger.startActivity(Verbosity.Info, ActivityType.Build, `${verb} '${drvPath}'`, [
     drvPath,
     '',
     1,
@@ -149,6 +150,7 @@ export function localWorkerBuilder(
                       ...(job.repair ? { repair: true } : {}),
                     }),
                   requested,
+                  startVerb(job),
                 ),
         });
         results = res.results;

@@ -168,10 +168,17 @@ async function addText(c: Conn, name: string, text: string, refs: string[] = [])
  * BuildPathsWithResults: each result as its path, status, error (plain, `dir` as '<dir>'),
  * timesBuilt, isNonDeterministic and its realisations (id, JSON), the times left out.
  */
-async function buildWithResults(c: Conn, paths: string[], mode = 0, dir = '\0'): Promise<unknown[]> {
+async function buildWithResults(
+  c: Conn,
+  paths: string[],
+  mode = 0,
+  dir = '\0',
+  said?: string[],
+): Promise<unknown[]> {
   c.out.u64(WorkerOp.BuildPathsWithResults).strings(paths).u64(mode);
   await c.flush();
-  await c.processStderr();
+  // The activities' lines ("building '…'...", "checking outputs of '…'..."), when asked for.
+  await c.processStderr({ onLog: (line) => said !== undefined && line.endsWith("'...") && said.push(line) });
   const out: unknown[] = [];
   for (let n = await c.inp.u64(); n > 0; n--) {
     out.push(await c.inp.string(), await c.inp.u64(), plain(await c.inp.string()).replaceAll(dir, '<dir>'));
@@ -705,7 +712,8 @@ test('several outputs, one or all wanted, and --check, in and out of the sandbox
           drvs.set(d.basic.name, await addText(c, `${d.basic.name}.drv`, d.text));
         }
         const build = async (paths: string[], mode: number) => {
-          out.push(...(await buildWithResults(c, paths, mode, dir)));
+          const said: string[] = [];
+          out.push(...(await buildWithResults(c, paths, mode, dir, said)), said);
         };
         const m = drvs.get('multi')!;
         // out valid already (added, with the bytes the builder writes), dev not: dev is built

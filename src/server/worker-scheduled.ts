@@ -6,7 +6,7 @@
 // build attempt is a Build activity whose fields name the machine, as Nix's build hook reports it.
 import type { LocalBuildOptions } from '../build/build-one.js';
 import { isSuccess } from '../build/errors.js';
-import type { Executor } from '../build/goals.js';
+import { type Executor, startVerb } from '../build/goals.js';
 import type { RequestContext } from '../distribute/distributed.js';
 import { loadMachines } from '../distribute/machines-config.js';
 import type { BuildMachine } from '../distribute/scheduler.js';
@@ -77,7 +77,8 @@ export function clientExecutor(
       onStart: (drvPath, m) => {
         stop();
         const machine = m.isLocal ? '' : m.name;
-        const text = m.isLocal ? `building '${drvPath}'` : `building '${drvPath}' on '${m.name}'`;
+        const verb = startVerb(job);
+        const text = m.isLocal ? `${verb} '${drvPath}'` : `${verb} '${drvPath}' on '${m.name}'`;
         act = ctx.logger.startActivity(Verbosity.Info, ActivityType.Build, text, [drvPath, machine, 1, 1]);
       },
       exclude,
