@@ -184,6 +184,12 @@ export class LocalStore implements Store {
     return parseDerivation(text, { name: derivationName(drvPath), path: drvPath, storeDir: this.storeDir });
   }
 
+  /** Where tix kept build logs before it kept them where Nix does (read only, by `tix log`). */
+  oldBuildLogPath(drvPath: string): string {
+    const base = this.#checked(drvPath).slice(this.storeDir.length + 1);
+    return join(this.stateDir, 'log', 'drvs', base.slice(0, 2), base.slice(2));
+  }
+
   /** Where the build log of `drvPath` goes (uncompressed); its directory exists. */
   buildLogPath(drvPath: string): string {
     this.#checked(drvPath);

@@ -9,11 +9,12 @@ import {
   readdirSync,
   readFileSync,
   readlinkSync,
+  renameSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Derivation, printDerivation } from '../../formats/derivation.js';
 import { fillOutputPaths } from '../../formats/derivation-hash.js';
@@ -136,6 +137,14 @@ describe('tix build / store realise / log', { skip }, () => {
 
     const log = await runCli([...store, 'log', './result'], { cwd: tmp });
     assert.equal(log.stdout, 'building hello\n');
+    // Kept where Nix keeps logs; one kept where tix did before is still found.
+    const base = drvPath.slice('/nix/store/'.length);
+    const logFile = join(root, 'nix/var/log/nix/drvs', base.slice(0, 2), base.slice(2));
+    assert.equal(readFileSync(logFile, 'utf8'), 'building hello\n');
+    const oldFile = join(root, 'nix/var/tix/log/drvs', base.slice(0, 2), base.slice(2));
+    mkdirSync(dirname(oldFile), { recursive: true });
+    renameSync(logFile, oldFile);
+    assert.equal((await runCli([...store, 'log', './result'], { cwd: tmp })).stdout, 'building hello\n');
     const info = await runCli([...store, 'path-info', '--json', 'result'], { cwd: tmp });
     const j = JSON.parse(info.stdout)[0];
     assert.equal(j.deriver, drvPath);

@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { isDerivationPath } from '../../formats/derivation.js';
+import type { Store } from '../../store/store.js';
 import { parseArgs } from '../args.js';
 import { CliError } from '../cli-error.js';
 import { type Command, UsageError } from '../command.js';
@@ -27,6 +28,14 @@ export function readBuildLog(path: string): Uint8Array | undefined {
   return r.stdout;
 }
 
+/** The build log of `drvPath` in `store` (also where tix kept logs before), if it has one. */
+export function findBuildLog(store: Store, drvPath: string): Uint8Array | undefined {
+  const logs = store as { buildLogPath?: (p: string) => string; oldBuildLogPath?: (p: string) => string };
+  if (!logs.buildLogPath) return undefined;
+  const text = readBuildLog(logs.buildLogPath(drvPath));
+  return text ?? (logs.oldBuildLogPath ? readBuildLog(logs.oldBuildLogPath(drvPath)) : undefined);
+}
+
 export const log: Command = {
   name: ['log'],
   summary: 'print the build log of a derivation or output path (like nix log)',
@@ -41,8 +50,8 @@ export const log: Command = {
         if (!deriver) throw new CliError('NOT_FOUND', `build log of '${path}' is not available`);
         drvPath = deriver;
       }
-      const logs = requireCapability(store, 'buildLogPath', 'build logs');
-      const text = readBuildLog(logs.buildLogPath(drvPath));
+      requireCapability(store, 'buildLogPath', 'build logs');
+      const text = findBuildLog(store, drvPath);
       if (text === undefined) throw new CliError('NOT_FOUND', `build log of '${path}' is not available`);
       ctx.out.write(text);
       return 0;

@@ -14,7 +14,7 @@ import type { Command, CommandContext } from '../command.js';
 import { withStore } from '../open-store.js';
 import { buildersFlagSettings, realiseWithBuilders } from '../remote-builds.js';
 import { EVAL_FLAGS, requestFromArgs } from './eval-common.js';
-import { readBuildLog } from './log.js';
+import { findBuildLog } from './log.js';
 
 const PROMPT = 'tix-repl> ';
 const CONTINUED = ' '.repeat(PROMPT.length);
@@ -91,8 +91,7 @@ export const replCommand: Command = {
               return store.queryDerivationOutputMap(drvPath);
             },
             log: (drvPath) => {
-              const logs = store as { buildLogPath?: (p: string) => string };
-              const text = logs.buildLogPath ? readBuildLog(logs.buildLogPath(drvPath)) : undefined;
+              const text = findBuildLog(store, drvPath);
               return text === undefined ? undefined : Buffer.from(text).toString('utf8');
             },
           },
