@@ -9,6 +9,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  realpathSync,
   renameSync,
   rmdirSync,
   statSync,
@@ -317,6 +318,22 @@ function defaultBuildUsersGroup(etc: string): string {
   }
 }
 
+/**
+ * The build directory, named as Nix 2.8 names it: PREFIX-0, or the next number free (so a
+ * build that records its directory, outside the sandbox, records the same one as under Nix).
+ */
+function createBuildDir(parent: string, prefix: string): string {
+  for (let n = 0; ; n++) {
+    const dir = join(parent, `${prefix}-${n}`);
+    try {
+      mkdirSync(dir, { mode: 0o700 });
+      return dir;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+}
+
 async function buildAs(
   store: LocalBuildStore,
   drvPath: string,
@@ -353,7 +370,7 @@ async function buildAs(
 
   const buildParent = opts.buildDir ?? tmpdir();
   mkdirSync(buildParent, { recursive: true });
-  const buildDirHost = mkdtempSync(join(buildParent, `nix-build-${drv.name}.drv-`));
+  const buildDirHost = createBuildDir(realpathSync(buildParent), `nix-build-${drv.name}.drv`);
   chmodSync(buildDirHost, 0o700);
   const scratchRoot = newScratchRoot(store, drvPath);
   const scratchStore = join(scratchRoot, 'store');

@@ -85,13 +85,16 @@ export function removeTreeSync(path: string): void {
   } catch {
     // Finished below, by the general walk (which also handles read-only trees).
   }
+  // Retried a few times (ENOTEMPTY…): a killed builder's processes may still be writing there
+  // for a moment while they die.
+  const retry = { maxRetries: 8, retryDelay: 25 };
   try {
-    rmSync(path, { recursive: true, force: true });
+    rmSync(path, { recursive: true, force: true, ...retry });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EACCES' && (e as NodeJS.ErrnoException).code !== 'EPERM')
       throw e;
     makeWritable(Buffer.from(path));
-    rmSync(path, { recursive: true, force: true });
+    rmSync(path, { recursive: true, force: true, ...retry });
   }
 }
 
