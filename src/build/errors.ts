@@ -67,3 +67,11 @@ export function isSuccess(r: BuildResult): boolean {
     r.status === BuildStatus.ResolvesToAlreadyValid
   );
 }
+
+/** Nix 2.8's "build of 'a', 'b' failed": the paths listed in path order, as its set of them. */
+export function buildOfFailed(paths: Iterable<string>): string {
+  return `build of ${[...paths]
+    .sort()
+    .map((p) => `'${p}'`)
+    .join(', ')} failed`;
+}

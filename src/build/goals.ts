@@ -8,7 +8,7 @@ import type { Derivation } from '../formats/derivation.js';
 import { BuildStatus, type DerivedPath, immediateResult } from '../store/store.js';
 import { buildDerivationLocally, type LocalBuildOptions, type LocalBuildResult } from './build-one.js';
 import { runDag } from './dag.js';
-import { BuildError, exitCodeFor, isSuccess } from './errors.js';
+import { BuildError, buildOfFailed, exitCodeFor, isSuccess } from './errors.js';
 import type { LocalBuildStore } from './local-store-view.js';
 import { expandOutputs, planBuilds, type SubstituteHook } from './plan.js';
 import { runPostBuildHook } from './post-build-hook.js';
@@ -173,9 +173,7 @@ export async function buildPaths(
   if (failedTop.length > 0 || [...results.values()].some((r) => !isSuccess(r))) {
     const failed =
       failedTop.length > 0 ? failedTop : [...results].filter(([, r]) => !isSuccess(r)).map(([k]) => k);
-    // Listed as Nix 2.8 lists its set of failed paths: in path order.
-    failed.sort();
-    throw new BuildError('BUILD_FAILED', `build of ${failed.map((d) => `'${d}'`).join(', ')} failed`, {
+    throw new BuildError('BUILD_FAILED', buildOfFailed(failed), {
       exitCode: exitCodeFor(results.values()),
       results,
       failed,
@@ -212,12 +210,7 @@ async function substituteOpaque(
   // keep their "no substituter" message in the build result).
   throw new BuildError(
     'MISSING_INPUT',
-    why
-      ? `cannot substitute path '${still[0]}': ${why.message}`
-      : `build of ${[...still]
-          .sort()
-          .map((p) => `'${p}'`)
-          .join(', ')} failed`,
+    why ? `cannot substitute path '${still[0]}': ${why.message}` : buildOfFailed(still),
     { exitCode: 1 },
   );
 }

@@ -3,7 +3,7 @@
 // configuration, progress and failures on stderr as Nix prints them, and nix-build's `result`
 // links (registered as indirect GC roots).
 import type { LocalBuildOptions } from '../build/build-one.js';
-import { BuildError, exitCodeFor, isSuccess } from '../build/errors.js';
+import { BuildError, buildOfFailed, exitCodeFor, isSuccess } from '../build/errors.js';
 import { type BuildPathsOptions, type BuildPathsResult, buildPaths, startVerb } from '../build/goals.js';
 import type { LocalBuildStore } from '../build/local-store-view.js';
 import type { RepairOpaque } from '../build/repair.js';
@@ -166,14 +166,13 @@ export async function realiseThroughStore(
   }
   if (failed.length > 0) {
     // Reported as a local build's (FailureReport), leaving out errors the daemon logged already.
-    failed.sort();
     const report = new FailureReport(ctx, paths);
     for (const d of failed) {
       const r = results.get(d);
       if (r && !loggedErrors.has(`error: ${r.errorMsg.split('\n')[0]}`)) report.onResult(d, r);
     }
     throw report.finish(
-      new BuildError('BUILD_FAILED', `build of ${failed.map((d) => `'${d}'`).join(', ')} failed`, {
+      new BuildError('BUILD_FAILED', buildOfFailed(failed), {
         exitCode: exitCodeFor(results.values()) || 1,
         results,
         failed,

@@ -2,7 +2,7 @@
 // build layer (src/build), logs go to the serve session's stderr line by line; or, when that store
 // is a daemon, they are the daemon's to run (storeServeBuilder).
 import { buildDerivationLocally, type LocalBuildOptions } from '../build/build-one.js';
-import { exitCodeFor, isSuccess } from '../build/errors.js';
+import { buildOfFailed, exitCodeFor, isSuccess } from '../build/errors.js';
 import type { LocalBuildStore } from '../build/local-store-view.js';
 import type { ServeBuildOptions } from '../store/serve-protocol.js';
 import type { BuildingStore, BuildResult, DerivedPath } from '../store/store.js';
@@ -74,11 +74,7 @@ export function localServeBuilder(store: LocalBuildStore, base: LocalBuildOption
       if (messages.length === 0) return { status: 0, message: '' };
       const status = exitCodeFor(results.values()) || 1;
       // As 2.8 sends its exception: "error: " and the one failure, or the failed paths in order.
-      const names = [...failed].sort().map((p) => `'${p}'`);
-      return {
-        status,
-        message: `error: ${failed.size === 1 ? messages[0]! : `build of ${names.join(', ')} failed`}`,
-      };
+      return { status, message: `error: ${failed.size === 1 ? messages[0]! : buildOfFailed(failed)}` };
     },
   };
 }
