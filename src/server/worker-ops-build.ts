@@ -1,7 +1,6 @@
 // Worker-protocol builds: BuildPaths, BuildPathsWithResults, BuildDerivation, EnsurePath. The
 // building itself is the WorkerBuilder's (src/build); here are the trust rules of Nix 2.8: repair
 // needs a trusted client, and an untrusted client may only send content-addressed derivations.
-
 import { isSuccess } from '../build/errors.js';
 import { compareUtf8 } from '../formats/byte-order.js';
 import { printDerivation } from '../formats/derivation.js';
@@ -16,6 +15,7 @@ import {
   readDerivedPaths,
   readStorePath,
   WorkerOp,
+  wantsAllOutputs,
   writeBuildResult,
 } from '../store/worker-protocol.js';
 import type { WorkerBuildContext, WorkerBuilder, WorkerConn } from './worker-context.js';
@@ -50,10 +50,6 @@ function buildContext(c: WorkerConn, mode: BuildMode): WorkerBuildContext {
  * for paths before "b$NAME$PATH" for derivations). Each goal's result is reported under its first
  * request, as 2.8 does.
  */
-function allOutputs(outputs: string[]): boolean {
-  return outputs.length === 0 || outputs.includes('*');
-}
-
 function goalsOf(paths: DerivedPath[]): { wanted: DerivedPath; first: DerivedPath }[] {
   const goals = new Map<string, { wanted: DerivedPath; first: DerivedPath }>();
   for (const p of paths) {
@@ -61,8 +57,8 @@ function goalsOf(paths: DerivedPath[]): { wanted: DerivedPath; first: DerivedPat
     const key = `${p.kind === 'opaque' ? 'a' : 'b'}$${path.slice(path.lastIndexOf('/') + 34)}$${path}`;
     const goal = goals.get(key);
     if (goal === undefined) goals.set(key, { wanted: p, first: p });
-    else if (goal.wanted.kind === 'built' && p.kind === 'built' && !allOutputs(goal.wanted.outputs)) {
-      const outputs = allOutputs(p.outputs)
+    else if (goal.wanted.kind === 'built' && p.kind === 'built' && !wantsAllOutputs(goal.wanted.outputs)) {
+      const outputs = wantsAllOutputs(p.outputs)
         ? p.outputs
         : [...new Set([...goal.wanted.outputs, ...p.outputs])];
       goal.wanted = { ...goal.wanted, outputs };

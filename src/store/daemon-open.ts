@@ -4,7 +4,6 @@
 // the words of $NIX_SSHOPTS of the given environment, at most `?max-connections=` (default 1, as
 // Nix's) sessions at once.
 import { createConnection } from 'node:net';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { openSshTransport, splitWords, sshTargetOf } from '../distribute/ssh.js';
 import { StreamInput } from '../distribute/stream-input.js';
@@ -12,7 +11,13 @@ import { StreamOutput } from '../distribute/stream-output.js';
 import { type DaemonClientOptions, DaemonStore } from './daemon.js';
 import type { DaemonTransport } from './daemon-connection.js';
 import { StoreError } from './errors.js';
-import { getSetting, type OpenStoreOptions, type ParsedStoreUri } from './open.js';
+import {
+  DAEMON_SOCKET_IN_ROOT,
+  defaultDaemonSocket,
+  getSetting,
+  type OpenStoreOptions,
+  type ParsedStoreUri,
+} from './open.js';
 
 /** A connection to a daemon's Unix socket. */
 export function connectUnixSocket(path: string): Promise<DaemonTransport> {
@@ -49,9 +54,7 @@ function shellQuote(s: string): string {
 }
 
 function defaultSocket(env: NodeJS.ProcessEnv): string {
-  if (env.TIX_DAEMON_SOCKET_PATH) return env.TIX_DAEMON_SOCKET_PATH;
-  const data = env.XDG_DATA_HOME || join(env.HOME || homedir(), '.local', 'share');
-  return join(data, 'tix', 'root', 'nix/var/tix/daemon-socket/socket');
+  return env.TIX_DAEMON_SOCKET_PATH || defaultDaemonSocket(env);
 }
 
 /** Settings SetOptions has fields for; the other overrides go as `name = value` (2.8's list). */
@@ -96,9 +99,9 @@ function clientSettings(opts: OpenStoreOptions): {
   };
 }
 
-/** The store root of a tix daemon's socket at its default place (`<root>/nix/var/tix/daemon-socket/socket`). */
+/** The store root of a tix daemon's socket at its usual place (`<root>/nix/var/tix/daemon-socket/socket`). */
 function rootOfSocket(socket: string): string | undefined {
-  const tail = '/nix/var/tix/daemon-socket/socket';
+  const tail = `/${DAEMON_SOCKET_IN_ROOT}`;
   return socket.endsWith(tail) ? socket.slice(0, -tail.length) || '/' : undefined;
 }
 

@@ -2,7 +2,6 @@
 // `unix:///path`) or `nix-daemon --stdio` / `tix-daemon --stdio` over ssh (`ssh-ng://host`,
 // `?remote-program=` as in Nix). Requests use a small pool of connections, so a NAR being read
 // does not block other requests. Opened through openStore (see openDaemonStore at the bottom).
-import { join } from 'node:path';
 import { sortedUniqueUtf8 } from '../formats/byte-order.js';
 import type { BasicDerivation } from '../formats/derivation.js';
 import { WireWriter } from '../formats/wire.js';
@@ -20,6 +19,7 @@ import {
   immediateResult,
   type ValidPathInfo,
 } from './store.js';
+import { buildLogFile } from './store-paths.js';
 import {
   parseDerivedPath,
   printDerivedPath,
@@ -443,8 +443,7 @@ export class DaemonStore implements BuildingStore {
     if (this.#opts.logDir === undefined) {
       throw new StoreError('UNSUPPORTED', `store '${this.uri}' does not support build logs`);
     }
-    const base = drvPath.slice(this.storeDir.length + 1);
-    return join(this.#opts.logDir, 'drvs', base.slice(0, 2), base.slice(2));
+    return buildLogFile(this.#opts.logDir, this.storeDir, drvPath);
   }
 
   verifyStore(opts: {

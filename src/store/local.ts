@@ -4,7 +4,7 @@
 // unpack to a temporary name beside the target, check, fsync, rename, then register in one
 // transaction. The pieces live in the files imported below; this class holds the state.
 import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { type Derivation, derivationName, isDerivationPath, parseDerivation } from '../formats/derivation.js';
 import type { Hash } from '../formats/hash.js';
 import type { NarSink } from '../formats/nar-types.js';
@@ -22,7 +22,7 @@ import { linkedInodes, linksDir, type OptimiseStats, optimisePath } from './opti
 import { registerValidPaths } from './register.js';
 import { addIndirectRoot, addPermRoot, type GcRoot, listRoots, type RootsContext } from './roots.js';
 import type { AddFromDumpOptions, AddToStoreOptions, Store, ValidPathInfo } from './store.js';
-import { assertStorePath } from './store-paths.js';
+import { assertStorePath, buildLogFile } from './store-paths.js';
 import { acquireTempRoots, releaseTempRoots, type TempRoots } from './temp-roots.js';
 import { type VerifyOptions, type VerifyResult, verifyStore } from './verify.js';
 import { NIX_VERSION_STRING } from './version.js';
@@ -186,17 +186,14 @@ export class LocalStore implements Store {
 
   /** Where tix kept build logs before it kept them where Nix does (read only, by `tix log`). */
   oldBuildLogPath(drvPath: string): string {
-    const base = this.#checked(drvPath).slice(this.storeDir.length + 1);
-    return join(this.stateDir, 'log', 'drvs', base.slice(0, 2), base.slice(2));
+    return buildLogFile(join(this.stateDir, 'log'), this.storeDir, this.#checked(drvPath));
   }
 
   /** Where the build log of `drvPath` goes (uncompressed); its directory exists. */
   buildLogPath(drvPath: string): string {
-    this.#checked(drvPath);
-    const base = drvPath.slice(this.storeDir.length + 1);
-    const dir = join(this.logDir, 'drvs', base.slice(0, 2));
-    mkdirSync(dir, { recursive: true });
-    return join(dir, base.slice(2));
+    const file = buildLogFile(this.logDir, this.storeDir, this.#checked(drvPath));
+    mkdirSync(dirname(file), { recursive: true });
+    return file;
   }
 
   async *narFromPath(path: string, opts: { pool?: BufferPool } = {}): AsyncIterable<Uint8Array> {

@@ -79,9 +79,12 @@ export function defaultStoreRoot(env: NodeJS.ProcessEnv = process.env): string {
   return join(data, 'tix', 'root');
 }
 
+/** Where a tix daemon serving a store listens, under the store's root. */
+export const DAEMON_SOCKET_IN_ROOT = 'nix/var/tix/daemon-socket/socket';
+
 /** Where a tix daemon serving the default store listens. */
 export function defaultDaemonSocket(env: NodeJS.ProcessEnv = process.env): string {
-  return join(defaultStoreRoot(env), 'nix/var/tix/daemon-socket/socket');
+  return join(defaultStoreRoot(env), DAEMON_SOCKET_IN_ROOT);
 }
 
 /** The store URI to use: `--store` flag > env TIX_STORE > `store` setting > "auto". */

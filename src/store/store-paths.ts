@@ -1,5 +1,6 @@
 // Validation of store path arguments, turning format errors into StoreErrors.
 
+import { join } from 'node:path';
 import { type ContentAddress, printContentAddress } from '../formats/content-address.js';
 import { FormatError } from '../formats/errors.js';
 import { type Hash, hashBytes, parseHash, printHash } from '../formats/hash.js';
@@ -161,4 +162,10 @@ export function importMismatch(
 /** A reference that is not valid where a path is registered (Nix 2.8's InvalidPath). */
 export function invalidReference(reference: string): StoreError {
   return new StoreError('BAD_INFO', `path '${reference}' is not valid`);
+}
+
+/** A derivation's build log file under a log directory, laid out as Nix's: drvs/XX/REST of its base name. */
+export function buildLogFile(logDir: string, storeDir: string, drvPath: string): string {
+  const base = drvPath.slice(storeDir.length + 1);
+  return join(logDir, 'drvs', base.slice(0, 2), base.slice(2));
 }

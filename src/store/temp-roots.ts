@@ -128,21 +128,29 @@ export class TempRoots {
       dropped = true;
     }
     if (!dropped || this.#fd === undefined) return;
-    // Rewritten while no collection reads it (gc.lock shared, as for adding), or by our own.
-    const rewrite = () => {
-      ftruncateSync(this.#fd!, 0);
-      if (this.paths.size > 0) writeSync(this.#fd!, [...this.paths].map((p) => `${p}\0`).join(''));
-    };
-    if (this.inCollection) return rewrite();
+    const fd = this.#fd;
+    await this.#whileNoCollection(() => {
+      ftruncateSync(fd, 0);
+      if (this.paths.size > 0) writeSync(fd, [...this.paths].map((p) => `${p}\0`).join(''));
+    });
+  }
+
+  /**
+   * Runs `write` (a change to the temproots file) while no other process collects garbage: under
+   * gc.lock shared, waiting for it without blocking the event loop, or at once when the
+   * collection running is this process's own.
+   */
+  async #whileNoCollection(write: () => void): Promise<void> {
+    if (this.inCollection) return write();
     const fd = this.#gcLockFd();
     let delay = 2;
     while (!tryFlock(fd, 'sh')) {
       await sleep(delay);
       delay = Math.min(delay * 1.5, 100);
-      if (this.inCollection) return rewrite();
+      if (this.inCollection) return write();
     }
     try {
-      rewrite();
+      write();
     } finally {
       unflock(fd);
     }
@@ -167,25 +175,7 @@ export class TempRoots {
   /** Adds a temp root, waiting (without blocking the event loop) while a collection runs. */
   async add(path: string): Promise<void> {
     if (this.#hold(path)) return;
-    if (this.inCollection) {
-      this.#append(path);
-      return;
-    }
-    const fd = this.#gcLockFd();
-    let delay = 2;
-    while (!tryFlock(fd, 'sh')) {
-      await sleep(delay);
-      delay = Math.min(delay * 1.5, 100);
-      if (this.inCollection) {
-        this.#append(path);
-        return;
-      }
-    }
-    try {
-      this.#append(path);
-    } finally {
-      unflock(fd);
-    }
+    await this.#whileNoCollection(() => this.#append(path));
   }
 
   /** Drops the file (the paths stop being roots). */

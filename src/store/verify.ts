@@ -96,6 +96,10 @@ export async function verifyStore(store: LocalStore, opts: VerifyOptions): Promi
     log(problem, 'error');
     broken.push({ info, problem });
   };
+  const fail = (line: string) => {
+    log(line, 'error');
+    res.errors.push(line);
+  };
   try {
     log('checking path existence...', 'info');
     const present: ValidPathInfo[] = [];
@@ -132,9 +136,7 @@ export async function verifyStore(store: LocalStore, opts: VerifyOptions): Promi
           store.db.registerValidPaths([{ ...info, narSize: size }], new Map());
           res.fixed.push(`path '${path}' had NAR size ${info.narSize}, recorded ${size}`);
         } else {
-          const problem = `path '${path}' has NAR size ${size}, but ${info.narSize} is recorded`;
-          log(problem, 'error');
-          res.errors.push(problem);
+          fail(`path '${path}' has NAR size ${size}, but ${info.narSize} is recorded`);
         }
       }
     }
@@ -144,10 +146,6 @@ export async function verifyStore(store: LocalStore, opts: VerifyOptions): Promi
   } finally {
     release();
   }
-  const fail = (line: string) => {
-    log(line, 'error');
-    res.errors.push(line);
-  };
   for (const { info, problem } of broken) {
     const nar = opts.repair && opts.repairSource ? await opts.repairSource(info) : undefined;
     if (!nar) {

@@ -198,9 +198,14 @@ export function parseDerivedPath(s: string, minor: number, storeDir: string): De
   return { kind: 'built', drvPath: path, outputs: outputs.length === 0 ? ['*'] : outputs };
 }
 
+/** Whether a derivation's wanted outputs are all of them: none named, or `*`. */
+export function wantsAllOutputs(outputs: string[]): boolean {
+  return outputs.length === 0 || outputs.includes('*');
+}
+
 export function printDerivedPath(p: DerivedPath, minor: number): string {
   if (p.kind === 'opaque') return p.path;
-  const all = p.outputs.length === 0 || p.outputs.includes('*');
+  const all = wantsAllOutputs(p.outputs);
   if (minor < 30 && all) return p.drvPath;
   return `${p.drvPath}!${all ? '*' : sortedUniqueUtf8(p.outputs).join(',')}`;
 }
