@@ -1,7 +1,7 @@
 // Attribute-set builtins.
 
 import { missingAttrFor } from '../attr-errors.js';
-import { permute, sortOrder } from '../bindings.js';
+import { type Bindings, permute, sortOrder } from '../bindings.js';
 import { NixEvalError } from '../errors.js';
 import { forceAttrs, forceFunction, forceList, forceStringNoCtx } from '../ops.js';
 import type { Pos } from '../source.js';
@@ -16,20 +16,13 @@ import { appThunk2 } from './util.js';
  */
 class ValuePos implements PosLookup {
   constructor(
-    private readonly names: string[],
+    /** The set made (its names are in the order of `from`). */
+    private readonly set: Bindings,
     private readonly from: Attrs[],
   ) {}
   get(name: string): Pos | undefined {
-    let lo = 0;
-    let hi = this.names.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const k = this.names[mid]!;
-      if (k === name) return this.from[mid]!.pos?.get('value');
-      if (k < name) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return undefined;
+    const i = this.set.indexOf(name);
+    return i < 0 ? undefined : this.from[i]!.pos?.get('value');
   }
 }
 
@@ -115,8 +108,9 @@ export function registerAttrs(state: EvalState, defs: BuiltinDef[]): void {
       from.push(e);
     }
     const order = sortOrder(names);
-    const sortedNames = permute(names, order);
-    return new Attrs(sortedNames, permute(vals, order), new ValuePos(sortedNames, permute(from, order)));
+    const set = new Attrs(permute(names, order), permute(vals, order));
+    set.pos = new ValuePos(set, permute(from, order));
+    return set;
   });
   def('intersectAttrs', 2, ([a, b], pos) => {
     const x = forceAttrs(a!, pos);
