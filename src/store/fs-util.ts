@@ -85,18 +85,24 @@ export function removeTreeSync(path: string): void {
   } catch {
     // Finished below, by the general walk (which also handles read-only trees).
   }
-  // Retried a few times (ENOTEMPTY…): a killed builder's processes may still be writing there
-  // for a moment while they die.
-  const retry = { maxRetries: 8, retryDelay: 25 };
-  try {
-    rmSync(path, { recursive: true, force: true, ...retry });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EACCES' && (e as NodeJS.ErrnoException).code !== 'EPERM')
-      throw e;
-    makeWritable(Buffer.from(path));
-    rmSync(path, { recursive: true, force: true, ...retry });
+  // A killed builder's processes may still be writing there for a moment while they die: a tree
+  // that gained entries since it was read (ENOTEMPTY) is walked again, a bounded number of times
+  // (rmSync's own retries only repeat the last rmdir, which fails again on a new entry).
+  for (let attempt = 1; ; attempt++) {
+    try {
+      rmSync(path, { recursive: true, force: true });
+      return;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const denied = code === 'EACCES' || code === 'EPERM';
+      if ((!denied && code !== 'ENOTEMPTY' && code !== 'EBUSY') || attempt >= 20) throw e;
+      if (denied) makeWritable(Buffer.from(path));
+      else Atomics.wait(SLEEPER, 0, 0, 10 * attempt);
+    }
   }
 }
+
+const SLEEPER = new Int32Array(new SharedArrayBuffer(4));
 
 /** Flushes a directory's entries (after creating or renaming something in it). */
 export function fsyncDirSync(dir: string): void {
