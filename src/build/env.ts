@@ -12,20 +12,24 @@ import { structuredAttrsJson, structuredAttrsShell } from './structured-attrs.js
 
 export const HOMELESS_SHELTER = '/homeless-shelter';
 
-export interface BuilderEnvOptions {
+/** What resolving exportReferencesGraph needs: the input closure and the store's records of it. */
+export interface ReferencesGraphOptions {
   storeDir: string;
-  /** The build directory as the builder sees it ("/build" in the sandbox). */
-  buildDirInSandbox: string;
-  /** NIX_BUILD_CORES (the `cores` setting; 0 means "all"). */
-  buildCores: number;
-  /** The caller's environment, read only for `impureEnvVars` of fixed-output derivations. */
-  callerEnv: Readonly<Record<string, string | undefined>>;
   /** The input closure (for exportReferencesGraph). */
   inputPaths: ReadonlySet<string>;
   /** Path info of a valid path (synchronous; for exportReferencesGraph). */
   pathInfo: (path: string) => ValidPathInfo;
   /** Output paths of a `.drv` in the store (for exportReferencesGraph of derivations). */
   derivationOutputs: (drvPath: string) => string[];
+}
+
+export interface BuilderEnvOptions extends ReferencesGraphOptions {
+  /** The build directory as the builder sees it ("/build" in the sandbox). */
+  buildDirInSandbox: string;
+  /** NIX_BUILD_CORES (the `cores` setting; 0 means "all"). */
+  buildCores: number;
+  /** The caller's environment, read only for `impureEnvVars` of fixed-output derivations. */
+  callerEnv: Readonly<Record<string, string | undefined>>;
   /**
    * Hash parts of outputs built at fallback paths (redirect.ts) -> the fallback's, applied after
    * the output placeholders, as Nix's inputRewrites.
@@ -118,7 +122,15 @@ export function rewriteStrings(s: string, rewrites: ReadonlyMap<string, string>)
   return out;
 }
 
-function prepareStructuredAttrs(p: ParsedDerivation, attrs: JsonObject, opts: BuilderEnvOptions): JsonObject {
+/**
+ * A structured-attrs derivation's attributes with each exportReferencesGraph entry replaced by the
+ * path infos of its closure (2.8's prepareStructuredAttrs; `outputs` is left to the caller).
+ */
+export function prepareStructuredAttrs(
+  p: ParsedDerivation,
+  attrs: JsonObject,
+  opts: ReferencesGraphOptions,
+): JsonObject {
   const json: JsonObject = Object.assign(Object.create(null), attrs);
   const e = json.exportReferencesGraph;
   if (e !== undefined && isJsonObject(e)) {
@@ -136,7 +148,7 @@ function prepareStructuredAttrs(p: ParsedDerivation, attrs: JsonObject, opts: Bu
 }
 
 /** Nix's pathInfoToJSON(…, includeImpureInfo=false, showClosureSize=true) for one path. */
-function pathInfoJson(path: string, opts: BuilderEnvOptions): JsonValue {
+function pathInfoJson(path: string, opts: ReferencesGraphOptions): JsonValue {
   const info = opts.pathInfo(path);
   const o: JsonObject = Object.create(null);
   o.path = path;
@@ -188,7 +200,7 @@ function toStorePath(path: string, storeDir: string): string {
 }
 
 /** Nix's Store::exportReferences: closure of the paths, plus the closures of outputs of `.drv`s in it. */
-function exportReferences(paths: string[], opts: BuilderEnvOptions): string[] {
+function exportReferences(paths: string[], opts: ReferencesGraphOptions): string[] {
   for (const path of paths) {
     if (!opts.inputPaths.has(path)) {
       throw new BuildError(
@@ -204,7 +216,7 @@ function exportReferences(paths: string[], opts: BuilderEnvOptions): string[] {
   return [...closure].sort(compareUtf8);
 }
 
-function closureOf(paths: string[], opts: BuilderEnvOptions): Set<string> {
+function closureOf(paths: string[], opts: ReferencesGraphOptions): Set<string> {
   const seen = new Set<string>();
   const todo = [...paths];
   while (todo.length > 0) {

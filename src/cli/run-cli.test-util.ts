@@ -79,7 +79,14 @@ export function runNix(
   dir: string,
   cmd: string,
   args: string[],
-  opts: { cwd?: string; input?: Uint8Array | string; conf?: string; root?: string } = {},
+  opts: {
+    cwd?: string;
+    input?: Uint8Array | string;
+    conf?: string;
+    root?: string;
+    /** More environment variables (the command's environment is otherwise fixed). */
+    env?: NodeJS.ProcessEnv;
+  } = {},
 ): { status: number | null; stdout: Buffer; stderr: string } {
   const etc = join(dir, 'nix-etc');
   mkdirSync(etc, { recursive: true });
@@ -97,6 +104,7 @@ export function runNix(
       NIX_CONF_DIR: etc,
       NIX_USER_CONF_FILES: join(etc, 'none'),
       NIX_REMOTE: `local?root=${join(dir, opts.root ?? 'nix-root')}`,
+      ...opts.env,
     },
     maxBuffer: 1 << 28,
   });

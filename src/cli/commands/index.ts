@@ -42,6 +42,7 @@ export const commands: CommandEntry[] = [
   entry('log', async () => (await import('./log.js')).log),
   entry('store realise', async () => (await import('./store-realise.js')).storeRealise),
   entry('build', async () => (await import('./build.js')).build),
+  entry('shell', async () => (await import('./shell.js')).shell),
   entry('builders list', async () => (await import('./builders.js')).buildersList),
   entry('builders check', async () => (await import('./builders.js')).buildersCheck),
   entry('daemon', async () => (await import('./daemon.js')).daemon),
