@@ -207,6 +207,36 @@ describe('tix shell, as nix-shell 2.8', { skip: noNix }, () => {
     );
   });
 
+  it('runs a #! nix-shell script with its interpreter and arguments, from another directory', () => {
+    project('scripts', {
+      'shell.nix': `{ inNixShell ? false }: ${drv('{ name = "script-env"; GREETING = "hello from the derivation"; }')}\n`,
+      'run.sh': [
+        '#! /usr/bin/env nix-shell',
+        '#! nix-shell -i bash shell.nix',
+        '#! nix-shell --keep KEEP_ME --argstr unused "two words"',
+        'echo "$GREETING [$1] [$2] $# $KEEP_ME $IN_NIX_SHELL"',
+        'exit 4',
+        '',
+      ].join('\n'),
+      'run.pl':
+        '#! /usr/bin/env nix-shell\n#! nix-shell -i perl shell.nix\nprint "perl: $ENV{GREETING} @ARGV\\n";\n',
+    });
+    const env = { ...SHELL_ENV, KEEP_ME: 'kept' };
+    for (const script of ['run.sh', 'run.pl']) {
+      const args = [join('scripts', script), 'a', 'b c'];
+      const ours = tixShell(tmp, args, env);
+      const theirs = nixShell(tmp, args, env);
+      assert.equal(ours.status, theirs.status, ours.stderr);
+      assert.equal(ours.stdout, theirs.stdout);
+    }
+    assert.equal(
+      tixShell(tmp, ['scripts/run.sh', 'a', 'b c'], env).stdout,
+      'hello from the derivation [a] [b c] 2 kept impure\n',
+    );
+    assert.equal(tixShell(tmp, ['scripts/run.sh'], env).status, 4);
+    assert.equal(tixShell(tmp, ['scripts/run.pl', 'x'], env).stdout, 'perl: hello from the derivation x\n');
+  });
+
   it('refuses what is not one derivation, and -p without <nixpkgs>, as Nix does', () => {
     const two = tixShell(basic, ['-E', `{ a = ${drv('{ name = "a"; }')}; b = ${drv('{ name = "b"; }')}; }`]);
     const twoNix = nixShell(basic, [

@@ -5,10 +5,13 @@
 // then runs bash in the derivation's environment as nix-shell does (build/shell-env.ts). The
 // shell is $NIX_BUILD_SHELL, else <nixpkgs>' bashInteractive, else `bash` from PATH; its exit
 // status is tix shell's. Without FILE, shell.nix when it exists, else default.nix.
+// `tix shell SCRIPT ARGS…` runs a "#! nix-shell -i INTERPRETER …" script (shell-shebang.ts); its
+// files, and the default shell.nix/default.nix, are looked for beside the script (nix-shell looks
+// for shell.nix in the working directory but then loads it from beside the script).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, constants as osConstants } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { isatty } from 'node:tty';
 import { prepareStructuredAttrs } from '../../build/env.js';
 import { parseDerivationAttrs } from '../../build/parsed-derivation.js';
@@ -33,6 +36,7 @@ import { buildersFlagSettings, prewarmRemoteOnly, realiseWithBuilders } from '..
 import { readStoreDerivation, storeDirsOf, storePathArg } from '../store-paths.js';
 import { substitutionFromSettings } from '../substitute-hook.js';
 import { requestFromArgs } from './eval-common.js';
+import { interpreterCommand, readShebang } from './shell-shebang.js';
 
 const SHELL_FLAGS: Record<string, FlagSpec> = {
   '--expr': { arity: 0, aliases: ['-E'] },
@@ -51,6 +55,9 @@ const SHELL_FLAGS: Record<string, FlagSpec> = {
   '--builders': { arity: 1 },
 };
 
+/** `-i INTERPRETER`: only in a "#!" script, as in nix-shell. */
+const SHEBANG_FLAGS: Record<string, FlagSpec> = { '-i': { arity: 1 } };
+
 /** The later of two flags in argv wins (nix-shell reads its arguments in order). */
 function later(argv: string[], a: string, b: string): boolean {
   return argv.lastIndexOf(a) > argv.lastIndexOf(b);
@@ -61,15 +68,28 @@ export function packagesExpr(packages: string[]): string {
   return `{...}@args: with import <nixpkgs> args; (pkgs.runCommandCC or pkgs.runCommand) "shell" { buildInputs = [ ${packages.map((p) => `(${p}) `).join('')}]; } ""`;
 }
 
-/** The evaluation nix-shell makes of its arguments, as a tix evaluation request. */
-function shellRequest(args: ParsedArgs, ctx: CommandContext, env: NodeJS.ProcessEnv, settings: Settings) {
+/**
+ * The evaluation nix-shell makes of its arguments, as a tix evaluation request. Files are found
+ * from `fileDir`: the working directory, or a "#!" script's own directory.
+ */
+function shellRequest(
+  args: ParsedArgs,
+  ctx: CommandContext,
+  env: NodeJS.ProcessEnv,
+  settings: Settings,
+  fileDir: string,
+) {
   const req = requestFromArgs(args, { ...ctx, env }, 'instantiate', settings);
   if (flagSet(args, '--packages')) {
     req.exprs = [{ kind: 'expr', text: packagesExpr(args.positional) }];
-  } else if (!flagSet(args, '--expr') && args.positional.length === 0) {
-    req.exprs = [
-      { kind: 'file', text: existsSync(join(ctx.cwd, 'shell.nix')) ? 'shell.nix' : 'default.nix' },
-    ];
+  } else if (!flagSet(args, '--expr')) {
+    const files =
+      args.positional.length > 0
+        ? args.positional
+        : [existsSync(join(fileDir, 'shell.nix')) ? 'shell.nix' : 'default.nix'];
+    // `<…>`, URLs and `-` (standard input) are not file names.
+    const onDisk = (f: string) => !/^<.*>$|^[a-z][a-z0-9+.-]*:\/\/|^-$/.test(f);
+    req.exprs = files.map((f) => ({ kind: 'file', text: onDisk(f) ? resolve(fileDir, f) : f }));
   }
   // Functions are called with inNixShell = true (an --arg of the same name wins).
   if (!req.args.some((a) => a.name === 'inNixShell'))
@@ -85,12 +105,13 @@ async function shellDerivation(
   settings: Settings,
   ioSpec: EvalIOSpec,
   dirs: ReturnType<typeof storeDirsOf>,
+  fileDir: string,
 ): Promise<string | undefined> {
   const single = args.positional.length === 1 ? args.positional[0]! : undefined;
   if (!flagSet(args, '--packages') && !flagSet(args, '--expr') && single?.endsWith('.drv'))
     return storePathArg(single, { cwd: ctx.cwd, ...dirs });
   const errOut = (d: string) => ctx.err.write(Buffer.from(d, 'latin1'));
-  const res = await instantiate(shellRequest(args, ctx, env, settings), ioSpec, errOut);
+  const res = await instantiate(shellRequest(args, ctx, env, settings, fileDir), ioSpec, errOut);
   if (res.code !== 0) return undefined;
   const drvs = new Set(res.paths.map((p) => (p.kind === 'built' ? p.drvPath : p.path)));
   if (drvs.size !== 1) throw new UsageError('tix shell requires a single derivation');
@@ -239,15 +260,26 @@ export const shell: Command = {
   name: ['shell'],
   summary: "start a bash shell in a derivation's build environment, its inputs built (like nix-shell)",
   async run(argv, ctx) {
-    const args = parseArgs(argv, { ...BUILD_FLAGS, ...SHELL_FLAGS });
+    // As a "#!" interpreter, the arguments come from the script's `#! nix-shell` lines.
+    const shebang = readShebang(argv, ctx.cwd);
+    const words = shebang?.args ?? argv;
+    const args = parseArgs(words, { ...BUILD_FLAGS, ...SHELL_FLAGS, ...(shebang ? SHEBANG_FLAGS : {}) });
     if (flagSet(args, '--packages') && flagSet(args, '--expr'))
       throw new UsageError("'-p' and '-E' are mutually exclusive");
-    const pure = flagSet(args, '--pure') && later(argv, '--pure', '--impure');
+    const pure = flagSet(args, '--pure') && later(words, '--pure', '--impure');
     const runFlag = flagSet(args, '--run') || flagSet(args, '--command');
     const useRun =
-      flagSet(args, '--run') && (!flagSet(args, '--command') || later(argv, '--run', '--command'));
-    const command = runFlag ? `${flagValues(args, useRun ? '--run' : '--command').at(-1)![0]}\nexit` : '';
-    const interactive = !flagSet(args, '--run') && isatty(0) && isatty(2);
+      flagSet(args, '--run') && (!flagSet(args, '--command') || later(words, '--run', '--command'));
+    const interpreter = flagValues(args, '-i').at(-1)?.[0];
+    const command =
+      shebang && interpreter !== undefined
+        ? interpreterCommand(interpreter, shebang.script, shebang.scriptArgs)
+        : runFlag
+          ? `${flagValues(args, useRun ? '--run' : '--command').at(-1)![0]}\nexit`
+          : '';
+    const interactive = !flagSet(args, '--run') && interpreter === undefined && isatty(0) && isatty(2);
+    const fileDir =
+      shebang && !flagSet(args, '--packages') ? dirname(resolve(ctx.cwd, shebang.script)) : ctx.cwd;
     const env: NodeJS.ProcessEnv = { ...ctx.env, IN_NIX_SHELL: pure ? 'pure' : 'impure' };
     const settings = cliSettings(ctx, [...buildFlagSettings(args), ...buildersFlagSettings(args)]);
     const tmpDir = makeTempDir(env);
@@ -259,7 +291,7 @@ export const shell: Command = {
           const dirs = storeDirsOf(store);
           const ioSpec = ioSpecFor(store, resolveCliStoreUri(ctx, settings), settings, env);
           const errOut = (d: string) => ctx.err.write(Buffer.from(d, 'latin1'));
-          const drvPath = await shellDerivation(args, ctx, env, settings, ioSpec, dirs);
+          const drvPath = await shellDerivation(args, ctx, env, settings, ioSpec, dirs, fileDir);
           if (drvPath === undefined) return 1;
           const drv = await readStoreDerivation(store, drvPath);
 
@@ -267,7 +299,7 @@ export const shell: Command = {
           let shellPath = env.NIX_BUILD_SHELL;
           let shellDrv: string | undefined;
           if (shellPath === undefined) {
-            shellDrv = await bashInteractive(shellRequest(args, ctx, env, settings), ioSpec, errOut);
+            shellDrv = await bashInteractive(shellRequest(args, ctx, env, settings, fileDir), ioSpec, errOut);
             if (shellDrv === undefined) shellPath = 'bash';
             else toBuild.push({ kind: 'built', drvPath: shellDrv, outputs: ['out'] });
           }
