@@ -80,6 +80,11 @@ export interface LocalBuildOptions {
   timeout?: number;
   /** `log-lines`: how many last log lines go into a failure message; default 10. */
   logLines?: number;
+  /**
+   * The command a failure message names for the full log: 'tix log' (default); a daemon says
+   * 'nix log', as its clients speak Nix's protocol (a tix client puts its own name back).
+   */
+  logCommand?: string;
   /** Each complete line the builder prints. */
   onLogLine?: (line: string) => void;
   /** Parent directory of build directories; default os.tmpdir(). */
@@ -497,7 +502,7 @@ async function buildAs(
       if (oomKilled) {
         msg = `builder for '${drvPath}' was killed: exceeded memory limit of ${formatBytes(opts.limits!.memoryMax!)}`;
       }
-      msg += logTail(log, drvPath);
+      msg += logTail(log, drvPath, opts.logCommand);
       const status = parsed.isFixedOutput ? BuildStatus.TransientFailure : BuildStatus.PermanentFailure;
       return result(status, msg, built);
     }
@@ -574,10 +579,10 @@ function newScratchRoot(store: LocalBuildStore, drvPath: string): string {
 }
 
 /** The end of a failure message: the last log lines, as Nix shows them, and where the log is. */
-function logTail(log: BuildLog, drvPath: string): string {
+function logTail(log: BuildLog, drvPath: string, logCommand = 'tix log'): string {
   if (log.tail.length === 0) return '';
   const lines = log.tail.map((l) => `> ${l}\n`).join('');
-  return `;\nlast ${log.tail.length} log lines:\n${lines}For full logs, run 'tix log ${drvPath}'.`;
+  return `;\nlast ${log.tail.length} log lines:\n${lines}For full logs, run '${logCommand} ${drvPath}'.`;
 }
 
 /**
@@ -668,7 +673,7 @@ async function buildBuiltin(
       if (!(e instanceof BuildError)) throw e;
       log.note(`error: ${e.message}`);
       log.close();
-      const msg = `builder for '${drvPath}' failed with exit code 1${logTail(log, drvPath)}`;
+      const msg = `builder for '${drvPath}' failed with exit code 1${logTail(log, drvPath, opts.logCommand)}`;
       return result(BuildStatus.TransientFailure, msg, built);
     }
     log.close();

@@ -132,6 +132,11 @@ export function buildsForUs(store: Store): store is DelegatingStore {
   );
 }
 
+/** A daemon's failures point at `nix log` (its clients speak Nix's protocol); here it is tix's. */
+function ownLogCommand(text: string): string {
+  return text.replace(/For full logs, run 'nix log (\/[^']*)'\.$/m, "For full logs, run 'tix log $1'.");
+}
+
 /**
  * Has the store (a daemon) build `paths`, as nix-build does in a multi-user installation: the
  * daemon substitutes, schedules (on its own builders too) and builds; its log lines come back on
@@ -150,9 +155,10 @@ export async function realiseThroughStore(
     mode: opts.repair ? BuildMode.Repair : opts.check ? BuildMode.Check : BuildMode.Normal,
     onLog: (line) => {
       if (line.startsWith('error: ')) loggedErrors.add(line);
-      out(line);
+      out(ownLogCommand(line));
     },
   });
+  for (const { result } of res) result.errorMsg = ownLogCommand(result.errorMsg);
   const results = new Map<string, BuildResult>();
   const failed: string[] = [];
   for (const { path, result } of res) {

@@ -41,6 +41,7 @@ export function clientBuildOptions(base: LocalBuildOptions, ctx: WorkerBuildCont
     maxLogSize: num(o.get('max-build-log-size')) ?? base.maxLogSize,
     buildCores: s.buildCores > 0 ? s.buildCores : base.buildCores,
     sandbox: sandbox === 'true' || sandbox === 'false' || sandbox === 'relaxed' ? sandbox : base.sandbox,
+    logCommand: 'nix log',
     signal: ctx.signal,
   };
 }

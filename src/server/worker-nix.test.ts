@@ -105,7 +105,8 @@ test('nix-store --add, -q --references, --verify-path and nix-build through tix 
         'derivation { name = "fails"; system = builtins.currentSystem; builder = "/bin/sh"; args = ["-c" "echo oops; exit 3"]; }',
         '--no-out-link',
       ]),
-    /failed with exit code 3/,
+    // The daemon's hint names Nix's command, as its client is Nix.
+    /failed with exit code 3;\n\s+last 1 log lines:\n\s+> oops\n\s+For full logs, run 'nix log \/nix\/store\/[a-z0-9]{32}-fails\.drv'\./,
   );
 });
 

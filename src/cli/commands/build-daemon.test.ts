@@ -71,7 +71,7 @@ test('--keep-going reaches the daemon; several failures are reported as Nix repo
   assert.equal(errors(one.stderr).length, 1, one.stderr);
   assert.match(
     one.stderr,
-    /error: builder for '\/nix\/store\/[a-z0-9]{32}-lone\.drv' failed with exit code 3;\n {7}last 1 log lines:\n {7}> alone\n/,
+    /error: builder for '\/nix\/store\/[a-z0-9]{32}-lone\.drv' failed with exit code 3;\n {7}last 1 log lines:\n {7}> alone\n {7}For full logs, run 'tix log \/nix\/store\/[a-z0-9]{32}-lone\.drv'\.\n/,
   );
 });
 
