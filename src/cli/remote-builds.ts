@@ -49,6 +49,8 @@ export function distributedFromSettings(
     onLogLine: (line: string) => void;
     notice: (line: string) => void;
     progress?: (line: string) => void;
+    /** Why each build went where it did (with -v). */
+    explain?: (text: string) => void;
     machines?: Machine[];
     /** Options of local builds; default: the settings'. */
     local?: LocalBuildOptions;
@@ -66,6 +68,7 @@ export function distributedFromSettings(
     onLogLine: opts.onLogLine,
     notice: opts.notice,
     progress: opts.progress,
+    explain: opts.explain,
   });
 }
 
@@ -105,6 +108,7 @@ export async function realiseWithBuilders(
     onLogLine: buildOutputLog(ctx) ?? (() => {}),
     notice: onLogLine,
     progress: quiet(ctx) ? () => {} : onLogLine,
+    explain: (ctx.global.verbosity ?? 0) >= 1 ? onLogLine : undefined,
     local: cliLocalBuildOptions(settings, ctx),
     machines,
   });

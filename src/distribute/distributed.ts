@@ -40,6 +40,8 @@ export interface DistributedOptions {
   notice: (line: string) => void;
   /** Where the line announcing each build goes (`building '…' on '…'`); default: `notice`. */
   progress?: (line: string) => void;
+  /** Where why each build went to its machine goes (`-v`); default nowhere. */
+  explain?: (text: string) => void;
   health?: MachineHealth;
   maxRetries?: number;
 }
@@ -136,6 +138,7 @@ export function distributedBuilds(store: LocalBuildStore, opts: DistributedOptio
     const buildCtx: BuildContext = {
       ...ctx,
       notice,
+      explain: ctx.explain ?? opts.explain,
       log: (line) => log(prefix + line),
       onStart: (m) => {
         if (ctx.onStart) return ctx.onStart(job.drvPath, m);

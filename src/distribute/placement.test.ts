@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type Candidate, chooseMachine, explainRejections } from './placement.js';
+import { type Candidate, chooseMachine, explainChoice, explainRejections } from './placement.js';
 
 function m(name: string, over: Partial<Candidate> = {}): Candidate {
   return {
@@ -98,4 +98,39 @@ test('no possible machine gives one message naming every machine and its reason'
   const t2 = explainRejections('/nix/store/x-a.drv', req, r2.kind === 'impossible' ? r2.rejections : []);
   assert.match(t2, /ssh:\/\/dead: down since 12:00:00/);
   assert.match(t2, /local: local builds disabled \(max-jobs = 0\)/);
+});
+
+test('explainChoice: the chosen machine and its load, then every other machine and why not', () => {
+  const machines = [
+    m('ssh://slow', { speedFactor: 1, running: 0 }),
+    m('ssh://fast', { speedFactor: 4, running: 0, maxJobs: 8 }),
+    m('ssh://loaded', { speedFactor: 4, running: 3, maxJobs: 8 }),
+    m('ssh://full', { running: 2 }),
+    m('ssh://arm', { systems: ['aarch64-linux'] }),
+    m('ssh://gone', { unavailable: 'down since 12:00:00 (connection refused)' }),
+    m('local', { isLocal: true }),
+    m('ssh://twin', { speedFactor: 4, running: 0, maxJobs: 8 }),
+  ];
+  const r = chooseMachine(machines, req);
+  assert.equal(r.kind, 'chosen');
+  if (r.kind !== 'chosen') return;
+  assert.equal(
+    explainChoice('/nix/store/x.drv', r.machine, r.passedOver),
+    [
+      "placing '/nix/store/x.drv' on 'ssh://fast' (0/8 jobs, speed factor 4)",
+      '  ssh://slow: slower (0/2 jobs, speed factor 1)',
+      '  ssh://loaded: more loaded (3/8 jobs, speed factor 4)',
+      '  local: remote machines come first (0/2 jobs, speed factor 1)',
+      '  ssh://twin: as good, listed later (0/8 jobs, speed factor 4)',
+      '  ssh://full: busy (2/2 jobs)',
+      "  ssh://arm: system 'x86_64-linux' not in [aarch64-linux]",
+      '  ssh://gone: down since 12:00:00 (connection refused)',
+    ].join('\n'),
+  );
+  // preferLocalBuild: the remote machines are passed over for it.
+  const local = chooseMachine([m('ssh://r'), m('local', { isLocal: true })], { ...req, preferLocal: true });
+  assert.equal(local.kind === 'chosen' && local.machine.name, 'local');
+  assert.deepEqual(local.kind === 'chosen' && local.passedOver, [
+    { machine: 'ssh://r', reason: 'the derivation prefers local builds' },
+  ]);
 });

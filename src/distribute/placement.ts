@@ -34,7 +34,8 @@ export interface Requirements {
 export type Rejection = { machine: string; reason: string };
 
 export type Placement =
-  | { kind: 'chosen'; machine: Candidate }
+  /** `passedOver`: every other machine and why it was not taken (for explainChoice). */
+  | { kind: 'chosen'; machine: Candidate; passedOver: Rejection[] }
   /** Some machine could take it but all such are busy: wait for a slot. */
   | { kind: 'busy'; rejections: Rejection[] }
   /** No machine can ever take it (as things stand). */
@@ -72,13 +73,18 @@ function better(a: Candidate, b: Candidate): boolean {
 
 export function chooseMachine(candidates: Candidate[], req: Requirements): Placement {
   if (req.localOnly) candidates = candidates.filter((c) => c.isLocal);
+  const rejections: Rejection[] = [];
   if (req.preferLocal) {
     const local = candidates.filter(
       (c) => c.isLocal && c.maxJobs > 0 && !c.unavailable && incompatibility(c, req) === undefined,
     );
-    if (local.length > 0) candidates = local;
+    if (local.length > 0) {
+      for (const c of candidates)
+        if (!c.isLocal) rejections.push({ machine: c.name, reason: 'the derivation prefers local builds' });
+      candidates = local;
+    }
   }
-  const rejections: Rejection[] = [];
+  const eligible: Candidate[] = [];
   let best: Candidate | undefined;
   let someoneCould = false;
   for (const c of candidates) {
@@ -103,10 +109,38 @@ export function chooseMachine(candidates: Candidate[], req: Requirements): Place
       rejections.push({ machine: c.name, reason: `busy (${c.running}/${c.maxJobs} jobs)` });
       continue;
     }
+    eligible.push(c);
     if (!best || better(c, best)) best = c;
   }
-  if (best) return { kind: 'chosen', machine: best };
+  if (best) {
+    const chosen = best;
+    const worse = eligible
+      .filter((c) => c !== chosen)
+      .map((c) => ({ machine: c.name, reason: whyNot(c, chosen) }));
+    return { kind: 'chosen', machine: chosen, passedOver: [...worse, ...rejections] };
+  }
   return someoneCould ? { kind: 'busy', rejections } : { kind: 'impossible', rejections };
+}
+
+/** A machine's load as placement weighs it. */
+function loadText(c: Candidate): string {
+  return `${c.running}/${c.maxJobs} jobs, speed factor ${c.speedFactor}`;
+}
+
+/** Why `c`, which could have built the derivation, ranked below `chosen` (by `better`'s rules). */
+function whyNot(c: Candidate, chosen: Candidate): string {
+  if (c.isLocal && !chosen.isLocal) return `remote machines come first (${loadText(c)})`;
+  if (c.running / c.speedFactor !== chosen.running / chosen.speedFactor)
+    return `more loaded (${loadText(c)})`;
+  // (The same load per speed at the same speed is the same number of jobs.)
+  if (c.speedFactor !== chosen.speedFactor) return `slower (${loadText(c)})`;
+  return `as good, listed later (${loadText(c)})`;
+}
+
+/** Why a derivation went where it went: the machine's load, then every other machine's reason. */
+export function explainChoice(drvPath: string, chosen: Candidate, passedOver: Rejection[]): string {
+  const lines = passedOver.map((r) => `\n  ${r.machine}: ${r.reason}`);
+  return `placing '${drvPath}' on '${chosen.name}' (${loadText(chosen)})${lines.join('')}`;
 }
 
 /** One message naming every machine and why it cannot build the derivation. */

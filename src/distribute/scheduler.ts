@@ -9,7 +9,13 @@ import type { Derivation } from '../formats/derivation.js';
 import type { BuildOptions, BuildResult } from '../store/store.js';
 import { BuildStatus, immediateResult } from '../store/store.js';
 import { MachineHealth } from './machine-state.js';
-import { type Candidate, chooseMachine, explainRejections, type Requirements } from './placement.js';
+import {
+  type Candidate,
+  chooseMachine,
+  explainChoice,
+  explainRejections,
+  type Requirements,
+} from './placement.js';
 
 /** The derivation facts the scheduler needs. */
 export interface BuildRequest {
@@ -36,6 +42,8 @@ export interface BuildContext {
   exclude?: (machine: BuildMachine) => string | undefined;
   /** Called when the build starts on `machine` (once per attempt). */
   onStart?: (machine: BuildMachine) => void;
+  /** Gets why each attempt went to its machine (explainChoice), for `-v`. */
+  explain?: (text: string) => void;
   /** Options of a local build of this request (default the local machine's own). */
   local?: LocalBuildOptions;
   /** Options sent with a remote build of this request (default the machine's own). */
@@ -161,6 +169,7 @@ export class Scheduler {
           explainRejections(req.drvPath, requirements, placement.rejections),
         );
       }
+      ctx.explain?.(explainChoice(req.drvPath, placement.machine, placement.passedOver));
       const m = this.machines.find((x) => x.name === placement.machine.name)!;
       const now = this.running(m.name) + 1;
       this.#running.set(m.name, now);
