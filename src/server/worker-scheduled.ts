@@ -74,6 +74,8 @@ export function clientExecutor(
         else ctx.logger.log(Verbosity.Info, line);
       },
       notice: (line) => ctx.logger.log(Verbosity.Info, line),
+      // Why each build went where it did, for clients at -v (talkative) and above.
+      explain: (text) => ctx.logger.log(Verbosity.Talkative, text),
       onStart: (drvPath, m) => {
         stop();
         const machine = m.isLocal ? '' : m.name;

@@ -75,6 +75,20 @@ test('--keep-going reaches the daemon; several failures are reported as Nix repo
   );
 });
 
+test('-v reaches the daemon, which then says why each build went where it did', () => {
+  writeFileSync(join(tmp, 'placed.nix'), drv('placed', 'echo > $out'));
+  const r = tix(['build', '--no-out-link', '-v', 'placed.nix']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(
+    r.stderr,
+    /^placing '\/nix\/store\/[a-z0-9]{32}-placed\.drv' on 'local' \(0\/\d+ jobs, speed factor 1\)$/m,
+  );
+  writeFileSync(join(tmp, 'placed2.nix'), drv('placed2', 'echo > $out'));
+  const quiet = tix(['build', '--no-out-link', 'placed2.nix']);
+  assert.equal(quiet.status, 0, quiet.stderr);
+  assert.doesNotMatch(quiet.stderr, /placing '/);
+});
+
 test('--timeout reaches the daemon as an override', () => {
   writeFileSync(join(tmp, 'spin.nix'), drv('spin', 'while :; do :; done'));
   const r = tix(['build', '--no-out-link', '--timeout', '1', 'spin.nix']);
