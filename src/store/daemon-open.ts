@@ -119,13 +119,15 @@ export async function openDaemonStore(
         'BAD_URI',
         `cannot open store 'unix://${uri.rest}': the socket path must be absolute`,
       );
+    const root = p.get('root') ?? rootOfSocket(socket);
     const store = new DaemonStore({
       uri: uri.scheme === 'unix' ? `unix://${socket}` : 'daemon',
       storeDir,
       connect: () => connectUnixSocket(socket),
       setOptions: true,
       socket,
-      logDir: join(p.get('root') ?? rootOfSocket(socket) ?? '/', 'nix/var/log/nix'),
+      logDir: join(root ?? '/', 'nix/var/log/nix'),
+      localRoot: root !== undefined && root !== '/' ? root : undefined,
       connectTimeout: opts.connectTimeout,
       verbosity: opts.verbosity,
       ...clientSettings(opts),

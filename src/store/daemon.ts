@@ -46,6 +46,11 @@ export interface DaemonStoreOptions {
    * Nix's clients read them (the protocol has no way to fetch one).
    */
   logDir?: string;
+  /**
+   * The root of a daemon on this machine that serves a store with a root (`?root=`, or a socket
+   * kept under one): its store directory is `<localRoot><storeDir>` on disk.
+   */
+  localRoot?: string;
   /** `name = value` settings to forward with SetOptions (only what the user overrode). */
   overrides?: Map<string, string>;
   /** Log lines from the daemon (build output, messages); default: written to stderr. */
@@ -78,6 +83,8 @@ export class DaemonStore implements BuildingStore {
   readonly storeDir: string;
   /** The daemon's Unix socket, when it is a local daemon. */
   readonly socket: string | undefined;
+  /** See DaemonStoreOptions.localRoot. */
+  readonly localRoot: string | undefined;
   readonly #opts: DaemonStoreOptions;
   readonly #idle: DaemonConnection[] = [];
   readonly #all = new Set<DaemonConnection>();
@@ -89,6 +96,7 @@ export class DaemonStore implements BuildingStore {
     this.uri = opts.uri;
     this.storeDir = opts.storeDir ?? '/nix/store';
     this.socket = opts.socket;
+    this.localRoot = opts.localRoot;
   }
 
   #log = (line: string): void => {

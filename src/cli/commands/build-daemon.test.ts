@@ -4,7 +4,7 @@
 // derivations' errors; several failed: each error, the first last, then "build of … failed").
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -87,6 +87,30 @@ test('-v reaches the daemon, which then says why each build went where it did', 
   const quiet = tix(['build', '--no-out-link', 'placed2.nix']);
   assert.equal(quiet.status, 0, quiet.stderr);
   assert.doesNotMatch(quiet.stderr, /placing '/);
+});
+
+test('tix shell through the daemon: its inputs built there and readable in the shell', {
+  skip: existsSync('/nix/store') ? false : 'needs /nix/store to mount the store on',
+}, () => {
+  writeFileSync(
+    join(tmp, 'shell.nix'),
+    `let dep = ${drv('shell-dep', 'echo from-dep > $out')}; in derivation { name = "shell-main"; system = "x86_64-linux"; builder = "/bin/sh"; inherit dep; }`,
+  );
+  const r = spawnSync(
+    process.execPath,
+    [
+      join(REPO_ROOT, 'bin/tix'),
+      '--store',
+      `unix://${sock}?root=${join(tmp, 'root')}`,
+      'shell',
+      '--run',
+      'read x < "$dep"; echo "$x"',
+    ],
+    { cwd: tmp, env: { ...isolatedEnv(tmp), NIX_BUILD_SHELL: 'bash' }, encoding: 'utf8' },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, 'from-dep\n');
+  assert.match(r.stderr, /building '\/nix\/store\/[a-z0-9]{32}-shell-dep\.drv'/);
 });
 
 test('--timeout reaches the daemon as an override', () => {

@@ -327,7 +327,9 @@ export const shell: Command = {
             parsed.structuredAttrs === undefined
               ? undefined
               : prepareStructuredAttrs(parsed, parsed.structuredAttrs, await referencesGraph(store, drv));
-          const real = dirs.realStoreDir;
+          // A local store with a root, or a daemon on this machine serving one.
+          const daemonRoot = (store as { localRoot?: string }).localRoot;
+          const real = dirs.realStoreDir ?? (daemonRoot ? join(daemonRoot, store.storeDir) : undefined);
           return {
             drv,
             storeDir: store.storeDir,
