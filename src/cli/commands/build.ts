@@ -10,7 +10,7 @@ import type { Settings } from '../../config/settings.js';
 import { instantiate, ioSpecFor } from '../../glue/instantiate.js';
 import { LocalStore } from '../../store/local.js';
 import type { DerivedPath, Store } from '../../store/store.js';
-import { type FlagSpec, flagSet, flagValue, type ParsedArgs, parseArgs } from '../args.js';
+import { flagSet, flagValue, type ParsedArgs, parseArgs } from '../args.js';
 import { cliSettings } from '../cli-settings.js';
 import { type Command, type CommandContext, UsageError } from '../command.js';
 import { missingFor } from '../missing.js';
@@ -20,7 +20,7 @@ import { buildersFlagSettings, prewarmRemoteOnly, realiseWithBuilders } from '..
 import { addResultLink } from '../result-link.js';
 import { storeDirsOf } from '../store-paths.js';
 import { substitutionFromSettings } from '../substitute-hook.js';
-import { requestFromArgs } from './eval-common.js';
+import { BUILD_EVAL_FLAGS, requestFromArgs } from './eval-common.js';
 
 /** nix-build's link name for output `output` of the `counter`-th distinct derivation (0-based). */
 export function outLinkName(base: string, counter: number, output: string): string {
@@ -28,15 +28,6 @@ export function outLinkName(base: string, counter: number, output: string): stri
     base + (counter > 0 ? `-${counter + 1}` : '') + (output !== 'out' && output !== '' ? `-${output}` : '')
   );
 }
-
-/** nix-build's evaluation flags. */
-const BUILD_EVAL_FLAGS: Record<string, FlagSpec> = {
-  '--expr': { arity: 0, aliases: ['-E'] },
-  '--attr': { arity: 1, aliases: ['-A'] },
-  '--arg': { arity: 2 },
-  '--argstr': { arity: 2 },
-  '--include': { arity: 1, aliases: ['-I'] },
-};
 
 /** `.drv` files, `DRV!out` selections and store paths are built as they are; anything else is Nix. */
 function isDerivedPathArg(arg: string, storeDir: string): boolean {

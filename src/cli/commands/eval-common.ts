@@ -8,12 +8,17 @@ import { type FlagSpec, flagSet, flagValues, type ParsedArgs, parseArgs } from '
 import { type CommandContext, UsageError } from '../command.js';
 import { tixSearchPathEntry } from '../install-dir.js';
 
-export const EVAL_FLAGS: Record<string, FlagSpec> = {
+/** The evaluation flags nix-build and nix-shell share with nix-instantiate. */
+export const BUILD_EVAL_FLAGS: Record<string, FlagSpec> = {
   '--expr': { arity: 0, aliases: ['-E'] },
   '--attr': { arity: 1, aliases: ['-A'] },
   '--arg': { arity: 2 },
   '--argstr': { arity: 2 },
   '--include': { arity: 1, aliases: ['-I'] },
+};
+
+export const EVAL_FLAGS: Record<string, FlagSpec> = {
+  ...BUILD_EVAL_FLAGS,
   '--strict': { arity: 0 },
   '--json': { arity: 0 },
   '--xml': { arity: 0 },

@@ -35,15 +35,11 @@ import { BUILD_FLAGS, buildFlagSettings, quiet } from '../realise.js';
 import { buildersFlagSettings, prewarmRemoteOnly, realiseWithBuilders } from '../remote-builds.js';
 import { readStoreDerivation, storeDirsOf, storePathArg } from '../store-paths.js';
 import { substitutionFromSettings } from '../substitute-hook.js';
-import { requestFromArgs } from './eval-common.js';
+import { BUILD_EVAL_FLAGS, requestFromArgs } from './eval-common.js';
 import { interpreterCommand, readShebang } from './shell-shebang.js';
 
 const SHELL_FLAGS: Record<string, FlagSpec> = {
-  '--expr': { arity: 0, aliases: ['-E'] },
-  '--attr': { arity: 1, aliases: ['-A'] },
-  '--arg': { arity: 2 },
-  '--argstr': { arity: 2 },
-  '--include': { arity: 1, aliases: ['-I'] },
+  ...BUILD_EVAL_FLAGS,
   '--packages': { arity: 0, aliases: ['-p'] },
   '--run': { arity: 1 },
   '--command': { arity: 1 },
