@@ -21,6 +21,8 @@ export interface ReplHost {
   build?(drvPath: string): Promise<Map<string, string>>;
   /** The build log of a derivation, if the store has one. */
   log?(drvPath: string): string | undefined;
+  /** Builds a derivation's inputs, then runs `tix shell` on it; resolves when the shell exits. */
+  shell?(drvPath: string): Promise<void>;
 }
 
 const HELP = `The following commands are available:
@@ -34,12 +36,14 @@ const HELP = `The following commands are available:
   :p <expr>     Evaluate and print expression recursively
   :q            Exit tix repl
   :r            Reload all files
+  :s <expr>     Build dependencies of derivation, then start tix shell
   :st [bool]    Enable, disable or toggle showing traces for errors
   :t <expr>     Describe result of evaluation
+  :u <expr>     Build derivation, then start tix shell
 `;
 
 /** Commands of Nix 2.8's repl that tix's does not have. */
-const UNSUPPORTED = new Set([':e', ':edit', ':i', ':s', ':u', ':lf', ':doc']);
+const UNSUPPORTED = new Set([':e', ':edit', ':i', ':lf', ':doc']);
 
 const BINDING = /^\s*([A-Za-z_][A-Za-z0-9_'-]*)\s*=(?!=)([\s\S]+)$/;
 
@@ -199,6 +203,17 @@ export class Repl {
         let text = '\nThis derivation produced the following outputs:\n';
         for (const [name, path] of [...outputs].sort()) text += `  ${name} -> ${path}\n`;
         this.host.out(text);
+        return true;
+      }
+      case ':s':
+      case ':u': {
+        if (!this.host.shell) throw new NixEvalError('REPL', 'a shell needs a store');
+        // :u, as Nix 2.8: a shell whose buildInputs is the derivation, from <nixpkgs>' runCommand.
+        const text =
+          cmd === ':s'
+            ? arg
+            : `(drv: (import <nixpkgs> {}).runCommand "shell" { buildInputs = [ drv ]; } "") (${arg})`;
+        await this.host.shell(this.#drvPathOf(text));
         return true;
       }
       case ':log': {

@@ -3,7 +3,7 @@
 // `:r`, `:b` and errors are checked on tix alone.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -113,5 +113,57 @@ describe('tix repl', () => {
     assert.match(r.stderr, /error: ':e' is not supported by tix repl/);
     assert.match(r.stderr, /error: undefined variable 'undefinedName'\n\n {7}at «string»:1:1:/);
     assert.match(r.stderr, /error: expression does not evaluate to a derivation, so I can't build it/);
+  });
+});
+
+describe('tix repl :s and :u', {
+  skip: existsSync('/nix/store')
+    ? false
+    : 'needs /nix/store to mount the store on (the stdenv is a store path)',
+}, () => {
+  const bin = join(new URL('../../../', import.meta.url).pathname.replace(/\/dist\/$/, '/'), 'bin/tix');
+  const dir = join(tmp, 'shells');
+  const run = (input: string, extraEnv: NodeJS.ProcessEnv = {}) =>
+    spawnSync(process.execPath, [bin, ...store, 'repl'], {
+      cwd: tmp,
+      input,
+      env: { ...env, NIX_BUILD_SHELL: 'bash', ...extraEnv },
+      encoding: 'utf8',
+    });
+  // A stand-in stdenv (its setup defines runHook) makes the shell run the shellHook.
+  const stdenv = join(dir, 'stdenv');
+  mkdirSync(stdenv, { recursive: true });
+  writeFileSync(join(stdenv, 'setup'), 'runHook() { eval "${!1}"; }\n');
+  const mk = (name: string, extra: string) =>
+    `derivation { name = "${name}"; system = "x86_64-linux"; builder = "/bin/sh"; args = [ "-c" "echo ${name} > $out" ]; ${extra} }`;
+
+  it(':s builds the inputs, then runs the shell (its hook here), and the repl goes on', () => {
+    const input = `dep = ${mk('repl-dep', '')}\n:s ${mk('repl-main', `inherit dep; stdenv = ${stdenv}; shellHook = "echo in the shell of $name; read x < $dep; echo dep says $x";`)}\n1 + 1\n`;
+    const r = run(input);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /in the shell of repl-main\n/);
+    assert.match(r.stderr, /building '\/nix\/store\/[a-z0-9]{32}-repl-dep\.drv'/);
+    assert.match(r.stdout, /\n2\n$/);
+    assert.match(r.stdout, /dep says repl-dep\n/);
+  });
+
+  it(":u puts the derivation in a <nixpkgs> runCommand's buildInputs and builds it first", () => {
+    const nixpkgs = join(dir, 'nixpkgs');
+    mkdirSync(nixpkgs, { recursive: true });
+    writeFileSync(
+      join(nixpkgs, 'default.nix'),
+      `{ ... }: { runCommand = name: env: cmd: derivation ({ inherit name; system = "x86_64-linux"; builder = "/bin/sh"; args = [ "-c" cmd ]; stdenv = ${stdenv}; shellHook = "echo inputs: $buildInputs"; } // env); }\n`,
+    );
+    const r = run(`:u ${mk('repl-tool', '')}\n`, { NIX_PATH: `nixpkgs=${nixpkgs}` });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /inputs: \/nix\/store\/[a-z0-9]{32}-repl-tool\n/);
+    assert.match(r.stderr, /building '\/nix\/store\/[a-z0-9]{32}-repl-tool\.drv'/);
+  });
+
+  it('a shell that exits non-zero is an error, and the repl goes on', () => {
+    const r = run(`:s ${mk('repl-fail', `stdenv = ${stdenv}; shellHook = "exit 3";`)}\n"after"\n`);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /^error: program 'tix shell' failed with exit code 3$/m);
+    assert.match(r.stdout, /"after"\n$/);
   });
 });

@@ -10,7 +10,7 @@ import { storeIOSpec } from '../../glue/instantiate.js';
 import type { DerivedPath } from '../../store/store.js';
 import { parseArgs } from '../args.js';
 import { cliSettings } from '../cli-settings.js';
-import type { Command, CommandContext } from '../command.js';
+import { type Command, type CommandContext, UsageError } from '../command.js';
 import { withStore } from '../open-store.js';
 import { buildersFlagSettings, realiseWithBuilders } from '../remote-builds.js';
 import { EVAL_FLAGS, requestFromArgs } from './eval-common.js';
@@ -55,6 +55,29 @@ async function* inputs(
   if (pending !== '') yield pending;
 }
 
+/**
+ * `:s`/`:u`: `tix shell DRV` in this process, the terminal handed to it meanwhile (line editing
+ * off, standard input not read). A shell that exits non-zero is an error, as in Nix 2.8's repl.
+ */
+async function replShell(drvPath: string, ctx: CommandContext, tty: boolean): Promise<void> {
+  const { shell } = await import('./shell.js');
+  const stdin = process.stdin as NodeJS.ReadStream;
+  const raw = tty && stdin.isRaw;
+  if (tty) {
+    stdin.setRawMode(false);
+    stdin.pause();
+  }
+  try {
+    const status = await shell.run([drvPath], ctx);
+    if (status !== 0) throw new UsageError(`program 'tix shell' failed with exit code ${status}`);
+  } finally {
+    if (tty) {
+      stdin.setRawMode(raw);
+      stdin.resume();
+    }
+  }
+}
+
 export const replCommand: Command = {
   name: ['repl'],
   summary: 'evaluate Nix expressions interactively (like nix repl)',
@@ -94,6 +117,7 @@ export const replCommand: Command = {
               const text = findBuildLog(store, drvPath);
               return text === undefined ? undefined : Buffer.from(text).toString('utf8');
             },
+            shell: (drvPath) => replShell(drvPath, ctx, tty),
           },
           { showTrace: ctx.global.showTrace },
         );
