@@ -10,7 +10,7 @@ import { canonPath, joinPath } from './paths.js';
 import { printReplValue } from './repl-print.js';
 import { fromBytes, toBytes } from './source.js';
 import type { EvalState } from './state.js';
-import { Attrs, force, type Lambda, NixPath, NixStr, showType, Thunk, type Value } from './value.js';
+import { Attrs, force, Lambda, NixPath, NixStr, showType, Thunk, type Value } from './value.js';
 
 export interface ReplHost {
   out(bytes: string): void;
@@ -23,6 +23,8 @@ export interface ReplHost {
   log?(drvPath: string): string | undefined;
   /** Builds a derivation's inputs, then runs `tix shell` on it; resolves when the shell exits. */
   shell?(drvPath: string): Promise<void>;
+  /** Opens `file` in the user's editor (at `line` when known, else 0); resolves when it exits. */
+  edit?(file: string, line: number): Promise<void>;
 }
 
 const HELP = `The following commands are available:
@@ -31,6 +33,7 @@ const HELP = `The following commands are available:
   <x> = <expr>  Bind expression to variable
   :a <expr>     Add attributes from resulting set to scope
   :b <expr>     Build derivation
+  :e <expr>     Open package or function in $EDITOR
   :l <path>     Load Nix expression and add it to scope
   :log <expr>   Show logs for a derivation
   :p <expr>     Evaluate and print expression recursively
@@ -43,7 +46,7 @@ const HELP = `The following commands are available:
 `;
 
 /** Commands of Nix 2.8's repl that tix's does not have. */
-const UNSUPPORTED = new Set([':e', ':edit', ':i', ':lf', ':doc']);
+const UNSUPPORTED = new Set([':i', ':lf', ':doc']);
 
 const BINDING = /^\s*([A-Za-z_][A-Za-z0-9_'-]*)\s*=(?!=)([\s\S]+)$/;
 
@@ -146,6 +149,42 @@ export class Repl {
     return bytes.startsWith('/') ? canonPath(bytes) : canonPath(joinPath(this.cwd, bytes));
   }
 
+  #reload(): void {
+    this.#state = this.newState();
+    this.#vars.clear();
+    for (const f of this.#files.splice(0)) this.load(f);
+  }
+
+  /** Where `:e` opens: a path or string as a file, a function at its definition, a package at meta.position. */
+  #sourceOf(text: string): { file: string; line: number } {
+    const v = this.#eval(text);
+    if (v instanceof NixPath) return { file: fromBytes(v.p), line: 0 };
+    if (typeof v === 'string' || v instanceof NixStr)
+      return { file: fromBytes(typeof v === 'string' ? v : v.s), line: 0 };
+    if (v instanceof Lambda) {
+      const { line } = v.info.pos.src.lineCol(v.info.pos.off);
+      return { file: fromBytes(v.info.pos.src.path ?? ''), line };
+    }
+    let pos: Value;
+    try {
+      const meta = v instanceof Attrs ? v.m.get('meta') : undefined;
+      const metaV = meta === undefined ? undefined : force(meta);
+      const p = metaV instanceof Attrs ? metaV.m.get('position') : undefined;
+      if (p === undefined) throw new Error('no meta.position');
+      pos = force(p);
+    } catch {
+      throw new NixEvalError('REPL', `package '${text}' has no source location information`);
+    }
+    const s = typeof pos === 'string' ? pos : pos instanceof NixStr ? pos.s : undefined;
+    const colon = s?.lastIndexOf(':') ?? -1;
+    if (s === undefined || colon < 0)
+      throw new NixEvalError('REPL', `cannot parse meta.position attribute '${s ?? showType(pos)}'`);
+    // As std::stoi: leading digits, the rest ignored.
+    const line = Number.parseInt(s.slice(colon + 1), 10);
+    if (Number.isNaN(line)) throw new NixEvalError('REPL', `cannot parse line number '${s}'`);
+    return { file: fromBytes(s.slice(0, colon)), line };
+  }
+
   #drvPathOf(text: string): string {
     const v = this.#eval(text);
     if (!(v instanceof Attrs) || !isDerivation(v))
@@ -179,10 +218,17 @@ export class Repl {
         return true;
       case ':r':
       case ':reload':
-        this.#state = this.newState();
-        this.#vars.clear();
-        for (const f of this.#files.splice(0)) this.load(f);
+        this.#reload();
         return true;
+      case ':e':
+      case ':edit': {
+        if (!this.host.edit) throw new NixEvalError('REPL', 'editing needs a terminal');
+        const { file, line } = this.#sourceOf(arg);
+        await this.host.edit(file, line);
+        // As Nix 2.8: the files are read again after the editor exits.
+        this.#reload();
+        return true;
+      }
       case ':p':
       case ':print':
         this.#print(this.#eval(arg), Number.POSITIVE_INFINITY);

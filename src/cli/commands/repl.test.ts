@@ -3,7 +3,7 @@
 // `:r`, `:b` and errors are checked on tix alone.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -88,6 +88,7 @@ describe('tix repl', () => {
       'throw "boom"',
       ':zz',
       ':e map',
+      ':i 1',
       'undefinedName',
       ':b derivation { name = "from-repl"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "echo built-in-repl; echo hi > $out" ]; }',
       ':log derivation { name = "from-repl"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "echo built-in-repl; echo hi > $out" ]; }',
@@ -110,7 +111,8 @@ describe('tix repl', () => {
     assert.match(r.stderr, /error: undefined variable 'q'/);
     assert.match(r.stderr, /error: boom/);
     assert.match(r.stderr, /error: unknown command ':zz'/);
-    assert.match(r.stderr, /error: ':e' is not supported by tix repl/);
+    assert.match(r.stderr, /error: package 'map' has no source location information/);
+    assert.match(r.stderr, /error: ':i' is not supported by tix repl/);
     assert.match(r.stderr, /error: undefined variable 'undefinedName'\n\n {7}at «string»:1:1:/);
     assert.match(r.stderr, /error: expression does not evaluate to a derivation, so I can't build it/);
   });
@@ -165,5 +167,40 @@ describe('tix repl :s and :u', {
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, /^error: program 'tix shell' failed with exit code 3$/m);
     assert.match(r.stdout, /"after"\n$/);
+  });
+});
+
+describe('tix repl :e', () => {
+  it('opens a file, a function at its line or a package at meta.position in $EDITOR, then reloads', () => {
+    const bin = join(new URL('../../../', import.meta.url).pathname.replace(/\/dist\/$/, '/'), 'bin/tix');
+    const dir = join(tmp, 'edit');
+    mkdirSync(dir, { recursive: true });
+    // An "editor" with vim in its name (so it is given +LINE) that records its arguments.
+    const fakeVim = join(dir, 'fakevim');
+    writeFileSync(fakeVim, `#!/bin/sh\necho "$@" >> ${join(dir, 'opened')}\n`);
+    chmodSync(fakeVim, 0o755);
+    writeFileSync(join(dir, 'f.nix'), '{\n  answer = 42;\n  twice = x:\n    x * 2;\n}\n');
+    const input = [
+      `:l ${join(dir, 'f.nix')}`,
+      `:e ${join(dir, 'f.nix')}`,
+      'twice',
+      ':e { meta.position = "/src/pkgs/hello.nix:17"; }',
+      ':e { }',
+      'answer',
+    ].join('\n');
+    const r = spawnSync(process.execPath, [bin, ...store, 'repl'], {
+      cwd: dir,
+      input: `${input}\n:e twice\n`,
+      env: { ...env, EDITOR: fakeVim },
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(
+      readFileSync(join(dir, 'opened'), 'utf8'),
+      `${join(dir, 'f.nix')}\n+17 /src/pkgs/hello.nix\n+3 ${join(dir, 'f.nix')}\n`,
+    );
+    assert.match(r.stderr, /^error: package '\{ \}' has no source location information$/m);
+    // Reloading after each edit keeps what :l loaded.
+    assert.match(r.stdout, /\n42\n/);
   });
 });

@@ -3,6 +3,7 @@
 // builders). On a terminal it offers line editing, a prompt, a banner and colours; with input from
 // a pipe it reads lines silently and prints only results and errors. An expression that is cut
 // short continues on the next line.
+import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import type { EvalState } from '../../eval/state.js';
@@ -55,12 +56,8 @@ async function* inputs(
   if (pending !== '') yield pending;
 }
 
-/**
- * `:s`/`:u`: `tix shell DRV` in this process, the terminal handed to it meanwhile (line editing
- * off, standard input not read). A shell that exits non-zero is an error, as in Nix 2.8's repl.
- */
-async function replShell(drvPath: string, ctx: CommandContext, tty: boolean): Promise<void> {
-  const { shell } = await import('./shell.js');
+/** Runs `fn` with the terminal handed over: line editing off and standard input not read. */
+async function handTerminal<T>(tty: boolean, fn: () => Promise<T>): Promise<T> {
   const stdin = process.stdin as NodeJS.ReadStream;
   const raw = tty && stdin.isRaw;
   if (tty) {
@@ -68,14 +65,41 @@ async function replShell(drvPath: string, ctx: CommandContext, tty: boolean): Pr
     stdin.pause();
   }
   try {
-    const status = await shell.run([drvPath], ctx);
-    if (status !== 0) throw new UsageError(`program 'tix shell' failed with exit code ${status}`);
+    return await fn();
   } finally {
     if (tty) {
       stdin.setRawMode(raw);
       stdin.resume();
     }
   }
+}
+
+/** `:s`/`:u`: `tix shell DRV` in this process. A shell that exits non-zero is an error, as in Nix 2.8. */
+async function replShell(drvPath: string, ctx: CommandContext, tty: boolean): Promise<void> {
+  const { shell } = await import('./shell.js');
+  const status = await handTerminal(tty, () => shell.run([drvPath], ctx));
+  if (status !== 0) throw new UsageError(`program 'tix shell' failed with exit code ${status}`);
+}
+
+/**
+ * `:e`: $EDITOR (default `cat`) on the file, with `+LINE` for the editors that take it (emacs,
+ * nano, vim, kak), as Nix 2.8's editorFor.
+ */
+async function replEdit(file: string, line: number, ctx: CommandContext, tty: boolean): Promise<void> {
+  const editor = ctx.env.EDITOR ?? 'cat';
+  const [program, ...args] = editor.split(/[ \t\n\r]+/).filter((w) => w !== '');
+  if (line > 0 && /emacs|nano|vim|kak/.test(editor)) args.push(`+${line}`);
+  args.push(file);
+  const status = await handTerminal(
+    tty,
+    () =>
+      new Promise<number>((resolve, reject) => {
+        const child = spawn(program ?? 'cat', args, { stdio: 'inherit', env: ctx.env, cwd: ctx.cwd });
+        child.on('error', (e) => reject(new UsageError(`executing '${program}': ${e.message}`)));
+        child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 0)));
+      }),
+  );
+  if (status !== 0) throw new UsageError(`program '${program}' failed with exit code ${status}`);
 }
 
 export const replCommand: Command = {
@@ -118,6 +142,7 @@ export const replCommand: Command = {
               return text === undefined ? undefined : Buffer.from(text).toString('utf8');
             },
             shell: (drvPath) => replShell(drvPath, ctx, tty),
+            edit: (file, line) => replEdit(file, line, ctx, tty),
           },
           { showTrace: ctx.global.showTrace },
         );
