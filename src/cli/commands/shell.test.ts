@@ -3,8 +3,8 @@
 // errors; then what only tix can be asked here (nix-shell would need <nixpkgs> or its own builds):
 // inputs built before the shell starts, --exclude, --dry-run, a .drv argument, shell.nix first.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -364,6 +364,60 @@ describe('tix shell', () => {
     assert.equal(r.status, 5, out + r.stderr.toString());
     assert.match(out, /in=impure hook=none/);
     assert.match(out, /ps=\\n\\\[\\033\[1;32m\\\]\[nix-shell:\\w\]/);
+  });
+
+  it("the inputs the shell's variables name survive a garbage collection while it runs (runtime roots)", async () => {
+    const kept = project('kept', {
+      'default.nix': `let dep = ${drv('{ name = "dep-kept"; }')}; in ${drv('{ name = "main-kept"; inherit dep; }')}\n`,
+    });
+    const marker = join(kept, 'started');
+    const store = ['--store', `local?root=${join(tmp, 'tix-root-gc')}`];
+    const env = {
+      PATH: process.env.PATH,
+      HOME: tmp,
+      TIX_CONF_DIR: join(tmp, 'etc'),
+      TIX_USER_CONF_FILES: '',
+      ...SHELL_ENV,
+    };
+    // Built by an earlier shell, so this one finds the input valid and builds nothing.
+    const first = spawnSync(process.execPath, [bin, ...store, 'shell', '--run', 'true'], {
+      cwd: kept,
+      env,
+      encoding: 'utf8',
+    });
+    assert.equal(first.status, 0, first.stderr);
+    const child = spawn(
+      process.execPath,
+      [bin, ...store, 'shell', '--run', `echo "$dep" > ${marker}; sleep 3`],
+      {
+        cwd: kept,
+        env,
+        stdio: 'ignore',
+      },
+    );
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const deadline = Date.now() + 60_000;
+    while (!existsSync(marker) || readFileSync(marker, 'utf8') === '') {
+      assert.ok(Date.now() < deadline, 'the shell did not start');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const dep = readFileSync(marker, 'utf8').trim();
+    const gc = spawnSync(process.execPath, [bin, ...store, 'store', 'gc'], {
+      cwd: kept,
+      env,
+      encoding: 'utf8',
+    });
+    assert.equal(gc.status, 0, gc.stderr);
+    assert.equal(existsSync(join(tmp, 'tix-root-gc', dep)), true, `${dep} was collected: ${gc.stderr}`);
+    assert.equal(await exited, 0);
+    // Once the shell is gone, nothing holds it.
+    const after = spawnSync(process.execPath, [bin, ...store, 'store', 'gc'], {
+      cwd: kept,
+      env,
+      encoding: 'utf8',
+    });
+    assert.equal(after.status, 0, after.stderr);
+    assert.equal(existsSync(join(tmp, 'tix-root-gc', dep)), false);
   });
 
   it('--dry-run says what would be built and starts no shell', () => {
