@@ -7,7 +7,7 @@
 // start and stop times aside.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -253,4 +253,26 @@ test('serve build limits (2.7): max-silent-time, timeout and max-log-size end bu
     [8, 8, 11],
     'timed out, timed out, log limit',
   );
+});
+
+test('a client that hangs up during a build: the build is given up, exit status 1, as Nix 2.8', {
+  skip,
+}, async () => {
+  const slow = await shDerivation('serve-slow', 'sleep 30; echo late > $out');
+  const w = new WireWriter().u64(SERVE_MAGIC_1).u64(0x207);
+  w.u64(ServeOp.BuildDerivation).string(slow.drvPath);
+  writeBasicDerivation(w, slow.basic);
+  writeBuildOptions(w, DEFAULT_BUILD_OPTIONS, 0x207);
+  const request = join(T, 'hang-up-request');
+  writeFileSync(request, w.toBytes());
+  for (const kind of ['nix', 'tix'] as const) {
+    const s = server(kind);
+    const t0 = Date.now();
+    // Through a pipe (Node's own stdio is a socket pair, whose end Nix's poll does not see as a
+    // hang-up): the client is gone right after its request, while the build runs.
+    const r = spawnSync('sh', ['-c', 'cat "$0" | exec "$@"', request, s.exe, ...s.args], { env: s.env });
+    assert.equal(r.status, 1, `${kind}: ${r.stderr}`);
+    assert.ok(Date.now() - t0 < 20_000, `${kind} waited for the build`);
+    assert.match(r.stderr.toString(), /interrupted by the user/, kind);
+  }
 });

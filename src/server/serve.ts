@@ -79,12 +79,17 @@ export async function serveStore(store: Store, io: ServeServerIo, opts: ServeSer
     if (!opts.builder) throw new StoreError('UNSUPPORTED', 'this store cannot build');
     return opts.builder;
   };
-  /** Aborts a build when the client goes away, as nix-store --serve does. */
+  /**
+   * Aborts a build when the client goes away, as nix-store --serve does; then there is nobody to
+   * answer, and the session ends in 2.8's error (exit status 1).
+   */
   const whileBuilding = async <T>(f: (signal: AbortSignal) => Promise<T>): Promise<T> => {
     const ac = new AbortController();
     const off = io.onEnd?.(() => ac.abort());
     try {
-      return await f(ac.signal);
+      const r = await f(ac.signal);
+      if (ac.signal.aborted) throw new StoreError('INTERRUPTED', 'interrupted by the user');
+      return r;
     } finally {
       off?.();
     }

@@ -12,6 +12,7 @@
  * - 'BAD_URI'        a store URI that cannot be opened
  * - 'UNSUPPORTED'    a file type or operation this store cannot handle
  * - 'SIGNATURE'      a path lacks a valid signature by a trusted key
+ * - 'INTERRUPTED'    the client went away while the server was working for it
  */
 export class StoreError extends Error {
   readonly code: string;
