@@ -179,6 +179,16 @@ async function referencesGraph(store: Store, drv: Derivation) {
   };
 }
 
+/** One tix shell invocation's arguments, environment and settings. */
+interface ShellRun {
+  args: ParsedArgs;
+  ctx: CommandContext;
+  env: NodeJS.ProcessEnv;
+  settings: Settings;
+  /** Where file arguments are looked for (the working directory, or a #! script's). */
+  fileDir: string;
+}
+
 interface Prepared {
   drv: Derivation;
   storeDir: string;
@@ -252,6 +262,62 @@ function runShell(
   });
 }
 
+/** What tix shell does with the store: evaluate, build the inputs, choose the shell. */
+async function prepareShell(
+  store: Store,
+  { args, ctx, env, settings, fileDir }: ShellRun,
+): Promise<Prepared | number> {
+  if (store instanceof LocalStore) prewarmRemoteOnly(settings, ctx);
+  const dirs = storeDirsOf(store);
+  const ioSpec = ioSpecFor(store, resolveCliStoreUri(ctx, settings), settings, env);
+  const errOut = (d: string) => ctx.err.write(Buffer.from(d, 'latin1'));
+  const drvPath = await shellDerivation(args, ctx, env, settings, ioSpec, dirs, fileDir);
+  if (drvPath === undefined) return 1;
+  const drv = await readStoreDerivation(store, drvPath);
+
+  const toBuild: DerivedPath[] = [];
+  let shellPath = env.NIX_BUILD_SHELL;
+  let shellDrv: string | undefined;
+  if (shellPath === undefined) {
+    shellDrv = await bashInteractive(shellRequest(args, ctx, env, settings, fileDir), ioSpec, errOut);
+    if (shellDrv === undefined) shellPath = 'bash';
+    else toBuild.push({ kind: 'built', drvPath: shellDrv, outputs: ['out'] });
+  }
+  const excludes = flagValues(args, '--exclude').map((v) => new RegExp(v[0]!));
+  for (const [inDrv, outputs] of drv.inputDrvs) {
+    if (excludes.every((re) => !re.test(inDrv))) toBuild.push({ kind: 'built', drvPath: inDrv, outputs });
+  }
+  for (const src of drv.inputSrcs) toBuild.push({ kind: 'opaque', path: src });
+
+  const log = (line: string) => ctx.err.write(`${line}\n`);
+  const substitution = substitutionFromSettings(store, settings, { env: ctx.env, log });
+  try {
+    for (const line of await missingFor(store, toBuild, substitution)) if (!quiet(ctx)) log(line);
+    if (flagSet(args, '--dry-run')) return 0;
+    await realiseWithBuilders(store, toBuild, settings, ctx, { substitution });
+  } finally {
+    await substitution?.close();
+  }
+  if (shellDrv !== undefined) {
+    shellPath = `${(await store.queryDerivationOutputMap(shellDrv)).get('out')}/bin/bash`;
+  }
+  const parsed = parseDerivationAttrs(drvPath, drv);
+  const structuredAttrs =
+    parsed.structuredAttrs === undefined
+      ? undefined
+      : prepareStructuredAttrs(parsed, parsed.structuredAttrs, await referencesGraph(store, drv));
+  // A local store with a root, or a daemon on this machine serving one.
+  const daemonRoot = (store as { localRoot?: string }).localRoot;
+  const real = dirs.realStoreDir ?? (daemonRoot ? join(daemonRoot, store.storeDir) : undefined);
+  return {
+    drv,
+    storeDir: store.storeDir,
+    realStoreDir: real !== undefined && real !== store.storeDir ? real : undefined,
+    shell: shellPath!,
+    structuredAttrs,
+  };
+}
+
 export const shell: Command = {
   name: ['shell'],
   summary: "start a bash shell in a derivation's build environment, its inputs built (like nix-shell)",
@@ -282,58 +348,7 @@ export const shell: Command = {
     try {
       const prepared = await withStore(
         ctx,
-        async (store): Promise<Prepared | number> => {
-          if (store instanceof LocalStore) prewarmRemoteOnly(settings, ctx);
-          const dirs = storeDirsOf(store);
-          const ioSpec = ioSpecFor(store, resolveCliStoreUri(ctx, settings), settings, env);
-          const errOut = (d: string) => ctx.err.write(Buffer.from(d, 'latin1'));
-          const drvPath = await shellDerivation(args, ctx, env, settings, ioSpec, dirs, fileDir);
-          if (drvPath === undefined) return 1;
-          const drv = await readStoreDerivation(store, drvPath);
-
-          const toBuild: DerivedPath[] = [];
-          let shellPath = env.NIX_BUILD_SHELL;
-          let shellDrv: string | undefined;
-          if (shellPath === undefined) {
-            shellDrv = await bashInteractive(shellRequest(args, ctx, env, settings, fileDir), ioSpec, errOut);
-            if (shellDrv === undefined) shellPath = 'bash';
-            else toBuild.push({ kind: 'built', drvPath: shellDrv, outputs: ['out'] });
-          }
-          const excludes = flagValues(args, '--exclude').map((v) => new RegExp(v[0]!));
-          for (const [inDrv, outputs] of drv.inputDrvs) {
-            if (excludes.every((re) => !re.test(inDrv)))
-              toBuild.push({ kind: 'built', drvPath: inDrv, outputs });
-          }
-          for (const src of drv.inputSrcs) toBuild.push({ kind: 'opaque', path: src });
-
-          const log = (line: string) => ctx.err.write(`${line}\n`);
-          const substitution = substitutionFromSettings(store, settings, { env: ctx.env, log });
-          try {
-            for (const line of await missingFor(store, toBuild, substitution)) if (!quiet(ctx)) log(line);
-            if (flagSet(args, '--dry-run')) return 0;
-            await realiseWithBuilders(store, toBuild, settings, ctx, { substitution });
-          } finally {
-            await substitution?.close();
-          }
-          if (shellDrv !== undefined) {
-            shellPath = `${(await store.queryDerivationOutputMap(shellDrv)).get('out')}/bin/bash`;
-          }
-          const parsed = parseDerivationAttrs(drvPath, drv);
-          const structuredAttrs =
-            parsed.structuredAttrs === undefined
-              ? undefined
-              : prepareStructuredAttrs(parsed, parsed.structuredAttrs, await referencesGraph(store, drv));
-          // A local store with a root, or a daemon on this machine serving one.
-          const daemonRoot = (store as { localRoot?: string }).localRoot;
-          const real = dirs.realStoreDir ?? (daemonRoot ? join(daemonRoot, store.storeDir) : undefined);
-          return {
-            drv,
-            storeDir: store.storeDir,
-            realStoreDir: real !== undefined && real !== store.storeDir ? real : undefined,
-            shell: shellPath!,
-            structuredAttrs,
-          };
-        },
+        (store) => prepareShell(store, { args, ctx, env, settings, fileDir }),
         settings,
       );
       if (typeof prepared === 'number') return prepared;
