@@ -445,6 +445,22 @@ describe('tix shell', () => {
     assert.equal(tixShell(basic, [drvPath, '--run', 'echo $name']).stdout, 'not-this-one\n');
     assert.equal(tixShell(basic, ['--run', 'echo $name']).stdout, 'shell-test\n');
     assert.equal(tixShell(basic, ['default.nix', '--run', 'echo $name']).stdout, 'not-this-one\n');
+    const fromStdin = spawnSync(
+      process.execPath,
+      [bin, '--store', `local?root=${join(tmp, 'tix-root')}`, 'shell', '-', '--run', 'echo $name'],
+      {
+        cwd: basic,
+        input: drv('{ name = "from-stdin"; }'),
+        env: {
+          PATH: process.env.PATH,
+          HOME: tmp,
+          TIX_CONF_DIR: join(tmp, 'etc'),
+          TIX_USER_CONF_FILES: '',
+          ...SHELL_ENV,
+        },
+      },
+    );
+    assert.equal(fromStdin.stdout.toString(), 'from-stdin\n', fromStdin.stderr.toString());
     const attrs = project('attrs', { 'default.nix': `{ a = ${drv('{ name = "attr-a"; }')}; }\n` });
     assert.equal(tixShell(attrs, ['-A', 'a', '--run', 'echo $name']).stdout, 'attr-a\n');
   });

@@ -35,7 +35,7 @@ import { BUILD_FLAGS, buildFlagSettings, quiet } from '../realise.js';
 import { buildersFlagSettings, prewarmRemoteOnly, realiseWithBuilders } from '../remote-builds.js';
 import { readStoreDerivation, storeDirsOf, storePathArg } from '../store-paths.js';
 import { substitutionFromSettings } from '../substitute-hook.js';
-import { BUILD_EVAL_FLAGS, requestFromArgs } from './eval-common.js';
+import { BUILD_EVAL_FLAGS, readStdinArgs, requestFromArgs } from './eval-common.js';
 import { interpreterCommand, readShebang } from './shell-shebang.js';
 
 const SHELL_FLAGS: Record<string, FlagSpec> = {
@@ -107,7 +107,9 @@ async function shellDerivation(
   if (!flagSet(args, '--packages') && !flagSet(args, '--expr') && single?.endsWith('.drv'))
     return storePathArg(single, { cwd: ctx.cwd, ...dirs });
   const errOut = (d: string) => ctx.err.write(Buffer.from(d, 'latin1'));
-  const res = await instantiate(shellRequest(args, ctx, env, settings, fileDir), ioSpec, errOut);
+  // `-` reads the expression from standard input, as nix-shell does.
+  const req = await readStdinArgs(shellRequest(args, ctx, env, settings, fileDir), ctx);
+  const res = await instantiate(req, ioSpec, errOut);
   if (res.code !== 0) return undefined;
   const drvs = new Set(res.paths.map((p) => (p.kind === 'built' ? p.drvPath : p.path)));
   if (drvs.size !== 1) throw new UsageError('tix shell requires a single derivation');
