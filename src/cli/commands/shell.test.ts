@@ -465,6 +465,20 @@ describe('tix shell', () => {
     assert.equal(tixShell(attrs, ['-A', 'a', '--run', 'echo $name']).stdout, 'attr-a\n');
   });
 
+  it('--check builds the inputs again and fails on one that is not deterministic', () => {
+    const checked = project('checked', {
+      'default.nix': `let dep = ${drv('{ name = "dep-random"; args = [ "-c" "echo $RANDOM$RANDOM > $out" ]; }')}; in ${drv('{ name = "main6"; inherit dep; }')}\n`,
+    });
+    assert.equal(tixShell(checked, ['--run', 'true']).status, 0);
+    const r = tixShell(checked, ['--check', '--run', 'echo SHELL RAN']);
+    assert.equal(r.status, 104, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.match(
+      r.stderr,
+      /dep-random\.drv' may not be deterministic: output '[^']*\/nix\/store\/\w{32}-dep-random' differs/,
+    );
+  });
+
   it('starts no shell when an input fails to build, and exits as nix-shell does (100)', () => {
     const failing = project('failing', {
       'default.nix': `let dep = ${drv('{ name = "dep-fails"; args = [ "-c" "echo failing; exit 3" ]; }')}; in ${drv('{ name = "main5"; inherit dep; }')}\n`,

@@ -48,6 +48,8 @@ const SHELL_FLAGS: Record<string, FlagSpec> = {
   '--keep': { arity: 1 },
   '--exclude': { arity: 1 },
   '--dry-run': { arity: 0 },
+  '--check': { arity: 0 },
+  '--repair': { arity: 0 },
   '--builders': { arity: 1 },
 };
 
@@ -296,7 +298,12 @@ async function prepareShell(
   try {
     for (const line of await missingFor(store, toBuild, substitution)) if (!quiet(ctx)) log(line);
     if (flagSet(args, '--dry-run')) return 0;
-    await realiseWithBuilders(store, toBuild, settings, ctx, { substitution });
+    // --check and --repair apply to the inputs' builds, as nix-shell's build mode does.
+    await realiseWithBuilders(store, toBuild, settings, ctx, {
+      substitution,
+      check: flagSet(args, '--check'),
+      repair: flagSet(args, '--repair'),
+    });
   } finally {
     await substitution?.close();
   }
