@@ -182,6 +182,28 @@ describe('tix shell, as nix-shell 2.8', { skip: noNix }, () => {
     assert.match(ours.stdout, /"outputs":\{"out":"\/1rz4g4znpzjwh1xymhjpm42vipw92pr73vdgl6xs1hycac8kf2n9"\}/);
   });
 
+  it('resolves exportReferencesGraph of structured attrs from the built inputs, as Nix does', {
+    skip: noNamespace,
+  }, () => {
+    const graph = project('graph', {
+      'default.nix': `let dep = ${drv('{ name = "graph-dep"; }')}; in ${drv(`{
+        name = "with-graph";
+        __structuredAttrs = true;
+        exportReferencesGraph.closure = [ dep ];
+      }`)}\n`,
+    });
+    const args = ['--run', 'cat "$NIX_ATTRS_JSON_FILE"'];
+    const ours = tixShellNs(graph, args);
+    const theirs = nixShellNs(graph, args);
+    assert.equal(theirs.status, 0, theirs.stderr);
+    assert.equal(ours.status, 0, ours.stderr);
+    assert.equal(ours.stdout, theirs.stdout);
+    assert.match(
+      ours.stdout,
+      /"closure":\[\{"closureSize":\d+,"narHash":"sha256:\w{52}","narSize":\d+,"path":"\/nix\/store\/\w{32}-graph-dep","references":\[\]\}\]/,
+    );
+  });
+
   it("exits with the shell's status, and keeps TZ and --keep variables", () => {
     for (const [args, env] of [
       [['--run', 'exit 7'], SHELL_ENV],
