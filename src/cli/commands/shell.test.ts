@@ -33,6 +33,13 @@ function project(name: string, files: Record<string, string>): string {
 }
 
 const SHELL_ENV = { NIX_BUILD_SHELL: 'bash', TZ: 'Europe/Paris' };
+/** tix's environment in these tests: no configuration files, HOME in the test directory. */
+const TIX_ENV = {
+  PATH: process.env.PATH,
+  HOME: tmp,
+  TIX_CONF_DIR: join(tmp, 'etc'),
+  TIX_USER_CONF_FILES: '',
+};
 
 function tixShell(cwd: string, args: string[], env: NodeJS.ProcessEnv = SHELL_ENV) {
   const r = spawnSync(
@@ -40,13 +47,7 @@ function tixShell(cwd: string, args: string[], env: NodeJS.ProcessEnv = SHELL_EN
     [bin, '--store', `local?root=${join(tmp, 'tix-root')}`, 'shell', ...args],
     {
       cwd,
-      env: {
-        PATH: process.env.PATH,
-        HOME: tmp,
-        TIX_CONF_DIR: join(tmp, 'etc'),
-        TIX_USER_CONF_FILES: '',
-        ...env,
-      },
+      env: { ...TIX_ENV, ...env },
     },
   );
   return { status: r.status, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
@@ -89,7 +90,7 @@ function inOwnNix(nixDir: string, cmd: string[], cwd: string, env: NodeJS.Proces
 }
 
 function tixShellNs(cwd: string, args: string[], env: NodeJS.ProcessEnv = SHELL_ENV) {
-  const conf = { TIX_CONF_DIR: join(tmp, 'etc'), TIX_USER_CONF_FILES: '', ...env };
+  const conf = { ...TIX_ENV, ...env };
   return inOwnNix(
     join(tmp, 'tix-ns'),
     [process.execPath, bin, '--store', 'local?root=/', 'shell', ...args],
@@ -374,13 +375,7 @@ describe('tix shell', () => {
     const r = spawnSync('script', ['-qec', cmd, '/dev/null'], {
       cwd: basic,
       input: 'echo "in=$IN_NIX_SHELL hook=${HOOKED-none}"; echo "ps=$PS1"\nexit 5\n',
-      env: {
-        PATH: process.env.PATH,
-        HOME: tmp,
-        TIX_CONF_DIR: join(tmp, 'etc'),
-        TIX_USER_CONF_FILES: '',
-        ...SHELL_ENV,
-      },
+      env: { ...TIX_ENV, ...SHELL_ENV },
     });
     const out = r.stdout.toString();
     assert.equal(r.status, 5, out + r.stderr.toString());
@@ -394,13 +389,7 @@ describe('tix shell', () => {
     });
     const marker = join(kept, 'started');
     const store = ['--store', `local?root=${join(tmp, 'tix-root-gc')}`];
-    const env = {
-      PATH: process.env.PATH,
-      HOME: tmp,
-      TIX_CONF_DIR: join(tmp, 'etc'),
-      TIX_USER_CONF_FILES: '',
-      ...SHELL_ENV,
-    };
+    const env = { ...TIX_ENV, ...SHELL_ENV };
     // Built by an earlier shell, so this one finds the input valid and builds nothing.
     const first = spawnSync(process.execPath, [bin, ...store, 'shell', '--run', 'true'], {
       cwd: kept,
@@ -459,7 +448,7 @@ describe('tix shell', () => {
       [bin, '--store', `local?root=${join(tmp, 'tix-root')}`, 'instantiate', join(basic, 'default.nix')],
       {
         cwd: basic,
-        env: { PATH: process.env.PATH, HOME: tmp, TIX_CONF_DIR: join(tmp, 'etc'), TIX_USER_CONF_FILES: '' },
+        env: TIX_ENV,
       },
     );
     const drvPath = inst.stdout.toString().trim();
@@ -473,13 +462,7 @@ describe('tix shell', () => {
       {
         cwd: basic,
         input: drv('{ name = "from-stdin"; }'),
-        env: {
-          PATH: process.env.PATH,
-          HOME: tmp,
-          TIX_CONF_DIR: join(tmp, 'etc'),
-          TIX_USER_CONF_FILES: '',
-          ...SHELL_ENV,
-        },
+        env: { ...TIX_ENV, ...SHELL_ENV },
       },
     );
     assert.equal(fromStdin.stdout.toString(), 'from-stdin\n', fromStdin.stderr.toString());
