@@ -31,14 +31,19 @@ after(() => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-function tix(args: string[]) {
-  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'bin/tix'), '--store', `unix://${sock}`, ...args], {
+/** `tix ARGS` with the daemon's socket as its store (`store` adds to that URI, e.g. `?root=…`). */
+function tix(args: string[], opts: { store?: string; env?: NodeJS.ProcessEnv } = {}) {
+  const store = `unix://${sock}${opts.store ?? ''}`;
+  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'bin/tix'), '--store', store, ...args], {
     cwd: tmp,
-    env: isolatedEnv(tmp),
+    env: { ...isolatedEnv(tmp), ...opts.env },
     encoding: 'utf8',
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+
+/** The daemon's store named with its root, so that tix knows where its paths are on disk. */
+const ROOTED = `?root=${join(tmp, 'root')}`;
 
 const drv = (name: string, script: string) =>
   `derivation { name = "${name}"; system = "x86_64-linux"; builder = "/bin/sh"; args = [ "-c" "${script}" ]; }`;
@@ -96,18 +101,10 @@ test('tix shell through the daemon: its inputs built there and readable in the s
     join(tmp, 'shell.nix'),
     `let dep = ${drv('shell-dep', 'echo from-dep > $out')}; in derivation { name = "shell-main"; system = "x86_64-linux"; builder = "/bin/sh"; inherit dep; }`,
   );
-  const r = spawnSync(
-    process.execPath,
-    [
-      join(REPO_ROOT, 'bin/tix'),
-      '--store',
-      `unix://${sock}?root=${join(tmp, 'root')}`,
-      'shell',
-      '--run',
-      'read x < "$dep"; echo "$x"',
-    ],
-    { cwd: tmp, env: { ...isolatedEnv(tmp), NIX_BUILD_SHELL: 'bash' }, encoding: 'utf8' },
-  );
+  const r = tix(['shell', '--run', 'read x < "$dep"; echo "$x"'], {
+    store: ROOTED,
+    env: { NIX_BUILD_SHELL: 'bash' },
+  });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout, 'from-dep\n');
   assert.match(r.stderr, /building '\/nix\/store\/[a-z0-9]{32}-shell-dep\.drv'/);
@@ -140,17 +137,7 @@ test('tix log reads a build log of the daemon on this machine, as nix log does',
   writeFileSync(join(tmp, 'logged.nix'), drv('logged', 'echo said by the builder; echo > $out'));
   const built = tix(['build', '--no-out-link', 'logged.nix']);
   assert.equal(built.status, 0, built.stderr);
-  const out = spawnSync(
-    process.execPath,
-    [
-      join(REPO_ROOT, 'bin/tix'),
-      '--store',
-      `unix://${sock}?root=${join(tmp, 'root')}`,
-      'log',
-      built.stdout.trim(),
-    ],
-    { cwd: tmp, env: isolatedEnv(tmp), encoding: 'utf8' },
-  );
+  const out = tix(['log', built.stdout.trim()], { store: ROOTED });
   assert.equal(out.stderr, '');
   assert.equal(out.stdout, 'said by the builder\n');
 });

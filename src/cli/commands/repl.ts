@@ -3,7 +3,6 @@
 // builders). On a terminal it offers line editing, a prompt, a banner and colours; with input from
 // a pipe it reads lines silently and prints only results and errors. An expression that is cut
 // short continues on the next line.
-import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import type { EvalState } from '../../eval/state.js';
@@ -12,6 +11,7 @@ import type { DerivedPath } from '../../store/store.js';
 import { parseArgs } from '../args.js';
 import { cliSettings } from '../cli-settings.js';
 import { type Command, type CommandContext, UsageError } from '../command.js';
+import { runInForeground } from '../foreground.js';
 import { withStore } from '../open-store.js';
 import { buildersFlagSettings, realiseWithBuilders } from '../remote-builds.js';
 import { EVAL_FLAGS, requestFromArgs } from './eval-common.js';
@@ -90,14 +90,12 @@ async function replEdit(file: string, line: number, ctx: CommandContext, tty: bo
   const [program, ...args] = editor.split(/[ \t\n\r]+/).filter((w) => w !== '');
   if (line > 0 && /emacs|nano|vim|kak/.test(editor)) args.push(`+${line}`);
   args.push(file);
-  const status = await handTerminal(
-    tty,
-    () =>
-      new Promise<number>((resolve, reject) => {
-        const child = spawn(program ?? 'cat', args, { stdio: 'inherit', env: ctx.env, cwd: ctx.cwd });
-        child.on('error', (e) => reject(new UsageError(`executing '${program}': ${e.message}`)));
-        child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 0)));
-      }),
+  const status = await handTerminal(tty, () =>
+    runInForeground(program ?? 'cat', args, {
+      env: ctx.env,
+      cwd: ctx.cwd,
+      spawnError: (e) => new UsageError(`executing '${program}': ${e.message}`),
+    }),
   );
   if (status !== 0) throw new UsageError(`program '${program}' failed with exit code ${status}`);
 }

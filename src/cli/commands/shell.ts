@@ -8,9 +8,8 @@
 // `tix shell SCRIPT ARGS…` runs a "#! nix-shell -i INTERPRETER …" script (shell-shebang.ts); its
 // files, and the default shell.nix/default.nix, are looked for beside the script (nix-shell looks
 // for shell.nix in the working directory but then loads it from beside the script).
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, constants as osConstants } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { isatty } from 'node:tty';
 import { prepareStructuredAttrs } from '../../build/env.js';
@@ -29,6 +28,7 @@ import type { DerivedPath, Store, ValidPathInfo } from '../../store/store.js';
 import { type FlagSpec, flagSet, flagValues, type ParsedArgs, parseArgs } from '../args.js';
 import { cliSettings } from '../cli-settings.js';
 import { type Command, type CommandContext, UsageError } from '../command.js';
+import { runInForeground } from '../foreground.js';
 import { missingFor } from '../missing.js';
 import { resolveCliStoreUri, withStore } from '../open-store.js';
 import { BUILD_FLAGS, buildFlagSettings, quiet } from '../realise.js';
@@ -240,29 +240,11 @@ function runShell(
   env: Map<string, string>,
   cwd: string,
 ): Promise<number> {
-  // Like system(3): the terminal's interrupt and quit keys are for the shell, not for tix.
-  const ignore = () => {};
-  process.on('SIGINT', ignore);
-  process.on('SIGQUIT', ignore);
-  return new Promise<number>((resolve, reject) => {
-    const child = spawn(file, args, { argv0, env: Object.fromEntries(env), cwd, stdio: 'inherit' });
-    const forward = (sig: NodeJS.Signals) => child.kill(sig);
-    process.on('SIGTERM', forward);
-    process.on('SIGHUP', forward);
-    const done = () => {
-      process.off('SIGINT', ignore);
-      process.off('SIGQUIT', ignore);
-      process.off('SIGTERM', forward);
-      process.off('SIGHUP', forward);
-    };
-    child.on('error', (e) => {
-      done();
-      reject(new UsageError(`executing shell '${file}': ${(e as NodeJS.ErrnoException).code ?? e.message}`));
-    });
-    child.on('exit', (code, signal) => {
-      done();
-      resolve(code ?? 128 + (signal ? (osConstants.signals[signal] ?? 0) : 0));
-    });
+  return runInForeground(file, args, {
+    env: Object.fromEntries(env),
+    cwd,
+    argv0,
+    spawnError: (e) => new UsageError(`executing shell '${file}': ${e.code ?? e.message}`),
   });
 }
 
