@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { isatty } from 'node:tty';
-import { prepareStructuredAttrs } from '../../build/env.js';
+import { prepareStructuredAttrs, type ReferencesGraphOptions } from '../../build/env.js';
 import { parseDerivationAttrs } from '../../build/parsed-derivation.js';
 import { bwrapPath } from '../../build/sandbox.js';
 import { nixShellSetup } from '../../build/shell-env.js';
@@ -158,6 +158,16 @@ function makeTempDir(env: NodeJS.ProcessEnv): string {
   }
 }
 
+/** What prepareStructuredAttrs is given when there is no exportReferencesGraph to resolve. */
+const NO_GRAPH = (storeDir: string): ReferencesGraphOptions => ({
+  storeDir,
+  inputPaths: new Set(),
+  pathInfo: (p) => {
+    throw new Error(`no path info of '${p}' was read`);
+  },
+  derivationOutputs: () => [],
+});
+
 /** Path infos of the closure of the derivation's input outputs, for exportReferencesGraph. */
 async function referencesGraph(store: Store, drv: Derivation) {
   const roots: string[] = [];
@@ -293,10 +303,18 @@ async function prepareShell(
     shellPath = `${(await store.queryDerivationOutputMap(shellDrv)).get('out')}/bin/bash`;
   }
   const parsed = parseDerivationAttrs(drvPath, drv);
+  const attrs = parsed.structuredAttrs;
+  // The inputs' closure and path infos are read only when exportReferencesGraph needs them.
   const structuredAttrs =
-    parsed.structuredAttrs === undefined
+    attrs === undefined
       ? undefined
-      : prepareStructuredAttrs(parsed, parsed.structuredAttrs, await referencesGraph(store, drv));
+      : prepareStructuredAttrs(
+          parsed,
+          attrs,
+          attrs.exportReferencesGraph === undefined
+            ? NO_GRAPH(store.storeDir)
+            : await referencesGraph(store, drv),
+        );
   // A local store with a root, or a daemon on this machine serving one.
   const daemonRoot = (store as { localRoot?: string }).localRoot;
   const real = dirs.realStoreDir ?? (daemonRoot ? join(daemonRoot, store.storeDir) : undefined);
