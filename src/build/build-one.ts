@@ -20,7 +20,7 @@ import { basename, join } from 'node:path';
 import type { BasicDerivation, Derivation } from '../formats/derivation.js';
 import { type Hash, hashEquals, parseHash } from '../formats/hash.js';
 import { isStoreError } from '../store/errors.js';
-import { removeTreeSync } from '../store/fs-util.js';
+import { createNumberedDir, removeTreeSync } from '../store/fs-util.js';
 import { narHashSync } from '../store/nar-dump-disk.js';
 import { type BuildResult, BuildStatus } from '../store/store.js';
 import { BuildLog } from './build-log.js';
@@ -323,22 +323,6 @@ function defaultBuildUsersGroup(etc: string): string {
   }
 }
 
-/**
- * The build directory, named as Nix 2.8 names it: PREFIX-0, or the next number free (so a
- * build that records its directory, outside the sandbox, records the same one as under Nix).
- */
-function createBuildDir(parent: string, prefix: string): string {
-  for (let n = 0; ; n++) {
-    const dir = join(parent, `${prefix}-${n}`);
-    try {
-      mkdirSync(dir, { mode: 0o700 });
-      return dir;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-  }
-}
-
 async function buildAs(
   store: LocalBuildStore,
   drvPath: string,
@@ -375,7 +359,9 @@ async function buildAs(
 
   const buildParent = opts.buildDir ?? tmpdir();
   mkdirSync(buildParent, { recursive: true });
-  const buildDirHost = createBuildDir(realpathSync(buildParent), `nix-build-${drv.name}.drv`);
+  // Named as Nix 2.8 names it, so that a build recording its directory (outside the sandbox)
+  // records the same one as under Nix.
+  const buildDirHost = createNumberedDir(realpathSync(buildParent), `nix-build-${drv.name}.drv`);
   chmodSync(buildDirHost, 0o700);
   const scratchRoot = newScratchRoot(store, drvPath);
   const scratchStore = join(scratchRoot, 'store');

@@ -1,6 +1,8 @@
 // File-system helpers for store paths: canonical metadata (what Nix gives every store object:
 // files 0444 or 0555, directories 0555, mtime 1), removal of read-only trees, fsync of
-// directories. Paths are walked as raw bytes so that names that are not UTF-8 survive.
+// directories, numbered temporary directories. Paths are walked as raw bytes so that names that
+// are not UTF-8 survive.
+
 import {
   chmodSync,
   closeSync,
@@ -9,6 +11,7 @@ import {
   fsyncSync,
   lstatSync,
   lutimesSync,
+  mkdirSync,
   openSync,
   readdirSync,
   rmdirSync,
@@ -16,6 +19,7 @@ import {
   unlinkSync,
   utimesSync,
 } from 'node:fs';
+import { join } from 'node:path';
 
 /** The mtime of every store object (seconds since the epoch). */
 export const STORE_MTIME = 1;
@@ -103,6 +107,22 @@ export function removeTreeSync(path: string): void {
 }
 
 const SLEEPER = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * A new directory PREFIX-0 in `parent`, or the next number free (mode 0700), as Nix's createTempDir
+ * names them: build directories (nix-build-NAME.drv-N) and nix-shell's (nix-shell-PID-N).
+ */
+export function createNumberedDir(parent: string, prefix: string): string {
+  for (let n = 0; ; n++) {
+    const dir = join(parent, `${prefix}-${n}`);
+    try {
+      mkdirSync(dir, { mode: 0o700 });
+      return dir;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+}
 
 /** Flushes a directory's entries (after creating or renaming something in it). */
 export function fsyncDirSync(dir: string): void {

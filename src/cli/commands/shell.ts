@@ -8,7 +8,7 @@
 // `tix shell SCRIPT ARGS…` runs a "#! nix-shell -i INTERPRETER …" script (shell-shebang.ts); its
 // files, and the default shell.nix/default.nix, are looked for beside the script (nix-shell looks
 // for shell.nix in the working directory but then loads it from beside the script).
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { isatty } from 'node:tty';
@@ -23,6 +23,7 @@ import type { Derivation } from '../../formats/derivation.js';
 import { isDerivationPath } from '../../formats/derivation.js';
 import { instantiate, ioSpecFor } from '../../glue/instantiate.js';
 import { queryClosure } from '../../store/closure.js';
+import { createNumberedDir } from '../../store/fs-util.js';
 import { LocalStore } from '../../store/local.js';
 import type { DerivedPath, Store, ValidPathInfo } from '../../store/store.js';
 import { type FlagSpec, flagSet, flagValues, type ParsedArgs, parseArgs } from '../args.js';
@@ -146,16 +147,7 @@ async function bashInteractive(
 
 /** nix-shell's temporary directory: $TMPDIR/nix-shell-PID-N (mode 0700). */
 function makeTempDir(env: NodeJS.ProcessEnv): string {
-  const root = env.TMPDIR ?? '/tmp';
-  for (let n = 0; ; n++) {
-    const dir = join(root, `nix-shell-${process.pid}-${n}`);
-    try {
-      mkdirSync(dir, { mode: 0o700 });
-      return dir;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-  }
+  return createNumberedDir(env.TMPDIR ?? '/tmp', `nix-shell-${process.pid}`);
 }
 
 /** What prepareStructuredAttrs is given when there is no exportReferencesGraph to resolve. */

@@ -5,6 +5,7 @@
 // `tix store print-env DRV` = `nix-store --print-env`: the derivation's environment as shell code.
 import { contentsGood } from '../../build/build-one.js';
 import type { LocalBuildStore } from '../../build/local-store-view.js';
+import { shellEscape } from '../../build/structured-attrs.js';
 import { isDerivationPath } from '../../formats/derivation.js';
 import { parseArgs } from '../args.js';
 import { CliError } from '../cli-error.js';
@@ -43,11 +44,6 @@ export const storeRepair: Command = {
     });
   },
 };
-
-/** Nix's shellEscape: single quotes around, each ' as '\''. */
-function shellEscape(s: string): string {
-  return `'${s.replaceAll("'", "'\\''")}'`;
-}
 
 export const storePrintEnv: Command = {
   name: ['store', 'print-env'],
