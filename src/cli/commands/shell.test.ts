@@ -502,4 +502,15 @@ describe('tix shell', () => {
     assert.equal(r.status, 1);
     assert.match(r.stderr, /^error: executing shell '.*no-such-shell': No such file or directory$/m);
   });
+
+  it('refuses flags that do not go together, and unknown ones, before evaluating anything', () => {
+    const both = tixShell(basic, ['-p', 'hello', '-E', '1']);
+    assert.equal(both.status, 1);
+    assert.match(both.stderr, /^error: '-p' and '-E' are mutually exclusive$/m);
+    const unknown = tixShell(basic, ['--frobnicate']);
+    assert.equal(unknown.status, 1);
+    assert.match(unknown.stderr, /^error: unrecognised flag '--frobnicate'$/m);
+    // -i means something only in a #! script.
+    assert.match(tixShell(basic, ['-i', 'bash']).stderr, /^error: unrecognised flag '-i'$/m);
+  });
 });
