@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { x86Levels } from './cpu-levels.js';
+import { cpuidFlags, x86Levels } from './cpu-levels.js';
 import { loadSettings, nixSystem, userConfigFiles } from './load.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tix-config-'));
@@ -79,6 +79,30 @@ describe('loadSettings', () => {
       'x86_64-v1',
     ]);
     assert.deepEqual(x86Levels(new Set(['avx512f'])), []);
+  });
+
+  it('reads the x86-64 levels from CPUID as Nix 2.8 (libcpuid 0.6.2) does', () => {
+    // A CPU with every feature up to AVX-512 (leaf 1 ECX/EDX, leaf 7 EBX, leaf 0x80000001 ECX).
+    const vendorRegs = (v: string): [number, number, number, number] => {
+      const b = Buffer.from(v, 'latin1');
+      return [0x10, b.readUInt32LE(0), b.readUInt32LE(8), b.readUInt32LE(4)];
+    };
+    const cpu =
+      (vendor: string, lzcnt = true) =>
+      (leaf: number): [number, number, number, number] => {
+        if (leaf === 0) return vendorRegs(vendor);
+        if (leaf === 1) return [0, 0, 0x30f83201, 0x07808101];
+        if (leaf === 7) return [0, 0xd0030128, 0, 0];
+        if (leaf === 0x80000001) return [0, 0, lzcnt ? 0x21 : 0x01, 0];
+        return [0, 0, 0, 0];
+      };
+    const levels = (f: ReturnType<typeof cpu>) => x86Levels(cpuidFlags(f));
+    const v3 = ['x86_64-v1', 'x86_64-v2', 'x86_64-v3'];
+    assert.deepEqual(levels(cpu('GenuineIntel')), [...v3, 'x86_64-v4']);
+    // libcpuid 0.6.2 reads the AVX-512 bits on Intel only.
+    assert.deepEqual(levels(cpu('AuthenticAMD')), v3);
+    // LZCNT (CPUID's ABM bit) is needed for v3.
+    assert.deepEqual(levels(cpu('AuthenticAMD', false)), ['x86_64-v1', 'x86_64-v2']);
   });
 });
 

@@ -1,10 +1,8 @@
 // Peer credentials of a Unix socket connection (SO_PEERCRED) through the small N-API addon in
 // native/ (Node cannot read them itself). Build it with `npx node-gyp rebuild --nodedir=/usr` in
 // native/; without it, clients cannot be identified and are treated as unknown users.
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { loadNativeAddon, nativeAddonCandidates } from '../config/native-addon.js';
 
 export interface PeerCred {
   pid: number;
@@ -14,25 +12,13 @@ export interface PeerCred {
 
 type Addon = { getPeerCred(fd: number): PeerCred };
 
-let addon: Addon | null | undefined;
-
 /** Where the built addon is looked for: native/build/Release/peercred.node of this checkout. */
 export function peerCredAddonCandidates(): string[] {
-  return ['../../native', '../../../native'].map((rel) =>
-    fileURLToPath(new URL(`${rel}/build/Release/peercred.node`, import.meta.url)),
-  );
+  return nativeAddonCandidates('peercred');
 }
 
 function loadAddon(): Addon | null {
-  if (addon !== undefined) return addon;
-  const require = createRequire(import.meta.url);
-  addon = null;
-  for (const p of peerCredAddonCandidates()) {
-    if (!existsSync(p)) continue;
-    addon = require(p) as Addon;
-    break;
-  }
-  return addon;
+  return loadNativeAddon<Addon>('peercred');
 }
 
 export function peerCredAvailable(): boolean {
