@@ -40,6 +40,7 @@ import {
   type Code,
   Env,
   force,
+  inlinable,
   joinLists,
   Lambda,
   type LambdaInfo,
@@ -56,6 +57,28 @@ type Lazy = (env: Env) => Value | Thunk;
 /** Code making a thunk of `code`. */
 function thunkOf(code: Code): Lazy {
   return (env) => new Thunk(code, env);
+}
+
+/**
+ * The value in `slots[i]`, forcing it. A thunk, once forced, is replaced there by its value: every
+ * reader of the slot sees the same value, and the thunk, no longer held by a long-lived set, can
+ * be collected while still young instead of being copied into the old generation.
+ */
+function forceSlot(slots: (Value | Thunk)[], i: number, pos?: Pos): Value {
+  const x = slots[i]!;
+  if (!(x instanceof Thunk)) return x;
+  const v = x.force(pos);
+  if (inlinable(v)) slots[i] = v;
+  return v;
+}
+
+/** forceSlot for the one value of an Env made by Env.one. */
+function forceOne(env: Env, pos: Pos): Value {
+  const x = env.a;
+  if (!(x instanceof Thunk)) return x;
+  const v = x.force(pos);
+  if (inlinable(v)) env.a = v;
+  return v;
 }
 
 /** LambdaInfo.body until the body is compiled. */
@@ -120,7 +143,10 @@ class Compiler {
       case 'let':
         return this.compileLet(e.attrs, e.body, scope);
       case 'with': {
-        const attrs = this.lazyOrThunk(e.env, scope);
+        // Always a thunk, even for a variable already evaluated: Nix 2.8 evaluates a `with`'s
+        // expression at the first lookup that needs it, and until then lookups in lazy positions
+        // do not look into it (lazyWithVar).
+        const attrs = thunkOf(this.compile(e.env, scope));
         const body = this.compile(e.body, withScope(scope));
         return (env) => body(Env.one(env, attrs(env)));
       }
@@ -210,10 +236,41 @@ class Compiler {
             return v !== undefined ? v : new Thunk(code, env);
           };
         }
-        break;
+        return this.lazyWithVar(e.name, e.off, r.withDepths, scope);
       }
     }
     return thunkOf(this.compile(e, scope));
+  }
+
+  /**
+   * A variable bound only by `with`, in a lazy position, as Nix 2.8's lookup without evaluation
+   * finds it: through the `with` sets already evaluated, innermost first, it is the attribute
+   * itself (no thunk); at a `with` not evaluated yet (its expression is evaluated by the first
+   * lookup that needs a value), it is a thunk; past the outermost, it is undefined at once.
+   */
+  private lazyWithVar(name: string, off: number, depths: number[], scope: Scope): Lazy {
+    if (depths.length === 0) throw undefinedVariable(name, this.src, off);
+    const code = this.compileVar(name, off, scope);
+    return (env) => {
+      let x = env;
+      let d = 0;
+      for (const wd of depths) {
+        while (d < wd) {
+          x = x.up!;
+          d++;
+        }
+        let attrs = x.a;
+        if (attrs instanceof Thunk) {
+          if (attrs.c !== null) return new Thunk(code, env);
+          attrs = attrs.v;
+        }
+        // Not a set: the lookup that forces it reports that.
+        if (!(attrs instanceof Attrs)) return new Thunk(code, env);
+        const v = attrs.m.get(name);
+        if (v !== undefined) return v;
+      }
+      throw undefinedVariable(name, this.src, off);
+    };
   }
 
   /**
@@ -226,59 +283,31 @@ class Compiler {
     return this.lazy(e, inner);
   }
 
-  private lazyOrThunk(e: Expr, scope: Scope): Lazy {
-    return this.lazy(e, scope);
-  }
-
   private compileVar(name: string, off: number, scope: Scope): Code {
     const r = resolve(name, scope);
     // Where a variable being evaluated is found again: Nix reports the recursion there.
     const p = this.pos(off);
     if (r.kind === 'static') {
+      // A thunk read through a variable is replaced in its environment by its value once forced:
+      // readers see the same value, and the thunk is no longer kept alive by the environment.
       const { depth, index } = r;
       if (r.single) {
-        if (depth === 0)
-          return (env) => {
-            const v = env.a;
-            return v instanceof Thunk ? v.force(p) : v;
-          };
-        if (depth === 1)
-          return (env) => {
-            const v = env.up!.a;
-            return v instanceof Thunk ? v.force(p) : v;
-          };
-        if (depth === 2)
-          return (env) => {
-            const v = env.up!.up!.a;
-            return v instanceof Thunk ? v.force(p) : v;
-          };
+        if (depth === 0) return (env) => forceOne(env, p);
+        if (depth === 1) return (env) => forceOne(env.up!, p);
+        if (depth === 2) return (env) => forceOne(env.up!.up!, p);
         return (env) => {
           let x = env;
           for (let d = depth; d > 0; d--) x = x.up!;
-          const v = x.a;
-          return v instanceof Thunk ? v.force(p) : v;
+          return forceOne(x, p);
         };
       }
-      if (depth === 0)
-        return (env) => {
-          const v = env.v[index]!;
-          return v instanceof Thunk ? v.force(p) : v;
-        };
-      if (depth === 1)
-        return (env) => {
-          const v = env.up!.v[index]!;
-          return v instanceof Thunk ? v.force(p) : v;
-        };
-      if (depth === 2)
-        return (env) => {
-          const v = env.up!.up!.v[index]!;
-          return v instanceof Thunk ? v.force(p) : v;
-        };
+      if (depth === 0) return (env) => forceSlot(env.v, index, p);
+      if (depth === 1) return (env) => forceSlot(env.up!.v, index, p);
+      if (depth === 2) return (env) => forceSlot(env.up!.up!.v, index, p);
       return (env) => {
         let x = env;
         for (let d = depth; d > 0; d--) x = x.up!;
-        const v = x.v[index]!;
-        return v instanceof Thunk ? v.force(p) : v;
+        return forceSlot(x.v, index, p);
       };
     }
     if (r.withDepths.length === 0) throw undefinedVariable(name, this.src, off);
@@ -348,12 +377,17 @@ class Compiler {
           if (i < 0) throw missingAttr(name, v, p);
           guess = i;
           const x = m.vals[i]!;
-          if (!(x instanceof Thunk) || x.forced) return x instanceof Thunk ? x.v : x;
+          if (!(x instanceof Thunk)) return x;
+          if (x.forced) return x.v;
+          let r: Value;
           try {
-            return x.force();
+            r = x.force();
           } catch (err) {
             throw addAttrTrace(err, name, v.pos?.get(name));
           }
+          // The set holds the value from now on (see forceSlot).
+          if (inlinable(r)) m.vals[i] = r;
+          return r;
         }
         throw typeError(v, 'a set', p);
       };
@@ -370,11 +404,11 @@ class Compiler {
           for (let i = 0; i < path.length; i++) {
             const name = path[i]!;
             if (!(v instanceof Attrs)) throw typeError(v, 'a set', p);
-            const x = v.m.get(name);
-            if (x === undefined) throw missingAttr(name, v, p);
+            const j = v.m.indexOf(name);
+            if (j < 0) throw missingAttr(name, v, p);
             foundIn = v;
             foundName = name;
-            v = x instanceof Thunk ? x.force() : x;
+            v = forceSlot(v.m.vals, j);
           }
         } catch (err) {
           throw addAttrTrace(err, staticPath, foundIn?.pos?.get(foundName));
@@ -393,16 +427,16 @@ class Compiler {
           if (staticPath === undefined) shown.push(name);
           if (def) {
             if (!(v instanceof Attrs)) return def(env);
-            const x = v.m.get(name);
-            if (x === undefined) return def(env);
+            const j = v.m.indexOf(name);
+            if (j < 0) return def(env);
             found = v.pos?.get(name);
-            v = force(x);
+            v = forceSlot(v.m.vals, j);
           } else {
             if (!(v instanceof Attrs)) throw typeError(v, 'a set', p);
-            const x = v.m.get(name);
-            if (x === undefined) throw missingAttr(name, v, p);
+            const j = v.m.indexOf(name);
+            if (j < 0) throw missingAttr(name, v, p);
             found = v.pos?.get(name);
-            v = force(x);
+            v = forceSlot(v.m.vals, j);
           }
         }
       } catch (err) {

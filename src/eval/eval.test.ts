@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { evalError, evalPrint } from './test-util.js';
+import { evalError, evalPrint, evalPrintLazy } from './test-util.js';
 
 const cases: [string, string][] = [
   ['let x = 1; in with { x = 2; y = 3; }; x + y', '4'],
@@ -63,6 +63,46 @@ test('evaluation matches Nix 2.8', () => {
     evalPrint('builtins.getContext "${./f.txt}"', { cwd: dir }),
     '{ "/nix/store/6h9lcbx523532ax1c5g2351w9bm8ykhy-f.txt" = { path = true; }; }',
   );
+});
+
+// A thunk, once forced, gives way to its value where it is held (sets, lists, environments), and a
+// variable bound by `with` is looked up without evaluating as Nix 2.8 does. Neither may change
+// what Nix tells apart by the cell holding a value: functions equal only in the same cell, lists
+// of one or two elements «repeated» by their cell, and <CODE> for what is not evaluated yet.
+const cellCases: [string, string][] = [
+  ['let a = { x = y: y; }; in builtins.seq a.x ([a.x] == [a.x])', 'false'],
+  ['let f = x: x; l1 = [f]; in builtins.seq l1 (builtins.seq (f 1) (l1 == [f]))', 'true'],
+  ['let f = x: x; g = f; in builtins.seq (g 1) (builtins.seq (f 1) ([ f ] == [ g ]))', 'true'],
+  ['let p = builtins.add 1; in builtins.seq (p 1) ([ p ] == [ p ])', 'true'],
+  ['let a = { f = builtins.add 1; }; in builtins.seq a.f ([ a.f ] == [ a.f ])', 'false'],
+  ['let a = { l = [1 2 3]; }; in builtins.seq a.l [ a.l a.l ]', '[ [ 1 2 3 ] «repeated» ]'],
+  ['let a = { l = [1]; }; in builtins.seq a.l [ a.l a.l ]', '[ [ 1 ] [ 1 ] ]'],
+  ['let l = [ (1+1) ]; in builtins.seq l [ l l ]', '[ [ 2 ] «repeated» ]'],
+  [
+    'let s = rec { a = [ 1 ]; b = [ a a ]; }; in builtins.deepSeq s s',
+    '{ a = [ 1 ]; b = [ «repeated» «repeated» ]; }',
+  ],
+];
+const lazyCellCases: [string, string][] = [
+  ['let s = { a = 1; }; in builtins.seq s (with s; [ a ])', '[ <CODE> ]'],
+  ['let s = { a = 1; }; in with s; builtins.seq a [ a ]', '[ 1 ]'],
+  ['with { a = 1 + 1; }; with { b = 2; }; builtins.seq b [ a ]', '[ <CODE> ]'],
+  ['with { a = 1 + 1; }; with { b = 2; }; builtins.seq b (builtins.seq a [ a ])', '[ 2 ]'],
+  ['with { a = 1 + 1; }; builtins.seq a { x = a; }', '{ x = 2; }'],
+  ['let x = { a = 1 + 1; }; in builtins.seq x.a [ x.a ]', '[ <CODE> ]'],
+  ['(x: builtins.seq x [ x ]) (1 + 1)', '[ 2 ]'],
+  ['let l = [ (1+1) 2 3 ]; in builtins.seq l [ l ]', '[ [ <CODE> 2 3 ] ]'],
+];
+
+test('values keep the identity Nix 2.8 gives them by their cell', () => {
+  for (const [expr, expected] of cellCases) assert.equal(evalPrint(expr), expected, expr);
+  for (const [expr, expected] of lazyCellCases) assert.equal(evalPrintLazy(expr), expected, expr);
+  // Past the outermost `with` already evaluated, a variable is undefined at once, even unforced.
+  assert.equal(
+    evalError('with { a = 1; }; builtins.seq a (builtins.length [ b ])').message,
+    "undefined variable 'b'",
+  );
+  assert.equal(evalPrint('with { a = 1; }; builtins.length [ b ]'), '1');
 });
 
 test('errors carry Nix messages and positions', () => {

@@ -228,6 +228,18 @@ export function force(v: Value | Thunk, pos?: Pos): Value {
   return v instanceof Thunk ? v.force(pos) : v;
 }
 
+/**
+ * Whether a forced thunk may give way to its value where it is held (a set, list or environment
+ * slot), so that it can be collected. Nix 2.8 tells some values apart by the cell holding them,
+ * which here is the thunk: a function is `==` to itself only in the same cell, and a list of one
+ * or two elements is printed «repeated» by its cell (print.ts). Those keep their thunk.
+ */
+export function inlinable(v: Value): boolean {
+  if (typeof v !== 'object' || v === null) return true;
+  if (Array.isArray(v)) return v.length > 2;
+  return !(v instanceof Lambda || v instanceof PrimOp || v instanceof PrimOpApp);
+}
+
 /** A thunk already holding its value. */
 export function valueThunk(v: Value): Thunk {
   const t = new Thunk(BLACKHOLE, null);

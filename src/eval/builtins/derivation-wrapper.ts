@@ -12,7 +12,17 @@ import { forceAttrs, forceList, forceString } from '../ops.js';
 import { parse } from '../parser.js';
 import { type Pos, Source } from '../source.js';
 import type { EvalState } from '../state.js';
-import { Attrs, type Env, force, Lambda, NixStr, type PosLookup, Thunk, type Value } from '../value.js';
+import {
+  Attrs,
+  type Env,
+  force,
+  inlinable,
+  Lambda,
+  NixStr,
+  type PosLookup,
+  Thunk,
+  type Value,
+} from '../value.js';
 
 // Its lines are those of Nix 2.8's own text (which starts with an empty line), so that the
 // positions of expressions and attributes are the ones 2.8 reports.
@@ -280,6 +290,8 @@ class StrictThunk extends Thunk implements StrictResult {
   outPaths: string | string[] = '';
   /** 0: not run, 1: running, 2: done. */
   phase = 0;
+  /** commonAttrs' values once built: the single output's set is laid out on them. */
+  base: (Value | Thunk)[] | undefined = undefined;
   constructor(
     public fn: StrictFn | null,
     public drvAttrs: Value | Thunk,
@@ -307,8 +319,22 @@ function computeStrict(t: StrictThunk): void {
     throw e;
   }
   t.phase = 2;
+  // derivationStrict forced the attributes it read. The sets that live on (drvAttrs, and the output
+  // sets, which share commonAttrs' values) keep those values rather than their thunks.
+  const a = t.drvAttrs instanceof Thunk ? t.drvAttrs.v : t.drvAttrs;
+  if (a instanceof Attrs) forgetForced(a.m.vals);
+  if (t.base !== undefined) forgetForced(t.base);
   t.fn = null;
   t.drvAttrs = null;
+  t.base = undefined;
+}
+
+/** Replaces the forced thunks in `slots` by their values where they may (inlinable). */
+function forgetForced(slots: (Value | Thunk)[]): void {
+  for (let i = 0; i < slots.length; i++) {
+    const x = slots[i]!;
+    if (x instanceof Thunk && x.c === null && inlinable(x.v)) slots[i] = x.v;
+  }
 }
 
 /** The attribute `name` of `strict` (running it), as `strict.${name}` gives it. */
@@ -444,6 +470,7 @@ function commonAttrs(call: Call): (Value | Thunk)[] {
   call.pos = l.pos;
   call.layout = l;
   call.base = base;
+  if (call.strict.phase !== 2) call.strict.base = base;
   return base;
 }
 

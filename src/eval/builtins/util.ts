@@ -3,7 +3,7 @@
 import { addAttrTrace } from '../attr-errors.js';
 import { callClosure, callFunction } from '../ops.js';
 import type { Pos } from '../source.js';
-import { Attrs, Env, force, Lambda, PrimOp, Thunk, type Value } from '../value.js';
+import { Attrs, Env, force, inlinable, Lambda, PrimOp, Thunk, type Value } from '../value.js';
 
 export function call2(f: Value, a: Value | Thunk, b: Value | Thunk, pos?: Pos): Value {
   // `x: y: …` applied to two arguments: skip building the intermediate function value.
@@ -58,32 +58,49 @@ export function mkAttrs(entries: [string, Value | Thunk][]): Attrs {
 }
 
 /**
- * Forces a value and everything inside it (lists and sets), detecting cycles. An error raised
- * inside a set gets a "while evaluating the attribute" frame per enclosing set, as Nix's
- * forceValueDeep adds them.
+ * Forces a value and everything inside it (lists and sets), depth first and in order, as Nix's
+ * forceValueDeep does, detecting cycles. An error raised inside a set gets a "while evaluating
+ * the attribute" frame per enclosing set, as forceValueDeep adds them. A thunk forced here gives
+ * way to its value in its list or set where it may (inlinable), so that it can be collected.
  */
 export function forceDeep(t: Value | Thunk): Value {
   const v = force(t);
-  const seen = new Set<object>();
-  const stack: (Value | Thunk)[] = [v];
-  while (stack.length > 0) {
-    const item = stack.pop()!;
-    let x: Value;
-    try {
-      x = force(item);
-    } catch (err) {
-      if (item instanceof Thunk) addDeepTraces(err, v, item);
-      throw err;
+  if (!Array.isArray(v) && !(v instanceof Attrs)) return v;
+  const seen = new Set<object>([v]);
+  // The slots of the lists and sets being walked, and the next index in each.
+  const slotStack: (Value | Thunk)[][] = [Array.isArray(v) ? v : v.m.vals];
+  const indexStack: number[] = [0];
+  while (slotStack.length > 0) {
+    const top = slotStack.length - 1;
+    const slots = slotStack[top]!;
+    const i = indexStack[top]!;
+    if (i >= slots.length) {
+      slotStack.pop();
+      indexStack.pop();
+      continue;
     }
+    indexStack[top] = i + 1;
+    const item = slots[i]!;
+    let x: Value;
+    if (item instanceof Thunk) {
+      try {
+        x = item.force();
+      } catch (err) {
+        addDeepTraces(err, v, item);
+        throw err;
+      }
+      if (inlinable(x)) slots[i] = x;
+    } else x = item;
     if (Array.isArray(x)) {
       if (seen.has(x)) continue;
       seen.add(x);
-      for (let i = x.length - 1; i >= 0; i--) stack.push(x[i]!);
+      slotStack.push(x);
+      indexStack.push(0);
     } else if (x instanceof Attrs) {
       if (seen.has(x)) continue;
       seen.add(x);
-      const vals = x.m.vals;
-      for (let i = vals.length - 1; i >= 0; i--) stack.push(vals[i]!);
+      slotStack.push(x.m.vals);
+      indexStack.push(0);
     }
   }
   return v;
