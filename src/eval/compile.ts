@@ -81,6 +81,41 @@ function forceOne(env: Env, pos: Pos): Value {
   return v;
 }
 
+/** What findWith gives, looking without evaluating, at a `with` whose set is not evaluated yet. */
+const NOT_EVALUATED = Symbol('not evaluated');
+
+/**
+ * `name` in the sets of the `with`s at `depths` (innermost first): the attribute's slot, or
+ * undefined if none has it. With a position, each set is evaluated as needed (an error there is
+ * reported at `pos`); without one, nothing is evaluated: NOT_EVALUATED at a set not evaluated yet.
+ */
+function findWith(
+  env: Env,
+  depths: number[],
+  name: string,
+  pos: Pos | undefined,
+): Value | Thunk | undefined | typeof NOT_EVALUATED {
+  let x = env;
+  let d = 0;
+  for (const wd of depths) {
+    while (d < wd) {
+      x = x.up!;
+      d++;
+    }
+    let attrs = x.a;
+    if (pos !== undefined) attrs = forceAttrs(attrs, pos);
+    else if (attrs instanceof Thunk) {
+      if (attrs.c !== null) return NOT_EVALUATED;
+      attrs = attrs.v;
+    }
+    // Not a set, without evaluating: the lookup that evaluates it reports that.
+    if (!(attrs instanceof Attrs)) return NOT_EVALUATED;
+    const v = attrs.m.get(name);
+    if (v !== undefined) return v;
+  }
+  return undefined;
+}
+
 /** LambdaInfo.body until the body is compiled. */
 const NOT_COMPILED: Code = () => null;
 
@@ -252,24 +287,10 @@ class Compiler {
     if (depths.length === 0) throw undefinedVariable(name, this.src, off);
     const code = this.compileVar(name, off, scope);
     return (env) => {
-      let x = env;
-      let d = 0;
-      for (const wd of depths) {
-        while (d < wd) {
-          x = x.up!;
-          d++;
-        }
-        let attrs = x.a;
-        if (attrs instanceof Thunk) {
-          if (attrs.c !== null) return new Thunk(code, env);
-          attrs = attrs.v;
-        }
-        // Not a set: the lookup that forces it reports that.
-        if (!(attrs instanceof Attrs)) return new Thunk(code, env);
-        const v = attrs.m.get(name);
-        if (v !== undefined) return v;
-      }
-      throw undefinedVariable(name, this.src, off);
+      const v = findWith(env, depths, name, undefined);
+      if (v === NOT_EVALUATED) return new Thunk(code, env);
+      if (v === undefined) throw undefinedVariable(name, this.src, off);
+      return v;
     };
   }
 
@@ -313,17 +334,8 @@ class Compiler {
     if (r.withDepths.length === 0) throw undefinedVariable(name, this.src, off);
     const depths = r.withDepths;
     return (env) => {
-      let x = env;
-      let d = 0;
-      for (const wd of depths) {
-        while (d < wd) {
-          x = x.up!;
-          d++;
-        }
-        const attrs = forceAttrs(x.a, p);
-        const v = attrs.m.get(name);
-        if (v !== undefined) return force(v);
-      }
+      const v = findWith(env, depths, name, p);
+      if (v !== undefined) return force(v as Value | Thunk);
       throw undefinedVariable(name, this.src, off);
     };
   }
