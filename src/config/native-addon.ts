@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 const loaded = new Map<string, unknown>();
 
 /** Where native/build/Release/NAME.node of this checkout is looked for. */
-export function nativeAddonCandidates(name: string): string[] {
+function nativeAddonCandidates(name: string): string[] {
   return ['../../native', '../../../native'].map((rel) =>
     fileURLToPath(new URL(`${rel}/build/Release/${name}.node`, import.meta.url)),
   );

@@ -284,7 +284,7 @@ class Compiler {
    * lookup that needs a value), it is a thunk; past the outermost, it is undefined at once.
    */
   private lazyWithVar(name: string, off: number, depths: number[], scope: Scope): Lazy {
-    if (depths.length === 0) throw undefinedVariable(name, this.src, off);
+    // Compiling the strict lookup also refuses a variable that nothing binds.
     const code = this.compileVar(name, off, scope);
     return (env) => {
       const v = findWith(env, depths, name, undefined);

@@ -2,7 +2,7 @@
 // native/ (Node cannot read them itself). Build it with `npx node-gyp rebuild --nodedir=/usr` in
 // native/; without it, clients cannot be identified and are treated as unknown users.
 import type { Socket } from 'node:net';
-import { loadNativeAddon, nativeAddonCandidates } from '../config/native-addon.js';
+import { loadNativeAddon } from '../config/native-addon.js';
 
 export interface PeerCred {
   pid: number;
@@ -11,11 +11,6 @@ export interface PeerCred {
 }
 
 type Addon = { getPeerCred(fd: number): PeerCred };
-
-/** Where the built addon is looked for: native/build/Release/peercred.node of this checkout. */
-export function peerCredAddonCandidates(): string[] {
-  return nativeAddonCandidates('peercred');
-}
 
 function loadAddon(): Addon | null {
   return loadNativeAddon<Addon>('peercred');
