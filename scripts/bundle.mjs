@@ -46,6 +46,10 @@ const common = {
   // No keepNames: nothing reads a function's or class's name (error classes set `name`
   // themselves), and esbuild's __name calls for every function cost time at each start.
   keepNames: false,
+  // Minified (names kept): a third less to read and hold at every start. Stack traces are mapped
+  // back to the sources through the linked source map when printed (src/cli/stack-map.ts).
+  minifyWhitespace: true,
+  minifySyntax: true,
   sourcemap: 'linked',
   logLevel: 'warning',
   write: false,

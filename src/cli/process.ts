@@ -3,6 +3,7 @@
 // Kept apart from tix.ts so that tix-store and tix-daemon do not load every tix command.
 import { SETTINGS } from '../config/registry.js';
 import type { CommandContext, GlobalOptions } from './command.js';
+import { sourceMappedStack } from './stack-map.js';
 
 /**
  * Settings that the building commands (BUILDING_COMMANDS) take as their own flags
@@ -162,6 +163,9 @@ export function processContext(): Omit<CommandContext, 'global'> {
 export function exitWhenDone(run: Promise<number>): void {
   run.then(
     (code) => process.stderr.write('', () => process.exit(code)),
-    (e) => process.stderr.write(`error (internal): ${(e as Error).stack ?? e}\n`, () => process.exit(1)),
+    (e) =>
+      process.stderr.write(`error (internal): ${sourceMappedStack(String((e as Error).stack ?? e))}\n`, () =>
+        process.exit(1),
+      ),
   );
 }

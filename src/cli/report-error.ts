@@ -2,6 +2,7 @@
 // a string `code`) print as one `error: …` line, plus a hint when present; anything else is a bug
 // and prints its stack. `--show-trace`/`--debug` add the stack and any evaluation trace.
 import type { Writable } from 'node:stream';
+import { sourceMappedStack } from './stack-map.js';
 
 interface DomainError extends Error {
   code: string;
@@ -30,10 +31,10 @@ export function reportError(e: unknown, err: Writable, opts: { showTrace: boolea
       if (text !== '') err.write(text.endsWith('\n') ? text : text + '\n');
     }
     if (e.hint) err.write(`hint: ${e.hint}\n`);
-    if (opts.showTrace && e.stack) err.write(e.stack + '\n');
+    if (opts.showTrace && e.stack) err.write(`${sourceMappedStack(e.stack)}\n`);
     return e.exitCode ?? 1;
   }
   const stack = e instanceof Error ? (e.stack ?? e.message) : String(e);
-  err.write(`error (internal): ${stack}\n`);
+  err.write(`error (internal): ${sourceMappedStack(stack)}\n`);
   return 1;
 }

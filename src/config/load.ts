@@ -27,7 +27,7 @@ export function loadSettings(opts: LoadSettingsOptions): Settings {
   const { env } = opts;
   const readFile = opts.readFile ?? readFileIfExists;
   const confDir = env.TIX_CONF_DIR || '/etc/tix';
-  const settings = new Settings({ ...machineDefaults(confDir), ...opts.defaults });
+  const settings = new Settings(machineDefaults(confDir, opts.defaults));
 
   const apply = (text: string, file: string, override: boolean, baseDir?: string) => {
     for (const a of parseConfig(text, { file, baseDir, readFile })) {
@@ -69,14 +69,25 @@ function readFileIfExists(path: string): string | undefined {
   }
 }
 
-function machineDefaults(confDir: string): DefaultContext {
+/**
+ * This machine's facts for the defaults, with `pinned` in place of any of them. The CPU levels are
+ * read (CPUID, through a native addon) only if a default needs them: extra-platforms, which most
+ * commands never look at.
+ */
+function machineDefaults(confDir: string, pinned: Partial<DefaultContext> = {}): DefaultContext {
+  let cpuLevels = pinned.cpuLevels;
+  const { cpuLevels: _, ...rest } = pinned;
   return {
     confDir,
     uid: process.getuid?.() ?? 1000,
     system: nixSystem(process.arch, process.platform),
     cpus: availableParallelism(),
     kvm: canAccess('/dev/kvm'),
-    cpuLevels: hostX86Levels(),
+    get cpuLevels() {
+      cpuLevels ??= hostX86Levels();
+      return cpuLevels;
+    },
+    ...rest,
   };
 }
 

@@ -26,32 +26,41 @@ export interface SettingEntry {
 }
 
 export class Settings {
+  /** Values set so far; a setting nobody set has its default (computed when first asked for). */
   readonly #values = new Map<SettingName, unknown>();
   readonly #defaults = new Map<SettingName, unknown>();
+  readonly #context: DefaultContext;
   readonly #origins = new Map<SettingName, string>();
   /** Complaints that did not stop loading, without the "warning: " prefix, in order, deduplicated. */
   readonly warnings: string[] = [];
   /** Settings given by the user (not the system file), name → value text: what a client forwards to a daemon. */
   readonly overridden = new Map<string, string>();
 
+  /** `defaults` may compute some of its fields when they are read (see load.ts's CPU levels). */
   constructor(defaults: DefaultContext) {
-    for (const [name, def] of Object.entries(SETTINGS) as [SettingName, (typeof SETTINGS)[SettingName]][]) {
-      const value = def.default(defaults);
-      this.#values.set(name, value);
-      this.#defaults.set(name, value);
-    }
+    this.#context = defaults;
   }
 
   get<K extends SettingName>(name: K): SettingValues[K] {
-    return this.#values.get(name) as SettingValues[K];
+    return this.#current(name) as SettingValues[K];
+  }
+
+  /** The default of `name`, computed once, when first needed. */
+  #default(name: SettingName): unknown {
+    if (this.#defaults.has(name)) return this.#defaults.get(name);
+    const value = SETTINGS[name].default(this.#context);
+    this.#defaults.set(name, value);
+    return value;
+  }
+
+  #current(name: SettingName): unknown {
+    return this.#values.has(name) ? this.#values.get(name) : this.#default(name);
   }
 
   /** The value of a supported setting (name or alias) as nix.conf text; undefined for other names. */
   text(name: string): string | undefined {
     const target = SETTING_BY_NAME.get(name);
-    return target === undefined
-      ? undefined
-      : printSettingValue(SETTINGS[target].type, this.#values.get(target));
+    return target === undefined ? undefined : printSettingValue(SETTINGS[target].type, this.#current(target));
   }
 
   /** Where the current value of `name` came from ("default" if nobody set it). */
@@ -83,10 +92,7 @@ export class Settings {
     }
     const def = SETTINGS[target];
     const parsed = parseSettingValue(def.type, target, value, { where, warn: (m) => this.#warn(m) });
-    this.#values.set(
-      target,
-      append ? appendSettingValue(def.type, this.#values.get(target), parsed) : parsed,
-    );
+    this.#values.set(target, append ? appendSettingValue(def.type, this.#current(target), parsed) : parsed);
     this.#origins.set(target, formatOrigin(origin));
     if (opts.override) this.overridden.set(name, value);
   }
@@ -95,11 +101,11 @@ export class Settings {
   entries(): SettingEntry[] {
     return (Object.keys(SETTINGS) as SettingName[]).sort().map((name) => ({
       name,
-      value: printSettingValue(SETTINGS[name].type, this.#values.get(name)),
+      value: printSettingValue(SETTINGS[name].type, this.#current(name)),
       origin: this.origin(name),
       description: SETTINGS[name].description,
-      current: this.#values.get(name),
-      default: this.#defaults.get(name),
+      current: this.#current(name),
+      default: this.#default(name),
       aliases: SETTINGS[name].aliases ?? [],
     }));
   }

@@ -1,5 +1,5 @@
-import * as nodeCrypto from 'node:crypto';
-import { createHash, type Hash as NodeHash } from 'node:crypto';
+import type { Hash as NodeHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { FormatError } from './errors.js';
 import { fromNix32, nix32Length, toNix32 } from './nix32.js';
 
@@ -24,17 +24,37 @@ export function parseHashAlgo(s: string): HashAlgo {
   return s;
 }
 
+type OneShot = (algo: string, data: Uint8Array | string, enc: 'hex') => string;
+type Crypto = typeof import('node:crypto') & { hash?: OneShot };
+
+// node:crypto is loaded when something is first hashed: loading it (with all its parts) takes
+// several milliseconds of every start, and many runs (evaluations without derivations) hash nothing.
+let crypto: Crypto | undefined;
+function nodeCrypto(): Crypto {
+  crypto ??= createRequire(import.meta.url)('node:crypto') as Crypto;
+  return crypto;
+}
+
+function createHash(algo: HashAlgo): NodeHash {
+  return nodeCrypto().createHash(algo);
+}
+
 // One-shot hashing (Node >= 20.12) skips the Hash object. Its hex output decoded here is about
 // twice as fast as its Buffer output (no Buffer allocation); strings are hashed as UTF-8 either way.
-const oneShot = (nodeCrypto as { hash?: (algo: string, data: Uint8Array | string, enc: 'hex') => string })
-  .hash;
+// `null`: this Node has none.
+let oneShotFn: OneShot | null | undefined;
+function oneShot(): OneShot | null {
+  if (oneShotFn === undefined) oneShotFn = nodeCrypto().hash ?? null;
+  return oneShotFn;
+}
 
 const HEX_VALUE = new Uint8Array(128);
 for (let i = 0; i < 16; i++) HEX_VALUE['0123456789abcdef'.charCodeAt(i)] = i;
 
 export function hashBytes(algo: HashAlgo, data: Uint8Array | string): Hash {
-  if (oneShot === undefined) return { algo, digest: new Uint8Array(createHash(algo).update(data).digest()) };
-  const hex = oneShot(algo, data, 'hex');
+  const one = oneShotFn ?? oneShot();
+  if (one === null) return { algo, digest: new Uint8Array(createHash(algo).update(data).digest()) };
+  const hex = one(algo, data, 'hex');
   const digest = new Uint8Array(hex.length >> 1);
   for (let i = 0; i < digest.length; i++) {
     digest[i] = (HEX_VALUE[hex.charCodeAt(2 * i)]! << 4) | HEX_VALUE[hex.charCodeAt(2 * i + 1)]!;
@@ -44,8 +64,9 @@ export function hashBytes(algo: HashAlgo, data: Uint8Array | string): Hash {
 
 /** The digest as lowercase hex, without the bytes in between (store paths hash hex fingerprints). */
 export function hashBase16(algo: HashAlgo, data: Uint8Array | string): string {
-  if (oneShot === undefined) return createHash(algo).update(data).digest('hex');
-  return oneShot(algo, data, 'hex');
+  const one = oneShotFn ?? oneShot();
+  if (one === null) return createHash(algo).update(data).digest('hex');
+  return one(algo, data, 'hex');
 }
 
 /** Incremental hashing that also counts the bytes it has seen. */
