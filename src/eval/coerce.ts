@@ -7,7 +7,7 @@ import { canonPath } from './paths.js';
 import type { Pos } from './source.js';
 import type { EvalState } from './state.js';
 import { floatToString } from './text/float.js';
-import { Attrs, force, NixFloat, NixPath, NixStr, showType, Thunk, type Value } from './value.js';
+import { Attrs, force, inlinable, NixFloat, NixPath, NixStr, showType, Thunk, type Value } from './value.js';
 
 export interface CoerceOptions {
   copyToStore: boolean;
@@ -53,7 +53,10 @@ export function coerceToString(
     if (Array.isArray(v)) {
       let s = '';
       for (let i = 0; i < v.length; i++) {
-        const el = force(v[i]!);
+        const x = v[i]!;
+        const el = force(x);
+        // The forced element replaces its thunk in the list, as forceDeep does (see inlinable).
+        if (x !== el && inlinable(el)) v[i] = el;
         s += coerceToString(state, el, ctx, opts, pos);
         if (i < v.length - 1 && !(Array.isArray(el) && el.length === 0)) s += ' ';
       }

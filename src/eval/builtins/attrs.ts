@@ -12,17 +12,19 @@ import { appThunk2 } from './util.js';
 
 /**
  * listToAttrs's positions: each attribute is where its `value` was defined in the element that
- * gave it, looked up only when asked for (an error or unsafeGetAttrPos), as most never are.
+ * gave it, looked up only when asked for (an error or unsafeGetAttrPos), as most never are. Only
+ * the elements' position lookups are kept, not the elements (with their `name`s): elements written
+ * by one set literal share one lookup.
  */
 class ValuePos implements PosLookup {
   constructor(
     /** The set made (its names are in the order of `from`). */
     private readonly set: Bindings,
-    private readonly from: Attrs[],
+    private readonly from: (PosLookup | undefined)[],
   ) {}
   get(name: string): Pos | undefined {
     const i = this.set.indexOf(name);
-    return i < 0 ? undefined : this.from[i]!.pos?.get('value');
+    return i < 0 ? undefined : this.from[i]?.get('value');
   }
 }
 
@@ -85,7 +87,7 @@ export function registerAttrs(state: EvalState, defs: BuiltinDef[]): void {
     const list = forceList(l!, pos);
     const names: string[] = [];
     const vals: (Value | Thunk)[] = [];
-    const from: Attrs[] = [];
+    const from: (PosLookup | undefined)[] = [];
     // The first definition of a name wins; a Set finds repeats once lists get long.
     const seen = list.length > 32 ? new Set<string>() : undefined;
     // The elements tend to share one layout: each name's last index is tried first.
@@ -105,7 +107,7 @@ export function registerAttrs(state: EvalState, defs: BuiltinDef[]): void {
       if (valueAt < 0) throw missingAttrFor('value', 'listToAttrs', e, pos);
       names.push(name);
       vals.push(m.vals[valueAt]!);
-      from.push(e);
+      from.push(e.pos);
     }
     const order = sortOrder(names);
     const set = new Attrs(permute(names, order), permute(vals, order));
