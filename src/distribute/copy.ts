@@ -1,6 +1,8 @@
 // Moving closures between stores, as Nix's copyPaths does: ask the destination once which paths
 // it has, then send the missing ones so that every path arrives after all its references (the
 // receiving store registers one path at a time and requires references to be valid already).
+import { BufferPool } from '../store/buffer-pool.js';
+import { BIG_CHUNK } from '../store/nar-dump-disk.js';
 import type { Store, ValidPathInfo } from '../store/store.js';
 
 /** The closure of `paths` under references, in `store`. */
@@ -103,16 +105,21 @@ export async function copyPaths(
     infos.set(p, info);
   });
   const order = referencesFirst(infos);
+  // Big files are read into recycled buffers, which a destination that sends them on (a remote
+  // store) gives back once written: a large copy then touches a few megabytes of fresh memory,
+  // not its whole size.
+  const pool = new BufferPool(BIG_CHUNK, 16);
   const items = order.map((p) => ({
     info: { ...infos.get(p)!, ultimate: false },
-    nar: () => src.narFromPath(p),
+    nar: () => src.narFromPath(p, { pool }),
   }));
+  const addOpts = { checkSigs: opts.checkSigs ?? false, pool };
   if (dst.addMultipleToStore) {
-    await dst.addMultipleToStore(items, { checkSigs: opts.checkSigs ?? false });
+    await dst.addMultipleToStore(items, addOpts);
     for (const it of items) opts.onCopied?.(it.info);
   } else {
     for (const it of items) {
-      await dst.addToStoreNar(it.info, it.nar(), { checkSigs: opts.checkSigs ?? false });
+      await dst.addToStoreNar(it.info, it.nar(), addOpts);
       opts.onCopied?.(it.info);
     }
   }

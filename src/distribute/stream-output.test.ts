@@ -54,3 +54,16 @@ test('tryWrite waits for a stream that is still to come, and throws once it is c
   await out.end();
   assert.throws(() => out.tryWrite([Uint8Array.of(1)]), /closed/);
 });
+
+test('write calls onWritten for each chunk only once the stream has taken it', async () => {
+  const { stream, release } = sink(1 << 20, true);
+  const out = new StreamOutput(stream);
+  const a = Uint8Array.of(1);
+  const b = Uint8Array.of(2, 3);
+  const written: Uint8Array[] = [];
+  await out.write([a, new Uint8Array(0), b], (c) => written.push(c));
+  assert.deepEqual(written, [], 'nothing is written while the stream holds its writes');
+  release();
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(written, [a, b]);
+});

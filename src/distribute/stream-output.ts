@@ -39,7 +39,11 @@ export class StreamOutput {
     return this.stream.destroyed || this.stream.writableEnded;
   }
 
-  async write(chunks: Uint8Array | Uint8Array[]): Promise<void> {
+  /**
+   * Writes `chunks`, waiting while the stream is full. `onWritten`, if given, is called with each
+   * chunk once the system has taken it (the caller may then reuse its memory); not on failure.
+   */
+  async write(chunks: Uint8Array | Uint8Array[], onWritten?: (chunk: Uint8Array) => void): Promise<void> {
     if (this.pending) await this.pending;
     const list = Array.isArray(chunks) ? chunks : [chunks];
     if (this.failure) throw this.failure;
@@ -51,7 +55,9 @@ export class StreamOutput {
     try {
       for (const c of list) {
         if (stream.destroyed || stream.writableEnded) throw new Error('write after the stream closed');
-        if (c.byteLength > 0 && !stream.write(c)) full = true;
+        if (c.byteLength === 0) continue;
+        const ok = onWritten ? stream.write(c, (err) => err || onWritten(c)) : stream.write(c);
+        if (!ok) full = true;
       }
     } finally {
       if (corked) stream.uncork();

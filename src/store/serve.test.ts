@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseDerivation } from '../formats/derivation.js';
 import { readVector } from '../formats/test-vectors.js';
+import { BufferPool } from './buffer-pool.js';
 import { StoreError } from './errors.js';
+import { LocalStore } from './local.js';
+import { BIG_CHUNK } from './nar-dump-disk.js';
 import { openServeStore, type ServeStore } from './serve.js';
 
 const skip = existsSync('/usr/bin/nix-store') ? undefined : 'needs Nix 2.8 (nix-store)';
@@ -61,6 +65,22 @@ describe('ServeStore against a real nix-store --serve --write (chroot store)', {
       assert.equal((await other.queryPathInfo(src))?.narHash, info.narHash);
     } finally {
       await other.close();
+    }
+  });
+
+  test('a big path read into recycled buffers: each goes back once written, and the NAR arrives intact', async () => {
+    const local = new LocalStore({ root: join(dir, 'local'), fsync: false, runtimeRoots: false });
+    try {
+      // Random bytes over several pool-sized chunks: a buffer reused before it was written would
+      // change the NAR, and nix-store would refuse it (hash mismatch).
+      const big = local.addTextToStoreSync('big.bin', randomBytes(3 * BIG_CHUNK + 12345), []);
+      const info = (await local.queryPathInfo(big))!;
+      const pool = new BufferPool(BIG_CHUNK, 16);
+      await store.addToStoreNar(info, local.narFromPath(big, { pool }), { pool });
+      assert.equal((await store.queryPathInfo(big))?.narHash, info.narHash);
+      assert.ok(pool.free >= 3, `${pool.free} buffers back in the pool`);
+    } finally {
+      await local.close();
     }
   });
 

@@ -9,6 +9,7 @@ import type { BasicDerivation } from '../formats/derivation.js';
 import { parseDerivation } from '../formats/derivation.js';
 import { narTreeSink, parseNar } from '../formats/nar.js';
 import { addTextAsNar } from './add-text-nar.js';
+import type { BufferPool } from './buffer-pool.js';
 import { StoreError } from './errors.js';
 import { withHandshakeDeadline } from './handshake-deadline.js';
 import { ServeConnection } from './serve-connection.js';
@@ -171,10 +172,10 @@ export class ServeStore implements BuildingStore {
   async addToStoreNar(
     info: ValidPathInfo,
     nar: AsyncIterable<Uint8Array>,
-    _opts?: AddToStoreOptions,
+    opts?: AddToStoreOptions,
   ): Promise<void> {
     await this.conn.request('AddToStoreNar', async () => {
-      await this.sendPath(info, nar, true);
+      await this.sendPath(info, nar, true, opts?.pool);
       await this.readAck(info.path);
     });
   }
@@ -182,7 +183,7 @@ export class ServeStore implements BuildingStore {
   /** Pipelined AddToStoreNar: all requests are sent, then all acknowledgements read. */
   async addMultipleToStore(
     items: Iterable<{ info: ValidPathInfo; nar: () => AsyncIterable<Uint8Array> }>,
-    _opts?: AddToStoreOptions,
+    opts?: AddToStoreOptions,
   ): Promise<void> {
     const list = [...items];
     await this.conn.request('AddToStoreNar', async () => {
@@ -196,7 +197,8 @@ export class ServeStore implements BuildingStore {
       acks.catch(() => {});
       try {
         // Small paths are sent together (one write for many), the last one flushes the batch.
-        for (const [i, it] of list.entries()) await this.sendPath(it.info, it.nar(), i === list.length - 1);
+        for (const [i, it] of list.entries())
+          await this.sendPath(it.info, it.nar(), i === list.length - 1, opts?.pool);
       } catch (e) {
         sendError = e;
       }
@@ -208,9 +210,15 @@ export class ServeStore implements BuildingStore {
   /**
    * Sends one path. NAR chunks below COPY_BELOW bytes are copied into the request (so a batch of
    * small paths goes out in a few large writes, not several small ones per path); larger chunks
-   * are written as they are. `last` flushes what is still buffered.
+   * are written as they are. `last` flushes what is still buffered. Chunks go back to `pool` once
+   * copied, or once the system has taken them.
    */
-  private async sendPath(info: ValidPathInfo, nar: AsyncIterable<Uint8Array>, last: boolean): Promise<void> {
+  private async sendPath(
+    info: ValidPathInfo,
+    nar: AsyncIterable<Uint8Array>,
+    last: boolean,
+    pool?: BufferPool,
+  ): Promise<void> {
     const out = this.conn.out;
     const legacy = minor(this.conn.remoteVersion) < 5;
     if (legacy) {
@@ -223,12 +231,13 @@ export class ServeStore implements BuildingStore {
     for await (const chunk of nar) {
       sent += chunk.length;
       if (chunk.length < COPY_BELOW) {
-        out.raw(chunk);
+        out.raw(chunk); // copied: raw() keeps only chunks of 64 KiB and more
+        pool?.give(chunk);
         this.#buffered += chunk.length;
         if (this.#buffered >= FLUSH_AT) await this.#flush();
       } else {
         await this.#flush();
-        await this.conn.transport.output.write(chunk);
+        await this.conn.transport.output.write(chunk, pool && ((c) => pool.give(c)));
       }
     }
     if (sent !== info.narSize) {

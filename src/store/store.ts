@@ -90,6 +90,11 @@ export interface AddToStoreOptions {
   checkSigs?: boolean;
   /** Re-write the path even if valid. */
   repair?: boolean;
+  /**
+   * The pool the NAR's chunks were read into (narFromPath's `pool`): the store may give each chunk
+   * back once it no longer needs it, so that the next reads reuse that memory.
+   */
+  pool?: BufferPool;
 }
 
 /** What addToStoreFromDump adds: a content-addressed object named from its content hash. */
