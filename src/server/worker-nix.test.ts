@@ -3,6 +3,7 @@
 // `nobody`). Needs nix, root and the built native addon; skips with the reason otherwise.
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
   existsSync,
@@ -17,6 +18,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { BufferPool } from '../store/buffer-pool.js';
+import { BIG_CHUNK } from '../store/nar-dump-disk.js';
 import { openStore } from '../store/open.js';
 import { peerCredAvailable } from './peercred.js';
 import {
@@ -275,6 +278,18 @@ test('tix copies paths both ways with a real nix-daemon (socket and --stdio)', {
         await remote.queryValidPaths([v.info.path, u.info.path]),
         new Set([v.info.path, u.info.path]),
       );
+      // Big paths read into recycled buffers, over the socket (AddToStoreNar) and over --stdio
+      // (AddMultipleToStore): random bytes, so a buffer reused before it was sent would change
+      // the NAR and nix-daemon would refuse it; each buffer goes back once its frames are written.
+      for (const [i, to] of [remote, stdio].entries()) {
+        const big = await local.addTextToStore(`big-${i}`, randomBytes(3 * BIG_CHUNK + 999), []);
+        const info = (await local.queryPathInfo(big))!;
+        const pool = new BufferPool(BIG_CHUNK, 16);
+        if (i === 0) await to.addToStoreNar(info, local.narFromPath(big, { pool }), { pool });
+        else await to.addMultipleToStore!([{ info, nar: () => local.narFromPath(big, { pool }) }], { pool });
+        assert.equal((await remote.queryPathInfo(big))?.narHash, info.narHash);
+        assert.ok(pool.free >= 3, `${pool.free} buffers back in the pool`);
+      }
     } finally {
       await remote.close();
       await stdio.close();

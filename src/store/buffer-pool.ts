@@ -4,6 +4,8 @@
 
 export class BufferPool {
   readonly #free: Buffer[] = [];
+  /** The memory of every buffer this pool handed out: only those are taken back. */
+  readonly #issued = new WeakSet<ArrayBufferLike>();
 
   /** `size`: the length of every buffer; `keep`: how many free buffers are retained at most. */
   constructor(
@@ -12,21 +14,26 @@ export class BufferPool {
   ) {}
 
   take(): Buffer {
-    return this.#free.pop() ?? Buffer.allocUnsafeSlow(this.size);
+    const reused = this.#free.pop();
+    if (reused) return reused;
+    const buf = Buffer.allocUnsafeSlow(this.size);
+    this.#issued.add(buf.buffer);
+    return buf;
   }
 
   /**
-   * Returns a buffer the caller will never read or write again. Only whole buffers of this pool's
-   * size are kept (a slice or a foreign buffer is left to the garbage collector).
+   * Returns a buffer the caller will never read or write again. Only whole buffers this pool
+   * handed out are kept (a slice, or any other buffer, is left to the garbage collector), so a
+   * consumer may give back every chunk it was passed, whatever its origin.
    */
   give(buf: Uint8Array): void {
     if (
       buf.length === this.size &&
       buf.byteOffset === 0 &&
-      buf.buffer.byteLength === this.size &&
+      this.#issued.has(buf.buffer) &&
       this.#free.length < this.keep
     )
-      this.#free.push(buf as Buffer);
+      this.#free.push(Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, 0, this.size));
   }
 
   /** Free buffers currently held. */

@@ -3,6 +3,7 @@
 // reading the daemon's stderr while sending, so an early error stops the upload.
 import { FormatError } from '../formats/errors.js';
 import { WireReader, WireWriter } from '../formats/wire.js';
+import type { BufferPool } from './buffer-pool.js';
 import { StoreError } from './errors.js';
 import {
   printProtocolVersion,
@@ -19,7 +20,8 @@ export interface DaemonTransport {
   /** For messages: the socket path or host. */
   readonly name: string;
   pull: () => Promise<Uint8Array | null | undefined>;
-  write(chunks: Uint8Array[]): Promise<void>;
+  /** Writes `chunks`; `onWritten` (if given) gets each one once the system has taken it. */
+  write(chunks: Uint8Array[], onWritten?: (chunk: Uint8Array) => void): Promise<void>;
   close(): Promise<void>;
   /** What went wrong when the peer vanished (e.g. ssh's diagnosis), if known. */
   explainFailure?(): StoreError | undefined;
@@ -148,7 +150,15 @@ export class DaemonConnection {
    * Sends `data` as a framed stream while reading the daemon's stderr, as Nix's withFramedSink: if
    * the daemon reports an error before the upload is complete, the rest is not sent.
    */
-  async framedUpload(data: AsyncIterable<Uint8Array>, h: StderrHandlers = {}): Promise<void> {
+  /**
+   * Sends `data` as frames while reading the daemon's messages. Chunks of `data` go back to
+   * `pool` once their last frame is written.
+   */
+  async framedUpload(
+    data: AsyncIterable<Uint8Array>,
+    h: StderrHandlers = {},
+    pool?: BufferPool,
+  ): Promise<void> {
     await this.flush();
     let stderrDone = false;
     const stderr = this.processStderr(h).finally(() => {
@@ -160,7 +170,11 @@ export class DaemonConnection {
         for (let at = 0; at < chunk.length; at += FRAME) {
           if (stderrDone) break outer;
           const piece = chunk.subarray(at, at + FRAME);
-          await this.transport.write([new WireWriter().u64(piece.length).toBytes(), piece]);
+          const last = pool !== undefined && at + FRAME >= chunk.length;
+          await this.transport.write(
+            [new WireWriter().u64(piece.length).toBytes(), piece],
+            last ? (c) => c === piece && pool.give(chunk) : undefined,
+          );
         }
       }
       await this.transport.write([new Uint8Array(8)]);

@@ -39,7 +39,7 @@ export function connectUnixSocket(path: string): Promise<DaemonTransport> {
       resolve({
         name: path,
         pull: input.pull,
-        write: (chunks) => output.write(chunks),
+        write: (chunks, onWritten) => output.write(chunks, onWritten),
         async close() {
           await output.end();
           socket.destroy();
@@ -157,7 +157,7 @@ export async function openDaemonStore(
         return {
           name: uri.rest,
           pull: t.input.pull,
-          write: (chunks) => t.output.write(chunks),
+          write: (chunks, onWritten) => t.output.write(chunks, onWritten),
           close: () => t.close(),
           explainFailure: () => t.explainFailure(),
         };

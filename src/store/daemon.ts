@@ -288,7 +288,7 @@ export class DaemonStore implements BuildingStore {
       c.out.u64(WorkerOp.AddToStoreNar).string(info.path);
       writeValidPathInfo(c.out, info, 16, { keyed: false });
       c.out.bool(opts.repair ?? false).bool(!(opts.checkSigs ?? false));
-      if (c.minor >= 23) return c.framedUpload(nar, { onLog: this.#log });
+      if (c.minor >= 23) return c.framedUpload(nar, { onLog: this.#log }, opts.pool);
       const it = nar[Symbol.asyncIterator]();
       if (c.minor >= 21) {
         await c.flush();
@@ -323,7 +323,7 @@ export class DaemonStore implements BuildingStore {
           yield* nar();
         }
       }
-      await c.framedUpload(payload(), { onLog: this.#log });
+      await c.framedUpload(payload(), { onLog: this.#log }, opts.pool);
     });
   }
 
