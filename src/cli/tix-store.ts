@@ -74,7 +74,7 @@ export async function runTixStore(argv: string[], ctx: Omit<CommandContext, 'glo
       {
         pull: input.pull,
         onEnd: (f) => input.onEnd(f),
-        write: (chunks) => output.write(chunks),
+        write: (chunks, onWritten) => output.write(chunks, onWritten),
         log: (chunk) => ctx.err.write(chunk),
       },
       { write, builder, substitute: substitution?.prefetch },

@@ -41,7 +41,9 @@ export class StreamOutput {
 
   /**
    * Writes `chunks`, waiting while the stream is full. `onWritten`, if given, is called with each
-   * chunk once the system has taken it (the caller may then reuse its memory); not on failure.
+   * chunk once the stream has passed it on; not on failure. For a pipe or socket that means the
+   * system has copied it, so the caller may reuse its memory (an in-memory stream may still hold
+   * the chunk itself then: do not recycle through one).
    */
   async write(chunks: Uint8Array | Uint8Array[], onWritten?: (chunk: Uint8Array) => void): Promise<void> {
     if (this.pending) await this.pending;

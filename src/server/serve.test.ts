@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,14 +8,17 @@ import { after, before, describe, test } from 'node:test';
 import { StreamInput } from '../distribute/stream-input.js';
 import { StreamOutput } from '../distribute/stream-output.js';
 import type { Transport } from '../distribute/transport.js';
+import { HashSink, printHash } from '../formats/hash.js';
 import { readVector } from '../formats/test-vectors.js';
 import { WireReader } from '../formats/wire.js';
 import { LocalStore } from '../store/local.js';
-import { ServeStore } from '../store/serve.js';
+import { BIG_CHUNK } from '../store/nar-dump-disk.js';
+import { openServeStore, ServeStore } from '../store/serve.js';
 import { ServeConnection } from '../store/serve-connection.js';
 import { readBuildResult, SERVE_MAGIC_2 } from '../store/serve-protocol.js';
 import { serveStore } from './serve.js';
 import { localServeBuilder } from './serve-build.js';
+import { REPO_ROOT } from './worker-test-support.js';
 
 const CAP = 'captures-nix-2.8';
 const probe = '/nix/store/rrbxlpzcalpix12vfflv7whqy53qb2h7-nix-remote-probe';
@@ -144,4 +148,30 @@ describe('serve protocol server', () => {
     assert.equal(await s.isValidPath(text), true);
     await s.close();
   });
+});
+
+test('tix-store --serve sends a big path read into recycled buffers intact (real pipes)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tix-serve-big-'));
+  try {
+    const root = join(dir, 'root');
+    const local = new LocalStore({ root, fsync: false, runtimeRoots: false });
+    // Random bytes over several pool-sized chunks: a buffer reused before the pipe took it would
+    // change the NAR that arrives.
+    const big = local.addTextToStoreSync('big.bin', randomBytes(3 * BIG_CHUNK + 4321), []);
+    const info = (await local.queryPathInfo(big))!;
+    await local.close();
+    const s = await openServeStore(
+      `exec://${join(REPO_ROOT, 'bin/tix-store')} --serve --store 'local?root=${root}'`,
+    );
+    try {
+      const h = new HashSink('sha256');
+      for await (const c of s.narFromPath(big)) h.update(c);
+      assert.equal(h.bytesSeen, info.narSize);
+      assert.equal(`sha256:${printHash(h.finish(), 'base16')}`, info.narHash);
+    } finally {
+      await s.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

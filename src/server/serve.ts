@@ -5,8 +5,10 @@
 import { sortedUniqueUtf8 } from '../formats/byte-order.js';
 import type { BasicDerivation } from '../formats/derivation.js';
 import { WireReader, WireWriter } from '../formats/wire.js';
+import { BufferPool } from '../store/buffer-pool.js';
 import { queryClosure } from '../store/closure.js';
 import { StoreError } from '../store/errors.js';
+import { BIG_CHUNK } from '../store/nar-dump-disk.js';
 import {
   readAddToStoreNarHeader,
   readBasicDerivation,
@@ -44,7 +46,8 @@ export interface ServeServerIo {
   pull: () => Promise<Uint8Array | null | undefined>;
   /** Called once the client hangs up, even while nobody reads; returns an unsubscribe. */
   onEnd?: (f: () => void) => () => void;
-  write(chunks: Uint8Array[]): Promise<void>;
+  /** Writes to the client; `onWritten` (if given) gets each chunk once the system has taken it. */
+  write(chunks: Uint8Array[], onWritten?: (chunk: Uint8Array) => void): Promise<void>;
   /** Build logs (the serve protocol sends them on stderr). */
   log(chunk: Uint8Array): void;
 }
@@ -124,7 +127,10 @@ export async function serveStore(store: Store, io: ServeServerIo, opts: ServeSer
         const path = await inp.string();
         if (!(await store.isValidPath(path)))
           throw new StoreError('INVALID_PATH', `path '${path}' is not valid`);
-        for await (const chunk of store.narFromPath(path)) await io.write([chunk]);
+        // Big files are read into recycled buffers, each given back once written.
+        const pool = new BufferPool(BIG_CHUNK, 16);
+        const give = (c: Uint8Array) => pool.give(c);
+        for await (const chunk of store.narFromPath(path, { pool })) await io.write([chunk], give);
         break;
       }
       case ServeOp.ImportPaths: {
