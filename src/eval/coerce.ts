@@ -7,7 +7,7 @@ import { canonPath } from './paths.js';
 import type { Pos } from './source.js';
 import type { EvalState } from './state.js';
 import { floatToString } from './text/float.js';
-import { Attrs, force, inlinable, NixFloat, NixPath, NixStr, showType, Thunk, type Value } from './value.js';
+import { Attrs, force, forceSlot, NixFloat, NixPath, NixStr, showType, Thunk, type Value } from './value.js';
 
 export interface CoerceOptions {
   copyToStore: boolean;
@@ -53,10 +53,7 @@ export function coerceToString(
     if (Array.isArray(v)) {
       let s = '';
       for (let i = 0; i < v.length; i++) {
-        const x = v[i]!;
-        const el = force(x);
-        // The forced element replaces its thunk in the list, as forceDeep does (see inlinable).
-        if (x !== el && inlinable(el)) v[i] = el;
+        const el = forceSlot(v, i);
         s += coerceToString(state, el, ctx, opts, pos);
         if (i < v.length - 1 && !(Array.isArray(el) && el.length === 0)) s += ' ';
       }

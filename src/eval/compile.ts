@@ -40,6 +40,7 @@ import {
   type Code,
   Env,
   force,
+  forceSlot,
   inlinable,
   joinLists,
   Lambda,
@@ -57,19 +58,6 @@ type Lazy = (env: Env) => Value | Thunk;
 /** Code making a thunk of `code`. */
 function thunkOf(code: Code): Lazy {
   return (env) => new Thunk(code, env);
-}
-
-/**
- * The value in `slots[i]`, forcing it. A thunk, once forced, is replaced there by its value: every
- * reader of the slot sees the same value, and the thunk, no longer held by a long-lived set, can
- * be collected while still young instead of being copied into the old generation.
- */
-function forceSlot(slots: (Value | Thunk)[], i: number, pos?: Pos): Value {
-  const x = slots[i]!;
-  if (!(x instanceof Thunk)) return x;
-  const v = x.force(pos);
-  if (inlinable(v)) slots[i] = v;
-  return v;
 }
 
 /** forceSlot for the one value of an Env made by Env.one. */

@@ -240,6 +240,20 @@ export function inlinable(v: Value): boolean {
   return !(v instanceof Lambda || v instanceof PrimOp || v instanceof PrimOpApp);
 }
 
+/**
+ * The value in `slots[i]`, forcing it. A thunk, once forced, is replaced there by its value (where
+ * inlinable allows): every reader of the slot sees the same value, and the thunk, no longer held
+ * by a long-lived set or list, can be collected while still young instead of being copied into the
+ * old generation.
+ */
+export function forceSlot(slots: (Value | Thunk)[], i: number, pos?: Pos): Value {
+  const x = slots[i]!;
+  if (!(x instanceof Thunk)) return x;
+  const v = x.force(pos);
+  if (inlinable(v)) slots[i] = v;
+  return v;
+}
+
 /** A thunk already holding its value. */
 export function valueThunk(v: Value): Thunk {
   const t = new Thunk(BLACKHOLE, null);

@@ -18,7 +18,7 @@ import { forceAttrs, forceBool, forceList, forceStringCtx, forceStringNoCtx } fr
 import { fromBytes, type Pos, toBytes } from '../source.js';
 import type { BuiltinDef, ConstDef, EvalState } from '../state.js';
 import { toJsonString } from '../text/strings.js';
-import { force, inlinable, Thunk, type Value } from '../value.js';
+import { force, forceSlot, type Thunk, type Value } from '../value.js';
 import { derivationLambda, type StrictResult, strictAttrs } from './derivation-wrapper.js';
 
 /** outputHash with outputHashAlgo; a bad one fails with no position, as in Nix 2.8. */
@@ -181,12 +181,8 @@ function derivationStrict(state: EvalState, hasher: Hasher, arg: Value | Thunk, 
         }
       } else if (key === 'args') {
         const list = forceList(t, pos);
-        for (let k = 0; k < list.length; k++) {
-          const e = list[k]!;
-          args.push(coerceToString(state, e, ctx, ENV_OPTS, namePos));
-          // The forced argument replaces its thunk in the list (see inlinable): strings, mostly.
-          if (e instanceof Thunk && e.c === null && inlinable(e.v)) list[k] = e.v;
-        }
+        for (let k = 0; k < list.length; k++)
+          args.push(coerceToString(state, forceSlot(list, k, namePos), ctx, ENV_OPTS, namePos));
       } else if (json) {
         if (key === '__structuredAttrs') continue;
         json.set(key, toJSON(state, t, ctx, pos));

@@ -3,7 +3,7 @@
 import { addAttrTrace } from '../attr-errors.js';
 import { callClosure, callFunction } from '../ops.js';
 import type { Pos } from '../source.js';
-import { Attrs, Env, force, inlinable, Lambda, PrimOp, Thunk, type Value } from '../value.js';
+import { Attrs, Env, force, forceSlot, Lambda, PrimOp, Thunk, type Value } from '../value.js';
 
 export function call2(f: Value, a: Value | Thunk, b: Value | Thunk, pos?: Pos): Value {
   // `x: y: …` applied to two arguments: skip building the intermediate function value.
@@ -61,7 +61,7 @@ export function mkAttrs(entries: [string, Value | Thunk][]): Attrs {
  * Forces a value and everything inside it (lists and sets), depth first and in order, as Nix's
  * forceValueDeep does, detecting cycles. An error raised inside a set gets a "while evaluating
  * the attribute" frame per enclosing set, as forceValueDeep adds them. A thunk forced here gives
- * way to its value in its list or set where it may (inlinable), so that it can be collected.
+ * way to its value in its list or set where it may (forceSlot), so that it can be collected.
  */
 export function forceDeep(t: Value | Thunk): Value {
   const v = force(t);
@@ -82,15 +82,12 @@ export function forceDeep(t: Value | Thunk): Value {
     indexStack[top] = i + 1;
     const item = slots[i]!;
     let x: Value;
-    if (item instanceof Thunk) {
-      try {
-        x = item.force();
-      } catch (err) {
-        addDeepTraces(err, v, item);
-        throw err;
-      }
-      if (inlinable(x)) slots[i] = x;
-    } else x = item;
+    try {
+      x = forceSlot(slots, i);
+    } catch (err) {
+      addDeepTraces(err, v, item as Thunk);
+      throw err;
+    }
     if (Array.isArray(x)) {
       if (seen.has(x)) continue;
       seen.add(x);
