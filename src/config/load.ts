@@ -75,8 +75,7 @@ function readFileIfExists(path: string): string | undefined {
  * commands never look at.
  */
 function machineDefaults(confDir: string, pinned: Partial<DefaultContext> = {}): DefaultContext {
-  let cpuLevels = pinned.cpuLevels;
-  const { cpuLevels: _, ...rest } = pinned;
+  const { cpuLevels, ...rest } = pinned;
   return {
     confDir,
     uid: process.getuid?.() ?? 1000,
@@ -84,8 +83,7 @@ function machineDefaults(confDir: string, pinned: Partial<DefaultContext> = {}):
     cpus: availableParallelism(),
     kvm: canAccess('/dev/kvm'),
     get cpuLevels() {
-      cpuLevels ??= hostX86Levels();
-      return cpuLevels;
+      return cpuLevels ?? hostX86Levels(); // hostX86Levels reads the CPU once
     },
     ...rest,
   };

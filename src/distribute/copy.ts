@@ -1,8 +1,7 @@
 // Moving closures between stores, as Nix's copyPaths does: ask the destination once which paths
 // it has, then send the missing ones so that every path arrives after all its references (the
 // receiving store registers one path at a time and requires references to be valid already).
-import { BufferPool } from '../store/buffer-pool.js';
-import { BIG_CHUNK } from '../store/nar-dump-disk.js';
+import { recycledReadPool } from '../store/nar-dump-disk.js';
 import type { Store, ValidPathInfo } from '../store/store.js';
 
 /** The closure of `paths` under references, in `store`. */
@@ -106,9 +105,8 @@ export async function copyPaths(
   });
   const order = referencesFirst(infos);
   // Big files are read into recycled buffers, which a destination that sends them on (a remote
-  // store) gives back once written: a large copy then touches a few megabytes of fresh memory,
-  // not its whole size.
-  const pool = new BufferPool(BIG_CHUNK, 16);
+  // store) gives back once written.
+  const pool = recycledReadPool();
   const items = order.map((p) => ({
     info: { ...infos.get(p)!, ultimate: false },
     nar: () => src.narFromPath(p, { pool }),

@@ -52,7 +52,7 @@ const HEX_VALUE = new Uint8Array(128);
 for (let i = 0; i < 16; i++) HEX_VALUE['0123456789abcdef'.charCodeAt(i)] = i;
 
 export function hashBytes(algo: HashAlgo, data: Uint8Array | string): Hash {
-  const one = oneShotFn ?? oneShot();
+  const one = oneShot();
   if (one === null) return { algo, digest: new Uint8Array(createHash(algo).update(data).digest()) };
   const hex = one(algo, data, 'hex');
   const digest = new Uint8Array(hex.length >> 1);
@@ -64,7 +64,7 @@ export function hashBytes(algo: HashAlgo, data: Uint8Array | string): Hash {
 
 /** The digest as lowercase hex, without the bytes in between (store paths hash hex fingerprints). */
 export function hashBase16(algo: HashAlgo, data: Uint8Array | string): string {
-  const one = oneShotFn ?? oneShot();
+  const one = oneShot();
   if (one === null) return createHash(algo).update(data).digest('hex');
   return one(algo, data, 'hex');
 }

@@ -5,10 +5,9 @@
 import { sortedUniqueUtf8 } from '../formats/byte-order.js';
 import type { BasicDerivation } from '../formats/derivation.js';
 import { WireReader, WireWriter } from '../formats/wire.js';
-import { BufferPool } from '../store/buffer-pool.js';
 import { queryClosure } from '../store/closure.js';
 import { StoreError } from '../store/errors.js';
-import { BIG_CHUNK } from '../store/nar-dump-disk.js';
+import { recycledReadPool } from '../store/nar-dump-disk.js';
 import {
   readAddToStoreNarHeader,
   readBasicDerivation,
@@ -128,7 +127,7 @@ export async function serveStore(store: Store, io: ServeServerIo, opts: ServeSer
         if (!(await store.isValidPath(path)))
           throw new StoreError('INVALID_PATH', `path '${path}' is not valid`);
         // Big files are read into recycled buffers, each given back once written.
-        const pool = new BufferPool(BIG_CHUNK, 16);
+        const pool = recycledReadPool();
         const give = (c: Uint8Array) => pool.give(c);
         for await (const chunk of store.narFromPath(path, { pool })) await io.write([chunk], give);
         break;

@@ -18,8 +18,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { BufferPool } from '../store/buffer-pool.js';
-import { BIG_CHUNK } from '../store/nar-dump-disk.js';
+import { BIG_CHUNK, recycledReadPool } from '../store/nar-dump-disk.js';
 import { openStore } from '../store/open.js';
 import { peerCredAvailable } from './peercred.js';
 import {
@@ -284,7 +283,7 @@ test('tix copies paths both ways with a real nix-daemon (socket and --stdio)', {
       for (const [i, to] of [remote, stdio].entries()) {
         const big = await local.addTextToStore(`big-${i}`, randomBytes(3 * BIG_CHUNK + 999), []);
         const info = (await local.queryPathInfo(big))!;
-        const pool = new BufferPool(BIG_CHUNK, 16);
+        const pool = recycledReadPool();
         if (i === 0) await to.addToStoreNar(info, local.narFromPath(big, { pool }), { pool });
         else await to.addMultipleToStore!([{ info, nar: () => local.narFromPath(big, { pool }) }], { pool });
         assert.equal((await remote.queryPathInfo(big))?.narHash, info.narHash);

@@ -18,7 +18,7 @@ import {
 } from 'node:fs';
 import { type Hash, type HashAlgo, HashSink } from '../formats/hash.js';
 import { FRAMED, padded } from '../formats/nar-tokens.js';
-import type { BufferPool } from './buffer-pool.js';
+import { BufferPool } from './buffer-pool.js';
 import { StoreError } from './errors.js';
 
 export type FileType = 'regular' | 'directory' | 'symlink' | 'unknown';
@@ -88,6 +88,15 @@ const BIG_FILE = 4 * 1024 * 1024;
 export const BIG_CHUNK = 2 * 1024 * 1024;
 /** Reads in flight on a big file (16 MiB): enough to keep a fast disk busy while the consumer works. */
 const READ_AHEAD = 8;
+
+/**
+ * A pool for dumpPath's big-file reads whose consumer gives each chunk back once it has sent it
+ * on: it keeps what the reads in flight and the chunks being written need, so that a large NAR
+ * touches a few megabytes of fresh memory instead of its whole size.
+ */
+export function recycledReadPool(): BufferPool {
+  return new BufferPool(BIG_CHUNK, 2 * READ_AHEAD);
+}
 
 /** The contents of a big regular file, left to the consumer to read from `fd` (open until resumed). */
 interface BigFile {

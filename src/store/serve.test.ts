@@ -6,10 +6,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseDerivation } from '../formats/derivation.js';
 import { readVector } from '../formats/test-vectors.js';
-import { BufferPool } from './buffer-pool.js';
 import { StoreError } from './errors.js';
 import { LocalStore } from './local.js';
-import { BIG_CHUNK } from './nar-dump-disk.js';
+import { BIG_CHUNK, recycledReadPool } from './nar-dump-disk.js';
 import { openServeStore, type ServeStore } from './serve.js';
 
 const skip = existsSync('/usr/bin/nix-store') ? undefined : 'needs Nix 2.8 (nix-store)';
@@ -75,7 +74,7 @@ describe('ServeStore against a real nix-store --serve --write (chroot store)', {
       // change the NAR, and nix-store would refuse it (hash mismatch).
       const big = local.addTextToStoreSync('big.bin', randomBytes(3 * BIG_CHUNK + 12345), []);
       const info = (await local.queryPathInfo(big))!;
-      const pool = new BufferPool(BIG_CHUNK, 16);
+      const pool = recycledReadPool();
       await store.addToStoreNar(info, local.narFromPath(big, { pool }), { pool });
       assert.equal((await store.queryPathInfo(big))?.narHash, info.narHash);
       assert.ok(pool.free >= 3, `${pool.free} buffers back in the pool`);
