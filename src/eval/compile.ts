@@ -418,29 +418,30 @@ class Compiler {
     }
     return (env) => {
       let v = base(env);
-      // Position of the last attribute found, for the "while evaluating the attribute" frame.
-      let found: Pos | undefined;
+      // The set and name of the last attribute found, for the "while evaluating the attribute"
+      // frame: its position is only looked up on error.
+      let foundIn: Attrs | undefined;
+      let foundName = '';
       const shown: string[] = [];
       try {
         for (const n of names) {
           const name = typeof n === 'string' ? n : forceStringNoCtx(n(env), p);
           if (staticPath === undefined) shown.push(name);
-          if (def) {
-            if (!(v instanceof Attrs)) return def(env);
-            const j = v.m.indexOf(name);
-            if (j < 0) return def(env);
-            found = v.pos?.get(name);
-            v = forceSlot(v.m.vals, j);
-          } else {
-            if (!(v instanceof Attrs)) throw typeError(v, 'a set', p);
-            const j = v.m.indexOf(name);
-            if (j < 0) throw missingAttr(name, v, p);
-            found = v.pos?.get(name);
-            v = forceSlot(v.m.vals, j);
+          if (!(v instanceof Attrs)) {
+            if (def) return def(env);
+            throw typeError(v, 'a set', p);
           }
+          const j = v.m.indexOf(name);
+          if (j < 0) {
+            if (def) return def(env);
+            throw missingAttr(name, v, p);
+          }
+          foundIn = v;
+          foundName = name;
+          v = forceSlot(v.m.vals, j);
         }
       } catch (err) {
-        throw addAttrTrace(err, staticPath ?? shown.join('.'), found);
+        throw addAttrTrace(err, staticPath ?? shown.join('.'), foundIn?.pos?.get(foundName));
       }
       return v;
     };

@@ -48,6 +48,15 @@ export interface InstantiatedDerivation {
   moduloBase16: string;
 }
 
+/**
+ * `s`, flattened. A string built with `+=` is a tree of its pieces, which each hash of a text
+ * holding it walks and copies again; reading a character joins the pieces once, in place.
+ */
+function flat(s: string): string {
+  s.charCodeAt(0);
+  return s;
+}
+
 /** True if the strings are in strictly increasing byte order. */
 function sortedUniqueAlready(items: string[]): boolean {
   for (let i = 1; i < items.length; i++) if (compareUtf8(items[i - 1]!, items[i]!) >= 0) return false;
@@ -119,15 +128,15 @@ export function instantiateDerivation(drv: NewDerivation, opts: InstantiateOptio
     seg += `${i === 0 ? '("' : ',("'}${escapeATerm(k)}","`;
     const o = outputs.length === 1 ? (outputs[0] === k ? 0 : -1) : outputs.indexOf(k);
     if (o >= 0) {
-      tailSegs.push(seg);
+      tailSegs.push(flat(seg));
       envOutput.push(o);
       seg = '")';
     } else seg += `${escapeATerm(envVals[i]!)}")`;
   }
-  tailSegs.push(`${seg}])`);
+  tailSegs.push(flat(`${seg}])`));
 
   const hasInputs = drv.inputDrvs.length > 0;
-  const moduloInputs = hasInputs ? moduloInputsText(drv, opts.inputHashBase16) : '';
+  const moduloInputs = hasInputs ? flat(moduloInputsText(drv, opts.inputHashBase16)) : '';
 
   const outputPaths: string[] = new Array(outputs.length);
   if (fixed !== undefined) {
