@@ -640,8 +640,12 @@ class Compiler {
   }
 
   private compileBin(op: string, le: Expr, re: Expr, off: number, scope: Scope): Code {
+    // `a > b` and `a <= b` are calls of `__lessThan b a` in Nix 2.8, which binds (and reports
+    // undefined) the right operand's variables first.
+    const swapped = op === '>' || op === '<=';
+    const r0 = swapped ? this.compile(re, scope) : undefined;
     const l = this.compile(le, scope);
-    const r = this.compile(re, scope);
+    const r = r0 ?? this.compile(re, scope);
     const p = this.pos(off);
     switch (op) {
       case '==':
@@ -705,9 +709,12 @@ class Compiler {
       case '//':
         return (env) => updateAttrs(forceAttrs(l(env), p), forceAttrs(r(env), p));
       case '++':
+        // Both operands are evaluated before either is checked to be a list, as in Nix 2.8.
         return (env) => {
-          const a = forceList(l(env), p);
-          const b = forceList(r(env), p);
+          const x = l(env);
+          const y = r(env);
+          const a = forceList(x, p);
+          const b = forceList(y, p);
           if (a.length === 0) return b;
           if (b.length === 0) return a;
           return joinLists(a, b);

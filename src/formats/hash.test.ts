@@ -92,17 +92,15 @@ test('malformed hashes are FormatError BAD_HASH worded as Nix 2.8', () => {
       /^invalid base-16 hash 'ede9e56f/,
     ],
     ['sha256-8OTC92xYkW7CWPJGhRvqCR0U1CR6L8PhhpRGGxgW', /^invalid SRI hash '8OTC92xY/],
-    [
-      'sha256-8OTC92xYkW7CWPJGhRvqCR0U1CR6L8PhhpRG.xgW4Ts=',
-      /SRI hash '8OTC92xYkW7CWPJGhRvqCR0U1CR6L8PhhpRG\.xgW4Ts='/,
-    ],
+    ['sha256-8OTC92xYkW7CWPJGhRvqCR0U1CR6L8PhhpRG.xgW4Ts=', /^invalid character in Base64 string: ''$/],
     ['sha1-8OTC92xYkW7CWPJGhRvqCR0U1CR6L8PhhpRGGxgW4Ts=', /^invalid SRI hash '8OTC92xY/],
     [
       'sha256:14ml5q1qvx7y3d0n2d1n0j2gdj4s0z54pfj6iwvgnn038ipybsgd',
       /^hash 'sha256:14ml5q1q\w+' should have type 'sha1'$/,
       { algo: 'sha1' },
     ],
-    ['sha256:!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!', /base-64 hash '!!!!/],
+    // 2.8 formats the refused character with '%c', which prints nothing.
+    ['sha256:!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!', /^invalid character in Base64 string: ''$/],
   ];
   for (const [text, message, opts] of cases) {
     assert.throws(

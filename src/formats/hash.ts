@@ -156,7 +156,13 @@ function decodeDigest(rest: string, algo: HashAlgo, sri: boolean): Uint8Array {
     }
   }
   if (sri || rest.length === Math.ceil(size / 3) * 4) {
-    const d = fromBase64(rest, 'BAD_HASH', `${sri ? 'SRI' : 'base-64'} hash '${rest}'`);
+    let d: Uint8Array;
+    try {
+      d = fromBase64(rest, 'BAD_HASH', `${sri ? 'SRI' : 'base-64'} hash '${rest}'`);
+    } catch {
+      // Nix 2.8's words, where its format of the refused character ('%c') always prints nothing.
+      throw new FormatError('BAD_HASH', "invalid character in Base64 string: ''");
+    }
     if (d.length !== size)
       throw new FormatError('BAD_HASH', `invalid ${sri ? 'SRI' : 'base-64'} hash '${rest}'`);
     return d;

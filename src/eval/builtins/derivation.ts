@@ -8,7 +8,7 @@ import { type Derivation, parseDerivation } from '../../formats/derivation.js';
 import { hashDerivationModuloBase16 } from '../../formats/derivation-hash.js';
 import { instantiateDerivation, type NewDerivation } from '../../formats/derivation-instantiate.js';
 import { FormatError } from '../../formats/errors.js';
-import { type Hash, hashBytes, parseHash, printHash } from '../../formats/hash.js';
+import { hashBytes } from '../../formats/hash.js';
 import { toNix32 } from '../../formats/nix32.js';
 import { missingAttrFor } from '../attr-errors.js';
 import { coerceToString } from '../coerce.js';
@@ -20,23 +20,7 @@ import type { BuiltinDef, ConstDef, EvalState } from '../state.js';
 import { toJsonString } from '../text/strings.js';
 import { force, forceSlot, type Thunk, type Value } from '../value.js';
 import { derivationLambda, type StrictResult, strictAttrs } from './derivation-wrapper.js';
-
-/** outputHash with outputHashAlgo; a bad one fails with no position, as in Nix 2.8. */
-function parseOutputHash(state: EvalState, text: string, algo: string): Hash {
-  // An outputHashAlgo that names no algorithm counts as none (2.8's parseHashTypeOpt).
-  const a = algo === 'md5' || algo === 'sha1' || algo === 'sha256' || algo === 'sha512' ? algo : undefined;
-  if (text === '') {
-    if (a === undefined) throw new NixEvalError('DERIVATION', 'empty hash requires explicit hash type');
-    const zero: Hash = { algo: a, digest: new Uint8Array(hashBytes(a, '').digest.length) };
-    state.trace(`warning: found empty hash, assuming '${printHash(zero, 'sri')}'`);
-    return zero;
-  }
-  try {
-    return parseHash(text, { algo: a });
-  } catch (e) {
-    throw new NixEvalError('DERIVATION', (e as Error).message);
-  }
-}
+import { hashAllowEmpty } from './hash-arg.js';
 
 export function registerDerivation(state: EvalState, defs: BuiltinDef[], consts: ConstDef[]): void {
   const hasher = hasherOf(state);
@@ -266,7 +250,8 @@ function derivationStrict(state: EvalState, hasher: Hasher, arg: Value | Thunk, 
         namePos,
       );
     }
-    fixed = { method: method ?? 'flat', hash: parseOutputHash(state, outputHash, outputHashAlgo) };
+    // A bad hash fails with no position, as in Nix 2.8.
+    fixed = { method: method ?? 'flat', hash: hashAllowEmpty(state, outputHash, outputHashAlgo) };
   }
 
   // The env: the attributes' entries and the outputs' (which win), merged in byte order.

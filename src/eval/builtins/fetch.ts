@@ -2,7 +2,7 @@
 // and fails clearly for anything else), fetchMercurial with the system's hg (fetch-hg.ts);
 // fetchTree (flakes) is refused.
 import { FormatError } from '../../formats/errors.js';
-import { parseHash } from '../../formats/hash.js';
+import { printHash } from '../../formats/hash.js';
 import { coerceToString } from '../coerce.js';
 import { NixEvalError } from '../errors.js';
 import { REV as HG_REV } from '../fetch-hg.js';
@@ -12,6 +12,7 @@ import type { Pos } from '../source.js';
 import { fromBytes, toBytes } from '../source.js';
 import type { BuiltinDef, EvalState } from '../state.js';
 import { Attrs, force, NixStr, type Thunk, type Value } from '../value.js';
+import { hashAllowEmpty } from './hash-arg.js';
 
 function storeString(p: string): Value {
   const b = toBytes(p);
@@ -19,14 +20,24 @@ function storeString(p: string): Value {
 }
 
 /** The argument as { url, name?, sha256? } (a bare string is the url). */
-function urlArgs(t: Value | Thunk, who: string, pos?: Pos): { url: string; name?: string; sha256?: string } {
+function urlArgs(
+  state: EvalState,
+  t: Value | Thunk,
+  who: string,
+  pos?: Pos,
+): { url: string; name?: string; sha256?: string } {
   const v = force(t);
   if (!(v instanceof Attrs)) return { url: forceStringNoCtx(v, pos) };
   const out: { url?: string; name?: string; sha256?: string } = {};
   for (const [k, x] of v.m) {
     if (k === 'url') out.url = forceStringNoCtx(x, pos);
     else if (k === 'name') out.name = forceStringNoCtx(x, pos);
-    else if (k === 'sha256') out.sha256 = forceStringNoCtx(x, pos);
+    // The expected hash is read (an empty one warned about) before anything is fetched, as in 2.8.
+    else if (k === 'sha256')
+      out.sha256 = printHash(
+        hashAllowEmpty(state, fromBytes(forceStringNoCtx(x, pos)), 'sha256', pos),
+        'sri',
+      );
     else throw new NixEvalError('TYPE', `unsupported argument '${k}' to '${who}'`, pos);
   }
   if (out.url === undefined) throw new NixEvalError('TYPE', `'url' argument required`, pos);
@@ -57,10 +68,8 @@ export function registerFetch(state: EvalState, defs: BuiltinDef[]): void {
     }
   };
   const fetchUrl = (who: string, unpack: boolean) => (args: (Value | Thunk)[], pos: Pos | undefined) => {
-    const a = urlArgs(args[0]!, who, pos);
-    const opts = { unpack, name: a.name && fromBytes(a.name), sha256: a.sha256 && fromBytes(a.sha256) };
-    // The expected hash is parsed before anything is fetched, as in Nix 2.8.
-    if (opts.sha256) wrap(a.url, pos, () => parseHash(opts.sha256!, { algo: 'sha256' }));
+    const a = urlArgs(state, args[0]!, who, pos);
+    const opts = { unpack, name: a.name && fromBytes(a.name), sha256: a.sha256 };
     return storeString(wrap(a.url, pos, () => io.fetchUrl(fromBytes(a.url), opts)));
   };
   defs.push({ name: 'fetchurl', arity: 1, fn: fetchUrl('fetchurl', false) });

@@ -18,6 +18,7 @@ import { notInSearchPath, parseSearchPathEntry } from '../search-path.js';
 import { bytesOf, fromBytes, type Pos, toBytes } from '../source.js';
 import type { BuiltinDef, ConstDef, EvalState } from '../state.js';
 import { Attrs, force, isFunction, NixPath, NixStr, showType, type Thunk, type Value } from '../value.js';
+import { hashAllowEmpty } from './hash-arg.js';
 import { parseHashAlgoArg } from './strings.js';
 import { mkAttrs } from './util.js';
 
@@ -249,7 +250,9 @@ export function registerFiles(state: EvalState, defs: BuiltinDef[], consts: Cons
       else if (k === 'name') name = forceStringNoCtx(v, at);
       else if (k === 'filter') filter = force(v);
       else if (k === 'recursive') recursive = forceBool(v, at);
-      else if (k === 'sha256') sha256 = forceStringNoCtx(v, at);
+      // Read (and an empty one warned about) with the arguments, as 2.8 does.
+      else if (k === 'sha256')
+        sha256 = printHash(hashAllowEmpty(state, forceStringNoCtx(v, at), 'sha256', at), 'sri');
       else throw new NixEvalError('TYPE', `unsupported argument '${k}' to 'addPath'`, at);
     }
     if (path === undefined) throw new NixEvalError('TYPE', "'path' required", pos);
