@@ -2,6 +2,7 @@
 // the "while evaluating the attribute" trace frame.
 import { NixEvalError } from './errors.js';
 import type { Pos } from './source.js';
+import { printAttrName } from './text/strings.js';
 import { type Attrs, setPos } from './value.js';
 
 /** The file name of the `derivation` function's text (Nix 2.8's, which tix's wrapper keeps). */
@@ -26,7 +27,8 @@ export function addAttrTrace(err: unknown, path: string, pos: Pos | undefined, a
  * where the set was written, with the call as a frame, or at the call for a set without a position.
  */
 export function missingAttrFor(name: string, builtin: string, set: Attrs, pos?: Pos): NixEvalError {
-  const msg = `attribute '${name}' missing for call to '${builtin}'`;
+  // The name as Nix 2.8 prints a symbol here: quoted unless it is an identifier.
+  const msg = `attribute '${printAttrName(name)}' missing for call to '${builtin}'`;
   const at = setPos(set);
   if (at === undefined) return new NixEvalError('MISSING_ATTR', msg, pos);
   return new NixEvalError('MISSING_ATTR', msg, at).addTrace(pos, `while invoking '${builtin}'`);
