@@ -10,22 +10,11 @@ import { derivationToJson, printDerivationsJson } from './derivation-json.js';
 import { FormatError } from './errors.js';
 import { parseHash } from './hash.js';
 import { parseNarInfo } from './narinfo.js';
+import { mulberry32 as prng } from './prng.js';
 import { parseStorePath } from './store-path.js';
 import { readVector, roundTripDrvVectors, vectorPath } from './test-vectors.js';
 
 const SOAK = process.env.TIX_SOAK === '1';
-
-/** mulberry32: small, fast, deterministic. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function dictionary(): Uint8Array[] {
   const text = readVector('derivation/fuzz-seeds/derivations.dict').toString('utf8');

@@ -7,24 +7,13 @@ import { it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { FormatError } from './errors.js';
 import { narFromBytesTree, narTreeSink, parseNar } from './nar.js';
+import { mulberry32Int as prng } from './prng.js';
 
 function vectorsDir(): string {
   if (process.env.TIX_VECTORS) return process.env.TIX_VECTORS;
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
   return join(dir, '..', 'shared', 'vectors');
-}
-
-/** mulberry32: small deterministic PRNG. */
-function prng(seed: number): (n: number) => number {
-  let a = seed >>> 0;
-  return (n) => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) % n) | 0;
-  };
 }
 
 function corpus(): Uint8Array[] {
