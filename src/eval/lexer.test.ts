@@ -7,7 +7,7 @@ import { Source } from './source.js';
 function show(text: string): string {
   return lex(new Source('/f.nix', text))
     .map((t) => {
-      if (t.k === 'LEXERR') return `LEXERR:${t.err!.e.message}@${t.off}`;
+      if (t.k === 'LEXERR') return `LEXERR:${t.err!.message}@${t.off}`;
       return t.k === t.v ? t.k : `${t.k}:${t.v}`;
     })
     .join(' ');
@@ -76,8 +76,10 @@ test('paths, search paths and URIs', () => {
     ['~/a', 'HPATH:~/a PATH_END: EOF:'],
     ['~/${x}', 'HPATH:~/ ${ ID:x } PATH_END: EOF:'],
     ['./a/${b}/c', 'PATH:./a/ ${ ID:b } STR:/c PATH_END: EOF:'],
-    ['./a/', 'PATH:./a/ LEXERR:path has a trailing slash@4'],
-    ['../a/b/', 'PATH:../a/b/ LEXERR:path has a trailing slash@7'],
+    // At a character the trailing slash is reported there, at the end of the file at the path.
+    ['./a/ ', 'PATH:./a/ LEXERR:path has a trailing slash@4'],
+    ['./a/', 'PATH:./a/ LEXERR:path has a trailing slash@0'],
+    ['../a/b/', 'PATH:../a/b/ LEXERR:path has a trailing slash@0'],
     ['<nixpkgs/x>', 'SPATH:<nixpkgs/x> EOF:'],
     ['< nixpkgs', '< ID:nixpkgs EOF:'],
     ['https://x.org/p?q=1', 'URI:https://x.org/p?q=1 EOF:'],
@@ -86,6 +88,28 @@ test('paths, search paths and URIs', () => {
     ['x:y', 'URI:x:y EOF:'],
     ['f:x:1', 'URI:f:x:1 EOF:'],
   ]);
+});
+
+test("a path's text goes on in lexer.l's pieces: {PATH}, {PATH_SEG} or {PATH_CHAR}+", () => {
+  check([
+    ['/a//b', 'PATH:/a/ STR:/b PATH_END: EOF:'],
+    ['/tix/case//m//more', 'PATH:/tix/case/ STR:/m/ STR:/more PATH_END: EOF:'],
+    ['/a///', 'PATH:/a/ STR:/ STR:/ LEXERR:path has a trailing slash@4'],
+    ['a/${x}//c.d/e', 'PATH:a/ ${ ID:x } STR:/ STR:/c.d/e PATH_END: EOF:'],
+    ['a/${x}c/${y}', 'PATH:a/ ${ ID:x } STR:c/ ${ ID:y } PATH_END: EOF:'],
+  ]);
+  // PATH_END is where Nix 2.8's lexer puts it back: at the last token before the character that
+  // ends the path, or at the end of the file the lexeme before that (a run of whitespace too).
+  const pathEnd = (text: string) => lex(new Source('/f.nix', text)).find((t) => t.k === 'PATH_END')!.off;
+  const cases: [string, number][] = [
+    ['(/a//b)', 4],
+    ['(/a//b', 1],
+    ['[ /a/b', 1],
+    ['[ /a/${"x"}', 9],
+    ['[ /a/${"x" }', 10],
+    ['[ /a/${"x"}b', 10],
+  ];
+  for (const [text, off] of cases) assert.equal(pathEnd(text), off, JSON.stringify(text));
 });
 
 test('comments and line ends', () => {
@@ -124,6 +148,8 @@ test('an unexpected end of file is where Nix 2.8 reports it: the last lexeme', (
     ["''", 0],
     ["'' abc", 2],
     ['"${x}', 4],
+    ['"${x}a$', 6],
+    ['[ /a/b', 1],
   ];
   for (const [text, off] of cases) assert.equal(eof(text), off, JSON.stringify(text));
 });
@@ -133,5 +159,12 @@ test('strings', () => {
     ['"a${b}c"', 'STR_OPEN:" STR:a ${ ID:b } STR:c STR_CLOSE:" EOF:'],
     ["''\n  a\n''", "IND_OPEN:'' IND_STR:  a\n IND_CLOSE:'' EOF:"],
     ["'' a''", "IND_OPEN:'' IND_STR: a IND_CLOSE:'' EOF:"],
+    // A piece cut by the end of the file is a token of its own: a lone `$`, `\` or `$\`.
+    ['"a$', 'STR_OPEN:" STR:a STR:$ EOF:'],
+    ['"a\\', 'STR_OPEN:" STR:a STR:\\ EOF:'],
+    ['"a$\\', 'STR_OPEN:" STR:a STR:$\\ EOF:'],
+    ['"$', 'STR_OPEN:" STR:$ EOF:'],
+    ['"a$$', 'STR_OPEN:" STR:a$$ EOF:'],
+    ['"a\\$', 'STR_OPEN:" STR:a$ EOF:'],
   ]);
 });

@@ -27,9 +27,9 @@ export interface Token {
   /** Token text (unescaped for string parts). */
   v: string;
   off: number;
-  /** On the LEXERR token that ends a source the lexer refused: the refusal, and the index of the
-   *  token being read when it happened (the parser reports it once it gets that far). */
-  err?: { e: NixEvalError; from: number };
+  /** On the LEXERR token that ends a source the lexer refused: the refusal, which the parser
+   *  reports once it reads that token (Nix's parser asks for tokens one at a time). */
+  err?: NixEvalError;
 }
 
 /** The keywords, each its own token kind. */
@@ -110,7 +110,7 @@ export function lex(src: Source): Token[] {
   } catch (e) {
     if (!(e instanceof NixEvalError)) throw e;
     const off = e.pos?.off ?? src.text.length;
-    toks.push({ k: 'LEXERR', v: '', off, err: { e, from: Math.max(0, toks.length - 1) } });
+    toks.push({ k: 'LEXERR', v: '', off, err: e });
   }
   return toks;
 }
@@ -129,12 +129,14 @@ function lexInto(src: Source, toks: Token[]): void {
   let i = 0;
   // End of the run of path characters that starts at or before `i` (see below).
   let runEnd = 0;
+  // In path mode: where the lexeme before the path's last token starts (see lexPath).
+  let pathBefore = 0;
   const hasCR = text.indexOf('\r') >= 0;
   while (true) {
     if (mode !== CODE) {
       if (mode === STR) i = lexStr(text, i, toks, stack);
       else if (mode === IND) i = lexInd(text, i, toks, stack);
-      else i = lexPath(src, i, toks, stack);
+      else i = lexPath(src, i, toks, { stack, before: pathBefore });
       if (i < 0) return;
       mode = stack[stack.length - 1]!;
       continue;
@@ -222,6 +224,9 @@ function lexInto(src: Source, toks: Token[]): void {
           i++;
           continue;
         case 125 /* } */:
+          if (stack.length > 1 && stack[stack.length - 2] === PATH) {
+            pathBefore = lastLexemeStart(text, triviaStart, i, lastTokenOffset(toks));
+          }
           add(toks, '}', '}', i);
           i++;
           if (stack.length > 1) {
@@ -295,9 +300,11 @@ function lexInto(src: Source, toks: Token[]): void {
       i += len;
       continue;
     }
+    const before = lastTokenOffset(toks);
     i += lexSlow(text, i, toks);
     const t = toks[toks.length - 1]!;
     if (t.k === 'PATH' || t.k === 'HPATH') {
+      pathBefore = lastLexemeStart(text, triviaStart, t.off, before);
       stack.push(PATH);
       mode = PATH;
     }
@@ -329,17 +336,25 @@ function lastTokenOffset(toks: Token[]): number {
  * every rule), or at the start of an empty text.
  */
 function eofOffset(text: string, i: number, toks: Token[]): number {
-  const n = text.length;
-  let at = lastTokenOffset(toks);
-  while (i < n) {
+  return lastLexemeStart(text, i, text.length, lastTokenOffset(toks));
+}
+
+/**
+ * Where the last lexeme of the trivia text[from, to) starts (a run of whitespace, a comment), or
+ * `token` (where the token before them starts) when there is none.
+ */
+function lastLexemeStart(text: string, from: number, to: number, token: number): number {
+  let at = token;
+  let i = from;
+  while (i < to) {
     const c = text.charCodeAt(i);
     at = i;
     if (c === 32 || c === 10 || c === 9 || c === 13) {
-      while (i < n && /[ \t\r\n]/.test(text[i]!)) i++;
+      while (i < to && /[ \t\r\n]/.test(text[i]!)) i++;
     } else if (c === 35 /* # */) {
-      while (i < n && text[i] !== '\n' && text[i] !== '\r') i++;
+      while (i < to && text[i] !== '\n' && text[i] !== '\r') i++;
     } else {
-      // A block comment (skipTrivia stopped at the end of the text).
+      // A block comment (skipTrivia found its end).
       i = text.indexOf('*/', i + 2) + 2;
     }
   }
@@ -432,31 +447,28 @@ function lexSlow(text: string, i: number, toks: Token[]): number {
 function lexStr(text: string, i: number, toks: Token[], stack: number[]): number {
   const n = text.length;
   let j = i;
+  let lone = false;
   while (j < n) {
     const c = text.charCodeAt(j);
     if (c === 34 /* " */) break;
-    if (c === 92 /* \ */) {
-      j += 2;
-      continue;
-    }
-    if (c === 36 /* $ */) {
+    // The end of the piece at j: a character, an escape `\X`, `$X`, `$\X`, or a `$` before `"`.
+    let end = j + 1;
+    if (c === 92 /* \ */) end = j + 2;
+    else if (c === 36 /* $ */) {
       const d = text.charCodeAt(j + 1);
       if (d === 123 /* { */) break;
-      if (d === 92) {
-        j++;
-        continue;
-      }
-      if (d === 34) {
-        j++;
-        continue;
-      }
-      j += 2;
-      continue;
+      end = d === 34 ? j + 1 : d === 92 ? j + 3 : j + 2;
     }
-    j++;
+    lone = end > n;
+    if (lone) break;
+    j = end;
   }
-  if (j > n) j = n;
   if (j > i) add(toks, 'STR', unescapeStr(text.slice(i, j)), i);
+  if (lone) {
+    // A piece cut by the end of the file (a lone `$`, `\` or `$\`) is a token of its own.
+    add(toks, 'STR', text.slice(j), j);
+    j = n;
+  }
   if (j >= n) {
     // The parser reports the end of file inside the string, as Nix's grammar does.
     add(toks, 'EOF', '', lastTokenOffset(toks));
@@ -530,30 +542,45 @@ function openInterpolation(toks: Token[], stack: number[], i: number): number {
   return i + 2;
 }
 
-/** Path mode (after a path's text, for its interpolations) from `i`: one token. */
-function lexPath(src: Source, i: number, toks: Token[], stack: number[]): number {
+/**
+ * Path mode (after a path's text, for its interpolations) from `i`: one token. `before` is where
+ * the lexeme before the path's first token, or before an interpolation's closing `}`, starts.
+ */
+function lexPath(src: Source, i: number, toks: Token[], opts: { stack: number[]; before: number }): number {
   const text = src.text;
-  const n = text.length;
   if (text.charCodeAt(i) === 36 && text.charCodeAt(i + 1) === 123) {
-    return openInterpolation(toks, stack, i);
+    return openInterpolation(toks, opts.stack, i);
   }
-  let j = i;
-  while (j < n) {
-    const c = text.charCodeAt(j);
-    if ((CLASS[c]! & PATH_CHAR) === 0 && c !== 47 /* / */) break;
-    j++;
-  }
+  const j = pathPieceEnd(text, i);
   if (j > i) {
     add(toks, 'STR', text.slice(i, j), i);
     return j;
   }
-  const prev = toks[toks.length - 1]!;
-  if (prev.k !== '}' && prev.v.endsWith('/')) {
-    throw new NixEvalError('PARSE', 'path has a trailing slash', { src, off: i });
+  // Nix's INPATH_SLASH state: after a piece ending in '/', only more of the path may follow.
+  const last = toks[toks.length - 1]!;
+  const atEnd = i >= text.length;
+  if (last.k !== '}' && last.v.endsWith('/')) {
+    // At the end of the file the location is still the last token's.
+    throw new NixEvalError('PARSE', 'path has a trailing slash', { src, off: atEnd ? last.off : i });
   }
-  add(toks, 'PATH_END', '', i);
-  stack.pop();
+  // Nix's lexer puts PATH_END back at the location before the character it reads again: the last
+  // token's; at the end of the file, where no character is read, the lexeme's before that.
+  const before = last.k === 'STR' ? toks[toks.length - 2]!.off : opts.before;
+  add(toks, 'PATH_END', '', atEnd ? before : last.off);
+  opts.stack.pop();
   return i;
+}
+
+/**
+ * The end of the path piece at `i`, the longest of lexer.l's {PATH}, {PATH_SEG} and {PATH_CHAR}+
+ * (path characters, then `/` and path characters any times, then a `/` or not), or `i`.
+ */
+function pathPieceEnd(text: string, i: number): number {
+  let j = runOf(text, i, PATH_CHAR);
+  while (text.charCodeAt(j) === 47 /* / */ && (CLASS[text.charCodeAt(j + 1) & 0xffff]! & PATH_CHAR) !== 0) {
+    j = runOf(text, j + 1, PATH_CHAR);
+  }
+  return text.charCodeAt(j) === 47 ? j + 1 : j;
 }
 
 // Every rule once, so that each branch has type feedback before the lexer gets optimized (a branch

@@ -129,3 +129,66 @@ test('a literal string ends at a NUL byte (Nix 2.8 keeps literals as C strings)'
   assert.equal(evalPrint('"foo\0bar"'), '"foo"');
   assert.equal(evalPrint("''\n  foo\n  \0\n  bar\n''"), '"foo\\n"');
 });
+
+/** A parse error's message and where it is, as line:col (each read off nix-instantiate 2.8). */
+function errorAt(text: string): string {
+  const e = parseError(text);
+  const { line, col } = e.pos!.src.lineCol(e.pos!.off);
+  return `${e.message} @${line}:${col}`;
+}
+
+function checkErrors(cases: [string, string][]): void {
+  for (const [text, want] of cases)
+    assert.equal(errorAt(text), `syntax error, ${want}`, JSON.stringify(text));
+}
+
+test('legacy `let { }` is a simple expression: as an argument or an element, `let` needs `{`', () => {
+  checkErrors([
+    ['isN let ', "unexpected end of file, expecting '{' @1:8"],
+    ['m< 1 [let ', "unexpected end of file, expecting '{' @1:10"],
+    ['f let in', "unexpected IN, expecting '{' @1:7"],
+    ['[ 0.1let 1 ]', "unexpected INT, expecting '{' @1:10"],
+    ['1 + let x = 1; in x', "unexpected ID, expecting '{' @1:9"],
+  ]);
+  assert.equal(evalPrint('[ let { body = 1; } ]'), '[ 1 ]');
+});
+
+test('formals: after `{` or `,` only a name, `...` or `}`; `{ name }` is formals before anything', () => {
+  checkErrors([
+    ['({ a, 1b }: a)', "unexpected INT, expecting '}' @1:7"],
+    ['({ a, , b }: a)', "unexpected ',', expecting '}' @1:7"],
+    ['(x@{ .@{ ... }: x)', "unexpected '.', expecting '}' @1:6"],
+    ['{ a, inherit }: a', "unexpected INHERIT, expecting '}' @1:6"],
+    ['({ a }!: a) 1', "unexpected '!', expecting ':' or '@' @1:7"],
+    ['({ a } // { })', "unexpected UPDATE, expecting ':' or '@' @1:8"],
+    ['{ a }', "unexpected end of file, expecting ':' or '@' @1:5"],
+    ['x@{ a } x', "unexpected ID, expecting ':' @1:9"],
+    // A set, not formals: a name without `.` or `=`, and a function's argument.
+    ['{ a b }', "unexpected ID, expecting '.' or '=' @1:5"],
+    ['f { a }: 1', "unexpected '}', expecting '.' or '=' @1:7"],
+    ['f { a, b }: 1', "unexpected ',', expecting '.' or '=' @1:6"],
+    ['f { }: 1', "unexpected ':', expecting end of file @1:6"],
+  ]);
+});
+
+test('a string cut by the end of the file after a lone `$` or `\\` has two pieces', () => {
+  checkErrors([
+    ['"a$', `unexpected STR, expecting '"' @1:3`],
+    ['"a\\', `unexpected STR, expecting '"' @1:3`],
+    ['"a$\\', `unexpected STR, expecting '"' @1:3`],
+    ['"$', `unexpected end of file, expecting '"' @1:2`],
+    ['"${x}a$', `unexpected end of file, expecting '"' @1:7`],
+  ]);
+});
+
+test("path text after a path's slash must lead to an interpolation", () => {
+  checkErrors([
+    ['/tix/case//m//more', 'unexpected STR, expecting DOLLAR_CURLY @1:14'],
+    ['/a//b', 'unexpected PATH_END, expecting DOLLAR_CURLY @1:1'],
+    ['(/a//b)', 'unexpected PATH_END, expecting DOLLAR_CURLY @1:5'],
+    ['[ /a/b', 'unexpected end of file @1:2'],
+  ]);
+  // A token the parser refuses is reported before the lexer's refusal of what follows it.
+  checkErrors([['{ ./a/ = 1; }', 'unexpected PATH @1:3']]);
+  assert.equal(errorAt('x: ./a/'), 'path has a trailing slash @1:4');
+});

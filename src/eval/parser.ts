@@ -37,6 +37,11 @@ const BINARY: Record<string, [number, 'L' | 'R' | 'N']> = {
 const NOT_OPERAND = 8;
 const NEG_OPERAND = 12;
 
+/**
+ * The tokens that may start an `expr_select`: a call's argument or a list's element. `let` is one
+ * of them, as Nix's grammar has the legacy `LET '{' binds '}'` among its simple expressions: after
+ * a function or in a list, `let` is read, and anything but `{` after it is the error.
+ */
 const SIMPLE_START = new Set([
   'ID',
   'INT',
@@ -51,6 +56,7 @@ const SIMPLE_START = new Set([
   '[',
   '{',
   'rec',
+  'let',
 ]);
 
 const INT64_MAX = 9223372036854775807n;
@@ -166,9 +172,8 @@ class Parser {
     return t;
   }
   private fail(expecting?: string, t: Token = this.t): never {
-    // A lexical error stops the parse where Nix's parser would have read the refused token.
-    const last = this.toks[this.toks.length - 1]!;
-    if (last.err !== undefined && this.toks.indexOf(t) >= last.err.from) throw last.err.e;
+    // A lexical error stops the parse where Nix's parser reads the refused token.
+    if (t.err !== undefined) throw t.err;
     if (t === this.toks[this.formalsAfter]) expecting = "':' or '@'";
     let msg = `syntax error, unexpected ${describe(t)}`;
     if (expecting) msg += `, expecting ${expecting}`;
@@ -245,21 +250,18 @@ class Parser {
     return this.parseOp(1);
   }
 
-  /** After '{': decides between a function's formals and an attribute set. */
+  /**
+   * After an expression's first '{': whether Nix's GLR parser, which reads both a function's
+   * formals and an attribute set there, keeps only the formals. `{ ID` followed by `,`, `?` or
+   * `}` is no set (a set's name is followed by `.` or `=`), whatever comes after the `}`; `{ }`
+   * is formals only before `:` or `@`.
+   */
   private isFormals(): boolean {
     const a = this.peek(1);
     if (a.k === '...') return true;
-    if (a.k === '}') {
-      const b = this.peek(2);
-      return b.k === ':' || b.k === '@';
-    }
-    if (a.k === 'ID') {
-      const b = this.peek(2);
-      return (
-        b.k === ',' || b.k === '?' || (b.k === '}' && (this.peek(3).k === ':' || this.peek(3).k === '@'))
-      );
-    }
-    return false;
+    const b = this.peek(2);
+    if (a.k === '}') return b.k === ':' || b.k === '@';
+    return a.k === 'ID' && (b.k === ',' || b.k === '?' || b.k === '}');
   }
 
   private parseFormals(atName: string | undefined, off: number): Expr {
@@ -275,7 +277,7 @@ class Parser {
         if (this.toks[this.i]!.k !== '}') this.fail("'}'");
         break;
       }
-      const id = this.expect('ID');
+      const id = this.formalName();
       // Of the repeated names, the one seen first is reported (2.8 takes the least symbol, which is
       // about the one created first), at its second occurrence, once the function is parsed.
       if (seen.has(id.v)) {
@@ -306,6 +308,15 @@ class Parser {
     const e: Expr = { k: 'lambda', off, formals: { list, ellipsis }, body };
     if (atName !== undefined) e.arg = atName;
     return e;
+  }
+
+  /**
+   * A formal's name, where Nix's `formals` rule may also be empty: bison reduces the empty
+   * formals on any other token, so the error names the `}` that must then follow.
+   */
+  private formalName(): Token {
+    if (this.t.k !== 'ID') this.fail("'}'");
+    return this.next();
   }
 
   private parseOp(minPrec: number): Expr {
@@ -357,8 +368,8 @@ class Parser {
     const start = this.t.off;
     const f = this.parseSelect();
     let args: Expr[] | undefined;
-    while (SIMPLE_START.has(this.t.k) || (this.t.k === 'let' && this.peek().k === '{')) {
-      if (this.t.k === '{' && this.isFormals()) break;
+    // An argument's `{` opens a set: only an expression's first `{` may open formals.
+    while (SIMPLE_START.has(this.t.k)) {
       args ??= [];
       args.push(this.parseSelect());
     }
@@ -419,6 +430,9 @@ class Parser {
     let interpolated = false;
     while (this.t.k !== 'STR_CLOSE') {
       const t = this.next();
+      // Nix's `string_parts` is one STR, or pieces with an interpolation: a second piece (a lone
+      // `$` or `\` before the end of file, lexed apart) must follow a `${`.
+      if (t.k === 'STR' && parts.length === 1 && !interpolated) this.fail("'\"'", t);
       // A literal piece ends at a NUL byte, in Nix 2.8's parse tree and in its value.
       if (t.k === 'STR') parts.push({ k: 'str', off: t.off, v: upToNul(t.v) });
       else if (t.k === '${') {
@@ -552,7 +566,7 @@ class Parser {
         this.next();
         const elems: Expr[] = [];
         while (this.t.k !== ']') {
-          if (!SIMPLE_START.has(this.t.k) && !(this.t.k === 'let' && this.peek().k === '{')) this.fail();
+          if (!SIMPLE_START.has(this.t.k)) this.fail();
           elems.push(this.parseSelect());
         }
         this.next();
