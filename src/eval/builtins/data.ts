@@ -4,7 +4,7 @@ import { normInt } from '../arith.js';
 import { NixEvalError } from '../errors.js';
 import { fromJSON } from '../from-json.js';
 import { toJSON } from '../json.js';
-import { forceString, forceStringNoCtx, mkStr } from '../ops.js';
+import { forceStringNoCtx, mkStr } from '../ops.js';
 import type { BuiltinDef, EvalState } from '../state.js';
 import { upToNul } from '../text/strings.js';
 import { parseToml, TomlError, type TomlValue } from '../text/toml.js';
@@ -48,7 +48,8 @@ export function registerData(state: EvalState, defs: BuiltinDef[]): void {
     1,
     ([a], pos) => {
       try {
-        return tomlToValue(parseToml(forceString(a!, pos)));
+        // As fromJSON, a string that refers to store paths is refused (Nix 2.8).
+        return tomlToValue(parseToml(forceStringNoCtx(a!, pos)));
       } catch (e) {
         if (e instanceof TomlError)
           throw new NixEvalError('TOML', `while parsing a TOML string: ${e.message}`, pos);
