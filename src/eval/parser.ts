@@ -622,26 +622,29 @@ class Parser {
           attrOff = this.t.off + 1;
           this.expect(')');
         }
+        const names: string[] = [];
         while (this.t.k !== ';') {
           const nt = this.t;
           // After `inherit` more can follow (`(`, `;`): Nix's error lists no expected tokens.
           const name = this.parseAttrName(null);
           if (!('s' in name)) this.error('dynamic attributes not allowed in inherit', nt.off);
-          const prev = attrs.attrs.get(name.s);
+          names.push(name.s);
+        }
+        // The names are added when the `;` is read (2.8's rule action), so a syntax error before
+        // it comes first.
+        for (const n of names) {
+          const prev = attrs.attrs.get(n);
           if (prev)
-            this.error(
-              `attribute '${printAttrName(name.s)}' already defined at ${this.where(prev.off)}`,
-              attrOff,
-            );
+            this.error(`attribute '${printAttrName(n)}' already defined at ${this.where(prev.off)}`, attrOff);
           const def: AttrDef =
             from === undefined
-              ? { e: { k: 'var', off: bindsOff, name: name.s }, off: attrOff, inherit: 'scope' }
+              ? { e: { k: 'var', off: bindsOff, name: n }, off: attrOff, inherit: 'scope' }
               : {
-                  e: { k: 'inheritFrom', off: bindsOff, index: from, name: name.s },
+                  e: { k: 'inheritFrom', off: bindsOff, index: from, name: n },
                   off: attrOff,
                   inherit: 'from',
                 };
-          attrs.attrs.set(name.s, def);
+          attrs.attrs.set(n, def);
         }
         this.next();
         continue;

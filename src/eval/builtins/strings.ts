@@ -253,9 +253,14 @@ export function registerStrings(state: EvalState, defs: BuiltinDef[]): void {
 }
 
 /** Nix 2.8's isStorePath: a path directly in the store once canonicalised ("//", ".", ".."). */
+/**
+ * Whether `p` is a store path to Nix 2.8's parseStorePath, which checks the hash part and the name
+ * but not the character between them.
+ */
 function isContextKey(p: string, storeDir: string): boolean {
+  const at = p.lastIndexOf('/') + 33;
   try {
-    parseStorePath(p, storeDir);
+    parseStorePath(p.length > at ? `${p.slice(0, at)}-${p.slice(at + 1)}` : p, storeDir);
     return true;
   } catch {
     return false;
