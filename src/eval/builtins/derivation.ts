@@ -21,6 +21,7 @@ import { toJsonString } from '../text/strings.js';
 import { force, forceSlot, type Thunk, type Value } from '../value.js';
 import { derivationLambda, type StrictResult, strictAttrs } from './derivation-wrapper.js';
 import { hashAllowEmpty } from './hash-arg.js';
+import { byteMessage } from './util.js';
 
 export function registerDerivation(state: EvalState, defs: BuiltinDef[], consts: ConstDef[]): void {
   const hasher = hasherOf(state);
@@ -320,16 +321,6 @@ function derivationStrict(state: EvalState, hasher: Hasher, arg: Value | Thunk, 
   }
   if (!ascii) for (let o = 0; o < outputPaths.length; o++) outputPaths[o] = toBytes(outputPaths[o]!);
   return { drvPath, outNames, outPaths: outputPaths };
-}
-
-/**
- * A store-path error about the (decoded) name as Nix 2.8 prints it: in bytes, the refused
- * character being the first byte of its UTF-8 encoding (2.8 checks names byte by byte).
- */
-function byteMessage(message: string): string {
-  const m = /^(.*) contains illegal character '(.+)'$/s.exec(message);
-  if (m === null) return toBytes(message);
-  return `${toBytes(m[1]!)} contains illegal character '${toBytes(m[2]!)[0]}'`;
 }
 
 /** Output names in byte order (one shared array per list of names). */

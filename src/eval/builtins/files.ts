@@ -1,4 +1,5 @@
 // Builtins that read files or add paths to the store: import, readFile, readDir, path, toFile, …
+import { FormatError } from '../../formats/errors.js';
 import { hashBytes, printHash } from '../../formats/hash.js';
 import { missingAttrFor } from '../attr-errors.js';
 import { coerceToString } from '../coerce.js';
@@ -20,7 +21,7 @@ import type { BuiltinDef, ConstDef, EvalState } from '../state.js';
 import { Attrs, force, isFunction, NixPath, NixStr, showType, type Thunk, type Value } from '../value.js';
 import { hashAllowEmpty } from './hash-arg.js';
 import { parseHashAlgoArg } from './strings.js';
-import { mkAttrs } from './util.js';
+import { byteMessage, mkAttrs } from './util.js';
 
 /** Coerces to an absolute path string (a path, or a string such as a store path), Nix's coerceToPath. */
 export function coercePath(state: EvalState, t: Value | Thunk, pos?: Pos, ctx = new Set<string>()): string {
@@ -210,6 +211,9 @@ export function registerFiles(state: EvalState, defs: BuiltinDef[], consts: Cons
           ...state.writeMode,
         });
       } catch (e) {
+        // A name that makes no store path is refused in the words of 2.8, which add no context.
+        if (e instanceof FormatError && e.code === 'BAD_STORE_PATH')
+          throw new NixEvalError('BAD_STORE_PATH', byteMessage(e.message), pos);
         // Nix 2.8 compares the store path with the one the hash gives, and says so.
         if (!(e instanceof NixEvalError) || e.code !== 'HASH_MISMATCH') throw e;
         throw new NixEvalError(

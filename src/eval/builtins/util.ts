@@ -2,7 +2,7 @@
 
 import { addAttrTrace } from '../attr-errors.js';
 import { callClosure, callFunction } from '../ops.js';
-import type { Pos } from '../source.js';
+import { type Pos, toBytes } from '../source.js';
 import { Attrs, Env, force, forceSlot, Lambda, PrimOp, Thunk, type Value } from '../value.js';
 
 export function call2(f: Value, a: Value | Thunk, b: Value | Thunk, pos?: Pos): Value {
@@ -130,4 +130,14 @@ function addDeepTraces(err: unknown, root: Value, failed: Thunk): void {
     return;
   }
   for (const { attrs, name } of path) addAttrTrace(err, name, attrs.pos?.get(name), true);
+}
+
+/**
+ * A store-path error about the (decoded) name as Nix 2.8 prints it: in bytes, the refused
+ * character being the first byte of its UTF-8 encoding (2.8 checks names byte by byte).
+ */
+export function byteMessage(message: string): string {
+  const m = /^(.*) contains illegal character '(.+)'$/s.exec(message);
+  if (m === null) return toBytes(message);
+  return `${toBytes(m[1]!)} contains illegal character '${toBytes(m[2]!)[0]}'`;
 }
