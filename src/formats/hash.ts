@@ -158,7 +158,7 @@ function decodeDigest(rest: string, algo: HashAlgo, sri: boolean): Uint8Array {
   if (sri || rest.length === Math.ceil(size / 3) * 4) {
     let d: Uint8Array;
     try {
-      d = fromBase64(rest, 'BAD_HASH', `${sri ? 'SRI' : 'base-64'} hash '${rest}'`);
+      d = fromBase64(rest);
     } catch {
       // Nix 2.8's words, where its format of the refused character ('%c') always prints nothing.
       throw new FormatError('BAD_HASH', "invalid character in Base64 string: ''");

@@ -1,7 +1,6 @@
 // fetchurl, fetchTarball and fetchGit through EvalIO (which fetches file:// URLs and local paths
 // and fails clearly for anything else), fetchMercurial with the system's hg (fetch-hg.ts);
 // fetchTree (flakes) is refused.
-import { FormatError } from '../../formats/errors.js';
 import { printHash } from '../../formats/hash.js';
 import { coerceToString } from '../coerce.js';
 import { NixEvalError } from '../errors.js';
@@ -54,8 +53,6 @@ export function registerFetch(state: EvalState, defs: BuiltinDef[]): void {
         e.pos ??= pos;
         throw e;
       }
-      // A malformed expected hash is reported as is, as Nix 2.8 parses it before downloading.
-      if (e instanceof FormatError && e.code === 'BAD_HASH') throw new NixEvalError('FETCH', e.message, pos);
       // Nix 2.8 downloads file:// URLs with curl, which reports an unreadable file so.
       const code = (e as { code?: unknown }).code;
       if (url.startsWith('file://') && (code === 'ENOENT' || code === 'EACCES' || code === 'ENOTDIR'))

@@ -2,7 +2,7 @@
 // newHashAllowEmpty reads it: an empty one is all zeros, with a warning, so that the build or
 // the copy fails with a mismatch that shows the right hash.
 import { FormatError } from '../../formats/errors.js';
-import { type Hash, hashBytes, parseHash, printHash } from '../../formats/hash.js';
+import { HASH_SIZE, type Hash, isHashAlgo, parseHash, printHash } from '../../formats/hash.js';
 import { NixEvalError } from '../errors.js';
 import type { Pos } from '../source.js';
 import type { EvalState } from '../state.js';
@@ -12,10 +12,10 @@ import type { EvalState } from '../state.js';
  * none, as 2.8's parseHashTypeOpt); a malformed one fails with the parser's words.
  */
 export function hashAllowEmpty(state: EvalState, text: string, algo: string, pos?: Pos): Hash {
-  const a = algo === 'md5' || algo === 'sha1' || algo === 'sha256' || algo === 'sha512' ? algo : undefined;
+  const a = isHashAlgo(algo) ? algo : undefined;
   if (text === '') {
     if (a === undefined) throw new NixEvalError('DERIVATION', 'empty hash requires explicit hash type', pos);
-    const zero: Hash = { algo: a, digest: new Uint8Array(hashBytes(a, '').digest.length) };
+    const zero: Hash = { algo: a, digest: new Uint8Array(HASH_SIZE[a]) };
     state.trace(`warning: found empty hash, assuming '${printHash(zero, 'sri')}'`);
     return zero;
   }

@@ -252,10 +252,9 @@ export function registerStrings(state: EvalState, defs: BuiltinDef[]): void {
   });
 }
 
-/** Nix 2.8's isStorePath: a path directly in the store once canonicalised ("//", ".", ".."). */
 /**
- * Whether `p` is a store path to Nix 2.8's parseStorePath, which checks the hash part and the name
- * but not the character between them.
+ * Whether `p` is a store path to Nix 2.8's parseStorePath: directly in the store once canonicalised
+ * ("//", ".", ".."), with a valid hash part and name; the character between them is not checked.
  */
 function isContextKey(p: string, storeDir: string): boolean {
   const at = p.lastIndexOf('/') + 33;

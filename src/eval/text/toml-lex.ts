@@ -3,6 +3,8 @@
 // or -1 when the token does not start there. Rules are greedy and never backtrack into a repetition,
 // as toml11's combinators are: what a rule matches decides which error toml11 reports.
 
+import { utf8Lead } from '../../formats/byte-order.js';
+
 export type Rule = (s: string, i: number) => number;
 
 const code = (s: string, i: number) => (i < s.length ? s.charCodeAt(i) : -1);
@@ -42,21 +44,14 @@ export const newline: Rule = (s, i) =>
 
 /** The length of a well-formed UTF-8 sequence of 2 to 4 bytes at i (lex_utf8_2byte..4byte), or 0. */
 function utf8Multi(s: string, i: number): number {
-  const b0 = code(s, i);
-  const b1 = code(s, i + 1);
-  const cont = (k: number) => code(s, i + k) >= 0x80 && code(s, i + k) <= 0xbf;
-  if (b0 >= 0xc2 && b0 <= 0xdf) return cont(1) ? 2 : 0;
-  if (b0 >= 0xe0 && b0 <= 0xef) {
-    const lo = b0 === 0xe0 ? 0xa0 : 0x80;
-    const hi = b0 === 0xed ? 0x9f : 0xbf;
-    return b1 >= lo && b1 <= hi && cont(2) ? 3 : 0;
+  const lead = utf8Lead(code(s, i));
+  if (lead < 0) return 0;
+  const more = lead & 0xff;
+  for (let k = 1; k <= more; k++) {
+    const d = code(s, i + k);
+    if (d < (k === 1 ? (lead >> 8) & 0xff : 0x80) || d > (k === 1 ? lead >> 16 : 0xbf)) return 0;
   }
-  if (b0 >= 0xf0 && b0 <= 0xf4) {
-    const lo = b0 === 0xf0 ? 0x90 : 0x80;
-    const hi = b0 === 0xf4 ? 0x8f : 0xbf;
-    return b1 >= lo && b1 <= hi && cont(2) && cont(3) ? 4 : 0;
-  }
-  return 0;
+  return more + 1;
 }
 
 /** check_utf8_validity: the index of the first byte that does not start valid UTF-8, or -1. */
