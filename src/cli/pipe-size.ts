@@ -2,21 +2,35 @@
 // as a pipe of 64 KiB: while the server hashes and writes a chunk to disk, sshd can run ahead by
 // only that much before it stops reading the network, so the transfer stalls at every such pause.
 // A 1 MiB pipe (Linux F_SETPIPE_SZ, through the fs-ext addon; Node has no fcntl) keeps data flowing.
+import { fstatSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 const F_SETPIPE_SZ = 1031;
 export const PIPE_BYTES = 1 << 20;
 
+type FsExt = { fcntlSync(fd: number, cmd: number, arg: number): number };
+
+function fsExt(): FsExt {
+  return createRequire(import.meta.url)('fs-ext') as FsExt;
+}
+
 /** Grows the pipe behind `fd` to PIPE_BYTES; returns the new size, or undefined if `fd` is no pipe (or not Linux). */
 export function growPipe(fd: number): number | undefined {
   if (process.platform !== 'linux') return undefined;
   try {
-    const fsExt = createRequire(import.meta.url)('fs-ext') as {
-      fcntlSync(fd: number, cmd: number, arg: number): number;
-    };
-    return fsExt.fcntlSync(fd, F_SETPIPE_SZ, PIPE_BYTES);
+    return fsExt().fcntlSync(fd, F_SETPIPE_SZ, PIPE_BYTES);
   } catch {
     // Not a pipe (a socket, a file, a terminal) or over the system's pipe-max-size: keep it.
     return undefined;
+  }
+}
+
+/** True if `fd` is a pipe or a socket (what FdInput reads). */
+export function isPipe(fd: number): boolean {
+  try {
+    const st = fstatSync(fd);
+    return st.isFIFO() || st.isSocket();
+  } catch {
+    return false;
   }
 }
