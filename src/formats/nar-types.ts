@@ -22,7 +22,8 @@ export interface NarFileWriter {
 
 /**
  * What a parsed NAR is replayed into, in NAR order (parents before children, entries sorted).
- * Chunks passed to `write` are views of the input and valid only during the call; copy to keep.
+ * Chunks passed to `write` are views of the input, whose producer never reuses their memory
+ * (ByteReader's rule): a writer may keep them until its `close()` has settled.
  */
 export interface NarSink {
   directory(relPath: string): void | Promise<void>;
