@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { addTestDerivation, openTixStore } from '../src/build/test-support.js';
 import { Harness, type Host } from '../test/harness/hosts.js';
-import { measure, nixVersion, report, tempDir, timeShell, tixBin } from './lib.js';
+import { median, nixVersion, report, tempDir, timeShell, tixBin } from './lib.js';
 
 const SIZE = 256 * 1024 * 1024;
 const RUNS = Number(process.env.TIX_BENCH_RUNS ?? 3);
@@ -42,30 +42,40 @@ try {
         script: `echo ${input} > $out`,
         inputSrcs: [input],
       });
-      return { storeUri: `local?root=${join(d, 'tix')}`, drvPath, real: join(d, 'tix', input) };
+      return { dir: d, storeUri: `local?root=${join(d, 'tix')}`, drvPath, real: join(d, 'tix', input) };
     } finally {
       void store.close();
     }
   };
-  const tixOn = (host: Host) => {
-    const once = () => {
-      const w = workload();
-      timeShell(`cat ${w.real} > /dev/null`);
-      return timeShell(
-        `${tixBin} build --store '${w.storeUri}' --no-out-link --max-jobs 0 --builders '${host.machinesLine()}' ${w.drvPath} > /dev/null 2>${join(dir, 'err.txt')} || { cat ${join(dir, 'err.txt')} >&2; exit 1; }`,
-        env,
-      );
-    };
-    once(); // the host creates its store database on first use
-    return measure(RUNS, once);
+  /** One timed build on `host` of a fresh workload (its input read once beforehand, as raw's is). */
+  const buildOn = (host: Host) => {
+    const w = workload();
+    timeShell(`cat ${w.real} > /dev/null`);
+    const t = timeShell(
+      `${tixBin} build --store '${w.storeUri}' --no-out-link --max-jobs 0 --builders '${host.machinesLine()}' ${w.drvPath} > /dev/null 2>${join(dir, 'err.txt')} || { cat ${join(dir, 'err.txt')} >&2; exit 1; }`,
+      env,
+    );
+    timeShell(`rm -rf ${w.dir}`);
+    return t;
   };
   const file = join(dir, 'raw.bin');
   writeFileSync(file, blob);
-  const raw = measure(RUNS, () =>
-    timeShell(`ssh -F ${harness.sshConfigFile} ${hosts[0]!.name} 'cat > /dev/null' < ${file}`),
-  );
-  const onNix = tixOn(hosts[0]!);
-  const onTix = tixOn(hosts[1]!);
+  const rawOnce = () => {
+    timeShell(`cat ${file} > /dev/null`);
+    return timeShell(`ssh -F ${harness.sshConfigFile} ${hosts[0]!.name} 'cat > /dev/null' < ${file}`);
+  };
+  // Each host creates its store database on first use.
+  for (const h of hosts) buildOn(h);
+  // Rounds of raw copy, Nix builder, tix builder, so that the machine's drift weighs on all alike.
+  const raws: number[] = [];
+  const onNixs: number[] = [];
+  const onTixs: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    raws.push(rawOnce());
+    onNixs.push(buildOn(hosts[0]!));
+    onTixs.push(buildOn(hosts[1]!));
+  }
+  const [raw, onNix, onTix] = [median(raws), median(onNixs), median(onTixs)];
   console.log(`# ${nixVersion()}, ${new Date().toISOString().slice(0, 10)}, ${RUNS} runs, median`);
   report('remote-256m (nix-store --serve builder) vs raw ssh cat', onNix, raw, '<= 1.15x');
   report('remote-256m (tix-store --serve builder) vs raw ssh cat', onTix, raw, '<= 1.15x');
