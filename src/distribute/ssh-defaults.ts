@@ -94,14 +94,20 @@ export async function sshDefaults(
   destination: string,
   env?: NodeJS.ProcessEnv,
 ): Promise<string[]> {
+  const builtinFor = (batch: string) => {
+    let builtin = builtinConfigs.get(batch);
+    if (!builtin) {
+      builtin = sshG(['-F', 'none', '-o', `BatchMode=${batch}`, '--', 'tix-defaults'], env);
+      builtinConfigs.set(batch, builtin);
+    }
+    return builtin;
+  };
+  // Both `ssh -G` run at once, the defaults' for the BatchMode the arguments give (tix's own
+  // connections give one); the user's configuration may still say otherwise.
+  const given = /^batchmode=(yes|no)$/i.exec(args.find((a) => /^batchmode=/i.test(a)) ?? '')?.[1];
+  if (given) void builtinFor(given.toLowerCase());
   const resolved = await sshG([...args, '--', destination], env);
-  const batch = resolved.get('batchmode') ?? 'no';
-  let builtin = builtinConfigs.get(batch);
-  if (!builtin) {
-    builtin = sshG(['-F', 'none', '-o', `BatchMode=${batch}`, '--', 'tix-defaults'], env);
-    builtinConfigs.set(batch, builtin);
-  }
-  const defaults = await builtin;
+  const defaults = await builtinFor(resolved.get('batchmode') ?? 'no');
   if (resolved.size === 0 || defaults.size === 0) return [];
   return sshDefaultOptions(resolved, defaults, hostHasAes());
 }
