@@ -59,6 +59,28 @@ describe('bin/tix', { skip: built ? false : 'dist/ is not built (run npx tsc -p 
     assert.equal(r.stderr.toString(), '');
   });
 
+  it('runs with glibc malloc thresholds of its own, unseen by children, unless the user sets any', () => {
+    // Whether the process started with tix's thresholds, and what its environment shows.
+    const expr =
+      '[ (builtins.length (builtins.split "MALLOC_TRIM_THRESHOLD_=268435456" (builtins.readFile /proc/self/environ))) (builtins.getEnv "MALLOC_TRIM_THRESHOLD_") (builtins.getEnv "MALLOC_MMAP_THRESHOLD_") (builtins.getEnv "TIX_MALLOC_SET") ]';
+    const run = (env: NodeJS.ProcessEnv) => {
+      // Run as a script (its sh line sets them), not through node.
+      const r = spawnSync(
+        bin,
+        ['--store', `local?root=${join(tmp, 'root')}`, 'eval', '--strict', '-E', expr],
+        {
+          cwd: tmp,
+          env: { ...isolatedEnv(tmp), ...env },
+        },
+      );
+      assert.equal(r.status, 0, r.stderr.toString());
+      return r.stdout.toString().trim();
+    };
+    assert.equal(run({}), '[ 3 "" "" "" ]');
+    assert.equal(run({ MALLOC_TRIM_THRESHOLD_: '1000' }), '[ 1 "1000" "" "" ]');
+    assert.equal(run({ GLIBC_TUNABLES: 'glibc.malloc.trim_threshold=1000' }), '[ 1 "" "" "" ]');
+  });
+
   it('adds a file and prints its path', () => {
     writeFileSync(join(tmp, 'greeting.txt'), 'Hello, Nix!\n');
     const r = tix(['store', 'add', 'greeting.txt']);
