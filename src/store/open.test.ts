@@ -1,9 +1,18 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { LocalStore } from './local.js';
 import { MemoryStore } from './memory.js';
-import { defaultStoreRoot, openStore, parseStoreUri, registerStoreBackend, resolveStoreUri } from './open.js';
+import {
+  DAEMON_SOCKET_IN_ROOT,
+  defaultStoreRoot,
+  openStore,
+  opensLocalStore,
+  parseStoreUri,
+  registerStoreBackend,
+  resolveStoreUri,
+} from './open.js';
 import { removeDir, tempDir } from './test-util.js';
 
 describe('store URIs', () => {
@@ -30,6 +39,19 @@ describe('store URIs', () => {
     assert.equal(parseStoreUri('ssh-ng://user@host?ssh-key=/k').rest, 'user@host');
     assert.equal(parseStoreUri('/some/root').params.get('root'), '/some/root');
     assert.throws(() => parseStoreUri('no spaces allowed'), { code: 'BAD_URI' });
+  });
+
+  it('opensLocalStore tells a local store before opening it, "auto" by the daemon socket', () => {
+    const env = { XDG_DATA_HOME: join(dir, 'sock') };
+    for (const uri of ['local', 'local?root=/r', '/some/root', 'auto'])
+      assert.equal(opensLocalStore(uri, env), true, uri);
+    for (const uri of ['daemon', 'ssh://b', 'file:///c', 'memory', 'bad uri'])
+      assert.equal(opensLocalStore(uri, env), false, uri);
+    const socket = join(defaultStoreRoot(env), DAEMON_SOCKET_IN_ROOT);
+    mkdirSync(dirname(socket), { recursive: true });
+    writeFileSync(socket, '');
+    assert.equal(opensLocalStore('auto', env), false);
+    assert.equal(opensLocalStore('local', env), true);
   });
 
   it('defaults to $XDG_DATA_HOME/tix/root (or ~/.local/share/tix/root)', async () => {

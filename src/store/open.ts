@@ -129,6 +129,19 @@ export function openLocalStore(uri: ParsedStoreUri, opts: OpenStoreOptions = {})
   });
 }
 
+/** Whether openStore(uri) would open a local store (known before opening it). */
+export function opensLocalStore(uri: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  let parsed: ParsedStoreUri;
+  try {
+    parsed = parseStoreUri(uri);
+  } catch {
+    return false;
+  }
+  if (backends.has(parsed.scheme)) return false;
+  if (parsed.scheme === 'auto') return !existsSync(defaultDaemonSocket(env));
+  return parsed.scheme === 'local';
+}
+
 /** Opens the store named by `uri` (see resolveStoreUri for picking one). */
 export async function openStore(uri: string, given: OpenStoreOptions = {}): Promise<Store> {
   const parsed = parseStoreUri(uri);

@@ -9,6 +9,7 @@ import type { BuildPathsResult } from '../../build/goals.js';
 import type { Settings } from '../../config/settings.js';
 import { instantiate, ioSpecFor } from '../../glue/instantiate.js';
 import { LocalStore } from '../../store/local.js';
+import { opensLocalStore } from '../../store/open.js';
 import type { DerivedPath, Store } from '../../store/store.js';
 import { flagSet, flagValue, type ParsedArgs, parseArgs } from '../args.js';
 import { cliSettings } from '../cli-settings.js';
@@ -82,10 +83,14 @@ export const build: Command = {
     const linkBase = flagSet(args, '--no-out-link')
       ? undefined
       : resolve(ctx.cwd, flagValue(args, '--out-link') ?? 'result');
+    // Builds on a local store may be offloaded: with max-jobs 0 the SSH handshakes start now,
+    // before the store is even opened (a store named otherwise is checked once open).
+    const prewarmed = opensLocalStore(resolveCliStoreUri(ctx, settings), ctx.env);
+    if (prewarmed) prewarmRemoteOnly(settings, ctx);
     return withStore(
       ctx,
       async (store) => {
-        if (store instanceof LocalStore) prewarmRemoteOnly(settings, ctx);
+        if (!prewarmed && store instanceof LocalStore) prewarmRemoteOnly(settings, ctx);
         const paths = await pathsToBuild(args, ctx, store, settings);
         if (paths === undefined) return 1;
         // As nix-build: what will be built and fetched, then (unless --dry-run) the builds, with
