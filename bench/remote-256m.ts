@@ -47,10 +47,14 @@ try {
       void store.close();
     }
   };
-  /** One timed build on `host` of a fresh workload (its input read once beforehand, as raw's is). */
+  // Before each timed step its input is read once (in the page cache, as for raw's) and `sync`
+  // writes out what earlier runs left dirty, so that no run pays for the writeback of another's
+  // 256 MiB. After each build the builder's garbage is collected (untimed): without both, each
+  // build ran slower than the one before, on the Nix builder as on tix's.
+  /** One timed build on `host` of a fresh workload. */
   const buildOn = (host: Host) => {
     const w = workload();
-    timeShell(`cat ${w.real} > /dev/null`);
+    timeShell(`cat ${w.real} > /dev/null; sync`);
     const t = timeShell(
       `${tixBin} build --store '${w.storeUri}' --no-out-link --max-jobs 0 --builders '${host.machinesLine()}' ${w.drvPath} > /dev/null 2>${join(dir, 'err.txt')} || { cat ${join(dir, 'err.txt')} >&2; exit 1; }`,
       env,
@@ -61,22 +65,38 @@ try {
   const file = join(dir, 'raw.bin');
   writeFileSync(file, blob);
   const rawOnce = () => {
-    timeShell(`cat ${file} > /dev/null`);
+    timeShell(`cat ${file} > /dev/null; sync`);
     return timeShell(`ssh -F ${harness.sshConfigFile} ${hosts[0]!.name} 'cat > /dev/null' < ${file}`);
   };
+  /** Collects the builder's garbage (the input and output just made), so that every run starts alike. */
+  const clear = async (h: Host) => {
+    const gc = h.flavour === 'nix' ? 'nix-store --gc' : `${tixBin} store gc`;
+    const r = await h.run(`${gc} > /dev/null 2>&1; sync`);
+    if (r.code !== 0) throw new Error(`garbage collection on ${h.name} failed: ${r.stderr}`);
+  };
   // Each host creates its store database on first use.
-  for (const h of hosts) buildOn(h);
+  for (const h of hosts) {
+    buildOn(h);
+    await clear(h);
+  }
   // Rounds of raw copy, Nix builder, tix builder, so that the machine's drift weighs on all alike.
   const raws: number[] = [];
   const onNixs: number[] = [];
   const onTixs: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     raws.push(rawOnce());
-    onNixs.push(buildOn(hosts[0]!));
-    onTixs.push(buildOn(hosts[1]!));
+    for (const [h, xs] of [
+      [hosts[0]!, onNixs],
+      [hosts[1]!, onTixs],
+    ] as const) {
+      xs.push(buildOn(h));
+      await clear(h);
+    }
   }
   const [raw, onNix, onTix] = [median(raws), median(onNixs), median(onTixs)];
   console.log(`# ${nixVersion()}, ${new Date().toISOString().slice(0, 10)}, ${RUNS} runs, median`);
+  const all = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(' ');
+  console.log(`# raw ${all(raws)} | Nix builder ${all(onNixs)} | tix builder ${all(onTixs)}`);
   report('remote-256m (nix-store --serve builder) vs raw ssh cat', onNix, raw, '<= 1.15x');
   report('remote-256m (tix-store --serve builder) vs raw ssh cat', onTix, raw, '<= 1.15x');
 } finally {
