@@ -10,6 +10,7 @@
 // short read is copied out and its buffer kept for the next read, so small protocol messages do
 // not each hold a 1 MiB buffer.
 import { type ConnectOpts, Socket, type SocketConstructorOpts } from 'node:net';
+import { PullQueue } from './pull-queue.js';
 
 /** Largest read. */
 export const FD_CHUNK = 1 << 20;
@@ -18,20 +19,14 @@ const HIGH_WATER = 4 << 20;
 /** Reads shorter than this are copied out of the read buffer, which is then reused. */
 const COPY_BELOW = 64 << 10;
 
-export class FdInput {
-  private readonly queue: Uint8Array[] = [];
-  private queued = 0;
+export class FdInput extends PullQueue {
   /** Reading was stopped by `got` (the queue is full). */
   private paused = false;
   private buf: Buffer | undefined;
   private readonly socket: Socket;
-  private waiter: (() => void) | undefined;
-  private error: NodeJS.ErrnoException | undefined;
-  private endListeners: (() => void)[] = [];
-  /** True once the descriptor reached end of file or failed (queued bytes may still be readable). */
-  ended = false;
 
   constructor(fd: number) {
+    super();
     // The constructor takes `onread` too (Node >= 18), though @types/node lists it for connect().
     const opts: SocketConstructorOpts & ConnectOpts = {
       fd,
@@ -42,10 +37,7 @@ export class FdInput {
     this.socket = new Socket(opts);
     this.socket.once('end', () => this.finish());
     this.socket.once('close', () => this.finish());
-    this.socket.once('error', (e) => {
-      this.error = e;
-      this.finish();
-    });
+    this.socket.once('error', (e) => this.finish(e));
     // Flowing, so that 'end' comes as soon as end of file is read (chunks bypass the stream).
     this.socket.resume();
   }
@@ -57,67 +49,28 @@ export class FdInput {
 
   /** One read's bytes, in `buf` (the current read buffer); false pauses reading. */
   private got(n: number, buf: Uint8Array): boolean {
-    let chunk: Uint8Array;
     if (n < COPY_BELOW) {
-      chunk = new Uint8Array(n);
+      const chunk = new Uint8Array(n);
       chunk.set(buf.subarray(0, n));
+      this.push(chunk);
     } else {
-      chunk = new Uint8Array(buf.buffer, buf.byteOffset, n);
+      this.push(new Uint8Array(buf.buffer, buf.byteOffset, n));
       this.buf = undefined;
     }
-    this.queue.push(chunk);
-    this.queued += n;
-    this.wake();
     if (this.queued < HIGH_WATER) return true;
     this.paused = true;
     return false;
   }
 
-  /** The next chunk, or null at end of input. Only one pull may be outstanding. */
-  pull = async (): Promise<Uint8Array | null> => {
-    while (this.queue.length === 0) {
-      if (this.ended) {
-        if (this.error && this.error.code !== 'EPIPE') throw this.error;
-        return null;
-      }
-      await new Promise<void>((resolve) => {
-        this.waiter = resolve;
-      });
-    }
-    const chunk = this.queue.shift()!;
-    this.queued -= chunk.byteLength;
+  protected drained(): void {
     if (this.paused && this.queued <= HIGH_WATER / 2 && !this.ended) {
       this.paused = false;
       this.socket.resume();
     }
-    return chunk;
-  };
-
-  /** Calls `f` once the input has ended (immediately if it already has); returns an unsubscribe. */
-  onEnd(f: () => void): () => void {
-    if (this.ended) {
-      f();
-      return () => {};
-    }
-    this.endListeners.push(f);
-    return () => {
-      this.endListeners = this.endListeners.filter((g) => g !== f);
-    };
   }
 
-  private finish(): void {
-    if (this.ended) return;
-    this.ended = true;
+  protected finish(error?: Error): void {
     this.buf = undefined;
-    this.wake();
-    const ls = this.endListeners;
-    this.endListeners = [];
-    for (const f of ls) f();
-  }
-
-  private wake(): void {
-    const w = this.waiter;
-    this.waiter = undefined;
-    w?.();
+    super.finish(error);
   }
 }
