@@ -56,6 +56,21 @@ test('abort() while large writes are in flight closes the file once they are don
   assert.equal(openFds(), fds);
 });
 
+test('abort() while close() waits for its writes: close() then leaves the descriptor alone', async () => {
+  const fds = openFds();
+  const sink = diskNarSink(join(dir, 'abort-in-close'));
+  await sink.directory('');
+  const w = await sink.regular('f', false, 2 << 20);
+  void w.write(new Uint8Array(1 << 20));
+  void w.write(new Uint8Array(1 << 20));
+  const closing = w.close();
+  sink.abort();
+  await closing; // no EBADF, no chmod of whatever took the descriptor's number
+  for (let i = 0; i < 50 && openFds() !== fds; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(openFds(), fds);
+  assert.equal(statSync(join(dir, 'abort-in-close', 'f')).mode & 0o777, 0o644);
+});
+
 const root = process.getuid?.() === 0;
 test('a file larger than the disk fails its close with ENOSPC, and no descriptor stays open', {
   skip: root ? false : 'needs root for a private tmpfs (unshare -m)',

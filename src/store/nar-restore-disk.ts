@@ -128,6 +128,8 @@ export function diskNarSink(root: string, opts: { fsync?: boolean } = {}): DiskN
           if (!open.has(file)) return;
           try {
             await file.idle();
+            // abort() while waiting has the descriptor closed (or closing): leave it alone.
+            if (!open.has(file)) return;
             if (opts.fsync) fsyncSync(file.fd);
             fchmodSync(file.fd, executable ? 0o555 : 0o444);
             futimesSync(file.fd, STORE_MTIME, STORE_MTIME);
