@@ -1,9 +1,9 @@
 // A pipe or socket descriptor (a protocol server's stdin, as sshd hands it over) turned into a pull
 // source, read in chunks of up to 1 MiB straight into buffers of ours (a socket's `onread`). Node's
 // own stream over such a pipe reads 64 KiB at a time, each into a fresh buffer passed through the
-// stream machinery: for a 256 MiB upload that halves the rate at which sshd is drained, and sshd
-// then spends its time shuffling its full buffers (measured: 1.8 s against 1.1 s for the same
-// transfer, bench/README.md). End of input is visible at any time, as with StreamInput.
+// stream machinery: for a 256 MiB upload sshd is drained too slowly and holds full buffers all
+// along (a reader that hashes and writes it, behind ssh: 1.2–1.5 s this way, 1.8–2.2 s through
+// the stream; bench/README.md). End of input is visible at any time (PullQueue).
 //
 // Reads go through the event loop, not the thread pool: a read blocked there would hold up the
 // process's exit until the client sent something. A chunk handed out is never written again; a
