@@ -4,8 +4,6 @@
 // the `--stdio` session (one trusted client on stdin/stdout, as `nix-daemon --stdio`).
 import { join } from 'node:path';
 import type { Settings } from '../config/settings.js';
-import { FdInput } from '../distribute/fd-input.js';
-import { StreamInput } from '../distribute/stream-input.js';
 import { StreamOutput } from '../distribute/stream-output.js';
 import type { DaemonServerOptions } from '../server/daemon-server.js';
 import { serveWorkerConnection, TOLD_CLIENT } from '../server/worker.js';
@@ -17,7 +15,7 @@ import {
   localBuildOptions,
   remoteBuildOptions,
 } from './build-settings.js';
-import { growPipe, isPipe } from './pipe-size.js';
+import { serverStdin } from './pipe-size.js';
 import { distributedFromSettings } from './remote-builds.js';
 import { substitutionFromSettings } from './substitute-hook.js';
 
@@ -75,8 +73,7 @@ export async function serveStdio(
   log: (line: string) => void = () => {},
 ): Promise<void> {
   const opts = daemonOptions(store, settings, env, log);
-  growPipe(0);
-  const input = isPipe(0) ? new FdInput(0) : new StreamInput(process.stdin);
+  const input = serverStdin();
   const output = new StreamOutput(process.stdout);
   try {
     await serveWorkerConnection(

@@ -3,8 +3,6 @@
 // $TIX_STORE, else the `store` setting), like `nix-store --serve [--write]`; build logs and the
 // final `error: …` go to stderr.
 
-import { FdInput } from '../distribute/fd-input.js';
-import { StreamInput } from '../distribute/stream-input.js';
 import { StreamOutput } from '../distribute/stream-output.js';
 import { serveStore } from '../server/serve.js';
 import { type DelegateBuildStore, localServeBuilder, storeServeBuilder } from '../server/serve-build.js';
@@ -15,7 +13,7 @@ import { cliSettings } from './cli-settings.js';
 import type { CommandContext } from './command.js';
 import { withLogFilter } from './log-filter.js';
 import { openCliStore } from './open-store.js';
-import { growPipe, isPipe } from './pipe-size.js';
+import { growPipe, serverStdin } from './pipe-size.js';
 import { exitWhenDone, extractGlobalOptions, processContext } from './process.js';
 import { reportError } from './report-error.js';
 import { type Substitution, substitutionFromSettings } from './substitute-hook.js';
@@ -66,9 +64,8 @@ export async function runTixStore(argv: string[], ctx: Omit<CommandContext, 'glo
         log: (line) => ctx.err.write(`${line}\n`),
       });
     }
-    growPipe(0);
+    const input = serverStdin();
     growPipe(1);
-    const input = isPipe(0) ? new FdInput(0) : new StreamInput(process.stdin);
     const output = new StreamOutput(process.stdout);
     await serveStore(
       store,

@@ -51,10 +51,11 @@ export abstract class PullQueue {
     };
   }
 
-  /** Marks the end of input (with `error` when it failed); later calls change nothing. */
+  /** Marks the end of input (with `error` when it failed); a later call can only add a failure. */
   protected finish(error?: Error): void {
-    if (this.ended) return;
+    // A failure is kept even when the input had already ended (a pull on an empty queue throws it).
     this.error ??= error;
+    if (this.ended) return;
     this.ended = true;
     this.wake();
     const ls = this.endListeners;
