@@ -47,13 +47,7 @@ try {
         script: `echo ${input} > $out`,
         inputSrcs: [input],
       });
-      return {
-        dir: d,
-        input,
-        storeUri: `local?root=${join(d, 'tix')}`,
-        drvPath,
-        real: join(d, 'tix', input),
-      };
+      return { dir: d, storeUri: `local?root=${join(d, 'tix')}`, drvPath, real: join(d, 'tix', input) };
     } finally {
       void store.close();
     }
