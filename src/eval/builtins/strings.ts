@@ -270,8 +270,9 @@ const COPY = { copyToStore: true };
 
 function regexError(e: unknown, pattern: string, pos: NixEvalError['pos']): unknown {
   if (e instanceof RegexError) {
-    const err = new NixEvalError('REGEX', `invalid regular expression '${pattern}'`, pos);
-    return err;
+    // Nix 2.8 tells libstdc++'s error_space (too many NFA states) from the other errors.
+    const what = e.code === 'REGEX_TOO_LARGE' ? 'memory limit exceeded by' : 'invalid';
+    return new NixEvalError('REGEX', `${what} regular expression '${pattern}'`, pos);
   }
   return e;
 }
