@@ -398,12 +398,17 @@ function sortEntries(keys: string[], vals: string[]): void {
   }
 }
 
-/** Store paths reachable from a .drv through its references (inputSrcs and inputDrvs), itself included. */
+/**
+ * Store paths reachable from a .drv through its references (inputSrcs and inputDrvs), itself
+ * included. Each must be valid, as for 2.8's computeFSClosure: in read-only evaluation a .drv made
+ * by this evaluation is not (it was never written).
+ */
 function closure(state: EvalState, start: string): string[] {
   const seen = new Set<string>([start]);
   const work = [start];
   while (work.length > 0) {
     const p = work.pop()!;
+    if (!state.io.isValidPath(fromBytes(p))) throw new NixEvalError('IO', `path '${p}' is not valid`);
     if (!p.endsWith('.drv')) continue;
     const drv = readDrv(state, p);
     for (const r of [...drv.inputSrcs, ...drv.inputDrvs.keys()]) {
