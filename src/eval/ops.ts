@@ -4,6 +4,7 @@ import { isInt } from './arith.js';
 import { withSuggestions } from './attr-errors.js';
 import type { Bindings } from './bindings.js';
 import { NixEvalError } from './errors.js';
+import { explicitElement } from './lazy-drv.js';
 import { type Pos, showPos } from './source.js';
 import { printAttrName } from './text/strings.js';
 import {
@@ -93,7 +94,7 @@ export function forceStringNoCtx(t: Value | Thunk, pos?: Pos): string {
   if (v instanceof NixStr) {
     throw new NixEvalError(
       'TYPE',
-      `the string '${v.s}' is not allowed to refer to a store path (such as '${[...v.ctx][0]}')`,
+      `the string '${v.s}' is not allowed to refer to a store path (such as '${explicitElement([...v.ctx][0]!)}')`,
       pos,
     );
   }

@@ -9,6 +9,7 @@ import { compileExpr } from './compile.js';
 import { CORE_PKGS, CORE_PKGS_PREFIX } from './corepkgs.js';
 import { fileErrorText, NixEvalError, sysErrorText } from './errors.js';
 import type { EvalIO } from './io.js';
+import { LazyDrvTable } from './lazy-drv.js';
 import { parse } from './parser.js';
 import { baseNameOf, canonPath, dirOf, joinPath } from './paths.js';
 import type { Scope } from './scope.js';
@@ -67,6 +68,8 @@ export class EvalState {
   /** hashDerivationModulo results (hex) by .drv path, and derivations parsed back from .drv files. */
   readonly drvHashes = new Map<string, string>();
   readonly derivations = new Map<string, unknown>();
+  /** Derivations whose .drv path is left for later (read-only evaluation, lazy-drv.ts). */
+  readonly lazyDrvs = new LazyDrvTable();
   /** How paths are added to the store: only computed (read-only), or written again (repair). */
   readonly writeMode: { readOnly?: boolean; repair?: boolean };
   /** Resolves search path entries (each fetched or found missing once per session). */

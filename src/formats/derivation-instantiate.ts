@@ -37,12 +37,17 @@ export interface InstantiateOptions {
   storeDir: string;
   /** The unmasked hashDerivationModulo of an input `.drv`, as hex (the caller memoises). */
   inputHashBase16: (drvPath: string) => string;
+  /**
+   * Only the output paths and the modulo hash are wanted: `text` is left empty, and `inputDrvs`
+   * need only be keys of inputHashBase16 (their hashes themselves, say), not paths in order.
+   */
+  noText?: boolean;
 }
 
 export interface InstantiatedDerivation {
   /** The path of each output (parallel to `outputs`). */
   outputPaths: string[];
-  /** The ATerm, as printDerivation prints the derivation with its output paths. */
+  /** The ATerm, as printDerivation prints the derivation with its output paths ('' with noText). */
   text: string;
   /** hashDerivationModulo(drv, { maskOutputs: false }) as hex: the drv's hash as an input. */
   moduloBase16: string;
@@ -165,6 +170,7 @@ export function instantiateDerivation(drv: NewDerivation, opts: InstantiateOptio
     fixed !== undefined
       ? hashBase16('sha256', `fixed:out:${fixedAlgo}:${fixedHex}:${outputPaths[0]!}`)
       : hashBase16('sha256', `Derive([${outs}],[${moduloInputs}],[${tail}`);
+  if (opts.noText) return { outputPaths, text: '', moduloBase16 };
   const inputs = hasInputs ? inputsText(drv.inputDrvs, drv.inputDrvOutputs) : '';
   return { outputPaths, text: `Derive([${outs}],[${inputs}],[${tail}`, moduloBase16 };
 }

@@ -8,6 +8,7 @@
 import { addAttrTrace, DERIVATION_NIX_PATH, missingAttr } from '../attr-errors.js';
 import { compileExpr } from '../compile.js';
 import { NixEvalError } from '../errors.js';
+import type { LazyDrv } from '../lazy-drv.js';
 import { forceAttrs, forceList, forceString } from '../ops.js';
 import { parse } from '../parser.js';
 import { type Pos, Source } from '../source.js';
@@ -213,11 +214,31 @@ function makeLayout(attrNames: string[], outNames: string[]): Layout {
 
 /** What derivationStrict made: the .drv path and the output paths (byte strings). */
 export interface StrictResult {
+  /** The .drv path; '' for a lazy derivation (lazy-drv.ts), until its StrictThunk computes it. */
   drvPath: string;
   /** Output names in byte order. */
   outNames: string[];
   /** The outputs' paths, parallel to `outNames`; a single output's path is the string itself. */
   outPaths: string | string[];
+  /** A lazy derivation's key in its evaluation's LazyDrvTable, and its modulo hash. */
+  lazyKey?: string;
+  moduloBase16?: string;
+}
+
+/** The .drv path of a result, computed now if it was left for later. */
+function drvPathOf(r: StrictResult): string {
+  return r.drvPath === '' && r instanceof StrictThunk ? r.drvPathNow() : r.drvPath;
+}
+
+/** The context of an output's path: `!<output>!<drv>`, or what stands for it (lazy-drv.ts). */
+function outputContext(r: StrictResult, name: string): string {
+  if (r.lazyKey) return `${r.lazyKey}!${name}`;
+  let prefix = outputCtxPrefix.get(name);
+  if (prefix === undefined) {
+    prefix = `!${name}!`;
+    outputCtxPrefix.set(name, prefix);
+  }
+  return prefix + r.drvPath;
 }
 
 /** Context prefixes `!<output>!` by output name. */
@@ -229,17 +250,14 @@ const outputCtxPrefix = new Map<string, string>([['out', '!out!']]);
  * is a second attribute of that name in Nix 2.8's set, which lookups never find (see strictAttrs).
  */
 export function strictAttr(r: StrictResult, name: string): NixStr | undefined {
-  const { outNames, outPaths, drvPath } = r;
-  if (name === 'drvPath') return new NixStr(drvPath, `=${drvPath}`);
-  const i = typeof outPaths === 'string' ? (outNames[0] === name ? 0 : -1) : outNames.indexOf(name);
-  if (i >= 0) {
-    let prefix = outputCtxPrefix.get(name);
-    if (prefix === undefined) {
-      prefix = `!${name}!`;
-      outputCtxPrefix.set(name, prefix);
-    }
-    return new NixStr(typeof outPaths === 'string' ? outPaths : outPaths[i]!, prefix + drvPath);
+  const { outNames, outPaths } = r;
+  if (name === 'drvPath') {
+    const drvPath = drvPathOf(r);
+    return new NixStr(drvPath, `=${drvPath}`);
   }
+  const i = typeof outPaths === 'string' ? (outNames[0] === name ? 0 : -1) : outNames.indexOf(name);
+  if (i >= 0)
+    return new NixStr(typeof outPaths === 'string' ? outPaths : outPaths[i]!, outputContext(r, name));
   return undefined;
 }
 
@@ -247,7 +265,7 @@ export function strictAttr(r: StrictResult, name: string): NixStr | undefined {
 function outputAttr(r: StrictResult, name: string): NixStr {
   const i = typeof r.outPaths === 'string' ? 0 : r.outNames.indexOf(name);
   const path = typeof r.outPaths === 'string' ? r.outPaths : r.outPaths[i]!;
-  return new NixStr(path, `!${name}!${r.drvPath}`);
+  return new NixStr(path, outputContext(r, name));
 }
 
 /** derivationStrict's attribute names for each list of output names (joined with NUL). */
@@ -276,18 +294,24 @@ export function strictAttrs(r: StrictResult): Attrs {
   return new Attrs(names, vals);
 }
 
-/** derivationStrict's function, giving its result before it becomes a set. */
-export type StrictFn = (arg: Value | Thunk, pos: Pos) => StrictResult;
+/**
+ * derivationStrict's function, giving its result before it becomes a set. Given `lazy`, it may
+ * leave the .drv path for later, registering `lazy` as the derivation (then the result has a
+ * lazyKey); called again without it on the same attributes, it computes the path.
+ */
+export type StrictFn = (arg: Value | Thunk, pos: Pos, lazy: LazyDrv | undefined) => StrictResult;
 
 /**
  * `strict = derivationStrict drvAttrs`, which only the output sets' `outPath` and `drvPath` read.
  * It keeps the StrictResult's fields, and as a thunk it is `strict.drvPath` (the sets' `drvPath`):
  * `outPath` runs derivationStrict through `computeStrict` without making that attribute.
  */
-class StrictThunk extends Thunk implements StrictResult {
+class StrictThunk extends Thunk implements StrictResult, LazyDrv {
   drvPath = '';
   outNames: string[] = [];
   outPaths: string | string[] = '';
+  lazyKey = '';
+  moduloBase16 = '';
   /** 0: not run, 1: running, 2: done. */
   phase = 0;
   /** commonAttrs' values once built: the single output's set is laid out on them. */
@@ -299,6 +323,16 @@ class StrictThunk extends Thunk implements StrictResult {
   ) {
     super(getDrvPath, null);
   }
+
+  /** The .drv path of a lazy derivation: derivationStrict again, on the attributes it forced. */
+  drvPathNow(): string {
+    if (this.drvPath === '') {
+      this.drvPath = this.fn!(this.drvAttrs, this.p.strictCall, undefined).drvPath;
+      this.fn = null;
+      this.drvAttrs = null;
+    }
+    return this.drvPath;
+  }
 }
 
 /**
@@ -309,11 +343,17 @@ function computeStrict(t: StrictThunk): void {
   if (t.phase === 2) return;
   if (t.phase === 1) throw new NixEvalError('INFINITE_RECURSION', 'infinite recursion encountered');
   t.phase = 1;
+  let lazy = false;
   try {
-    const r = t.fn!(t.drvAttrs, t.p.strictCall);
+    const r = t.fn!(t.drvAttrs, t.p.strictCall, t);
     t.drvPath = r.drvPath;
     t.outNames = r.outNames;
     t.outPaths = r.outPaths;
+    if (r.lazyKey !== undefined) {
+      t.lazyKey = r.lazyKey;
+      t.moduloBase16 = r.moduloBase16!;
+      lazy = true;
+    }
   } catch (e) {
     t.phase = 0;
     throw e;
@@ -324,9 +364,12 @@ function computeStrict(t: StrictThunk): void {
   const a = t.drvAttrs instanceof Thunk ? t.drvAttrs.v : t.drvAttrs;
   if (a instanceof Attrs) forgetForced(a.m.vals);
   if (t.base !== undefined) forgetForced(t.base);
-  t.fn = null;
-  t.drvAttrs = null;
   t.base = undefined;
+  // A lazy derivation keeps what computing its path needs (drvAttrs lives on in the sets anyway).
+  if (!lazy) {
+    t.fn = null;
+    t.drvAttrs = null;
+  }
 }
 
 /** Replaces the forced thunks in `slots` by their values where they may (inlinable). */

@@ -6,14 +6,20 @@
 import { compareUtf8 } from '../../formats/byte-order.js';
 import { type Derivation, parseDerivation } from '../../formats/derivation.js';
 import { hashDerivationModuloBase16 } from '../../formats/derivation-hash.js';
-import { instantiateDerivation, type NewDerivation } from '../../formats/derivation-instantiate.js';
+import {
+  type InstantiateOptions,
+  instantiateDerivation,
+  type NewDerivation,
+} from '../../formats/derivation-instantiate.js';
 import { FormatError } from '../../formats/errors.js';
 import { hashBytes } from '../../formats/hash.js';
 import { toNix32 } from '../../formats/nix32.js';
+import { MAX_NAME_LENGTH } from '../../formats/store-path.js';
 import { missingAttrFor } from '../attr-errors.js';
 import { coerceToString } from '../coerce.js';
 import { NixEvalError } from '../errors.js';
 import { toJSON } from '../json.js';
+import { explicitElement, isLazyOutput, type LazyDrv, lazyOutput } from '../lazy-drv.js';
 import { forceAttrs, forceBool, forceList, forceStringCtx, forceStringNoCtx } from '../ops.js';
 import { fromBytes, type Pos, toBytes } from '../source.js';
 import type { BuiltinDef, ConstDef, EvalState } from '../state.js';
@@ -28,7 +34,7 @@ export function registerDerivation(state: EvalState, defs: BuiltinDef[], consts:
   defs.push({
     name: 'derivationStrict',
     arity: 1,
-    fn: ([a], pos) => strictAttrs(derivationStrict(state, hasher, a!, pos)),
+    fn: ([a], pos) => strictAttrs(derivationStrict(state, hasher, a!, pos, undefined)),
     global: true,
   });
   defs.push({
@@ -40,7 +46,7 @@ export function registerDerivation(state: EvalState, defs: BuiltinDef[], consts:
   consts.push({
     name: 'derivation',
     global: true,
-    value: derivationLambda(state, (a, pos) => derivationStrict(state, hasher, a, pos)),
+    value: derivationLambda(state, (a, pos, lazy) => derivationStrict(state, hasher, a, pos, lazy)),
   });
 }
 
@@ -75,6 +81,8 @@ interface Hasher {
   storeDir: string;
   /** Store paths are their own byte strings (ASCII): the store dir is ASCII. */
   asciiStoreDir: boolean;
+  /** For a lazy derivation, whose inputs are given by their hashes: no text, hashes as they are. */
+  byHash: InstantiateOptions;
 }
 const hashers = new WeakMap<EvalState, Hasher>();
 
@@ -85,6 +93,7 @@ function hasherOf(state: EvalState): Hasher {
       inputHashBase16: (p) => inputHashBase16(state, toBytes(p)),
       storeDir: state.storeDir,
       asciiStoreDir: toBytes(state.storeDir) === state.storeDir,
+      byHash: { storeDir: state.storeDir, inputHashBase16: (hash) => hash, noText: true },
     };
     hashers.set(state, h);
   }
@@ -118,7 +127,18 @@ function byteOrder(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function derivationStrict(state: EvalState, hasher: Hasher, arg: Value | Thunk, pos?: Pos): StrictResult {
+/**
+ * derivationStrict. Given `lazy`, in read-only evaluation, the derivation's own ATerm and .drv path
+ * are left for later (lazy-drv.ts): `lazy` is registered as the derivation, and its outputs'
+ * contexts name it; the path is computed by calling this again without `lazy`.
+ */
+function derivationStrict(
+  state: EvalState,
+  hasher: Hasher,
+  arg: Value | Thunk,
+  pos: Pos | undefined,
+  lazy: LazyDrv | undefined,
+): StrictResult {
   const attrs = forceAttrs(arg, pos);
   const nameV = attrs.m.get('name');
   if (nameV === undefined) throw missingAttrFor('name', 'derivationStrict', attrs, pos);
@@ -137,6 +157,12 @@ function derivationStrict(state: EvalState, hasher: Hasher, arg: Value | Thunk, 
     structured !== undefined && forceBool(structured, pos) ? new Map() : undefined;
   const ignoreNullsV = attrs.m.get('__ignoreNulls');
   const ignoreNulls = ignoreNullsV !== undefined && forceBool(ignoreNullsV, pos);
+  // Left lazy only when its .drv path cannot fail later: the path's name is the output paths'
+  // name with ".drv", checked with them, except for its length.
+  const lazyAs =
+    lazy !== undefined && state.writeMode.readOnly === true && drvName.length + 4 <= MAX_NAME_LENGTH
+      ? lazy
+      : undefined;
 
   const ctx = new Set<string>();
   // Environment entries from the attributes, in the attributes' (byte) order.
@@ -214,8 +240,21 @@ function derivationStrict(state: EvalState, hasher: Hasher, arg: Value | Thunk, 
   const srcs: string[] = [];
   const drvs: string[] = [];
   const drvOuts: string[] = [];
-  for (const c of ctx) {
-    const c0 = c.charCodeAt(0);
+  // Lazy inputs of a lazy derivation: their modulo hashes and outputs (parallel).
+  const lazyHashes: string[] = [];
+  const lazyOuts: string[] = [];
+  for (let c of ctx) {
+    let c0 = c.charCodeAt(0);
+    if (isLazyOutput(c)) {
+      if (lazyAs !== undefined) {
+        const { drv, output } = lazyOutput(c);
+        lazyHashes.push(drv.moduloBase16);
+        lazyOuts.push(output);
+        continue;
+      }
+      c = explicitElement(c);
+      c0 = 33;
+    }
     if (c0 === 33 /* ! */) {
       const i = c.indexOf('!', 1);
       drvs.push(c.slice(i + 1));
@@ -298,29 +337,39 @@ function derivationStrict(state: EvalState, hasher: Hasher, arg: Value | Thunk, 
     envKeys: keys,
     envVals: vals,
   };
+  if (lazyAs !== undefined && (lazyHashes.length > 0 || drvs.length > 0)) {
+    // The inputs as the modulo texts have them: by their hashes.
+    const hashes = drvs.map(hasher.inputHashBase16);
+    for (let k = 0; k < lazyHashes.length; k++) {
+      hashes.push(lazyHashes[k]!);
+      newDrv.inputDrvOutputs.push([fromBytes(lazyOuts[k]!)]);
+    }
+    newDrv.inputDrvs = hashes;
+  }
   let made: ReturnType<typeof instantiateDerivation>;
   try {
-    made = instantiateDerivation(newDrv, hasher);
+    made = instantiateDerivation(newDrv, lazyAs !== undefined ? hasher.byHash : hasher);
   } catch (e) {
     // As in 2.8, a bad name or hash has no position (the call's frame is added above this).
     if (e instanceof FormatError) throw new NixEvalError('DERIVATION', byteMessage(e.message));
     throw e;
   }
   const { outputPaths, text, moduloBase16 } = made;
+  // Store paths made here are valid (ASCII names), so with an ASCII store dir they are byte strings.
+  const ascii = hasher.asciiStoreDir;
+  if (!ascii) for (let o = 0; o < outputPaths.length; o++) outputPaths[o] = toBytes(outputPaths[o]!);
+  const outPaths = outputPaths.length === 1 ? outputPaths[0]! : outputPaths;
+  if (lazyAs !== undefined) {
+    return { drvPath: '', outNames, outPaths, lazyKey: state.lazyDrvs.add(lazyAs), moduloBase16 };
+  }
   // The .drv is a text object whose references are its input sources and input derivations.
   // Its hash as an input of other derivations is kept, so that the derivation itself need not
   // be: the rarer readers of its outputs and references (drvPath contexts) parse the .drv back.
   const refs = newDrv.inputSrcs.concat(newDrv.inputDrvs);
-  // Store paths made here are valid (ASCII names), so with an ASCII store dir they are byte strings.
-  const ascii = hasher.asciiStoreDir;
   const added = state.io.addTextToStore(`${name}.drv`, text, refs, state.writeMode);
   const drvPath = ascii ? added : toBytes(added);
   state.drvHashes.set(drvPath, moduloBase16);
-  if (outputPaths.length === 1) {
-    return { drvPath, outNames, outPaths: ascii ? outputPaths[0]! : toBytes(outputPaths[0]!) };
-  }
-  if (!ascii) for (let o = 0; o < outputPaths.length; o++) outputPaths[o] = toBytes(outputPaths[o]!);
-  return { drvPath, outNames, outPaths: outputPaths };
+  return { drvPath, outNames, outPaths };
 }
 
 /** Output names in byte order (one shared array per list of names). */

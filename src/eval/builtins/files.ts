@@ -5,6 +5,7 @@ import { missingAttrFor } from '../attr-errors.js';
 import { coerceToString } from '../coerce.js';
 import { fileErrorText, NixEvalError, sysErrorText } from '../errors.js';
 import type { FileType } from '../io.js';
+import { explicitContext } from '../lazy-drv.js';
 import {
   callFunction,
   forceAttrs,
@@ -55,7 +56,7 @@ function realisePath(state: EvalState, t: Value | Thunk, pos?: Pos): string {
 
 /** Checks that the store paths of a path's string context can be read (Nix's realiseContext). */
 function realiseContext(state: EvalState, p: string, ctx: Set<string>, pos?: Pos): void {
-  for (const c of ctx) {
+  for (const c of explicitContext(ctx)) {
     // As Nix's realiseContext: the path of every context element (a derivation for `=drv` and
     // `!out!drv`) must be valid. In read-only mode a path from toFile or interpolation was only
     // computed, so reading it fails as in Nix. Outputs of derivations would have to be built.
@@ -161,7 +162,7 @@ export function registerFiles(state: EvalState, defs: BuiltinDef[], consts: Cons
     const ctx = new Set<string>();
     const contents = forceStringCtx(s!, ctx, pos);
     const refs: string[] = [];
-    for (const c of ctx) {
+    for (const c of explicitContext(ctx)) {
       if (c.startsWith('=') || c.startsWith('!')) {
         throw new NixEvalError(
           'TYPE',

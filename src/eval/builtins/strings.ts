@@ -4,6 +4,7 @@ import { parseStorePath } from '../../formats/store-path.js';
 import { toCInt } from '../arith.js';
 import { coerceToString } from '../coerce.js';
 import { NixEvalError } from '../errors.js';
+import { explicitContext } from '../lazy-drv.js';
 import {
   forceAttrs,
   forceInt,
@@ -185,8 +186,9 @@ export function registerStrings(state: EvalState, defs: BuiltinDef[]): void {
     return mkStr(s, out);
   });
   def('getContext', 1, ([a], pos) => {
-    const ctx = new Set<string>();
-    forceStringCtx(a!, ctx, pos);
+    const collected = new Set<string>();
+    forceStringCtx(a!, collected, pos);
+    const ctx = explicitContext(collected);
     const info = new Map<string, { path: boolean; all: boolean; outputs: string[] }>();
     const get = (p: string) => {
       let e = info.get(p);
