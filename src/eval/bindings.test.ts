@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Bindings, permute, sortOrder } from './bindings.js';
+import { Bindings, permute, sortOrder, sortOrderFirsts } from './bindings.js';
 import { evalPrint } from './test-util.js';
 
 const of = (entries: [string, number][]) => Bindings.fromMap(new Map(entries));
@@ -81,4 +81,18 @@ test('indexNear tries the hint first and finds the name elsewhere too', () => {
   assert.equal(b.indexNear('b', 0), 1);
   assert.equal(b.indexNear('c', 7), 2);
   assert.equal(b.indexNear('d', 2), -1);
+});
+
+test('sortOrderFirsts: the first occurrence of each name, in byte order', () => {
+  assert.equal(sortOrderFirsts(['a', 'b', 'c']), undefined);
+  const names = ['b', 'a', 'b', 'c', 'a'];
+  assert.deepEqual(sortOrderFirsts(names), [1, 0, 3]);
+  // Past the insertion sort's size, and with runs of one name.
+  const many = Array.from({ length: 60 }, (_, i) => `k${(i * 7) % 20}`);
+  const order = sortOrderFirsts(many)!;
+  assert.deepEqual(
+    order.map((i) => many[i]),
+    [...new Set(many)].sort(),
+  );
+  for (const i of order) assert.equal(many.indexOf(many[i]!), i);
 });

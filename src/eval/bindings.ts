@@ -29,6 +29,26 @@ export function sortOrder(names: string[]): number[] | undefined {
   return order;
 }
 
+/**
+ * Like sortOrder for names that may repeat: the permutation that puts the first occurrence of each
+ * name in byte order, leaving later ones out; undefined when the names are distinct and in order.
+ */
+export function sortOrderFirsts(names: string[]): number[] | undefined {
+  let i = 1;
+  while (i < names.length && names[i - 1]! < names[i]!) i++;
+  if (i >= names.length) return undefined;
+  const n = names.length;
+  const order: number[] = new Array(n);
+  for (let j = 0; j < n; j++) order[j] = j;
+  // Equal names keep their order, so the first occurrence leads its run.
+  order.sort((a, b) => (names[a]! < names[b]! ? -1 : names[a]! > names[b]! ? 1 : a - b));
+  let w = 0;
+  for (let r = 0; r < n; r++)
+    if (w === 0 || names[order[r]!] !== names[order[w - 1]!]) order[w++] = order[r]!;
+  order.length = w;
+  return order;
+}
+
 /** `xs` in the order sortOrder gave (xs itself when that was undefined). */
 export function permute<T>(xs: T[], order: number[] | undefined): T[] {
   return order === undefined ? xs : order.map((i) => xs[i]!);

@@ -1,7 +1,7 @@
 // Attribute-set builtins.
 
 import { missingAttrFor } from '../attr-errors.js';
-import { type Bindings, permute, sortOrder } from '../bindings.js';
+import { type Bindings, permute, sortOrderFirsts } from '../bindings.js';
 import { NixEvalError } from '../errors.js';
 import { forceAttrs, forceFunction, forceList, forceStringNoCtx } from '../ops.js';
 import type { Pos } from '../source.js';
@@ -88,8 +88,6 @@ export function registerAttrs(state: EvalState, defs: BuiltinDef[]): void {
     const names: string[] = [];
     const vals: (Value | Thunk)[] = [];
     const from: (PosLookup | undefined)[] = [];
-    // The first definition of a name wins; a Set finds repeats once lists get long.
-    const seen = list.length > 32 ? new Set<string>() : undefined;
     // The elements tend to share one layout: each name's last index is tried first.
     let nameAt = 0;
     let valueAt = 1;
@@ -101,15 +99,19 @@ export function registerAttrs(state: EvalState, defs: BuiltinDef[]): void {
       const t = m.vals[nameAt]!;
       const n = t instanceof Thunk && t.forced ? t.v : t;
       const name = typeof n === 'string' ? n : forceStringNoCtx(n, e.pos?.get('name') ?? pos);
-      if (seen ? seen.has(name) : names.includes(name)) continue;
-      seen?.add(name);
-      valueAt = m.indexNear('value', valueAt);
-      if (valueAt < 0) throw missingAttrFor('value', 'listToAttrs', e, pos);
+      const at = m.indexNear('value', valueAt);
+      if (at < 0) {
+        // Only the first definition of a name needs a value: later ones are skipped, as in 2.8.
+        if (!names.includes(name)) throw missingAttrFor('value', 'listToAttrs', e, pos);
+        continue;
+      }
+      valueAt = at;
       names.push(name);
       vals.push(m.vals[valueAt]!);
       from.push(e.pos);
     }
-    const order = sortOrder(names);
+    // The first definition of a name wins: repeats are left out when the names are sorted.
+    const order = sortOrderFirsts(names);
     const set = new Attrs(permute(names, order), permute(vals, order));
     set.pos = new ValuePos(set, permute(from, order));
     return set;
