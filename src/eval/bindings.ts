@@ -6,14 +6,26 @@ import type { Thunk, Value } from './value.js';
 
 type Slot = Value | Thunk;
 
-/** The permutation that puts distinct names in byte order, or undefined when they are in it. */
-export function sortOrder(names: string[]): number[] | undefined {
+/** How many names, from the first, are in strictly increasing byte order. */
+function sortedPrefix(names: string[]): number {
   let i = 1;
   while (i < names.length && names[i - 1]! < names[i]!) i++;
-  if (i >= names.length) return undefined;
-  const n = names.length;
+  return Math.min(i, names.length);
+}
+
+/** The indices 0 … n-1. */
+function indices(n: number): number[] {
   const order: number[] = new Array(n);
   for (let j = 0; j < n; j++) order[j] = j;
+  return order;
+}
+
+/** The permutation that puts distinct names in byte order, or undefined when they are in it. */
+export function sortOrder(names: string[]): number[] | undefined {
+  const i = sortedPrefix(names);
+  const n = names.length;
+  if (i >= n) return undefined;
+  const order = indices(n);
   if (n > 16) return order.sort((a, b) => (names[a]! < names[b]! ? -1 : 1));
   // Insertion sort: a few names sort faster here than through sort's comparator calls.
   for (let j = i; j < n; j++) {
@@ -34,14 +46,10 @@ export function sortOrder(names: string[]): number[] | undefined {
  * name in byte order, leaving later ones out; undefined when the names are distinct and in order.
  */
 export function sortOrderFirsts(names: string[]): number[] | undefined {
-  let i = 1;
-  while (i < names.length && names[i - 1]! < names[i]!) i++;
-  if (i >= names.length) return undefined;
   const n = names.length;
-  const order: number[] = new Array(n);
-  for (let j = 0; j < n; j++) order[j] = j;
+  if (sortedPrefix(names) >= n) return undefined;
   // Equal names keep their order, so the first occurrence leads its run.
-  order.sort((a, b) => (names[a]! < names[b]! ? -1 : names[a]! > names[b]! ? 1 : a - b));
+  const order = indices(n).sort((a, b) => (names[a]! < names[b]! ? -1 : names[a]! > names[b]! ? 1 : a - b));
   let w = 0;
   for (let r = 0; r < n; r++)
     if (w === 0 || names[order[r]!] !== names[order[w - 1]!]) order[w++] = order[r]!;
