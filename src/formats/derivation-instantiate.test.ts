@@ -231,3 +231,25 @@ test('an invalid output name is a store path name error', () => {
     /store path '[0-9a-z]{32}-x-a b' contains illegal character ' '$/,
   );
 });
+
+test('noText: the same output paths and modulo hash from inputs given by their hashes, in any order', () => {
+  const d = drv({
+    inputDrvs: new Map([
+      ['/nix/store/cccccccccccccccccccccccccccccccc-same-a.drv', ['out', 'dev']],
+      ['/nix/store/dddddddddddddddddddddddddddddddd-same-b.drv', ['bin', 'out']],
+      ['/nix/store/ffffffffffffffffffffffffffffffff-other.drv', ['out']],
+    ]),
+  });
+  const f = fieldsOf(d);
+  const full = instantiateDerivation(f, { storeDir: SD, inputHashBase16: fakeInputHash });
+  // One entry per (input, output), hashes for paths, reversed: as a lazy derivation passes them.
+  const pairs = f.inputDrvs.flatMap((p, i) =>
+    f.inputDrvOutputs[i]!.map((o) => [fakeInputHash(p), o] as const),
+  );
+  pairs.reverse();
+  const byHash = instantiateDerivation(
+    { ...f, inputDrvs: pairs.map(([h]) => h), inputDrvOutputs: pairs.map(([, o]) => [o]) },
+    { storeDir: SD, inputHashBase16: (h) => h, noText: true },
+  );
+  assert.deepEqual(byHash, { outputPaths: full.outputPaths, text: '', moduloBase16: full.moduloBase16 });
+});
