@@ -176,13 +176,17 @@ test('escapes, several outputs, outputs without env entries, non-ASCII text', ()
   );
 });
 
+/** Three inputs, two of them with one hash (see fakeInputHash). */
+const mergingInputs = () =>
+  new Map([
+    ['/nix/store/cccccccccccccccccccccccccccccccc-same-a.drv', ['out', 'dev']],
+    ['/nix/store/dddddddddddddddddddddddddddddddd-same-b.drv', ['bin', 'out']],
+    ['/nix/store/ffffffffffffffffffffffffffffffff-other.drv', ['out']],
+  ]);
+
 test('input derivations with equal hashes merge their outputs in the modulo text', () => {
   const d = drv({
-    inputDrvs: new Map([
-      ['/nix/store/cccccccccccccccccccccccccccccccc-same-a.drv', ['out', 'dev']],
-      ['/nix/store/dddddddddddddddddddddddddddddddd-same-b.drv', ['bin', 'out']],
-      ['/nix/store/ffffffffffffffffffffffffffffffff-other.drv', ['out']],
-    ]),
+    inputDrvs: mergingInputs(),
   });
   check(d, 'merged');
   // The merged entry: one input hash with the union of the output names.
@@ -234,11 +238,7 @@ test('an invalid output name is a store path name error', () => {
 
 test('noText: the same output paths and modulo hash from inputs given by their hashes, in any order', () => {
   const d = drv({
-    inputDrvs: new Map([
-      ['/nix/store/cccccccccccccccccccccccccccccccc-same-a.drv', ['out', 'dev']],
-      ['/nix/store/dddddddddddddddddddddddddddddddd-same-b.drv', ['bin', 'out']],
-      ['/nix/store/ffffffffffffffffffffffffffffffff-other.drv', ['out']],
-    ]),
+    inputDrvs: mergingInputs(),
   });
   const f = fieldsOf(d);
   const full = instantiateDerivation(f, { storeDir: SD, inputHashBase16: fakeInputHash });
