@@ -113,7 +113,7 @@ export function registerStrings(state: EvalState, defs: BuiltinDef[]): void {
       compileRegex(pattern);
       return regexMatch(pattern, forceString(sv!, pos));
     } catch (e) {
-      throw regexError(e, pattern, pos);
+      throw regexError(e, pos);
     }
   });
   def('split', 2, ([re, sv], pos) => {
@@ -123,7 +123,7 @@ export function registerStrings(state: EvalState, defs: BuiltinDef[]): void {
       // Like match, the pieces and groups carry no context (Nix 2.8 drops the subject's).
       return regexSplit(pattern, forceString(sv!, pos));
     } catch (e) {
-      throw regexError(e, pattern, pos);
+      throw regexError(e, pos);
     }
   });
   def(
@@ -270,13 +270,9 @@ function isContextKey(p: string, storeDir: string): boolean {
 
 const COPY = { copyToStore: true };
 
-function regexError(e: unknown, pattern: string, pos: NixEvalError['pos']): unknown {
-  if (e instanceof RegexError) {
-    // Nix 2.8 tells libstdc++'s error_space (too many NFA states) from the other errors.
-    const what = e.code === 'REGEX_TOO_LARGE' ? 'memory limit exceeded by' : 'invalid';
-    return new NixEvalError('REGEX', `${what} regular expression '${pattern}'`, pos);
-  }
-  return e;
+/** A regex's refusal as Nix 2.8 words it (RegexError's message: invalid, or too many states). */
+function regexError(e: unknown, pos: NixEvalError['pos']): unknown {
+  return e instanceof RegexError ? new NixEvalError('REGEX', e.message, pos) : e;
 }
 
 export type { Thunk };
