@@ -63,7 +63,7 @@ export function lazyOutput(element: string): { drv: LazyDrv; output: string } {
 /** A context element as Nix has it: a lazy one becomes `!<output>!<drv>` (computing the path). */
 export function explicitElement(element: string): string {
   if (!isLazyOutput(element)) return element;
-  const { drv, output } = LazyDrvTable.find(element);
+  const { drv, output } = lazyOutput(element);
   return `!${output}!${drv.drvPathNow()}`;
 }
 
