@@ -43,31 +43,37 @@ test('a file written in small and large chunks (some on the thread pool) is rest
   assert.equal(openFds(), fds, 'the file is closed');
 });
 
-test('abort() while large writes are in flight closes the file once they are done', async () => {
-  const fds = openFds();
-  const sink = diskNarSink(join(dir, 'aborted'));
+/** A sink at `name` with file `f` and two 1 MiB writes of it in flight on the thread pool. */
+async function twoWritesInFlight(name: string, size: number) {
+  const sink = diskNarSink(join(dir, name));
   await sink.directory('');
-  const w = await sink.regular('f', false, 4 << 20);
+  const w = await sink.regular('f', false, size);
   void w.write(new Uint8Array(1 << 20));
   void w.write(new Uint8Array(1 << 20));
-  sink.abort();
-  await w.close(); // after abort: nothing left to do
+  return { sink, w };
+}
+
+/** Waits (up to 0.5 s) for the open descriptors to be `fds` again, and asserts they are. */
+async function fdsBackTo(fds: number): Promise<void> {
   for (let i = 0; i < 50 && openFds() !== fds; i++) await new Promise((r) => setTimeout(r, 10));
   assert.equal(openFds(), fds);
+}
+
+test('abort() while large writes are in flight closes the file once they are done', async () => {
+  const fds = openFds();
+  const { sink, w } = await twoWritesInFlight('aborted', 4 << 20);
+  sink.abort();
+  await w.close(); // after abort: nothing left to do
+  await fdsBackTo(fds);
 });
 
 test('abort() while close() waits for its writes: close() then leaves the descriptor alone', async () => {
   const fds = openFds();
-  const sink = diskNarSink(join(dir, 'abort-in-close'));
-  await sink.directory('');
-  const w = await sink.regular('f', false, 2 << 20);
-  void w.write(new Uint8Array(1 << 20));
-  void w.write(new Uint8Array(1 << 20));
+  const { sink, w } = await twoWritesInFlight('abort-in-close', 2 << 20);
   const closing = w.close();
   sink.abort();
   await closing; // no EBADF, no chmod of whatever took the descriptor's number
-  for (let i = 0; i < 50 && openFds() !== fds; i++) await new Promise((r) => setTimeout(r, 10));
-  assert.equal(openFds(), fds);
+  await fdsBackTo(fds);
   assert.equal(statSync(join(dir, 'abort-in-close', 'f')).mode & 0o777, 0o644);
 });
 
